@@ -1,0 +1,24 @@
+"""riskshare: reconcile NHS system and organisational control totals, and test how risk-share
+agreements move over- and underspends between members.
+
+Money is in pounds; surplus/favourable positive, deficit/adverse negative;
+variance = forecast − control total. See README.md and ARCHITECTURE.md.
+"""
+
+from . import samples
+from .errors import InputFileError, Problem, RiskshareError, UnknownSampleError, ValidationError
+from .io import load_system
+from .rebalance import Rebalancing, rebalance
+from .reconcile import Reconciliation, reconcile
+from .samples import list_samples, load_sample
+from .schema import KINDS, ORG_COLUMNS
+from .system import System
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "System", "load_system", "load_sample", "list_samples", "samples",
+    "reconcile", "Reconciliation", "rebalance", "Rebalancing",
+    "ORG_COLUMNS", "KINDS",
+    "RiskshareError", "ValidationError", "InputFileError", "UnknownSampleError", "Problem",
+]

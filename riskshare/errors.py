@@ -1,0 +1,104 @@
+"""Errors riskshare raises, and the `Problem` record that validation collects.
+
+Validation never stops at the first problem: it collects every `Problem` it finds and raises one
+`ValidationError` listing them all, so a finance director can fix a whole file in one pass. Nothing
+is half-loaded: either a complete, valid object comes back or the error does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+
+class RiskshareError(Exception):
+    """Base class for errors that carry a message meant for the user (CLI and app show it as is)."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong (or worth a warning) in user input.
+
+    Attributes
+    ----------
+    rule:     what the input must satisfy, in plain words ("must be greater than 0").
+    member:   the org_id concerned, when known.
+    column:   the column or key concerned, when there is one.
+    value:    the offending value, when there is one (shown with repr-like quoting).
+    row:      the row the user sees: a 1-based data row, or the file line/sheet row when loaded
+              from a file (the loader says which).
+    severity: "error" (blocks loading) or "warning" (loaded, but worth a look).
+    """
+
+    rule: str
+    member: str | None = None
+    column: str | None = None
+    value: object = None
+    row: int | None = None
+    severity: str = "error"
+    has_value: bool = False
+
+    def where(self) -> str:
+        """'row 3 (NGH), column 'turnover'' / 'member 'NGH'' / 'column 'kind'' / ''."""
+        if self.row is not None:
+            who = f"row {self.row}" + (f" ({self.member})" if self.member else "")
+        else:
+            who = f"member '{self.member}'" if self.member is not None else ""
+        col = f"column '{self.column}'" if self.column is not None else ""
+        return ", ".join(p for p in (who, col) if p)
+
+    def __str__(self) -> str:
+        where = self.where()
+        value = f"{_show(self.value)} " if self.has_value else ""
+        text = f"{value}{self.rule}" if value else self.rule
+        return f"{where}: {text}" if where else text
+
+
+def problem(rule: str, *, member=None, column=None, row=None, severity="error", **kw) -> Problem:
+    """Build a Problem; pass `value=` only when there is an offending value to show."""
+    if "value" in kw:
+        return Problem(rule, member, column, kw["value"], row, severity, has_value=True)
+    return Problem(rule, member, column, None, row, severity)
+
+
+def _show(value: object) -> str:
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, float):
+        return f"{value:,.2f}" if abs(value) >= 1000 else f"{value:g}"
+    return repr(value) if value is not None else "blank"
+
+
+class ValidationError(RiskshareError, ValueError):
+    """Input that cannot be used; `.problems` lists every problem found (errors only)."""
+
+    def __init__(self, problems: Iterable[Problem], source: str = ""):
+        self.problems = tuple(problems)
+        self.source = source
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        n = len(self.problems)
+        where = f" in {self.source}" if self.source else ""
+        head = f"{n} problem{'s' if n != 1 else ''}{where}:"
+        return "\n".join([head, *(f"  - {p}" for p in self.problems)])
+
+
+class InputFileError(RiskshareError, ValueError):
+    """A file that cannot be read at all (missing, wrong type, missing sheet)."""
+
+
+class UnknownSampleError(RiskshareError, KeyError):
+    """A sample name not in the registry; the message lists the valid names."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return self.args[0] if self.args else ""
+
+
+def raise_if_errors(problems: Iterable[Problem], source: str = "") -> tuple[Problem, ...]:
+    """Raise `ValidationError` if any problem is an error; otherwise return the warnings."""
+    problems = tuple(problems)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        raise ValidationError(errors, source)
+    return problems

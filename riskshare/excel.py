@@ -1,0 +1,88 @@
+"""Writing workbooks a finance director is happy to open: £ formats, bold frozen headers,
+sensible widths, and text that a spreadsheet would treat as a formula stored as plain text.
+
+Every workbook riskshare writes goes through `write_workbook`, so these rules hold everywhere.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+
+MONEY_FORMAT = '£#,##0;-£#,##0;£0'
+MONEY_M_FORMAT = '£#,##0.0,,"m";-£#,##0.0,,"m";£0.0"m"'
+PERCENT_NUMBER_FORMAT = '0.00"%"'
+HEADER_FILL = PatternFill("solid", fgColor="005EB8")
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One sheet: a table, which columns hold £ and which hold percent numbers."""
+
+    title: str
+    frame: pd.DataFrame
+    money: tuple[str, ...] = ()
+    percent: tuple[str, ...] = ()
+    index: bool = False
+
+
+def _cell_value(value):
+    """Plain Python values for openpyxl; NaN becomes an empty cell."""
+    if value is None:
+        return None
+    if isinstance(value, (np.floating, float)):
+        return None if math.isnan(value) else float(value)
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value
+
+
+def write_sheet(ws, sheet: Sheet) -> None:
+    frame = sheet.frame.reset_index() if sheet.index else sheet.frame
+    columns = [str(c) for c in frame.columns]
+    ws.append(columns)
+    for row in frame.itertuples(index=False, name=None):
+        ws.append([_cell_value(v) for v in row])
+    # Text beginning with "=" would be stored as a formula by openpyxl: store it as text.
+    for row in ws.iter_rows(min_row=2):
+        for cell in row:
+            if isinstance(cell.value, str) and cell.data_type == "f":
+                cell.data_type = "s"
+    for j, name in enumerate(columns, start=1):
+        head = ws.cell(row=1, column=j)
+        head.font = Font(bold=True, color="FFFFFF")
+        head.fill = HEADER_FILL
+        head.alignment = Alignment(vertical="center")
+        fmt = (MONEY_FORMAT if name in sheet.money else
+               PERCENT_NUMBER_FORMAT if name in sheet.percent else None)
+        if fmt:
+            for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
+                cell.number_format = fmt
+        width = max([len(name)] + [len(str(v)) for v in frame.iloc[:, j - 1].head(200)])
+        ws.column_dimensions[head.column_letter].width = min(max(width + 2, 10), 60)
+    ws.freeze_panes = "B2" if len(columns) > 1 else "A2"
+
+
+def write_workbook(target, sheets: Iterable[Sheet]) -> None:
+    """Write `sheets` to `target` (a path or a binary buffer) as one .xlsx workbook."""
+    wb = Workbook()
+    wb.remove(wb.active)
+    for sheet in sheets:
+        write_sheet(wb.create_sheet(sheet.title[:31]), sheet)
+    wb.save(target)
+
+
+def workbook_bytes(sheets: Iterable[Sheet]) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    write_workbook(buffer, sheets)
+    return buffer.getvalue()

@@ -1,0 +1,200 @@
+"""Reading and writing systems.
+
+Formats (round-tripping exactly):
+- a folder with `organisations.csv` (one row per member, `org_id` first) and `system.toml`
+  (`name`, `year`, optional `control_total` in £; absent = sum of OCTs);
+- a single `.csv` (a `system.toml` beside it is used when present);
+- a `system.toml` naming its table with `organisations = "file.csv"`;
+- an `.xlsx` workbook with sheets `organisations` (as the CSV) and `system` (columns `key`,
+  `value`; rows `name`, `year`, `control_total`). Other sheets (e.g. the template's `guide`) are
+  ignored.
+
+Row numbers in error messages match the CSV line / spreadsheet row (the header is row 1).
+"""
+
+from __future__ import annotations
+
+import io as _io
+import math
+import tomllib
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import tomli_w
+
+from .errors import InputFileError, problem, raise_if_errors
+from .excel import PERCENT_NUMBER_FORMAT, Sheet, workbook_bytes, write_workbook
+from .schema import INDEX, MONEY_COLUMNS, ORG_COLUMNS
+from .system import System
+
+ORGS_FILE = "organisations.csv"
+SYSTEM_FILE = "system.toml"
+SYSTEM_KEYS = ("name", "year", "control_total")
+ORGS_SHEET, SYSTEM_SHEET, GUIDE_SHEET = "organisations", "system", "guide"
+
+
+# -- reading ------------------------------------------------------------------------------------
+def load_system(path) -> System:
+    """Load a system from a folder, a .csv, a system .toml or an .xlsx workbook."""
+    path = Path(path)
+    if not path.exists():
+        raise InputFileError(f"{path}: no such file or folder")
+    if path.is_dir():
+        if not (path / ORGS_FILE).exists():
+            raise InputFileError(f"{path}: a system folder needs '{ORGS_FILE}' "
+                                 f"(and optionally '{SYSTEM_FILE}')")
+        meta = _read_system_toml(path / SYSTEM_FILE) if (path / SYSTEM_FILE).exists() else {}
+        return _from_csv(path / ORGS_FILE, meta, f"{path.name}/{ORGS_FILE}")
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        beside = path.parent / SYSTEM_FILE
+        meta = _read_system_toml(beside) if beside.exists() else {"name": path.stem}
+        return _from_csv(path, meta, path.name)
+    if suffix == ".toml":
+        meta = _read_system_toml(path, allow_table=True)
+        table = meta.pop("organisations", ORGS_FILE)
+        return _from_csv(path.parent / table, meta, str(table))
+    if suffix in (".xlsx", ".xlsm"):
+        return _from_excel(path.read_bytes(), str(path))
+    raise InputFileError(f"{path}: unsupported file type '{suffix}' "
+                         "(use a folder, .csv, .toml or .xlsx)")
+
+
+def load_bytes(data: bytes, filename: str) -> System:
+    """Load an uploaded file (`.csv` or `.xlsx`) from its bytes; `filename` picks the format."""
+    suffix = Path(filename).suffix.lower()
+    if suffix == ".csv":
+        return _from_csv(_io.BytesIO(data), {"name": Path(filename).stem}, filename)
+    if suffix in (".xlsx", ".xlsm"):
+        return _from_excel(data, filename)
+    raise InputFileError(f"{filename}: unsupported file type '{suffix}' (use .csv or .xlsx)")
+
+
+def _from_csv(source, meta: dict, label: str) -> System:
+    """`source`: a path or a binary buffer; `label` names it in messages."""
+    try:
+        frame = pd.read_csv(source, dtype=str, keep_default_na=False, encoding="utf-8-sig",
+                            skipinitialspace=True)
+    except FileNotFoundError:
+        raise InputFileError(f"{label}: file not found") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise InputFileError(f"{label}: not a readable CSV table ({exc})") from None
+    return _build(frame, meta, label)
+
+
+def _from_excel(data: bytes, label: str) -> System:
+    name = Path(label).name
+    try:
+        sheets = pd.read_excel(_io.BytesIO(data), sheet_name=None, dtype=object, engine="openpyxl")
+    except (zipfile.BadZipFile, ValueError, KeyError, OSError) as exc:
+        raise InputFileError(f"{name}: not a readable .xlsx workbook ({exc})") from None
+    lower = {k.strip().lower(): k for k in sheets}
+    if ORGS_SHEET not in lower:
+        raise InputFileError(f"{name}: no '{ORGS_SHEET}' sheet (found: "
+                             f"{', '.join(sheets) or 'none'}); download the template to see the "
+                             "layout")
+    frame = sheets[lower[ORGS_SHEET]].dropna(how="all")
+    meta = _read_system_sheet(sheets[lower[SYSTEM_SHEET]], name) if SYSTEM_SHEET in lower else {}
+    return _build(frame, meta, name)
+
+
+def _build(frame: pd.DataFrame, meta: dict, label: str) -> System:
+    return System.from_frame(frame, meta.get("control_total"), meta.get("name", ""),
+                             meta.get("year", ""), source=label, row_offset=1)
+
+
+def _read_system_toml(path: Path, allow_table: bool = False) -> dict:
+    try:
+        meta = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise InputFileError(f"{path.name}: not valid TOML ({exc})") from None
+    valid = SYSTEM_KEYS + (("organisations",) if allow_table else ())
+    unknown = [k for k in meta if k not in valid]
+    if unknown:
+        raise_if_errors([problem(f"unknown key (valid keys: {', '.join(valid)})", column=k)
+                         for k in unknown], path.name)
+    return meta
+
+
+def _read_system_sheet(sheet: pd.DataFrame, label: str) -> dict:
+    cols = {str(c).strip().lower(): c for c in sheet.columns}
+    if not {"key", "value"} <= set(cols):
+        raise InputFileError(f"{label}: the '{SYSTEM_SHEET}' sheet needs columns 'key' and "
+                             "'value'")
+    meta, problems = {}, []
+    for i, (key, value) in enumerate(zip(sheet[cols["key"]], sheet[cols["value"]]), start=2):
+        if key is None or (isinstance(key, float) and math.isnan(key)):
+            continue
+        key = str(key).strip()
+        if key not in SYSTEM_KEYS:
+            problems.append(problem(f"unknown key in the '{SYSTEM_SHEET}' sheet (valid keys: "
+                                    f"{', '.join(SYSTEM_KEYS)})", column=key, row=i))
+            continue
+        if not (value is None or (isinstance(value, float) and math.isnan(value))):
+            meta[key] = value
+    raise_if_errors(problems, label)
+    return meta
+
+
+# -- writing ------------------------------------------------------------------------------------
+def _meta(system: System) -> dict:
+    meta = {"name": system.name, "year": system.year}
+    if system.control_total_set:
+        meta["control_total"] = system.control_total
+    return meta
+
+
+def write_folder(system: System, path) -> Path:
+    """Write `organisations.csv` and `system.toml` into folder `path` (created if needed)."""
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    system.to_frame().to_csv(path / ORGS_FILE, index=False, float_format=None)
+    (path / SYSTEM_FILE).write_text(tomli_w.dumps(_meta(system)), encoding="utf-8")
+    return path
+
+
+def _required_text(column) -> str:
+    if column.required:
+        return "yes"
+    return "no (blank)" if column.default is None else f"no ({column.default:g})"
+
+
+def _workbook_sheets(system: System | None) -> list[Sheet]:
+    if system is None:
+        orgs = pd.DataFrame(columns=[INDEX] + [c.name for c in ORG_COLUMNS])
+        meta = pd.DataFrame({"key": ["name", "year", "control_total"], "value": [None] * 3})
+    else:
+        orgs = system.to_frame()
+        meta_d = _meta(system)
+        meta = pd.DataFrame({"key": ["name", "year", "control_total"],
+                             "value": [meta_d.get(k) for k in ("name", "year", "control_total")]})
+    guide = pd.DataFrame(
+        [(INDEX, "yes", "", "Unique id of the member (short text, e.g. 'NGH').")]
+        + [(c.name, _required_text(c), c.unit, c.description) for c in ORG_COLUMNS]
+        + [("(system sheet) control_total", "no (sum of OCTs)", "£",
+            "System control total (SCT); blank means the sum of organisational control totals."),
+           ("(any other column)", "no", "", "Extra numeric columns are kept and can be used as "
+            "a sharing basis or scale (e.g. 'contribution').")],
+        columns=["column", "required (default)", "unit", "meaning"])
+    return [Sheet(ORGS_SHEET, orgs, money=MONEY_COLUMNS, percent=("volatility",)),
+            Sheet(SYSTEM_SHEET, meta),
+            Sheet(GUIDE_SHEET, guide)]
+
+
+def write_excel(system: System, target) -> None:
+    """Write the system as a workbook (sheets organisations, system, guide) to a path or buffer."""
+    write_workbook(target, _workbook_sheets(system))
+
+
+def excel_bytes(system: System) -> bytes:
+    return workbook_bytes(_workbook_sheets(system))
+
+
+def template_workbook() -> bytes:
+    """A blank workbook with the right sheets, headers and a guide to every column."""
+    return workbook_bytes(_workbook_sheets(None))
+
+
+__all__ = ["load_system", "load_bytes", "write_folder", "write_excel", "excel_bytes",
+           "template_workbook", "PERCENT_NUMBER_FORMAT"]

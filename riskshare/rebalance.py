@@ -1,0 +1,108 @@
+"""Rebalancing: revised organisational control totals that sum exactly to the system control total.
+
+`rebalance(system, method="basis", basis="turnover")` shares the gap (SCT − ΣOCT) between members
+pro rata to a basis, in whole pennies, so the revised OCTs add up to the SCT to the penny.
+
+Basis: a numeric column of the organisations table (non-negative, not all zero), "equal", or a
+mapping of weights by org_id (every member needs one). Optimised methods (smallest largest change,
+closest to forecast) arrive with the optimiser.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .errors import problem, raise_if_errors
+from .money import allocate, from_pennies, to_pennies
+from .system import System
+
+METHODS = ("basis",)
+
+
+@dataclass(frozen=True, eq=False)
+class Rebalancing:
+    """Proposed control totals.
+
+    revised: revised OCT per member (£, whole pennies), summing exactly to the SCT.
+    table:   per member: name, turnover, control_total, revised, change (£), change_pct (% of
+             turnover), forecast, variance_revised (forecast − revised).
+    """
+
+    system: System
+    method: str
+    basis: object
+    revised: pd.Series
+    table: pd.DataFrame
+
+    @property
+    def total(self) -> float:
+        return float(from_pennies(to_pennies(self.revised.to_numpy()).sum()))
+
+    def apply(self) -> System:
+        """The system with its OCTs replaced by the revised ones (SCT unchanged)."""
+        return self.system.with_control_totals(self.revised)
+
+    def describe(self) -> str:
+        basis = self.basis if isinstance(self.basis, str) else "the given weights"
+        gap = self.system.gap
+        return (f"The gap of £{gap:,.2f} between the system control total and the sum of "
+                f"organisational control totals is shared pro rata to {basis}, in whole pennies.")
+
+
+def basis_weights(system: System, basis) -> np.ndarray:
+    """Weights (≥ 0, not all zero) in member order for `basis`; raises ValidationError if bad."""
+    orgs = system.orgs
+    if isinstance(basis, Mapping):
+        unknown = [k for k in basis if k not in orgs.index]
+        missing = [k for k in orgs.index if k not in basis]
+        problems = [problem("is not a member", member=str(k), column="basis") for k in unknown]
+        problems += [problem("has no weight in the basis", member=str(k), column="basis")
+                     for k in missing]
+        raise_if_errors(problems, "basis weights")
+        weights = pd.Series(basis).reindex(orgs.index)
+        label = "basis weights"
+    elif basis == "equal":
+        return np.ones(len(orgs))
+    elif isinstance(basis, str):
+        usable = system.numeric_columns()
+        if basis not in orgs.columns or basis not in usable:
+            raise_if_errors([problem(f"is not a numeric column of the system (choose 'equal' or "
+                                     f"one of: {', '.join(usable)})", column=str(basis))],
+                            "basis")
+        weights = orgs[basis]
+        label = f"basis column '{basis}'"
+    else:
+        raise_if_errors([problem("basis must be a column name, 'equal' or a mapping of weights "
+                                 "by org_id", value=basis)], "basis")
+    w = pd.to_numeric(weights, errors="coerce")
+    problems = [problem("must be a finite number ≥ 0", member=str(m), value=weights[m])
+                for m in orgs.index if not (np.isfinite(w[m]) and w[m] >= 0)]
+    if not problems and w.sum() <= 0:
+        problems.append(problem("is zero for every member, so it cannot share anything"))
+    raise_if_errors(problems, label)
+    return w.to_numpy(dtype=float)
+
+
+def rebalance(system: System, method: str = "basis", basis="turnover") -> Rebalancing:
+    """Revised OCTs summing exactly to the SCT (see the module docstring)."""
+    if method not in METHODS:
+        raise_if_errors([problem(f"unknown rebalancing method (valid: {', '.join(METHODS)})",
+                                 value=method, column="method")])
+    weights = basis_weights(system, basis)
+    orgs = system.orgs
+    current = to_pennies(orgs["control_total"].to_numpy())
+    gap_p = int(to_pennies(system.control_total)) - int(current.sum())
+    shares = to_pennies(allocate(gap_p / 100.0, weights, tiebreak=orgs.index.to_numpy()))
+    revised = pd.Series(from_pennies(current + shares), index=orgs.index, name="revised")
+    change = revised - orgs["control_total"]
+    table = pd.DataFrame({
+        "name": orgs["name"], "turnover": orgs["turnover"],
+        "control_total": orgs["control_total"], "revised": revised, "change": change,
+        "change_pct": 100.0 * change / orgs["turnover"], "forecast": orgs["forecast"],
+        "variance_revised": orgs["forecast"] - revised,
+    })
+    return Rebalancing(system, method, basis, revised, table)

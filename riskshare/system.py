@@ -1,0 +1,172 @@
+"""The System: a validated organisations table plus the system control total.
+
+Build one with `System.from_frame` (or `rs.load_system` / `rs.load_sample`); every problem in
+the input is reported at once in one `ValidationError`, and nothing is half-built.
+
+Money is in pounds; surplus/favourable positive, deficit/adverse negative.
+`variance = forecast − control_total` (positive = better than target).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import Problem, problem, raise_if_errors
+from .schema import INDEX, KINDS, ORG_COLUMNS, check_orgs, numeric_columns, parse_number
+
+
+@dataclass(frozen=True, eq=False)
+class System:
+    """An integrated care system's members and its control totals.
+
+    Attributes
+    ----------
+    orgs:          organisations table, index `org_id`; columns of `schema.ORG_COLUMNS` (money in
+                   £, `volatility` in % of turnover) then any extra columns. Treat as read-only.
+    control_total: the system control total (SCT), £.
+    name, year:    labels ("Northshire and Vale", "2018/19").
+    control_total_set: False when the SCT was not given and defaults to the sum of OCTs.
+    warnings:      problems that did not block loading (e.g. a text column that cannot be a basis).
+    """
+
+    orgs: pd.DataFrame
+    control_total: float
+    name: str = ""
+    year: str = ""
+    control_total_set: bool = True
+    warnings: tuple[Problem, ...] = field(default=())
+
+    # -- construction -----------------------------------------------------------------------
+    @classmethod
+    def from_frame(cls, orgs: pd.DataFrame, control_total=None, name: str = "", year="",
+                   *, source: str = "", row_offset: int = 0) -> "System":
+        """Validate `orgs` (org_id as a column or the index) and build a System.
+
+        control_total: the SCT in £; None (or blank) means the sum of organisational control
+            totals. `source` names the input in error messages; `row_offset` = 1 makes row
+            numbers match a spreadsheet or CSV with one header line.
+        Raises `ValidationError` listing every problem.
+        """
+        if not isinstance(orgs, pd.DataFrame):
+            raise_if_errors([problem(f"expected a pandas DataFrame of members, got "
+                                     f"{type(orgs).__name__}")], source)
+        clean, problems = check_orgs(orgs, row_offset=row_offset)
+        sct_set = not _is_blank(control_total)
+        sct = math.nan
+        if sct_set:
+            parsed = parse_number(control_total)
+            if parsed is None or not math.isfinite(parsed):
+                problems.append(problem("the system control total must be a finite number of "
+                                        "pounds", column="control_total", value=control_total))
+            else:
+                sct = parsed
+        warnings = raise_if_errors(problems, source)
+        if not sct_set:
+            sct = float(clean["control_total"].sum())
+        return cls(clean, float(sct), str(name or "").strip(), _year_text(year), sct_set,
+                   warnings)
+
+    # -- derived figures (all £) ------------------------------------------------------------
+    @property
+    def members(self) -> pd.Index:
+        return self.orgs.index
+
+    @property
+    def n(self) -> int:
+        return len(self.orgs)
+
+    @property
+    def variance(self) -> pd.Series:
+        """forecast − control_total per member (£; positive = better than target)."""
+        return (self.orgs["forecast"] - self.orgs["control_total"]).rename("variance")
+
+    @property
+    def sum_control_totals(self) -> float:
+        return float(self.orgs["control_total"].sum())
+
+    @property
+    def gap(self) -> float:
+        """SCT − ΣOCT (£): positive when members' targets fall short of the system target."""
+        return self.control_total - self.sum_control_totals
+
+    @property
+    def label(self) -> str:
+        return " ".join(p for p in (self.name, self.year) if p) or "Unnamed system"
+
+    def numeric_columns(self) -> list[str]:
+        """Columns usable as a sharing basis or scale."""
+        return numeric_columns(self.orgs)
+
+    def volatility(self) -> pd.Series:
+        """Volatility per member (% of turnover): the column, else the default for the kind."""
+        default = self.orgs["kind"].map(lambda k: KINDS[k].default_volatility)
+        return self.orgs["volatility"].fillna(default).rename("volatility")
+
+    # -- changes give new, validated systems -------------------------------------------------
+    def with_control_totals(self, control_totals: pd.Series) -> "System":
+        """A copy with new organisational control totals (e.g. a rebalancing); SCT unchanged."""
+        orgs = self.orgs.copy()
+        orgs["control_total"] = pd.Series(control_totals).reindex(orgs.index)
+        return System.from_frame(orgs, self.control_total, self.name, self.year)
+
+    def replace(self, **changes) -> "System":
+        """A copy with `orgs`, `control_total`, `name` or `year` changed, re-validated."""
+        orgs = changes.pop("orgs", self.orgs)
+        sct = changes.pop("control_total", self.control_total if self.control_total_set else None)
+        name = changes.pop("name", self.name)
+        year = changes.pop("year", self.year)
+        if changes:
+            raise TypeError(f"cannot replace {', '.join(changes)}")
+        return System.from_frame(orgs, sct, name, year)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The organisations table with `org_id` as the first column (for files and editors)."""
+        return self.orgs.reset_index()
+
+    def equals(self, other: "System") -> bool:
+        """Same members, figures, labels and SCT (exactly)."""
+        return (isinstance(other, System) and self.name == other.name and self.year == other.year
+                and self.control_total_set == other.control_total_set
+                and self.control_total == other.control_total
+                and self.orgs.equals(other.orgs))
+
+    # -- files (see riskshare.io) -----------------------------------------------------------
+    def to_folder(self, path) -> Path:
+        from .io import write_folder
+        return write_folder(self, path)
+
+    def to_excel(self, path_or_buffer) -> None:
+        from .io import write_excel
+        write_excel(self, path_or_buffer)
+
+    def __repr__(self) -> str:
+        return (f"<System {self.label!r}: {self.n} members, SCT £{self.control_total:,.0f}, "
+                f"ΣOCT £{self.sum_control_totals:,.0f}>")
+
+
+def _is_blank(value) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return value.strip() == ""
+    try:
+        return bool(np.isnan(value))
+    except TypeError:
+        return False
+
+
+def _year_text(year) -> str:
+    """Years are labels: 2018 -> '2018', 2018.0 -> '2018', '2018/19' stays."""
+    if _is_blank(year):
+        return ""
+    if isinstance(year, float) and year.is_integer():
+        return str(int(year))
+    return str(year).strip()
+
+
+__all__ = ["System", "INDEX", "ORG_COLUMNS"]
