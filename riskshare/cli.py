@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 from typing import Optional
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -21,10 +20,10 @@ from rich.table import Table
 
 from . import samples as _samples
 from .errors import RiskshareError
-from .excel import Sheet, write_workbook
 from .format import money, money_m, pct
 from .io import load_system, template_workbook
 from .rebalance import rebalance
+from .report import write_reconciliation
 from .reconcile import DEFAULT_UNREALISTIC_PCT, reconcile
 from .system import System
 
@@ -110,21 +109,8 @@ def reconcile_cmd(
         out.print(f"• {sentence}")
 
     if xlsx is not None:
-        write_workbook(xlsx, [
-            Sheet("statement", rec.statement.reset_index(), money=("amount",)),
-            Sheet("members", rec.orgs.reset_index(),
-                  money=("turnover", "control_total", "forecast", "support", "variance",
-                         "gap_share"), percent=("variance_pct",)),
-            Sheet("rebalancing", reb.table.reset_index(),
-                  money=("turnover", "control_total", "revised", "change", "forecast",
-                         "variance_revised"), percent=("change_pct",)),
-            Sheet("flags", _flags_frame(rec.flags)),
-        ])
+        write_reconciliation(rec, reb, xlsx)
         out.print(f"\nWrote {xlsx}")
-
-
-def _flags_frame(flags) -> pd.DataFrame:
-    return pd.DataFrame({"finding": list(flags)})
 
 
 @app.command("template")
@@ -135,21 +121,13 @@ def template_cmd(path: Path = typer.Argument(..., help="Where to write the blank
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: run the app, turning riskshare errors into one message and exit status 2."""
+    """Entry point. Usage errors are click's (usage text, exit 2); riskshare errors and bad
+    files print one message and exit 2; no traceback for either."""
     try:
-        app(args=argv, standalone_mode=False)
+        app(args=argv, standalone_mode=True)
     except (RiskshareError, ValueError, OSError) as exc:
         err.print(f"[bold red]Error:[/bold red] {escape(str(exc))}", highlight=False)
         sys.exit(2)
-    except Exception as exc:  # click usage errors and aborts
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
-            sys.exit(1)
-        raise
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 
 MONEY_FORMAT = '£#,##0;-£#,##0;£0'
-MONEY_M_FORMAT = '£#,##0.0,,"m";-£#,##0.0,,"m";£0.0"m"'
 PERCENT_NUMBER_FORMAT = '0.00"%"'
 HEADER_FILL = PatternFill("solid", fgColor="005EB8")
 

@@ -7,8 +7,14 @@ Money is shown in £m with thousands separators and one decimal by default ("£1
 from __future__ import annotations
 
 import math
+from decimal import ROUND_HALF_UP, Decimal
 
-import pandas as pd
+
+def _round(value: float, dp: int) -> float:
+    """Round half away from zero on the decimal written form (as a spreadsheet does):
+    0.25 -> 0.3 at 1 dp, where Python's round gives 0.2."""
+    q = Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-dp), rounding=ROUND_HALF_UP)
+    return float(q) or 0.0  # no negative zero
 
 
 def money_m(pounds: float, dp: int | None = 1, sign: bool = False) -> str:
@@ -18,11 +24,10 @@ def money_m(pounds: float, dp: int | None = 1, sign: bool = False) -> str:
     """
     if pounds is None or (isinstance(pounds, float) and math.isnan(pounds)):
         return ""
+    millions = Decimal(repr(float(pounds))) / Decimal(1_000_000)
     if dp is None:
-        dp = 1 if abs(pounds) >= 9.95e6 else 2
-    value = round(pounds / 1e6, dp)
-    if value == 0:
-        value = 0.0  # no "-£0.0m"
+        dp = 1 if abs(_round(float(millions), 2)) >= 10 else 2
+    value = _round(float(millions), dp)
     prefix = "-" if value < 0 else ("+" if sign and value > 0 else "")
     return f"{prefix}£{abs(value):,.{dp}f}m"
 
@@ -31,9 +36,7 @@ def money(pounds: float, dp: int = 0) -> str:
     """£ -> '£1,234,567' / '-£12,345.68' (dp=2)."""
     if pounds is None or (isinstance(pounds, float) and math.isnan(pounds)):
         return ""
-    value = round(pounds, dp)
-    if value == 0:
-        value = 0.0
+    value = _round(pounds, dp)
     return f"{'-' if value < 0 else ''}£{abs(value):,.{dp}f}"
 
 
@@ -41,19 +44,5 @@ def pct(percent: float, dp: int = 1, sign: bool = False) -> str:
     """A percent number (3.0 means 3%) -> '3.0%'."""
     if percent is None or (isinstance(percent, float) and math.isnan(percent)):
         return ""
-    value = round(percent, dp)
-    if value == 0:
-        value = 0.0
+    value = _round(percent, dp)
     return f"{'+' if sign and value > 0 else ''}{value:.{dp}f}%"
-
-
-def money_frame(frame: pd.DataFrame, money_cols, pct_cols=(), dp: int = 1) -> pd.DataFrame:
-    """A copy of `frame` with money columns as '£…m' text and percent columns as '…%' text."""
-    out = frame.copy()
-    for c in money_cols:
-        if c in out:
-            out[c] = out[c].map(lambda v: money_m(v, dp))
-    for c in pct_cols:
-        if c in out:
-            out[c] = out[c].map(lambda v: pct(v, 2))
-    return out

@@ -24,8 +24,8 @@ import pandas as pd
 import tomli_w
 
 from .errors import InputFileError, problem, raise_if_errors
-from .excel import PERCENT_NUMBER_FORMAT, Sheet, workbook_bytes, write_workbook
-from .schema import INDEX, MONEY_COLUMNS, ORG_COLUMNS
+from .excel import Sheet, workbook_bytes, write_workbook
+from .schema import INDEX, MONEY_COLUMNS, ORG_COLUMNS, column_guide
 from .system import System
 
 ORGS_FILE = "organisations.csv"
@@ -74,19 +74,20 @@ def load_bytes(data: bytes, filename: str) -> System:
 def _from_csv(source, meta: dict, label: str) -> System:
     """`source`: a path or a binary buffer; `label` names it in messages."""
     try:
-        frame = pd.read_csv(source, dtype=str, keep_default_na=False, encoding="utf-8-sig",
-                            skipinitialspace=True)
+        raw = pd.read_csv(source, header=None, dtype=str, keep_default_na=False,
+                          encoding="utf-8-sig", skipinitialspace=True, skip_blank_lines=False)
     except FileNotFoundError:
         raise InputFileError(f"{label}: file not found") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise InputFileError(f"{label}: not a readable CSV table ({exc})") from None
-    return _build(frame, meta, label)
+    return _build(raw, meta, label)
 
 
 def _from_excel(data: bytes, label: str) -> System:
     name = Path(label).name
     try:
-        sheets = pd.read_excel(_io.BytesIO(data), sheet_name=None, dtype=object, engine="openpyxl")
+        sheets = pd.read_excel(_io.BytesIO(data), sheet_name=None, dtype=object, engine="openpyxl",
+                               header=None)
     except (zipfile.BadZipFile, ValueError, KeyError, OSError) as exc:
         raise InputFileError(f"{name}: not a readable .xlsx workbook ({exc})") from None
     lower = {k.strip().lower(): k for k in sheets}
@@ -94,14 +95,40 @@ def _from_excel(data: bytes, label: str) -> System:
         raise InputFileError(f"{name}: no '{ORGS_SHEET}' sheet (found: "
                              f"{', '.join(sheets) or 'none'}); download the template to see the "
                              "layout")
-    frame = sheets[lower[ORGS_SHEET]].dropna(how="all")
-    meta = _read_system_sheet(sheets[lower[SYSTEM_SHEET]], name) if SYSTEM_SHEET in lower else {}
-    return _build(frame, meta, name)
+    meta = {}
+    if SYSTEM_SHEET in lower:
+        meta = _read_system_sheet(_with_header(sheets[lower[SYSTEM_SHEET]]), name)
+    return _build(sheets[lower[ORGS_SHEET]], meta, name)
 
 
-def _build(frame: pd.DataFrame, meta: dict, label: str) -> System:
-    return System.from_frame(frame, meta.get("control_total"), meta.get("name", ""),
-                             meta.get("year", ""), source=label, row_offset=1)
+def _is_blank_cell(v) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str)
+                                                                      and v.strip() == "")
+
+
+def _with_header(raw: pd.DataFrame) -> pd.DataFrame:
+    """First non-blank row as the header, kept as written (duplicates are not renamed, so
+    validation can report them); blank rows dropped; the index is the 1-based file line /
+    sheet row of each remaining row."""
+    blank = raw.apply(lambda r: all(_is_blank_cell(v) for v in r), axis=1)
+    rows = raw[~blank.astype(bool)]
+    if rows.empty:
+        return pd.DataFrame()
+    header = ["" if _is_blank_cell(v) else str(v).strip() for v in rows.iloc[0]]
+    body = rows.iloc[1:].copy()
+    body.columns = header
+    body.index = body.index + 1  # 0-based position in the file -> line / row number
+    # drop trailing unnamed, empty columns (spreadsheets often carry them)
+    keep = [i for i, h in enumerate(header)
+            if h != "" or not all(_is_blank_cell(v) for v in body.iloc[:, i])]
+    return body.iloc[:, keep]
+
+
+def _build(raw: pd.DataFrame, meta: dict, label: str) -> System:
+    frame = _with_header(raw)
+    return System.from_frame(frame.reset_index(drop=True), meta.get("control_total"),
+                             meta.get("name", ""), meta.get("year", ""), source=label,
+                             row_numbers=frame.index.to_numpy())
 
 
 def _read_system_toml(path: Path, allow_table: bool = False) -> dict:
@@ -123,13 +150,13 @@ def _read_system_sheet(sheet: pd.DataFrame, label: str) -> dict:
         raise InputFileError(f"{label}: the '{SYSTEM_SHEET}' sheet needs columns 'key' and "
                              "'value'")
     meta, problems = {}, []
-    for i, (key, value) in enumerate(zip(sheet[cols["key"]], sheet[cols["value"]]), start=2):
+    for i, key, value in zip(sheet.index, sheet[cols["key"]], sheet[cols["value"]]):
         if key is None or (isinstance(key, float) and math.isnan(key)):
             continue
         key = str(key).strip()
         if key not in SYSTEM_KEYS:
             problems.append(problem(f"unknown key in the '{SYSTEM_SHEET}' sheet (valid keys: "
-                                    f"{', '.join(SYSTEM_KEYS)})", column=key, row=i))
+                                    f"{', '.join(SYSTEM_KEYS)})", column=key, row=int(i)))
             continue
         if not (value is None or (isinstance(value, float) and math.isnan(value))):
             meta[key] = value
@@ -154,12 +181,6 @@ def write_folder(system: System, path) -> Path:
     return path
 
 
-def _required_text(column) -> str:
-    if column.required:
-        return "yes"
-    return "no (blank)" if column.default is None else f"no ({column.default:g})"
-
-
 def _workbook_sheets(system: System | None) -> list[Sheet]:
     if system is None:
         orgs = pd.DataFrame(columns=[INDEX] + [c.name for c in ORG_COLUMNS])
@@ -169,14 +190,10 @@ def _workbook_sheets(system: System | None) -> list[Sheet]:
         meta_d = _meta(system)
         meta = pd.DataFrame({"key": ["name", "year", "control_total"],
                              "value": [meta_d.get(k) for k in ("name", "year", "control_total")]})
-    guide = pd.DataFrame(
-        [(INDEX, "yes", "", "Unique id of the member (short text, e.g. 'NGH').")]
-        + [(c.name, _required_text(c), c.unit, c.description) for c in ORG_COLUMNS]
-        + [("(system sheet) control_total", "no (sum of OCTs)", "£",
-            "System control total (SCT); blank means the sum of organisational control totals."),
-           ("(any other column)", "no", "", "Extra numeric columns are kept and can be used as "
-            "a sharing basis or scale (e.g. 'contribution').")],
-        columns=["column", "required (default)", "unit", "meaning"])
+    guide = pd.concat([column_guide(), pd.DataFrame(
+        [("(system sheet) control_total", "no (sum of OCTs)", "£",
+          "System control total (SCT); blank means the sum of organisational control totals.")],
+        columns=["column", "required (default)", "unit", "meaning"])], ignore_index=True)
     return [Sheet(ORGS_SHEET, orgs, money=MONEY_COLUMNS, percent=("volatility",)),
             Sheet(SYSTEM_SHEET, meta),
             Sheet(GUIDE_SHEET, guide)]
@@ -197,4 +214,4 @@ def template_workbook() -> bytes:
 
 
 __all__ = ["load_system", "load_bytes", "write_folder", "write_excel", "excel_bytes",
-           "template_workbook", "PERCENT_NUMBER_FORMAT"]
+           "template_workbook"]

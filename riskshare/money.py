@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 
-PENNY = 0.01
-
-
 def to_pennies(pounds) -> np.ndarray:
     """Pounds (float or array) -> int64 pennies, rounded half away from zero."""
     p = np.asarray(pounds, dtype=float) * 100.0

@@ -56,6 +56,8 @@ class Rebalancing:
 def basis_weights(system: System, basis) -> np.ndarray:
     """Weights (≥ 0, not all zero) in member order for `basis`; raises ValidationError if bad."""
     orgs = system.orgs
+    if isinstance(basis, pd.Series):
+        basis = basis.to_dict()
     if isinstance(basis, Mapping):
         unknown = [k for k in basis if k not in orgs.index]
         missing = [k for k in orgs.index if k not in basis]

@@ -143,13 +143,13 @@ def normalise_kind(value: object) -> str | None:
     return key if key in KINDS else None
 
 
-def check_orgs(frame: pd.DataFrame, row_offset: int = 0) -> tuple[pd.DataFrame, list[Problem]]:
+def check_orgs(frame: pd.DataFrame, row_numbers=None) -> tuple[pd.DataFrame, list[Problem]]:
     """Validate and normalise an organisations table.
 
     `frame` has `org_id` either as a column or as the index. Returns the clean table (index
     `org_id`, schema columns first in schema order, then extra columns) and every problem found.
-    Row numbers in problems are `position + 1 + row_offset` (a loader passes 1 so that they match
-    the spreadsheet row or CSV line, counting the header).
+    Row numbers in problems are `row_numbers[position]` when given (a file loader passes the CSV
+    line or spreadsheet row of each member), else the 1-based position in the table.
     """
     problems: list[Problem] = []
     df = frame.copy()
@@ -166,10 +166,14 @@ def check_orgs(frame: pd.DataFrame, row_offset: int = 0) -> tuple[pd.DataFrame, 
         problems.append(problem("appears more than once in the header", column=c))
     df = df.loc[:, ~df.columns.duplicated()]
 
-    rows = pd.Series(np.arange(1, len(df) + 1) + row_offset, index=range(len(df)))
+    numbers = np.arange(1, len(df) + 1) if row_numbers is None else np.asarray(row_numbers)
+    if len(numbers) != len(df):
+        raise ValueError("row_numbers must give one number per row")
+    rows = pd.Series(numbers, index=range(len(df)))
     ids = pd.Series(df.index, index=range(len(df)))
     ids = ids.map(lambda v: v.strip() if isinstance(v, str) else v)
     blank_id = ids.map(lambda v: v is None or (isinstance(v, float) and math.isnan(v)) or v == "")
+    blank_id = blank_id.astype(bool)
     ids = ids.map(lambda v: "" if (v is None or (isinstance(v, float) and math.isnan(v)))
                   else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)))
     for i in np.flatnonzero(blank_id.to_numpy()):
@@ -245,7 +249,8 @@ def check_orgs(frame: pd.DataFrame, row_offset: int = 0) -> tuple[pd.DataFrame, 
             continue
         raw = df[name].reset_index(drop=True)
         values, bad = _as_numbers(raw)
-        if bad.all() and len(raw):
+        filled = ~(values.isna() & ~bad)  # blank cells say nothing about the column's type
+        if len(raw) and bad[filled].all() and filled.any():
             problems.append(problem(
                 "is text, so it is kept for display only and cannot be a sharing basis or scale",
                 column=name, severity="warning"))
@@ -269,3 +274,18 @@ def numeric_columns(orgs: pd.DataFrame) -> list[str]:
     """Columns that can serve as a sharing basis or a scale (numeric, finite)."""
     return [c for c in orgs.columns if c not in ("name", "kind") and
             pd.api.types.is_numeric_dtype(orgs[c]) and bool(np.isfinite(orgs[c]).all())]
+
+
+def column_guide() -> pd.DataFrame:
+    """One row per column of the organisations table: required (default), unit, meaning.
+    Used by the template workbook's guide sheet and the app's column guide."""
+    def required(c: Column) -> str:
+        if c.required:
+            return "yes"
+        return "no (blank)" if c.default is None else f"no ({c.default:g})"
+
+    rows = [(INDEX, "yes", "", "Unique id of the member (short text, e.g. 'NGH').")]
+    rows += [(c.name, required(c), c.unit, c.description) for c in ORG_COLUMNS]
+    rows += [("(any other column)", "no", "", "Extra numeric columns are kept and can be used "
+              "as a sharing basis or scale (e.g. 'contribution').")]
+    return pd.DataFrame(rows, columns=["column", "required (default)", "unit", "meaning"])

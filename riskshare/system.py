@@ -44,18 +44,18 @@ class System:
     # -- construction -----------------------------------------------------------------------
     @classmethod
     def from_frame(cls, orgs: pd.DataFrame, control_total=None, name: str = "", year="",
-                   *, source: str = "", row_offset: int = 0) -> "System":
+                   *, source: str = "", row_numbers=None) -> "System":
         """Validate `orgs` (org_id as a column or the index) and build a System.
 
         control_total: the SCT in £; None (or blank) means the sum of organisational control
-            totals. `source` names the input in error messages; `row_offset` = 1 makes row
-            numbers match a spreadsheet or CSV with one header line.
+            totals. `source` names the input in error messages; `row_numbers` (one per row)
+            are the file lines or sheet rows that messages cite (default: 1, 2, 3, ...).
         Raises `ValidationError` listing every problem.
         """
         if not isinstance(orgs, pd.DataFrame):
             raise_if_errors([problem(f"expected a pandas DataFrame of members, got "
                                      f"{type(orgs).__name__}")], source)
-        clean, problems = check_orgs(orgs, row_offset=row_offset)
+        clean, problems = check_orgs(orgs, row_numbers=row_numbers)
         sct_set = not _is_blank(control_total)
         sct = math.nan
         if sct_set:

@@ -1,0 +1,25 @@
+"""riskshare app: a thin Streamlit entry point routing to the pages in riskshare/ui/pages/.
+
+Run with `make app` (or `streamlit run app.py`).
+"""
+
+import streamlit as st
+
+from riskshare.ui import state
+
+st.set_page_config(page_title="riskshare", page_icon=":material/account_balance:",
+                   layout="wide")
+
+PAGES = [
+    st.Page("riskshare/ui/pages/system.py", title="System", icon=":material/groups:",
+            url_path="system", default=True),
+    st.Page("riskshare/ui/pages/reconcile.py", title="Reconcile", icon=":material/balance:",
+            url_path="reconcile"),
+]
+
+page = st.navigation(PAGES)
+with st.sidebar:
+    st.markdown("### riskshare")
+    system = state.current_system()
+    st.caption(f"{system.label} · {system.n} members")
+page.run()

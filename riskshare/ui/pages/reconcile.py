@@ -1,0 +1,101 @@
+"""Reconcile page: the statement from ΣOCT to the SCT, unrealistic targets, a rebalancing."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from riskshare.report import reconciliation_workbook
+from riskshare.errors import ValidationError
+from riskshare.format import money_m
+from riskshare.rebalance import rebalance
+from riskshare.reconcile import DEFAULT_UNREALISTIC_PCT, reconcile
+from riskshare.ui import charts, state
+from riskshare.ui.tables import in_millions, money_m_columns, show_validation_error
+
+st.title("Reconcile")
+st.markdown("How the members' organisational control totals (OCTs) add up against the system "
+            "control total (SCT), which targets look unrealistic against the forecasts, and a "
+            "rebalanced set of OCTs that adds up exactly.")
+state.show_flash()
+state.system_caption()
+system = state.current_system()
+
+threshold = st.slider("Flag an OCT as unrealistic when the forecast is adverse by more than "
+                      "(% of turnover)", 0.0, 5.0, DEFAULT_UNREALISTIC_PCT, 0.1,
+                      key="unrealistic_pct")
+rec = reconcile(system, unrealistic_pct=threshold)
+
+m1, m2, m3, m4, m5 = st.columns(5)
+m1.metric("Sum of OCTs", money_m(rec.amount("sum_oct")))
+m2.metric("System control total", money_m(rec.amount("sct")))
+m3.metric("Gap (SCT − ΣOCT)", money_m(rec.gap))
+m4.metric("Forecast against SCT", money_m(rec.amount("variance_vs_sct")))
+m5.metric("Unrealistic OCTs", f"{len(rec.unrealistic)} of {system.n}")
+
+left, right = st.columns([2, 3], gap="large")
+with left:
+    st.subheader("Statement")
+    statement = rec.statement.reset_index(drop=True)
+    statement["amount"] = statement["amount"] / 1e6
+    st.dataframe(statement, hide_index=True, width="stretch",
+                 column_config={"label": st.column_config.TextColumn("line"),
+                                **money_m_columns({"amount": "£m"})})
+with right:
+    st.subheader("What stands out")
+    with st.container(border=True):
+        for sentence in rec.flags:
+            st.markdown(f"- {sentence.replace('$', chr(92) + '$')}")
+
+st.altair_chart(charts.waterfall(rec), width="stretch")
+
+st.subheader("Members")
+st.altair_chart(charts.variance_chart(rec), width="stretch")
+money = {"turnover": "turnover £m", "control_total": "OCT £m", "forecast": "forecast £m",
+         "support": "support £m", "variance": "variance £m", "gap_share": "share of gap £m"}
+members = in_millions(rec.orgs.reset_index(), list(money))
+st.dataframe(members, hide_index=True, width="stretch",
+             column_order=["org_id", "name", "kind", "turnover", "control_total", "forecast",
+                           "variance", "variance_pct", "unrealistic", "support", "gap_share"],
+             column_config={**money_m_columns(money, {"variance_pct": "variance % turnover"}),
+                            "name": st.column_config.TextColumn("name", width="medium"),
+                            "unrealistic": st.column_config.CheckboxColumn("unrealistic?")})
+
+st.subheader("Rebalancing proposal")
+st.markdown("Revised OCTs that share the gap between members pro rata to a basis, in whole "
+            "pennies, so they add up exactly to the SCT.")
+bases = ["turnover", "equal"] + [c for c in system.numeric_columns()
+                                 if c not in ("turnover", "control_total", "forecast",
+                                              "volatility")]
+basis = st.selectbox("Share the gap pro rata to", bases, key="rebalance_basis")
+try:
+    reb = rebalance(system, basis=basis)
+except ValidationError as exc:
+    show_validation_error(exc, f"Cannot rebalance on '{basis}':")
+    reb = None
+if reb is not None:
+    c1, c2 = st.columns([3, 2], gap="large")
+    with c1:
+        money_r = {"turnover": "turnover £m", "control_total": "OCT £m", "revised": "revised £m",
+                   "change": "change £m", "forecast": "forecast £m",
+                   "variance_revised": "variance vs revised £m"}
+        st.dataframe(in_millions(reb.table.reset_index(), list(money_r)), hide_index=True,
+                     width="stretch",
+                     column_order=["org_id", "control_total", "revised", "change", "change_pct",
+                                   "variance_revised"],
+                     column_config=money_m_columns(money_r, {"change_pct": "change % turnover"}))
+        st.caption(f"Revised OCTs sum to £{reb.total:,.2f}; the SCT is "
+                   f"£{system.control_total:,.2f}.")
+        if st.button("Use the revised OCTs", key="adopt_rebalance",
+                     help="Replace the members' control totals with the revised ones."):
+            state.load(reb.apply(), f"{state.source()} · rebalanced on {basis}",
+                       f"The revised OCTs (pro rata to {basis}) are now the members' control "
+                       "totals.")
+            st.rerun()
+    with c2:
+        st.altair_chart(charts.rebalance_chart(reb.table), width="stretch")
+
+st.download_button("Download the reconciliation (.xlsx)",
+                   reconciliation_workbook(rec, reb) if reb is not None else b"",
+                   file_name="reconciliation.xlsx", key="dl_reconciliation",
+                   disabled=reb is None,
+                   mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -1,0 +1,59 @@
+"""Table presentation for the app: column configuration derived from the schema, money in £m."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from ..errors import ValidationError
+from ..schema import COLUMNS, INDEX, KINDS
+
+MONEY_M = "%,.2f"
+
+
+def editor_columns(extra: list[str]) -> dict:
+    """Column configuration for the members editor, from `schema.ORG_COLUMNS` (money in £)."""
+    cc = st.column_config
+    config = {INDEX: cc.TextColumn("org_id", required=True, help="Unique id of the member",
+                                   max_chars=40)}
+    for name, col in COLUMNS.items():
+        label = f"{name} ({col.unit})" if col.unit else name
+        if col.kind == "text":
+            config[name] = cc.TextColumn(label, required=True, help=col.description,
+                                         width="medium")
+        elif col.kind == "kind":
+            config[name] = cc.SelectboxColumn(label, options=list(KINDS), required=True,
+                                              help=col.description)
+        elif col.kind == "money":
+            config[name] = cc.NumberColumn(label, help=col.description, format="%,.0f",
+                                           required=col.required, default=col.default)
+        else:
+            config[name] = cc.NumberColumn(label, help=col.description, format="%.2f",
+                                           min_value=col.minimum)
+    for name in extra:
+        config[name] = cc.NumberColumn(name, help="Extra column (can be a sharing basis)",
+                                       format="%,.2f")
+    return config
+
+
+def in_millions(frame: pd.DataFrame, money: list[str]) -> pd.DataFrame:
+    out = frame.copy()
+    for c in money:
+        out[c] = out[c] / 1e6
+    return out
+
+
+def money_m_columns(money: dict[str, str], pct: dict[str, str] | None = None) -> dict:
+    """Column configs: {column: label} shown in £m with thousands separators, and % columns."""
+    cc = st.column_config
+    config = {c: cc.NumberColumn(label, format=MONEY_M) for c, label in money.items()}
+    for c, label in (pct or {}).items():
+        config[c] = cc.NumberColumn(label, format="%.2f%%")
+    return config
+
+
+def show_validation_error(exc: ValidationError, intro: str) -> None:
+    """One error box listing every problem (member/row, column, value, rule)."""
+    lines = "\n".join(f"- {p}" for p in exc.problems)
+    st.error(f"**{intro}** {len(exc.problems)} problem{'s' if len(exc.problems) != 1 else ''}"
+             f"{' in ' + exc.source if exc.source else ''}:\n\n{lines}", icon=":material/error:")

@@ -1,0 +1,77 @@
+"""End to end: each app page in headless Chromium, charts drawn, no error element, screenshot.
+
+Screenshots are saved to artifacts/screenshots/<page>.png for a person to look at.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import SCREENSHOTS
+
+pytestmark = pytest.mark.browser
+
+# (url path, title, charts that must draw, text that must appear)
+PAGES = [
+    ("", "System", 0, ["Northshire and Vale 2018/19", "Load a system", "£38.5m"]),
+    ("reconcile", "Reconcile", 3, ["What stands out", "unrealistic", "Rebalancing proposal"]),
+]
+ERROR_SELECTORS = ['[data-testid="stException"]', '[data-testid="stAlertContentError"]',
+                   '[role="dialog"]:has-text("Page not found")']
+
+
+def _settle(page) -> None:
+    """Wait for the script run to finish (no 'Running...' status widget)."""
+    page.wait_for_selector('[data-testid="stApp"]', timeout=30_000)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=30_000)
+    page.wait_for_timeout(500)
+
+
+def _full_screenshot(page, name: str) -> None:
+    """Streamlit scrolls an inner container, so grow the viewport to the content first."""
+    height = page.evaluate(
+        "() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+    page.set_viewport_size({"width": 1440, "height": min(int(height) + 40, 8000)})
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+@pytest.mark.parametrize("path,title,charts,texts", PAGES, ids=[p[1] for p in PAGES])
+def test_page_renders(app_url, page, path, title, charts, texts):
+    page.goto(f"{app_url}/{path}")
+    _settle(page)
+    page.get_by_role("heading", name=title).first.wait_for(timeout=30_000)
+    if charts:
+        page.wait_for_function(
+            f"() => document.querySelectorAll('[data-testid=\"stVegaLiteChart\"] svg "
+            f".mark-rect, [data-testid=\"stVegaLiteChart\"] canvas').length >= {charts}",
+            timeout=30_000)
+        assert page.locator('[data-testid="stVegaLiteChart"]').count() >= charts
+    # Tables are drawn on a canvas; their accessible cells say they rendered.
+    page.wait_for_selector('[data-testid="stDataFrame"] [data-testid^="glide-cell"]',
+                           state="attached", timeout=30_000)
+    body = page.locator('[data-testid="stMain"]').inner_text()
+    for text in texts:
+        assert text in body, f"{text!r} not on the {title} page"
+    _full_screenshot(page, title.lower())
+    for selector in ERROR_SELECTORS:
+        assert page.locator(selector).count() == 0, f"error element {selector} on {title}"
+
+
+def test_loading_another_sample_updates_every_page(app_url, page):
+    """Pick the workshop sample, load it, and see its figures on the Reconcile page."""
+    page.goto(app_url)
+    _settle(page)
+    page.locator('[data-testid="stSelectbox"]').first.click()
+    page.get_by_role("option", name="Workshop system (4 members)").click()
+    page.get_by_role("button", name="Load sample").click()
+    page.get_by_text("Loaded the sample Workshop system").wait_for(timeout=30_000)
+    page.get_by_role("link", name="Reconcile").click()
+    _settle(page)
+    page.get_by_text("Acute trust (A)").wait_for(timeout=30_000)
+    body = page.locator('[data-testid="stMain"]').inner_text()
+    assert "-£9.0m" in body  # forecast against SCT for workshop_4
+    _full_screenshot(page, "reconcile_workshop_4")
+    for selector in ERROR_SELECTORS:
+        assert page.locator(selector).count() == 0
