@@ -73,7 +73,8 @@ class ValidationError(RiskshareError, ValueError):
     """Input that cannot be used; `.problems` lists every problem found (errors only)."""
 
     def __init__(self, problems: Iterable[Problem], source: str = ""):
-        self.problems = tuple(problems)
+        # Table-wide problems first, then row by row (stable: columns in schema order).
+        self.problems = tuple(sorted(problems, key=lambda p: (p.row is not None, p.row or 0)))
         self.source = source
         super().__init__(self._message())
 

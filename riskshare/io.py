@@ -15,7 +15,6 @@ Row numbers in error messages match the CSV line / spreadsheet row (the header i
 from __future__ import annotations
 
 import io as _io
-import math
 import tomllib
 import zipfile
 from pathlib import Path
@@ -25,7 +24,7 @@ import tomli_w
 
 from .errors import InputFileError, problem, raise_if_errors
 from .excel import Sheet, workbook_bytes, write_workbook
-from .schema import INDEX, MONEY_COLUMNS, ORG_COLUMNS, column_guide
+from .schema import INDEX, MONEY_COLUMNS, ORG_COLUMNS, column_guide, is_blank
 from .system import System
 
 ORGS_FILE = "organisations.csv"
@@ -101,26 +100,21 @@ def _from_excel(data: bytes, label: str) -> System:
     return _build(sheets[lower[ORGS_SHEET]], meta, name)
 
 
-def _is_blank_cell(v) -> bool:
-    return v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str)
-                                                                      and v.strip() == "")
-
-
 def _with_header(raw: pd.DataFrame) -> pd.DataFrame:
     """First non-blank row as the header, kept as written (duplicates are not renamed, so
     validation can report them); blank rows dropped; the index is the 1-based file line /
     sheet row of each remaining row."""
-    blank = raw.apply(lambda r: all(_is_blank_cell(v) for v in r), axis=1)
+    blank = raw.apply(lambda r: all(is_blank(v) for v in r), axis=1)
     rows = raw[~blank.astype(bool)]
     if rows.empty:
         return pd.DataFrame()
-    header = ["" if _is_blank_cell(v) else str(v).strip() for v in rows.iloc[0]]
+    header = ["" if is_blank(v) else str(v).strip() for v in rows.iloc[0]]
     body = rows.iloc[1:].copy()
     body.columns = header
     body.index = body.index + 1  # 0-based position in the file -> line / row number
     # drop trailing unnamed, empty columns (spreadsheets often carry them)
     keep = [i for i, h in enumerate(header)
-            if h != "" or not all(_is_blank_cell(v) for v in body.iloc[:, i])]
+            if h != "" or not all(is_blank(v) for v in body.iloc[:, i])]
     return body.iloc[:, keep]
 
 
@@ -151,14 +145,14 @@ def _read_system_sheet(sheet: pd.DataFrame, label: str) -> dict:
                              "'value'")
     meta, problems = {}, []
     for i, key, value in zip(sheet.index, sheet[cols["key"]], sheet[cols["value"]]):
-        if key is None or (isinstance(key, float) and math.isnan(key)):
+        if is_blank(key):
             continue
         key = str(key).strip()
         if key not in SYSTEM_KEYS:
             problems.append(problem(f"unknown key in the '{SYSTEM_SHEET}' sheet (valid keys: "
                                     f"{', '.join(SYSTEM_KEYS)})", column=key, row=int(i)))
             continue
-        if not (value is None or (isinstance(value, float) and math.isnan(value))):
+        if not is_blank(value):
             meta[key] = value
     raise_if_errors(problems, label)
     return meta

@@ -121,6 +121,19 @@ def parse_number(value: object) -> float | None:
     return -number if negative else number
 
 
+def is_blank(value: object) -> bool:
+    """None, NaN or an empty/whitespace string: a cell with nothing in it."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return value.strip() == ""
+    return isinstance(value, (float, np.floating)) and math.isnan(value)
+
+
+def _text(value: object) -> str:
+    return "" if is_blank(value) else str(value).strip()
+
+
 def _as_numbers(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     """(numbers with NaN where blank or unparseable, mask of unparseable cells)."""
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
@@ -171,11 +184,9 @@ def check_orgs(frame: pd.DataFrame, row_numbers=None) -> tuple[pd.DataFrame, lis
         raise ValueError("row_numbers must give one number per row")
     rows = pd.Series(numbers, index=range(len(df)))
     ids = pd.Series(df.index, index=range(len(df)))
-    ids = ids.map(lambda v: v.strip() if isinstance(v, str) else v)
-    blank_id = ids.map(lambda v: v is None or (isinstance(v, float) and math.isnan(v)) or v == "")
-    blank_id = blank_id.astype(bool)
-    ids = ids.map(lambda v: "" if (v is None or (isinstance(v, float) and math.isnan(v)))
-                  else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)))
+    blank_id = ids.map(is_blank).astype(bool)
+    ids = ids.map(lambda v: str(int(v)) if isinstance(v, float) and v.is_integer() and
+                  not is_blank(v) else _text(v))
     for i in np.flatnonzero(blank_id.to_numpy()):
         problems.append(problem(f"{INDEX} is empty", column=INDEX, row=int(rows[i])))
     dup = ids.duplicated(keep=False) & ~blank_id
@@ -205,8 +216,7 @@ def check_orgs(frame: pd.DataFrame, row_numbers=None) -> tuple[pd.DataFrame, lis
             continue
         raw = df[col.name].reset_index(drop=True)
         if col.kind == "text":
-            text = raw.map(lambda v: "" if v is None or (isinstance(v, float) and math.isnan(v))
-                           else str(v).strip())
+            text = raw.map(_text)
             for i in np.flatnonzero((text == "").to_numpy()):
                 problems.append(problem("is empty", column=col.name, **where(i)))
             out[col.name] = text.to_numpy()
@@ -217,26 +227,8 @@ def check_orgs(frame: pd.DataFrame, row_numbers=None) -> tuple[pd.DataFrame, lis
                                         column=col.name, value=raw[i], **where(i)))
             out[col.name] = kinds.to_numpy()
         else:
-            values, bad = _as_numbers(raw)
-            for i in np.flatnonzero(bad.to_numpy()):
-                problems.append(problem("is not a number", column=col.name, value=raw[i],
-                                        **where(i)))
-            blank = values.isna() & ~bad
-            if col.default is not None:
-                values = values.where(~blank, col.default)
-            elif not col.blank_allowed:
-                for i in np.flatnonzero(blank.to_numpy()):
-                    problems.append(problem("is blank (a number is required)", column=col.name,
-                                            **where(i)))
-            for i in np.flatnonzero(np.isinf(values.to_numpy())):
-                problems.append(problem("is infinite", column=col.name, value=raw[i], **where(i)))
-            if col.minimum is not None:
-                low = values <= col.minimum if col.strict else values < col.minimum
-                rule = (f"must be greater than {col.minimum:g}" if col.strict
-                        else f"must be at least {col.minimum:g}")
-                for i in np.flatnonzero(low.to_numpy()):
-                    problems.append(problem(rule, column=col.name, value=float(values[i]),
-                                            **where(i)))
+            values, found = _check_numbers(raw, col, where)
+            problems += found
             out[col.name] = values.to_numpy()
 
     for name in df.columns:
@@ -254,20 +246,41 @@ def check_orgs(frame: pd.DataFrame, row_numbers=None) -> tuple[pd.DataFrame, lis
             problems.append(problem(
                 "is text, so it is kept for display only and cannot be a sharing basis or scale",
                 column=name, severity="warning"))
-            out[name] = raw.map(lambda v: "" if v is None or (isinstance(v, float) and math.isnan(v))
-                                else str(v)).to_numpy()
+            out[name] = raw.map(_text).to_numpy()
             continue
-        for i in np.flatnonzero(bad.to_numpy()):
-            problems.append(problem("is not a number (extra columns must be numeric so they can "
-                                    "serve as a sharing basis or scale)", column=name,
-                                    value=raw[i], **where(i)))
-        for i in np.flatnonzero((values.isna() & ~bad).to_numpy()):
-            problems.append(problem("is blank (extra numeric columns need a value for every "
-                                    "member)", column=name, **where(i)))
-        for i in np.flatnonzero(np.isinf(values.to_numpy())):
-            problems.append(problem("is infinite", column=name, value=raw[i], **where(i)))
+        values, found = _check_numbers(
+            raw, Column(name, "number", False, "", "extra column"), where,
+            not_number="is not a number (extra columns must be numeric so they can serve as a "
+                       "sharing basis or scale)",
+            blank="is blank (extra numeric columns need a value for every member)")
+        problems += found
         out[name] = values.to_numpy()
     return out, problems
+
+
+def _check_numbers(raw: pd.Series, col: Column, where, *, not_number: str = "is not a number",
+                   blank: str = "is blank (a number is required)"):
+    """Parse one numeric column; return (values, problems): unparseable cells, blanks (unless
+    the column has a default or allows blanks), infinities and values below the minimum."""
+    problems: list[Problem] = []
+    values, bad = _as_numbers(raw)
+    for i in np.flatnonzero(bad.to_numpy()):
+        problems.append(problem(not_number, column=col.name, value=raw[i], **where(i)))
+    empty = values.isna() & ~bad
+    if col.default is not None:
+        values = values.where(~empty, col.default)
+    elif not col.blank_allowed:
+        for i in np.flatnonzero(empty.to_numpy()):
+            problems.append(problem(blank, column=col.name, **where(i)))
+    for i in np.flatnonzero(np.isinf(values.to_numpy())):
+        problems.append(problem("is infinite", column=col.name, value=raw[i], **where(i)))
+    if col.minimum is not None:
+        low = values <= col.minimum if col.strict else values < col.minimum
+        rule = (f"must be greater than {col.minimum:g}" if col.strict
+                else f"must be at least {col.minimum:g}")
+        for i in np.flatnonzero(low.to_numpy()):
+            problems.append(problem(rule, column=col.name, value=float(values[i]), **where(i)))
+    return values, problems
 
 
 def numeric_columns(orgs: pd.DataFrame) -> list[str]:

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import Problem, problem, raise_if_errors
-from .schema import INDEX, KINDS, ORG_COLUMNS, check_orgs, numeric_columns, parse_number
+from .schema import INDEX, KINDS, ORG_COLUMNS, check_orgs, is_blank, numeric_columns, parse_number
 
 
 @dataclass(frozen=True, eq=False)
@@ -56,7 +56,7 @@ class System:
             raise_if_errors([problem(f"expected a pandas DataFrame of members, got "
                                      f"{type(orgs).__name__}")], source)
         clean, problems = check_orgs(orgs, row_numbers=row_numbers)
-        sct_set = not _is_blank(control_total)
+        sct_set = not is_blank(control_total)
         sct = math.nan
         if sct_set:
             parsed = parse_number(control_total)
@@ -149,20 +149,9 @@ class System:
                 f"ΣOCT £{self.sum_control_totals:,.0f}>")
 
 
-def _is_blank(value) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, str):
-        return value.strip() == ""
-    try:
-        return bool(np.isnan(value))
-    except TypeError:
-        return False
-
-
 def _year_text(year) -> str:
     """Years are labels: 2018 -> '2018', 2018.0 -> '2018', '2018/19' stays."""
-    if _is_blank(year):
+    if is_blank(year):
         return ""
     if isinstance(year, float) and year.is_integer():
         return str(int(year))

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.bad_inputs import BAD_INPUTS
+
 from .conftest import SCREENSHOTS
 
 pytestmark = pytest.mark.browser
@@ -75,3 +77,22 @@ def test_loading_another_sample_updates_every_page(app_url, page):
     _full_screenshot(page, "reconcile_workshop_4")
     for selector in ERROR_SELECTORS:
         assert page.locator(selector).count() == 0
+
+
+def test_a_bad_upload_shows_every_problem_inline(app_url, page, tmp_path):
+    """Upload a CSV with several problems: one error box lists each, and nothing is loaded."""
+    case = next(c for c in BAD_INPUTS if c.id == "several_problems")
+    path = tmp_path / "organisations.csv"
+    path.write_text(case.csv)
+    page.goto(app_url)
+    _settle(page)
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(path))
+    error = page.locator('[data-testid="stAlertContentError"]')
+    error.first.wait_for(timeout=30_000)
+    text = error.first.inner_text()
+    assert "organisations.csv was not loaded" in text
+    for fragment in case.expected[1:]:
+        assert fragment in text
+    # the bundled system is still the one in use
+    assert "Northshire and Vale 2018/19" in page.locator('[data-testid="stMain"]').inner_text()
+    _full_screenshot(page, "system_bad_upload")

@@ -338,36 +338,38 @@ def test_bad_member_in_xlsx_names_the_sheet_row():
 
 
 # -- file layout quirks ----------------------------------------------------------------------------
-def test_xlsx_row_numbers_after_a_blank_row_match_the_sheet():
+def _workshop_workbook_edited(edit) -> bytes:
+    """The workshop_4 workbook with `edit(organisations_sheet)` applied, as bytes."""
     wb = read_workbook(excel_bytes(rs.load_sample("workshop_4")))
-    ws = wb["organisations"]
-    ws.insert_rows(3)  # B moves to row 4, C to row 5
-    ws["D5"] = 0       # C's turnover
+    edit(wb["organisations"])
     buffer = io.BytesIO()
     wb.save(buffer)
+    return buffer.getvalue()
+
+
+def test_xlsx_row_numbers_after_a_blank_row_match_the_sheet():
+    def edit(ws):
+        ws.insert_rows(3)  # B moves to row 4, C to row 5
+        ws["D5"] = 0       # C's turnover
+
     with pytest.raises(rs.ValidationError) as info:
-        load_bytes(buffer.getvalue(), "book.xlsx")
+        load_bytes(_workshop_workbook_edited(edit), "book.xlsx")
     assert "row 5 (C), column 'turnover': 0 must be greater than 0" in str(info.value)
 
 
 def test_xlsx_blank_rows_are_ignored_when_valid():
-    wb = read_workbook(excel_bytes(rs.load_sample("workshop_4")))
-    wb["organisations"].insert_rows(3)
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    assert load_bytes(buffer.getvalue(), "book.xlsx").equals(rs.load_sample("workshop_4"))
+    data = _workshop_workbook_edited(lambda ws: ws.insert_rows(3))
+    assert load_bytes(data, "book.xlsx").equals(rs.load_sample("workshop_4"))
 
 
 def test_xlsx_duplicate_header_is_reported():
-    wb = read_workbook(excel_bytes(rs.load_sample("workshop_4")))
-    ws = wb["organisations"]
-    ws.cell(row=1, column=9, value="forecast")
-    for row in range(2, 6):
-        ws.cell(row=row, column=9, value=0)
-    buffer = io.BytesIO()
-    wb.save(buffer)
+    def edit(ws):
+        ws.cell(row=1, column=9, value="forecast")
+        for row in range(2, 6):
+            ws.cell(row=row, column=9, value=0)
+
     with pytest.raises(rs.ValidationError) as info:
-        load_bytes(buffer.getvalue(), "book.xlsx")
+        load_bytes(_workshop_workbook_edited(edit), "book.xlsx")
     assert "column 'forecast': appears more than once in the header" in str(info.value)
 
 
