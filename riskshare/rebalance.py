@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import problem, raise_if_errors
+from .format import money
 from .money import allocate, from_pennies, to_pennies
 from .system import System
 
@@ -49,7 +50,7 @@ class Rebalancing:
     def describe(self) -> str:
         basis = self.basis if isinstance(self.basis, str) else "the given weights"
         gap = self.system.gap
-        return (f"The gap of £{gap:,.2f} between the system control total and the sum of "
+        return (f"The gap of {money(gap, 2)} between the system control total and the sum of "
                 f"organisational control totals is shared pro rata to {basis}, in whole pennies.")
 
 

@@ -6,7 +6,7 @@ import streamlit as st
 
 from riskshare.report import reconciliation_workbook
 from riskshare.errors import ValidationError
-from riskshare.format import money_m
+from riskshare.format import money, money_m
 from riskshare.rebalance import rebalance
 from riskshare.reconcile import DEFAULT_UNREALISTIC_PCT, reconcile
 from riskshare.ui import charts, state
@@ -50,13 +50,13 @@ st.altair_chart(charts.waterfall(rec), width="stretch")
 
 st.subheader("Members")
 st.altair_chart(charts.variance_chart(rec), width="stretch")
-money = {"turnover": "turnover £m", "control_total": "OCT £m", "forecast": "forecast £m",
+member_money = {"turnover": "turnover £m", "control_total": "OCT £m", "forecast": "forecast £m",
          "support": "support £m", "variance": "variance £m", "gap_share": "share of gap £m"}
-members = in_millions(rec.orgs.reset_index(), list(money))
+members = in_millions(rec.orgs.reset_index(), list(member_money))
 st.dataframe(members, hide_index=True, width="stretch",
              column_order=["org_id", "name", "kind", "turnover", "control_total", "forecast",
                            "variance", "variance_pct", "unrealistic", "support", "gap_share"],
-             column_config={**money_m_columns(money, {"variance_pct": "variance % turnover"}),
+             column_config={**money_m_columns(member_money, {"variance_pct": "variance % turnover"}),
                             "name": st.column_config.TextColumn("name", width="medium"),
                             "unrealistic": st.column_config.CheckboxColumn("unrealistic?")})
 
@@ -83,8 +83,8 @@ if reb is not None:
                      column_order=["org_id", "control_total", "revised", "change", "change_pct",
                                    "variance_revised"],
                      column_config=money_m_columns(money_r, {"change_pct": "change % turnover"}))
-        st.caption(f"Revised OCTs sum to £{reb.total:,.2f}; the SCT is "
-                   f"£{system.control_total:,.2f}.")
+        st.caption(f"Revised OCTs sum to {money(reb.total, 2)}; the SCT is "
+                   f"{money(system.control_total, 2)}.")
         if st.button("Use the revised OCTs", key="adopt_rebalance",
                      help="Replace the members' control totals with the revised ones."):
             state.load(reb.apply(), f"{state.source()} · rebalanced on {basis}",
