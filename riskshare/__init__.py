@@ -5,7 +5,10 @@ Money is in pounds; surplus/favourable positive, deficit/adverse negative;
 variance = forecast − control total. See README.md and ARCHITECTURE.md.
 """
 
-from . import samples
+from . import claims, samples
+from .agreement import Agreement, load_agreement
+from .incentives import Incentives, incentives
+from .outcome import Outcome, apply
 from .errors import InputFileError, Problem, RiskshareError, UnknownSampleError, ValidationError
 from .io import load_system
 from .rebalance import Rebalancing, rebalance
@@ -19,6 +22,7 @@ __version__ = "0.1.0"
 __all__ = [
     "System", "load_system", "load_sample", "list_samples", "samples",
     "reconcile", "Reconciliation", "rebalance", "Rebalancing",
+    "Agreement", "load_agreement", "apply", "Outcome", "incentives", "Incentives", "claims",
     "ORG_COLUMNS", "KINDS",
     "RiskshareError", "ValidationError", "InputFileError", "UnknownSampleError", "Problem",
 ]

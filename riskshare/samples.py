@@ -42,6 +42,18 @@ SAMPLES: dict[str, Sample] = {
         Sample("workshop_4", "Workshop system (4 members)",
                "Four members with round numbers for teaching: every figure can be checked by "
                "hand."),
+        Sample("pooled_budget_2", "Better Care Fund pooled budget (2 partners)",
+               "The ICB and the county council share a section 75 pooled budget pro rata to "
+               "contributions (£48.2m and £31.5m); it overspends by £4.7m."),
+        Sample("corridor_2", "Risk corridor: plan and payer",
+               "A plan with a £10m target amount and £11m of allowable costs, and its payer: for "
+               "the ACA and Medicare Part D risk corridors."),
+        Sample("mssp_2", "Shared savings: ACO and payer",
+               "An accountable care organisation £5m (5%) under its £100m benchmark, and its "
+               "payer: for the Medicare Shared Savings Program."),
+        Sample("nec_2", "Target cost contract: contractor and client",
+               "A contractor forecast to overrun a £20m target by £3m (15%), and its client: "
+               "for NEC target-cost share ranges."),
     )
 }
 

@@ -220,8 +220,8 @@ def test_unknown_sample_or_missing_path(target, capsys):
     assert exit_info.value.code == 2
     out, err = capsys.readouterr()
     assert out == ""
-    assert err.strip() == (f"Error: '{target}' is neither a sample (northshire_2018_19, "
-                           "workshop_4) nor an existing file or folder")
+    assert err.strip() == (f"Error: '{target}' is neither a sample "
+                           f"({', '.join(rs.list_samples())}) nor an existing file or folder")
     assert len(err.strip().splitlines()) == 1
 
 

@@ -130,7 +130,7 @@ def test_scaling_all_money_by_k_scales_the_statement_by_k(system, k):
     np.testing.assert_allclose(rec2.statement["amount"], k * rec.statement["amount"],
                                rtol=1e-12, atol=1e-9 * k * scale)
     # percentages of turnover and the flags they drive are unchanged
-    np.testing.assert_allclose(rec2.orgs["variance_pct"], rec.orgs["variance_pct"], rtol=1e-9,
+    np.testing.assert_allclose(rec2.orgs["variance_pct"], rec.orgs["variance_pct"], rtol=1e-7,
                                atol=1e-12)
     np.testing.assert_allclose(rec2.orgs["gap_share"], k * rec.orgs["gap_share"], rtol=1e-9,
                                atol=1e-9 * k * scale)

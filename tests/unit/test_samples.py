@@ -12,7 +12,7 @@ from riskshare.samples import DEFAULT_SAMPLE, SAMPLES, catalogue, info, syntheti
 
 def test_list_samples_is_the_registry_in_order():
     assert rs.list_samples() == list(SAMPLES)
-    assert rs.list_samples() == ["northshire_2018_19", "workshop_4"]
+    assert rs.list_samples()[:2] == ["northshire_2018_19", "workshop_4"]  # NHS systems first
     assert DEFAULT_SAMPLE in SAMPLES
 
 
@@ -23,9 +23,10 @@ def test_every_sample_loads_and_reconciles(name):
     assert sample.path.name == name
     system = rs.load_sample(name)
     assert isinstance(system, rs.System)
-    assert system.n >= 4
+    assert system.n >= 2
     assert system.name and system.year
-    assert system.control_total_set
+    if name in ("northshire_2018_19", "workshop_4"):  # the NHS systems set their own SCT
+        assert system.n >= 4 and system.control_total_set
     assert system.warnings == ()
     rec = rs.reconcile(system)
     assert list(rec.orgs.index) == list(system.members)
@@ -52,8 +53,8 @@ def test_catalogue_rows_match_the_registry():
 def test_unknown_sample_lists_the_names(name):
     with pytest.raises(rs.UnknownSampleError) as error:
         rs.load_sample(name)
-    assert str(error.value) == (f"no sample called '{name}' (samples: northshire_2018_19, "
-                                "workshop_4)")
+    assert str(error.value) == (f"no sample called '{name}' (samples: "
+                                f"{', '.join(SAMPLES)})")
     assert isinstance(error.value, KeyError) and isinstance(error.value, rs.RiskshareError)
     with pytest.raises(rs.UnknownSampleError):
         info(name)

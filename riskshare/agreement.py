@@ -1,0 +1,452 @@
+"""Risk-share agreements: the declarative spec (DOMAIN §5), read from and written to TOML.
+
+An agreement is applied to each member's variance in layers: a *schedule* (gains or losses)
+decides how much of the variance is passed to the pool, a *pool* section how the net pool is
+distributed, an optional *reserve* absorbs a net pooled loss first, and a *support* section
+decides how conditional support funding is earned.
+
+Units: every percentage is a percent number of the `scale` column (3.0 = 3% of turnover);
+shares (`pool`, `system_share`) are fractions in [0, 1]; money (`reserve.amount`) is in £.
+
+`load_agreement(path_or_text)` validates the file on its own (unknown keys, bands out of order,
+shares outside [0, 1], negative caps, ...) and collects every problem into one
+`ValidationError`; `Agreement.check(system)` adds the checks that need a system (members named,
+columns present and numeric).
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+
+import tomli_w
+
+from .claims import RULES
+from .errors import InputFileError, Problem, problem, raise_if_errors
+from .schema import numeric_columns
+
+DISTRIBUTE = ("basis", "counterparty", "claims")
+TESTS = ("organisation", "system", "none")
+UNEARNED = ("lost", "redistribute")
+
+
+@dataclass(frozen=True)
+class Band:
+    """Marginal share of |variance| passed to the pool within this band.
+
+    upto: upper bound of the band, % of scale (None: no upper bound; only the last band)."""
+
+    pool: float
+    upto: float | None = None
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """How much of a favourable (gains) or adverse (losses) variance is pooled.
+
+    bands:     marginal pool shares by band of |variance| (% of scale), from zero upwards.
+    threshold: first-pound trigger (% of scale): below it `below_threshold_pool` of the whole
+               variance is pooled; at or above it the bands apply from zero. None: no trigger.
+    max_pool:  cap on the pooled amount (% of scale).
+    max_keep:  cap on the amount the member keeps (% of scale); the excess is pooled. Applied
+               after max_pool, so the member never keeps more than max_keep.
+    """
+
+    bands: tuple[Band, ...] = (Band(0.0),)
+    threshold: float | None = None
+    below_threshold_pool: float = 1.0
+    max_pool: float | None = None
+    max_keep: float | None = None
+
+    @property
+    def shares_nothing(self) -> bool:
+        return (all(b.pool == 0 for b in self.bands) and self.threshold is None
+                and self.max_keep is None)
+
+
+@dataclass(frozen=True)
+class Pool:
+    """How the net pool (Σ pooled, after any reserve) is distributed.
+
+    distribute:   "basis" (pro rata to `basis`), "counterparty" (all to one member) or "claims"
+                  (a positive pool first covers members still short of their control total,
+                  by `rule`; the rest by basis).
+    basis:        a numeric column, "equal", or weights by org_id (a tuple of (org_id, weight)).
+    max_charge:   no member is charged more than this % of scale from a net loss.
+    max_award:    nor awarded more than this % of scale from a net gain.
+    What caps leave over is spread over the uncapped members; what nobody can take is reported
+    as unallocated.
+    """
+
+    distribute: str = "basis"
+    basis: object = "turnover"
+    counterparty: str | None = None
+    rule: str = "proportional"
+    max_charge: float | None = None
+    max_award: float | None = None
+
+
+@dataclass(frozen=True)
+class Reserve:
+    """A contingency of `amount` £ held by member `holder` that absorbs a net pooled loss first
+    (the holder is charged what the reserve absorbs)."""
+
+    holder: str
+    amount: float
+
+
+@dataclass(frozen=True)
+class Support:
+    """The conditional support funding test.
+
+    test:          "organisation" (each member against its own control total), "system" (the
+                   system against the SCT) or "none" (support is earned unconditionally).
+    system_share:  with "organisation", the part of each member's support tied to the system
+                   test instead (0.5 = half).
+    after_sharing: test positions after the risk share (True) or before it (False).
+    taper:         0 = cliff edge (all or nothing); > 0 = earned linearly over this % of scale
+                   below target (for the system test: % of the total scale).
+    unearned:      "lost", or "redistribute" to members that earned all their support, pro rata
+                   to their support.
+    """
+
+    test: str = "organisation"
+    system_share: float = 0.0
+    after_sharing: bool = True
+    taper: float = 0.0
+    unearned: str = "lost"
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """A risk-share agreement (DOMAIN §5). Build with `load_agreement` or `Agreement.from_dict`.
+
+    `sample` (an addition to DOMAIN §5) names the bundled sample system a preset is designed
+    for; it is informational and does not restrict where the agreement can be applied."""
+
+    name: str
+    description: str = ""
+    sample: str = ""
+    scale: str = "turnover"
+    exempt: tuple[str, ...] = ()
+    gains: Schedule = field(default_factory=Schedule)
+    losses: Schedule = field(default_factory=Schedule)
+    pool: Pool = field(default_factory=Pool)
+    reserve: Reserve | None = None
+    support: Support = field(default_factory=Support)
+
+    # -- building ------------------------------------------------------------------------------
+    @classmethod
+    def from_dict(cls, data: dict, source: str = "agreement") -> "Agreement":
+        """Validate a parsed TOML document; raise ValidationError listing every problem."""
+        problems: list[Problem] = []
+        agreement = _parse(data, problems)
+        raise_if_errors(problems, source)
+        return agreement
+
+    def to_dict(self) -> dict:
+        """The TOML document as a dict (defaults left out, so files stay short)."""
+        out: dict = {"name": self.name}
+        if self.description:
+            out["description"] = self.description
+        if self.sample:
+            out["sample"] = self.sample
+        if self.scale != "turnover":
+            out["scale"] = self.scale
+        if self.exempt:
+            out["exempt"] = list(self.exempt)
+        for key in ("gains", "losses"):
+            sched: Schedule = getattr(self, key)
+            if sched != Schedule():
+                section = {"bands": [_drop_none(asdict(b)) for b in sched.bands]}
+                for f in ("threshold", "max_pool", "max_keep"):
+                    if getattr(sched, f) is not None:
+                        section[f] = getattr(sched, f)
+                if sched.threshold is not None:
+                    section["below_threshold_pool"] = sched.below_threshold_pool
+                out[key] = section
+        out["pool"] = _non_default(self.pool, Pool())
+        if isinstance(self.pool.basis, tuple):
+            out["pool"]["basis"] = dict(self.pool.basis)
+        if self.pool.distribute == "counterparty":
+            out["pool"].pop("basis", None)   # unused: everything goes to the counterparty
+        if self.reserve is not None:
+            out["reserve"] = asdict(self.reserve)
+        support = _non_default(self.support, Support())
+        if support:
+            out["support"] = support
+        return out
+
+    def to_toml(self) -> str:
+        """TOML text that `load_agreement` reads back to an equal Agreement."""
+        return tomli_w.dumps(self.to_dict(), multiline_strings=True)
+
+    def replace(self, **changes) -> "Agreement":
+        """A copy with some fields changed, re-validated (raises ValidationError)."""
+        return Agreement.from_dict(replace(self, **changes).to_dict(), self.name or "agreement")
+
+    # -- checks that need a system ---------------------------------------------------------------
+    def check(self, system) -> list[Problem]:
+        """Problems applying this agreement to `system` would meet (members, columns)."""
+        problems: list[Problem] = []
+        members = set(system.members)
+        usable = numeric_columns(system.orgs)
+
+        def member(key: str, org_id) -> None:
+            if org_id is not None and org_id not in members:
+                problems.append(problem(f"names '{org_id}', which is not a member of the system "
+                                        f"(members: {', '.join(system.members)})", column=key))
+
+        for org_id in self.exempt:
+            member("exempt", org_id)
+        member("pool.counterparty", self.pool.counterparty)
+        if self.reserve is not None:
+            member("reserve.holder", self.reserve.holder)
+        if self.scale not in usable:
+            problems.append(problem(f"'{self.scale}' is not a numeric column of the system "
+                                    f"(numeric columns: {', '.join(usable)})", column="scale"))
+        elif not (system.orgs[self.scale] > 0).all():
+            bad = [m for m in system.members if not system.orgs.loc[m, self.scale] > 0]
+            problems.append(problem(f"the scale column '{self.scale}' must be > 0 for every "
+                                    f"member (not for {', '.join(bad)})", column="scale"))
+        basis = self.pool.basis
+        if isinstance(basis, tuple):
+            for org_id, _ in basis:
+                member("pool.basis", org_id)
+            missing = members - {k for k, _ in basis}
+            if missing:
+                problems.append(problem("inline weights miss members " +
+                                        ", ".join(sorted(missing)), column="pool.basis"))
+        elif basis != "equal":
+            if basis not in usable:
+                problems.append(problem(f"'{basis}' is not a numeric column of the system "
+                                        f"(use 'equal', a column from: {', '.join(usable)}, or "
+                                        "an inline table of weights)", column="pool.basis"))
+            elif (system.orgs[basis] < 0).any() or system.orgs[basis].sum() <= 0:
+                problems.append(problem(f"the basis column '{basis}' must be ≥ 0 and not all "
+                                        "zero", column="pool.basis"))
+        return problems
+
+
+# -- loading ---------------------------------------------------------------------------------------
+def load_agreement(path_or_text) -> Agreement:
+    """An Agreement from a .toml file path or from TOML text; ValidationError lists problems."""
+    if isinstance(path_or_text, Agreement):
+        return path_or_text
+    if isinstance(path_or_text, Path) or (isinstance(path_or_text, str) and "\n" not in
+                                          path_or_text and "=" not in path_or_text):
+        path = Path(path_or_text)
+        if not path.exists():
+            raise InputFileError(f"{path}: no such agreement file")
+        text, source = path.read_text(encoding="utf-8"), path.name
+    else:
+        text, source = str(path_or_text), "agreement"
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputFileError(f"{source}: not valid TOML ({exc})") from None
+    return Agreement.from_dict(data, source)
+
+
+# -- parsing with collected problems ---------------------------------------------------------------
+_TOP = ("name", "description", "sample", "scale", "exempt", "gains", "losses", "pool", "reserve", "support")
+_SCHEDULE = tuple(f.name for f in fields(Schedule))
+_POOL = tuple(f.name for f in fields(Pool))
+_RESERVE = tuple(f.name for f in fields(Reserve))
+_SUPPORT = tuple(f.name for f in fields(Support))
+_BAND = ("upto", "pool")
+
+
+def _non_default(obj, default) -> dict:
+    """Fields of a section that differ from the default (the first key always kept where it
+    says what the section does)."""
+    out = {f.name: getattr(obj, f.name) for f in fields(obj)
+           if getattr(obj, f.name) != getattr(default, f.name)}
+    first = fields(obj)[0].name
+    return {first: getattr(obj, first), **out} if out else out
+
+
+def _drop_none(d: dict) -> dict:
+    return {k: v for k, v in d.items() if v is not None}
+
+
+def _unknown(section: dict, valid: tuple, where: str, problems: list) -> None:
+    for key in section:
+        if key not in valid:
+            problems.append(problem(f"unknown key (valid keys: {', '.join(valid)})",
+                                    column=f"{where}{key}"))
+
+
+def _number(value, key: str, problems: list, *, low=None, high=None, share=False):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        problems.append(problem("must be a finite number", column=key, value=value))
+        return None
+    value = float(value)
+    if share and not 0.0 <= value <= 1.0:
+        problems.append(problem("is a share and must lie in [0, 1]", column=key, value=value))
+    elif low is not None and value < low:
+        problems.append(problem(f"must be at least {low:g}", column=key, value=value))
+    elif high is not None and value > high:
+        problems.append(problem(f"must be at most {high:g}", column=key, value=value))
+    return value
+
+
+def _choice(value, key: str, valid, problems: list):
+    if value not in valid:
+        problems.append(problem(f"must be one of: {', '.join(valid)}", column=key, value=value))
+    return value
+
+
+def _table(data: dict, key: str, problems: list) -> dict:
+    section = data.get(key, {})
+    if not isinstance(section, dict):
+        problems.append(problem("must be a table", column=key))
+        return {}
+    return section
+
+
+def _parse_schedule(section: dict, where: str, problems: list) -> Schedule:
+    _unknown(section, _SCHEDULE, f"{where}.", problems)
+    raw_bands = section.get("bands", [{"pool": 0.0}])
+    bands: list[Band] = []
+    if not isinstance(raw_bands, list) or not raw_bands:
+        problems.append(problem("must be a non-empty list of {upto, pool} tables",
+                                column=f"{where}.bands"))
+        raw_bands = []
+    previous = 0.0
+    for i, b in enumerate(raw_bands):
+        key = f"{where}.bands[{i + 1}]"
+        if not isinstance(b, dict):
+            problems.append(problem("must be a table like { upto = 2.0, pool = 0.5 }", column=key))
+            continue
+        _unknown(b, _BAND, f"{key}.", problems)
+        if "pool" not in b:
+            problems.append(problem("needs a 'pool' share", column=key))
+        pool = _number(b.get("pool", 0.0), f"{key}.pool", problems, share=True)
+        upto = b.get("upto")
+        last = i == len(raw_bands) - 1
+        if upto is None and not last:
+            problems.append(problem("only the last band may have no 'upto'", column=key))
+        if upto is not None:
+            upto = _number(upto, f"{key}.upto", problems, low=0.0)
+            if last:
+                problems.append(problem("the last band must have no 'upto' (it runs to "
+                                        "infinity); add a final band such as { pool = 0.0 }",
+                                        column=f"{key}.upto"))
+            elif upto is not None and upto <= previous:
+                problems.append(problem(f"bands must rise: 'upto' {upto:g} is not above the "
+                                        f"previous band's {previous:g}", column=f"{key}.upto"))
+            if upto is not None:
+                previous = max(previous, upto)
+        bands.append(Band(pool if pool is not None else 0.0, upto))
+    opt = {}
+    for key in ("threshold", "max_pool", "max_keep"):
+        if key in section:
+            opt[key] = _number(section[key], f"{where}.{key}", problems, low=0.0)
+    below = section.get("below_threshold_pool", 1.0)
+    below = _number(below, f"{where}.below_threshold_pool", problems, share=True)
+    if "below_threshold_pool" in section and "threshold" not in section:
+        problems.append(problem("has no effect without a 'threshold'",
+                                column=f"{where}.below_threshold_pool"))
+    return Schedule(tuple(bands) or (Band(0.0),), opt.get("threshold"),
+                    below if below is not None else 1.0, opt.get("max_pool"),
+                    opt.get("max_keep"))
+
+
+def _parse(data: dict, problems: list) -> Agreement:
+    _unknown(data, _TOP, "", problems)
+    name = data.get("name")
+    if not isinstance(name, str) or not name.strip():
+        problems.append(problem("every agreement needs a non-empty 'name'", column="name"))
+        name = ""
+    description = data.get("description", "")
+    if not isinstance(description, str):
+        problems.append(problem("must be text", column="description"))
+        description = ""
+    sample = data.get("sample", "")
+    if not isinstance(sample, str):
+        problems.append(problem("must name a bundled sample system", column="sample"))
+        sample = ""
+    scale = data.get("scale", "turnover")
+    if not isinstance(scale, str) or not scale:
+        problems.append(problem("must name a numeric column", column="scale", value=scale))
+        scale = "turnover"
+    exempt = data.get("exempt", [])
+    if not isinstance(exempt, list) or not all(isinstance(e, str) for e in exempt):
+        problems.append(problem("must be a list of org_ids", column="exempt"))
+        exempt = []
+
+    gains = _parse_schedule(_table(data, "gains", problems), "gains", problems)
+    losses = _parse_schedule(_table(data, "losses", problems), "losses", problems)
+
+    p = _table(data, "pool", problems)
+    _unknown(p, _POOL, "pool.", problems)
+    distribute = _choice(p.get("distribute", "basis"), "pool.distribute", DISTRIBUTE, problems)
+    basis = p.get("basis", "turnover")
+    if isinstance(basis, dict):
+        weights = []
+        for org_id, w in basis.items():
+            w = _number(w, f"pool.basis.{org_id}", problems, low=0.0)
+            weights.append((org_id, w if w is not None else 0.0))
+        if weights and sum(w for _, w in weights) <= 0:
+            problems.append(problem("inline weights are all zero", column="pool.basis"))
+        basis = tuple(weights)
+    elif not isinstance(basis, str) or not basis:
+        problems.append(problem("must be a column name, 'equal' or an inline table of weights",
+                                column="pool.basis", value=basis))
+        basis = "turnover"
+    counterparty = p.get("counterparty")
+    if distribute == "counterparty" and not counterparty:
+        problems.append(problem("distribute = 'counterparty' needs a 'counterparty' member",
+                                column="pool.counterparty"))
+    if counterparty is not None and not isinstance(counterparty, str):
+        problems.append(problem("must be an org_id", column="pool.counterparty",
+                                value=counterparty))
+        counterparty = None
+    if counterparty and distribute != "counterparty":
+        problems.append(problem("is only used with distribute = 'counterparty'",
+                                column="pool.counterparty"))
+    rule = p.get("rule", "proportional")
+    if "rule" in p and distribute != "claims":
+        problems.append(problem("is only used with distribute = 'claims'", column="pool.rule"))
+    _choice(rule, "pool.rule", tuple(RULES), problems)
+    caps = {}
+    for key in ("max_charge", "max_award"):
+        if key in p:
+            caps[key] = _number(p[key], f"pool.{key}", problems, low=0.0)
+    pool = Pool(distribute, basis, counterparty, rule, caps.get("max_charge"),
+                caps.get("max_award"))
+
+    reserve = None
+    if "reserve" in data:
+        r = _table(data, "reserve", problems)
+        _unknown(r, _RESERVE, "reserve.", problems)
+        holder = r.get("holder")
+        if not isinstance(holder, str) or not holder:
+            problems.append(problem("needs a 'holder' member", column="reserve.holder"))
+            holder = ""
+        amount = _number(r.get("amount", math.nan), "reserve.amount", problems, low=0.0)
+        reserve = Reserve(holder, amount if amount is not None else 0.0)
+
+    s = _table(data, "support", problems)
+    _unknown(s, _SUPPORT, "support.", problems)
+    test = _choice(s.get("test", "organisation"), "support.test", TESTS, problems)
+    system_share = _number(s.get("system_share", 0.0), "support.system_share", problems,
+                           share=True)
+    if "system_share" in s and test != "organisation":
+        problems.append(problem("is only used with test = 'organisation' (the share of each "
+                                "member's support tied to the system test)",
+                                column="support.system_share"))
+    after = s.get("after_sharing", True)
+    if not isinstance(after, bool):
+        problems.append(problem("must be true or false", column="support.after_sharing",
+                                value=after))
+        after = True
+    taper = _number(s.get("taper", 0.0), "support.taper", problems, low=0.0)
+    unearned = _choice(s.get("unearned", "lost"), "support.unearned", UNEARNED, problems)
+    support = Support(test, system_share or 0.0, after, taper or 0.0, unearned)
+
+    return Agreement(name.strip() if name else "", description, sample, scale, tuple(exempt), gains,
+                     losses, pool, reserve, support)

@@ -1,0 +1,244 @@
+"""Applying an agreement to a system: one vectorised code path for one or many scenarios.
+
+Every step works on arrays of shape (S, n), S scenarios by n members; the deterministic case is
+S = 1. Money in £, surplus/favourable positive. Per member (DOMAIN §5):
+
+    pooled          part of the variance passed to the pool (same sign as the variance)
+    retained        variance − pooled
+    received        share of the distributed net pool (negative = charged; includes the
+                    reserve holder's charge)
+    net_transfer    received − pooled
+    outturn         control_total + retained + received
+    support_earned  conditional support earned (after any redistribution)
+    final           outturn + support_earned
+    standalone      control_total + variance + support earned on its own (organisation test)
+    vs_standalone   final − standalone
+
+Money is conserved: Σ received + unallocated = Σ pooled in every scenario.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .agreement import Agreement, Schedule
+from .claims import apply_rule
+from .errors import problem, raise_if_errors
+from .rebalance import basis_weights
+from .system import System
+
+HALF_PENNY = 0.005
+COLUMNS = ("variance", "pooled", "retained", "received", "net_transfer", "outturn",
+           "support_earned", "final", "standalone", "vs_standalone")
+
+
+# -- layer 1: the schedule --------------------------------------------------------------------------
+def pooled_pct(size_pct: np.ndarray, schedule: Schedule) -> np.ndarray:
+    """Pooled amount (% of scale, ≥ 0) for a variance of |size_pct| % of scale."""
+    a = np.asarray(size_pct, dtype=float)
+    pooled = np.zeros_like(a)
+    low = 0.0
+    for band in schedule.bands:
+        high = np.inf if band.upto is None else band.upto
+        if band.pool:
+            pooled += band.pool * np.clip(a - low, 0.0, high - low)
+        low = high
+    if schedule.threshold is not None:
+        pooled = np.where(a < schedule.threshold, schedule.below_threshold_pool * a, pooled)
+    if schedule.max_pool is not None:
+        pooled = np.minimum(pooled, schedule.max_pool)
+    if schedule.max_keep is not None:
+        pooled = np.maximum(pooled, a - schedule.max_keep)
+    return pooled
+
+
+def pooled_amounts(variance: np.ndarray, scale: np.ndarray, agreement: Agreement,
+                   shared: np.ndarray) -> np.ndarray:
+    """£ pooled per member: gains schedule on favourable, losses on adverse variance."""
+    size = 100.0 * np.abs(variance) / scale
+    gains = pooled_pct(size, agreement.gains)
+    losses = pooled_pct(size, agreement.losses)
+    pct = np.where(variance > 0, gains, losses)
+    return np.where(shared, np.sign(variance) * pct * scale / 100.0, 0.0)
+
+
+# -- layer 2: distribution ---------------------------------------------------------------------------
+def spread(amount: np.ndarray, weights: np.ndarray, cap: np.ndarray | None):
+    """Spread `amount` (S,) pro rata to `weights` (n,), no member above `cap` (n,, £ ≥ 0, in
+    magnitude); what capped members cannot take goes to the uncapped ("water-filling").
+    Returns (allocation (S, n) with the sign of amount, unallocated (S,))."""
+    amount = np.asarray(amount, dtype=float)
+    sign, total = np.sign(amount), np.abs(amount)
+    w = np.broadcast_to(np.asarray(weights, dtype=float), (len(amount), len(weights)))
+    if cap is None:
+        tot = w.sum(axis=1)
+        share = np.divide(total, tot, out=np.zeros_like(total), where=tot > 0)
+        alloc = share[:, None] * w
+        return sign[:, None] * alloc, np.where(tot > 0, 0.0, amount)
+    cap = np.broadcast_to(np.asarray(cap, dtype=float), w.shape)
+    alloc = np.zeros(w.shape)
+    active = w > 0
+    remaining = total.copy()
+    open_rows = remaining > 0
+    for _ in range(w.shape[1] + 1):
+        if not open_rows.any():
+            break
+        wa = np.where(active & open_rows[:, None], w, 0.0)
+        tot = wa.sum(axis=1)
+        per = np.divide(remaining, tot, out=np.zeros_like(remaining), where=tot > 0)
+        share = per[:, None] * wa
+        over = (alloc + share > cap + 1e-9) & (wa > 0)
+        rows_over = over.any(axis=1)
+        settle = open_rows & ~rows_over
+        alloc = np.where(settle[:, None], alloc + share, alloc)
+        alloc = np.where(over, cap, alloc)
+        active &= ~over
+        remaining = np.where(settle, 0.0, total - alloc.sum(axis=1))
+        open_rows = open_rows & rows_over & (remaining > 1e-9) & (active.any(axis=1))
+    unallocated = total - alloc.sum(axis=1)
+    return sign[:, None] * alloc, sign * np.where(np.abs(unallocated) > 1e-9, unallocated, 0.0)
+
+
+def _weights(agreement: Agreement, system: System) -> np.ndarray:
+    pool = agreement.pool
+    if pool.distribute == "counterparty":
+        return (system.members == pool.counterparty).astype(float)
+    basis = dict(pool.basis) if isinstance(pool.basis, tuple) else pool.basis
+    return basis_weights(system, basis)
+
+
+def distribute(net: np.ndarray, retained: np.ndarray, agreement: Agreement, system: System,
+               scale: np.ndarray):
+    """Share the net pool (S,) between members: (received (S, n), unallocated (S,))."""
+    pool = agreement.pool
+    weights = _weights(agreement, system)
+    charge_cap = None if pool.max_charge is None else pool.max_charge * scale / 100.0
+    award_cap = None if pool.max_award is None else pool.max_award * scale / 100.0
+    losses = np.minimum(net, 0.0)
+    gains = np.maximum(net, 0.0)
+    charged, unalloc_loss = spread(losses, weights, charge_cap)
+    if pool.distribute == "claims":
+        claims = np.maximum(-retained, 0.0)            # shortfalls after retention
+        estate = np.minimum(gains, claims.sum(axis=1))
+        covered = apply_rule(pool.rule, estate, claims)
+        rest_cap = None if award_cap is None else np.maximum(award_cap - covered, 0.0)
+        rest, unalloc_gain = _spread_rows(gains - covered.sum(axis=1), weights, rest_cap)
+        awarded = covered + rest
+    else:
+        awarded, unalloc_gain = spread(gains, weights, award_cap)
+    return charged + awarded, unalloc_loss + unalloc_gain
+
+
+def _spread_rows(amount, weights, cap):
+    """`spread` with a cap that may differ by scenario (S, n)."""
+    if cap is None or np.ndim(cap) == 1:
+        return spread(amount, weights, cap)
+    out = np.zeros(cap.shape)
+    unalloc = np.zeros(len(amount))
+    for s in range(len(amount)):
+        a, u = spread(amount[s:s + 1], weights, cap[s])
+        out[s], unalloc[s] = a[0], u[0]
+    return out, unalloc
+
+
+# -- layer 3: support -------------------------------------------------------------------------------
+def _earned_fraction(position: np.ndarray, width: np.ndarray | float, taper: float):
+    """1 at or above target (position ≥ 0), 0 below (cliff), or linear over `width` £."""
+    if taper <= 0:
+        return (position >= -HALF_PENNY).astype(float)
+    return np.clip(1.0 + position / width, 0.0, 1.0)
+
+
+def support_fraction(agreement: Agreement, org_position, system_position, scale):
+    """Share of each member's support earned (S, n) before any redistribution."""
+    s = agreement.support
+    if s.test == "none":
+        return np.ones_like(org_position)
+    width_sys = s.taper / 100.0 * scale.sum()
+    sys = _earned_fraction(system_position, width_sys, s.taper)[:, None]
+    if s.test == "system":
+        return np.broadcast_to(sys, org_position.shape).astype(float)
+    org = _earned_fraction(org_position, s.taper / 100.0 * scale, s.taper)
+    return (1.0 - s.system_share) * org + s.system_share * sys
+
+
+def redistribute(earned: np.ndarray, support: np.ndarray, fraction: np.ndarray) -> np.ndarray:
+    """Give unearned support to members that earned all of theirs, pro rata to their support."""
+    lost = (support - earned).sum(axis=1)
+    full = (fraction >= 1.0 - 1e-12) & (support > 0)
+    weight = np.where(full, support, 0.0)
+    tot = weight.sum(axis=1)
+    extra = np.divide(lost, tot, out=np.zeros_like(lost), where=tot > 0)[:, None] * weight
+    return earned + extra
+
+
+# -- the whole agreement ----------------------------------------------------------------------------
+def run(agreement: Agreement, system: System, variances: np.ndarray) -> dict[str, np.ndarray]:
+    """Apply `agreement` to `system` for variances (S, n). Returns arrays (S, n) per column of
+    `COLUMNS` plus system arrays (S,): pool, reserve_used, unallocated, support_at_stake,
+    support_earned, support_lost, outturn, sct_variance, final."""
+    raise_if_errors(agreement.check(system), f"agreement '{agreement.name}' on {system.label}")
+    orgs = system.orgs
+    v = np.asarray(variances, dtype=float)
+    oct_ = orgs["control_total"].to_numpy(dtype=float)
+    scale = orgs[agreement.scale].to_numpy(dtype=float)
+    support = orgs["support"].to_numpy(dtype=float)
+    shared = ~system.members.isin(agreement.exempt)
+
+    pooled = pooled_amounts(v, scale, agreement, shared)
+    retained = v - pooled
+    net = pooled.sum(axis=1)
+    reserve_used = np.zeros(len(v))
+    holder_charge = np.zeros(v.shape)
+    if agreement.reserve is not None:
+        reserve_used = np.minimum(agreement.reserve.amount, np.maximum(-net, 0.0))
+        holder = system.members.get_loc(agreement.reserve.holder)
+        holder_charge[:, holder] = -reserve_used
+    received, unallocated = distribute(net + reserve_used, retained, agreement, system, scale)
+    received = received + holder_charge
+    outturn = oct_ + retained + received
+
+    after = agreement.support.after_sharing
+    org_position = (retained + received) if after else v
+    system_total = outturn.sum(axis=1) if after else (oct_ + v).sum(axis=1)
+    fraction = support_fraction(agreement, org_position, system_total - system.control_total,
+                                scale)
+    earned = fraction * support
+    if agreement.support.unearned == "redistribute":
+        earned = redistribute(earned, np.broadcast_to(support, v.shape), fraction)
+    alone = _earned_fraction(v, agreement.support.taper / 100.0 * scale,
+                             agreement.support.taper)
+    alone = np.ones_like(v) if agreement.support.test == "none" else alone
+    standalone = oct_ + v + alone * support
+    final = outturn + earned
+
+    out = {"variance": v, "pooled": pooled, "retained": retained, "received": received,
+           "net_transfer": received - pooled, "outturn": outturn, "support_earned": earned,
+           "final": final, "standalone": standalone, "vs_standalone": final - standalone}
+    out.update({
+        "pool": net, "reserve_used": reserve_used, "unallocated": unallocated,
+        "support_at_stake": np.full(len(v), support.sum()),
+        "support_earned_total": earned.sum(axis=1),
+        "support_lost": support.sum() - earned.sum(axis=1),
+        "system_outturn": outturn.sum(axis=1),
+        "sct_variance": outturn.sum(axis=1) - system.control_total,
+        "system_final": final.sum(axis=1),
+        "fraction": fraction,
+    })
+    return out
+
+
+def as_variances(system: System, variances) -> tuple[np.ndarray, bool]:
+    """(S, n) variances and whether the input was deterministic (None or 1-D)."""
+    if variances is None:
+        return system.variance.to_numpy(dtype=float)[None, :], True
+    arr = np.asarray(variances, dtype=float)
+    problems = []
+    if arr.ndim not in (1, 2) or arr.shape[-1] != system.n:
+        problems.append(problem(f"must have one column per member ({system.n}); got shape "
+                                f"{arr.shape}", column="variances"))
+    elif not np.isfinite(arr).all():
+        problems.append(problem("must be finite numbers of pounds (found NaN or infinity)",
+                                column="variances"))
+    raise_if_errors(problems, "variances")
+    return (arr[None, :], True) if arr.ndim == 1 else (arr, False)

@@ -1,0 +1,75 @@
+"""Incentive effects of an agreement on each member (DOMAIN §6).
+
+`incentives(agreement, system)` returns a table with, per member at its current position:
+
+- `retention_gain`: of one more £ of favourable variance, the share the member keeps in its
+  outturn (1.0 = full incentive, 0 = none);
+- `retention_loss`: of one more £ of adverse variance, the share the member bears;
+- `support_per_pound`: support earned (or lost) per extra £ of favourable variance — nonzero
+  inside a taper;
+- `cliff_exposure`: the jump in final position (£) when the member crosses its own support test
+  with a cliff edge (the organisation-tied part of its support; 0 with a taper or no test);
+- `distance_to_cliff`: how far (£) its tested position is above (+) or below (−) its target;
+- `vs_standalone`: final − standalone (£), and `worse_off` when that is below −1p.
+
+The rates are computed by the engine itself: the base variances plus one scenario per member
+nudged up by £1 and one nudged down, all in one vectorised run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from . import engine
+from .agreement import load_agreement
+from .outcome import apply
+from .system import System
+
+NUDGE = 1.0  # £
+
+
+@dataclass(frozen=True, eq=False)
+class Incentives:
+    table: pd.DataFrame
+
+    @property
+    def worse_off(self) -> list[str]:
+        """Members worse off under the agreement than on their own."""
+        return list(self.table.index[self.table["worse_off"]])
+
+
+def incentives(agreement, system: System, variances=None) -> Incentives:
+    """Retention rates, cliff exposure and participation per member (see module docstring)."""
+    agreement = load_agreement(agreement)
+    base, _ = engine.as_variances(system, variances)
+    if base.shape[0] != 1:
+        raise ValueError("incentives are measured at one position: pass one set of variances")
+    n = system.n
+    eye = np.eye(n) * NUDGE
+    runs = np.vstack([base, base + eye, base - eye])        # 1 + n + n scenarios
+    out = apply(agreement, system, runs).arrays
+    idx = np.arange(n)
+    outturn, earned = out["outturn"], out["support_earned"]
+    gain = (outturn[1 + idx, idx] - outturn[0, idx]) / NUDGE
+    loss = (outturn[0, idx] - outturn[1 + n + idx, idx]) / NUDGE
+    support_slope = (earned[1 + idx, idx] - earned[0, idx]) / NUDGE
+
+    s = agreement.support
+    support = system.orgs["support"].to_numpy(dtype=float)
+    cliff = np.zeros(n)
+    if s.test == "organisation" and s.taper <= 0:
+        cliff = support * (1.0 - s.system_share)
+    position = (out["retained"][0] + out["received"][0]) if s.after_sharing else base[0]
+    vs = out["vs_standalone"][0]
+    table = pd.DataFrame({
+        "name": system.orgs["name"],
+        "retention_gain": np.round(gain, 6), "retention_loss": np.round(loss, 6),
+        "support_per_pound": np.round(support_slope, 6),
+        "cliff_exposure": cliff,
+        "distance_to_cliff": np.where(cliff > 0, position, np.nan),
+        "vs_standalone": vs, "worse_off": vs < -engine.HALF_PENNY,
+    }, index=system.members)
+    return Incentives(table)

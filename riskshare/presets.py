@@ -1,0 +1,56 @@
+"""The preset agreements in `models/` (shipped in the wheel as `riskshare/_models`).
+
+Each preset is a TOML file a user can load, read and edit; its comment header says what it
+models and where its parameters come from, and its `sample` key names the bundled system it is
+designed for. `list_presets()` and `load_preset(name)` drive the CLI, the app's picker and the
+tests.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .agreement import Agreement, load_agreement
+from .errors import UnknownSampleError
+
+#: Display order: NHS designs first, then the external designs they can be compared with.
+ORDER = ("standalone", "full_pooling_turnover", "gain_loss_50_50_deadband",
+         "pooled_budget_reserve", "support_cliff_2018_19", "system_support_taper_2020_21",
+         "aca_risk_corridors", "medicare_part_d_corridors", "mssp_one_sided", "mssp_two_sided",
+         "nec_target_cost")
+
+
+def models_dir() -> Path:
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "_models", here.parent / "models"):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError("riskshare's models folder is missing from this installation")
+
+
+def list_presets() -> list[str]:
+    """Preset names (file stems), in display order; files not in ORDER come last."""
+    names = [p.stem for p in models_dir().glob("*.toml")]
+    return [n for n in ORDER if n in names] + sorted(n for n in names if n not in ORDER)
+
+
+def preset_path(name: str) -> Path:
+    path = models_dir() / f"{name}.toml"
+    if not path.exists():
+        raise UnknownSampleError(f"no preset called '{name}' (presets: "
+                                 f"{', '.join(list_presets())})")
+    return path
+
+
+def load_preset(name: str) -> Agreement:
+    return load_agreement(preset_path(name))
+
+
+def preset_header(name: str) -> str:
+    """The preset's plain-English comment header (without the '#' marks)."""
+    lines = []
+    for line in preset_path(name).read_text(encoding="utf-8").splitlines():
+        if not line.startswith("#"):
+            break
+        lines.append(line.lstrip("#").strip())
+    return " ".join(lines)
