@@ -123,8 +123,11 @@ class Support:
 class Agreement:
     """A risk-share agreement (DOMAIN §5). Build with `load_agreement` or `Agreement.from_dict`.
 
-    `sample` (an addition to DOMAIN §5) names the bundled sample system a preset is designed
-    for; it is informational and does not restrict where the agreement can be applied."""
+    scale:  the column that percentages refer to (default turnover).
+    exempt: members whose own variance is not shared (e.g. a counterparty); they still take
+            part in distribution.
+    sample: (an addition to DOMAIN §5) the bundled sample system a preset is designed for;
+            informational, it does not restrict where the agreement can be applied."""
 
     name: str
     description: str = ""
@@ -164,14 +167,12 @@ class Agreement:
                 for f in ("threshold", "max_pool", "max_keep"):
                     if getattr(sched, f) is not None:
                         section[f] = getattr(sched, f)
-                if sched.threshold is not None:
+                if sched.below_threshold_pool != Schedule().below_threshold_pool:
                     section["below_threshold_pool"] = sched.below_threshold_pool
                 out[key] = section
         out["pool"] = _non_default(self.pool, Pool())
         if isinstance(self.pool.basis, tuple):
             out["pool"]["basis"] = dict(self.pool.basis)
-        if self.pool.distribute == "counterparty":
-            out["pool"].pop("basis", None)   # unused: everything goes to the counterparty
         if self.reserve is not None:
             out["reserve"] = asdict(self.reserve)
         support = _non_default(self.support, Support())
@@ -235,11 +236,12 @@ def load_agreement(path_or_text) -> Agreement:
     """An Agreement from a .toml file path or from TOML text; ValidationError lists problems."""
     if isinstance(path_or_text, Agreement):
         return path_or_text
-    if isinstance(path_or_text, Path) or (isinstance(path_or_text, str) and "\n" not in
-                                          path_or_text and "=" not in path_or_text):
+    if isinstance(path_or_text, Path) or _looks_like_path(path_or_text):
         path = Path(path_or_text)
         if not path.exists():
             raise InputFileError(f"{path}: no such agreement file")
+        if path.is_dir():
+            raise InputFileError(f"{path}: is a folder, not an agreement .toml file")
         text, source = path.read_text(encoding="utf-8"), path.name
     else:
         text, source = str(path_or_text), "agreement"
@@ -248,6 +250,14 @@ def load_agreement(path_or_text) -> Agreement:
     except tomllib.TOMLDecodeError as exc:
         raise InputFileError(f"{source}: not valid TOML ({exc})") from None
     return Agreement.from_dict(data, source)
+
+
+def _looks_like_path(value) -> bool:
+    """One line ending in .toml, or naming something that exists: a path, not TOML text."""
+    if not isinstance(value, str) or "\n" in value:
+        return False
+    text = value.strip()
+    return text == "" or text.lower().endswith(".toml") or Path(text).exists()
 
 
 # -- parsing with collected problems ---------------------------------------------------------------
@@ -427,7 +437,11 @@ def _parse(data: dict, problems: list) -> Agreement:
         if not isinstance(holder, str) or not holder:
             problems.append(problem("needs a 'holder' member", column="reserve.holder"))
             holder = ""
-        amount = _number(r.get("amount", math.nan), "reserve.amount", problems, low=0.0)
+        amount = None
+        if "amount" not in r:
+            problems.append(problem("needs an 'amount' in £", column="reserve.amount"))
+        else:
+            amount = _number(r["amount"], "reserve.amount", problems, low=0.0)
         reserve = Reserve(holder, amount if amount is not None else 0.0)
 
     s = _table(data, "support", problems)

@@ -3,6 +3,9 @@
     riskshare samples                          list the bundled sample systems
     riskshare reconcile PATH_OR_SAMPLE [--xlsx OUT] [--unrealistic-pct 1.0] [--basis turnover]
     riskshare template OUT.xlsx                write the blank input workbook
+    riskshare presets                          list the preset agreements in models/
+    riskshare apply MODEL SYSTEM [--xlsx OUT]  apply an agreement (preset name or .toml)
+    riskshare explain MODEL SYSTEM ORG_ID      one member's ledger, variance to final
 
 Errors print one clear message (every problem listed) and exit with status 2; no traceback.
 """
@@ -23,7 +26,11 @@ from .errors import RiskshareError
 from .format import money, money_m, pct
 from .io import load_system, template_workbook
 from .rebalance import rebalance
-from .report import write_reconciliation
+from .agreement import Agreement, load_agreement
+from .incentives import incentives as measure_incentives
+from .outcome import SYSTEM_LINES, apply as apply_agreement
+from .presets import list_presets, load_preset, preset_header
+from .report import write_outcome, write_reconciliation
 from .reconcile import DEFAULT_UNREALISTIC_PCT, reconcile
 from .system import System
 
@@ -118,6 +125,86 @@ def template_cmd(path: Path = typer.Argument(..., help="Where to write the blank
     """Write the blank input workbook (sheets organisations, system and a column guide)."""
     path.write_bytes(template_workbook())
     out.print(f"Wrote {path}")
+
+
+def resolve_agreement(model: str) -> Agreement:
+    """A preset name, or a path to an agreement .toml."""
+    if model in list_presets():
+        return load_preset(model)
+    path = Path(model)
+    if not path.exists():
+        raise UsageProblem(f"'{model}' is neither a preset ({', '.join(list_presets())}) nor an "
+                           "existing .toml file")
+    return load_agreement(path)
+
+
+@app.command("presets")
+def presets_cmd() -> None:
+    """List the preset agreements (models/) and the sample each is designed for."""
+    table = _table("Preset agreements (apply with: riskshare apply NAME SAMPLE)",
+                   [("name", "left"), ("sample", "left"), ("agreement", "left")])
+    for name in list_presets():
+        a = load_preset(name)
+        table.add_row(name, a.sample, f"[bold]{escape(a.name)}[/bold]\n{escape(a.description)}")
+    out.print(table)
+
+
+@app.command("apply")
+def apply_cmd(
+    model: str = typer.Argument(..., metavar="MODEL", help="A preset name or an agreement .toml."),
+    target: str = typer.Argument(..., metavar="SYSTEM",
+                                 help="A sample name, or a system folder, .csv, .toml or .xlsx."),
+    xlsx: Optional[Path] = typer.Option(None, "--xlsx", help="Also write the results to this "
+                                        ".xlsx workbook."),
+) -> None:
+    """Apply a risk-share agreement to a system: where every pound goes, and incentives."""
+    agreement = resolve_agreement(model)
+    system = resolve_system(target)
+    outcome = apply_agreement(agreement, system)
+    inc = measure_incentives(agreement, system)
+    out.print(f"[bold]{escape(agreement.name)}[/bold] on {escape(system.label)}")
+    cols = [("org_id", "left"), ("variance", "right"), ("pooled", "right"),
+            ("retained", "right"), ("received", "right"), ("outturn", "right"),
+            ("support", "right"), ("final", "right"), ("standalone", "right"),
+            ("vs alone", "right")]
+    t = _table("Members (£m; variance = forecast − control total)", cols)
+    for org_id, r in outcome.table.iterrows():
+        t.add_row(org_id, *(money_m(r[c], 2) for c in ("variance", "pooled", "retained",
+                                                       "received", "outturn", "support_earned",
+                                                       "final", "standalone")),
+                  money_m(r["vs_standalone"], 2, sign=True))
+    out.print(t)
+    st = _table("System", [("line", "left"), ("£m", "right")])
+    for key, label in SYSTEM_LINES.items():
+        st.add_row(label, money_m(outcome.system[key], 2))
+    out.print(st)
+    it = _table("Incentives (of one more £1 saved / lost, the share the member keeps / bears)",
+                [("org_id", "left"), ("keeps of a gain", "right"), ("bears of a loss", "right"),
+                 ("support per £", "right"), ("cliff exposure", "right")])
+    for org_id, r in inc.table.iterrows():
+        it.add_row(org_id, f"{r['retention_gain']:.2f}", f"{r['retention_loss']:.2f}",
+                   f"{r['support_per_pound']:.2f}", money_m(r["cliff_exposure"], 2))
+    out.print(it)
+    worse = inc.worse_off
+    out.print("Worse off than on their own: " + (", ".join(worse) if worse else "nobody") + ".")
+    if xlsx is not None:
+        write_outcome(outcome, inc, xlsx)
+        out.print(f"Wrote {xlsx}")
+
+
+@app.command("explain")
+def explain_cmd(
+    model: str = typer.Argument(..., metavar="MODEL", help="A preset name or an agreement .toml."),
+    target: str = typer.Argument(..., metavar="SYSTEM", help="A sample name or a system file."),
+    org_id: str = typer.Argument(..., metavar="ORG_ID", help="The member to explain."),
+) -> None:
+    """Explain, in plain English, one member's path from variance to final position."""
+    system = resolve_system(target)
+    if org_id not in system.members:
+        raise UsageProblem(f"'{org_id}' is not a member of {system.label} (members: "
+                           f"{', '.join(system.members)})")
+    out.print(apply_agreement(resolve_agreement(model), system).explain(org_id),
+              highlight=False, markup=False)
 
 
 def main(argv: list[str] | None = None) -> None:

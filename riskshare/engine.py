@@ -121,6 +121,8 @@ def distribute(net: np.ndarray, retained: np.ndarray, agreement: Agreement, syst
         claims = np.maximum(-retained, 0.0)            # shortfalls after retention
         estate = np.minimum(gains, claims.sum(axis=1))
         covered = apply_rule(pool.rule, estate, claims)
+        if award_cap is not None:                     # max_award caps claims awards too
+            covered = np.minimum(covered, award_cap)
         rest_cap = None if award_cap is None else np.maximum(award_cap - covered, 0.0)
         rest, unalloc_gain = _spread_rows(gains - covered.sum(axis=1), weights, rest_cap)
         awarded = covered + rest

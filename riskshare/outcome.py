@@ -120,7 +120,7 @@ def _m(x: float) -> str:
 
 def _schedule_words(schedule, sign: str) -> str:
     if schedule.shares_nothing:
-        return f"the agreement pools none of a {sign}"
+        return "pools none of it"
     parts = []
     low = 0.0
     for band in schedule.bands:

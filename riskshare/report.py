@@ -31,3 +31,29 @@ def write_reconciliation(rec: Reconciliation, reb: Rebalancing, target) -> None:
 
 def reconciliation_workbook(rec: Reconciliation, reb: Rebalancing) -> bytes:
     return workbook_bytes(reconciliation_sheets(rec, reb))
+
+
+_OUTCOME_MONEY = ("control_total", "support", "variance", "pooled", "retained", "received",
+                  "net_transfer", "outturn", "support_earned", "final", "standalone",
+                  "vs_standalone")
+
+
+def outcome_sheets(outcome, incentives) -> list[Sheet]:
+    """Sheets members, system, incentives and agreement (the TOML, one line per row)."""
+    system = outcome.system
+    return [
+        Sheet("members", outcome.table.reset_index(), money=_OUTCOME_MONEY),
+        Sheet("system", pd.DataFrame({"line": list(system.index),
+                                      "amount": system.to_numpy()}), money=("amount",)),
+        Sheet("incentives", incentives.table.reset_index(),
+              money=("cliff_exposure", "distance_to_cliff", "vs_standalone")),
+        Sheet("agreement", pd.DataFrame({"toml": outcome.agreement.to_toml().splitlines()})),
+    ]
+
+
+def write_outcome(outcome, incentives, target) -> None:
+    write_workbook(target, outcome_sheets(outcome, incentives))
+
+
+def outcome_workbook(outcome, incentives) -> bytes:
+    return workbook_bytes(outcome_sheets(outcome, incentives))
