@@ -15,6 +15,8 @@ PAGES = [
             url_path="system", default=True),
     st.Page("riskshare/ui/pages/reconcile.py", title="Reconcile", icon=":material/balance:",
             url_path="reconcile"),
+    st.Page("riskshare/ui/pages/agreement.py", title="Agreement", icon=":material/handshake:",
+            url_path="agreement"),
 ]
 
 page = st.navigation(PAGES)
@@ -22,4 +24,5 @@ with st.sidebar:
     st.markdown("### riskshare")
     system = state.current_system()
     st.caption(f"{system.label} · {system.n} members")
+    st.caption(f"Agreement: {state.current_agreement().name}")
 page.run()

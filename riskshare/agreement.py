@@ -198,7 +198,7 @@ class Agreement:
         def member(key: str, org_id) -> None:
             if org_id is not None and org_id not in members:
                 problems.append(problem(f"names '{org_id}', which is not a member of the system "
-                                        f"(members: {', '.join(system.members)})", column=key))
+                                        f"(members: {', '.join(system.members)})", key=key))
 
         for org_id in self.exempt:
             member("exempt", org_id)
@@ -207,11 +207,11 @@ class Agreement:
             member("reserve.holder", self.reserve.holder)
         if self.scale not in usable:
             problems.append(problem(f"'{self.scale}' is not a numeric column of the system "
-                                    f"(numeric columns: {', '.join(usable)})", column="scale"))
+                                    f"(numeric columns: {', '.join(usable)})", key="scale"))
         elif not (system.orgs[self.scale] > 0).all():
             bad = [m for m in system.members if not system.orgs.loc[m, self.scale] > 0]
             problems.append(problem(f"the scale column '{self.scale}' must be > 0 for every "
-                                    f"member (not for {', '.join(bad)})", column="scale"))
+                                    f"member (not for {', '.join(bad)})", key="scale"))
         basis = self.pool.basis
         if isinstance(basis, tuple):
             for org_id, _ in basis:
@@ -219,15 +219,15 @@ class Agreement:
             missing = members - {k for k, _ in basis}
             if missing:
                 problems.append(problem("inline weights miss members " +
-                                        ", ".join(sorted(missing)), column="pool.basis"))
+                                        ", ".join(sorted(missing)), key="pool.basis"))
         elif basis != "equal":
             if basis not in usable:
                 problems.append(problem(f"'{basis}' is not a numeric column of the system "
                                         f"(use 'equal', a column from: {', '.join(usable)}, or "
-                                        "an inline table of weights)", column="pool.basis"))
+                                        "an inline table of weights)", key="pool.basis"))
             elif (system.orgs[basis] < 0).any() or system.orgs[basis].sum() <= 0:
                 problems.append(problem(f"the basis column '{basis}' must be ≥ 0 and not all "
-                                        "zero", column="pool.basis"))
+                                        "zero", key="pool.basis"))
         return problems
 
 
@@ -245,6 +245,12 @@ def load_agreement(path_or_text) -> Agreement:
         text, source = path.read_text(encoding="utf-8"), path.name
     else:
         text, source = str(path_or_text), "agreement"
+    return read_agreement_text(text, source)
+
+
+def read_agreement_text(text: str, source: str = "agreement") -> Agreement:
+    """An Agreement from TOML text only (never read as a path: use this for uploads);
+    `source` names it in messages."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -286,33 +292,33 @@ def _unknown(section: dict, valid: tuple, where: str, problems: list) -> None:
     for key in section:
         if key not in valid:
             problems.append(problem(f"unknown key (valid keys: {', '.join(valid)})",
-                                    column=f"{where}{key}"))
+                                    key=f"{where}{key}"))
 
 
 def _number(value, key: str, problems: list, *, low=None, high=None, share=False):
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        problems.append(problem("must be a finite number", column=key, value=value))
+        problems.append(problem("must be a finite number", key=key, value=value))
         return None
     value = float(value)
     if share and not 0.0 <= value <= 1.0:
-        problems.append(problem("is a share and must lie in [0, 1]", column=key, value=value))
+        problems.append(problem("is a share and must lie in [0, 1]", key=key, value=value))
     elif low is not None and value < low:
-        problems.append(problem(f"must be at least {low:g}", column=key, value=value))
+        problems.append(problem(f"must be at least {low:g}", key=key, value=value))
     elif high is not None and value > high:
-        problems.append(problem(f"must be at most {high:g}", column=key, value=value))
+        problems.append(problem(f"must be at most {high:g}", key=key, value=value))
     return value
 
 
 def _choice(value, key: str, valid, problems: list):
     if value not in valid:
-        problems.append(problem(f"must be one of: {', '.join(valid)}", column=key, value=value))
+        problems.append(problem(f"must be one of: {', '.join(valid)}", key=key, value=value))
     return value
 
 
 def _table(data: dict, key: str, problems: list) -> dict:
     section = data.get(key, {})
     if not isinstance(section, dict):
-        problems.append(problem("must be a table", column=key))
+        problems.append(problem("must be a table", key=key))
         return {}
     return section
 
@@ -323,31 +329,31 @@ def _parse_schedule(section: dict, where: str, problems: list) -> Schedule:
     bands: list[Band] = []
     if not isinstance(raw_bands, list) or not raw_bands:
         problems.append(problem("must be a non-empty list of {upto, pool} tables",
-                                column=f"{where}.bands"))
+                                key=f"{where}.bands"))
         raw_bands = []
     previous = 0.0
     for i, b in enumerate(raw_bands):
         key = f"{where}.bands[{i + 1}]"
         if not isinstance(b, dict):
-            problems.append(problem("must be a table like { upto = 2.0, pool = 0.5 }", column=key))
+            problems.append(problem("must be a table like { upto = 2.0, pool = 0.5 }", key=key))
             continue
         _unknown(b, _BAND, f"{key}.", problems)
         if "pool" not in b:
-            problems.append(problem("needs a 'pool' share", column=key))
+            problems.append(problem("needs a 'pool' share", key=key))
         pool = _number(b.get("pool", 0.0), f"{key}.pool", problems, share=True)
         upto = b.get("upto")
         last = i == len(raw_bands) - 1
         if upto is None and not last:
-            problems.append(problem("only the last band may have no 'upto'", column=key))
+            problems.append(problem("only the last band may have no 'upto'", key=key))
         if upto is not None:
             upto = _number(upto, f"{key}.upto", problems, low=0.0)
             if last:
                 problems.append(problem("the last band must have no 'upto' (it runs to "
                                         "infinity); add a final band such as { pool = 0.0 }",
-                                        column=f"{key}.upto"))
+                                        key=f"{key}.upto"))
             elif upto is not None and upto <= previous:
                 problems.append(problem(f"bands must rise: 'upto' {upto:g} is not above the "
-                                        f"previous band's {previous:g}", column=f"{key}.upto"))
+                                        f"previous band's {previous:g}", key=f"{key}.upto"))
             if upto is not None:
                 previous = max(previous, upto)
         bands.append(Band(pool if pool is not None else 0.0, upto))
@@ -359,7 +365,7 @@ def _parse_schedule(section: dict, where: str, problems: list) -> Schedule:
     below = _number(below, f"{where}.below_threshold_pool", problems, share=True)
     if "below_threshold_pool" in section and "threshold" not in section:
         problems.append(problem("has no effect without a 'threshold'",
-                                column=f"{where}.below_threshold_pool"))
+                                key=f"{where}.below_threshold_pool"))
     return Schedule(tuple(bands) or (Band(0.0),), opt.get("threshold"),
                     below if below is not None else 1.0, opt.get("max_pool"),
                     opt.get("max_keep"))
@@ -369,23 +375,23 @@ def _parse(data: dict, problems: list) -> Agreement:
     _unknown(data, _TOP, "", problems)
     name = data.get("name")
     if not isinstance(name, str) or not name.strip():
-        problems.append(problem("every agreement needs a non-empty 'name'", column="name"))
+        problems.append(problem("every agreement needs a non-empty 'name'", key="name"))
         name = ""
     description = data.get("description", "")
     if not isinstance(description, str):
-        problems.append(problem("must be text", column="description"))
+        problems.append(problem("must be text", key="description"))
         description = ""
     sample = data.get("sample", "")
     if not isinstance(sample, str):
-        problems.append(problem("must name a bundled sample system", column="sample"))
+        problems.append(problem("must name a bundled sample system", key="sample"))
         sample = ""
     scale = data.get("scale", "turnover")
     if not isinstance(scale, str) or not scale:
-        problems.append(problem("must name a numeric column", column="scale", value=scale))
+        problems.append(problem("must name a numeric column", key="scale", value=scale))
         scale = "turnover"
     exempt = data.get("exempt", [])
     if not isinstance(exempt, list) or not all(isinstance(e, str) for e in exempt):
-        problems.append(problem("must be a list of org_ids", column="exempt"))
+        problems.append(problem("must be a list of org_ids", key="exempt"))
         exempt = []
 
     gains = _parse_schedule(_table(data, "gains", problems), "gains", problems)
@@ -401,26 +407,26 @@ def _parse(data: dict, problems: list) -> Agreement:
             w = _number(w, f"pool.basis.{org_id}", problems, low=0.0)
             weights.append((org_id, w if w is not None else 0.0))
         if weights and sum(w for _, w in weights) <= 0:
-            problems.append(problem("inline weights are all zero", column="pool.basis"))
+            problems.append(problem("inline weights are all zero", key="pool.basis"))
         basis = tuple(weights)
     elif not isinstance(basis, str) or not basis:
         problems.append(problem("must be a column name, 'equal' or an inline table of weights",
-                                column="pool.basis", value=basis))
+                                key="pool.basis", value=basis))
         basis = "turnover"
     counterparty = p.get("counterparty")
     if distribute == "counterparty" and not counterparty:
         problems.append(problem("distribute = 'counterparty' needs a 'counterparty' member",
-                                column="pool.counterparty"))
+                                key="pool.counterparty"))
     if counterparty is not None and not isinstance(counterparty, str):
-        problems.append(problem("must be an org_id", column="pool.counterparty",
+        problems.append(problem("must be an org_id", key="pool.counterparty",
                                 value=counterparty))
         counterparty = None
     if counterparty and distribute != "counterparty":
         problems.append(problem("is only used with distribute = 'counterparty'",
-                                column="pool.counterparty"))
+                                key="pool.counterparty"))
     rule = p.get("rule", "proportional")
     if "rule" in p and distribute != "claims":
-        problems.append(problem("is only used with distribute = 'claims'", column="pool.rule"))
+        problems.append(problem("is only used with distribute = 'claims'", key="pool.rule"))
     _choice(rule, "pool.rule", tuple(RULES), problems)
     caps = {}
     for key in ("max_charge", "max_award"):
@@ -435,11 +441,11 @@ def _parse(data: dict, problems: list) -> Agreement:
         _unknown(r, _RESERVE, "reserve.", problems)
         holder = r.get("holder")
         if not isinstance(holder, str) or not holder:
-            problems.append(problem("needs a 'holder' member", column="reserve.holder"))
+            problems.append(problem("needs a 'holder' member", key="reserve.holder"))
             holder = ""
         amount = None
         if "amount" not in r:
-            problems.append(problem("needs an 'amount' in £", column="reserve.amount"))
+            problems.append(problem("needs an 'amount' in £", key="reserve.amount"))
         else:
             amount = _number(r["amount"], "reserve.amount", problems, low=0.0)
         reserve = Reserve(holder, amount if amount is not None else 0.0)
@@ -452,10 +458,10 @@ def _parse(data: dict, problems: list) -> Agreement:
     if "system_share" in s and test != "organisation":
         problems.append(problem("is only used with test = 'organisation' (the share of each "
                                 "member's support tied to the system test)",
-                                column="support.system_share"))
+                                key="support.system_share"))
     after = s.get("after_sharing", True)
     if not isinstance(after, bool):
-        problems.append(problem("must be true or false", column="support.after_sharing",
+        problems.append(problem("must be true or false", key="support.after_sharing",
                                 value=after))
         after = True
     taper = _number(s.get("taper", 0.0), "support.taper", problems, low=0.0)

@@ -59,7 +59,7 @@ def pooled_amounts(variance: np.ndarray, scale: np.ndarray, agreement: Agreement
     gains = pooled_pct(size, agreement.gains)
     losses = pooled_pct(size, agreement.losses)
     pct = np.where(variance > 0, gains, losses)
-    return np.where(shared, np.sign(variance) * pct * scale / 100.0, 0.0)
+    return np.where(shared, np.sign(variance) * pct * scale / 100.0, 0.0) + 0.0  # no -0.0
 
 
 # -- layer 2: distribution ---------------------------------------------------------------------------

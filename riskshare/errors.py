@@ -37,6 +37,7 @@ class Problem:
     row: int | None = None
     severity: str = "error"
     has_value: bool = False
+    label: str = "column"   # what `column` names: a table "column" or a file "key"
 
     def where(self) -> str:
         """'row 3 (NGH), column 'turnover'' / 'member 'NGH'' / 'column 'kind'' / ''."""
@@ -44,7 +45,7 @@ class Problem:
             who = f"row {self.row}" + (f" ({self.member})" if self.member else "")
         else:
             who = f"member '{self.member}'" if self.member is not None else ""
-        col = f"column '{self.column}'" if self.column is not None else ""
+        col = f"{self.label} '{self.column}'" if self.column is not None else ""
         return ", ".join(p for p in (who, col) if p)
 
     def __str__(self) -> str:
@@ -54,11 +55,15 @@ class Problem:
         return f"{where}: {text}" if where else text
 
 
-def problem(rule: str, *, member=None, column=None, row=None, severity="error", **kw) -> Problem:
-    """Build a Problem; pass `value=` only when there is an offending value to show."""
+def problem(rule: str, *, member=None, column=None, row=None, severity="error", key=None,
+            **kw) -> Problem:
+    """Build a Problem; pass `value=` only when there is an offending value to show, and
+    `key=` instead of `column=` for a key of a file (e.g. 'gains.bands[2].upto')."""
+    label = "key" if key is not None else "column"
+    column = key if key is not None else column
     if "value" in kw:
-        return Problem(rule, member, column, kw["value"], row, severity, has_value=True)
-    return Problem(rule, member, column, None, row, severity)
+        return Problem(rule, member, column, kw["value"], row, severity, True, label)
+    return Problem(rule, member, column, None, row, severity, False, label)
 
 
 def _show(value: object) -> str:

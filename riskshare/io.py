@@ -133,7 +133,7 @@ def _read_system_toml(path: Path, allow_table: bool = False) -> dict:
     valid = SYSTEM_KEYS + (("organisations",) if allow_table else ())
     unknown = [k for k in meta if k not in valid]
     if unknown:
-        raise_if_errors([problem(f"unknown key (valid keys: {', '.join(valid)})", column=k)
+        raise_if_errors([problem(f"unknown key (valid keys: {', '.join(valid)})", key=k)
                          for k in unknown], path.name)
     return meta
 
@@ -150,7 +150,7 @@ def _read_system_sheet(sheet: pd.DataFrame, label: str) -> dict:
         key = str(key).strip()
         if key not in SYSTEM_KEYS:
             problems.append(problem(f"unknown key in the '{SYSTEM_SHEET}' sheet (valid keys: "
-                                    f"{', '.join(SYSTEM_KEYS)})", column=key, row=int(i)))
+                                    f"{', '.join(SYSTEM_KEYS)})", key=key, row=int(i)))
             continue
         if not is_blank(value):
             meta[key] = value

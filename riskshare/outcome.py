@@ -115,7 +115,8 @@ def apply(agreement, system: System, variances=None) -> Outcome:
 
 # -- explanation -------------------------------------------------------------------------------------
 def _m(x: float) -> str:
-    return money_m(x, dp=None)
+    """Every figure in an explanation in one format: £m to two decimals."""
+    return money_m(x, dp=2)
 
 
 def _schedule_words(schedule, sign: str) -> str:

@@ -123,3 +123,139 @@ def rebalance_chart(table: pd.DataFrame) -> alt.Chart:
                         legend=alt.Legend(orient="bottom")),
         tooltip=["org_id:N", "which:N", alt.Tooltip("value:Q", format=",.2f", title="£m")],
     ).properties(height=300, title="OCTs now and revised (£m)")
+
+
+# -- agreements -----------------------------------------------------------------------------------
+ON_OWN, UNDER = "on its own", "under the agreement"
+WALK_PARTS = {  # part: (bar, colour)
+    "on its own: variance": (ON_OWN, "#AEB7BD"),
+    "on its own: support earned": (ON_OWN, "#A5D7B3"),
+    "agreement: variance retained": (UNDER, TOTAL),
+    "agreement: received from the pool (− = charged)": (UNDER, TARGET),
+    "agreement: support earned": (UNDER, FAVOURABLE),
+}
+
+
+def _member_labels(table: pd.DataFrame) -> pd.Series:
+    return pd.Series(table.index, index=table.index) + " · " + table["name"].astype(str)
+
+
+def member_walk_data(outcome) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Each member against its control total (£m), on its own and under the agreement.
+
+    Returns (parts, totals). `parts` has one row per member and part (see WALK_PARTS) with
+    `value` in £m: on its own, variance + the support it would earn alone; under the agreement,
+    retained + received + support earned. `totals` has one row per member and bar with the sum
+    (standalone − control total, final − control total) and `vs_standalone` (£m)."""
+    t = outcome.table
+    member = _member_labels(t)
+    own_support = t["standalone"] - t["control_total"] - t["variance"]
+    columns = dict(zip(WALK_PARTS, (t["variance"], own_support, t["retained"], t["received"],
+                                    t["support_earned"])))
+    parts = pd.concat([pd.DataFrame({"member": member, "part": part, "bar": WALK_PARTS[part][0],
+                                     "value": values / 1e6 + 0.0})
+                       for part, values in columns.items()], ignore_index=True)
+    parts["order"] = parts["part"].map(list(WALK_PARTS).index)
+    totals = pd.concat([
+        pd.DataFrame({"member": member, "bar": ON_OWN, "marker": "net position",
+                      "value": (t["standalone"] - t["control_total"]) / 1e6,
+                      "position": t["standalone"] / 1e6}),
+        pd.DataFrame({"member": member, "bar": UNDER, "marker": "net position",
+                      "value": (t["final"] - t["control_total"]) / 1e6,
+                      "position": t["final"] / 1e6}),
+    ], ignore_index=True)
+    totals["vs_standalone"] = list(t["vs_standalone"] / 1e6) * 2
+    return parts, totals
+
+
+def member_walk(outcome) -> alt.LayerChart:
+    """Per member, two bars against its control total: on its own (variance + its own support)
+    and under the agreement (retained + received + support earned), each with a diamond at the
+    sum, and how much better or worse off the agreement leaves it."""
+    parts, totals = member_walk_data(outcome)
+    order = list(_member_labels(outcome.table))  # explicit: layered charts drop field sorts
+    # the extent of the stacked bars (positives and negatives stack apart) and the diamonds
+    stacked = parts.assign(pos=parts["value"].clip(lower=0), neg=parts["value"].clip(upper=0))
+    sums = stacked.groupby(["member", "bar"])[["pos", "neg"]].sum()
+    low = min(float(sums["neg"].min()), float(totals["value"].min()), 0.0)
+    high = max(float(sums["pos"].max()), float(totals["value"].max()), 0.0)
+    span = (high - low) or 1.0
+    right = high + 0.30 * span  # room for the "better / worse off" labels
+    domain = [low - 0.03 * span, right]
+
+    y = alt.Y("member:N", sort=order, title=None,
+              axis=alt.Axis(labelLimit=360, labelFontSize=12, labelOverlap=False))
+    y_offset = alt.YOffset("bar:N", sort=[ON_OWN, UNDER],
+                           scale=alt.Scale(paddingInner=0.15))
+    x = alt.X("value:Q", title="£m against the member's control total",
+              scale=alt.Scale(domain=domain, nice=False),
+              axis=alt.Axis(labelExpr=MONEY_M_LABEL))
+    colour = alt.Color("part:N", title=None, sort=list(WALK_PARTS), scale=alt.Scale(
+        domain=list(WALK_PARTS), range=[c for _, c in WALK_PARTS.values()]),
+        legend=alt.Legend(orient="bottom", columns=2, labelLimit=320, columnPadding=24,
+                          labelFontSize=12))
+    bars = alt.Chart(parts).mark_bar().encode(
+        y=y, yOffset=y_offset, x=x, color=colour, order=alt.Order("order:Q"),
+        tooltip=[alt.Tooltip("member:N"), alt.Tooltip("part:N", title="part"),
+                 alt.Tooltip("value:Q", title="£m", format=",.2f")])
+    diamonds = alt.Chart(totals).mark_point(shape="diamond", filled=True, size=90,
+                                            color="#212B32", stroke="white",
+                                            strokeWidth=1).encode(
+        y=y, yOffset=y_offset, x="value:Q",
+        tooltip=[alt.Tooltip("member:N"), alt.Tooltip("bar:N", title=""),
+                 alt.Tooltip("value:Q", title="against control total £m", format=",.2f"),
+                 alt.Tooltip("position:Q", title="position £m", format=",.2f")])
+    verdict = totals[totals["bar"] == UNDER].assign(x=right)
+    verdict["label"] = verdict["vs_standalone"].map(
+        lambda v: (f"£{abs(v):,.2f}m " + ("better off" if v >= 0.005 else "worse off"))
+        if abs(v) >= 0.005 else "as well off")
+    verdict["status"] = verdict["vs_standalone"].map(
+        lambda v: "worse" if v <= -0.005 else "better")
+    text = alt.Chart(verdict).mark_text(align="right", dx=-4, fontSize=12,
+                                        fontWeight="bold").encode(
+        y=y, x="x:Q", text="label:N",
+        color=alt.Color("status:N", scale=alt.Scale(domain=["better", "worse"],
+                                                    range=[FAVOURABLE, UNREALISTIC]),
+                        legend=None))
+    zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(color="#425563").encode(x="x:Q")
+    return (bars + zero + diamonds + text).resolve_scale(color="independent").properties(
+        height=alt.Step(17),  # per bar: two bars per member
+        title=alt.TitleParams(
+            "Each member against its control total, on its own and under the agreement (£m)",
+            subtitle=["Top bar: on its own — its variance and the support it would earn alone. "
+                      "Bottom bar: under the agreement — what it retains, what it receives "
+                      "from the pool and the support it earns.",
+                      "◆ marks each bar's sum: the standalone and the final position. On the "
+                      "right: how much better or worse off the agreement leaves the member."],
+            anchor="start", subtitleFontSize=12, subtitleColor="#425563"))
+
+
+def retention_chart(table: pd.DataFrame) -> alt.Chart:
+    """Of one more £ of favourable (adverse) variance, the share each member keeps (bears), from
+    `incentives(...).table`; 100% = the full incentive of standing alone."""
+    t = table.reset_index()
+    member = t["org_id"] + " · " + t["name"].astype(str)
+    member = member.where(member.str.len() <= 48, member.str.slice(0, 47) + "…")
+    long = pd.concat([
+        pd.DataFrame({"member": member, "which": "keeps of an extra £1 gain",
+                      "rate": t["retention_gain"]}),
+        pd.DataFrame({"member": member, "which": "bears of an extra £1 loss",
+                      "rate": t["retention_loss"]}),
+    ], ignore_index=True)
+    # rates can leave [0, 1] (e.g. a claims rule that pays more to a member further short)
+    domain = [min(0.0, float(long["rate"].min())), max(1.0, float(long["rate"].max()))]
+    return alt.Chart(long).mark_bar().encode(
+        y=alt.Y("member:N", sort=list(member), title=None,
+                axis=alt.Axis(labelLimit=360, labelFontSize=12, labelOverlap=False)),
+        yOffset=alt.YOffset("which:N", sort=["keeps of an extra £1 gain",
+                                             "bears of an extra £1 loss"]),
+        x=alt.X("rate:Q", title="share of the next £1 (100% = as if standing alone)",
+                scale=alt.Scale(domain=domain), axis=alt.Axis(format="%")),
+        color=alt.Color("which:N", title=None, sort=["keeps of an extra £1 gain",
+                                                     "bears of an extra £1 loss"],
+                        scale=alt.Scale(range=[FAVOURABLE, ADVERSE]),
+                        legend=alt.Legend(orient="bottom")),
+        tooltip=[alt.Tooltip("member:N"), alt.Tooltip("which:N", title=""),
+                 alt.Tooltip("rate:Q", format=".1%", title="share")],
+    ).properties(height=alt.Step(12), title="Incentive: how much of the next £1 each member "
+                                            "keeps or bears")

@@ -1,4 +1,4 @@
-"""Session state shared by the app's pages: the current (always valid) System.
+"""Session state shared by the app's pages: the current (always valid) System and Agreement.
 
 The System in session state is only ever replaced by a complete, validated one, so a bad edit or
 upload never leaves the analysis pages looking at half-applied data. `version` changes whenever a
@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ..agreement import Agreement
+from ..presets import load_preset
 from ..samples import DEFAULT_SAMPLE, SAMPLES, load_sample
 from ..system import System
 
@@ -63,3 +65,59 @@ def system_caption() -> None:
     """A one-line reminder of which system a page is showing."""
     system = current_system()
     st.caption(f"**{system.label}** · {system.n} members · {source()}")
+
+
+# -- the current agreement -----------------------------------------------------------------------
+# Kept like the system: only ever replaced by a complete, valid Agreement. `agreement_version`
+# changes when an agreement is *loaded* (preset, upload); the Agreement page keys its editing
+# widgets on it (and on the system's version) so they reset to the new agreement.
+_AGREEMENT, _AGREEMENT_SOURCE = "rs_agreement", "rs_agreement_source"
+_AGREEMENT_VERSION, _PRESET = "rs_agreement_version", "rs_preset"
+DEFAULT_PRESET = "gain_loss_50_50_deadband"
+
+
+def current_agreement() -> Agreement:
+    """The agreement the Agreement page works on; the default preset on first visit."""
+    if _AGREEMENT not in st.session_state:
+        st.session_state[_AGREEMENT] = load_preset(DEFAULT_PRESET)
+        st.session_state[_AGREEMENT_SOURCE] = f"preset: {DEFAULT_PRESET}"
+        st.session_state[_AGREEMENT_VERSION] = 0
+        st.session_state[_PRESET] = DEFAULT_PRESET
+    return st.session_state[_AGREEMENT]
+
+
+def agreement_source() -> str:
+    current_agreement()
+    return st.session_state[_AGREEMENT_SOURCE]
+
+
+def agreement_version() -> int:
+    current_agreement()
+    return st.session_state[_AGREEMENT_VERSION]
+
+
+def chosen_preset() -> str:
+    """The preset last chosen in the picker (an upload does not change it)."""
+    current_agreement()
+    return st.session_state[_PRESET]
+
+
+def load_agreement(agreement: Agreement, source: str, message: str | None = None,
+                   preset: str | None = None) -> None:
+    """Replace the agreement with a newly loaded one (resets the Agreement page's widgets)."""
+    version = agreement_version()
+    st.session_state[_AGREEMENT] = agreement
+    st.session_state[_AGREEMENT_SOURCE] = source
+    st.session_state[_AGREEMENT_VERSION] = version + 1
+    if preset is not None:
+        st.session_state[_PRESET] = preset
+    if message:
+        st.session_state[_FLASH] = message
+
+
+def update_agreement(agreement: Agreement) -> None:
+    """Replace the agreement after an edit on the Agreement page (widgets keep their state)."""
+    if agreement != current_agreement():
+        st.session_state[_AGREEMENT] = agreement
+        if "edited" not in st.session_state[_AGREEMENT_SOURCE]:
+            st.session_state[_AGREEMENT_SOURCE] += " (edited)"

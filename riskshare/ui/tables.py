@@ -9,6 +9,7 @@ from ..errors import ValidationError
 from ..schema import COLUMNS, INDEX, KINDS
 
 MONEY_M = "%,.2f"
+HIGHLIGHT = "#FDE2E1"  # rows that need attention (e.g. members worse off than standalone)
 
 
 def editor_columns(extra: list[str]) -> dict:
@@ -57,3 +58,47 @@ def show_validation_error(exc: ValidationError, intro: str) -> None:
     lines = "\n".join(f"- {p}" for p in exc.problems)
     st.error(f"**{intro}** {len(exc.problems)} problem{'s' if len(exc.problems) != 1 else ''}"
              f"{' in ' + exc.source if exc.source else ''}:\n\n{lines}", icon=":material/error:")
+
+
+def _m(value) -> str:
+    """£m cell text like MONEY_M, never '-0.00'."""
+    if pd.isna(value):
+        return ""
+    return f"{round(float(value), 2) + 0.0:,.2f}"
+
+
+def styled_money(frame: pd.DataFrame, money: list[str], highlight=None):
+    """A Styler showing `money` columns (£) in £m with thousands separators, and shading the
+    rows where `highlight` (a boolean sequence) is true — e.g. members worse off."""
+    shown = in_millions(frame, money)
+    styler = shown.style.format(_m, subset=money, na_rep="—")
+    if highlight is not None:
+        flags = list(highlight)
+        styler = styler.apply(lambda row: [f"background-color: {HIGHLIGHT}"
+                                           if flags[row.name] else "" for _ in row], axis=1)
+    return styler
+
+
+
+# -- agreement schedules ---------------------------------------------------------------------------
+def bands_frame(schedule) -> pd.DataFrame:
+    """A schedule's bands as an editable table: `upto` (% of scale; blank on the last band) and
+    `pool` (share 0–1)."""
+    return pd.DataFrame({"upto": [float("nan") if b.upto is None else float(b.upto)
+                                  for b in schedule.bands],
+                         "pool": [float(b.pool) for b in schedule.bands]}, dtype="float64")
+
+
+def bands_from_frame(frame: pd.DataFrame) -> list[dict]:
+    """The edited table back to TOML band tables; fully blank rows are dropped, half-blank ones
+    kept so validation can name what is missing."""
+    bands = []
+    for upto, pool in zip(frame["upto"], frame["pool"]):
+        band = {}
+        if not pd.isna(upto):
+            band["upto"] = float(upto)
+        if not pd.isna(pool):
+            band["pool"] = float(pool)
+        if band:
+            bands.append(band)
+    return bands

@@ -17,6 +17,8 @@ pytestmark = pytest.mark.browser
 PAGES = [
     ("", "System", 0, ["Northshire and Vale 2018/19", "Load a system", "£38.5m"]),
     ("reconcile", "Reconcile", 3, ["What stands out", "unrealistic", "Rebalancing proposal"]),
+    ("agreement", "Agreement", 2, ["Choose an agreement", "Gain/loss share 50:50", "worse off",
+                                   "Explain one member", "better off"]),
 ]
 ERROR_SELECTORS = ['[data-testid="stException"]', '[data-testid="stAlertContentError"]',
                    '[role="dialog"]:has-text("Page not found")']
@@ -96,3 +98,25 @@ def test_a_bad_upload_shows_every_problem_inline(app_url, page, tmp_path):
     # the bundled system is still the one in use
     assert "Northshire and Vale 2018/19" in page.locator('[data-testid="stMain"]').inner_text()
     _full_screenshot(page, "system_bad_upload")
+
+
+def test_choosing_a_preset_and_loading_its_sample(app_url, page):
+    """Pick the ACA risk corridors preset: it does not fit the bundled system, and one button
+    loads the system it is designed for, where the payer takes £410,000 of the plan's loss."""
+    page.goto(f"{app_url}/agreement")
+    _settle(page)
+    page.locator('[data-testid="stSelectbox"]').first.click()
+    page.get_by_role("option", name="ACA risk corridors").click()
+    page.get_by_text("This agreement does not fit the current system").wait_for(timeout=30_000)
+    page.get_by_role("button", name="Load its sample system (Risk corridor: plan and payer)"
+                     ).click()
+    page.get_by_text("Loaded the sample Risk corridor: plan and payer").wait_for(timeout=30_000)
+    _settle(page)
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=\"stVegaLiteChart\"] svg .mark-rect, "
+        "[data-testid=\"stVegaLiteChart\"] canvas').length >= 2", timeout=30_000)
+    body = page.locator('[data-testid="stMain"]').inner_text()
+    assert "£0.41m" in body  # net pool: the payer's share of the loss
+    _full_screenshot(page, "agreement_aca_corridor")
+    for selector in ERROR_SELECTORS:
+        assert page.locator(selector).count() == 0

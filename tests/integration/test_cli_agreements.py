@@ -245,4 +245,4 @@ def test_preset_on_a_system_without_its_columns_exits_2(capsys):
     # the corridor presets measure against a 'target' column the workshop system lacks
     code, _, err = run(["apply", "aca_risk_corridors", "workshop_4"], capsys)
     assert code == 2 and "Traceback" not in err
-    assert "column 'scale': 'target' is not a numeric column of the system" in err
+    assert "key 'scale': 'target' is not a numeric column of the system" in err

@@ -267,20 +267,20 @@ def test_replace_returns_a_validated_copy():
 
 
 @pytest.mark.parametrize("changes, fragment", [
-    (dict(name=""), "column 'name': every agreement needs a non-empty 'name'"),
-    (dict(pool=Pool(max_charge=-1.0)), "column 'pool.max_charge': -1 must be at least 0"),
-    (dict(pool=Pool(distribute="pro_rata")), "column 'pool.distribute': 'pro_rata' must be one of"),
+    (dict(name=""), "key 'name': every agreement needs a non-empty 'name'"),
+    (dict(pool=Pool(max_charge=-1.0)), "key 'pool.max_charge': -1 must be at least 0"),
+    (dict(pool=Pool(distribute="pro_rata")), "key 'pool.distribute': 'pro_rata' must be one of"),
     (dict(pool=Pool(distribute="counterparty")), "needs a 'counterparty' member"),
-    (dict(pool=Pool(rule="cea")), "column 'pool.rule': is only used with distribute = 'claims'"),
-    (dict(gains=Schedule(bands=(Band(1.5),))), "column 'gains.bands[1].pool': 1.5 is a share"),
+    (dict(pool=Pool(rule="cea")), "key 'pool.rule': is only used with distribute = 'claims'"),
+    (dict(gains=Schedule(bands=(Band(1.5),))), "key 'gains.bands[1].pool': 1.5 is a share"),
     (dict(losses=Schedule(bands=(Band(0.5, 2.0), Band(0.2, 1.0), Band(0.0)))),
-     "column 'losses.bands[2].upto': bands must rise"),
+     "key 'losses.bands[2].upto': bands must rise"),
     (dict(losses=Schedule(bands=(Band(0.5), Band(0.2, 1.0)))),
-     "column 'losses.bands[1]': only the last band may have no 'upto'"),
-    (dict(support=Support(test="system", system_share=0.3)), "column 'support.system_share'"),
-    (dict(support=Support(taper=-2.0)), "column 'support.taper': -2 must be at least 0"),
-    (dict(reserve=Reserve("", 5.0)), "column 'reserve.holder': needs a 'holder' member"),
-    (dict(reserve=Reserve("D", -5.0)), "column 'reserve.amount': -5 must be at least 0"),
+     "key 'losses.bands[1]': only the last band may have no 'upto'"),
+    (dict(support=Support(test="system", system_share=0.3)), "key 'support.system_share'"),
+    (dict(support=Support(taper=-2.0)), "key 'support.taper': -2 must be at least 0"),
+    (dict(reserve=Reserve("", 5.0)), "key 'reserve.holder': needs a 'holder' member"),
+    (dict(reserve=Reserve("D", -5.0)), "key 'reserve.amount': -5 must be at least 0"),
 ])
 def test_replace_re_validates(changes, fragment):
     a = load_preset("gain_loss_50_50_deadband")

@@ -22,8 +22,8 @@ M = 1_000_000.0
 
 
 def m(x: float) -> str:
-    """How explain() writes £ in its sentences."""
-    return money_m(x, dp=None)
+    """How explain() writes £ in its sentences: £m to two decimals."""
+    return money_m(x, dp=2)
 
 
 def run(preset_or_text: str, sample: str, variances=None) -> rs.Outcome:
@@ -611,7 +611,7 @@ def test_explain_gain_loss_deadband_member_a():
     assert m(-6 * M) == "-£6.00m" and m(-1.75 * M) == "-£1.75m"
     assert "(1.20% of turnover, adverse)" in text
     assert "0% of 0–0.5%, 50% beyond 0.5%" in text
-    assert "10.0m at stake" in text and "0% earned" in text
+    assert "10.00m at stake" in text and "0% earned" in text
     assert f"{m(row['vs_standalone'])} better off" in text
 
 

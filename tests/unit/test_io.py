@@ -308,7 +308,7 @@ def test_unknown_key_in_the_system_sheet():
     message = str(info.value)
     assert message.startswith("1 problem in book.xlsx:")
     # header is row 1, then name, year, control_total: colour is row 5
-    assert ("row 5, column 'colour': unknown key in the 'system' sheet (valid keys: name, year, "
+    assert ("row 5, key 'colour': unknown key in the 'system' sheet (valid keys: name, year, "
             "control_total)") in message
 
 

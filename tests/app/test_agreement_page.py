@@ -1,0 +1,349 @@
+"""App tests (Streamlit AppTest) for the Agreement page: the default preset on the default sample,
+every preset on its own sample, edits that change the outcome (and invalid edits that change
+nothing), every bad agreement file refused with its message, and the TOML download round trip.
+
+Editing widgets are keyed on "<agreement version>_<system version>": "0_0" on first visit.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+from streamlit.testing.v1 import AppTest
+
+import riskshare as rs
+from riskshare.presets import list_presets, load_preset
+from riskshare.samples import SAMPLES
+from tests.bad_agreements import (BAD_AGREEMENTS, BAD_TOML_SYNTAX, GOOD_AGREEMENT,
+                                  KNOWN_BUG_AGREEMENTS, bad_agreement_params)
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+AGREEMENT = "riskshare/ui/pages/agreement.py"
+DEFAULT = "gain_loss_50_50_deadband"
+
+
+def open_page(sample: str | None = None) -> AppTest:
+    """The app on the Agreement page; `sample` loaded first through the System page."""
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    if sample is not None and sample != "northshire_2018_19":
+        at.selectbox(key="sample_choice").select(sample).run()
+        at.button(key="load_sample").click().run()
+    at.switch_page(AGREEMENT).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def errors(at: AppTest) -> str:
+    return "\n".join(e.value for e in at.error)
+
+
+def metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def agreement(at: AppTest) -> rs.Agreement:
+    return at.session_state["rs_agreement"]
+
+
+def system(at: AppTest) -> rs.System:
+    return at.session_state["rs_system"]
+
+
+def table(at: AppTest, column: str):
+    """The shown table (£m for money) that has `column`, indexed by org_id."""
+    frame = next(d.value for d in at.dataframe if column in d.value.columns)
+    return frame.set_index("org_id")
+
+
+def charts(at: AppTest) -> int:
+    return len(at.get("vega_lite_chart"))
+
+
+def buttons(at: AppTest) -> dict:
+    return {b.key: b for b in at.button}
+
+
+def editor(at: AppTest, key: str, edited_rows: dict, added_rows=()) -> None:
+    at.session_state[key] = {"edited_rows": edited_rows, "added_rows": list(added_rows),
+                             "deleted_rows": []}
+
+
+# -- smoke ----------------------------------------------------------------------------------------
+def test_the_default_preset_on_the_default_sample():
+    at = open_page()
+    assert not at.error
+    assert at.title[0].value == "Agreement"
+    assert agreement(at) == load_preset(DEFAULT)
+    assert at.selectbox(key="preset_choice").value == DEFAULT
+    # the figures are the library's
+    outcome = rs.apply(load_preset(DEFAULT), rs.load_sample("northshire_2018_19"))
+    assert metric(at, "Net pool") == "-£5.72m"
+    assert metric(at, "Support earned") == "£4.60m"
+    assert metric(at, "System outturn") == "-£24.11m"
+    shown = table(at, "vs_standalone")
+    assert list(shown.index) == list(outcome.table.index)
+    for column in ("variance", "pooled", "retained", "received", "net_transfer", "outturn",
+                   "support_earned", "final", "standalone", "vs_standalone"):
+        assert (shown[column] - outcome.table[column] / 1e6).abs().max() < 1e-9, column
+    # members worse off than standalone are named, with the incentives
+    assert "7 of 9 members are worse off than on their own" in at.warning[0].value
+    text = "\n".join(m.value for m in at.markdown)
+    assert "Worse off than on their own (7 of 9, shaded):** SVH, NCH, NVP, RAS, NCC, ICB, NSC" \
+        in text
+    assert "retention_gain" in table(at, "retention_gain").columns
+    assert charts(at) == 2  # member walk, retention
+    # the plain-English explanation of the chosen member
+    assert at.selectbox(key="explain_member_0_0").value == "NGH"
+    assert "8. Final position: -£6.99m" in text
+    downloads = at.get("download_button")
+    assert [b.label for b in downloads] == ["Download the agreement (.toml)",
+                                            "Download the results (.xlsx)"]
+    assert not any(b.proto.disabled for b in downloads)
+
+
+def test_explaining_another_member():
+    at = open_page()
+    at.selectbox(key="explain_member_0_0").select("NVP").run()
+    text = "\n".join(m.value for m in at.markdown)
+    assert "Northshire and Vale Partnership NHS Foundation Trust (NVP)" in text
+    assert "£2.94m worse off" in text
+
+
+@pytest.mark.parametrize("name", list_presets())
+def test_every_preset_on_its_sample(name):
+    at = open_page()
+    at.selectbox(key="preset_choice").select(name).run()
+    preset = load_preset(name)
+    assert agreement(at) == preset
+    button = buttons(at).get("load_agreement_sample")
+    if preset.sample != "northshire_2018_19":
+        assert button is not None
+        assert button.label == f"Load its sample system ({SAMPLES[preset.sample].title})"
+        button.click().run()
+    else:
+        assert button is None
+    assert not at.exception, at.exception
+    assert not at.error, errors(at)
+    assert system(at).equals(rs.load_sample(preset.sample))
+    assert agreement(at) == preset  # loading the system keeps the agreement
+    assert "load_agreement_sample" not in buttons(at)
+    assert charts(at) == 2
+    outcome = rs.apply(preset, system(at))
+    shown = table(at, "vs_standalone")
+    assert (shown["final"] - outcome.table["final"] / 1e6).abs().max() < 1e-9
+
+
+def test_a_preset_for_another_system_says_what_does_not_fit():
+    at = open_page()
+    at.selectbox(key="preset_choice").select("aca_risk_corridors").run()
+    message = errors(at)
+    assert "This agreement does not fit the current system" in message
+    assert "key 'scale': 'target' is not a numeric column of the system" in message
+    assert "key 'pool.counterparty': names 'PAYER', which is not a member" in message
+    assert charts(at) == 0
+    assert buttons(at)["load_agreement_sample"].label == \
+        "Load its sample system (Risk corridor: plan and payer)"
+
+
+# -- edits ----------------------------------------------------------------------------------------
+def test_changing_a_band_share_changes_the_outcome():
+    at = open_page()
+    before = table(at, "vs_standalone")
+    editor(at, "losses_bands_0_0", {1: {"pool": 0.8}})
+    at.run()
+    assert not at.exception and not at.error, errors(at)
+    assert [b.pool for b in agreement(at).losses.bands] == [0.0, 0.8]
+    assert agreement(at).gains == load_preset(DEFAULT).gains
+    after = table(at, "vs_standalone")
+    assert after.loc["NGH", "pooled"] == pytest.approx(before.loc["NGH", "pooled"] * 0.8 / 0.5)
+    assert metric(at, "Net pool") != "-£5.72m"
+    assert "(edited)" in at.session_state["rs_agreement_source"]
+
+
+def test_adding_a_band():
+    at = open_page()
+    # 0–0.5%: 0; 0.5–2%: 0.5; beyond 2%: 0.8 (edit the open band, add a new last one)
+    editor(at, "losses_bands_0_0", {1: {"upto": 2.0}}, [{"pool": 0.8}])
+    at.run()
+    assert not at.error, errors(at)
+    assert agreement(at).losses.bands == (rs.agreement.Band(0.0, 0.5),
+                                          rs.agreement.Band(0.5, 2.0),
+                                          rs.agreement.Band(0.8))
+
+
+def test_edits_survive_a_visit_to_another_page():
+    at = open_page()
+    editor(at, "losses_bands_0_0", {1: {"pool": 0.8}})
+    at.number_input(key="max_award_0_0").set_value(0.5).run()
+    edited = agreement(at)
+    at.switch_page("riskshare/ui/pages/reconcile.py").run()
+    at.switch_page(AGREEMENT).run()
+    assert not at.exception and not at.error, errors(at)
+    assert agreement(at) is edited
+    # the widgets start again from the edited agreement
+    assert at.data_editor(key="losses_bands_0_0").value["pool"].tolist() == [0.0, 0.8]
+    assert at.number_input(key="max_award_0_0").value == 0.5
+
+
+def test_the_max_charge_input_changes_the_outcome():
+    at = open_page()
+    before = table(at, "received")
+    at.number_input(key="max_charge_0_0").set_value(0.1).run()
+    assert not at.exception and not at.error, errors(at)
+    assert agreement(at).pool.max_charge == 0.1
+    after = table(at, "received")
+    expected = rs.apply(agreement(at), system(at)).table
+    assert (after["received"] - expected["received"] / 1e6).abs().max() < 1e-9
+    assert not (after["received"] - before["received"]).abs().lt(1e-9).all()
+
+
+def test_switching_on_a_reserve_and_support_options():
+    at = open_page()
+    at.checkbox(key="reserve_on_0_0").check().run()
+    at.number_input(key="reserve_amount_0_0").set_value(2_000_000.0).run()
+    at.selectbox(key="support_test_0_0").select("system").run()
+    at.number_input(key="support_taper_0_0").set_value(1.0).run()
+    assert not at.error, errors(at)
+    a = agreement(at)
+    assert a.reserve == rs.agreement.Reserve("ICB", 2_000_000.0)  # the commissioner by default
+    assert (a.support.test, a.support.taper) == ("system", 1.0)
+    assert metric(at, "Reserve used") == "£2.00m"
+
+
+def test_distribute_to_a_counterparty_and_by_claims():
+    at = open_page()
+    at.selectbox(key="distribute_0_0").select("counterparty").run()
+    assert not at.error, errors(at)
+    assert agreement(at).pool.counterparty == "ICB"
+    at.selectbox(key="distribute_0_0").select("claims").run()
+    at.selectbox(key="rule_0_0").select("talmud").run()
+    assert not at.error, errors(at)
+    assert (agreement(at).pool.distribute, agreement(at).pool.rule) == ("claims", "talmud")
+    assert agreement(at).pool.counterparty is None
+
+
+def test_weights_by_member():
+    at = open_page()
+    at.selectbox(key="basis_0_0").select("__weights__").run()
+    assert not at.error, errors(at)
+    members = list(system(at).members)
+    assert agreement(at).pool.basis == tuple((m, 1.0) for m in members)
+    editor(at, "weights_0_0", {0: {"weight": 3.0}})
+    at.run()
+    assert dict(agreement(at).pool.basis)["NGH"] == 3.0
+    at.selectbox(key="basis_0_0").select("equal").run()
+    assert agreement(at).pool.basis == "equal"
+
+
+def test_an_invalid_edit_is_shown_and_not_applied():
+    at = open_page()
+    before = agreement(at)
+    # gains: a middle band ending below the first; losses: a band without a share
+    editor(at, "gains_bands_0_0", {1: {"upto": 0.25}}, [{"pool": 0.8}])
+    editor(at, "losses_bands_0_0", {0: {"pool": None}})
+    at.run()
+    assert not at.exception
+    message = errors(at)
+    assert "Your changes are not applied yet —** 2 problems in the agreement as edited" \
+        in message
+    assert "key 'gains.bands[2].upto': bands must rise: 'upto' 0.25 is not above the " \
+           "previous band's 0.5" in message
+    assert "key 'losses.bands[1]': needs a 'pool' share" in message
+    assert agreement(at) is before  # the last valid agreement is kept whole
+    assert metric(at, "Net pool") == "-£5.72m"
+
+
+def test_exempting_a_member_and_changing_the_scale():
+    at = open_page()
+    at.multiselect(key="exempt_0_0").select("ICB").run()
+    at.selectbox(key="scale_0_0").select("support").run()
+    message = errors(at)
+    assert "key 'scale': the scale column 'support' must be > 0 for every member" in message
+    assert agreement(at).exempt == ("ICB",)
+    assert charts(at) == 0
+    at.selectbox(key="scale_0_0").select("turnover").run()
+    assert not at.error
+    assert table(at, "pooled").loc["ICB", "pooled"] == 0.0
+
+
+# -- uploads --------------------------------------------------------------------------------------
+def upload(at: AppTest, text: str, name: str = "agreement.toml") -> None:
+    key = f"agreement_upload_{at.session_state['rs_agreement_version']}"
+    at.file_uploader(key=key).upload(name, text.encode(), "application/toml").run()
+
+
+@pytest.mark.parametrize("case", bad_agreement_params(BAD_AGREEMENTS + KNOWN_BUG_AGREEMENTS
+                                                      + (BAD_TOML_SYNTAX,)))
+def test_every_bad_agreement_upload_gives_its_message_and_changes_nothing(case):
+    at = open_page(case.system if case.at == "apply" else None)
+    before = agreement(at)
+    upload(at, case.toml, "bad.toml")
+    assert not at.exception, at.exception
+    message = errors(at)
+    assert "bad.toml was not loaded" in message
+    missing = [f for f in case.expected if f not in message]
+    assert not missing, f"missing {missing} in:\n{message}"
+    assert agreement(at) is before
+    assert at.session_state["rs_agreement_version"] == 0
+
+
+def test_a_good_upload_becomes_the_agreement_and_resets_the_widgets():
+    at = open_page("workshop_4")
+    upload(at, GOOD_AGREEMENT, "good.toml")
+    assert not at.exception and not at.error, errors(at)
+    expected = rs.load_agreement(GOOD_AGREEMENT)
+    assert agreement(at) == expected
+    assert "Loaded “Test agreement” from good.toml." in at.success[0].value
+    # the editing widgets now show the uploaded agreement (version 1 of the agreement, and
+    # of the system, since workshop_4 was loaded)
+    assert at.multiselect(key="exempt_1_1").value == ["D"]
+    assert at.number_input(key="reserve_amount_1_1").value == 500_000.0
+    assert at.number_input(key="gains_max_pool_1_1").value == 3.0
+    assert at.checkbox(key="losses_threshold_on_1_1").value
+    assert at.selectbox(key="support_unearned_1_1").value == "redistribute"
+    assert at.data_editor(key="gains_bands_1_1").value["pool"].tolist() == [0.0, 0.5, 0.25]
+    assert charts(at) == 2
+
+
+def test_choosing_a_preset_again_after_an_upload():
+    at = open_page("workshop_4")
+    upload(at, GOOD_AGREEMENT)
+    at.button(key="preset_reuse").click().run()
+    assert agreement(at) == load_preset(DEFAULT)
+    assert not at.error
+
+
+# -- downloads ------------------------------------------------------------------------------------
+@pytest.fixture
+def downloads(monkeypatch) -> dict:
+    """Files handed to download buttons, by file name."""
+    files: dict[str, bytes] = {}
+    original = MemoryMediaFileStorage.load_and_get_id
+
+    def record(self, path_or_data, mimetype, kind, filename=None):
+        if filename:
+            files[filename] = path_or_data
+        return original(self, path_or_data, mimetype, kind, filename)
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", record)
+    return files
+
+
+def test_the_toml_download_round_trips(downloads):
+    at = open_page()
+    at.number_input(key="max_charge_0_0").set_value(0.75).run()
+    editor(at, "gains_bands_0_0", {0: {"pool": 0.1}})
+    at.run()
+    edited = agreement(at)
+    assert edited.pool.max_charge == 0.75 and edited.gains.bands[0].pool == 0.1
+    name = next(n for n in downloads if n.endswith(".toml"))
+    text = downloads[name]
+    text = text.decode() if isinstance(text, bytes) else text
+    assert rs.load_agreement(text) == edited
+    # ... and uploading it back gives the same agreement
+    at.selectbox(key="preset_choice").select("standalone").run()
+    upload(at, text, name)
+    assert not at.error, errors(at)
+    assert agreement(at) == edited
