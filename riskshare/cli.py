@@ -29,7 +29,7 @@ from .rebalance import rebalance
 from .agreement import Agreement, load_agreement
 from .incentives import incentives as measure_incentives
 from .outcome import SYSTEM_LINES, apply as apply_agreement
-from .presets import list_presets, load_preset, preset_header
+from .presets import list_presets, load_preset
 from .report import write_outcome, write_reconciliation
 from .reconcile import DEFAULT_UNREALISTIC_PCT, reconcile
 from .system import System

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from .agreement import Agreement, load_agreement
 from .errors import UnknownSampleError
+from .samples import bundled_dir
 
 #: Display order: NHS designs first, then the external designs they can be compared with.
 ORDER = ("standalone", "full_pooling_turnover", "gain_loss_50_50_deadband",
@@ -21,11 +22,7 @@ ORDER = ("standalone", "full_pooling_turnover", "gain_loss_50_50_deadband",
 
 
 def models_dir() -> Path:
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "_models", here.parent / "models"):
-        if candidate.is_dir():
-            return candidate
-    raise FileNotFoundError("riskshare's models folder is missing from this installation")
+    return bundled_dir("models")
 
 
 def list_presets() -> list[str]:

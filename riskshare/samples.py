@@ -58,13 +58,19 @@ SAMPLES: dict[str, Sample] = {
 }
 
 
-def data_dir() -> Path:
-    """Where the sample folders live: inside the installed package, else the source tree."""
+def bundled_dir(folder: str) -> Path:
+    """A folder shipped with riskshare (`sample_data`, `models`): inside the installed package
+    as `riskshare/_<folder>`, else at the top of the source tree."""
     here = Path(__file__).resolve().parent
-    for candidate in (here / "_sample_data", here.parent / "sample_data"):
+    for candidate in (here / f"_{folder}", here.parent / folder):
         if candidate.is_dir():
             return candidate
-    raise FileNotFoundError("riskshare's sample_data folder is missing from this installation")
+    raise FileNotFoundError(f"riskshare's {folder} folder is missing from this installation")
+
+
+def data_dir() -> Path:
+    """Where the sample folders live."""
+    return bundled_dir("sample_data")
 
 
 def list_samples() -> list[str]:

@@ -13,6 +13,8 @@ import pytest
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
+from tests.app.helpers import errors, metric
+
 import riskshare as rs
 from riskshare.presets import list_presets, load_preset
 from riskshare.samples import SAMPLES
@@ -33,14 +35,6 @@ def open_page(sample: str | None = None) -> AppTest:
     at.switch_page(AGREEMENT).run()
     assert not at.exception, at.exception
     return at
-
-
-def errors(at: AppTest) -> str:
-    return "\n".join(e.value for e in at.error)
-
-
-def metric(at: AppTest, label: str) -> str:
-    return next(m.value for m in at.metric if m.label == label)
 
 
 def agreement(at: AppTest) -> rs.Agreement:

@@ -16,30 +16,10 @@ import riskshare as rs
 from riskshare.cli import main
 from riskshare.format import money_m
 from riskshare.io import template_workbook
+from tests.integration.cli_runner import ANSI, run, run_subprocess
 from tests.bad_inputs import BAD_INPUTS, GOOD_CSV, BadInput, bad_input_params
 
-REPO = Path(__file__).resolve().parents[2]
-ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
-# table column separators, whether rich draws them in Unicode or ASCII
-BARS = str.maketrans({"│": "|", "┃": "|"})
 
-
-def run(argv: list[str], capsys) -> tuple[int, str, str]:
-    """Run the CLI in process: (exit status, stdout, stderr)."""
-    try:
-        main(argv)
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    out, err = capsys.readouterr()
-    return code, ANSI.sub("", out).translate(BARS), ANSI.sub("", err)
-
-
-def run_subprocess(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
-    env = {**os.environ, "NO_COLOR": "1", "TERM": "dumb", "COLUMNS": "200"}
-    env.pop("FORCE_COLOR", None)
-    return subprocess.run([sys.executable, "-m", "riskshare.cli", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=60)
 
 
 # -- samples ---------------------------------------------------------------------------------------

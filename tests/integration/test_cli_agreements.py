@@ -3,11 +3,7 @@ bad agreement refused with exit status 2 and a one-message error (no traceback).
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import openpyxl
@@ -15,34 +11,14 @@ import pandas as pd
 import pytest
 
 import riskshare as rs
-from riskshare.cli import main
 from riskshare.format import money_m
 from riskshare.outcome import SYSTEM_LINES
 from riskshare.presets import list_presets, load_preset
+from tests.integration.cli_runner import run, run_subprocess
 from tests.bad_agreements import (BAD_AGREEMENTS, BAD_TOML_SYNTAX, GOOD_AGREEMENT,
                                   BadAgreement)
 
-REPO = Path(__file__).resolve().parents[2]
-ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
-BARS = str.maketrans({"│": "|", "┃": "|"})
 
-
-def run(argv: list[str], capsys) -> tuple[int, str, str]:
-    """Run the CLI in process: (exit status, stdout, stderr)."""
-    try:
-        main(argv)
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    out, err = capsys.readouterr()
-    return code, ANSI.sub("", out).translate(BARS), ANSI.sub("", err)
-
-
-def run_subprocess(*args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "NO_COLOR": "1", "TERM": "dumb", "COLUMNS": "200"}
-    env.pop("FORCE_COLOR", None)
-    return subprocess.run([sys.executable, "-m", "riskshare.cli", *args], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=60)
 
 
 def one_line_error(err: str) -> str:

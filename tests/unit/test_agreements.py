@@ -5,7 +5,6 @@ as documented."""
 from __future__ import annotations
 
 from dataclasses import replace as dc_replace
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
