@@ -9,6 +9,9 @@ from . import claims, samples
 from .agreement import Agreement, load_agreement
 from .incentives import Incentives, incentives
 from .outcome import Outcome, apply
+from .risk import compare, risk_table
+from .shocks import Shock, list_shocks, load_shock, shocked_variances
+from .simulate import Scenarios, simulate
 from .errors import InputFileError, Problem, RiskshareError, UnknownSampleError, ValidationError
 from .io import load_system
 from .rebalance import Rebalancing, rebalance
@@ -23,6 +26,8 @@ __all__ = [
     "System", "load_system", "load_sample", "list_samples", "samples",
     "reconcile", "Reconciliation", "rebalance", "Rebalancing",
     "Agreement", "load_agreement", "apply", "Outcome", "incentives", "Incentives", "claims",
+    "simulate", "Scenarios", "Shock", "load_shock", "list_shocks", "shocked_variances",
+    "compare", "risk_table",
     "ORG_COLUMNS", "KINDS",
     "RiskshareError", "ValidationError", "InputFileError", "UnknownSampleError", "Problem",
 ]

@@ -233,9 +233,15 @@ class Agreement:
 
 # -- loading ---------------------------------------------------------------------------------------
 def load_agreement(path_or_text) -> Agreement:
-    """An Agreement from a .toml file path or from TOML text; ValidationError lists problems."""
+    """An Agreement from a preset name (see `riskshare.presets`), a .toml file path, or TOML
+    text; ValidationError lists every problem."""
     if isinstance(path_or_text, Agreement):
         return path_or_text
+    if isinstance(path_or_text, str) and "\n" not in path_or_text:
+        from .presets import list_presets, preset_path   # presets import this module
+
+        if path_or_text.strip() in list_presets():
+            path_or_text = preset_path(path_or_text.strip())
     if isinstance(path_or_text, Path) or _looks_like_path(path_or_text):
         path = Path(path_or_text)
         if not path.exists():

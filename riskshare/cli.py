@@ -6,6 +6,8 @@
     riskshare presets                          list the preset agreements in models/
     riskshare apply MODEL SYSTEM [--xlsx OUT]  apply an agreement (preset name or .toml)
     riskshare explain MODEL SYSTEM ORG_ID      one member's ledger, variance to final
+    riskshare simulate MODEL SYSTEM [-n N] [--shock NAME] [--xlsx OUT]   risk across scenarios
+    riskshare compare SYSTEM MODEL MODEL [...] [--xlsx OUT]            agreements side by side
 
 Errors print one clear message (every problem listed) and exit with status 2; no traceback.
 """
@@ -30,7 +32,9 @@ from .agreement import Agreement, load_agreement
 from .incentives import incentives as measure_incentives
 from .outcome import SYSTEM_LINES, apply as apply_agreement
 from .presets import list_presets, load_preset
-from .report import write_outcome, write_reconciliation
+from .report import write_outcome, write_reconciliation, write_risk
+from .risk import SYSTEM_ROW, compare, risk_table
+from .simulate import simulate
 from .reconcile import DEFAULT_UNREALISTIC_PCT, reconcile
 from .system import System
 
@@ -205,6 +209,108 @@ def explain_cmd(
                            f"{', '.join(system.members)})")
     out.print(apply_agreement(resolve_agreement(model), system).explain(org_id),
               highlight=False, markup=False)
+
+
+def _scenarios(system, n, seed, correlation, kind_correlation, distribution, df, shocks,
+               volatility_scale):
+    return simulate(system, n, seed=seed, correlation=correlation,
+                    kind_correlation=kind_correlation, distribution=distribution, df=df,
+                    shocks=shocks or (), volatility_scale=volatility_scale)
+
+
+def _progress(description: str):
+    """A rich progress bar on stderr and the callback that feeds it."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bar = Progress(TextColumn(description), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                   TimeElapsedColumn(), console=err, transient=True)
+    task = bar.add_task(description, total=1)
+
+    def update(done: int, total: int) -> None:
+        bar.update(task, completed=done, total=total)
+
+    return bar, update
+
+
+_N = typer.Option(10_000, "-n", "--scenarios", help="Number of scenarios.")
+_SEED = typer.Option(0, "--seed", help="Random seed (same seed, same numbers).")
+_CORR = typer.Option(0.3, "--correlation", help="Correlation between members (0–1).")
+_KCORR = typer.Option(0.0, "--kind-correlation", help="Extra correlation within a kind.")
+_DIST = typer.Option("normal", "--distribution", help="normal or t.")
+_DF = typer.Option(5.0, "--df", help="Degrees of freedom for the t distribution (> 2).")
+_SHOCK = typer.Option(None, "--shock", help="A shock preset or .toml (repeatable).")
+_VSCALE = typer.Option(1.0, "--volatility-scale", help="Multiply every volatility by this.")
+_XLSX = typer.Option(None, "--xlsx", help="Also write the results to this .xlsx workbook.")
+
+
+@app.command("simulate")
+def simulate_cmd(
+    model: str = typer.Argument(..., metavar="MODEL", help="A preset name or an agreement .toml."),
+    target: str = typer.Argument(..., metavar="SYSTEM", help="A sample name or a system file."),
+    n: int = _N, seed: int = _SEED, correlation: float = _CORR, kind_correlation: float = _KCORR,
+    distribution: str = _DIST, df: float = _DF, shock: Optional[list[str]] = _SHOCK,
+    volatility_scale: float = _VSCALE, xlsx: Optional[Path] = _XLSX,
+) -> None:
+    """Simulate scenarios and show each member's risk under an agreement."""
+    agreement = resolve_agreement(model)
+    system = resolve_system(target)
+    scenarios = _scenarios(system, n, seed, correlation, kind_correlation, distribution, df,
+                           shock, volatility_scale)
+    bar, update = _progress("Applying the agreement")
+    with bar:
+        table = risk_table(agreement, system, scenarios, progress=update)
+    out.print(f"[bold]{escape(agreement.name)}[/bold] on {escape(system.label)}: "
+              f"{escape(scenarios.describe())}")
+    _print_risk(table, "Risk by member (£m; x = final − control total; VaR/CVaR at 95%)")
+    if xlsx is not None:
+        write_risk(table, scenarios, xlsx)
+        out.print(f"Wrote {xlsx}")
+
+
+def _print_risk(table, title: str) -> None:
+    t = _table(title, [("org_id", "left"), ("mean final", "right"), ("s.d.", "right"),
+                       ("alone s.d.", "right"), ("P(miss)", "right"), ("P(lose support)", "right"),
+                       ("P(worse off)", "right"), ("VaR95", "right"), ("CVaR95", "right"),
+                       ("tail share", "right")])
+    for org_id, r in table.iterrows():
+        t.add_row(org_id, money_m(r["mean_final"], 2), money_m(r["sd_final"], 2),
+                  money_m(r["sd_standalone"], 2), _p(r["p_miss_control_total"]),
+                  _p(r["p_lose_support"]), _p(r["p_worse_off"]), money_m(r["var95"], 2),
+                  money_m(r["cvar95"], 2), money_m(r["tail_contribution"], 2))
+    out.print(t)
+
+
+def _p(x) -> str:
+    return "" if x != x else f"{100 * x:.1f}%"
+
+
+@app.command("compare")
+def compare_cmd(
+    target: str = typer.Argument(..., metavar="SYSTEM", help="A sample name or a system file."),
+    models: list[str] = typer.Argument(..., metavar="MODEL...",
+                                       help="Two or more presets or agreement .toml files."),
+    n: int = _N, seed: int = _SEED, correlation: float = _CORR, kind_correlation: float = _KCORR,
+    distribution: str = _DIST, df: float = _DF, shock: Optional[list[str]] = _SHOCK,
+    volatility_scale: float = _VSCALE, xlsx: Optional[Path] = _XLSX,
+) -> None:
+    """Compare agreements on the same scenarios: risk, participation and incentives."""
+    agreements = [resolve_agreement(m) for m in models]
+    system = resolve_system(target)
+    scenarios = _scenarios(system, n, seed, correlation, kind_correlation, distribution, df,
+                           shock, volatility_scale)
+    bar, update = _progress("Comparing agreements")
+    with bar:
+        table = compare(agreements, system, scenarios, progress=update)
+    out.print(f"{escape(system.label)}: {escape(scenarios.describe())}")
+    for name, part in table.groupby("agreement", sort=False):
+        _print_risk(part.set_index("org_id"), escape(name))
+    worse = table[(table["org_id"] != SYSTEM_ROW) & (table["p_worse_off"] >= 0.5)]
+    for name, part in worse.groupby("agreement", sort=False):
+        out.print(f"Under {escape(name)}, more often worse off than alone: "
+                  + ", ".join(part["org_id"]) + ".")
+    if xlsx is not None:
+        write_risk(table, scenarios, xlsx)
+        out.print(f"Wrote {xlsx}")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -17,6 +17,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 
 MONEY_FORMAT = '£#,##0;-£#,##0;£0'
 PERCENT_NUMBER_FORMAT = '0.00"%"'
+SHARE_FORMAT = '0.0%'          # fractions (0.25) shown as 25.0%
 HEADER_FILL = PatternFill("solid", fgColor="005EB8")
 
 
@@ -28,6 +29,7 @@ class Sheet:
     frame: pd.DataFrame
     money: tuple[str, ...] = ()
     percent: tuple[str, ...] = ()
+    shares: tuple[str, ...] = ()
     index: bool = False
 
 
@@ -61,7 +63,8 @@ def write_sheet(ws, sheet: Sheet) -> None:
         head.fill = HEADER_FILL
         head.alignment = Alignment(vertical="center")
         fmt = (MONEY_FORMAT if name in sheet.money else
-               PERCENT_NUMBER_FORMAT if name in sheet.percent else None)
+               PERCENT_NUMBER_FORMAT if name in sheet.percent else
+               SHARE_FORMAT if name in sheet.shares else None)
         if fmt:
             for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
                 cell.number_format = fmt

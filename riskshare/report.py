@@ -57,3 +57,29 @@ def write_outcome(outcome, incentives, target) -> None:
 
 def outcome_workbook(outcome, incentives) -> bytes:
     return workbook_bytes(outcome_sheets(outcome, incentives))
+
+
+_RISK_MONEY = ("mean_final", "sd_final", "mean_standalone", "sd_standalone", "var95", "cvar95",
+               "tail_contribution")
+_RISK_SHARES = ("p_miss_control_total", "p_lose_support", "p_worse_off", "retention_gain",
+                "retention_loss")
+
+
+def risk_sheets(table: pd.DataFrame, scenarios) -> list[Sheet]:
+    """A comparison (or one agreement's risk table) and the scenario settings."""
+    frame = table.reset_index() if "org_id" not in table.columns else table
+    settings = pd.DataFrame({"setting": ["scenarios", "seed", "correlation",
+                                         "kind_correlation", "distribution", "df", "shocks"],
+                             "value": [scenarios.n, scenarios.seed, scenarios.correlation,
+                                       scenarios.kind_correlation, scenarios.distribution,
+                                       scenarios.df, ", ".join(s.name for s in scenarios.shocks)]})
+    return [Sheet("metrics", frame, money=_RISK_MONEY, shares=_RISK_SHARES),
+            Sheet("scenarios", settings)]
+
+
+def write_risk(table: pd.DataFrame, scenarios, target) -> None:
+    write_workbook(target, risk_sheets(table, scenarios))
+
+
+def risk_workbook(table: pd.DataFrame, scenarios) -> bytes:
+    return workbook_bytes(risk_sheets(table, scenarios))

@@ -1,0 +1,179 @@
+"""Named shocks: small TOML files that move members' variances by a fixed amount.
+
+```toml
+name = "Winter pressure"
+description = "Acute trusts lose 2% of turnover to emergency demand."
+[[effects]]
+target = "kind:acute"      # "all", "kind:<kind>", "member:<org_id>"
+pct = -2.0                 # % of `column` (default turnover) ...
+# column = "turnover"
+# amount = -10_000_000     # ... or £ per member targeted (exactly one of pct / amount)
+```
+
+A shock adds the same £ vector to every scenario (or, applied alone, to the forecast variances):
+`shocked_variances(system, shocks)` gives forecast − control total plus the shocks.
+Presets live in `sample_data/shocks/` (`list_shocks()`, `load_shock(name)`).
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import InputFileError, Problem, problem, raise_if_errors
+from .samples import bundled_dir
+from .schema import KINDS, numeric_columns
+from .system import System
+
+_TOP = ("name", "description", "effects")
+_EFFECT = ("target", "pct", "amount", "column")
+
+
+@dataclass(frozen=True)
+class Effect:
+    target: str
+    pct: float | None = None
+    amount: float | None = None
+    column: str = "turnover"
+
+    def describe(self) -> str:
+        how = (f"{self.pct:+g}% of {self.column}" if self.pct is not None
+               else f"£{self.amount:+,.0f}")
+        return f"{self.target}: {how}"
+
+
+@dataclass(frozen=True)
+class Shock:
+    name: str
+    description: str
+    effects: tuple[Effect, ...]
+
+
+def shocks_dir() -> Path:
+    return bundled_dir("sample_data") / "shocks"
+
+
+def list_shocks() -> list[str]:
+    """Names of the shock presets (file stems)."""
+    return sorted(p.stem for p in shocks_dir().glob("*.toml"))
+
+
+def load_shock(shock) -> Shock:
+    """A Shock from a Shock, a preset name, a .toml path, or TOML text."""
+    if isinstance(shock, Shock):
+        return shock
+    text, source = None, "shock"
+    if isinstance(shock, Path) or (isinstance(shock, str) and "\n" not in shock):
+        name = str(shock)
+        path = shocks_dir() / f"{name}.toml" if name in list_shocks() else Path(name)
+        if not path.is_file():
+            raise InputFileError(f"'{name}' is neither a shock preset ({', '.join(list_shocks())})"
+                                 " nor a shock .toml file")
+        text, source = path.read_text(encoding="utf-8"), path.name
+    else:
+        text = str(shock)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputFileError(f"{source}: not valid TOML ({exc})") from None
+    return _parse(data, source)
+
+
+def _parse(data: dict, source: str) -> Shock:
+    problems: list[Problem] = []
+    for key in data:
+        if key not in _TOP:
+            problems.append(problem(f"unknown key (valid keys: {', '.join(_TOP)})", key=key))
+    name = data.get("name")
+    if not isinstance(name, str) or not name.strip():
+        problems.append(problem("every shock needs a non-empty 'name'", key="name"))
+        name = ""
+    effects = []
+    raw = data.get("effects", [])
+    if not isinstance(raw, list) or not raw:
+        problems.append(problem("needs at least one [[effects]] table", key="effects"))
+        raw = []
+    for i, e in enumerate(raw, start=1):
+        key = f"effects[{i}]"
+        if not isinstance(e, dict):
+            problems.append(problem("must be a table", key=key))
+            continue
+        for k in e:
+            if k not in _EFFECT:
+                problems.append(problem(f"unknown key (valid keys: {', '.join(_EFFECT)})",
+                                        key=f"{key}.{k}"))
+        target = e.get("target")
+        if not isinstance(target, str) or not _target_form(target):
+            problems.append(problem("must be 'all', 'kind:<kind>' or 'member:<org_id>'",
+                                    key=f"{key}.target", value=target))
+        if ("pct" in e) == ("amount" in e):
+            problems.append(problem("needs exactly one of 'pct' or 'amount'", key=key))
+        for k in ("pct", "amount"):
+            v = e.get(k)
+            if k in e and (isinstance(v, bool) or not isinstance(v, (int, float))
+                           or not math.isfinite(v)):
+                problems.append(problem("must be a finite number", key=f"{key}.{k}", value=v))
+        column = e.get("column", "turnover")
+        if not isinstance(column, str):
+            problems.append(problem("must name a numeric column", key=f"{key}.column"))
+            column = "turnover"
+        effects.append(Effect(str(target), _num(e.get("pct")), _num(e.get("amount")), column))
+    raise_if_errors(problems, source)
+    return Shock(name.strip(), str(data.get("description", "")), tuple(effects))
+
+
+def _num(v):
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
+
+def _target_form(target: str) -> bool:
+    return target == "all" or target.startswith("kind:") or target.startswith("member:")
+
+
+def shock_vector(shock, system: System) -> np.ndarray:
+    """The £ a shock adds to each member's variance; ValidationError for targets or columns the
+    system does not have."""
+    shock = load_shock(shock)
+    problems: list[Problem] = []
+    total = np.zeros(system.n)
+    usable = numeric_columns(system.orgs)
+    for i, e in enumerate(shock.effects, start=1):
+        key = f"effects[{i}]"
+        if e.target == "all":
+            mask = np.ones(system.n, dtype=bool)
+        elif e.target.startswith("kind:"):
+            kind = e.target[5:]
+            if kind not in KINDS:
+                problems.append(problem(f"unknown kind '{kind}' (kinds: {', '.join(KINDS)})",
+                                        key=f"{key}.target"))
+                continue
+            mask = (system.orgs["kind"] == kind).to_numpy()
+        else:
+            org_id = e.target[7:]
+            if org_id not in system.members:
+                problems.append(problem(f"'{org_id}' is not a member of {system.label} "
+                                        f"(members: {', '.join(system.members)})",
+                                        key=f"{key}.target"))
+                continue
+            mask = (system.members == org_id)
+        if e.pct is not None:
+            if e.column not in usable:
+                problems.append(problem(f"'{e.column}' is not a numeric column of the system "
+                                        f"(numeric columns: {', '.join(usable)})",
+                                        key=f"{key}.column"))
+                continue
+            total += np.where(mask, e.pct / 100.0 * system.orgs[e.column].to_numpy(float), 0.0)
+        else:
+            total += np.where(mask, e.amount, 0.0)
+    raise_if_errors(problems, f"shock '{shock.name}' on {system.label}")
+    return total
+
+
+def shocked_variances(system: System, shocks=()) -> np.ndarray:
+    """Forecast − control total plus every shock (£ per member): the deterministic case."""
+    base = system.variance.to_numpy(dtype=float)
+    return base + sum((shock_vector(s, system) for s in shocks), np.zeros(system.n))
