@@ -41,7 +41,12 @@ def pooled_pct(size_pct: np.ndarray, schedule: Schedule) -> np.ndarray:
     for band in schedule.bands:
         high = np.inf if band.upto is None else band.upto
         if band.pool:
-            pooled += band.pool * np.clip(a - low, 0.0, high - low)
+            part = a - low                       # the part of |variance| inside this band
+            np.maximum(part, 0.0, out=part)
+            if high != np.inf:
+                np.minimum(part, high - low, out=part)
+            part *= band.pool
+            pooled += part
         low = high
     if schedule.threshold is not None:
         pooled = np.where(a < schedule.threshold, schedule.below_threshold_pool * a, pooled)
@@ -55,32 +60,54 @@ def pooled_pct(size_pct: np.ndarray, schedule: Schedule) -> np.ndarray:
 def pooled_amounts(variance: np.ndarray, scale: np.ndarray, agreement: Agreement,
                    shared: np.ndarray) -> np.ndarray:
     """£ pooled per member: gains schedule on favourable, losses on adverse variance."""
-    size = 100.0 * np.abs(variance) / scale
-    gains = pooled_pct(size, agreement.gains)
-    losses = pooled_pct(size, agreement.losses)
-    pct = np.where(variance > 0, gains, losses)
-    return np.where(shared, np.sign(variance) * pct * scale / 100.0, 0.0) + 0.0  # no -0.0
+    size = np.abs(variance) * (100.0 / scale)
+    if agreement.gains == agreement.losses:           # symmetric: one schedule for both signs
+        pct = pooled_pct(size, agreement.gains)
+    else:
+        pct = np.where(variance > 0, pooled_pct(size, agreement.gains),
+                       pooled_pct(size, agreement.losses))
+    pooled = np.copysign(pct * (scale / 100.0), variance)
+    if not shared.all():
+        pooled = np.where(shared, pooled, 0.0)
+    return pooled + 0.0  # no -0.0
 
 
 # -- layer 2: distribution ---------------------------------------------------------------------------
 def spread(amount: np.ndarray, weights: np.ndarray, cap: np.ndarray | None):
     """Spread `amount` (S,) pro rata to `weights` (n,), no member above `cap` (n,, £ ≥ 0, in
     magnitude); what capped members cannot take goes to the uncapped ("water-filling").
-    Returns (allocation (S, n) with the sign of amount, unallocated (S,))."""
+    Returns (allocation (S, n) with the sign of amount, unallocated (S,)).
+
+    A cap binds on a row exactly when |amount| exceeds min_i cap_i·Σw / w_i, so every row is
+    spread at once and only the rows beyond that threshold are water-filled."""
     amount = np.asarray(amount, dtype=float)
-    sign, total = np.sign(amount), np.abs(amount)
-    w = np.broadcast_to(np.asarray(weights, dtype=float), (len(amount), len(weights)))
+    w = np.asarray(weights, dtype=float)
+    wsum = w.sum()
+    if wsum <= 0:
+        return np.zeros((len(amount), len(w))), amount.copy()
+    alloc = np.multiply.outer(amount / wsum, w)
+    unallocated = np.zeros(len(amount))
     if cap is None:
-        tot = w.sum(axis=1)
-        share = np.divide(total, tot, out=np.zeros_like(total), where=tot > 0)
-        alloc = share[:, None] * w
-        return sign[:, None] * alloc, np.where(tot > 0, 0.0, amount)
+        return alloc, unallocated
     cap = np.broadcast_to(np.asarray(cap, dtype=float), w.shape)
-    alloc = np.zeros(w.shape)
-    active = w > 0
+    positive = w > 0
+    threshold = np.min(cap[positive] * wsum / w[positive]) if positive.any() else np.inf
+    rows = np.flatnonzero(np.abs(amount) > threshold + 1e-9)
+    if len(rows):
+        sub, left = _water_fill(np.abs(amount[rows]), w, cap)
+        sign = np.sign(amount[rows])
+        alloc[rows] = sub * sign[:, None]
+        unallocated[rows] = left * sign
+    return alloc, unallocated
+
+
+def _water_fill(total: np.ndarray, w: np.ndarray, cap: np.ndarray):
+    """Capped pro-rata allocation of `total` (R,) by weights (n,) under caps (n,)."""
+    alloc = np.zeros((len(total), len(w)))
+    active = np.broadcast_to(w > 0, alloc.shape).copy()
     remaining = total.copy()
     open_rows = remaining > 0
-    for _ in range(w.shape[1] + 1):
+    for _ in range(len(w) + 1):
         if not open_rows.any():
             break
         wa = np.where(active & open_rows[:, None], w, 0.0)
@@ -94,9 +121,9 @@ def spread(amount: np.ndarray, weights: np.ndarray, cap: np.ndarray | None):
         alloc = np.where(over, cap, alloc)
         active &= ~over
         remaining = np.where(settle, 0.0, total - alloc.sum(axis=1))
-        open_rows = open_rows & rows_over & (remaining > 1e-9) & (active.any(axis=1))
-    unallocated = total - alloc.sum(axis=1)
-    return sign[:, None] * alloc, sign * np.where(np.abs(unallocated) > 1e-9, unallocated, 0.0)
+        open_rows = open_rows & rows_over & (remaining > 1e-9) & active.any(axis=1)
+    left = total - alloc.sum(axis=1)
+    return alloc, np.where(left > 1e-9, left, 0.0)
 
 
 def _weights(agreement: Agreement, system: System) -> np.ndarray:
@@ -114,6 +141,9 @@ def distribute(net: np.ndarray, retained: np.ndarray, agreement: Agreement, syst
     weights = _weights(agreement, system)
     charge_cap = None if pool.max_charge is None else pool.max_charge * scale / 100.0
     award_cap = None if pool.max_award is None else pool.max_award * scale / 100.0
+    if pool.distribute != "claims" and (charge_cap is None) == (award_cap is None) and (
+            charge_cap is None or np.array_equal(charge_cap, award_cap)):
+        return spread(net, weights, charge_cap)      # one pass: the same caps either way
     losses = np.minimum(net, 0.0)
     gains = np.maximum(net, 0.0)
     charged, unalloc_loss = spread(losses, weights, charge_cap)
@@ -161,6 +191,8 @@ def support_fraction(agreement: Agreement, org_position, system_position, scale)
     if s.test == "system":
         return np.broadcast_to(sys, org_position.shape).astype(float)
     org = _earned_fraction(org_position, s.taper / 100.0 * scale, s.taper)
+    if s.system_share == 0:
+        return org
     return (1.0 - s.system_share) * org + s.system_share * sys
 
 
