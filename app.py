@@ -17,6 +17,10 @@ PAGES = [
             url_path="reconcile"),
     st.Page("riskshare/ui/pages/agreement.py", title="Agreement", icon=":material/handshake:",
             url_path="agreement"),
+    st.Page("riskshare/ui/pages/scenarios.py", title="Scenarios", icon=":material/casino:",
+            url_path="scenarios"),
+    st.Page("riskshare/ui/pages/compare.py", title="Compare", icon=":material/compare_arrows:",
+            url_path="compare"),
 ]
 
 page = st.navigation(PAGES)

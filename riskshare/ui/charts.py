@@ -7,6 +7,7 @@ and reused (e.g. in reports) without Streamlit.
 from __future__ import annotations
 
 import altair as alt
+import numpy as np
 import pandas as pd
 
 from ..reconcile import Reconciliation
@@ -259,3 +260,150 @@ def retention_chart(table: pd.DataFrame) -> alt.Chart:
                  alt.Tooltip("rate:Q", format=".1%", title="share")],
     ).properties(height=alt.Step(12), title="Incentive: how much of the next £1 each member "
                                             "keeps or bears")
+
+
+# -- scenarios and comparisons ---------------------------------------------------------------------
+QUANTILES = (0.05, 0.25, 0.50, 0.75, 0.95)
+BAND_WHICH = [ON_OWN, UNDER]
+AGREEMENT_COLOURS = [TOTAL, ADVERSE, FAVOURABLE, "#7C2855"]
+
+
+def _short(label: str, limit: int = 48) -> str:
+    return label if len(label) <= limit else label[:limit - 1] + "…"
+
+
+def band_data(final: np.ndarray, standalone: np.ndarray, system) -> pd.DataFrame:
+    """5/25/50/75/95% quantiles of each member's position against its control total (£m), on its
+    own and under the agreement, from (scenarios × members) arrays of final and standalone
+    positions (£). Columns: member, which, q05, q25, q50, q75, q95, mean."""
+    oct_ = system.orgs["control_total"].to_numpy(dtype=float)
+    member = [_short(f"{m} · {n}") for m, n in zip(system.members, system.orgs["name"])]
+    frames = []
+    for which, values in ((ON_OWN, standalone), (UNDER, final)):
+        x = (np.asarray(values, dtype=float) - oct_) / 1e6
+        q = np.quantile(x, QUANTILES, axis=0)
+        frames.append(pd.DataFrame({"member": member, "which": which,
+                                    **{f"q{round(p * 100):02d}": q[i] + 0.0
+                                       for i, p in enumerate(QUANTILES)},
+                                    "mean": x.mean(axis=0) + 0.0}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def distribution_bands(data: pd.DataFrame) -> alt.LayerChart:
+    """Per member, two box-and-whisker bands of the position against the control total (£m):
+    on its own and under the agreement; whiskers 5–95%, box 25–75%, white tick at the median,
+    the control total at 0."""
+    order = list(dict.fromkeys(data["member"]))  # explicit: layered charts drop field sorts
+    y = alt.Y("member:N", sort=order, title=None,
+              axis=alt.Axis(labelLimit=360, labelFontSize=12, labelOverlap=False))
+    y_offset = alt.YOffset("which:N", sort=BAND_WHICH, scale=alt.Scale(paddingInner=0.2))
+    colour = alt.Color("which:N", title=None, sort=BAND_WHICH, scale=alt.Scale(
+        domain=BAND_WHICH, range=["#AEB7BD", TOTAL]), legend=alt.Legend(orient="bottom"))
+    x = alt.X("q05:Q", title="£m against the member's control total (0 = on target)",
+              axis=alt.Axis(labelExpr=MONEY_M_LABEL))
+    tooltip = [alt.Tooltip("member:N"), alt.Tooltip("which:N", title="")] + [
+        alt.Tooltip(f"q{p:02d}:Q", title=f"{p}% (£m)", format=",.2f")
+        for p in (5, 25, 50, 75, 95)] + [alt.Tooltip("mean:Q", title="mean (£m)", format=",.2f")]
+    base = alt.Chart(data).encode(y=y, yOffset=y_offset, color=colour, tooltip=tooltip)
+    whisker = base.mark_rule(strokeWidth=1.5).encode(x=x, x2="q95:Q")
+    box = base.mark_bar(height=11).encode(x="q25:Q", x2="q75:Q")
+    median = base.mark_tick(color="white", thickness=2, size=11).encode(x="q50:Q")
+    zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(
+        color=UNREALISTIC, strokeDash=[5, 3], strokeWidth=1.5).encode(x="x:Q")
+    return (whisker + box + median + zero).properties(
+        height=alt.Step(15),
+        title=alt.TitleParams(
+            "Where each member ends up against its control total, across the scenarios (£m)",
+            subtitle=["Grey: on its own; blue: under the agreement. Line: 5–95% of scenarios; "
+                      "box: 25–75%; white tick: median. Red dashed line: the control total."],
+            anchor="start", subtitleFontSize=12, subtitleColor="#425563"))
+
+
+PROBABILITIES = {"p_miss_control_total": "misses its control total",
+                 "p_lose_support": "loses support funding",
+                 "p_worse_off": "worse off than on its own"}
+
+
+def probability_chart(risk: pd.DataFrame, system) -> alt.Chart:
+    """Per member (from `risk_table`), the probabilities of missing the control total, losing
+    support (members with support only) and being worse off than standalone."""
+    t = risk.drop(index="SYSTEM", errors="ignore")
+    member = [_short(f"{m} · {system.orgs.loc[m, 'name']}") for m in t.index]
+    long = pd.concat([pd.DataFrame({"member": member, "which": label, "p": t[col].to_numpy()})
+                      for col, label in PROBABILITIES.items()], ignore_index=True)
+    long = long.dropna(subset=["p"])
+    labels = list(PROBABILITIES.values())
+    return alt.Chart(long).mark_bar().encode(
+        y=alt.Y("member:N", sort=member, title=None,
+                axis=alt.Axis(labelLimit=360, labelFontSize=12, labelOverlap=False)),
+        yOffset=alt.YOffset("which:N", sort=labels),
+        x=alt.X("p:Q", title="probability across the scenarios",
+                scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
+        color=alt.Color("which:N", title=None, sort=labels,
+                        scale=alt.Scale(domain=labels, range=[ADVERSE, UNREALISTIC, "#768692"]),
+                        legend=alt.Legend(orient="bottom")),
+        tooltip=[alt.Tooltip("member:N"), alt.Tooltip("which:N", title=""),
+                 alt.Tooltip("p:Q", format=".1%", title="probability")],
+    ).properties(height=alt.Step(9), title="How likely each member is to …")
+
+
+def incentive_risk_data(compared: pd.DataFrame) -> pd.DataFrame:
+    """From `compare(...)`: per agreement and member, the incentive (retention_gain) and the risk
+    reduction the agreement gives it (sd_standalone − sd_final, £m; and cvar improvement)."""
+    t = compared[compared["org_id"] != "SYSTEM"].copy()
+    t["risk_reduction"] = (t["sd_standalone"] - t["sd_final"]) / 1e6
+    t["retention"] = t["retention_gain"]
+    t["label"] = _cluster_labels(t)
+    return t[["agreement", "org_id", "name", "label", "retention", "risk_reduction",
+              "sd_standalone", "sd_final", "p_worse_off"]]
+
+
+def _cluster_labels(t: pd.DataFrame) -> pd.Series:
+    """One label per cluster of nearby points of an agreement ("NCH, NVP, RAS" on the first of
+    them, blank on the others), so labels do not print over each other."""
+    span_x = float(t["risk_reduction"].max() - t["risk_reduction"].min()) or 1.0
+    labels = pd.Series("", index=t.index, dtype=object)
+    for _, group in t.groupby("agreement", sort=False):
+        anchor, members = None, []
+        for i, r in group.sort_values(["retention", "risk_reduction"]).iterrows():
+            if anchor is not None and abs(r["risk_reduction"] - anchor[1]) < 0.08 * span_x \
+                    and abs(r["retention"] - anchor[2]) < 0.05:
+                members.append(r["org_id"])
+                continue
+            if anchor is not None:
+                labels[anchor[0]] = ", ".join(members)
+            anchor, members = (i, r["risk_reduction"], r["retention"]), [r["org_id"]]
+        if anchor is not None:
+            labels[anchor[0]] = ", ".join(members)
+    return labels
+
+
+def incentive_risk_chart(compared: pd.DataFrame, order: list[str]) -> alt.LayerChart:
+    """Incentive (share of the next £1 of gain kept) against risk reduction (fall in the sd of
+    the position, £m) per member, coloured by agreement."""
+    data = incentive_risk_data(compared)
+    data["sd_standalone"] /= 1e6
+    data["sd_final"] /= 1e6
+    colour = alt.Color("agreement:N", title=None, sort=order, scale=alt.Scale(
+        domain=order, range=AGREEMENT_COLOURS[:len(order)]),
+        legend=alt.Legend(orient="bottom", columns=2, labelLimit=420))
+    x = alt.X("risk_reduction:Q", title="Risk reduction: fall in the sd of the position (£m)",
+              axis=alt.Axis(labelExpr=MONEY_M_LABEL))
+    y = alt.Y("retention:Q", title="Incentive: share of the next £1 of gain kept",
+              axis=alt.Axis(format="%"))
+    tooltip = [alt.Tooltip("agreement:N"), alt.Tooltip("name:N", title="member"),
+               alt.Tooltip("retention:Q", format=".0%", title="keeps of next £1"),
+               alt.Tooltip("risk_reduction:Q", format=",.2f", title="sd reduction £m"),
+               alt.Tooltip("sd_standalone:Q", format=",.2f", title="sd on its own £m"),
+               alt.Tooltip("sd_final:Q", format=",.2f", title="sd under agreement £m"),
+               alt.Tooltip("p_worse_off:Q", format=".0%", title="P(worse off)")]
+    points = alt.Chart(data).mark_point(filled=True, size=90, opacity=0.85).encode(
+        x=x, y=y, color=colour, shape=alt.Shape("agreement:N", sort=order, legend=None),
+        tooltip=tooltip)
+    text = alt.Chart(data).mark_text(align="left", dx=7, fontSize=11).encode(
+        x=x, y=y, text="label:N", color=alt.Color("agreement:N", sort=order, legend=None,
+                                                  scale=alt.Scale(domain=order,
+                                                                  range=AGREEMENT_COLOURS[
+                                                                      :len(order)])))
+    zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(color="#425563").encode(x="x:Q")
+    return (zero + points + text).properties(height=380)

@@ -19,7 +19,14 @@ PAGES = [
     ("reconcile", "Reconcile", 3, ["What stands out", "unrealistic", "Rebalancing proposal"]),
     ("agreement", "Agreement", 2, ["Choose an agreement", "Gain/loss share 50:50", "worse off",
                                    "Explain one member", "better off"]),
+    ("scenarios", "Scenarios", 0, ["random variances around each member",
+                                   "press Run", "without random variation"]),
+    ("compare", "Compare", 0, ["random variances around each member",
+                               "press Run"]),
 ]
+# Pages whose tables and charts appear only after a Run click (see the dedicated tests below);
+# their PAGES screenshot shows the page before the run.
+RUN_FIRST = {"Scenarios", "Compare"}
 ERROR_SELECTORS = ['[data-testid="stException"]', '[data-testid="stAlertContentError"]',
                    '[role="dialog"]:has-text("Page not found")']
 
@@ -52,13 +59,16 @@ def test_page_renders(app_url, page, path, title, charts, texts):
             f".mark-rect, [data-testid=\"stVegaLiteChart\"] canvas').length >= {charts}",
             timeout=30_000)
         assert page.locator('[data-testid="stVegaLiteChart"]').count() >= charts
-    # Tables are drawn on a canvas; their accessible cells say they rendered.
-    page.wait_for_selector('[data-testid="stDataFrame"] [data-testid^="glide-cell"]',
-                           state="attached", timeout=30_000)
+    if title in RUN_FIRST:  # the page has run to its end: the prompt to press Run
+        page.get_by_text("press Run", exact=False).first.wait_for(timeout=30_000)
+    else:
+        # Tables are drawn on a canvas; their accessible cells say they rendered.
+        page.wait_for_selector('[data-testid="stDataFrame"] [data-testid^="glide-cell"]',
+                               state="attached", timeout=30_000)
     body = page.locator('[data-testid="stMain"]').inner_text()
     for text in texts:
         assert text in body, f"{text!r} not on the {title} page"
-    _full_screenshot(page, title.lower())
+    _full_screenshot(page, title.lower() + ("_before_run" if title in RUN_FIRST else ""))
     for selector in ERROR_SELECTORS:
         assert page.locator(selector).count() == 0, f"error element {selector} on {title}"
 
@@ -120,3 +130,35 @@ def test_choosing_a_preset_and_loading_its_sample(app_url, page):
     _full_screenshot(page, "agreement_aca_corridor")
     for selector in ERROR_SELECTORS:
         assert page.locator(selector).count() == 0
+
+
+def _run_and_wait(page, charts: int) -> None:
+    """Click Run, then wait for the charts to draw and the results table to render."""
+    page.get_by_role("button", name="Run").click()
+    page.wait_for_function(
+        f"() => document.querySelectorAll('[data-testid=\"stVegaLiteChart\"] svg "
+        f".mark-rect, [data-testid=\"stVegaLiteChart\"] svg .mark-symbol, "
+        f"[data-testid=\"stVegaLiteChart\"] canvas').length >= {charts}", timeout=60_000)
+    page.wait_for_selector('[data-testid="stDataFrame"] [data-testid^="glide-cell"]',
+                           state="attached", timeout=30_000)
+    _settle(page)
+
+
+@pytest.mark.parametrize("path,title,charts,texts", [
+    ("scenarios", "Scenarios", 2, ["Results: 10,000 scenarios", "Risk metrics",
+                                   "System: CVaR 95%", "without random variation"]),
+    ("compare", "Compare", 1, ["Results: 10,000 scenarios", "Shaded",
+                               "Full pooling pro rata to turnover"]),
+], ids=["Scenarios", "Compare"])
+def test_run_draws_the_results(app_url, page, path, title, charts, texts):
+    page.goto(f"{app_url}/{path}")
+    _settle(page)
+    page.get_by_role("heading", name=title).first.wait_for(timeout=30_000)
+    _run_and_wait(page, charts)
+    assert page.locator('[data-testid="stVegaLiteChart"]').count() >= charts
+    body = page.locator('[data-testid="stMain"]').inner_text()
+    for text in texts:
+        assert text in body, f"{text!r} not on the {title} page after Run"
+    _full_screenshot(page, title.lower())
+    for selector in ERROR_SELECTORS:
+        assert page.locator(selector).count() == 0, f"error element {selector} on {title}"
