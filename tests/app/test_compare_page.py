@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 from streamlit.testing.v1 import AppTest
 
 import riskshare as rs
@@ -86,3 +87,25 @@ def test_an_agreement_that_does_not_fit_is_left_out_with_its_problems():
     run_ok.button(key="cmp_run").click().run()
     assert not at.exception
     assert len(set(table(at)["agreement"])) == 2
+
+
+@pytest.mark.parametrize("sample, presets", [
+    ("northshire_2018_19", ["standalone", "system_support_taper_2020_21"]),
+    ("workshop_4", ["standalone", "full_pooling_turnover"]),
+    ("pooled_budget_2", ["standalone", "pooled_budget_reserve"]),
+    ("corridor_2", ["aca_risk_corridors", "medicare_part_d_corridors"]),
+    ("mssp_2", ["mssp_one_sided", "mssp_two_sided"]),
+    ("nec_2", ["standalone", "nec_target_cost"]),
+])
+def test_every_sample_compares_on_the_page(sample, presets):
+    """Each sample, with two agreements designed for it, runs on the Compare page."""
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    if sample != "northshire_2018_19":
+        at.selectbox(key="sample_choice").select(sample).run()
+        at.button(key="load_sample").click().run()
+    at.switch_page(PAGE).run()
+    at.multiselect(key="cmp_agreements").set_value(presets).run()
+    run(at)
+    result = table(at)
+    assert set(result["agreement"]) == {load_preset(p).name for p in presets}
+    assert len(result) == 2 * (rs.load_sample(sample).n + 1)

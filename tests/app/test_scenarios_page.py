@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 from streamlit.testing.v1 import AppTest
 
 import riskshare as rs
@@ -96,3 +97,22 @@ def test_a_shock_that_does_not_fit_is_reported_and_not_applied():
     expected = risk_table(load_preset(DEFAULT_PRESET), system, rs.simulate(system, N, seed=0))
     np.testing.assert_allclose(result(at)["risk"].to_numpy(float), expected.to_numpy(float),
                                equal_nan=True)
+
+
+# Each sample with an agreement designed for it: the Scenarios page runs cleanly on all of them.
+SAMPLE_PRESETS = {"northshire_2018_19": "system_support_taper_2020_21",
+                  "workshop_4": "full_pooling_turnover",
+                  "pooled_budget_2": "pooled_budget_reserve", "corridor_2": "aca_risk_corridors",
+                  "mssp_2": "mssp_two_sided", "nec_2": "nec_target_cost"}
+
+
+@pytest.mark.parametrize("sample", list(SAMPLE_PRESETS))
+def test_every_sample_runs_on_the_scenarios_page(sample):
+    assert set(SAMPLE_PRESETS) == set(rs.list_samples())
+    at = open_page(sample)
+    at.session_state["rs_agreement"] = rs.load_agreement(SAMPLE_PRESETS[sample])
+    at.run()
+    run(at)
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert len(at.get("vega_lite_chart")) >= 2
