@@ -74,12 +74,13 @@ def pooled_amounts(variance: np.ndarray, scale: np.ndarray, agreement: Agreement
 
 # -- layer 2: distribution ---------------------------------------------------------------------------
 def spread(amount: np.ndarray, weights: np.ndarray, cap: np.ndarray | None):
-    """Spread `amount` (S,) pro rata to `weights` (n,), no member above `cap` (n,, £ ≥ 0, in
-    magnitude); what capped members cannot take goes to the uncapped ("water-filling").
-    Returns (allocation (S, n) with the sign of amount, unallocated (S,)).
+    """Spread `amount` (S,) pro rata to `weights` (n,), no member above `cap` (£ ≥ 0, in
+    magnitude; (n,) for all scenarios or (S, n) per scenario); what capped members cannot take
+    goes to the uncapped ("water-filling"). Returns (allocation (S, n) with the sign of
+    amount, unallocated (S,)).
 
-    A cap binds on a row exactly when |amount| exceeds min_i cap_i·Σw / w_i, so every row is
-    spread at once and only the rows beyond that threshold are water-filled."""
+    Every row is spread at once and only rows where a cap binds are water-filled. With one cap
+    for all scenarios, a cap binds exactly when |amount| exceeds min_i cap_i·Σw / w_i."""
     amount = np.asarray(amount, dtype=float)
     w = np.asarray(weights, dtype=float)
     wsum = w.sum()
@@ -89,12 +90,17 @@ def spread(amount: np.ndarray, weights: np.ndarray, cap: np.ndarray | None):
     unallocated = np.zeros(len(amount))
     if cap is None:
         return alloc, unallocated
-    cap = np.broadcast_to(np.asarray(cap, dtype=float), w.shape)
-    positive = w > 0
-    threshold = np.min(cap[positive] * wsum / w[positive]) if positive.any() else np.inf
-    rows = np.flatnonzero(np.abs(amount) > threshold + 1e-9)
+    cap = np.asarray(cap, dtype=float)
+    if cap.ndim == 1:
+        positive = w > 0
+        threshold = np.min(cap[positive] * wsum / w[positive]) if positive.any() else np.inf
+        rows = np.flatnonzero(np.abs(amount) > threshold + 1e-9)
+        row_cap = cap
+    else:
+        rows = np.flatnonzero((np.abs(alloc) > cap + 1e-9).any(axis=1))
+        row_cap = cap[rows]
     if len(rows):
-        sub, left = _water_fill(np.abs(amount[rows]), w, cap)
+        sub, left = _water_fill(np.abs(amount[rows]), w, row_cap)
         sign = np.sign(amount[rows])
         alloc[rows] = sub * sign[:, None]
         unallocated[rows] = left * sign
@@ -102,7 +108,7 @@ def spread(amount: np.ndarray, weights: np.ndarray, cap: np.ndarray | None):
 
 
 def _water_fill(total: np.ndarray, w: np.ndarray, cap: np.ndarray):
-    """Capped pro-rata allocation of `total` (R,) by weights (n,) under caps (n,)."""
+    """Capped pro-rata allocation of `total` (R,) by weights (n,) under caps (n,) or (R, n)."""
     alloc = np.zeros((len(total), len(w)))
     active = np.broadcast_to(w > 0, alloc.shape).copy()
     remaining = total.copy()
@@ -154,23 +160,11 @@ def distribute(net: np.ndarray, retained: np.ndarray, agreement: Agreement, syst
         if award_cap is not None:                     # max_award caps claims awards too
             covered = np.minimum(covered, award_cap)
         rest_cap = None if award_cap is None else np.maximum(award_cap - covered, 0.0)
-        rest, unalloc_gain = _spread_rows(gains - covered.sum(axis=1), weights, rest_cap)
+        rest, unalloc_gain = spread(gains - covered.sum(axis=1), weights, rest_cap)
         awarded = covered + rest
     else:
         awarded, unalloc_gain = spread(gains, weights, award_cap)
     return charged + awarded, unalloc_loss + unalloc_gain
-
-
-def _spread_rows(amount, weights, cap):
-    """`spread` with a cap that may differ by scenario (S, n)."""
-    if cap is None or np.ndim(cap) == 1:
-        return spread(amount, weights, cap)
-    out = np.zeros(cap.shape)
-    unalloc = np.zeros(len(amount))
-    for s in range(len(amount)):
-        a, u = spread(amount[s:s + 1], weights, cap[s])
-        out[s], unalloc[s] = a[0], u[0]
-    return out, unalloc
 
 
 # -- layer 3: support -------------------------------------------------------------------------------

@@ -129,9 +129,13 @@ def test_scaling_all_money_by_k_scales_the_statement_by_k(system, k):
     scale = max(1.0, rec.statement["amount"].abs().max())
     np.testing.assert_allclose(rec2.statement["amount"], k * rec.statement["amount"],
                                rtol=1e-12, atol=1e-9 * k * scale)
-    # percentages of turnover and the flags they drive are unchanged
-    np.testing.assert_allclose(rec2.orgs["variance_pct"], rec.orgs["variance_pct"], rtol=1e-7,
-                               atol=1e-12)
+    # percentages of turnover and the flags they drive are unchanged, up to the rounding of
+    # forecast − control total: a few ulps of the inputs (not of their difference), divided by
+    # turnover — large when a generated turnover is a penny beside forecasts in the millions
+    o = system.orgs
+    ulps = 1e-13 * 100.0 * (o["forecast"].abs() + o["control_total"].abs()) / o["turnover"]
+    assert (np.abs(rec2.orgs["variance_pct"] - rec.orgs["variance_pct"])
+            <= 1e-9 * np.abs(rec.orgs["variance_pct"]) + ulps + 1e-12).all()
     np.testing.assert_allclose(rec2.orgs["gap_share"], k * rec.orgs["gap_share"], rtol=1e-9,
                                atol=1e-9 * k * scale)
     # rebalanced OCTs still hit the scaled SCT to the penny
