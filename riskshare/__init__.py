@@ -12,7 +12,9 @@ from .outcome import Outcome, apply
 from .risk import compare, risk_table
 from .shocks import Shock, list_shocks, load_shock, shocked_variances
 from .simulate import Scenarios, simulate
-from .errors import InputFileError, Problem, RiskshareError, UnknownSampleError, ValidationError
+from .errors import (Conflict, InfeasibleError, InputFileError, Problem, RiskshareError,
+                     UnknownSampleError, ValidationError)
+from .optimise import OBJECTIVES, Allocation, Constraints, SolverError, optimise
 from .io import load_system
 from .rebalance import Rebalancing, rebalance
 from .reconcile import Reconciliation, reconcile
@@ -28,6 +30,8 @@ __all__ = [
     "Agreement", "load_agreement", "apply", "Outcome", "incentives", "Incentives", "claims",
     "simulate", "Scenarios", "Shock", "load_shock", "list_shocks", "shocked_variances",
     "compare", "risk_table",
+    "optimise", "Allocation", "Constraints", "OBJECTIVES", "InfeasibleError", "Conflict",
+    "SolverError",
     "ORG_COLUMNS", "KINDS",
     "RiskshareError", "ValidationError", "InputFileError", "UnknownSampleError", "Problem",
 ]

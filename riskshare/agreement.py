@@ -27,7 +27,7 @@ from .claims import RULES
 from .errors import InputFileError, Problem, problem, raise_if_errors
 from .schema import numeric_columns
 
-DISTRIBUTE = ("basis", "counterparty", "claims")
+DISTRIBUTE = ("basis", "counterparty", "claims", "optimise")
 TESTS = ("organisation", "system", "none")
 UNEARNED = ("lost", "redistribute")
 
@@ -72,7 +72,9 @@ class Pool:
 
     distribute:   "basis" (pro rata to `basis`), "counterparty" (all to one member) or "claims"
                   (a positive pool first covers members still short of their control total,
-                  by `rule`; the rest by basis).
+                  by `rule`; the rest by basis) or "optimise" (so that the worst-placed member,
+                  as % of scale, is as well placed as possible: the optimiser's
+                  minimax_shortfall objective within the caps, see `engine.level`).
     basis:        a numeric column, "equal", or weights by org_id (a tuple of (org_id, weight)).
     max_charge:   no member is charged more than this % of scale from a net loss.
     max_award:    nor awarded more than this % of scale from a net gain.

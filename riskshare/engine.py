@@ -132,6 +132,49 @@ def _water_fill(total: np.ndarray, w: np.ndarray, cap: np.ndarray):
     return alloc, np.where(left > 1e-9, left, 0.0)
 
 
+def level(amount: np.ndarray, position: np.ndarray, scale: np.ndarray, low, high):
+    """Distribute `amount` (S,) so the worst-placed member is as well placed as possible: the
+    optimiser's minimax_shortfall objective with caps, solved exactly for every scenario at once.
+
+    Member i receives x_i = clip(L·scale_i/100 − position_i, low_i, high_i) (£; low ≤ 0 ≤ high,
+    ±inf for no cap), where the level L (% of scale, one per scenario) makes Σ x = amount. Of all
+    allocations that minimise the largest shortfall (position + x)/scale this is the most even
+    one (lexicographic max-min). What the caps leave over is unallocated. Returns (x (S, n),
+    unallocated (S,))."""
+    amount = np.asarray(amount, dtype=float)
+    pos = np.asarray(position, dtype=float)
+    unit = np.asarray(scale, dtype=float) / 100.0
+    low = np.broadcast_to(np.asarray(low, dtype=float), pos.shape)
+    high = np.broadcast_to(np.asarray(high, dtype=float), pos.shape)
+    cap_low, cap_high = low.sum(axis=1), high.sum(axis=1)
+    target = np.clip(amount, cap_low, cap_high)
+    # the level lies between the lowest and highest breakpoint (pos + bound)/unit of any member
+    rel = pos / unit
+    spread_ = (np.abs(amount) + np.abs(pos).sum(axis=1)) / unit.min() + 1.0
+    lo_l = rel.min(axis=1) - spread_
+    hi_l = rel.max(axis=1) + spread_
+    for _ in range(200):                    # bisection on a monotone piecewise-linear sum
+        mid = 0.5 * (lo_l + hi_l)
+        total = np.clip(mid[:, None] * unit - pos, low, high).sum(axis=1)
+        below = total < target
+        lo_l = np.where(below, mid, lo_l)
+        hi_l = np.where(below, hi_l, mid)
+        if np.all(hi_l - lo_l <= 1e-12 * np.maximum(1.0, np.abs(hi_l))):
+            break
+    mid = 0.5 * (lo_l + hi_l)
+    x = np.clip(mid[:, None] * unit - pos, low, high)
+    # exact level on the segment found: members strictly inside their caps move with L
+    free = (x > low) & (x < high)
+    fixed_sum = np.where(free, 0.0, x).sum(axis=1)
+    free_unit = np.where(free, unit, 0.0).sum(axis=1)
+    free_pos = np.where(free, pos, 0.0).sum(axis=1)
+    exact = np.divide(target - fixed_sum + free_pos, free_unit, out=mid.copy(),
+                      where=free_unit > 0)
+    x = np.where(free, exact[:, None] * unit - pos, x)
+    x = np.clip(x, low, high)
+    return x + 0.0, amount - x.sum(axis=1)
+
+
 def _weights(agreement: Agreement, system: System) -> np.ndarray:
     pool = agreement.pool
     if pool.distribute == "counterparty":
@@ -144,6 +187,10 @@ def distribute(net: np.ndarray, retained: np.ndarray, agreement: Agreement, syst
                scale: np.ndarray):
     """Share the net pool (S,) between members: (received (S, n), unallocated (S,))."""
     pool = agreement.pool
+    if pool.distribute == "optimise":
+        lo = -np.inf if pool.max_charge is None else -pool.max_charge * scale / 100.0
+        hi = np.inf if pool.max_award is None else pool.max_award * scale / 100.0
+        return level(net, retained, scale, lo, hi)
     weights = _weights(agreement, system)
     charge_cap = None if pool.max_charge is None else pool.max_charge * scale / 100.0
     award_cap = None if pool.max_award is None else pool.max_award * scale / 100.0
@@ -201,10 +248,16 @@ def redistribute(earned: np.ndarray, support: np.ndarray, fraction: np.ndarray) 
 
 
 # -- the whole agreement ----------------------------------------------------------------------------
-def run(agreement: Agreement, system: System, variances: np.ndarray) -> dict[str, np.ndarray]:
+def run(agreement: Agreement, system: System, variances: np.ndarray,
+        received: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Apply `agreement` to `system` for variances (S, n). Returns arrays (S, n) per column of
     `COLUMNS` plus system arrays (S,): pool, reserve_used, unallocated, support_at_stake,
-    support_earned, support_lost, outturn, sct_variance, final."""
+    support_earned, support_lost, outturn, sct_variance, final.
+
+    received: optionally, a distribution of the net pool (after any reserve) chosen elsewhere
+    (the optimiser's transfers, (n,) or (S, n), £); it replaces the `[pool]` rule, and
+    `unallocated` is then the net pool minus what was distributed (negative: money from outside
+    the system)."""
     raise_if_errors(agreement.check(system), f"agreement '{agreement.name}' on {system.label}")
     orgs = system.orgs
     v = np.asarray(variances, dtype=float)
@@ -222,7 +275,12 @@ def run(agreement: Agreement, system: System, variances: np.ndarray) -> dict[str
         reserve_used = np.minimum(agreement.reserve.amount, np.maximum(-net, 0.0))
         holder = system.members.get_loc(agreement.reserve.holder)
         holder_charge[:, holder] = -reserve_used
-    received, unallocated = distribute(net + reserve_used, retained, agreement, system, scale)
+    if received is None:
+        received, unallocated = distribute(net + reserve_used, retained, agreement, system,
+                                           scale)
+    else:
+        received = np.broadcast_to(np.asarray(received, dtype=float), v.shape)
+        unallocated = net + reserve_used - received.sum(axis=1)
     received = received + holder_charge
     outturn = oct_ + retained + received
 

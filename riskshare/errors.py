@@ -108,3 +108,39 @@ def raise_if_errors(problems: Iterable[Problem], source: str = "") -> tuple[Prob
     if errors:
         raise ValidationError(errors, source)
     return problems
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """One condition of an infeasible optimisation. family/member: which condition (see
+    `conditions.py`); condition: it in words; give: £ it would have to give in the smallest
+    relaxation found (None: it conflicts but need not give); give_text: that in words."""
+
+    constraint: str
+    family: str
+    member: str | None
+    condition: str
+    give: float | None = None
+    give_text: str = ""
+
+
+class InfeasibleError(RiskshareError, ValueError):
+    """No allocation meets every condition. `.conflicts` lists the conditions in conflict
+    (found by elastic relaxation); `.relaxations` the smallest set of them that would have to
+    give, with the amounts (£)."""
+
+    def __init__(self, headline: str, conflicts, relaxations):
+        self.headline = headline
+        self.conflicts = tuple(conflicts)
+        self.relaxations = tuple(relaxations)
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        lines = [f"{self.headline}."]
+        if self.conflicts:
+            lines.append("These conditions conflict:")
+            lines += [f"  - {c.condition}" for c in self.conflicts]
+        if self.relaxations:
+            lines.append("The smallest change that makes it feasible:")
+            lines += [f"  - {c.give_text}" for c in self.relaxations]
+        return "\n".join(lines)

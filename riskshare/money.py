@@ -45,3 +45,27 @@ def allocate(total: float, weights, tiebreak=None) -> np.ndarray:
         ranked = np.lexsort((order_key, -np.round(remainder, 9)))
         floors[ranked[:left]] += 1
     return from_pennies(sign * floors)
+
+
+def round_to_total(values, total: float, locked=None, tiebreak=None) -> np.ndarray:
+    """Round `values` (£) to whole pennies so that they sum exactly to `total` (£, rounded to
+    the penny). Each value is floored to the penny and the pennies still needed go, one each, to
+    the largest remainders (ties in `tiebreak` order); members marked `locked` (e.g. fixed
+    transfers) keep their own rounding. The values must already sum to `total` within a few
+    pennies per member: this fixes rounding, it does not distribute money."""
+    v = np.asarray(values, dtype=float)
+    locked = np.zeros(len(v), bool) if locked is None else np.asarray(locked, bool)
+    cents = np.where(locked, to_pennies(v), np.floor(v * 100.0 + 1e-7).astype(np.int64))
+    left = int(to_pennies(total)) - int(cents.sum())
+    free = np.flatnonzero(~locked)
+    if left and len(free):
+        remainder = v[free] * 100.0 - cents[free]
+        key = np.arange(len(free)) if tiebreak is None else np.argsort(np.argsort(
+            np.asarray(tiebreak, dtype=object)[free].astype(str), kind="stable"), kind="stable")
+        step = 1 if left > 0 else -1
+        order = np.lexsort((key, -remainder if left > 0 else remainder))
+        count = abs(left)
+        reps, extra = divmod(count, len(free))
+        cents[free] += step * reps
+        cents[free[order[:extra]]] += step
+    return from_pennies(cents)

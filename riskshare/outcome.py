@@ -167,7 +167,9 @@ def _explain(outcome: Outcome, org_id: str) -> str:
     how = {"basis": f"pro rata to {_basis_words(a)}",
            "counterparty": f"all to the counterparty {a.pool.counterparty}",
            "claims": f"first to members short of their control total ({a.pool.rule} rule), "
-                     f"the rest pro rata to {_basis_words(a)}"}[a.pool.distribute]
+                     f"the rest pro rata to {_basis_words(a)}",
+           "optimise": "so that the worst-placed member (as % of "
+                       f"{a.scale}) is as well placed as possible"}[a.pool.distribute]
     text = (f"4. Received: {_m(row['received'])} — the net pool of {_m(pool)} is shared {how}")
     if reserve > 0:
         text += f", after a reserve held by {a.reserve.holder} absorbs {_m(reserve)}"

@@ -4,12 +4,19 @@
 pro rata to a basis, in whole pennies, so the revised OCTs add up to the SCT to the penny.
 
 Basis: a numeric column of the organisations table (non-negative, not all zero), "equal", or a
-mapping of weights by org_id (every member needs one). Optimised methods (smallest largest change,
-closest to forecast) arrive with the optimiser.
+mapping of weights by org_id (every member needs one).
+
+Optimised methods (linear programmes on the optimiser's core, `lp.py`):
+- "minimax_change": the smallest largest change to any OCT, as % of turnover;
+- "closest_to_forecast": the smallest largest gap between revised OCT and forecast, as % of
+  turnover (every member is asked for the same stretch, as far as the conditions allow).
+Both take `keep` (org_ids whose OCT must not change) and `max_change` (% of turnover no OCT may
+move by). When they cannot all hold, `InfeasibleError` says which conflict and by how much.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -21,7 +28,12 @@ from .format import money
 from .money import allocate, from_pennies, to_pennies
 from .system import System
 
-METHODS = ("basis",)
+METHODS = ("basis", "minimax_change", "closest_to_forecast")
+METHOD_WORDS = {
+    "basis": "pro rata to a basis",
+    "minimax_change": "smallest largest change (% of turnover)",
+    "closest_to_forecast": "closest to forecast: the same stretch for every member",
+}
 
 
 @dataclass(frozen=True, eq=False)
@@ -48,10 +60,21 @@ class Rebalancing:
         return self.system.with_control_totals(self.revised)
 
     def describe(self) -> str:
-        basis = self.basis if isinstance(self.basis, str) else "the given weights"
         gap = self.system.gap
-        return (f"The gap of {money(gap, 2)} between the system control total and the sum of "
-                f"organisational control totals is shared pro rata to {basis}, in whole pennies.")
+        head = (f"The gap of {money(gap, 2)} between the system control total and the sum of "
+                f"organisational control totals is shared")
+        if self.method == "minimax_change":
+            worst = float(self.table["change_pct"].abs().max())
+            return (f"{head} so that no control total moves by more than {worst:.3f}% of "
+                    f"turnover (the smallest largest change possible), in whole pennies.")
+        if self.method == "closest_to_forecast":
+            gap_pct = (100.0 * (self.table["forecast"] - self.table["revised"])
+                       / self.table["turnover"]).abs().max()
+            return (f"{head} so that no revised control total is more than {gap_pct:.3f}% of "
+                    f"turnover from its member's forecast (the smallest such gap), in whole "
+                    f"pennies.")
+        basis = self.basis if isinstance(self.basis, str) else "the given weights"
+        return f"{head} pro rata to {basis}, in whole pennies."
 
 
 def basis_weights(system: System, basis) -> np.ndarray:
@@ -90,17 +113,39 @@ def basis_weights(system: System, basis) -> np.ndarray:
     return w.to_numpy(dtype=float)
 
 
-def rebalance(system: System, method: str = "basis", basis="turnover") -> Rebalancing:
-    """Revised OCTs summing exactly to the SCT (see the module docstring)."""
+def rebalance(system: System, method: str = "basis", basis="turnover", keep=(),
+              max_change: float | None = None, solver: str = "highs") -> Rebalancing:
+    """Revised OCTs summing exactly to the SCT (see the module docstring).
+
+    keep and max_change apply to the optimised methods; solver: "highs" | "cbc"."""
+    problems = []
     if method not in METHODS:
-        raise_if_errors([problem(f"unknown rebalancing method (valid: {', '.join(METHODS)})",
-                                 value=method, column="method")])
-    weights = basis_weights(system, basis)
+        problems.append(problem(f"unknown rebalancing method (valid: {', '.join(METHODS)})",
+                                value=method, column="method"))
+    keep = tuple(keep or ())
+    problems += [problem("is not a member of the system", member=str(k), column="keep")
+                 for k in keep if k not in system.members]
+    if max_change is not None and (isinstance(max_change, bool) or not isinstance(
+            max_change, (int, float)) or not math.isfinite(max_change) or max_change < 0):
+        problems.append(problem("must be a number ≥ 0 (% of turnover)", column="max_change",
+                                value=max_change))
+    if method == "basis" and (keep or max_change is not None):
+        problems.append(problem("keep and max_change apply to the optimised methods "
+                                "(minimax_change, closest_to_forecast)", column="method",
+                                value=method))
+    raise_if_errors(problems, "rebalancing")
     orgs = system.orgs
     current = to_pennies(orgs["control_total"].to_numpy())
-    gap_p = int(to_pennies(system.control_total)) - int(current.sum())
-    shares = to_pennies(allocate(gap_p / 100.0, weights, tiebreak=orgs.index.to_numpy()))
-    revised = pd.Series(from_pennies(current + shares), index=orgs.index, name="revised")
+    if method == "basis":
+        weights = basis_weights(system, basis)
+        gap_p = int(to_pennies(system.control_total)) - int(current.sum())
+        shares = to_pennies(allocate(gap_p / 100.0, weights, tiebreak=orgs.index.to_numpy()))
+        revised_values = from_pennies(current + shares)
+    else:
+        from .optimise_octs import optimised_octs
+        revised_values = optimised_octs(system, method, keep, max_change, solver)
+        basis = None
+    revised = pd.Series(revised_values, index=orgs.index, name="revised")
     change = revised - orgs["control_total"]
     table = pd.DataFrame({
         "name": orgs["name"], "turnover": orgs["turnover"],

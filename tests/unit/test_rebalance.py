@@ -163,7 +163,7 @@ def test_unknown_method_lists_the_valid_ones(workshop, method):
     with pytest.raises(rs.ValidationError) as info:
         rs.rebalance(workshop, method=method)
     message = str(info.value)
-    assert f"column 'method': {method!r} unknown rebalancing method (valid: basis)" in message
+    assert f"column 'method': {method!r} unknown rebalancing method (valid: basis, minimax_change, closest_to_forecast)" in message
 
 
 def test_apply_gives_a_system_whose_octs_sum_to_the_sct(workshop, northshire):

@@ -22,7 +22,9 @@ from riskshare.ui.tables import (bands_frame, bands_from_frame, money_m_columns,
 
 DISTRIBUTE_LABELS = {"basis": "pro rata to a basis",
                      "counterparty": "all to one member (a counterparty)",
-                     "claims": "first to members short of their control total, the rest by basis"}
+                     "claims": "first to members short of their control total, the rest by basis",
+                     "optimise": "so the worst-placed member is as well placed as possible "
+                                 "(optimised)"}
 RULE_LABELS = {"proportional": "proportional to shortfalls", "cea": "constrained equal awards",
                "cel": "constrained equal losses", "talmud": "Talmud rule",
                "random_arrival": "random arrival"}
@@ -225,8 +227,9 @@ with tab_pool:
                              index=basis_options.index(WEIGHTS if inline else p.basis),
                              format_func=lambda b: {"equal": "equal shares",
                                                     WEIGHTS: "weights by member"}.get(b, b),
-                             key=f"basis_{k}", disabled=distribute == "counterparty")
-        if basis == WEIGHTS and distribute != "counterparty":
+                             key=f"basis_{k}",
+                             disabled=distribute in ("counterparty", "optimise"))
+        if basis == WEIGHTS and distribute not in ("counterparty", "optimise"):
             weights_key = f"weights_{k}"
             if weights_key not in st.session_state or "rs_weights_base" not in st.session_state:
                 # start from the agreement's weights, or equal ones
