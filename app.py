@@ -21,6 +21,8 @@ PAGES = [
             url_path="scenarios"),
     st.Page("riskshare/ui/pages/compare.py", title="Compare", icon=":material/compare_arrows:",
             url_path="compare"),
+    st.Page("riskshare/ui/pages/optimise.py", title="Optimise", icon=":material/tune:",
+            url_path="optimise"),
 ]
 
 page = st.navigation(PAGES)

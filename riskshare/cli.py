@@ -8,6 +8,8 @@
     riskshare explain MODEL SYSTEM ORG_ID      one member's ledger, variance to final
     riskshare simulate MODEL SYSTEM [-n N] [--shock NAME] [--xlsx OUT]   risk across scenarios
     riskshare compare SYSTEM MODEL MODEL [...] [--xlsx OUT]            agreements side by side
+    riskshare optimise SYSTEM [--agreement MODEL] [--objective NAME] [--max-charge PCT] ...
+                                               an optimised allocation, shadow prices in words
 
 Errors print one clear message (every problem listed) and exit with status 2; no traceback.
 """
@@ -32,7 +34,9 @@ from .agreement import Agreement, load_agreement
 from .incentives import incentives as measure_incentives
 from .outcome import SYSTEM_LINES, apply as apply_agreement
 from .presets import list_presets, load_preset
-from .report import write_outcome, write_reconciliation, write_risk
+from .optimise import OBJECTIVES, Constraints, optimise
+from .rebalance import METHODS, METHOD_WORDS
+from .report import write_allocation, write_outcome, write_reconciliation, write_risk
 from .risk import SYSTEM_ROW, compare, risk_table
 from .simulate import simulate
 from .reconcile import DEFAULT_UNREALISTIC_PCT, reconcile
@@ -90,11 +94,18 @@ def reconcile_cmd(
                                                "adverse by more than this % of turnover."),
     basis: str = typer.Option("turnover", "--basis", help="Rebalancing basis: a numeric column "
                               "or 'equal'."),
+    method: str = typer.Option("basis", "--method", help="Rebalancing method: "
+                               + "; ".join(f"{k} ({v})" for k, v in METHOD_WORDS.items())),
+    keep: Optional[list[str]] = typer.Option(None, "--keep", help="With an optimised method: a "
+                                             "member whose OCT must not change (repeatable)."),
+    max_change: Optional[float] = typer.Option(None, "--max-change", help="With an optimised "
+                                               "method: no OCT moves by more than this % of "
+                                               "turnover."),
 ) -> None:
     """Reconcile organisational control totals with the system control total."""
     system = resolve_system(target)
     rec = reconcile(system, unrealistic_pct=unrealistic_pct)
-    reb = rebalance(system, basis=basis)
+    reb = rebalance(system, method=method, basis=basis, keep=keep or (), max_change=max_change)
 
     out.print(f"[bold]{system.label}[/bold] — {system.n} members")
     st = _table("Reconciliation statement", [("line", "left"), ("£m", "right")])
@@ -113,7 +124,8 @@ def reconcile_cmd(
                    money_m(reb.revised[org_id], 2), money_m(reb.table.loc[org_id, "change"], 2,
                                                             sign=True))
     out.print(mt)
-    out.print(f"Revised OCTs (pro rata to {basis}) sum to {money(reb.total, 2)}, the SCT "
+    out.print(reb.describe())
+    out.print(f"Revised OCTs sum to {money(reb.total, 2)}, the SCT "
               f"{money(system.control_total, 2)}.")
     out.print("")
     for sentence in rec.flags:
@@ -310,6 +322,131 @@ def compare_cmd(
                   + ", ".join(part["org_id"]) + ".")
     if xlsx is not None:
         write_risk(table, scenarios, xlsx)
+        out.print(f"Wrote {xlsx}")
+
+
+def _pairs(values: Optional[list[str]], option: str) -> dict:
+    """['NGH=2000000', ...] -> {'NGH': 2000000.0}; a clear message for anything else."""
+    out_: dict = {}
+    for text in values or []:
+        org, sep, amount = text.partition("=")
+        try:
+            out_[org.strip()] = float(amount.replace(",", "").replace("_", ""))
+        except ValueError:
+            sep = ""
+        if not sep or not org.strip():
+            raise UsageProblem(f"{option} expects ORG_ID=AMOUNT (e.g. NGH=2000000), got "
+                               f"'{text}'")
+    return out_
+
+
+def _constraints_from(file: Optional[Path], **given) -> dict:
+    data: dict = {}
+    if file is not None:
+        import tomllib
+        try:
+            data = tomllib.loads(file.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise UsageProblem(f"{file} is not valid TOML: {exc}") from None
+        data = data.get("constraints", data)
+    for key, value in given.items():
+        if value not in (None, False, {}):
+            data[key] = value
+    return data
+
+
+@app.command("optimise")
+def optimise_cmd(
+    target: str = typer.Argument(..., metavar="SYSTEM", help="A sample name or a system file."),
+    agreement: Optional[str] = typer.Option(None, "--agreement", "-a", help="Start from this "
+                                            "agreement's pooled amounts (preset or .toml); "
+                                            "default: none, pure transfers between members."),
+    objective: str = typer.Option("minimax_shortfall", "--objective", "-o", help="One of: "
+                                  + ", ".join(OBJECTIVES)),
+    pool: Optional[float] = typer.Option(None, "--pool", help="£ the transfers sum to."),
+    max_charge: Optional[float] = typer.Option(None, "--max-charge", help="% of turnover: most "
+                                               "any member is charged."),
+    max_charge_gbp: Optional[float] = typer.Option(None, "--max-charge-gbp", help="£: most any "
+                                                   "member is charged."),
+    max_award: Optional[float] = typer.Option(None, "--max-award", help="% of turnover: most "
+                                              "any member is awarded."),
+    max_award_gbp: Optional[float] = typer.Option(None, "--max-award-gbp", help="£: most any "
+                                                  "member is awarded."),
+    min_retention: Optional[float] = typer.Option(None, "--min-retention", help="0–1: each "
+                                                  "member keeps at least this share of its "
+                                                  "favourable variance."),
+    floor: Optional[float] = typer.Option(None, "--floor", help="% of turnover: final − control "
+                                          "total is at least this (e.g. -1)."),
+    floor_gbp: Optional[float] = typer.Option(None, "--floor-gbp", help="£: final − control "
+                                              "total is at least this."),
+    fixed: Optional[list[str]] = typer.Option(None, "--fixed", help="ORG_ID=£ received, fixed "
+                                              "(repeatable)."),
+    no_worse: bool = typer.Option(False, "--no-worse-than-standalone", help="Every member ends "
+                                  "at least as well off as on its own."),
+    system_ct: bool = typer.Option(False, "--system-meets-control-total", help="The system's "
+                                   "outturn meets the system control total."),
+    constraints_file: Optional[Path] = typer.Option(None, "--constraints", help="A .toml file "
+                                                    "of constraint keys (options override it)."),
+    alternatives: int = typer.Option(0, "--alternatives", help="Also find up to this many "
+                                     "materially different allocations."),
+    slack: float = typer.Option(0.05, "--slack", help="Alternatives within this fraction of the "
+                                "optimum (0.05 = 5%)."),
+    solver: str = typer.Option("highs", "--solver", help="highs or cbc."),
+    xlsx: Optional[Path] = _XLSX,
+) -> None:
+    """Optimise how the pool is shared: objective, conditions, shadow prices and alternatives."""
+    system = resolve_system(target)
+    chosen = resolve_agreement(agreement) if agreement else None
+    constraints = Constraints.from_dict(_constraints_from(
+        constraints_file, pool=pool, max_charge=max_charge, max_charge_gbp=max_charge_gbp,
+        max_award=max_award, max_award_gbp=max_award_gbp, min_retention=min_retention,
+        floor=floor, floor_gbp=floor_gbp, fixed=_pairs(fixed, "--fixed"),
+        no_worse_than_standalone=no_worse, system_meets_control_total=system_ct))
+    result = optimise(system, chosen, objective=objective, constraints=constraints,
+                      solver=solver)
+    alts = result.alternatives(alternatives, slack) if alternatives else []
+    out.print(f"[bold]{escape(OBJECTIVES[objective].label)}[/bold] on {escape(system.label)}"
+              + (f" starting from “{escape(chosen.name)}”" if chosen else ""))
+    out.print(f"{escape(result.value_text())} — {result.status.solver.upper()} "
+              f"{result.status.status} in {result.seconds:.2f} s")
+    t = _table("Members (£m; position = outturn − control total)",
+               [("org_id", "left"), ("variance", "right"), ("pooled", "right"),
+                ("received", "right"), ("net transfer", "right"), ("position", "right"),
+                ("position %", "right"), ("support", "right"), ("final", "right"),
+                ("vs alone", "right")])
+    for org_id, r in result.table.iterrows():
+        t.add_row(org_id, money_m(r["variance"], 2), money_m(r["pooled"], 2),
+                  money_m(r["received"], 2), money_m(r["net_transfer"], 2, sign=True),
+                  money_m(r["outturn"] - r["control_total"], 2), pct(-r["shortfall_pct"], 2),
+                  money_m(r["support_earned"], 2), money_m(r["final"], 2),
+                  money_m(r["vs_standalone"], 2, sign=True))
+    out.print(t)
+    if result.binding:
+        out.print("[bold]Binding conditions[/bold]")
+        for b in result.binding:
+            out.print(f"• {escape(b.text)}", highlight=False)
+    if result.shadow_prices:
+        out.print("[bold]Shadow prices[/bold]")
+        for p in result.shadow_prices:
+            out.print(f"• {escape(p.sentence)}", highlight=False)
+    if result.note:
+        out.print(escape(result.note), highlight=False)
+    if alternatives:
+        out.print(f"[bold]Alternatives within {slack:.0%} of the optimum[/bold] (received, £m)")
+        at = _table("",
+                    [("org_id", "left"), ("optimum", "right")]
+                    + [(f"alt {k}", "right") for k in range(1, len(alts) + 1)])
+        for org_id in system.members:
+            at.add_row(org_id, money_m(result.received[org_id], 2),
+                       *(money_m(a.received[org_id], 2) for a in alts))
+        out.print(at)
+        for k, a in enumerate(alts, start=1):
+            out.print(f"alt {k}: {escape(a.value_text())}", highlight=False)
+        if len(alts) < alternatives:
+            out.print(f"Found {len(alts)} materially different allocation(s) of the "
+                      f"{alternatives} asked for.")
+    if xlsx is not None:
+        write_allocation(result, xlsx, alts)
         out.print(f"Wrote {xlsx}")
 
 

@@ -35,9 +35,9 @@ FAMILIES = {f.key: f for f in (
            "Raising the cap on charges to {who} by {step}", -1),
     Family("max_award", "{who} is awarded at most {rhs}", "award {who} {amount} more than its cap",
            "Raising the cap on awards to {who} by {step}", +1),
-    Family("min_retention", "{who} pays out at most {rhs}, keeping the agreed share of its "
-           "favourable variance", "let {who} pay out {amount} more of its favourable variance",
-           "Letting {who} pass on {step} more of its favourable variance", -1),
+    Family("min_retention", "{who} pays out at most {rhs} (it keeps the agreed share of any "
+           "favourable variance)", "let {who} pay out {amount} more",
+           "Letting {who} pay out {step} more", -1),
     Family("floor", "{who} ends no lower than {rhs} against its control total",
            "let {who} end {amount} lower", "Lowering the floor for {who} by {step}", -1),
     Family("standalone", "{who} ends no worse off than on its own",

@@ -22,6 +22,7 @@ import time
 import warnings
 from dataclasses import dataclass, field
 
+import numpy as np
 import pulp
 
 from .errors import problem, raise_if_errors
@@ -86,49 +87,82 @@ class Model:
         self.prob = pulp.LpProblem(self.name, sense)
         self.started = time.perf_counter()
         self.elastic_on = False
+        self.columns: list = []          # variables in creation order (column index)
+        self.bounds: dict = {}           # row name -> (variable, sense, value) kept as a bound
+        self.matrix: list = []           # per row: (column indices, coefficients, low, high)
+        self.objective_terms: list = []
 
     def var(self, name: str, low=None, high=None, integer: bool = False) -> pulp.LpVariable:
         cat = pulp.LpBinary if integer and low == 0 and high == 1 else (
             pulp.LpInteger if integer else pulp.LpContinuous)
-        return pulp.LpVariable(name, low, high, cat)
+        v = self.prob.add_variable(name, low, high, cat)   # PuLP 4's way; no deprecation
+        v.column = len(self.columns)
+        self.columns.append(v)
+        return v
 
     def add(self, terms, sense: str, rhs: float, row: Row) -> None:
         """Add Σ coef·var (terms: list of (var, coef)) `sense` rhs, remembering `row`. With
         elastic relaxation on, a relaxable row also gets elastic variables (≥ 0) that let it give
         in the direction(s) that make it easier."""
-        expr = pulp.LpAffineExpression(terms)
+        terms = list(terms)
         if self.elastic_on and row.relaxable:
             give = []
             if sense in (">=", "=="):
-                up = pulp.LpVariable(f"elastic_up_{row.name}", 0)
-                expr = expr + up
+                up = self.var(f"elastic_up_{row.name}", 0)
+                terms.append((up, 1.0))
                 give.append((up, +1))
             if sense in ("<=", "=="):
-                down = pulp.LpVariable(f"elastic_down_{row.name}", 0)
-                expr = expr - down
+                down = self.var(f"elastic_down_{row.name}", 0)
+                terms.append((down, -1.0))
                 give.append((down, -1))
             self.elastic[row.name] = give
         op = {">=": pulp.LpConstraintGE, "<=": pulp.LpConstraintLE,
               "==": pulp.LpConstraintEQ}[sense]
-        self.prob.addConstraint(pulp.LpConstraint(expr, op, rhs=float(rhs), name=row.name))
+        rhs = float(rhs)
+        self.prob.addConstraint(pulp.LpConstraint(pulp.LpAffineExpression(terms), op, rhs=rhs,
+                                                  name=row.name))
+        self.matrix.append(([v.column for v, _ in terms], [float(c) for _, c in terms],
+                            rhs if sense != "<=" else -np.inf, rhs if sense != ">=" else np.inf))
         self.rows[row.name] = row
 
+    def bound(self, var: pulp.LpVariable, sense: str, value: float, row: Row) -> None:
+        """A condition on a single variable, kept as its bound rather than a row (the tightest
+        of several wins; each keeps its own Row, and the binding one's shadow price is the
+        variable's reduced cost). With elastic relaxation on it becomes a row, so it can give."""
+        if self.elastic_on:
+            return self.add([(var, 1.0)], sense, value, row)
+        value = float(value)
+        if sense in (">=", "=="):
+            var.lowBound = value if var.lowBound is None else max(var.lowBound, value)
+        if sense in ("<=", "=="):
+            var.upBound = value if var.upBound is None else min(var.upBound, value)
+        self.rows[row.name] = row
+        self.bounds[row.name] = (var, sense, value)
+
     def set_objective(self, terms, constant: float = 0.0) -> None:
-        self.prob.setObjective(pulp.LpAffineExpression(terms, constant=constant))
+        self.objective_terms = list(terms)
+        self.prob.setObjective(pulp.LpAffineExpression(self.objective_terms, constant=constant))
 
     @property
     def is_mip(self) -> bool:
-        return any(v.cat != pulp.LpContinuous for v in self.prob.variables())
+        return any(v.cat != pulp.LpContinuous for v in self.columns)
 
     def dual(self, name: str) -> float:
         """d(objective)/d(rhs) of row `name`, objective units per model unit (after an LP
         solve)."""
+        if name in self.bounds:
+            var, sense, value = self.bounds[name]
+            if abs(self._bound_gap(name)) > FEASIBILITY_TOL * max(1.0, abs(value)):
+                return 0.0                      # a looser bound than the one that binds
+            return float(var.dj or 0.0)
         pi = self.prob.constraints[name].pi
         return 0.0 if pi is None else float(pi)
 
     def slack(self, name: str) -> float:
         """How far row `name` is from binding, model units (≥ 0 when satisfied; 0 for
         equalities)."""
+        if name in self.bounds:
+            return self._bound_gap(name)
         c = self.prob.constraints[name]
         value = c.value()
         if c.sense == pulp.LpConstraintGE:
@@ -136,6 +170,12 @@ class Model:
         if c.sense == pulp.LpConstraintLE:
             return float(-value)
         return -abs(float(value))
+
+
+    def _bound_gap(self, name: str) -> float:
+        var, sense, value = self.bounds[name]
+        x = float(var.value() or 0.0)
+        return x - value if sense == ">=" else value - x if sense == "<=" else -abs(x - value)
 
 
 def check_solver(solver: str) -> str:
@@ -184,11 +224,25 @@ def solve(model: Model, solver: str = "highs", time_limit: float | None = None,
 def _solve_once(model, solver, time_limit, mip_gap, is_mip, tight) -> SolveStatus:
     if solver == "highs":
         options = {"mip_feasibility_tolerance": 1e-9} if is_mip and tight else {}
+        if time_limit is not None:
+            options["time_limit"] = float(time_limit)
+        if is_mip:
+            options["mip_rel_gap"] = mip_gap
+        try:
+            _solve_highs(model, options)
+        except Exception as exc:                   # noqa: BLE001 — a solver failure, reported
+            return SolveStatus("not_solved", f"{type(exc).__name__}: {exc}", solver,
+                               time.perf_counter() - model.started, is_mip)
+        status, termination, gap = _status(model.prob, solver, is_mip)
+        return SolveStatus(status, termination, solver, time.perf_counter() - model.started,
+                           is_mip, gap)
+    if solver == "highs":
+        options = {"mip_feasibility_tolerance": 1e-9} if is_mip and tight else {}
         engine = pulp.HiGHS(msg=False, gapRel=mip_gap if is_mip else None,
                             timeLimit=time_limit, **options)
     else:
         engine = pulp.PULP_CBC_CMD(msg=False, gapRel=mip_gap if is_mip else None,
-                                   timeLimit=time_limit)
+                                   timeLimit=time_limit, _skip_v4_deprecation=True)
     try:
         model.prob.solve(engine)
     except pulp.PulpSolverError as exc:           # a broken solver install, not user input
@@ -197,6 +251,62 @@ def _solve_once(model, solver, time_limit, mip_gap, is_mip, tight) -> SolveStatu
     status, termination, gap = _status(model.prob, solver, is_mip)
     return SolveStatus(status, termination, solver, time.perf_counter() - model.started,
                        is_mip, gap)
+
+
+def _solve_highs(model: Model, options: dict) -> None:
+    """Pass the PuLP model to HiGHS as arrays (the model's own record of its rows, the same
+    rows as its PuLP constraints) and write values, duals and slacks back onto the PuLP
+    variables and constraints, as PuLP's own HiGHS interface does — without its row-by-row
+    calls, which cost several times the solve on models of a thousand members."""
+    import highspy
+
+    columns = model.columns
+    n = len(columns)
+    inf = highspy.kHighsInf
+    sign = -1.0 if model.maximise else 1.0            # PuLP's convention: minimise −objective
+    cost = np.zeros(n)
+    for v, c in model.objective_terms:
+        cost[v.column] += sign * c
+    low = np.array([-inf if v.lowBound is None else v.lowBound for v in columns], dtype=float)
+    high = np.array([inf if v.upBound is None else v.upBound for v in columns], dtype=float)
+    lengths = np.fromiter((len(r[0]) for r in model.matrix), dtype=np.int64,
+                          count=len(model.matrix))
+    lp = highspy.HighsLp()
+    lp.num_col_ = n
+    lp.num_row_ = len(model.matrix)
+    lp.col_cost_ = cost
+    lp.col_lower_ = low
+    lp.col_upper_ = high
+    lp.row_lower_ = np.array([r[2] for r in model.matrix], dtype=float).clip(-inf, inf)
+    lp.row_upper_ = np.array([r[3] for r in model.matrix], dtype=float).clip(-inf, inf)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.start_ = np.r_[0, np.cumsum(lengths)].astype(np.int32)
+    lp.a_matrix_.index_ = np.fromiter((i for r in model.matrix for i in r[0]), dtype=np.int32,
+                                      count=int(lengths.sum()))
+    lp.a_matrix_.value_ = np.fromiter((c for r in model.matrix for c in r[1]), dtype=float,
+                                      count=int(lengths.sum()))
+    integer = [v.column for v in columns if v.cat != pulp.LpContinuous]
+    if integer:
+        lp.integrality_ = [highspy.HighsVarType.kInteger if v.cat != pulp.LpContinuous
+                           else highspy.HighsVarType.kContinuous for v in columns]
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    for key, value in options.items():
+        h.setOptionValue(key, value)
+    h.passModel(lp)
+    h.run()
+    model.prob.solverModel = h
+    solution = h.getSolution()
+    values = list(solution.col_value)
+    if len(values) == n:
+        for v, x in zip(columns, values):
+            v.varValue = x
+    for v, d in zip(columns, list(solution.col_dual)):
+        v.dj = d
+    duals = list(solution.row_dual)
+    if len(duals) == len(model.matrix):
+        for c, d in zip(model.prob.constraints.values(), duals):
+            c.pi = d
 
 
 def _status(prob: pulp.LpProblem, solver: str, is_mip: bool):

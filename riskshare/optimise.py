@@ -262,7 +262,7 @@ class Setup:
         return replace(self, **{f: getattr(self, f) / lp.MONEY for f in self.MONEY_FIELDS})
 
     def labels(self) -> list[str]:
-        return [str(m) for m in self.members]
+        return [str(m) for m in self.members.tolist()]
 
 
 def setup(system: System, agreement=None, constraints=None) -> Setup:
@@ -378,20 +378,24 @@ def build(st: Setup, objective: str, *, elastic: bool = False, near: tuple | Non
                                             None if i is None else who[i], sense, float(rhs),
                                             True, None if figure is None else float(figure)))
 
+    def bound(i, sense, value, family, figure=None):
+        model.bound(x[i], sense, value, lp.Row(_name(family, i), family, who[i], sense,
+                                               float(value), True,
+                                               None if figure is None else float(figure)))
+
     add([(xi, 1.0) for xi in x], "==", st.total, "pool")
-    for i in range(n):
-        if np.isfinite(st.low[i]):
-            add([(x[i], 1.0)], ">=", st.low[i], "max_charge", i, figure=-st.low[i])
-        if np.isfinite(st.high[i]):
-            add([(x[i], 1.0)], "<=", st.high[i], "max_award", i)
-        if not np.isnan(st.fixed[i]):
-            add([(x[i], 1.0)], "==", st.fixed[i], "fixed", i)
     c = st.constraints
-    if c.min_retention is not None:
-        pays = (1.0 - c.min_retention) * np.maximum(st.variance, 0.0)
-        for i in range(n):   # net transfer = x + holder − pooled ≥ −pays
-            add([(x[i], 1.0)], ">=", st.pooled[i] - st.holder[i] - pays[i], "min_retention", i,
-                figure=pays[i])
+    pays = (1.0 - (c.min_retention or 0.0)) * np.maximum(st.variance, 0.0)
+    for i in range(n):       # conditions on one member's transfer are kept as its bounds
+        if np.isfinite(st.low[i]):
+            bound(i, ">=", st.low[i], "max_charge", figure=-st.low[i])
+        if np.isfinite(st.high[i]):
+            bound(i, "<=", st.high[i], "max_award")
+        if not np.isnan(st.fixed[i]):
+            bound(i, "==", st.fixed[i], "fixed")
+        if c.min_retention is not None:    # net transfer = x + holder − pooled ≥ −pays
+            bound(i, ">=", st.pooled[i] - st.holder[i] - pays[i], "min_retention",
+                  figure=pays[i])
     if c.system_meets_control_total:
         add([(xi, 1.0) for xi in x], ">=",
             st.sct - float((st.oct + st.base).sum()), "system_ct")
@@ -431,6 +435,7 @@ def _support_rows(st: Setup, built: Built, fix_binaries: dict | None) -> None:
     edge) or 'within the taper' (f_i ∈ [0, 1] earned share, f_i ≤ 1 + position/width)."""
     model, x = built.model, built.x
     n = st.n
+    who = st.labels()
     terms_per = []
     for i in range(n):
         at_stake = st.support_var[i]
@@ -445,19 +450,19 @@ def _support_rows(st: Setup, built: Built, fix_binaries: dict | None) -> None:
         width = st.taper[i]
         # position + width ≥ −M (1 − z):  x − M z ≥ −M − base − width
         model.add([(x[i], 1.0), (z, -m_i)], ">=", -m_i - st.base[i] - width,
-                  lp.Row(_name("support_test", i), "support_test", str(st.members[i]), ">=",
+                  lp.Row(_name("support_test", i), "support_test", who[i], ">=",
                          0.0, relaxable=False))
         if width <= 0:
             terms_per.append([(z, at_stake)])
             continue
         f = model.var(f"f_{i:05d}", 0, 1)
         model.add([(f, 1.0), (z, -1.0)], "<=", 0.0,
-                  lp.Row(_name("taper_on", i), "taper", str(st.members[i]), "<=", 0.0, False))
+                  lp.Row(_name("taper_on", i), "taper", who[i], "<=", 0.0, False))
         k = m_i / width + 1.0
         # f ≤ 1 + (base + x)/width + k (1 − z)  →  width f − x + k width z ≤ width + base + k width
         model.add([(f, width), (x[i], -1.0), (z, k * width)], "<=",
                   width + st.base[i] + k * width,
-                  lp.Row(_name("taper", i), "taper", str(st.members[i]), "<=", 0.0, False))
+                  lp.Row(_name("taper", i), "taper", who[i], "<=", 0.0, False))
         terms_per.append([(f, at_stake)])
     built.support_terms = terms_per
 
@@ -478,11 +483,12 @@ def _abs_terms(model: lp.Model, x: list, target: np.ndarray, prefix: str) -> lis
 def _objective_terms(st: Setup, objective: str, built: Built, fix_binaries) -> list:
     model, x = built.model, built.x
     n = st.n
+    who = st.labels()
     if objective == "minimax_shortfall":
         s = model.var("largest_shortfall")
         for i in range(n):   # shortfall_i = −(base + x)/unit ≤ s  →  x + unit s ≥ −base
             model.add([(x[i], 1.0), (s, st.scale[i] / 100.0)], ">=", -st.base[i],
-                      lp.Row(_name("level", i), "level", str(st.members[i]), ">=", 0.0, False))
+                      lp.Row(_name("level", i), "level", who[i], ">=", 0.0, False))
         return [(s, 1.0)]
     if objective == "min_total_transfer":
         return _abs_terms(model, x, st.pooled - st.holder, "transfer")
@@ -497,7 +503,7 @@ def _objective_terms(st: Setup, objective: str, built: Built, fix_binaries) -> l
             built.binaries.append(z)
             m_i = st.big + abs(st.base[i]) + 1.0
             model.add([(x[i], 1.0), (z, -m_i)], ">=", -m_i - st.base[i],
-                      lp.Row(_name("meets", i), "meets", str(st.members[i]), ">=", 0.0, False))
+                      lp.Row(_name("meets", i), "meets", who[i], ">=", 0.0, False))
             terms.append((z, 1.0))
         return terms
     if objective == "max_support_earned":

@@ -83,3 +83,43 @@ def write_risk(table: pd.DataFrame, scenarios, target) -> None:
 
 def risk_workbook(table: pd.DataFrame, scenarios) -> bytes:
     return workbook_bytes(risk_sheets(table, scenarios))
+
+
+_ALLOCATION_MONEY = ("control_total", "variance", "pooled", "retained", "received",
+                     "net_transfer", "outturn", "support_earned", "final", "standalone",
+                     "vs_standalone")
+
+
+def allocation_sheets(allocation, alternatives=()) -> list[Sheet]:
+    """Sheets allocation (per member), conditions (binding, shadow prices in words), system
+    and, when given, alternatives (received per member for the optimum and each alternative)."""
+    table = allocation.table.reset_index()
+    lines = [{"kind": "objective", "text": allocation.value_text()}]
+    lines += [{"kind": "binding", "text": b.text} for b in allocation.binding]
+    lines += [{"kind": "shadow price", "text": p.sentence} for p in allocation.shadow_prices]
+    if allocation.note:
+        lines.append({"kind": "note", "text": allocation.note})
+    system = allocation.system.rename("amount").rename_axis("line").reset_index()
+    sheets = [
+        Sheet("allocation", table, money=_ALLOCATION_MONEY),
+        Sheet("conditions", pd.DataFrame(lines)),
+        Sheet("system", system, money=("amount",)),
+    ]
+    if alternatives:
+        frame = pd.DataFrame({"optimum": allocation.received})
+        for k, alt in enumerate(alternatives, start=1):
+            frame[f"alternative {k}"] = alt.received
+        values = pd.DataFrame([{"allocation": name, "value": a.value_text()} for name, a in
+                               zip(frame.columns, [allocation, *alternatives])])
+        sheets.append(Sheet("alternatives", frame.rename_axis("org_id").reset_index(),
+                            money=tuple(frame.columns)))
+        sheets.append(Sheet("alternative values", values))
+    return sheets
+
+
+def write_allocation(allocation, target, alternatives=()) -> None:
+    write_workbook(target, allocation_sheets(allocation, alternatives))
+
+
+def allocation_workbook(allocation, alternatives=()) -> bytes:
+    return workbook_bytes(allocation_sheets(allocation, alternatives))

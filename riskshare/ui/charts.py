@@ -407,3 +407,74 @@ def incentive_risk_chart(compared: pd.DataFrame, order: list[str]) -> alt.LayerC
                                                                       :len(order)])))
     zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(color="#425563").encode(x="x:Q")
     return (zero + points + text).properties(height=380)
+
+
+# -- optimisation ---------------------------------------------------------------------------------
+BEFORE, AFTER = "before the transfers", "after the transfers"
+
+
+def allocation_data(allocation) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """From an `rs.optimise` Allocation: per member its position against its control total as %
+    of the scale column, before the transfers (what it retains, and any reserve charge) and
+    after them (outturn − control total); and what it receives (£m, − = charged).
+
+    Returns (bars, members): `bars` has one row per member and `which` (BEFORE, AFTER) with
+    `pct`; `members` one row per member with `received_m`, `before`, `after` and `label`."""
+    t = allocation.table
+    scale = np.asarray(allocation.setup.scale, dtype=float)
+    after = 100.0 * (t["outturn"] - t["control_total"]).to_numpy() / scale
+    before = 100.0 * (t["outturn"] - t["control_total"] - t["received"]).to_numpy() / scale
+    member = [_short(f"{m} · {n}") for m, n in zip(t.index, t["name"].astype(str))]
+    members = pd.DataFrame({"member": member, "org_id": list(t.index),
+                            "received_m": t["received"].to_numpy() / 1e6 + 0.0,
+                            "before": before + 0.0, "after": after + 0.0})
+    members["label"] = members["received_m"].map(
+        lambda v: f"receives £{v:,.2f}m" if v >= 0.005 else
+        (f"pays £{-v:,.2f}m" if v <= -0.005 else "no transfer"))
+    members["flow"] = members["received_m"].map(
+        lambda v: "in" if v >= 0.005 else ("out" if v <= -0.005 else "none"))
+    bars = pd.concat([members.assign(which=BEFORE, pct=members["before"]),
+                      members.assign(which=AFTER, pct=members["after"])], ignore_index=True)
+    return bars, members
+
+
+def allocation_chart(allocation) -> alt.LayerChart:
+    """Per member, two bars: its position against its control total (% of the scale column)
+    before and after the optimised transfers, with what it receives or pays (£m) on the right."""
+    bars_data, members = allocation_data(allocation)
+    scale_name = allocation.setup.agreement.scale
+    order = list(members["member"])  # explicit: layered charts drop field sorts
+    low = min(float(bars_data["pct"].min()), 0.0)
+    high = max(float(bars_data["pct"].max()), 0.0)
+    span = (high - low) or 1.0
+    right = high + 0.45 * span  # room for the "receives / pays" labels
+    y = alt.Y("member:N", sort=order, title=None,
+              axis=alt.Axis(labelLimit=360, labelFontSize=12, labelOverlap=False))
+    y_offset = alt.YOffset("which:N", sort=[BEFORE, AFTER], scale=alt.Scale(paddingInner=0.15))
+    colour = alt.Color("which:N", title=None, sort=[BEFORE, AFTER], scale=alt.Scale(
+        domain=[BEFORE, AFTER], range=["#AEB7BD", TOTAL]),
+        legend=alt.Legend(orient="bottom", labelFontSize=12))
+    bars = alt.Chart(bars_data).mark_bar().encode(
+        y=y, yOffset=y_offset,
+        x=alt.X("pct:Q", title=f"Position against control total, % of {scale_name}",
+                scale=alt.Scale(domain=[low - 0.03 * span, right], nice=False),
+                axis=alt.Axis(labelExpr=PCT_LABEL)),
+        color=colour,
+        tooltip=[alt.Tooltip("member:N"), alt.Tooltip("which:N", title=""),
+                 alt.Tooltip("pct:Q", title=f"% of {scale_name}", format=".2f"),
+                 alt.Tooltip("received_m:Q", title="receives £m (− = pays)", format=",.2f")])
+    text = alt.Chart(members.assign(x=right)).mark_text(
+        align="right", dx=-4, fontSize=12, fontWeight="bold").encode(
+        y=y, x="x:Q", text="label:N",
+        color=alt.Color("flow:N", scale=alt.Scale(domain=["in", "out", "none"],
+                                                  range=[FAVOURABLE, ADVERSE, "#768692"]),
+                        legend=None))
+    zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(color="#425563").encode(x="x:Q")
+    return (bars + zero + text).resolve_scale(color="independent").properties(
+        height=alt.Step(17),
+        title=alt.TitleParams(
+            "Each member against its control total, before and after the optimised transfers",
+            subtitle=[f"Grey: before — what the member retains of its own variance. Blue: "
+                      f"after — once it receives or pays its transfer (shown on the right). "
+                      f"% of {scale_name}; 0 = on target."],
+            anchor="start", subtitleFontSize=12, subtitleColor="#425563"))

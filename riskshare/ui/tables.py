@@ -102,3 +102,34 @@ def bands_from_frame(frame: pd.DataFrame) -> list[dict]:
         if band:
             bands.append(band)
     return bands
+
+
+# -- optimisation --------------------------------------------------------------------------------
+MAX_CONFLICTS_SHOWN = 12
+
+
+def show_infeasible(exc, intro: str) -> None:
+    """An `InfeasibleError` in words: the conditions that pull against each other (error box)
+    and the smallest change that would make the request possible (warning box)."""
+    conflicts = [c.condition for c in exc.conflicts]
+    shown = conflicts[:MAX_CONFLICTS_SHOWN]
+    lines = "\n".join(f"- {_capital(c)}" for c in shown)
+    if len(conflicts) > len(shown):
+        lines += f"\n- … and {len(conflicts) - len(shown)} more like these"
+    body = f"**{intro}** {exc.headline}."
+    if lines:
+        body += f"\n\nThese conditions cannot all hold at once:\n\n{lines}"
+    st.error(body, icon=":material/block:")
+    if exc.relaxations:
+        changes = "\n".join(f"- {_capital(c.give_text)}" for c in exc.relaxations)
+        one = len(exc.relaxations) == 1
+        st.warning(f"**The smallest change that would make it possible** "
+                   f"({'this one change' if one else 'all of these together'}):\n\n{changes}",
+                   icon=":material/lightbulb:")
+    else:
+        st.warning("No single change was found that makes it possible: relax one or more of "
+                   "the conditions above.", icon=":material/lightbulb:")
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]

@@ -5,12 +5,13 @@ from __future__ import annotations
 import streamlit as st
 
 from riskshare.report import reconciliation_workbook
-from riskshare.errors import ValidationError
+from riskshare.errors import InfeasibleError, ValidationError
 from riskshare.format import money, money_m
-from riskshare.rebalance import rebalance
+from riskshare.rebalance import METHOD_WORDS, METHODS, rebalance
 from riskshare.reconcile import DEFAULT_UNREALISTIC_PCT, reconcile
 from riskshare.ui import charts, state
-from riskshare.ui.tables import in_millions, money_m_columns, show_validation_error
+from riskshare.ui.tables import (in_millions, money_m_columns, show_infeasible,
+                                 show_validation_error)
 
 st.title("Reconcile")
 st.markdown("How the members' organisational control totals (OCTs) add up against the system "
@@ -61,17 +62,40 @@ st.dataframe(members, hide_index=True, width="stretch",
                             "unrealistic": st.column_config.CheckboxColumn("unrealistic?")})
 
 st.subheader("Rebalancing proposal")
-st.markdown("Revised OCTs that share the gap between members pro rata to a basis, in whole "
-            "pennies, so they add up exactly to the SCT.")
-bases = ["turnover", "equal"] + [c for c in system.numeric_columns()
-                                 if c not in ("turnover", "control_total", "forecast",
-                                              "volatility")]
-basis = st.selectbox("Share the gap pro rata to", bases, key="rebalance_basis")
+st.markdown("Revised OCTs that share the gap between members, in whole pennies, so they add up "
+            "exactly to the SCT: pro rata to a basis, or chosen by optimisation so that no "
+            "control total moves too far (or every member is asked for the same stretch "
+            "against its forecast).")
+method = st.selectbox("How to share the gap", list(METHODS), format_func=METHOD_WORDS.get,
+                      key="rebalance_method")
+reb = None
+if method == "basis":
+    bases = ["turnover", "equal"] + [c for c in system.numeric_columns()
+                                     if c not in ("turnover", "control_total", "forecast",
+                                                  "volatility")]
+    basis = st.selectbox("Share the gap pro rata to", bases, key="rebalance_basis")
+    how, request = f"on {basis}", {"basis": basis}
+else:
+    k1, k2 = st.columns([3, 1], gap="large")
+    keep = k1.multiselect("Keep these members' OCTs", list(system.members),
+                          format_func=lambda m: f"{m} · {system.orgs.loc[m, 'name']}",
+                          key=f"rebalance_keep_{state.version()}",
+                          help="Their control totals stay exactly as they are; the others "
+                               "share the whole gap.")
+    max_change = k2.number_input("No OCT moves by more than (% of turnover)", value=None,
+                                 min_value=0.0, step=0.1, format="%.2f", placeholder="no cap",
+                                 key="rebalance_max_change",
+                                 help="A cap on any member's change. Leave blank for no cap.")
+    how = f"by {METHOD_WORDS[method].split(':')[0]}"
+    request = {"keep": keep, "max_change": max_change}
 try:
-    reb = rebalance(system, basis=basis)
+    reb = rebalance(system, method=method, **request)
+except InfeasibleError as exc:
+    show_infeasible(exc, "These OCTs cannot be rebalanced as asked.")
 except ValidationError as exc:
-    show_validation_error(exc, f"Cannot rebalance on '{basis}':")
-    reb = None
+    show_validation_error(exc, "Cannot rebalance this way:")
+else:
+    st.caption(reb.describe())
 if reb is not None:
     c1, c2 = st.columns([3, 2], gap="large")
     with c1:
@@ -87,8 +111,8 @@ if reb is not None:
                    f"{money(system.control_total, 2)}.")
         if st.button("Use the revised OCTs", key="adopt_rebalance",
                      help="Replace the members' control totals with the revised ones."):
-            state.load(reb.apply(), f"{state.source()} · rebalanced on {basis}",
-                       f"The revised OCTs (pro rata to {basis}) are now the members' control "
+            state.load(reb.apply(), f"{state.source()} · rebalanced {how}",
+                       f"The revised OCTs (rebalanced {how}) are now the members' control "
                        "totals.")
             st.rerun()
     with c2:

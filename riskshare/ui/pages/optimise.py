@@ -1,0 +1,391 @@
+"""Optimise page: let a linear (or whole-number) programme choose how the pool is shared between
+members, for an objective and within conditions the user sets; see why (binding conditions,
+shadow prices), ask for near-optimal alternatives, and read an impossible request in words."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from riskshare.errors import InfeasibleError, ValidationError, problem, raise_if_errors
+from riskshare.excel import Sheet, workbook_bytes
+from riskshare.format import money_m, pct
+from riskshare.optimise import NO_AGREEMENT, OBJECTIVES, Constraints, SolverError, optimise
+from riskshare.outcome import apply
+from riskshare.ui import charts, state
+from riskshare.ui.scenario_controls import store, stored
+from riskshare.ui.tables import (money_m_columns, show_infeasible, show_validation_error,
+                                 styled_money)
+
+RESULT, ALTERNATIVES = "rs_optimise_result", "rs_optimise_alternatives"
+WITH, WITHOUT = "agreement", "none"
+START_LABELS = {WITH: "Start from the current agreement's pooled amounts",
+                WITHOUT: "No agreement: pure transfers between members"}
+OBJECTIVE_HELP = {
+    "minimax_shortfall": "Make the worst-placed member as well placed as possible: the largest "
+                         "shortfall against a control total, as % of {scale}, is as small as "
+                         "it can be.",
+    "min_total_transfer": "Move as little money between members as the conditions allow.",
+    "closest_to_basis": "Leave each member as close as possible to its fair share (pro rata to "
+                        "the agreement's basis) of the system's overall position.",
+    "max_meeting_control_total": "Get as many members as possible to their control total "
+                                 "(a whole-number model).",
+    "max_support_earned": "Earn as much of the conditional support funding as possible "
+                          "(a whole-number model).",
+}
+SHORT_VALUE = {"minimax_shortfall": "Largest shortfall",
+               "min_total_transfer": "Net transfers in and out",
+               "closest_to_basis": "Distance from basis shares",
+               "max_meeting_control_total": "Members meeting their control total",
+               "max_support_earned": "Support earned"}
+SOLVER_LABELS = {"highs": "HiGHS (the default)", "cbc": "CBC (an alternative solver)"}
+MEMBER_MONEY = {"control_total": "OCT", "variance": "variance", "pooled": "pooled",
+                "retained": "retained", "received": "received", "net_transfer": "net transfer",
+                "outturn": "outturn", "support_earned": "support earned", "final": "final",
+                "standalone": "standalone", "vs_standalone": "vs standalone"}
+TIME_LIMIT = 60.0  # seconds per solve
+
+st.title("Optimise")
+st.markdown(
+    "Instead of a fixed rule for sharing the pool, let an optimiser choose how much each "
+    "member receives or pays, to meet a goal you pick — for example, leaving the worst-placed "
+    "member as well placed as possible — within conditions you set, such as a cap on any "
+    "member's charge or no member worse off than on its own. If the conditions cannot all "
+    "hold, the page says which of them conflict and the smallest change that would fix it. "
+    "Money in £m.")
+state.system_caption()
+system = state.current_system()
+agreement = state.current_agreement()
+members = list(system.members)
+
+
+def member_label(org_id: str) -> str:
+    return f"{org_id} · {system.orgs.loc[org_id, 'name']}"
+
+
+# -- the request --------------------------------------------------------------------------------
+with st.container(border=True):
+    left, right = st.columns(2, gap="large")
+    start = left.radio("What is shared", [WITH, WITHOUT], format_func=START_LABELS.get,
+                       key="opt_start",
+                       help="With the agreement, each member first pools part of its variance "
+                            "as the agreement says, and the optimiser shares out the net "
+                            "pool. With none, each member keeps its own variance and the "
+                            "optimiser chooses transfers between members that sum to zero.")
+    chosen = agreement if start == WITH else None
+    scale = agreement.scale if start == WITH else NO_AGREEMENT.scale
+    internal = None
+    if start == WITH:
+        left.caption(f"Agreement: **{agreement.name}** — change it on the Agreement page.")
+        try:
+            line = apply(agreement, system).system
+            internal = float(line["pool"] + line["reserve_used"])
+        except ValidationError:
+            internal = None  # reported when Optimise is pressed
+    else:
+        left.caption("Every member keeps its own variance; the transfers sum to zero unless "
+                     "you set a pool.")
+    objective = right.selectbox("Objective", list(OBJECTIVES),
+                                format_func=lambda key: OBJECTIVES[key].label,
+                                key="opt_objective")
+    right.caption(OBJECTIVE_HELP[objective].format(scale=scale))
+
+    st.markdown("**Conditions** — all optional: leave a box blank or unticked for none.")
+    c1, c2, c3 = st.columns(3, gap="large")
+    default_pool = (f"the agreement's net pool ({money_m(internal, 2)})" if internal is not None
+                    else "the agreement's net pool" if start == WITH else "0: transfers only")
+    pool = c1.number_input("Pool the transfers add up to (£)", value=None, step=100_000.0,
+                           format="%.2f", placeholder=default_pool, key="opt_pool",
+                           help="Positive: money put in from outside the members (e.g. "
+                                "system support); negative: a net charge on the members. "
+                                "Leave blank for " + default_pool + ".")
+    c1.caption(f"= {money_m(pool, 2)}" if pool is not None else f"Blank: {default_pool}.")
+    floor = c1.number_input(f"Floor on each member's final position against its control "
+                            f"total (% of {scale})", value=None, step=0.1, format="%.2f",
+                            placeholder="no floor", key="opt_floor",
+                            help="Every member ends at least this far above its control total "
+                                 "(support included): -1.0 lets each end up to 1% short, 0 "
+                                 "asks every member to meet its control total.")
+
+    def cap_placeholder(which: str) -> str:
+        cap = getattr(agreement.pool, which)
+        if start == WITH and cap is not None:
+            return f"the agreement's cap ({pct(cap, 2)})"
+        return "no cap"
+
+    max_charge = c2.number_input(f"Most any member is charged (% of {scale})", value=None,
+                                 min_value=0.0, step=0.1, format="%.2f",
+                                 placeholder=cap_placeholder("max_charge"), key="opt_max_charge",
+                                 help="A cap on what any one member pays. Leave blank for "
+                                      f"{cap_placeholder('max_charge')}.")
+    max_award = c2.number_input(f"Most any member is awarded (% of {scale})", value=None,
+                                min_value=0.0, step=0.1, format="%.2f",
+                                placeholder=cap_placeholder("max_award"), key="opt_max_award",
+                                help="A cap on what any one member receives. Leave blank for "
+                                     f"{cap_placeholder('max_award')}.")
+    retention_on = c3.checkbox("Members keep a share of their own gains", key="opt_retention_on",
+                               help="Each member keeps at least this share of its favourable "
+                                    "variance, so it pays out at most the rest of it: it keeps "
+                                    "an incentive to save.")
+    retention = c3.slider("Share of its gain each member keeps (0–1)", 0.0, 1.0, 0.5, 0.05,
+                          key="opt_retention", disabled=not retention_on,
+                          label_visibility="collapsed")
+    standalone = c3.checkbox("No member worse off than on its own", key="opt_standalone",
+                             help="Every member ends at least as well off as it would be with "
+                                  "no agreement (including support it would earn alone).")
+    system_ct = c3.checkbox("The system meets its control total", key="opt_system_ct",
+                            help="The system's outturn reaches the system control total "
+                                 f"({money_m(system.control_total, 2)}).")
+
+    e1, e2 = st.columns([3, 2], gap="large")
+    with e1.expander("Fix some members' transfers (£)"):
+        st.caption("A member listed here receives exactly this amount (negative: pays it); "
+                   "the optimiser shares out the rest.")
+        fixed_key = f"opt_fixed_{state.version()}"
+        fixed_frame = st.data_editor(
+            pd.DataFrame({"org_id": pd.Series([], dtype="object"),
+                          "amount": pd.Series([], dtype="float64")}),
+            key=fixed_key, num_rows="dynamic", hide_index=True, width="stretch",
+            column_config={
+                "org_id": st.column_config.SelectboxColumn("member", options=members,
+                                                           required=True),
+                "amount": st.column_config.NumberColumn("receives (£; − = pays)",
+                                                        format="%,.0f", required=True)})
+    with e2.expander("Solver"):
+        solver = st.radio("Solver", list(SOLVER_LABELS), format_func=SOLVER_LABELS.get,
+                          key="opt_solver", label_visibility="collapsed",
+                          help="Both give the same optimum; CBC is a cross-check.")
+        st.caption(f"Each solve stops after {TIME_LIMIT:.0f} seconds at most.")
+
+
+def fixed_transfers(frame: pd.DataFrame) -> dict | None:
+    """The fixed-transfer rows as {org_id: £}; blank rows are dropped, problems raised."""
+    problems, fixed = [], {}
+    for i, (org, amount) in enumerate(zip(frame["org_id"], frame["amount"]), start=1):
+        org_blank = org is None or (isinstance(org, float) and np.isnan(org)) or org == ""
+        if org_blank and pd.isna(amount):
+            continue
+        if org_blank:
+            problems.append(problem("has an amount but no member", row=i, column="member"))
+        elif pd.isna(amount):
+            problems.append(problem("has no amount", row=i, member=str(org), column="receives"))
+        elif org in fixed:
+            problems.append(problem("is fixed twice: keep one row per member", row=i,
+                                    member=str(org), column="member"))
+        else:
+            fixed[str(org)] = float(amount)
+    raise_if_errors(problems, "the fixed transfers")
+    return fixed or None
+
+
+constraints = None
+try:
+    constraints = Constraints.from_dict({
+        "pool": pool, "max_charge": max_charge, "max_award": max_award, "floor": floor,
+        "min_retention": float(retention) if retention_on else None,
+        "no_worse_than_standalone": bool(standalone),
+        "system_meets_control_total": bool(system_ct),
+        "fixed": fixed_transfers(fixed_frame)}, source="the conditions")
+except ValidationError as exc:
+    show_validation_error(exc, "These conditions cannot be used yet —")
+
+inputs = (start, objective, constraints, solver, system, chosen)
+pressed = st.button("Optimise", type="primary", icon=":material/tune:", key="opt_run",
+                    disabled=constraints is None)
+if pressed and constraints is not None:
+    with st.spinner("Optimising…"):
+        try:
+            allocation = optimise(system, chosen, objective, constraints, solver,
+                                  time_limit=TIME_LIMIT)
+        except InfeasibleError as exc:
+            outcome = {"infeasible": exc}
+        except ValidationError as exc:
+            outcome = {"invalid": exc}
+        except SolverError as exc:
+            outcome = {"solver_error": str(exc)}
+        else:
+            outcome = {"allocation": allocation}
+    store(RESULT, inputs, outcome)
+    st.session_state.pop(ALTERNATIVES, None)
+
+result = stored(RESULT, inputs)
+if result is None:
+    st.info("Choose what is shared, the objective and any conditions, then press **Optimise**."
+            if RESULT not in st.session_state else
+            "The settings or the system changed: press **Optimise** to solve again.",
+            icon=":material/tune:")
+    st.stop()
+if "infeasible" in result:
+    show_infeasible(result["infeasible"], "No allocation meets every condition.")
+    st.stop()
+if "invalid" in result:
+    show_validation_error(result["invalid"], "The optimiser was not run —")
+    st.stop()
+if "solver_error" in result:
+    st.error(f"**The solver did not find an answer.** {result['solver_error']} Try the other "
+             "solver (under Solver above) or fewer conditions.", icon=":material/error:")
+    st.stop()
+
+# -- the answer -----------------------------------------------------------------------------------
+allocation = result["allocation"]
+obj = OBJECTIVES[allocation.objective]
+table = allocation.table
+outcome = allocation.outcome
+worse = outcome.worse_off
+moved = float(np.abs(table["net_transfer"]).sum()) / 2
+
+st.header("The optimised allocation", anchor="result")
+status = allocation.status
+finished = {"optimal": "proven optimal",
+            "time_limit": "stopped at the time limit: the best allocation found, which may not "
+                          "be optimal"}.get(status.status, status.status)
+st.markdown(f"**{obj.label}:** {allocation.value_text()}.")
+st.caption(f"Solved by {status.solver.upper()}: {finished}, in {allocation.seconds:.2f} s.")
+
+
+def short_value(key: str, value: float) -> str:
+    unit = OBJECTIVES[key].unit
+    if unit == "pct":
+        return pct(value, 2) if value > 0 else f"none ({pct(-value, 2)} ahead)"
+    if unit == "members":
+        return f"{value:.0f} of {system.n}"
+    return money_m(value, 2)
+
+
+m = st.columns(4)
+m[0].metric(SHORT_VALUE[allocation.objective] + (f" (% of {scale})" if obj.unit == "pct"
+                                                  else ""),
+            short_value(allocation.objective, allocation.value),
+            help=allocation.value_text()[:1].upper() + allocation.value_text()[1:] + ".")
+m[1].metric("Money moved between members", money_m(moved, 2),
+            help="Half the sum of every member's net transfer in or out.")
+m[2].metric("Worse off than on their own", f"{len(worse)} of {system.n}",
+            help="Members whose final position is below what they would have with no "
+                 "agreement.")
+m[3].metric("Pool shared out", money_m(float(allocation.received.sum()), 2),
+            help="What the transfers add up to (negative: a net charge on the members).")
+if worse:
+    st.warning(f"**{len(worse)} of {system.n} members "
+               f"{'is' if len(worse) == 1 else 'are'} worse off than on their own:** "
+               + ", ".join(f"{w} by {money_m(-table.loc[w, 'vs_standalone'], 2)}"
+                           for w in worse)
+               + ". Tick “No member worse off than on its own” to rule this out.",
+               icon=":material/warning:")
+
+st.altair_chart(charts.allocation_chart(allocation), width="stretch")
+
+st.subheader("Members")
+st.caption(f"£m. Received: the member's share of the pool chosen by the optimiser (negative: "
+           f"charged); net transfer = received − pooled; outturn = control total + retained + "
+           f"received; final = outturn + support earned; shortfall: how far outturn falls "
+           f"short of the control total, % of {scale} (negative: ahead). Rows of members worse "
+           f"off than on their own are shaded.")
+shown_money = dict(MEMBER_MONEY)
+if start == WITHOUT:  # nothing is pooled: retained is the variance
+    for column in ("pooled", "retained"):
+        shown_money.pop(column)
+members_table = table.reset_index()
+st.dataframe(styled_money(members_table, list(shown_money),
+                          highlight=members_table["org_id"].isin(worse)).format(
+                 lambda v: f"{v + 0.0:.2f}%", subset=["shortfall_pct"]),
+             hide_index=True, width="stretch",
+             column_order=["org_id", *shown_money, "shortfall_pct"],
+             column_config={**money_m_columns(shown_money),
+                            "org_id": st.column_config.TextColumn("org_id", pinned=True),
+                            "shortfall_pct": st.column_config.TextColumn(
+                                f"shortfall % {scale}", alignment="right")})
+
+# -- why ----------------------------------------------------------------------------------------
+st.subheader("What holds the answer back")
+why_left, why_right = st.columns(2, gap="large")
+with why_left:
+    st.markdown("**Conditions with no room to spare**")
+    if allocation.binding:
+        st.markdown("\n".join(f"- {b.text[:1].upper() + b.text[1:]}"
+                              for b in allocation.binding))
+    else:
+        st.markdown("None: every condition has room to spare.")
+with why_right:
+    st.markdown("**What relaxing them would be worth**")
+    if allocation.shadow_prices:
+        st.markdown("\n".join(f"- {p.sentence}" for p in allocation.shadow_prices))
+    elif allocation.note:
+        st.info(allocation.note, icon=":material/info:")
+    else:
+        st.markdown("Relaxing a condition by a small step would not improve the answer.")
+if allocation.note and allocation.shadow_prices:
+    st.info(allocation.note, icon=":material/info:")
+
+# -- alternatives ---------------------------------------------------------------------------------
+st.subheader("Alternatives")
+st.caption("Other allocations nearly as good as the optimum but materially different — who "
+           "pays and who receives changes — to put side by side in a discussion. Each still "
+           "moves as little money as it can.")
+a1, a2, a3 = st.columns([1, 1, 2], vertical_alignment="bottom")
+k = a1.number_input("How many", min_value=1, max_value=5, value=3, step=1, key="opt_alt_k")
+slack = a2.number_input("Within (% of the optimum)", min_value=0.0, max_value=100.0,
+                        value=10.0, step=1.0, format="%.0f", key="opt_alt_slack",
+                        help="How much worse than the optimum an alternative may be: 10 means "
+                             "within 10% of the optimal value.")
+if a3.button("Find alternatives", icon=":material/alt_route:", key="opt_alt_run"):
+    with st.spinner("Looking for alternatives…"):
+        try:
+            found = allocation.alternatives(k=int(k), slack=float(slack) / 100.0)
+        except ValidationError as exc:
+            show_validation_error(exc, "No alternatives were looked for —")
+        else:
+            store(ALTERNATIVES, inputs, {"k": int(k), "slack": float(slack), "found": found})
+alts = stored(ALTERNATIVES, inputs)
+if alts is not None:
+    found = alts["found"]
+    if not found:
+        st.info(f"No materially different allocation is within {alts['slack']:g}% of the "
+                "optimum: the optimum is close to the only good answer. Allow more room to see "
+                "others.", icon=":material/info:")
+    else:
+        lines = [f"- **Optimum:** {allocation.value_text()}; moves {money_m(moved, 2)}; "
+                 f"{len(worse)} worse off than on their own."]
+        for i, alt in enumerate(found, start=1):
+            alt_moved = float(np.abs(alt.outcome["net_transfer"]).sum()) / 2
+            lines.append(f"- **Alternative {i}:** {alt.value_text()}; moves "
+                         f"{money_m(alt_moved, 2)}; {len(alt.outcome.worse_off)} worse off than "
+                         f"on their own.")
+        st.markdown(f"Found {len(found)} of the {alts['k']} asked for within "
+                    f"{alts['slack']:g}% of the optimum.\n\n" + "\n".join(lines))
+        compare = pd.DataFrame({"member": [system.orgs.loc[o, "name"] for o in members],
+                                "optimum": allocation.received.to_numpy()}, index=members)
+        for i, alt in enumerate(found, start=1):
+            compare[f"alternative {i}"] = alt.received.reindex(members).to_numpy()
+        compare.index.name = "org_id"
+        money_columns = [c for c in compare.columns if c != "member"]
+        st.caption("What each member receives (£m; negative: pays), at the optimum and in each "
+                   "alternative.")
+        st.dataframe(styled_money(compare.reset_index(), money_columns), hide_index=True,
+                     width="stretch",
+                     column_config={"member": st.column_config.TextColumn("member",
+                                                                          width="large"),
+                                    **money_m_columns({c: f"{c} £m" for c in money_columns})})
+
+# -- downloads ------------------------------------------------------------------------------------
+summary = pd.DataFrame({"line": [
+    "system", "shared", "objective", "result", "solver", "status", "seconds",
+    *[f"condition: {key}" for key in constraints.to_dict()],
+    *["binding" for _ in allocation.binding], *["shadow price" for _ in allocation.shadow_prices]],
+    "value": [system.label, START_LABELS[start] + (f" ({agreement.name})" if start == WITH
+                                                   else ""),
+              obj.label, allocation.value_text(), status.solver, status.status,
+              f"{allocation.seconds:.2f}",
+              *[str(v) for v in constraints.to_dict().values()],
+              *[b.text for b in allocation.binding],
+              *[p.sentence for p in allocation.shadow_prices]]})
+sheets = [Sheet("members", table.reset_index(), money=tuple(MEMBER_MONEY),
+                percent=("shortfall_pct",)),
+          Sheet("summary", summary)]
+d1, d2, _ = st.columns([1, 1, 2])
+d1.download_button("Download the members (.csv)", table.to_csv().encode("utf-8"),
+                   file_name="optimised_allocation.csv", mime="text/csv", key="dl_opt_csv",
+                   on_click="ignore")
+d2.download_button("Download the results (.xlsx)", lambda: workbook_bytes(sheets),
+                   file_name="optimised_allocation.xlsx", key="dl_opt_xlsx", on_click="ignore",
+                   mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
