@@ -89,6 +89,7 @@ class Model:
         self.elastic_on = False
         self.columns: list = []          # variables in creation order (column index)
         self.bounds: dict = {}           # row name -> (variable, sense, value) kept as a bound
+        self.constraints: dict = {}      # row name -> its pulp.LpConstraint, in row order
         self.matrix: list = []           # per row: (column indices, coefficients, low, high)
         self.objective_terms: list = []
 
@@ -119,8 +120,10 @@ class Model:
         op = {">=": pulp.LpConstraintGE, "<=": pulp.LpConstraintLE,
               "==": pulp.LpConstraintEQ}[sense]
         rhs = float(rhs)
-        self.prob.addConstraint(pulp.LpConstraint(pulp.LpAffineExpression(terms), op, rhs=rhs,
-                                                  name=row.name))
+        constraint = pulp.LpConstraint(pulp.LpAffineExpression(terms), op, rhs=rhs,
+                                       name=row.name)
+        self.prob.addConstraint(constraint)
+        self.constraints[row.name] = constraint
         self.matrix.append(([v.column for v, _ in terms], [float(c) for _, c in terms],
                             rhs if sense != "<=" else -np.inf, rhs if sense != ">=" else np.inf))
         self.rows[row.name] = row
@@ -155,7 +158,7 @@ class Model:
             if abs(self._bound_gap(name)) > FEASIBILITY_TOL * max(1.0, abs(value)):
                 return 0.0                      # a looser bound than the one that binds
             return float(var.dj or 0.0)
-        pi = self.prob.constraints[name].pi
+        pi = self.constraints[name].pi
         return 0.0 if pi is None else float(pi)
 
     def slack(self, name: str) -> float:
@@ -163,7 +166,7 @@ class Model:
         equalities)."""
         if name in self.bounds:
             return self._bound_gap(name)
-        c = self.prob.constraints[name]
+        c = self.constraints[name]
         value = c.value()
         if c.sense == pulp.LpConstraintGE:
             return float(value)
@@ -305,7 +308,7 @@ def _solve_highs(model: Model, options: dict) -> None:
         v.dj = d
     duals = list(solution.row_dual)
     if len(duals) == len(model.matrix):
-        for c, d in zip(model.prob.constraints.values(), duals):
+        for c, d in zip(model.constraints.values(), duals):
             c.pi = d
 
 

@@ -18,7 +18,7 @@ from .samples import bundled_dir
 ORDER = ("standalone", "full_pooling_turnover", "gain_loss_50_50_deadband",
          "pooled_budget_reserve", "support_cliff_2018_19", "system_support_taper_2020_21",
          "aca_risk_corridors", "medicare_part_d_corridors", "mssp_one_sided", "mssp_two_sided",
-         "nec_target_cost")
+         "nec_target_cost", "worst_placed_first")
 
 
 def models_dir() -> Path:

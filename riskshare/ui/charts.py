@@ -447,7 +447,7 @@ def allocation_chart(allocation) -> alt.LayerChart:
     low = min(float(bars_data["pct"].min()), 0.0)
     high = max(float(bars_data["pct"].max()), 0.0)
     span = (high - low) or 1.0
-    right = high + 0.45 * span  # room for the "receives / pays" labels
+    right = high + 0.28 * span  # room for the "receives / pays" labels
     y = alt.Y("member:N", sort=order, title=None,
               axis=alt.Axis(labelLimit=360, labelFontSize=12, labelOverlap=False))
     y_offset = alt.YOffset("which:N", sort=[BEFORE, AFTER], scale=alt.Scale(paddingInner=0.15))

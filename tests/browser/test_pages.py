@@ -23,10 +23,12 @@ PAGES = [
                                    "press Run", "without random variation"]),
     ("compare", "Compare", 0, ["random variances around each member",
                                "press Run"]),
+    ("optimise", "Optimise", 0, ["Start from the current agreement's pooled amounts",
+                                 "Smallest largest shortfall", "press Optimise"]),
 ]
-# Pages whose tables and charts appear only after a Run click (see the dedicated tests below);
-# their PAGES screenshot shows the page before the run.
-RUN_FIRST = {"Scenarios", "Compare"}
+# Pages whose tables and charts appear only after a button click (see the dedicated tests
+# below), with the button's name; their PAGES screenshot shows the page before the run.
+RUN_FIRST = {"Scenarios": "Run", "Compare": "Run", "Optimise": "Optimise"}
 ERROR_SELECTORS = ['[data-testid="stException"]', '[data-testid="stAlertContentError"]',
                    '[role="dialog"]:has-text("Page not found")']
 
@@ -59,8 +61,9 @@ def test_page_renders(app_url, page, path, title, charts, texts):
             f".mark-rect, [data-testid=\"stVegaLiteChart\"] canvas').length >= {charts}",
             timeout=30_000)
         assert page.locator('[data-testid="stVegaLiteChart"]').count() >= charts
-    if title in RUN_FIRST:  # the page has run to its end: the prompt to press Run
-        page.get_by_text("press Run", exact=False).first.wait_for(timeout=30_000)
+    if title in RUN_FIRST:  # the page has run to its end: the prompt to press the button
+        page.get_by_text(f"press {RUN_FIRST[title]}", exact=False).first.wait_for(
+            timeout=30_000)
     else:
         # Tables are drawn on a canvas; their accessible cells say they rendered.
         page.wait_for_selector('[data-testid="stDataFrame"] [data-testid^="glide-cell"]',
@@ -132,9 +135,10 @@ def test_choosing_a_preset_and_loading_its_sample(app_url, page):
         assert page.locator(selector).count() == 0
 
 
-def _run_and_wait(page, charts: int) -> None:
-    """Click Run, then wait for the charts to draw and the results table to render."""
-    page.get_by_role("button", name="Run").click()
+def _run_and_wait(page, charts: int, button: str = "Run") -> None:
+    """Click Run (or `button`), then wait for the charts to draw and the results table to
+    render."""
+    page.get_by_role("button", name=button, exact=True).click()
     page.wait_for_function(
         f"() => document.querySelectorAll('[data-testid=\"stVegaLiteChart\"] svg "
         f".mark-rect, [data-testid=\"stVegaLiteChart\"] svg .mark-symbol, "
@@ -149,12 +153,14 @@ def _run_and_wait(page, charts: int) -> None:
                                    "System: CVaR 95%", "without random variation"]),
     ("compare", "Compare", 1, ["Results: 10,000 scenarios", "Shaded",
                                "Full pooling pro rata to turnover"]),
-], ids=["Scenarios", "Compare"])
+    ("optimise", "Optimise", 1, ["largest shortfall 0.62% of turnover", "proven optimal",
+                                 "Conditions with no room to spare", "receives £"]),
+], ids=["Scenarios", "Compare", "Optimise"])
 def test_run_draws_the_results(app_url, page, path, title, charts, texts):
     page.goto(f"{app_url}/{path}")
     _settle(page)
     page.get_by_role("heading", name=title).first.wait_for(timeout=30_000)
-    _run_and_wait(page, charts)
+    _run_and_wait(page, charts, RUN_FIRST[title])
     assert page.locator('[data-testid="stVegaLiteChart"]').count() >= charts
     body = page.locator('[data-testid="stMain"]').inner_text()
     for text in texts:
@@ -162,3 +168,58 @@ def test_run_draws_the_results(app_url, page, path, title, charts, texts):
     _full_screenshot(page, title.lower())
     for selector in ERROR_SELECTORS:
         assert page.locator(selector).count() == 0, f"error element {selector} on {title}"
+
+
+def _no_errors(page) -> None:
+    for selector in ERROR_SELECTORS:
+        assert page.locator(selector).count() == 0, f"error element {selector}"
+
+
+def test_optimise_alternatives(app_url, page):
+    """Optimise, then ask for alternatives: their values and a side-by-side table appear."""
+    page.goto(f"{app_url}/optimise")
+    _settle(page)
+    _run_and_wait(page, 1, "Optimise")
+    page.get_by_role("button", name="Find alternatives").click()
+    page.get_by_text("Alternative 1:").wait_for(timeout=60_000)
+    _settle(page)
+    body = page.locator('[data-testid="stMain"]').inner_text()
+    assert "within 10% of the optimum" in body
+    _full_screenshot(page, "optimise_alternatives")
+    _no_errors(page)
+
+
+def test_optimise_explains_an_impossible_request_in_words(app_url, page):
+    """Cap every charge at 0.1% of turnover and leave no member worse off: the page names the
+    conflicting conditions and the smallest change, with no traceback."""
+    page.goto(f"{app_url}/optimise")
+    _settle(page)
+    page.get_by_label("Most any member is charged (% of turnover)").fill("0.1")
+    page.keyboard.press("Enter")
+    _settle(page)
+    page.get_by_text("No member worse off than on its own").click()
+    _settle(page)
+    page.get_by_role("button", name="Optimise", exact=True).click()
+    page.get_by_text("These conditions cannot all hold at once").wait_for(timeout=60_000)
+    _settle(page)
+    body = page.locator('[data-testid="stMain"]').inner_text()
+    assert "NGH is charged at most £0.51m" in body
+    assert "Put £5.07m more into the pool" in body
+    assert page.locator('[data-testid="stException"]').count() == 0
+    _full_screenshot(page, "optimise_infeasible")
+
+
+def test_reconcile_rebalances_by_optimisation(app_url, page):
+    """Choose the smallest largest change on the Reconcile page: the proposal says how far the
+    largest change goes, and the revised OCTs are drawn."""
+    page.goto(f"{app_url}/reconcile")
+    _settle(page)
+    page.locator('[data-testid="stSelectbox"]').filter(has_text="How to share the gap").click()
+    page.get_by_role("option", name="smallest largest change (% of turnover)").click()
+    page.get_by_text("no control total moves by more than").wait_for(timeout=30_000)
+    _settle(page)
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=\"stVegaLiteChart\"] svg .mark-rect, "
+        "[data-testid=\"stVegaLiteChart\"] canvas').length >= 3", timeout=30_000)
+    _full_screenshot(page, "reconcile_minimax_change")
+    _no_errors(page)

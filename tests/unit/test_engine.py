@@ -332,6 +332,30 @@ def test_every_preset_on_its_sample_keeps_the_ledger(name):
     assert list(o.table.index) == list(o.base.members)
 
 
+def test_optimised_pool_levels_the_worst_placed_within_caps():
+    # workshop_4 (turnover A 500, B 200, C 200, D 1,000 £m; variances A −6, B +1, C +1, D −2 £m).
+    # Half of every variance pooled: pooled A −3, B +0.5, C +0.5, D −1; net pool −£3m.
+    # Without caps the level is L = (Σretained + pool)/Σturnover = −6/1,900 = −0.3158%.
+    # max_charge 0.4% caps B and C at −£0.8m, so A and D share the rest: x_A + x_D = −£1.4m with
+    # x_A = L·£5m + £3m and x_D = L·£10m + £1m per % of level: L = −0.36%, x_A = +£1.2m,
+    # x_D = −£2.6m. Positions: A and D at −0.36% of turnover, B and C at −0.15%.
+    half = ('name = "half, optimised"\n[gains]\nbands = [{ pool = 0.5 }]\n'
+            '[losses]\nbands = [{ pool = 0.5 }]\n[pool]\ndistribute = "optimise"\n')
+    o = run(half, "workshop_4")
+    level = -6 * M / 1_900           # £ per £m of turnover
+    assert col(o, "received") == approx({"A": level * 500 + 3 * M, "B": level * 200 - 0.5 * M,
+                                         "C": level * 200 - 0.5 * M, "D": level * 1000 + 1 * M})
+    o = run(half + "max_charge = 0.4\n", "workshop_4")
+    assert col(o, "received") == approx({"A": 1.2 * M, "B": -0.8 * M, "C": -0.8 * M,
+                                         "D": -2.6 * M})
+    position = {k: v - c for (k, v), c in zip(col(o, "outturn").items(),
+                                               o.base.orgs["control_total"])}
+    assert position == approx({"A": -1.8 * M, "B": -0.3 * M, "C": -0.3 * M, "D": -3.6 * M})
+    assert o.system["unallocated"] == pytest.approx(0.0, abs=0.005)
+    assert_ledger_consistent(o)
+    assert "as well placed as possible" in o.explain("A")
+
+
 # == distribution: caps, re-spreading and unallocated ============================================
 FULL_EQUAL = 'name = "full, equal"\n[gains]\nbands = [{ pool = 1.0 }]\n' \
              '[losses]\nbands = [{ pool = 1.0 }]\n[pool]\nbasis = "equal"\n'

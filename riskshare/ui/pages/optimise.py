@@ -40,11 +40,13 @@ SHORT_VALUE = {"minimax_shortfall": "Largest shortfall",
                "max_meeting_control_total": "Members meeting their control total",
                "max_support_earned": "Support earned"}
 SOLVER_LABELS = {"highs": "HiGHS (the default)", "cbc": "CBC (an alternative solver)"}
+SOLVER_NAMES = {"highs": "HiGHS", "cbc": "CBC"}
 MEMBER_MONEY = {"control_total": "OCT", "variance": "variance", "pooled": "pooled",
                 "retained": "retained", "received": "received", "net_transfer": "net transfer",
                 "outturn": "outturn", "support_earned": "support earned", "final": "final",
                 "standalone": "standalone", "vs_standalone": "vs standalone"}
 TIME_LIMIT = 60.0  # seconds per solve
+CHANGED = "#E8F1FB"  # alternatives: a member's transfer differs from the optimum
 
 st.title("Optimise")
 st.markdown(
@@ -60,8 +62,9 @@ agreement = state.current_agreement()
 members = list(system.members)
 
 
-def member_label(org_id: str) -> str:
-    return f"{org_id} · {system.orgs.loc[org_id, 'name']}"
+def objective_label(key: str, scale: str) -> str:
+    """The objective's label with the scale column named ("% of turnover", not "% of scale")."""
+    return OBJECTIVES[key].label.replace("% of scale", f"% of {scale}")
 
 
 # -- the request --------------------------------------------------------------------------------
@@ -87,26 +90,27 @@ with st.container(border=True):
         left.caption("Every member keeps its own variance; the transfers sum to zero unless "
                      "you set a pool.")
     objective = right.selectbox("Objective", list(OBJECTIVES),
-                                format_func=lambda key: OBJECTIVES[key].label,
+                                format_func=lambda key: objective_label(key, scale),
                                 key="opt_objective")
     right.caption(OBJECTIVE_HELP[objective].format(scale=scale))
 
     st.markdown("**Conditions** — all optional: leave a box blank or unticked for none.")
-    c1, c2, c3 = st.columns(3, gap="large")
-    default_pool = (f"the agreement's net pool ({money_m(internal, 2)})" if internal is not None
-                    else "the agreement's net pool" if start == WITH else "0: transfers only")
+    c1, c2, c3 = st.columns([1, 1, 1.25], gap="large")
+    default_pool = ("the agreement's net pool" if start == WITH else "0: transfers only")
+    pool_words = (f"the agreement's net pool, {money_m(internal, 2)}" if internal is not None
+                  else default_pool)
     pool = c1.number_input("Pool the transfers add up to (£)", value=None, step=100_000.0,
                            format="%.2f", placeholder=default_pool, key="opt_pool",
                            help="Positive: money put in from outside the members (e.g. "
                                 "system support); negative: a net charge on the members. "
-                                "Leave blank for " + default_pool + ".")
-    c1.caption(f"= {money_m(pool, 2)}" if pool is not None else f"Blank: {default_pool}.")
-    floor = c1.number_input(f"Floor on each member's final position against its control "
-                            f"total (% of {scale})", value=None, step=0.1, format="%.2f",
+                                "Leave blank for " + pool_words + ".")
+    c1.caption(f"= {money_m(pool, 2)}" if pool is not None else f"Blank: {pool_words}.")
+    floor = c1.number_input(f"Floor against control total (% of {scale})", value=None, step=0.1, format="%.2f",
                             placeholder="no floor", key="opt_floor",
-                            help="Every member ends at least this far above its control total "
-                                 "(support included): -1.0 lets each end up to 1% short, 0 "
-                                 "asks every member to meet its control total.")
+                            help="Every member's final position (support included) ends at "
+                                 "least this far above its control total: -1.0 lets each end "
+                                 "up to 1% short, 0 asks every member to meet its control "
+                                 "total.")
 
     def cap_placeholder(which: str) -> str:
         cap = getattr(agreement.pool, which)
@@ -114,23 +118,22 @@ with st.container(border=True):
             return f"the agreement's cap ({pct(cap, 2)})"
         return "no cap"
 
-    max_charge = c2.number_input(f"Most any member is charged (% of {scale})", value=None,
+    max_charge = c2.number_input(f"Cap on any charge (% of {scale})", value=None,
                                  min_value=0.0, step=0.1, format="%.2f",
                                  placeholder=cap_placeholder("max_charge"), key="opt_max_charge",
-                                 help="A cap on what any one member pays. Leave blank for "
+                                 help="The most any one member pays. Leave blank for "
                                       f"{cap_placeholder('max_charge')}.")
-    max_award = c2.number_input(f"Most any member is awarded (% of {scale})", value=None,
+    max_award = c2.number_input(f"Cap on any award (% of {scale})", value=None,
                                 min_value=0.0, step=0.1, format="%.2f",
                                 placeholder=cap_placeholder("max_award"), key="opt_max_award",
-                                help="A cap on what any one member receives. Leave blank for "
+                                help="The most any one member receives. Leave blank for "
                                      f"{cap_placeholder('max_award')}.")
-    retention_on = c3.checkbox("Members keep a share of their own gains", key="opt_retention_on",
+    retention_on = c3.checkbox("Members keep part of their gains", key="opt_retention_on",
                                help="Each member keeps at least this share of its favourable "
                                     "variance, so it pays out at most the rest of it: it keeps "
                                     "an incentive to save.")
-    retention = c3.slider("Share of its gain each member keeps (0–1)", 0.0, 1.0, 0.5, 0.05,
-                          key="opt_retention", disabled=not retention_on,
-                          label_visibility="collapsed")
+    retention = c3.slider("Share of its favourable variance each member keeps (0–1)", 0.0,
+                          1.0, 0.5, 0.05, key="opt_retention", disabled=not retention_on)
     standalone = c3.checkbox("No member worse off than on its own", key="opt_standalone",
                              help="Every member ends at least as well off as it would be with "
                                   "no agreement (including support it would earn alone).")
@@ -240,8 +243,10 @@ status = allocation.status
 finished = {"optimal": "proven optimal",
             "time_limit": "stopped at the time limit: the best allocation found, which may not "
                           "be optimal"}.get(status.status, status.status)
-st.markdown(f"**{obj.label}:** {allocation.value_text()}.")
-st.caption(f"Solved by {status.solver.upper()}: {finished}, in {allocation.seconds:.2f} s.")
+st.markdown(f"**{objective_label(allocation.objective, scale)}:** {allocation.value_text()}.")
+took = (f"in {allocation.seconds:.2f} s" if allocation.seconds >= 0.01
+        else "in under a hundredth of a second")
+st.caption(f"Solved by {SOLVER_NAMES.get(status.solver, status.solver)}: {finished}, {took}.")
 
 
 def short_value(key: str, value: float) -> str:
@@ -295,6 +300,28 @@ st.dataframe(styled_money(members_table, list(shown_money),
                             "org_id": st.column_config.TextColumn("org_id", pinned=True),
                             "shortfall_pct": st.column_config.TextColumn(
                                 f"shortfall % {scale}", alignment="right")})
+
+summary = pd.DataFrame({"line": [
+    "system", "shared", "objective", "result", "solver", "status", "seconds",
+    *[f"condition: {key}" for key in constraints.to_dict()],
+    *["binding" for _ in allocation.binding], *["shadow price" for _ in allocation.shadow_prices]],
+    "value": [system.label, START_LABELS[start] + (f" ({agreement.name})" if start == WITH
+                                                   else ""),
+              obj.label, allocation.value_text(), status.solver, status.status,
+              f"{allocation.seconds:.2f}",
+              *[str(v) for v in constraints.to_dict().values()],
+              *[b.text for b in allocation.binding],
+              *[p.sentence for p in allocation.shadow_prices]]})
+sheets = [Sheet("members", table.reset_index(), money=tuple(MEMBER_MONEY),
+                percent=("shortfall_pct",)),
+          Sheet("summary", summary)]
+d1, d2, _ = st.columns([1, 1, 2])
+d1.download_button("Download the members (.csv)", table.to_csv().encode("utf-8"),
+                   file_name="optimised_allocation.csv", mime="text/csv", key="dl_opt_csv",
+                   on_click="ignore")
+d2.download_button("Download the results (.xlsx)", lambda: workbook_bytes(sheets),
+                   file_name="optimised_allocation.xlsx", key="dl_opt_xlsx", on_click="ignore",
+                   mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 # -- why ----------------------------------------------------------------------------------------
 st.subheader("What holds the answer back")
@@ -360,32 +387,15 @@ if alts is not None:
         compare.index.name = "org_id"
         money_columns = [c for c in compare.columns if c != "member"]
         st.caption("What each member receives (£m; negative: pays), at the optimum and in each "
-                   "alternative.")
-        st.dataframe(styled_money(compare.reset_index(), money_columns), hide_index=True,
+                   "alternative. Shaded: different from the optimum by £0.01m or more.")
+        changed = compare.reset_index()
+        styler = styled_money(changed, money_columns).apply(
+            lambda col: [f"background-color: {CHANGED}" if col.name.startswith("alternative")
+                         and abs(changed.loc[i, col.name] - changed.loc[i, "optimum"]) >= 5e3
+                         else "" for i in col.index], axis=0)
+        st.dataframe(styler, hide_index=True,
                      width="stretch",
                      column_config={"member": st.column_config.TextColumn("member",
                                                                           width="large"),
                                     **money_m_columns({c: f"{c} £m" for c in money_columns})})
 
-# -- downloads ------------------------------------------------------------------------------------
-summary = pd.DataFrame({"line": [
-    "system", "shared", "objective", "result", "solver", "status", "seconds",
-    *[f"condition: {key}" for key in constraints.to_dict()],
-    *["binding" for _ in allocation.binding], *["shadow price" for _ in allocation.shadow_prices]],
-    "value": [system.label, START_LABELS[start] + (f" ({agreement.name})" if start == WITH
-                                                   else ""),
-              obj.label, allocation.value_text(), status.solver, status.status,
-              f"{allocation.seconds:.2f}",
-              *[str(v) for v in constraints.to_dict().values()],
-              *[b.text for b in allocation.binding],
-              *[p.sentence for p in allocation.shadow_prices]]})
-sheets = [Sheet("members", table.reset_index(), money=tuple(MEMBER_MONEY),
-                percent=("shortfall_pct",)),
-          Sheet("summary", summary)]
-d1, d2, _ = st.columns([1, 1, 2])
-d1.download_button("Download the members (.csv)", table.to_csv().encode("utf-8"),
-                   file_name="optimised_allocation.csv", mime="text/csv", key="dl_opt_csv",
-                   on_click="ignore")
-d2.download_button("Download the results (.xlsx)", lambda: workbook_bytes(sheets),
-                   file_name="optimised_allocation.xlsx", key="dl_opt_xlsx", on_click="ignore",
-                   mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

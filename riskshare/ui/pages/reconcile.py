@@ -66,28 +66,31 @@ st.markdown("Revised OCTs that share the gap between members, in whole pennies, 
             "exactly to the SCT: pro rata to a basis, or chosen by optimisation so that no "
             "control total moves too far (or every member is asked for the same stretch "
             "against its forecast).")
-method = st.selectbox("How to share the gap", list(METHODS), format_func=METHOD_WORDS.get,
+r1, r2, r3 = st.columns([2, 3, 1.2], gap="medium")
+method = r1.selectbox("How to share the gap", list(METHODS),
+                      format_func=lambda m: METHOD_WORDS[m][:1].upper() + METHOD_WORDS[m][1:],
                       key="rebalance_method")
-reb = None
 if method == "basis":
     bases = ["turnover", "equal"] + [c for c in system.numeric_columns()
                                      if c not in ("turnover", "control_total", "forecast",
                                                   "volatility")]
-    basis = st.selectbox("Share the gap pro rata to", bases, key="rebalance_basis")
+    basis = r2.selectbox("Share the gap pro rata to", bases, key="rebalance_basis")
     how, request = f"on {basis}", {"basis": basis}
 else:
-    k1, k2 = st.columns([3, 1], gap="large")
-    keep = k1.multiselect("Keep these members' OCTs", list(system.members),
+    keep = r2.multiselect("Keep these members' OCTs", list(system.members),
                           format_func=lambda m: f"{m} · {system.orgs.loc[m, 'name']}",
                           key=f"rebalance_keep_{state.version()}",
+                          placeholder="none: every OCT may change",
                           help="Their control totals stay exactly as they are; the others "
                                "share the whole gap.")
-    max_change = k2.number_input("No OCT moves by more than (% of turnover)", value=None,
-                                 min_value=0.0, step=0.1, format="%.2f", placeholder="no cap",
+    max_change = r3.number_input("Cap on any change (%)", value=None, min_value=0.0, step=0.1,
+                                 format="%.2f", placeholder="no cap",
                                  key="rebalance_max_change",
-                                 help="A cap on any member's change. Leave blank for no cap.")
+                                 help="No OCT moves by more than this % of the member's "
+                                      "turnover. Leave blank for no cap.")
     how = f"by {METHOD_WORDS[method].split(':')[0]}"
     request = {"keep": keep, "max_change": max_change}
+reb = None
 try:
     reb = rebalance(system, method=method, **request)
 except InfeasibleError as exc:
