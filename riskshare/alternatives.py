@@ -45,9 +45,15 @@ def alternatives(allocation: Allocation, k: int = 3, slack: float = 0.05,
     problems = []
     if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or not 1 <= k <= 20:
         problems.append(problem("must be a whole number from 1 to 20", column="k", value=k))
-    if not isinstance(slack, (int, float)) or not 0.0 <= float(slack) <= 1.0:
+    if isinstance(slack, bool) or not isinstance(slack, (int, float)) or not (
+            0.0 <= float(slack) <= 1.0):
         problems.append(problem("must be a fraction between 0 and 1 (0.05 = within 5%)",
                                 column="slack", value=slack))
+    if min_difference is not None and (
+            isinstance(min_difference, bool) or not isinstance(min_difference, (int, float))
+            or not math.isfinite(min_difference) or min_difference < 0):
+        problems.append(problem("must be an amount of £ ≥ 0", column="min_difference",
+                                value=min_difference))
     raise_if_errors(problems, "alternatives")
     st = allocation.setup
     obj = OBJECTIVES[allocation.objective]

@@ -90,6 +90,8 @@ class Model:
         self.columns: list = []          # variables in creation order (column index)
         self.bounds: dict = {}           # row name -> (variable, sense, value) kept as a bound
         self.constraints: dict = {}      # row name -> its pulp.LpConstraint, in row order
+        self.shift: dict = {}            # row name -> move of its right-hand side (model units)
+        self.contradictory = False       # two bounds on one variable that cannot both hold
         self.matrix: list = []           # per row: (column indices, coefficients, low, high)
         self.objective_terms: list = []
 
@@ -119,7 +121,7 @@ class Model:
             self.elastic[row.name] = give
         op = {">=": pulp.LpConstraintGE, "<=": pulp.LpConstraintLE,
               "==": pulp.LpConstraintEQ}[sense]
-        rhs = float(rhs)
+        rhs = float(rhs) + self.shift.get(row.name, 0.0)
         constraint = pulp.LpConstraint(pulp.LpAffineExpression(terms), op, rhs=rhs,
                                        name=row.name)
         self.prob.addConstraint(constraint)
@@ -134,11 +136,13 @@ class Model:
         variable's reduced cost). With elastic relaxation on it becomes a row, so it can give."""
         if self.elastic_on:
             return self.add([(var, 1.0)], sense, value, row)
-        value = float(value)
+        value = float(value) + self.shift.get(row.name, 0.0)
         if sense in (">=", "=="):
             var.lowBound = value if var.lowBound is None else max(var.lowBound, value)
         if sense in ("<=", "=="):
             var.upBound = value if var.upBound is None else min(var.upBound, value)
+        if var.lowBound is not None and var.upBound is not None and var.lowBound > var.upBound:
+            self.contradictory = True        # e.g. a fixed transfer above its own cap
         self.rows[row.name] = row
         self.bounds[row.name] = (var, sense, value)
 
@@ -208,6 +212,9 @@ def solve(model: Model, solver: str = "highs", time_limit: float | None = None,
         warnings.warn("highspy is not installed; solving with CBC instead", stacklevel=2)
         solver = "cbc"
     is_mip = model.is_mip
+    if model.contradictory:          # some solvers reject crossed bounds as a malformed model
+        return SolveStatus("infeasible", "contradictory bounds on one variable", solver,
+                           time.perf_counter() - model.started, is_mip)
     attempts = [(solver, True)]
     if is_mip and solver == "highs":
         attempts += [("highs", False), ("cbc", False)]

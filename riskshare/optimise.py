@@ -33,6 +33,7 @@ conditions in conflict and the smallest set that would have to give (see `infeas
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 
@@ -355,19 +356,22 @@ def needs_support(st: Setup, objective: str) -> bool:
 
 def build(st: Setup, objective: str, *, elastic: bool = False, near: tuple | None = None,
           fix_binaries: dict | None = None,
-          least_movement: bool = False, movement_weights: np.ndarray | None = None) -> Built:
+          least_movement: bool = False, movement_weights: np.ndarray | None = None,
+          shift: dict | None = None) -> Built:
     """The model for `objective` under the setup's constraints.
 
     elastic: relaxable rows get elastic variables (infeasibility diagnosis).
     near: (sense, bound): hold the objective within a bound (">=" or "<=" bound; tie-breaks
           and alternatives) and minimise money moved instead;
-    fix_binaries: {var name: 0/1};
+    fix_binaries: {var name: 0/1}; shift: {row name: £} moves those rows' right-hand sides
+    (re-solves that check shadow prices);
     least_movement: minimise Σ w_i |net transfer_i| instead
     (weights `movement_weights`, default 1)."""
     obj = OBJECTIVES[objective]
     st = st.in_model_units()
     model = lp.Model(objective, maximise=obj.maximise and near is None)
     model.elastic_on = elastic
+    model.shift = {k: v / lp.MONEY for k, v in (shift or {}).items()}
     model.big = st.big
     n = st.n
     who = st.labels()
@@ -698,18 +702,49 @@ def _read(built: Built, st: Setup, objective: str, status: lp.SolveStatus, duals
             y = -y
         if row.family != "pool" or abs(y) > 1e-12:
             binding.append(Binding(name, row.family, row.member, text))
-        if duals and abs(y) * step > 1e-9 * max(1.0, abs(to_pound(objective,
-                                                                  status_value(model)))):
-            family = conditions.FAMILIES[row.family]
-            effect = y * family.direction * step
-            if abs(effect) < 1e-9:
-                continue
-            sentence = (f"{conditions.relax(row.family, row.member, step)} would "
-                        f"{_effect_words(st, objective, effect)}.")
-            prices.append(ShadowPrice(name, row.family, row.member, y * family.direction, step,
-                                      effect, sentence))
+        if duals and abs(y) > 1e-12:
+            prices.append((abs(y), name, row, y * conditions.FAMILIES[row.family].direction))
+    prices.sort(key=lambda p: -p[0])
+    return received, tuple(binding), tuple(p[1:] for p in prices)
+
+
+MAX_PRICES = 4          # shadow prices checked by re-solving (two solves each)
+
+
+def _verified_prices(st: Setup, objective: str, candidates, optimum: float, solver: str):
+    """Shadow prices that hold: for the conditions with the largest duals, re-solve with the
+    condition relaxed by a small amount (the marginal rate per £) and by the quoted step (the
+    effect in the sentence, exact for that step). A dual at a degenerate optimum can promise
+    what relaxing does not deliver; only what the re-solves show is quoted."""
+    step = step_for(st)
+    prices = []
+    for name, row, _dual in candidates[:MAX_PRICES]:
+        family = conditions.FAMILIES[row.family]
+        changes = []
+        for amount in (step / 1000.0, step):
+            value = _relaxed_value(st, objective, name, row, family.direction * amount, solver)
+            if value is None:
+                break
+            changes.append(value - optimum)
+        if len(changes) < 2 or abs(changes[1]) < 1e-9 * max(1.0, abs(optimum)):
+            continue
+        rate, effect = changes[0] / (step / 1000.0), changes[1]
+        sentence = (f"{conditions.relax(row.family, row.member, step)} would "
+                    f"{_effect_words(st, objective, effect)}.")
+        prices.append(ShadowPrice(name, row.family, row.member, rate, step, effect, sentence))
     prices.sort(key=lambda p: -abs(p.effect))
-    return received, tuple(binding), tuple(prices)
+    return tuple(prices)
+
+
+def _relaxed_value(st: Setup, objective: str, name: str, row, delta: float, solver: str):
+    """The optimum (£ or % as the objective's unit) with row `name`'s right-hand side moved by
+    `delta` £; the pool moves the setup's total, so basis targets follow it."""
+    if row.family == "pool":
+        built = build(replace(st, total=st.total + delta), objective)
+    else:
+        built = build(st, objective, shift={name: delta})
+    status = lp.solve(built.model, solver)
+    return to_pound(objective, status_value(built.model)) if status.ok else None
 
 
 def to_pound(objective: str, value: float) -> float:
@@ -735,6 +770,7 @@ def solve_setup(st: Setup, objective: str, solver: str = "highs",
             "on the organisation test after sharing (check the support column and the "
             "agreement's [support] section)", column="objective", value=objective)],
             "optimisation request")
+    start = time.perf_counter()
     built = build(st, objective)
     status = lp.solve(built.model, solver, time_limit)
     if status.status in ("infeasible", "unbounded") or (
@@ -748,23 +784,34 @@ def solve_setup(st: Setup, objective: str, solver: str = "highs",
         raise SolverError(f"The solver could not optimise ({status.termination}).", status)
     seconds = status.seconds
     optimum = status_value(built.model)
-    received, binding, prices = _read(built, st, objective, status, duals=not obj.mip)
+    received, binding, candidates = _read(built, st, objective, status, duals=not obj.mip)
+    prices = ()
     note = ""
+    fix = _binary_values(built) if built.binaries else None
     if obj.mip:
         note = ("Shadow prices are not quoted for whole-number objectives: the value of "
                 "relaxing a condition is not a smooth rate there.")
+        # polish: with the whole-number choices fixed, the continuous part solved exactly
+        polish = build(st, objective, fix_binaries=fix)
+        polish_status = lp.solve(polish.model, solver, time_limit)
+        if polish_status.ok:
+            optimum = status_value(polish.model)
+            received = received_of(polish)
+    else:
+        prices = _verified_prices(st, objective, candidates, to_pound(objective, optimum),
+                                  solver)
+        seconds = time.perf_counter() - start
     # tie-break: among allocations this good, the one that moves the least money
     if objective not in ("min_total_transfer",):
-        tol = 1e-7 * max(1.0, abs(optimum)) if obj.unit != "members" else 0.5
+        tol = 1e-9 * max(1.0, abs(optimum)) if obj.unit != "members" else 0.5
         near = (">=" if obj.maximise else "<=", optimum - tol if obj.maximise else optimum + tol)
-        fix = _binary_values(built) if built.binaries else None
         tie = build(st, objective, near=near, fix_binaries=fix, least_movement=True)
         tie_status = lp.solve(tie.model, solver, time_limit)
-        seconds += tie_status.seconds
         if tie_status.ok:
             received = received_of(tie)
             _, binding, _ = _read(tie, st, objective, tie_status, duals=False)
             binding = _merge_binding(binding, prices, built.model.rows)
+    seconds = time.perf_counter() - start
     return finish(st, objective, received, status, binding, prices, seconds, solver, note)
 
 

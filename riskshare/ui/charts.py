@@ -438,6 +438,17 @@ def allocation_data(allocation) -> tuple[pd.DataFrame, pd.DataFrame]:
     return bars, members
 
 
+def _ticks(low: float, high: float, n: int = 8) -> list[float]:
+    """Round tick values from `low` to `high` only, so no axis labels run under text placed to
+    the right of the data."""
+    span = (high - low) or 1.0
+    raw = span / n
+    magnitude = 10 ** np.floor(np.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    start = np.floor(low / step) * step
+    return [round(float(v), 10) + 0.0 for v in np.arange(start, high + step / 2, step)]
+
+
 def allocation_chart(allocation) -> alt.LayerChart:
     """Per member, two bars: its position against its control total (% of the scale column)
     before and after the optimised transfers, with what it receives or pays (£m) on the right."""
@@ -458,7 +469,7 @@ def allocation_chart(allocation) -> alt.LayerChart:
         y=y, yOffset=y_offset,
         x=alt.X("pct:Q", title=f"Position against control total, % of {scale_name}",
                 scale=alt.Scale(domain=[low - 0.03 * span, right], nice=False),
-                axis=alt.Axis(labelExpr=PCT_LABEL)),
+                axis=alt.Axis(labelExpr=PCT_LABEL, values=_ticks(low, high))),
         color=colour,
         tooltip=[alt.Tooltip("member:N"), alt.Tooltip("which:N", title=""),
                  alt.Tooltip("pct:Q", title=f"% of {scale_name}", format=".2f"),

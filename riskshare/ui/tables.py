@@ -108,7 +108,7 @@ def bands_from_frame(frame: pd.DataFrame) -> list[dict]:
 MAX_CONFLICTS_SHOWN = 12
 
 
-def show_infeasible(exc, intro: str) -> None:
+def show_infeasible(exc, intro: str = "") -> None:
     """An `InfeasibleError` in words: the conditions that pull against each other (error box)
     and the smallest change that would make the request possible (warning box)."""
     conflicts = [c.condition for c in exc.conflicts]
@@ -116,7 +116,7 @@ def show_infeasible(exc, intro: str) -> None:
     lines = "\n".join(f"- {_capital(c)}" for c in shown)
     if len(conflicts) > len(shown):
         lines += f"\n- … and {len(conflicts) - len(shown)} more like these"
-    body = f"**{intro}** {exc.headline}."
+    body = f"**{intro + ' ' if intro else ''}{exc.headline}.**"
     if lines:
         body += f"\n\nThese conditions cannot all hold at once:\n\n{lines}"
     st.error(body, icon=":material/block:")

@@ -161,3 +161,46 @@ def test_adopting_the_rebalanced_octs_closes_the_gap():
     assert round(changes.sum(), 2) == 3_500_000.0
     assert metric(at, "Gap (SCT − ΣOCT)") == "£0.0m"
     assert "now the members' control totals" in at.success[0].value
+
+
+def test_rebalancing_by_optimisation_matches_the_library():
+    at = start()
+    at.switch_page(RECONCILE).run()
+    assert at.selectbox(key="rebalance_method").value == "basis"
+    at.selectbox(key="rebalance_method").select("minimax_change").run()
+    assert not at.exception and not at.error, errors(at)
+    expected = rs.rebalance(rs.load_sample("northshire_2018_19"), method="minimax_change")
+    assert expected.describe() in "\n".join(c.value for c in at.caption)
+    table = next(d.value for d in at.dataframe if "revised" in d.value.columns)
+    assert (table["revised"] * 1e6).round(2).tolist() == expected.revised.round(2).tolist()
+
+
+def test_rebalancing_keeps_the_chosen_octs_within_the_cap():
+    at = start()
+    at.switch_page(RECONCILE).run()
+    at.selectbox(key="rebalance_method").select("closest_to_forecast").run()
+    at.multiselect(key="rebalance_keep_0").set_value(["NGH", "ICB"]).run()
+    at.number_input(key="rebalance_max_change").set_value(2.0).run()
+    assert not at.exception and not at.error, errors(at)
+    table = next(d.value for d in at.dataframe if "revised" in d.value.columns)
+    changes = table.set_index("org_id")["change"]
+    assert changes["NGH"] == 0 and changes["ICB"] == 0
+    assert round(table["revised"].sum(), 6) == 1.5  # £m: the SCT
+    at.button(key="adopt_rebalance").click().run()
+    system = current(at)
+    assert round(system.sum_control_totals, 2) == round(system.control_total, 2)
+    assert "rebalanced by closest to forecast" in at.success[0].value
+
+
+def test_an_impossible_rebalancing_is_explained_in_words():
+    at = start()
+    at.switch_page(RECONCILE).run()
+    at.selectbox(key="rebalance_method").select("minimax_change").run()
+    at.number_input(key="rebalance_max_change").set_value(0.05).run()
+    assert not at.exception
+    message = errors(at)
+    assert "No rebalancing of Northshire and Vale 2018/19 meets every condition." in message
+    assert "NGH's control total changes by at most the cap" in message
+    assert "Change the system control total by -£1.68m" in at.warning[0].value
+    assert all(b.key != "adopt_rebalance" for b in at.button)  # nothing to adopt
+    assert at.get("download_button")[0].disabled

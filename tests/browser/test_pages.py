@@ -23,8 +23,9 @@ PAGES = [
                                    "press Run", "without random variation"]),
     ("compare", "Compare", 0, ["random variances around each member",
                                "press Run"]),
-    ("optimise", "Optimise", 0, ["Start from the current agreement's pooled amounts",
-                                 "Smallest largest shortfall", "press Optimise"]),
+    ("optimise", "Optimise", 0, ["pooled amounts", "pure transfers between members",
+                                 "Make the worst-placed member as well placed",
+                                 "press Optimise"]),
 ]
 # Pages whose tables and charts appear only after a button click (see the dedicated tests
 # below), with the button's name; their PAGES screenshot shows the page before the run.
@@ -64,6 +65,8 @@ def test_page_renders(app_url, page, path, title, charts, texts):
     if title in RUN_FIRST:  # the page has run to its end: the prompt to press the button
         page.get_by_text(f"press {RUN_FIRST[title]}", exact=False).first.wait_for(
             timeout=30_000)
+        # widgets draw after the text: wait for the button the prompt names
+        page.get_by_role("button", name=RUN_FIRST[title], exact=True).wait_for(timeout=30_000)
     else:
         # Tables are drawn on a canvas; their accessible cells say they rendered.
         page.wait_for_selector('[data-testid="stDataFrame"] [data-testid^="glide-cell"]',
@@ -194,10 +197,10 @@ def test_optimise_explains_an_impossible_request_in_words(app_url, page):
     conflicting conditions and the smallest change, with no traceback."""
     page.goto(f"{app_url}/optimise")
     _settle(page)
-    page.get_by_label("Most any member is charged (% of turnover)").fill("0.1")
+    page.get_by_role("spinbutton", name="Cap on any charge (% of turnover)").fill("0.1")
     page.keyboard.press("Enter")
     _settle(page)
-    page.get_by_text("No member worse off than on its own").click()
+    page.get_by_text("No member worse off than on its own", exact=True).click()
     _settle(page)
     page.get_by_role("button", name="Optimise", exact=True).click()
     page.get_by_text("These conditions cannot all hold at once").wait_for(timeout=60_000)
@@ -214,8 +217,11 @@ def test_reconcile_rebalances_by_optimisation(app_url, page):
     largest change goes, and the revised OCTs are drawn."""
     page.goto(f"{app_url}/reconcile")
     _settle(page)
-    page.locator('[data-testid="stSelectbox"]').filter(has_text="How to share the gap").click()
-    page.get_by_role("option", name="smallest largest change (% of turnover)").click()
+    method = page.get_by_role("combobox", name="How to share the gap")
+    method.scroll_into_view_if_needed()  # a click that scrolls would close the list at once
+    page.wait_for_timeout(500)
+    method.click()
+    page.get_by_role("option", name="Smallest largest change (% of turnover)").click()
     page.get_by_text("no control total moves by more than").wait_for(timeout=30_000)
     _settle(page)
     page.wait_for_function(

@@ -105,29 +105,36 @@ with st.container(border=True):
                                 "system support); negative: a net charge on the members. "
                                 "Leave blank for " + pool_words + ".")
     c1.caption(f"= {money_m(pool, 2)}" if pool is not None else f"Blank: {pool_words}.")
-    floor = c1.number_input(f"Floor against control total (% of {scale})", value=None, step=0.1, format="%.2f",
+    floor = c1.number_input(f"Floor (% of {scale})", value=None, step=0.1, format="%.2f",
                             placeholder="no floor", key="opt_floor",
                             help="Every member's final position (support included) ends at "
                                  "least this far above its control total: -1.0 lets each end "
                                  "up to 1% short, 0 asks every member to meet its control "
                                  "total.")
+    c1.caption("Each member ends no further below its control total than this (e.g. -1.0).")
 
     def cap_placeholder(which: str) -> str:
         cap = getattr(agreement.pool, which)
         if start == WITH and cap is not None:
-            return f"the agreement's cap ({pct(cap, 2)})"
+            return f"agreement: {pct(cap, 2)}"
+        return "no cap"
+
+    def cap_words(which: str) -> str:
+        cap = getattr(agreement.pool, which)
+        if start == WITH and cap is not None:
+            return f"the agreement's own cap, {pct(cap, 2)} of {scale}"
         return "no cap"
 
     max_charge = c2.number_input(f"Cap on any charge (% of {scale})", value=None,
                                  min_value=0.0, step=0.1, format="%.2f",
                                  placeholder=cap_placeholder("max_charge"), key="opt_max_charge",
                                  help="The most any one member pays. Leave blank for "
-                                      f"{cap_placeholder('max_charge')}.")
+                                      f"{cap_words('max_charge')}.")
     max_award = c2.number_input(f"Cap on any award (% of {scale})", value=None,
                                 min_value=0.0, step=0.1, format="%.2f",
                                 placeholder=cap_placeholder("max_award"), key="opt_max_award",
                                 help="The most any one member receives. Leave blank for "
-                                     f"{cap_placeholder('max_award')}.")
+                                     f"{cap_words('max_award')}.")
     retention_on = c3.checkbox("Members keep part of their gains", key="opt_retention_on",
                                help="Each member keeps at least this share of its favourable "
                                     "variance, so it pays out at most the rest of it: it keeps "
@@ -220,7 +227,10 @@ if result is None:
             icon=":material/tune:")
     st.stop()
 if "infeasible" in result:
-    show_infeasible(result["infeasible"], "No allocation meets every condition.")
+    show_infeasible(result["infeasible"])
+    if any(c.family == "pool" for c in result["infeasible"].conflicts):
+        st.caption("“The transfers sum to …” is the pool being shared out: the agreement's net "
+                   "pool (or 0 with no agreement) unless you set one above.")
     st.stop()
 if "invalid" in result:
     show_validation_error(result["invalid"], "The optimiser was not run —")
@@ -243,10 +253,11 @@ status = allocation.status
 finished = {"optimal": "proven optimal",
             "time_limit": "stopped at the time limit: the best allocation found, which may not "
                           "be optimal"}.get(status.status, status.status)
-st.markdown(f"**{objective_label(allocation.objective, scale)}:** {allocation.value_text()}.")
+st.markdown(f"**Result:** {allocation.value_text()}.")
 took = (f"in {allocation.seconds:.2f} s" if allocation.seconds >= 0.01
         else "in under a hundredth of a second")
-st.caption(f"Solved by {SOLVER_NAMES.get(status.solver, status.solver)}: {finished}, {took}.")
+st.caption(f"Objective: {objective_label(allocation.objective, scale)}. Solved by "
+           f"{SOLVER_NAMES.get(status.solver, status.solver)}: {finished}, {took}.")
 
 
 def short_value(key: str, value: float) -> str:

@@ -66,7 +66,7 @@ st.markdown("Revised OCTs that share the gap between members, in whole pennies, 
             "exactly to the SCT: pro rata to a basis, or chosen by optimisation so that no "
             "control total moves too far (or every member is asked for the same stretch "
             "against its forecast).")
-r1, r2, r3 = st.columns([2, 3, 1.2], gap="medium")
+r1, r2, r3 = st.columns([3, 3, 1.6], gap="medium")
 method = r1.selectbox("How to share the gap", list(METHODS),
                       format_func=lambda m: METHOD_WORDS[m][:1].upper() + METHOD_WORDS[m][1:],
                       key="rebalance_method")
@@ -94,7 +94,7 @@ reb = None
 try:
     reb = rebalance(system, method=method, **request)
 except InfeasibleError as exc:
-    show_infeasible(exc, "These OCTs cannot be rebalanced as asked.")
+    show_infeasible(exc)
 except ValidationError as exc:
     show_validation_error(exc, "Cannot rebalance this way:")
 else:
@@ -109,7 +109,10 @@ if reb is not None:
                      width="stretch",
                      column_order=["org_id", "control_total", "revised", "change", "change_pct",
                                    "variance_revised"],
-                     column_config=money_m_columns(money_r, {"change_pct": "change % turnover"}))
+                     column_config={**money_m_columns(money_r),
+                                    # 3 dp: optimised changes are quoted to 0.001% (describe)
+                                    "change_pct": st.column_config.NumberColumn(
+                                        "change % turnover", format="%.3f%%")})
         st.caption(f"Revised OCTs sum to {money(reb.total, 2)}; the SCT is "
                    f"{money(system.control_total, 2)}.")
         if st.button("Use the revised OCTs", key="adopt_rebalance",

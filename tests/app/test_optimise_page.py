@@ -1,0 +1,196 @@
+"""Optimise page (AppTest): every objective on the default sample, an impossible request in
+words, alternatives, fixed transfers and bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import riskshare as rs
+from riskshare.optimise import OBJECTIVES
+from riskshare.presets import load_preset
+from riskshare.ui.state import DEFAULT_PRESET
+from tests.app.helpers import errors, metric
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+PAGE = "riskshare/ui/pages/optimise.py"
+RESULT = "rs_optimise_result"
+
+
+def open_page() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def optimise(at: AppTest) -> None:
+    at.button(key="opt_run").click().run()
+    assert not at.exception, at.exception
+
+
+def result(at: AppTest) -> dict:
+    return at.session_state[RESULT][1]
+
+
+def table_with(at: AppTest, column: str):
+    """The first table (not the fixed-transfers editor) with this column."""
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
+def text(at: AppTest) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+def test_the_page_opens_with_a_prompt_and_no_result():
+    at = open_page()
+    assert at.title[0].value == "Optimise"
+    assert not at.error
+    assert "press **Optimise**" in at.info[0].value
+    assert at.radio(key="opt_start").value == "agreement"
+    assert at.selectbox(key="opt_objective").value == "minimax_shortfall"
+    assert RESULT not in at.session_state
+
+
+@pytest.mark.parametrize("start", ["agreement", "none"])
+@pytest.mark.parametrize("objective", list(OBJECTIVES))
+def test_every_objective_runs_on_the_default_sample(objective, start):
+    at = open_page()
+    at.radio(key="opt_start").set_value(start).run()
+    at.selectbox(key="opt_objective").select(objective).run()
+    optimise(at)
+    assert not at.error, errors(at)
+    allocation = result(at)["allocation"]
+    assert allocation.objective == objective
+    system = rs.load_sample("northshire_2018_19")
+    expected = rs.optimise(system, load_preset(DEFAULT_PRESET) if start == "agreement" else None,
+                           objective)
+    assert allocation.value == pytest.approx(expected.value, rel=1e-6, abs=1e-6)
+    assert round(float(allocation.received.sum()), 2) == round(float(expected.received.sum()), 2)
+    # the headline, the metrics, the chart and the member table
+    assert allocation.value_text() in text(at)
+    assert metric(at, "Worse off than on their own") == \
+        f"{len(allocation.outcome.worse_off)} of 9"
+    assert len(at.get("vega_lite_chart")) == 1
+    members = table_with(at, "received")
+    assert list(members["org_id"]) == list(system.members)
+    np.testing.assert_allclose(members["received"].to_numpy(float),
+                               allocation.received.to_numpy() / 1e6)
+    assert [b.label for b in at.get("download_button")] == [
+        "Download the members (.csv)", "Download the results (.xlsx)"]
+    if OBJECTIVES[objective].mip:
+        assert any(allocation.note in i.value for i in at.info)
+
+
+def test_shadow_prices_and_binding_conditions_are_listed_in_words():
+    at = open_page()
+    optimise(at)
+    body = text(at)
+    assert "NCC is charged at most £1.87m" in body
+    assert ("Raising the cap on charges to NCC by £1.00m would lower the largest shortfall"
+            in body)
+    assert metric(at, "Largest shortfall (% of turnover)") == "0.62%"
+
+
+def test_an_impossible_request_is_explained_in_words():
+    at = open_page()
+    at.number_input(key="opt_max_charge").set_value(0.1).run()
+    at.checkbox(key="opt_standalone").check().run()
+    optimise(at)
+    message = errors(at)
+    assert "No allocation of the pool meets every condition" in message
+    assert "These conditions cannot all hold at once" in message
+    assert "NGH is charged at most £0.51m" in message
+    assert "SVH ends no worse off than on its own" in message
+    assert "Traceback" not in message
+    assert "Put £5.07m more into the pool" in at.warning[0].value
+    assert not at.get("vega_lite_chart")
+
+
+def test_alternatives_are_found_without_solving_again():
+    at = open_page()
+    optimise(at)
+    allocation = result(at)["allocation"]
+    at.number_input(key="opt_alt_slack").set_value(20.0).run()
+    at.button(key="opt_alt_run").click().run()
+    assert not at.exception and not at.error, errors(at)
+    assert result(at)["allocation"] is allocation  # the optimum was kept, not re-solved
+    body = text(at)
+    assert "Found 3 of the 3 asked for within 20% of the optimum" in body
+    assert "**Alternative 1:** largest shortfall" in body
+    table = table_with(at, "alternative 1")
+    assert list(table.columns) == ["org_id", "member", "optimum", "alternative 1",
+                                   "alternative 2", "alternative 3"]
+    np.testing.assert_allclose(table["optimum"], allocation.received.to_numpy() / 1e6)
+    for column in ("alternative 1", "alternative 2", "alternative 3"):
+        assert table[column].sum() == pytest.approx(allocation.received.sum() / 1e6, abs=1e-6)
+
+
+def test_no_alternative_within_no_slack_is_said_plainly():
+    at = open_page()
+    at.selectbox(key="opt_objective").select("min_total_transfer").run()
+    at.radio(key="opt_start").set_value("none").run()
+    optimise(at)
+    at.button(key="opt_alt_run").click().run()
+    assert not at.exception and not at.error
+    assert any("No materially different allocation" in i.value for i in at.info)
+
+
+def test_a_fixed_transfer_is_honoured():
+    at = open_page()
+    at.session_state["opt_fixed_0"] = {"edited_rows": {}, "deleted_rows": [],
+                                       "added_rows": [{"org_id": "NCC", "amount": 250_000.0}]}
+    at.run()
+    optimise(at)
+    assert not at.error, errors(at)
+    assert result(at)["allocation"].received["NCC"] == 250_000.0
+
+
+def test_bad_fixed_transfers_are_named_and_nothing_is_solved():
+    at = open_page()
+    at.session_state["opt_fixed_0"] = {"edited_rows": {}, "deleted_rows": [], "added_rows": [
+        {"org_id": "NCC", "amount": 250_000.0}, {"org_id": "NCC", "amount": 1.0},
+        {"org_id": "SVH"}]}
+    at.run()
+    assert not at.exception
+    message = errors(at)
+    assert "These conditions cannot be used yet" in message
+    assert "row 2 (NCC), column 'member': is fixed twice" in message
+    assert "row 3 (SVH), column 'receives': has no amount" in message
+    assert at.button(key="opt_run").disabled
+
+
+def test_an_objective_that_does_not_fit_the_system_is_a_validation_error():
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.selectbox(key="sample_choice").select("pooled_budget_2").run()
+    at.button(key="load_sample").click().run()
+    at.switch_page(PAGE).run()
+    at.radio(key="opt_start").set_value("none").run()
+    at.selectbox(key="opt_objective").select("max_support_earned").run()
+    optimise(at)
+    message = errors(at)
+    assert "The optimiser was not run" in message
+    assert "no support at stake" in message
+
+
+def test_changing_a_setting_retires_the_result():
+    at = open_page()
+    optimise(at)
+    assert len(at.get("vega_lite_chart")) == 1
+    at.checkbox(key="opt_system_ct").check().run()
+    assert not at.get("vega_lite_chart")
+    assert "press **Optimise** to solve again" in at.info[0].value
+
+
+def test_the_cbc_solver_gives_the_same_optimum():
+    at = open_page()
+    at.radio(key="opt_solver").set_value("cbc").run()
+    optimise(at)
+    assert not at.error, errors(at)
+    allocation = result(at)["allocation"]
+    assert allocation.status.solver == "cbc"
+    assert "Solved by CBC" in "\n".join(c.value for c in at.caption)
+    assert metric(at, "Largest shortfall (% of turnover)") == "0.62%"
