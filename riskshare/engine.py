@@ -184,13 +184,15 @@ def _weights(agreement: Agreement, system: System) -> np.ndarray:
 
 
 def distribute(net: np.ndarray, retained: np.ndarray, agreement: Agreement, system: System,
-               scale: np.ndarray):
-    """Share the net pool (S,) between members: (received (S, n), unallocated (S,))."""
+               scale: np.ndarray, holder_charge: np.ndarray | float = 0.0):
+    """Share the net pool (S,) between members: (received (S, n), unallocated (S,)).
+    `holder_charge` (≤ 0, the reserve holder's charge) counts in the positions that
+    "optimise" levels, as it does in rs.optimise."""
     pool = agreement.pool
     if pool.distribute == "optimise":
         lo = -np.inf if pool.max_charge is None else -pool.max_charge * scale / 100.0
         hi = np.inf if pool.max_award is None else pool.max_award * scale / 100.0
-        return level(net, retained, scale, lo, hi)
+        return level(net, retained + holder_charge, scale, lo, hi)
     weights = _weights(agreement, system)
     charge_cap = None if pool.max_charge is None else pool.max_charge * scale / 100.0
     award_cap = None if pool.max_award is None else pool.max_award * scale / 100.0
@@ -277,7 +279,7 @@ def run(agreement: Agreement, system: System, variances: np.ndarray,
         holder_charge[:, holder] = -reserve_used
     if received is None:
         received, unallocated = distribute(net + reserve_used, retained, agreement, system,
-                                           scale)
+                                           scale, holder_charge)
     else:
         received = np.broadcast_to(np.asarray(received, dtype=float), v.shape)
         unallocated = net + reserve_used - received.sum(axis=1)

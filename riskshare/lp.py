@@ -142,7 +142,10 @@ class Model:
         if sense in ("<=", "=="):
             var.upBound = value if var.upBound is None else min(var.upBound, value)
         if var.lowBound is not None and var.upBound is not None and var.lowBound > var.upBound:
-            self.contradictory = True        # e.g. a fixed transfer above its own cap
+            if var.lowBound - var.upBound <= 1e-9 * max(1.0, abs(var.lowBound)):
+                var.upBound = var.lowBound   # equal but for rounding (a fixed amount at a cap)
+            else:
+                self.contradictory = True    # e.g. a fixed transfer above its own cap
         self.rows[row.name] = row
         self.bounds[row.name] = (var, sense, value)
 

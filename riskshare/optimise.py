@@ -775,7 +775,9 @@ def solve_setup(st: Setup, objective: str, solver: str = "highs",
     status = lp.solve(built.model, solver, time_limit)
     if status.status in ("infeasible", "unbounded") or (
             status.status == "not_solved" and "nfeasib" in status.termination):
-        raise diagnose(lambda: build(st, objective, elastic=True).model, solver,
+        # feasibility does not depend on the objective: diagnose without its whole-number
+        # bookkeeping (the LP objective's rows are always satisfiable)
+        raise diagnose(lambda: build(st, "minimax_shortfall", elastic=True).model, solver,
                        f"No allocation of the pool meets every condition for {st.system.label}")
     if status.status == "time_limit" and not _has_solution(built):
         raise SolverError(f"The solver stopped at its time limit without an allocation "

@@ -3,15 +3,18 @@ words, alternatives, fixed transfers and bad input."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
+import openpyxl
 import pytest
 from streamlit.testing.v1 import AppTest
 
 import riskshare as rs
 from riskshare.optimise import OBJECTIVES
 from riskshare.presets import load_preset
+from riskshare.report import allocation_workbook
 from riskshare.ui.state import DEFAULT_PRESET
 from tests.app.helpers import errors, metric
 
@@ -127,6 +130,10 @@ def test_alternatives_are_found_without_solving_again():
     np.testing.assert_allclose(table["optimum"], allocation.received.to_numpy() / 1e6)
     for column in ("alternative 1", "alternative 2", "alternative 3"):
         assert table[column].sum() == pytest.approx(allocation.received.sum() / 1e6, abs=1e-6)
+    # the workbook download carries the alternatives found
+    found = at.session_state["rs_optimise_alternatives"][1]["found"]
+    book = openpyxl.load_workbook(io.BytesIO(allocation_workbook(allocation, found)))
+    assert "alternatives" in book.sheetnames
 
 
 def test_no_alternative_within_no_slack_is_said_plainly():
@@ -194,3 +201,18 @@ def test_the_cbc_solver_gives_the_same_optimum():
     assert allocation.status.solver == "cbc"
     assert "Solved by CBC" in "\n".join(c.value for c in at.caption)
     assert metric(at, "Largest shortfall (% of turnover)") == "0.62%"
+
+
+def test_members_with_nothing_to_retain_are_said_once():
+    """With a minimum retention and no agreement, members with no favourable variance pay
+    nothing out: one line names them instead of a '£0.00m' condition each."""
+    at = open_page()
+    at.radio(key="opt_start").set_value("none").run()
+    at.selectbox(key="opt_objective").select("max_meeting_control_total").run()
+    at.checkbox(key="opt_retention_on").check().run()
+    optimise(at)
+    assert not at.error, errors(at)
+    body = text(at)
+    assert "pays out at most £0.00m" not in body
+    assert "NGH, SVH, ICB and NSC pay nothing out" in body
+    assert "NCH pays out at most £0.18m" in body

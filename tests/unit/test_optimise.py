@@ -344,6 +344,53 @@ def test_floors_and_standalone_match_scipy():
     assert checked >= 40
 
 
+def floor_bounds_with_cliff_support(d: dict, cons: dict) -> np.ndarray:
+    """With no agreement, support is earned on the cliff edge when position ≥ 0, so
+    final − control total = position + support·[position ≥ 0]. A floor f on it holds iff
+    position ≥ f (f ≤ 0) or position ≥ max(0, f − support) (f > 0); no_worse_than_standalone
+    is the floor f = variance + support·[variance ≥ 0]. The least each member may receive."""
+    support, unit = d["support"], d["scale"] / 100.0
+    need = np.full(len(support), -np.inf)
+    targets = []
+    if cons.get("floor") is not None:
+        targets.append(cons["floor"] * unit)
+    if cons.get("no_worse_than_standalone"):
+        targets.append(d["v"] + support * (d["v"] >= 0))
+    for f in targets:
+        need = np.maximum(need, np.where(f <= 0, f, np.maximum(0.0, f - support)))
+    return need - d["base"]
+
+
+@pytest.mark.parametrize("objective", LP_OBJECTIVES)
+def test_floors_with_cliff_edge_support_match_scipy(objective):
+    # support makes these whole-number models; the floors reduce to bounds (see above)
+    rng = np.random.default_rng(3)
+    checked = infeasible = 0
+    for _ in range(25):
+        system = rs.samples.synthetic(int(rng.integers(3, 8)), int(rng.integers(0, 10_000)))
+        d = problem_data(system)
+        cons = {"floor": round(float(rng.uniform(-1.5, 0.8)), 2)}
+        if rng.random() < 0.4:
+            cons["no_worse_than_standalone"] = True
+        if rng.random() < 0.5:
+            cons["pool"] = float(rng.integers(-10, 31)) * M
+        basic = {k: v for k, v in cons.items() if k == "pool"}
+        low, _, _ = limits(d, basic)
+        ref = reference_lp(d, objective, basic,
+                           low=np.maximum(low, floor_bounds_with_cliff_support(d, cons)))
+        if ref is None:
+            with pytest.raises(rs.InfeasibleError):
+                rs.optimise(system, objective=objective, constraints=cons)
+            infeasible += 1
+            continue
+        a = rs.optimise(system, objective=objective, constraints=cons)
+        assert a.value == pytest.approx(ref[0], abs=tolerance(objective, ref[0], system.n,
+                                                               d["scale"])), cons
+        check_invariants(a, system, cons, cons.get("pool", 0.0))
+        checked += 1
+    assert checked >= 8 and infeasible >= 3
+
+
 def test_workshop_minimax_by_hand(workshop):
     # Σ variance = −6m + 1m + 1m − 2m = −£6m, Σ turnover £1,900m: with no agreement the pool is 0,
     # so every member ends at the same shortfall 6/1900 = 0.315789…% of turnover
@@ -456,6 +503,22 @@ def test_max_support_earned_with_a_taper_is_optimal_to_the_penny():
     assert a.value == pytest.approx(best, abs=taper_tolerance(d, width, best, tie_break=False))
 
 
+def test_max_support_earned_with_system_linked_support_by_brute_force():
+    # half of each member's support rides on the system test (which no transfer changes, as
+    # the transfers sum to the pool); the objective is the half on the member's own position,
+    # tapered over 1% of turnover
+    for seed in range(6):
+        system = rs.samples.synthetic(3 + seed % 3, seed)
+        d = dict(problem_data(system, "system_support_taper_2020_21"))
+        d["support"] = 0.5 * d["support"]
+        width = d["scale"] / 100.0
+        best = brute_force_support(d, width)
+        for solver in ("highs", "cbc"):
+            a = rs.optimise(system, "system_support_taper_2020_21",
+                            objective="max_support_earned", solver=solver)
+            assert a.value == pytest.approx(best, abs=taper_tolerance(d, width, best)), seed
+
+
 def test_milp_objectives_report_no_shadow_prices(workshop):
     a = rs.optimise(workshop, objective="max_meeting_control_total")
     assert a.shadow_prices == ()
@@ -463,12 +526,13 @@ def test_milp_objectives_report_no_shadow_prices(workshop):
 
 
 # -- shadow prices ---------------------------------------------------------------------------------
-DELTA = 10_000.0
+DELTA = 1_000.0
 
 
-def relaxed_value(system, agreement, objective, cons, price, allocation) -> float:
-    """allocation.value re-solved with the priced condition relaxed by DELTA £ (via the public
-    constraints)."""
+def relaxed_value(system, agreement, objective, cons, price, allocation, delta=None) -> float:
+    """allocation.value re-solved with the priced condition relaxed by `delta` £ (default
+    DELTA; via the public constraints)."""
+    DELTA = globals()["DELTA"] if delta is None else delta  # noqa: N806
     c = dict(cons)
     st = allocation.setup
     members = [str(m) for m in system.members]
@@ -529,6 +593,11 @@ def _checked_prices(seed, objective, cons, skip=()):
         measured = (relaxed_value(system, None, objective, cons, price, a) - a.value) / DELTA
         assert measured == pytest.approx(price.value, rel=1e-3, abs=1e-12), (
             price.sentence, measured)
+        # the sentence's effect is what relaxing by the quoted step does
+        effect = relaxed_value(system, None, objective, cons, price, a, price.step) - a.value
+        assert effect == pytest.approx(price.effect, rel=1e-3,
+                                       abs=tolerance(objective, a.value, system.n,
+                                                     a.setup.scale)), (price.sentence, effect)
         seen.append(price.family)
     return seen
 
@@ -539,6 +608,33 @@ def test_shadow_prices_equal_the_effect_of_relaxing(seed, objective, cons):
     skip = ("pool",) if objective == "closest_to_basis" else ()
     seen = _checked_prices(seed, objective, cons, skip)
     assert seen, "no shadow price to check"
+
+
+@pytest.mark.parametrize("agreement", [AGREEMENT_WITH_RESERVE, "gain_loss_50_50_deadband"],
+                         ids=["reserve", "deadband"])
+@pytest.mark.parametrize("objective", LP_OBJECTIVES)
+def test_shadow_prices_with_an_agreement(agreement, objective):
+    seen = 0
+    for seed in (0, 3, 5):
+        system = rs.samples.synthetic(6, seed)
+        for cons in ({"max_charge": 0.3, "max_award": 0.2}, {"fixed": {"M2": 1 * M}},
+                     {"pool": 5 * M, "max_award": 0.5}):
+            try:
+                a = rs.optimise(system, agreement, objective=objective, constraints=cons)
+            except rs.InfeasibleError:
+                continue
+            for price in a.shadow_prices:
+                check_sentence(price)
+                measured = (relaxed_value(system, agreement, objective, cons, price, a)
+                            - a.value) / DELTA
+                assert measured == pytest.approx(price.value, rel=1e-3, abs=1e-12), (
+                    price.sentence, measured)
+                effect = relaxed_value(system, agreement, objective, cons, price, a,
+                                       price.step) - a.value
+                assert effect == pytest.approx(price.effect, rel=1e-3, abs=tolerance(
+                    objective, a.value, system.n, a.setup.scale)), (price.sentence, effect)
+                seen += 1
+    assert seen >= 3
 
 
 def test_shadow_prices_cover_every_family():
@@ -566,6 +662,9 @@ def test_floor_shadow_prices_equal_the_effect_of_relaxing(objective):
                 continue
             measured = (relaxed_value(system, None, objective, cons, price, a) - a.value) / DELTA
             assert measured == pytest.approx(price.value, rel=1e-3, abs=1e-12), price.sentence
+            effect = relaxed_value(system, None, objective, cons, price, a, price.step) - a.value
+            assert effect == pytest.approx(price.effect, rel=1e-3, abs=tolerance(
+                objective, a.value, system.n, a.setup.scale)), price.sentence
             checked += 1
     if objective == "min_total_transfer":    # the floors bind and have a price
         assert checked >= 3
@@ -584,8 +683,11 @@ def _retention_prices(seed, objective, r):
             continue
         check_sentence(price)
         relaxed = low.copy()
-        relaxed[d["members"].index(price.member)] -= 1000.0   # may pass on £1,000 more
+        relaxed[d["members"].index(price.member)] -= 1000.0   # may pay out £1,000 more
         v1 = reference_lp(d, objective, cons, low=relaxed)[0]
+        relaxed[d["members"].index(price.member)] += 1000.0 - price.step
+        effect = reference_lp(d, objective, cons, low=relaxed)[0] - v0
+        assert effect == pytest.approx(price.effect, rel=1e-3, abs=1e-9), price.sentence
         out.append((price, (v1 - v0) / 1000.0))
     return out
 
@@ -714,6 +816,68 @@ def test_fixed_transfer_above_the_award_cap_with_cbc(workshop):
                     solver="cbc")
     (relax,) = info.value.relaxations
     assert abs(relax.give) == pytest.approx(3 * M, abs=0.01)
+
+
+@pytest.mark.parametrize("cons", [{"max_award": 0.29, "fixed": {"M3": 889_720.0}},
+                                  {"max_charge": 0.29, "fixed": {"M3": -889_720.0}},
+                                  {"max_award": 0.35, "fixed": {"M4": 130_550.0}}])
+def test_fixed_transfer_equal_to_its_cap_is_feasible(cons):
+    system = rs.samples.synthetic(6, 3)
+    a = rs.optimise(system, constraints=cons)
+    ((member, amount),) = cons["fixed"].items()
+    assert a.received[member] == amount
+
+
+def _relaxed_by(cons: dict, relaxations, system: rs.System) -> dict:
+    """The request with every condition in `relaxations` given by its amount."""
+    c = dict(cons)
+    members = list(system.members)
+    scale = system.orgs["turnover"].to_numpy()
+    for r in relaxations:
+        if r.family == "pool":
+            c["pool"] = round(c.get("pool", 0.0) + r.give, 2)
+        elif r.family == "fixed":
+            c["fixed"] = {**c["fixed"], r.member: round(c["fixed"][r.member] + r.give, 2)}
+        elif r.family in ("max_charge", "max_award"):
+            per = dict(c[r.family + "_gbp"]) if r.family + "_gbp" in c else {
+                m: c[r.family] * scale[j] / 100 for j, m in enumerate(members)}
+            per[r.member] += r.give + 0.01
+            c.pop(r.family, None)
+            c[r.family + "_gbp"] = per
+        else:
+            raise AssertionError(r.family)
+    return c
+
+
+def test_following_the_smallest_relaxation_makes_it_feasible():
+    rng = np.random.default_rng(11)
+    checked = 0
+    for _ in range(60):
+        system = rs.samples.synthetic(int(rng.integers(3, 8)), int(rng.integers(0, 10_000)))
+        members = list(system.members)
+        cons = {}
+        if rng.random() < 0.6:
+            cons["max_charge"] = round(float(rng.uniform(0.0, 0.3)), 2)
+        if rng.random() < 0.6:
+            cons["max_award"] = round(float(rng.uniform(0.0, 0.3)), 2)
+        if rng.random() < 0.5:
+            cons["pool"] = float(rng.integers(-20, 21)) * M
+        if rng.random() < 0.4:
+            cons["fixed"] = {str(rng.choice(members)): float(rng.integers(-5, 6)) * M}
+        objective = str(rng.choice(LP_OBJECTIVES))
+        try:
+            rs.optimise(system, objective=objective, constraints=cons)
+            continue
+        except rs.InfeasibleError as e:
+            error = e
+        assert error.relaxations and error.conflicts, str(error)
+        assert {(c.family, c.member) for c in error.relaxations} <= {
+            (c.family, c.member) for c in error.conflicts}
+        plain_english(str(error))
+        rs.optimise(system, objective=objective,
+                    constraints=_relaxed_by(cons, error.relaxations, system))
+        checked += 1
+    assert checked >= 15
 
 
 # -- bad parameters --------------------------------------------------------------------------------
@@ -1040,15 +1204,19 @@ ALTERNATIVE_CASES = [
 
 
 @pytest.mark.parametrize("seed, objective, cons", ALTERNATIVE_CASES)
-def test_alternatives(seed, objective, cons):
+@pytest.mark.parametrize("min_difference", [None, 200_000.0])
+def test_alternatives(seed, objective, cons, min_difference):
     system = rs.samples.synthetic(7, seed)
     a = rs.optimise(system, objective=objective, constraints=cons)
     k, slack = 3, 0.1
-    alts = a.alternatives(k, slack)
+    alts = a.alternatives(k, slack, min_difference=min_difference)
     assert len(alts) <= k
+    if min_difference is not None and objective != "max_meeting_control_total":
+        assert alts, "no alternative found"
     maximise = rs.OBJECTIVES[objective].maximise
     x0 = a.received.to_numpy()
-    min_diff = max(0.05 * np.abs(x0).sum(), 0.001 * system.orgs["turnover"].sum(), 1.0)
+    min_diff = min_difference or max(0.05 * np.abs(x0).sum(),
+                                     0.001 * system.orgs["turnover"].sum(), 1.0)
     kept = [x0]
     for alt in alts:
         if maximise:
@@ -1062,7 +1230,7 @@ def test_alternatives(seed, objective, cons):
         assert min(np.abs(x - y).sum() for y in kept) >= min_diff - 0.01 * system.n
         kept.append(x)
         check_invariants(alt, system, cons, cons.get("pool", 0.0))
-    again = a.alternatives(k, slack)
+    again = a.alternatives(k, slack, min_difference=min_difference)
     assert [list(pennies(b.received)) for b in again] == [list(pennies(b.received))
                                                           for b in alts]
 

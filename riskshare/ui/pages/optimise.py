@@ -10,9 +10,10 @@ import streamlit as st
 
 from riskshare.errors import InfeasibleError, ValidationError, problem, raise_if_errors
 from riskshare.excel import Sheet, workbook_bytes
-from riskshare.format import money_m, pct
+from riskshare.format import money, money_m, pct
 from riskshare.optimise import NO_AGREEMENT, OBJECTIVES, Constraints, SolverError, optimise
 from riskshare.outcome import apply
+from riskshare.report import allocation_sheets
 from riskshare.ui import charts, state
 from riskshare.ui.scenario_controls import store, stored
 from riskshare.ui.tables import (money_m_columns, show_infeasible, show_validation_error,
@@ -229,8 +230,8 @@ if result is None:
 if "infeasible" in result:
     show_infeasible(result["infeasible"])
     if any(c.family == "pool" for c in result["infeasible"].conflicts):
-        st.caption("“The transfers sum to …” is the pool being shared out: the agreement's net "
-                   "pool (or 0 with no agreement) unless you set one above.")
+        st.caption("“The transfers sum to …” is the pool being shared out: the agreement's "
+                   "net pool (or 0 with no agreement) unless you set one above.")
     st.stop()
 if "invalid" in result:
     show_validation_error(result["invalid"], "The optimiser was not run —")
@@ -292,11 +293,13 @@ if worse:
 st.altair_chart(charts.allocation_chart(allocation), width="stretch")
 
 st.subheader("Members")
-st.caption(f"£m. Received: the member's share of the pool chosen by the optimiser (negative: "
-           f"charged); net transfer = received − pooled; outturn = control total + retained + "
-           f"received; final = outturn + support earned; shortfall: how far outturn falls "
-           f"short of the control total, % of {scale} (negative: ahead). Rows of members worse "
-           f"off than on their own are shaded.")
+st.caption("£m. Received: the member's share of the pool chosen by the optimiser (negative: "
+           "charged); " + ("net transfer = received − pooled; outturn = control total + "
+                           "retained + received; " if start == WITH else
+                           "outturn = control total + variance + received; ")
+           + f"final = outturn + support earned; shortfall: how far outturn falls short of the "
+             f"control total, % of {scale} (negative: ahead). Rows of members worse off than on "
+             f"their own are shaded.")
 shown_money = dict(MEMBER_MONEY)
 if start == WITHOUT:  # nothing is pooled: retained is the variance
     for column in ("pooled", "retained"):
@@ -312,36 +315,37 @@ st.dataframe(styled_money(members_table, list(shown_money),
                             "shortfall_pct": st.column_config.TextColumn(
                                 f"shortfall % {scale}", alignment="right")})
 
-summary = pd.DataFrame({"line": [
-    "system", "shared", "objective", "result", "solver", "status", "seconds",
-    *[f"condition: {key}" for key in constraints.to_dict()],
-    *["binding" for _ in allocation.binding], *["shadow price" for _ in allocation.shadow_prices]],
-    "value": [system.label, START_LABELS[start] + (f" ({agreement.name})" if start == WITH
-                                                   else ""),
-              obj.label, allocation.value_text(), status.solver, status.status,
-              f"{allocation.seconds:.2f}",
-              *[str(v) for v in constraints.to_dict().values()],
-              *[b.text for b in allocation.binding],
-              *[p.sentence for p in allocation.shadow_prices]]})
-sheets = [Sheet("members", table.reset_index(), money=tuple(MEMBER_MONEY),
-                percent=("shortfall_pct",)),
-          Sheet("summary", summary)]
-d1, d2, _ = st.columns([1, 1, 2])
-d1.download_button("Download the members (.csv)", table.to_csv().encode("utf-8"),
-                   file_name="optimised_allocation.csv", mime="text/csv", key="dl_opt_csv",
-                   on_click="ignore")
-d2.download_button("Download the results (.xlsx)", lambda: workbook_bytes(sheets),
-                   file_name="optimised_allocation.xlsx", key="dl_opt_xlsx", on_click="ignore",
-                   mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-
 # -- why ----------------------------------------------------------------------------------------
+def binding_lines(allocation) -> list[str]:
+    """The binding conditions in words. Members with no favourable variance trivially "pay out
+    at most £0.00m" under a minimum retention: they are said once, together."""
+    variance = allocation.table["variance"]
+    idle = [b.member for b in allocation.binding
+            if b.family == "min_retention" and b.member in variance.index
+            and variance[b.member] <= 0]
+    lines = []
+    for b in allocation.binding:
+        if b.member in idle and b.family == "min_retention":
+            continue
+        line = b.text[:1].upper() + b.text[1:]
+        if b.family == "pool":
+            line += " (the pool being shared out)"
+        lines.append(line)
+    if idle:
+        who = ", ".join(idle[:-1]) + (" and " if len(idle) > 1 else "") + idle[-1]
+        lines.append(f"{who} {'pays' if len(idle) == 1 else 'pay'} nothing out: "
+                     f"{'it has' if len(idle) == 1 else 'they have'} no favourable variance, "
+                     "and members keep the agreed share of their gains")
+    return lines
+
+
+
 st.subheader("What holds the answer back")
 why_left, why_right = st.columns(2, gap="large")
 with why_left:
     st.markdown("**Conditions with no room to spare**")
     if allocation.binding:
-        st.markdown("\n".join(f"- {b.text[:1].upper() + b.text[1:]}"
-                              for b in allocation.binding))
+        st.markdown("\n".join(f"- {line}" for line in binding_lines(allocation)))
     else:
         st.markdown("None: every condition has room to spare.")
 with why_right:
@@ -410,3 +414,42 @@ if alts is not None:
                                                                           width="large"),
                                     **money_m_columns({c: f"{c} £m" for c in money_columns})})
 
+
+# -- downloads ------------------------------------------------------------------------------------
+st.subheader("Download")
+found = alts["found"] if alts is not None else []
+st.caption("The member table as CSV (£); or a workbook with the members, the binding "
+           "conditions and shadow prices, the system lines, what you asked for"
+           + (" and the alternatives found." if found else "."))
+
+
+def setting_text(key: str, value) -> str:
+    """A condition's value for the workbook: £, % of the scale column, a share, or yes."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {setting_text(key, v)}" for k, v in value.items())
+    if key in ("pool", "fixed") or key.endswith("_gbp"):
+        return money(value)
+    if key == "min_retention":
+        return f"{value:g} (share kept)"
+    return f"{value:g}% of {scale}"
+
+
+request = pd.DataFrame({
+    "setting": ["system", "what is shared", "objective", "solver",
+                *constraints.to_dict().keys()],
+    "value": [system.label, START_LABELS[start] + (f" ({agreement.name})" if start == WITH
+                                                   else ""),
+              objective_label(allocation.objective, scale), status.solver,
+              *[setting_text(k, v) for k, v in constraints.to_dict().items()]]})
+d1, d2, _ = st.columns([1, 1, 2])
+d1.download_button("Download the members (.csv)", table.to_csv().encode("utf-8"),
+                   file_name="optimised_allocation.csv", mime="text/csv", key="dl_opt_csv",
+                   on_click="ignore")
+d2.download_button("Download the results (.xlsx)",
+                   # made only when asked for (a workbook takes a moment to write)
+                   lambda: workbook_bytes([*allocation_sheets(allocation, found),
+                                           Sheet("request", request)]),
+                   file_name="optimised_allocation.xlsx", key="dl_opt_xlsx", on_click="ignore",
+                   mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
