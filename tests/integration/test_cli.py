@@ -63,8 +63,8 @@ def test_reconcile_workshop_figures(capsys):
                      r"\s+-1\.20% \| UNREALISTIC \|\s+-£9\.21m \|\s+\+£0\.79m \|", out)
     assert re.search(r"\| D\s+\| Integrated care board\s+\|\s+£0\.00m \|\s+-£2\.00m \|"
                      r"\s+-£2\.00m \|\s+-0\.20% \|\s+\|\s+£1\.58m \|\s+\+£1\.58m \|", out)
-    assert ("Revised OCTs (pro rata to turnover) sum to -£5,000,000.00, the SCT -£5,000,000.00."
-            in out)
+    assert "is shared pro rata to turnover, in whole pennies." in " ".join(out.split())
+    assert "Revised OCTs sum to -£5,000,000.00, the SCT -£5,000,000.00." in out
     assert "misses its control total by £9.00m" in out
 
 
