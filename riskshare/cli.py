@@ -35,7 +35,7 @@ from .incentives import incentives as measure_incentives
 from .outcome import SYSTEM_LINES, apply as apply_agreement
 from .presets import list_presets, load_preset
 from .optimise import OBJECTIVES, Constraints, optimise
-from .rebalance import METHODS, METHOD_WORDS
+from .rebalance import METHOD_WORDS
 from .report import write_allocation, write_outcome, write_reconciliation, write_risk
 from .risk import SYSTEM_ROW, compare, risk_table
 from .simulate import simulate

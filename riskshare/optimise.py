@@ -687,7 +687,6 @@ def _read(built: Built, st: Setup, objective: str, status: lp.SolveStatus, duals
     received = received_of(built)
     per_pound = (1.0 if OBJECTIVES[objective].unit == "gbp" else 1.0 / lp.MONEY)
     binding, prices = [], []
-    step = step_for(st)
     for name, row in model.rows.items():
         if not row.relaxable:
             continue
@@ -784,7 +783,6 @@ def solve_setup(st: Setup, objective: str, solver: str = "highs",
                           f"({status.termination}).", status)
     if status.status not in ("optimal", "time_limit"):
         raise SolverError(f"The solver could not optimise ({status.termination}).", status)
-    seconds = status.seconds
     optimum = status_value(built.model)
     received, binding, candidates = _read(built, st, objective, status, duals=not obj.mip)
     prices = ()
@@ -802,7 +800,6 @@ def solve_setup(st: Setup, objective: str, solver: str = "highs",
     else:
         prices = _verified_prices(st, objective, candidates, to_pound(objective, optimum),
                                   solver)
-        seconds = time.perf_counter() - start
     # tie-break: among allocations this good, the one that moves the least money
     if objective not in ("min_total_transfer",):
         tol = 1e-9 * max(1.0, abs(optimum)) if obj.unit != "members" else 0.5
