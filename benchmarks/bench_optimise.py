@@ -21,23 +21,11 @@ import highspy
 import numpy as np
 
 import riskshare as rs
+from _timing import best_of, line
 from riskshare import lp
 from riskshare.optimise import build, setup
 
 CONSTRAINTS = {"max_charge": 1.0, "min_retention": 0.5}
-
-
-def best_of(fn, repeat: int = 3):
-    times, result = [], None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), result
-
-
-def line(label: str, value: str, target: str) -> None:
-    print(f"{label:<62} {value:>12}   (target {target})")
 
 
 def raw_highspy(st) -> tuple[float, float]:

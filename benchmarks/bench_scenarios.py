@@ -21,24 +21,12 @@ import tracemalloc
 import numpy as np
 
 import riskshare as rs
+from _timing import best_of, line
 from riskshare import engine
 from riskshare.presets import load_preset
 
 PRESET = "gain_loss_50_50_deadband"
 HALF_PENNY = 0.005
-
-
-def best_of(fn, repeat: int = 3) -> tuple[float, object]:
-    times, result = [], None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), result
-
-
-def line(label: str, value: str, target: str) -> None:
-    print(f"{label:<58} {value:>14}   (target {target})")
 
 
 # -- the yardstick: gain_loss_50_50_deadband written out by hand -----------------------------------

@@ -92,6 +92,7 @@ class Model:
         self.constraints: dict = {}      # row name -> its pulp.LpConstraint, in row order
         self.shift: dict = {}            # row name -> move of its right-hand side (model units)
         self.contradictory = False       # two bounds on one variable that cannot both hold
+        self.big = 1e9                   # bound on elastic variables (builders set it)
         self.matrix: list = []           # per row: (column indices, coefficients, low, high)
         self.objective_terms: list = []
 
@@ -235,31 +236,21 @@ def solve(model: Model, solver: str = "highs", time_limit: float | None = None,
 
 
 def _solve_once(model, solver, time_limit, mip_gap, is_mip, tight) -> SolveStatus:
-    if solver == "highs":
-        options = {"mip_feasibility_tolerance": 1e-9} if is_mip and tight else {}
-        if time_limit is not None:
-            options["time_limit"] = float(time_limit)
-        if is_mip:
-            options["mip_rel_gap"] = mip_gap
-        try:
-            _solve_highs(model, options)
-        except Exception as exc:                   # noqa: BLE001 — a solver failure, reported
-            return SolveStatus("not_solved", f"{type(exc).__name__}: {exc}", solver,
-                               time.perf_counter() - model.started, is_mip)
-        status, termination, gap = _status(model.prob, solver, is_mip)
-        return SolveStatus(status, termination, solver, time.perf_counter() - model.started,
-                           is_mip, gap)
-    if solver == "highs":
-        options = {"mip_feasibility_tolerance": 1e-9} if is_mip and tight else {}
-        engine = pulp.HiGHS(msg=False, gapRel=mip_gap if is_mip else None,
-                            timeLimit=time_limit, **options)
-    else:
-        engine = pulp.PULP_CBC_CMD(msg=False, gapRel=mip_gap if is_mip else None,
-                                   timeLimit=time_limit, _skip_v4_deprecation=True)
+    """One attempt: HiGHS through `_solve_highs`, or CBC through PuLP's own interface."""
     try:
-        model.prob.solve(engine)
-    except pulp.PulpSolverError as exc:           # a broken solver install, not user input
-        return SolveStatus("not_solved", str(exc), solver,
+        if solver == "highs":
+            options = {"mip_feasibility_tolerance": 1e-9} if is_mip and tight else {}
+            if time_limit is not None:
+                options["time_limit"] = float(time_limit)
+            if is_mip:
+                options["mip_rel_gap"] = mip_gap
+            _solve_highs(model, options)
+        else:
+            model.prob.solve(pulp.PULP_CBC_CMD(msg=False, gapRel=mip_gap if is_mip else None,
+                                               timeLimit=time_limit,
+                                               _skip_v4_deprecation=True))
+    except Exception as exc:       # noqa: BLE001 — a solver failure is reported, not raised
+        return SolveStatus("not_solved", f"{type(exc).__name__}: {exc}", solver,
                            time.perf_counter() - model.started, is_mip)
     status, termination, gap = _status(model.prob, solver, is_mip)
     return SolveStatus(status, termination, solver, time.perf_counter() - model.started,
@@ -334,8 +325,6 @@ def _status(prob: pulp.LpProblem, solver: str, is_mip: bool):
                   s.kTimeLimit: "time_limit", s.kIterationLimit: "time_limit",
                   s.kInterrupt: "time_limit"}.get(raw, "not_solved")
         gap = float(h.getInfo().mip_gap) if is_mip and status == "optimal" else None
-        if status == "time_limit" and h.getInfo().primal_solution_status == 2:
-            status = "time_limit"            # a feasible incumbent exists; caller decides
         return status, text, gap
     status = {pulp.LpStatusOptimal: "optimal", pulp.LpStatusInfeasible: "infeasible",
               pulp.LpStatusUnbounded: "unbounded"}.get(prob.status, "not_solved")

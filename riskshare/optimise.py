@@ -39,6 +39,7 @@ from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 import pandas as pd
+import pulp
 
 from . import conditions, engine, lp
 from .agreement import Agreement, load_agreement
@@ -751,7 +752,6 @@ def to_pound(objective: str, value: float) -> float:
 
 
 def status_value(model: lp.Model) -> float:
-    import pulp
     return float(pulp.value(model.prob.objective) or 0.0)
 
 
@@ -832,11 +832,10 @@ def finish(st: Setup, objective: str, received: np.ndarray, status, binding=(), 
     """Round to pennies summing to the pool, evaluate with the engine, wrap as an Allocation."""
     locked = ~np.isnan(st.fixed)
     received = np.where(locked, np.nan_to_num(st.fixed), received)
-    received = round_to_total(received, float(np.sum(received)), locked=locked,
-                              tiebreak=st.members.to_numpy())
-    if abs(received.sum() - st.total) < 0.01 * st.n + 0.01:
-        received = round_to_total(received, st.total, locked=locked,
-                                  tiebreak=st.members.to_numpy())
+    total = float(np.sum(received))      # the pool, unless a solve let it give (diagnosis)
+    if abs(total - st.total) < 0.01 * st.n + 0.01:
+        total = st.total
+    received = round_to_total(received, total, locked=locked, tiebreak=st.members.to_numpy())
     arrays = engine.run(st.agreement, st.system, st.variance[None, :], received=received[None, :])
     outcome = Outcome(st.agreement, st.system, arrays, True)
     value = objective_value(st, objective, received)

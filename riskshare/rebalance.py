@@ -26,6 +26,7 @@ import pandas as pd
 from .errors import problem, raise_if_errors
 from .format import money
 from .money import allocate, from_pennies, to_pennies
+from .optimise_octs import optimised_octs
 from .system import System
 
 METHODS = ("basis", "minimax_change", "closest_to_forecast")
@@ -142,7 +143,6 @@ def rebalance(system: System, method: str = "basis", basis="turnover", keep=(),
         shares = to_pennies(allocate(gap_p / 100.0, weights, tiebreak=orgs.index.to_numpy()))
         revised_values = from_pennies(current + shares)
     else:
-        from .optimise_octs import optimised_octs
         revised_values = optimised_octs(system, method, keep, max_change, solver)
         basis = None
     revised = pd.Series(revised_values, index=orgs.index, name="revised")

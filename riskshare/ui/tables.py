@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from ..errors import ValidationError
+from ..format import money_m
 from ..schema import COLUMNS, INDEX, KINDS
 
 MONEY_M = "%,.2f"
@@ -133,3 +134,17 @@ def show_infeasible(exc, intro: str = "") -> None:
 
 def _capital(text: str) -> str:
     return text[:1].upper() + text[1:]
+
+
+def warn_worse_off(outcome, advice: str) -> bool:
+    """A warning naming the members worse off than on their own, and by how much, ending with
+    `advice`. Returns whether there were any (deterministic outcomes)."""
+    worse = outcome.worse_off
+    if worse:
+        n = outcome.base.n
+        st.warning(f"**{len(worse)} of {n} members {'is' if len(worse) == 1 else 'are'} worse "
+                   "off than on their own:** "
+                   + ", ".join(f"{m} by {money_m(-outcome.table.loc[m, 'vs_standalone'], 2)}"
+                               for m in worse)
+                   + f". {advice}", icon=":material/warning:")
+    return bool(worse)

@@ -18,7 +18,7 @@ from riskshare.report import outcome_workbook
 from riskshare.samples import SAMPLES, load_sample
 from riskshare.ui import charts, state
 from riskshare.ui.tables import (bands_frame, bands_from_frame, money_m_columns,
-                                 show_validation_error, styled_money)
+                                 show_validation_error, styled_money, warn_worse_off)
 
 DISTRIBUTE_LABELS = {"basis": "pro rata to a basis",
                      "counterparty": "all to one member (a counterparty)",
@@ -385,15 +385,7 @@ if outcome is not None:
                 help="Σ outturn excluding support, and its distance from the system control "
                      f"total ({money_m(system.control_total, 2)}).")
 
-    worse = outcome.worse_off
-    if worse:
-        st.warning(f"**{len(worse)} of {system.n} members "
-                   f"{'is' if len(worse) == 1 else 'are'} worse off than on their own:** "
-                   + ", ".join(f"{m_} by {money_m(-outcome.table.loc[m_, 'vs_standalone'], 2)}"
-                               for m_ in worse)
-                   + ". They would do better outside the agreement.",
-                   icon=":material/warning:")
-    else:
+    if not warn_worse_off(outcome, "They would do better outside the agreement."):
         st.success("Every member is at least as well off as it would be on its own.",
                    icon=":material/check_circle:")
 
@@ -410,7 +402,7 @@ if outcome is not None:
                     "standalone": "standalone", "vs_standalone": "vs standalone"}
     members_table = outcome.table.reset_index()
     st.dataframe(styled_money(members_table, list(member_money),
-                              highlight=members_table["org_id"].isin(worse)),
+                              highlight=members_table["org_id"].isin(outcome.worse_off)),
                  hide_index=True, width="stretch",
                  column_order=["org_id", *member_money],
                  column_config={**money_m_columns(member_money),

@@ -17,7 +17,7 @@ from riskshare.report import allocation_sheets
 from riskshare.ui import charts, state
 from riskshare.ui.scenario_controls import store, stored
 from riskshare.ui.tables import (money_m_columns, show_infeasible, show_validation_error,
-                                 styled_money)
+                                 styled_money, warn_worse_off)
 
 RESULT, ALTERNATIVES = "rs_optimise_result", "rs_optimise_alternatives"
 WITH, WITHOUT = "agreement", "none"
@@ -282,13 +282,7 @@ m[2].metric("Worse off than on their own", f"{len(worse)} of {system.n}",
                  "agreement.")
 m[3].metric("Pool shared out", money_m(float(allocation.received.sum()), 2),
             help="What the transfers add up to (negative: a net charge on the members).")
-if worse:
-    st.warning(f"**{len(worse)} of {system.n} members "
-               f"{'is' if len(worse) == 1 else 'are'} worse off than on their own:** "
-               + ", ".join(f"{w} by {money_m(-table.loc[w, 'vs_standalone'], 2)}"
-                           for w in worse)
-               + ". Tick “No member worse off than on its own” to rule this out.",
-               icon=":material/warning:")
+warn_worse_off(outcome, "Tick “No member worse off than on its own” to rule this out.")
 
 st.altair_chart(charts.allocation_chart(allocation), width="stretch")
 
