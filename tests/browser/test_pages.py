@@ -122,6 +122,7 @@ def test_choosing_a_preset_and_loading_its_sample(app_url, page):
     page.goto(f"{app_url}/agreement")
     _settle(page)
     page.locator('[data-testid="stSelectbox"]').first.click()
+    page.keyboard.type("ACA risk")   # filter the list: long option lists render lazily
     page.get_by_role("option", name="ACA risk corridors").click()
     page.get_by_text("This agreement does not fit the current system").wait_for(timeout=30_000)
     page.get_by_role("button", name="Load its sample system (Risk corridor: plan and payer)"
