@@ -5,7 +5,7 @@ Money is in pounds; surplus/favourable positive, deficit/adverse negative;
 variance = forecast − control total. See README.md and ARCHITECTURE.md.
 """
 
-from . import claims, samples
+from . import claims, games, samples
 from .agreement import Agreement, load_agreement
 from .incentives import Incentives, incentives
 from .outcome import Outcome, apply
@@ -28,6 +28,7 @@ __all__ = [
     "System", "load_system", "load_sample", "list_samples", "samples",
     "reconcile", "Reconciliation", "rebalance", "Rebalancing",
     "Agreement", "load_agreement", "apply", "Outcome", "incentives", "Incentives", "claims",
+    "games",
     "simulate", "Scenarios", "Shock", "load_shock", "list_shocks", "shocked_variances",
     "compare", "risk_table",
     "optimise", "Allocation", "Constraints", "OBJECTIVES", "InfeasibleError", "Conflict",

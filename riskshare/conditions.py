@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .format import money, money_m
+from .format import amount as pounds_text
 
 
 @dataclass(frozen=True)
@@ -59,26 +59,18 @@ FAMILIES = {f.key: f for f in (
 )}
 
 
-def _amount(pounds: float, sign: bool = False) -> str:
-    """£m to two decimals, or whole pounds below £10,000 (so £9 does not read as £0.00m)."""
-    if abs(pounds) < 10_000:
-        text = money(pounds, 0)
-        return ("+" + text) if sign and pounds > 0 else text
-    return money_m(pounds, dp=2, sign=sign)
-
-
 def condition(family: str, who: str | None, figure: float) -> str:
     """The condition in words; `figure` is the amount a user recognises (`lp.Row.shown`)."""
     return FAMILIES[family].condition.format(who=who or "the system",
-                                             rhs=_amount(figure))
+                                             rhs=pounds_text(figure))
 
 
 def give(family: str, who: str | None, amount: float) -> str:
     """The change that would make the condition hold: `amount` £ (signed for equalities)."""
     f = FAMILIES[family]
-    return f.give.format(who=who or "the system", amount=_amount(abs(amount)),
-                         more="more" if amount >= 0 else "less", signed=_amount(amount, True))
+    return f.give.format(who=who or "the system", amount=pounds_text(abs(amount)),
+                         more="more" if amount >= 0 else "less", signed=pounds_text(amount, True))
 
 
 def relax(family: str, who: str | None, step: float) -> str:
-    return FAMILIES[family].relax.format(who=who or "the system", step=_amount(step))
+    return FAMILIES[family].relax.format(who=who or "the system", step=pounds_text(step))

@@ -83,6 +83,8 @@ def spread(amount: np.ndarray, weights: np.ndarray, cap: np.ndarray | None):
     for all scenarios, a cap binds exactly when |amount| exceeds min_i cap_i·Σw / w_i."""
     amount = np.asarray(amount, dtype=float)
     w = np.asarray(weights, dtype=float)
+    if w.ndim == 2:
+        return _spread_rows(amount, w, cap)
     wsum = w.sum()
     if wsum <= 0:
         return np.zeros((len(amount), len(w))), amount.copy()
@@ -107,13 +109,32 @@ def spread(amount: np.ndarray, weights: np.ndarray, cap: np.ndarray | None):
     return alloc, unallocated
 
 
+def _spread_rows(amount: np.ndarray, w: np.ndarray, cap):
+    """`spread` with weights per row (S, n) (a coalition's members in each row, `run`'s
+    `members`); rows with no weight leave their whole amount unallocated."""
+    wsum = w.sum(axis=1)
+    alloc = np.divide(amount, wsum, out=np.zeros_like(amount), where=wsum > 0)[:, None] * w
+    unallocated = np.where(wsum > 0, 0.0, amount)
+    if cap is None:
+        return alloc, unallocated
+    cap = np.broadcast_to(np.asarray(cap, dtype=float), w.shape)
+    rows = np.flatnonzero((np.abs(alloc) > cap + 1e-9).any(axis=1))
+    if len(rows):
+        sub, left = _water_fill(np.abs(amount[rows]), w[rows], cap[rows])
+        sign = np.sign(amount[rows])
+        alloc[rows] = sub * sign[:, None]
+        unallocated[rows] = left * sign
+    return alloc, unallocated
+
+
 def _water_fill(total: np.ndarray, w: np.ndarray, cap: np.ndarray):
-    """Capped pro-rata allocation of `total` (R,) by weights (n,) under caps (n,) or (R, n)."""
-    alloc = np.zeros((len(total), len(w)))
+    """Capped pro-rata allocation of `total` (R,) by weights (n,) or (R, n) under caps (n,) or
+    (R, n)."""
+    alloc = np.zeros((len(total), w.shape[-1]))
     active = np.broadcast_to(w > 0, alloc.shape).copy()
     remaining = total.copy()
     open_rows = remaining > 0
-    for _ in range(len(w) + 1):
+    for _ in range(w.shape[-1] + 1):
         if not open_rows.any():
             break
         wa = np.where(active & open_rows[:, None], w, 0.0)
@@ -175,25 +196,36 @@ def level(amount: np.ndarray, position: np.ndarray, scale: np.ndarray, low, high
     return x + 0.0, amount - x.sum(axis=1)
 
 
-def _weights(agreement: Agreement, system: System) -> np.ndarray:
+def _weights(agreement: Agreement, system: System, members: np.ndarray | None = None):
+    """Distribution weights (n,), or (S, n) for coalitions: outside members get nothing, and a
+    coalition without the counterparty shares its pool by the agreement's basis."""
     pool = agreement.pool
-    if pool.distribute == "counterparty":
-        return (system.members == pool.counterparty).astype(float)
     basis = dict(pool.basis) if isinstance(pool.basis, tuple) else pool.basis
-    return basis_weights(system, basis)
+    if pool.distribute == "counterparty":
+        weights = (system.members == pool.counterparty).astype(float)
+        if members is not None:
+            with_cp = (members * weights).any(axis=1, keepdims=True)
+            weights = np.where(with_cp, weights, basis_weights(system, basis))
+    else:
+        weights = basis_weights(system, basis)
+    return weights if members is None else weights * members
 
 
 def distribute(net: np.ndarray, retained: np.ndarray, agreement: Agreement, system: System,
-               scale: np.ndarray, holder_charge: np.ndarray | float = 0.0):
+               scale: np.ndarray, holder_charge: np.ndarray | float = 0.0,
+               members: np.ndarray | None = None):
     """Share the net pool (S,) between members: (received (S, n), unallocated (S,)).
     `holder_charge` (≤ 0, the reserve holder's charge) counts in the positions that
-    "optimise" levels, as it does in rs.optimise."""
+    "optimise" levels, as it does in rs.optimise. `members` (S, n) bool: only these members
+    take part in each row (see `run`)."""
     pool = agreement.pool
     if pool.distribute == "optimise":
         lo = -np.inf if pool.max_charge is None else -pool.max_charge * scale / 100.0
         hi = np.inf if pool.max_award is None else pool.max_award * scale / 100.0
+        if members is not None:
+            lo, hi = np.where(members, lo, 0.0), np.where(members, hi, 0.0)
         return level(net, retained + holder_charge, scale, lo, hi)
-    weights = _weights(agreement, system)
+    weights = _weights(agreement, system, members)
     charge_cap = None if pool.max_charge is None else pool.max_charge * scale / 100.0
     award_cap = None if pool.max_award is None else pool.max_award * scale / 100.0
     if pool.distribute != "claims" and (charge_cap is None) == (award_cap is None) and (
@@ -204,6 +236,8 @@ def distribute(net: np.ndarray, retained: np.ndarray, agreement: Agreement, syst
     charged, unalloc_loss = spread(losses, weights, charge_cap)
     if pool.distribute == "claims":
         claims = np.maximum(-retained, 0.0)            # shortfalls after retention
+        if members is not None:
+            claims = claims * members
         estate = np.minimum(gains, claims.sum(axis=1))
         covered = apply_rule(pool.rule, estate, claims)
         if award_cap is not None:                     # max_award caps claims awards too
@@ -224,12 +258,15 @@ def _earned_fraction(position: np.ndarray, width: np.ndarray | float, taper: flo
     return np.clip(1.0 + position / width, 0.0, 1.0)
 
 
-def support_fraction(agreement: Agreement, org_position, system_position, scale):
-    """Share of each member's support earned (S, n) before any redistribution."""
+def support_fraction(agreement: Agreement, org_position, system_position, scale,
+                     system_scale=None):
+    """Share of each member's support earned (S, n) before any redistribution.
+    system_scale: the total scale the system test's taper refers to (default Σ scale; (S,) for
+    coalitions)."""
     s = agreement.support
     if s.test == "none":
         return np.ones_like(org_position)
-    width_sys = s.taper / 100.0 * scale.sum()
+    width_sys = s.taper / 100.0 * (scale.sum() if system_scale is None else system_scale)
     sys = _earned_fraction(system_position, width_sys, s.taper)[:, None]
     if s.test == "system":
         return np.broadcast_to(sys, org_position.shape).astype(float)
@@ -239,10 +276,15 @@ def support_fraction(agreement: Agreement, org_position, system_position, scale)
     return (1.0 - s.system_share) * org + s.system_share * sys
 
 
-def redistribute(earned: np.ndarray, support: np.ndarray, fraction: np.ndarray) -> np.ndarray:
-    """Give unearned support to members that earned all of theirs, pro rata to their support."""
-    lost = (support - earned).sum(axis=1)
+def redistribute(earned: np.ndarray, support: np.ndarray, fraction: np.ndarray,
+                 members: np.ndarray | None = None) -> np.ndarray:
+    """Give unearned support to members that earned all of theirs, pro rata to their support
+    (within each row's `members`, when given)."""
+    inside = 1.0 if members is None else members
+    lost = ((support - earned) * inside).sum(axis=1)
     full = (fraction >= 1.0 - 1e-12) & (support > 0)
+    if members is not None:
+        full &= members
     weight = np.where(full, support, 0.0)
     tot = weight.sum(axis=1)
     extra = np.divide(lost, tot, out=np.zeros_like(lost), where=tot > 0)[:, None] * weight
@@ -251,7 +293,8 @@ def redistribute(earned: np.ndarray, support: np.ndarray, fraction: np.ndarray) 
 
 # -- the whole agreement ----------------------------------------------------------------------------
 def run(agreement: Agreement, system: System, variances: np.ndarray,
-        received: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        received: np.ndarray | None = None, members: np.ndarray | None = None,
+        target: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Apply `agreement` to `system` for variances (S, n). Returns arrays (S, n) per column of
     `COLUMNS` plus system arrays (S,): pool, reserve_used, unallocated, support_at_stake,
     support_earned, support_lost, outturn, sct_variance, final.
@@ -259,7 +302,13 @@ def run(agreement: Agreement, system: System, variances: np.ndarray,
     received: optionally, a distribution of the net pool (after any reserve) chosen elsewhere
     (the optimiser's transfers, (n,) or (S, n), £); it replaces the `[pool]` rule, and
     `unallocated` is then the net pool minus what was distributed (negative: money from outside
-    the system)."""
+    the system).
+
+    members / target: optionally, each row is a coalition pooling on its own (the cooperative
+    game, `games.pooling`): `members` (S, n) bool says who is in it, `target` (S,) is its
+    system control total (£). Outsiders pool nothing and receive nothing, a reserve counts only
+    when its holder is in, and the system test compares the coalition's total with `target`;
+    the system arrays then add up members only. Outsiders' own columns are not meaningful."""
     raise_if_errors(agreement.check(system), f"agreement '{agreement.name}' on {system.label}")
     orgs = system.orgs
     v = np.asarray(variances, dtype=float)
@@ -267,6 +316,13 @@ def run(agreement: Agreement, system: System, variances: np.ndarray,
     scale = orgs[agreement.scale].to_numpy(dtype=float)
     support = orgs["support"].to_numpy(dtype=float)
     shared = ~system.members.isin(agreement.exempt)
+    sct = system.control_total
+    system_scale = None
+    if members is not None:
+        members = np.broadcast_to(np.asarray(members, dtype=bool), v.shape)
+        shared = shared & members
+        sct = np.asarray(target, dtype=float)
+        system_scale = (scale * members).sum(axis=1)
 
     pooled = pooled_amounts(v, scale, agreement, shared)
     retained = v - pooled
@@ -276,10 +332,12 @@ def run(agreement: Agreement, system: System, variances: np.ndarray,
     if agreement.reserve is not None:
         reserve_used = np.minimum(agreement.reserve.amount, np.maximum(-net, 0.0))
         holder = system.members.get_loc(agreement.reserve.holder)
+        if members is not None:
+            reserve_used = np.where(members[:, holder], reserve_used, 0.0)
         holder_charge[:, holder] = -reserve_used
     if received is None:
         received, unallocated = distribute(net + reserve_used, retained, agreement, system,
-                                           scale, holder_charge)
+                                           scale, holder_charge, members)
     else:
         received = np.broadcast_to(np.asarray(received, dtype=float), v.shape)
         unallocated = net + reserve_used - received.sum(axis=1)
@@ -288,12 +346,16 @@ def run(agreement: Agreement, system: System, variances: np.ndarray,
 
     after = agreement.support.after_sharing
     org_position = (retained + received) if after else v
-    system_total = outturn.sum(axis=1) if after else (oct_ + v).sum(axis=1)
-    fraction = support_fraction(agreement, org_position, system_total - system.control_total,
-                                scale)
+
+    def total(a):                      # Σ over the members in each row
+        return a.sum(axis=1) if members is None else np.where(members, a, 0.0).sum(axis=1)
+
+    system_total = total(outturn) if after else total(oct_ + v)
+    fraction = support_fraction(agreement, org_position, system_total - sct, scale,
+                                system_scale)
     earned = fraction * support
     if agreement.support.unearned == "redistribute":
-        earned = redistribute(earned, np.broadcast_to(support, v.shape), fraction)
+        earned = redistribute(earned, np.broadcast_to(support, v.shape), fraction, members)
     alone = _earned_fraction(v, agreement.support.taper / 100.0 * scale,
                              agreement.support.taper)
     alone = np.ones_like(v) if agreement.support.test == "none" else alone
@@ -303,14 +365,16 @@ def run(agreement: Agreement, system: System, variances: np.ndarray,
     out = {"variance": v, "pooled": pooled, "retained": retained, "received": received,
            "net_transfer": received - pooled, "outturn": outturn, "support_earned": earned,
            "final": final, "standalone": standalone, "vs_standalone": final - standalone}
+    at_stake = total(np.broadcast_to(support, v.shape))
+    system_outturn = total(outturn)
     out.update({
         "pool": net, "reserve_used": reserve_used, "unallocated": unallocated,
-        "support_at_stake": np.full(len(v), support.sum()),
-        "support_earned_total": earned.sum(axis=1),
-        "support_lost": support.sum() - earned.sum(axis=1),
-        "system_outturn": outturn.sum(axis=1),
-        "sct_variance": outturn.sum(axis=1) - system.control_total,
-        "system_final": final.sum(axis=1),
+        "support_at_stake": at_stake,
+        "support_earned_total": total(earned),
+        "support_lost": at_stake - total(earned),
+        "system_outturn": system_outturn,
+        "sct_variance": system_outturn - sct,
+        "system_final": total(final),
         "fraction": fraction,
     })
     return out

@@ -32,6 +32,15 @@ def money_m(pounds: float, dp: int | None = 1, sign: bool = False) -> str:
     return f"{prefix}£{abs(value):,.{dp}f}m"
 
 
+def amount(pounds: float, sign: bool = False) -> str:
+    """For sentences: £m to two decimals, or whole pounds below £10,000 (so £9 does not read
+    as £0.00m)."""
+    if abs(pounds) < 10_000:
+        text = money(pounds, 0)
+        return ("+" + text) if sign and pounds > 0 else text
+    return money_m(pounds, dp=2, sign=sign)
+
+
 def money(pounds: float, dp: int = 0) -> str:
     """£ -> '£1,234,567' / '-£12,345.68' (dp=2)."""
     if pounds is None or (isinstance(pounds, float) and math.isnan(pounds)):

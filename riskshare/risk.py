@@ -51,7 +51,8 @@ def _variances(system: System, scenarios) -> np.ndarray:
     return arr
 
 
-def _tail_count(s: int, alpha: float) -> int:
+def tail_count(s: int, alpha: float) -> int:
+    """How many scenarios make up the worst (1 − alpha) tail (at least one)."""
     return max(1, math.ceil((1.0 - alpha) * s - 1e-9))
 
 
@@ -87,7 +88,7 @@ def risk_table(agreement, system: System, scenarios, alpha: float = ALPHA,
 def _metrics(agreement, system, x, alone, miss, lose, worse, sys_miss, support, alpha):
     s, n = x.shape
     oct_ = system.orgs["control_total"].to_numpy(dtype=float)
-    k = _tail_count(s, alpha)
+    k = tail_count(s, alpha)
     q = 1.0 - alpha
     worst = np.partition(x, k - 1, axis=0)[:k]                    # each member's worst k
     total = x.sum(axis=1)

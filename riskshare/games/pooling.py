@@ -1,0 +1,130 @@
+"""The cooperative game an agreement defines: what each coalition secures by pooling on its own.
+
+v(S), in £, for a coalition S of members (DOMAIN §7):
+
+- |S| ≥ 2: S applies the agreement among itself only: its members pool their variances under the
+  agreement's schedules and share the pool between themselves; a reserve counts only if its
+  holder is in S; a coalition without the counterparty shares its pool by the agreement's basis;
+  the system support test compares S's total with S's own control total (`coalition_target`).
+  v(S) is the sum of S's final positions (outturn plus support earned).
+- |S| = 1: the member's standalone position, outside any agreement (control total + variance +
+  support earned on its own organisational test), as in the `standalone` column of `rs.apply`.
+- v(N) is the system's total final position under the agreement: exactly
+  `rs.apply(agreement, system).table["final"].sum()`.
+
+With scenarios, each member of S values its own final position by a certainty equivalent
+
+    CE_λ(X) = mean(X) − λ·(mean(X) − mean of X over its worst (1 − α) of scenarios)
+
+(mean minus λ times the expected shortfall below the mean: λ = 0 is the expectation, λ = 1 the
+tail mean; a certain £1 is worth £1), and v(S) adds these up over S's members. Pooling raises
+v(S) only when it actually improves members' own positions or tails; measuring a coalition's
+risk as one would credit it with diversification even when nobody shares anything.
+
+All coalitions are evaluated by one call to the engine (`engine.run(members=…)`), chunked, so
+the deterministic and scenario paths share one vectorised code path.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import engine
+from ..agreement import Agreement, load_agreement
+from ..errors import problem, raise_if_errors
+from ..risk import ALPHA, tail_count
+from ..system import System
+from .game import Game
+
+CHUNK_ROWS = 400_000          # coalition × scenario rows per engine call
+RISK_AVERSION = 0.5
+
+
+def coalition_target(system: System, members: np.ndarray) -> np.ndarray:
+    """The system control total of each coalition (£; rows of bool `members`, (R, n)): the sum
+    of its members' control totals plus its share, pro rata to turnover, of the gap between the
+    SCT and the sum of all control totals. The grand coalition's target is the SCT."""
+    members = np.asarray(members, dtype=bool)
+    oct_ = system.orgs["control_total"].to_numpy(dtype=float)
+    turnover = system.orgs["turnover"].to_numpy(dtype=float)
+    share = (members * turnover).sum(axis=1) / turnover.sum()
+    return (members * oct_).sum(axis=1) + system.gap * share
+
+
+def certainty_equivalent(x: np.ndarray, risk_aversion: float, alpha: float = ALPHA,
+                         axis: int = 0) -> np.ndarray:
+    """CE_λ along `axis` (scenarios): (1 − λ)·mean + λ·mean of the worst ⌈(1 − α)·S⌉."""
+    x = np.moveaxis(np.asarray(x, dtype=float), axis, -1)
+    k = tail_count(x.shape[-1], alpha)
+    tail = np.partition(x, k - 1, axis=-1)[..., :k].mean(axis=-1)
+    return (1.0 - risk_aversion) * x.mean(axis=-1) + risk_aversion * tail
+
+
+def check_risk(risk_aversion, alpha) -> None:
+    problems = []
+    if not isinstance(risk_aversion, (int, float)) or isinstance(risk_aversion, bool) or not (
+            0.0 <= risk_aversion <= 1.0):
+        problems.append(problem("must be a number from 0 (expected value) to 1 (tail mean)",
+                                column="risk_aversion", value=risk_aversion))
+    if not isinstance(alpha, (int, float)) or isinstance(alpha, bool) or not 0.5 <= alpha < 1:
+        problems.append(problem("must be a confidence level from 0.5 to below 1 (e.g. 0.95)",
+                                column="alpha", value=alpha))
+    raise_if_errors(problems, "certainty equivalent")
+
+
+def scenario_variances(system: System, scenarios) -> np.ndarray | None:
+    """(S, n) variances from a Scenarios object or an array; None for the forecast."""
+    if scenarios is None:
+        return None
+    from ..simulate import Scenarios
+
+    arr = scenarios.variances if isinstance(scenarios, Scenarios) else scenarios
+    v, deterministic = engine.as_variances(system, arr)
+    return None if deterministic else v
+
+
+def from_agreement(system: System, agreement, scenarios=None,
+                   risk_aversion: float = RISK_AVERSION, alpha: float = ALPHA) -> Game:
+    """The game v(S) an agreement defines on `system` (see the module docstring); players are
+    the org_ids. scenarios: None (the forecast), a `Scenarios` or an (S, n) array of variances
+    (£); risk_aversion λ ∈ [0, 1] and alpha set the certainty equivalent for scenarios.
+
+    Up to MAX_EXACT members every coalition is evaluated at once; above, coalitions are
+    evaluated on demand (sampled Shapley, named coalitions)."""
+    agreement = load_agreement(agreement)
+    raise_if_errors(agreement.check(system), f"agreement '{agreement.name}' on {system.label}")
+    check_risk(risk_aversion, alpha)
+    variances = scenario_variances(system, scenarios)
+    base = system.variance.to_numpy(dtype=float)[None, :] if variances is None else variances
+
+    def evaluate(rows: np.ndarray) -> np.ndarray:
+        return coalition_values(agreement, system, base, rows, risk_aversion, alpha)
+
+    label = f"{agreement.name} on {system.label}" if agreement.name else system.label
+    game = Game._from_batch(list(system.members), evaluate, name=label)
+    game.source = {"agreement": agreement, "system": system, "variances": variances,
+                   "risk_aversion": risk_aversion, "alpha": alpha}
+    return game
+
+
+def coalition_values(agreement: Agreement, system: System, variances: np.ndarray,
+                     rows: np.ndarray, risk_aversion: float, alpha: float) -> np.ndarray:
+    """v for coalitions `rows` ((R, n) bool) with variances (K, n): K = 1 deterministic."""
+    rows = np.asarray(rows, dtype=bool)
+    k, n = variances.shape
+    out = np.empty(len(rows))
+    per_chunk = max(1, CHUNK_ROWS // k)
+    for start in range(0, len(rows), per_chunk):
+        block = rows[start:start + per_chunk]
+        c = len(block)
+        members = np.repeat(block, k, axis=0)                      # (c·k, n)
+        target = np.repeat(coalition_target(system, block), k)
+        res = engine.run(agreement, system, np.tile(variances, (c, 1)), members=members,
+                         target=target)
+        single = block.sum(axis=1) == 1                          # alone: outside any deal
+        final = np.where(single.repeat(k)[:, None], res["standalone"], res["final"])
+        per_member = final.reshape(c, k, n)
+        if k > 1:
+            per_member = certainty_equivalent(per_member, risk_aversion, alpha, axis=1)[:, None]
+        out[start:start + c] = np.where(block, per_member[:, 0, :], 0.0).sum(axis=1)
+    return out
