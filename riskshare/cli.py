@@ -10,6 +10,8 @@
     riskshare compare SYSTEM MODEL MODEL [...] [--xlsx OUT]            agreements side by side
     riskshare optimise SYSTEM [--agreement MODEL] [--objective NAME] [--max-charge PCT] ...
                                                an optimised allocation, shadow prices in words
+    riskshare fairness MODEL SYSTEM [-n N] [--risk-aversion L] [--xlsx OUT]
+                                               participation certificate and fair shares
 
 Errors print one clear message (every problem listed) and exit with status 2; no traceback.
 """
@@ -36,7 +38,9 @@ from .outcome import SYSTEM_LINES, apply as apply_agreement
 from .presets import list_presets, load_preset
 from .optimise import OBJECTIVES, Constraints, optimise
 from .rebalance import METHOD_WORDS
-from .report import write_allocation, write_outcome, write_reconciliation, write_risk
+from .games import certificate
+from .report import (write_allocation, write_fairness, write_outcome, write_reconciliation,
+                     write_risk)
 from .risk import SYSTEM_ROW, compare, risk_table
 from .simulate import simulate
 from .reconcile import DEFAULT_UNREALISTIC_PCT, reconcile
@@ -447,6 +451,63 @@ def optimise_cmd(
                       f"{alternatives} asked for.")
     if xlsx is not None:
         write_allocation(result, xlsx, alts)
+        out.print(f"Wrote {xlsx}")
+
+
+@app.command("fairness")
+def fairness_cmd(
+    model: str = typer.Argument(..., metavar="MODEL", help="A preset name or an agreement .toml."),
+    target: str = typer.Argument(..., metavar="SYSTEM", help="A sample name or a system file."),
+    n: int = typer.Option(0, "-n", "--scenarios", help="Judge across this many scenarios "
+                          "(0: at the forecast)."),
+    risk_aversion: float = typer.Option(0.5, "--risk-aversion", help="With scenarios: 0 judges "
+                                        "by the average year, 1 by the worst 5% of years."),
+    seed: int = _SEED, correlation: float = _CORR, kind_correlation: float = _KCORR,
+    distribution: str = _DIST, df: float = _DF, shock: Optional[list[str]] = _SHOCK,
+    volatility_scale: float = _VSCALE,
+    show: int = typer.Option(10, "--violations", help="List at most this many coalitions "
+                             "that would be better off alone."),
+    xlsx: Optional[Path] = _XLSX,
+) -> None:
+    """Participation certificate: would any member or group do better in a smaller deal of its
+    own, and how do the Shapley value and nucleolus split the gain from pooling?"""
+    if n < 0:
+        raise UsageProblem("--scenarios must be 0 (the forecast) or a positive number")
+    agreement = resolve_agreement(model)
+    system = resolve_system(target)
+    scenarios = None if n == 0 else _scenarios(system, n, seed, correlation, kind_correlation,
+                                               distribution, df, shock, volatility_scale)
+    cert = certificate(system, agreement, scenarios, risk_aversion=risk_aversion)
+    out.print(f"[bold]{escape(agreement.name)}[/bold] on {escape(system.label)}"
+              + (f": {escape(scenarios.describe())}" if scenarios is not None else ""))
+    for line in cert.summary():
+        out.print(escape(line), highlight=False)
+    fair = cert.fair
+    labels = [("alone", "alone"), ("agreement", "agreement"), ("shapley", "Shapley")]
+    labels += [(fair, fair)] if fair else []
+    labels += [("least_core", "least core")] if "least_core" in cert.table else []
+    t = _table("Members (£m): final position alone, under the agreement and under the fair "
+               "allocations; gain = over alone",
+               [("org_id", "left"), *((label, "right") for _, label in labels),
+                ("agreement gain", "right"), ("Shapley gain", "right")]
+               + ([(f"{fair} gain", "right")] if fair else []))
+    for org_id, r in cert.table.iterrows():
+        t.add_row(org_id, *(money_m(r[c], 2) for c, _ in labels),
+                  money_m(r["gain_agreement"], 2, sign=True),
+                  money_m(r["gain_shapley"], 2, sign=True),
+                  *([money_m(r[f"gain_{fair}"], 2, sign=True)] if fair else []))
+    out.print(t)
+    if len(cert.violations):
+        v = _table(f"Better off on their own ({len(cert.violations):,}; worst "
+                   f"{min(show, len(cert.violations))} shown, £m)",
+                   [("coalition", "left"), ("size", "right"), ("on its own", "right"),
+                    ("under the agreement", "right"), ("shortfall", "right")])
+        for _, r in cert.violations.head(max(show, 0)).iterrows():
+            v.add_row(escape(r["coalition"]), str(r["size"]), money_m(r["value"], 2),
+                      money_m(r["allocation"], 2), money_m(r["shortfall"], 2))
+        out.print(v)
+    if xlsx is not None:
+        write_fairness(cert, xlsx)
         out.print(f"Wrote {xlsx}")
 
 

@@ -123,3 +123,26 @@ def write_allocation(allocation, target, alternatives=()) -> None:
 
 def allocation_workbook(allocation, alternatives=()) -> bytes:
     return workbook_bytes(allocation_sheets(allocation, alternatives))
+
+
+def fairness_sheets(cert) -> list[Sheet]:
+    """Sheets certificate (the summary in sentences), members (alone, the agreement and the fair
+    allocations, gains and shares of the gain) and violations (coalitions better off alone)."""
+    table = cert.table.rename_axis("org_id").reset_index()
+    money = tuple(c for c in table.columns if c not in ("org_id", "name")
+                  and not c.startswith("share_"))
+    shares = tuple(c for c in table.columns if c.startswith("share_"))
+    violations = cert.violations.drop(columns=["players"])
+    return [
+        Sheet("certificate", pd.DataFrame({"finding": cert.summary()})),
+        Sheet("members", table, money=money, shares=shares),
+        Sheet("violations", violations, money=("value", "allocation", "shortfall")),
+    ]
+
+
+def write_fairness(cert, target) -> None:
+    write_workbook(target, fairness_sheets(cert))
+
+
+def fairness_workbook(cert) -> bytes:
+    return workbook_bytes(fairness_sheets(cert))
