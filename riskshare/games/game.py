@@ -75,6 +75,7 @@ class Game:
     def __init__(self, players, v, *, name: str = ""):
         self.players = _check_players(players)
         self.name = name
+        self.source: dict | None = None
         n = len(self.players)
         self._batch: Callable[[np.ndarray], np.ndarray] | None = None
         self._values: np.ndarray | None = None
@@ -117,17 +118,20 @@ class Game:
         g = cls.__new__(cls)
         g.players = tuple(players)
         g.name = name
+        g.source = None
         g._batch = None
         g._values = _checked_values(np.asarray(full, dtype=float), g.players)
         return g
 
     @classmethod
     def _from_batch(cls, players, batch: Callable[[np.ndarray], np.ndarray],
-                    name: str = "") -> "Game":
-        """From a vectorised evaluator: boolean member rows (R, n) -> values (R,)."""
+                    name: str = "", source: dict | None = None) -> "Game":
+        """From a vectorised evaluator: boolean member rows (R, n) -> values (R,). `source`
+        records where the game came from (e.g. the agreement and system)."""
         g = cls.__new__(cls)
         g.players = _check_players(players)
         g.name = name
+        g.source = source
         g._batch = batch
         g._values = None
         if len(g.players) <= MAX_EXACT:

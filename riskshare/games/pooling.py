@@ -101,10 +101,9 @@ def from_agreement(system: System, agreement, scenarios=None,
         return coalition_values(agreement, system, base, rows, risk_aversion, alpha)
 
     label = f"{agreement.name} on {system.label}" if agreement.name else system.label
-    game = Game._from_batch(list(system.members), evaluate, name=label)
-    game.source = {"agreement": agreement, "system": system, "variances": variances,
-                   "risk_aversion": risk_aversion, "alpha": alpha}
-    return game
+    source = {"agreement": agreement, "system": system, "variances": variances,
+              "risk_aversion": risk_aversion, "alpha": alpha}
+    return Game._from_batch(list(system.members), evaluate, name=label, source=source)
 
 
 def coalition_values(agreement: Agreement, system: System, variances: np.ndarray,
