@@ -365,7 +365,8 @@ def run(agreement: Agreement, system: System, variances: np.ndarray,
     out = {"variance": v, "pooled": pooled, "retained": retained, "received": received,
            "net_transfer": received - pooled, "outturn": outturn, "support_earned": earned,
            "final": final, "standalone": standalone, "vs_standalone": final - standalone}
-    at_stake = total(np.broadcast_to(support, v.shape))
+    at_stake = (np.full(len(v), support.sum()) if members is None
+                else total(np.broadcast_to(support, v.shape)))
     system_outturn = total(outturn)
     out.update({
         "pool": net, "reserve_used": reserve_used, "unallocated": unallocated,
