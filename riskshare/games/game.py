@@ -144,24 +144,26 @@ class Game:
             raise TooManyPlayersError(f"a game given as a mapping needs all 2ⁿ − 1 coalitions; "
                                       f"with {n} players (more than {MAX_EXACT}) give a callable")
         position = {p: i for i, p in enumerate(self.players)}
-        full = np.full(1 << n, np.nan)
-        full[0] = 0.0
+        full = np.zeros(1 << n)
+        given = np.zeros(1 << n, dtype=bool)
+        given[0] = True
         problems = []
         for key, value in v.items():
             members = _as_coalition(key)
-            unknown = [m for m in members if m not in position]
+            unknown = [] if members is None else [m for m in members if m not in position]
             if members is None or unknown:
                 problems.append(problem(f"is not a coalition of the players "
                                         f"({', '.join(map(str, self.players))})",
                                         column="v", value=str(key)))
                 continue
             mask = sum(1 << position[m] for m in members)
+            given[mask] = True
             try:
                 full[mask] = float(value)
             except (TypeError, ValueError):
                 problems.append(problem("must be a number", column=f"v[{_label(members)}]",
                                         value=value))
-        missing = np.flatnonzero(np.isnan(full))
+        missing = np.flatnonzero(~given)
         if len(missing):
             listed = ", ".join(self.coalition_label(m) for m in missing[:_MAX_LISTED])
             more = f" and {len(missing) - _MAX_LISTED:,} more" if len(missing) > _MAX_LISTED else ""
