@@ -171,7 +171,7 @@ def certificate(system: System, agreement, scenarios=None,
     scenarios: None (the forecast), a `Scenarios` or an (S, n) array of variances (£)."""
     agreement = load_agreement(agreement)
     game = from_agreement(system, agreement, scenarios, risk_aversion, alpha)
-    variances = scenario_variances(system, scenarios)
+    variances, deterministic = scenario_variances(system, scenarios)
     x = agreement_allocation(agreement, system, variances, risk_aversion, alpha)
     notes: list[str] = []
     grand = round(float(x.sum()), 2)
@@ -209,27 +209,25 @@ def certificate(system: System, agreement, scenarios=None,
     violations = violations.assign(value=violations["value"].round(2),
                                    allocation=violations["allocation"].round(2),
                                    shortfall=violations["shortfall"].round(2))
-    return Certificate(agreement, system, game, _basis(variances, risk_aversion, alpha), table,
+    return Certificate(agreement, system, game, _basis(scenarios, variances, risk_aversion, alpha), table,
                        violations, None if epsilon is None else round(epsilon, 2), fair, checked,
                        game.exact, tuple(notes))
 
 
 def agreement_allocation(agreement: Agreement, system: System, variances, risk_aversion: float,
                          alpha: float) -> np.ndarray:
-    """What the agreement gives each member (£): final positions at the forecast, or each
-    member's certainty equivalent across scenarios."""
-    if variances is None:
-        return engine.run(agreement, system, system.variance.to_numpy(dtype=float)[None, :])[
-            "final"][0]
+    """What the agreement gives each member (£) for variances (K, n): final positions when
+    K = 1, else each member's certainty equivalent across the scenarios."""
     final = engine.run(agreement, system, variances)["final"]
-    return certainty_equivalent(final, risk_aversion, alpha, axis=0)
+    return final[0] if len(final) == 1 else certainty_equivalent(final, risk_aversion, alpha,
+                                                                  axis=0)
 
 
 def _table(system: System, game: Game, alone: np.ndarray, allocations: dict, grand: float,
            fair: str) -> pd.DataFrame:
     members = list(system.members)
-    table = pd.DataFrame({"name": system.orgs["name"],
-                          "alone": np.round(alone, 2)}, index=system.members)
+    alone = round_to_total(alone, round(float(np.sum(alone)), 2), tiebreak=members)
+    table = pd.DataFrame({"name": system.orgs["name"], "alone": alone}, index=system.members)
     gain = grand - float(table["alone"].sum())
     for method, values in allocations.items():
         column = fair if method == "nucleolus" else method
@@ -241,9 +239,11 @@ def _table(system: System, game: Game, alone: np.ndarray, allocations: dict, gra
     return table
 
 
-def _basis(variances, risk_aversion: float, alpha: float) -> str:
-    if variances is None:
+def _basis(scenarios, variances, risk_aversion: float, alpha: float) -> str:
+    if scenarios is None:
         return "at the forecast"
+    if len(variances) == 1:
+        return "at the given variances"
     tail = f"{1 - alpha:.0%}"
     return (f"certainty equivalent over {len(variances):,} scenarios: the mean less "
             f"{risk_aversion:g} × the expected shortfall below it in the worst {tail}")

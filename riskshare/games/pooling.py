@@ -27,6 +27,8 @@ the deterministic and scenario paths share one vectorised code path.
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from .. import engine
@@ -62,25 +64,33 @@ def certainty_equivalent(x: np.ndarray, risk_aversion: float, alpha: float = ALP
 
 def check_risk(risk_aversion, alpha) -> None:
     problems = []
-    if not isinstance(risk_aversion, (int, float)) or isinstance(risk_aversion, bool) or not (
-            0.0 <= risk_aversion <= 1.0):
+    if not _is_real(risk_aversion) or not 0.0 <= float(risk_aversion) <= 1.0:
         problems.append(problem("must be a number from 0 (expected value) to 1 (tail mean)",
                                 column="risk_aversion", value=risk_aversion))
-    if not isinstance(alpha, (int, float)) or isinstance(alpha, bool) or not 0.5 <= alpha < 1:
+    if not _is_real(alpha) or not 0.5 <= float(alpha) < 1:
         problems.append(problem("must be a confidence level from 0.5 to below 1 (e.g. 0.95)",
                                 column="alpha", value=alpha))
     raise_if_errors(problems, "certainty equivalent")
 
 
-def scenario_variances(system: System, scenarios) -> np.ndarray | None:
-    """(S, n) variances from a Scenarios object or an array; None for the forecast."""
+def _is_real(x) -> bool:
+    return isinstance(x, numbers.Real) and not isinstance(x, (bool, np.bool_)) and (
+        float(x) == float(x))
+
+
+def scenario_variances(system: System, scenarios) -> tuple[np.ndarray, bool]:
+    """(variances (K, n) £, deterministic): the forecast when `scenarios` is None, one set of
+    variances for a 1-D array, else a `Scenarios` object's or a 2-D array's rows."""
     if scenarios is None:
-        return None
+        return system.variance.to_numpy(dtype=float)[None, :], True
     from ..simulate import Scenarios
 
     arr = scenarios.variances if isinstance(scenarios, Scenarios) else scenarios
     v, deterministic = engine.as_variances(system, arr)
-    return None if deterministic else v
+    if len(v) == 0:
+        raise_if_errors([problem("must hold at least one scenario (got none)",
+                                 column="scenarios")], "scenarios")
+    return v, deterministic
 
 
 def from_agreement(system: System, agreement, scenarios=None,
@@ -94,14 +104,13 @@ def from_agreement(system: System, agreement, scenarios=None,
     agreement = load_agreement(agreement)
     raise_if_errors(agreement.check(system), f"agreement '{agreement.name}' on {system.label}")
     check_risk(risk_aversion, alpha)
-    variances = scenario_variances(system, scenarios)
-    base = system.variance.to_numpy(dtype=float)[None, :] if variances is None else variances
+    base, _ = scenario_variances(system, scenarios)
 
     def evaluate(rows: np.ndarray) -> np.ndarray:
         return coalition_values(agreement, system, base, rows, risk_aversion, alpha)
 
     label = f"{agreement.name} on {system.label}" if agreement.name else system.label
-    source = {"agreement": agreement, "system": system, "variances": variances,
+    source = {"agreement": agreement, "system": system, "variances": base,
               "risk_aversion": risk_aversion, "alpha": alpha}
     return Game._from_batch(list(system.members), evaluate, name=label, source=source)
 
