@@ -23,6 +23,8 @@ PAGES = [
             url_path="compare"),
     st.Page("riskshare/ui/pages/optimise.py", title="Optimise", icon=":material/tune:",
             url_path="optimise"),
+    st.Page("riskshare/ui/pages/fairness.py", title="Fairness", icon=":material/diversity_3:",
+            url_path="fairness"),
 ]
 
 page = st.navigation(PAGES)

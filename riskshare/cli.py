@@ -39,6 +39,7 @@ from .presets import list_presets, load_preset
 from .optimise import OBJECTIVES, Constraints, optimise
 from .rebalance import METHOD_WORDS
 from .games import certificate
+from .games.certificate import describe_group
 from .report import (write_allocation, write_fairness, write_outcome, write_reconciliation,
                      write_risk)
 from .risk import SYSTEM_ROW, compare, risk_table
@@ -503,7 +504,8 @@ def fairness_cmd(
                    [("coalition", "left"), ("size", "right"), ("on its own", "right"),
                     ("under the agreement", "right"), ("shortfall", "right")])
         for _, r in cert.violations.head(max(show, 0)).iterrows():
-            v.add_row(escape(r["coalition"]), str(r["size"]), money_m(r["value"], 2),
+            v.add_row(escape(describe_group(r["players"], system.members)), str(r["size"]),
+                      money_m(r["value"], 2),
                       money_m(r["allocation"], 2), money_m(r["shortfall"], 2))
         out.print(v)
     if xlsx is not None:

@@ -34,7 +34,7 @@ from ..format import amount
 from ..money import round_to_total
 from ..system import System
 from .core import core_violations, least_core, nucleolus, prenucleolus, violation_table
-from .game import EmptyImputationSetError, Game, SampledShapleyWarning
+from .game import MAX_EXACT, EmptyImputationSetError, Game, SampledShapleyWarning
 from ..risk import ALPHA
 from .pooling import RISK_AVERSION, certainty_equivalent, from_agreement, scenario_variances
 from .shapley import shapley
@@ -47,6 +47,8 @@ METHODS = ("agreement", "shapley", "nucleolus", "least_core")
 class Certificate:
     """The result of `certificate` (see the module docstring). Money in £.
 
+    basis:      what the figures are, in words ("at the forecast", or the certainty equivalent
+                over how many scenarios).
     table:      per member (index org_id): name, alone (v({i})), agreement (x_i), shapley,
                 nucleolus (or prenucleolus), least_core, and for each allocation its gain over
                 alone (gain_*) and share of the cooperative gain (share_*, a fraction; NaN when
@@ -96,22 +98,21 @@ class Certificate:
     def groups_worse_off(self) -> pd.DataFrame:
         return self.violations[self.violations["size"] > 1]
 
-    def summary(self) -> list[str]:
-        """The certificate in plain sentences, verdict first."""
+    def summary(self, notes: bool = True) -> list[str]:
+        """The certificate in plain sentences, verdict first; then `notes` unless notes=False."""
         n = self.system.n
         lines = [self._verdict(), self._gain_sentence()]
         members = self.members_worse_off
         if len(members):
             who = "; ".join(f"{p[0]} by {amount(s)}" for p, s in
                             zip(members["players"], members["shortfall"]))
-            lines.append(f"{len(members)} member{'s' if len(members) != 1 else ''} would be "
-                         f"better off alone: {who}.")
+            lines.append(f"Better off alone: {who}.")
         groups = self.groups_worse_off
         if len(groups):
             top = groups.iloc[0]
-            lines.append(f"{len(groups):,} group{'s' if len(groups) != 1 else ''} of two or more "
-                         f"would do better in a smaller deal of their own; the largest shortfall "
-                         f"is {amount(top['shortfall'])} for {top['coalition']}.")
+            lines.append(f"The group with most to gain from a smaller deal of its own "
+                         f"({describe_group(top['players'], self.system.members)}) would be "
+                         f"{amount(top['shortfall'])} better off.")
         if self.epsilon is not None:
             lines.append(self._epsilon_sentence())
         share = self._share_sentence()
@@ -121,16 +122,22 @@ class Certificate:
         lines.append(f"Checked: {scope} of {n} members"
                      + ("." if self.exhaustive else " (each member alone and each group of all "
                         "but one member)."))
-        return lines + list(self.notes)
+        return lines + (list(self.notes) if notes else [])
 
     def _verdict(self) -> str:
         name = self.agreement.name or "the agreement"
         if self.passes:
-            return (f"Participation certificate: passed. Under '{name}' no member and no group "
+            return (f"Participation certificate: passed. Under '{name}', no member and no group "
                     f"of members would do better in a smaller deal of its own.")
-        return (f"Participation certificate: not passed. Under '{name}' "
-                f"{len(self.violations):,} member{'s or groups' if len(self.violations) != 1 else ' or group'} "
-                f"would do better in a smaller deal of {'their' if len(self.violations) != 1 else 'its'} own.")
+        parts = []
+        k, m = len(self.members_worse_off), len(self.groups_worse_off)
+        if k:
+            parts.append(f"{k} of the {self.system.n} members would be better off alone")
+        if m:
+            parts.append(f"{m:,} group{'s' if m != 1 else ''} of two or more would do better "
+                         f"in a smaller deal of {'their' if m != 1 else 'its'} own")
+        return f"Participation certificate: not passed. Under '{name}', " + " and ".join(
+            parts) + "."
 
     def _gain_sentence(self) -> str:
         if abs(self.gain) <= TOL:
@@ -165,6 +172,15 @@ class Certificate:
                 f"{amount(t.at[who, 'gain_shapley'])}{fair}.")
 
 
+def describe_group(players, everyone) -> str:
+    """A group by its members ("SVH, NCH"), or by who is left out when it holds more than half
+    of `everyone` ("all but NGH, VGP")."""
+    players = tuple(players)
+    if len(players) > 1 and len(players) > len(everyone) / 2:
+        return "all but " + ", ".join(str(m) for m in everyone if m not in players)
+    return ", ".join(map(str, players))
+
+
 def certificate(system: System, agreement, scenarios=None,
                 risk_aversion: float = RISK_AVERSION, alpha: float = ALPHA) -> Certificate:
     """The participation certificate of `agreement` on `system` (see the module docstring).
@@ -177,10 +193,14 @@ def certificate(system: System, agreement, scenarios=None,
     grand = round(float(x.sum()), 2)
     alone = game.singletons.to_numpy()
     allocations = {"agreement": x}
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", SampledShapleyWarning)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SampledShapleyWarning)
         phi = shapley(game)
-    notes += [str(w.message) for w in caught]
+    if phi.attrs.get("method") == "sampled":
+        notes.append(f"With {system.n} members (more than {MAX_EXACT}) the Shapley value is "
+                     f"estimated from {phi.attrs['samples']:,} random orders of joining, not "
+                     f"computed exactly; its largest standard error is "
+                     f"{amount(phi.attrs['standard_error'].max())}.")
     allocations["shapley"] = phi.to_numpy()
     epsilon, fair = None, ""
     if game.exact:

@@ -10,6 +10,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from ..format import amount
 from ..reconcile import Reconciliation
 
 FAVOURABLE, ADVERSE, UNREALISTIC, TOTAL, TARGET = "#009639", "#ED8B00", "#DA291C", "#005EB8", "#41B6E6"
@@ -488,4 +489,106 @@ def allocation_chart(allocation) -> alt.LayerChart:
             subtitle=[f"Grey: before — what the member retains of its own variance. Blue: "
                       f"after — once it receives or pays its transfer (shown on the right). "
                       f"% of {scale_name}; 0 = on target."],
+            anchor="start", subtitleFontSize=12, subtitleColor="#425563"))
+
+
+# -- fairness (cooperative games) ----------------------------------------------------------------
+FAIR_BETTER, FAIR_WORSE = "agreement: better off than alone", "agreement: worse off than alone"
+SHAPLEY_MARK, FAIR_MARK_COLOUR = "#212B32", "#7C2855"
+
+
+def fairness_data(cert) -> pd.DataFrame:
+    """From a `rs.games.certificate` Certificate: one row per member with its gain over standing
+    alone (£m) under the agreement (`agreement`), by the Shapley value (`shapley`) and by the
+    nucleolus or prenucleolus (`fair`, NaN when not computed), `status` (better / worse off
+    than alone, exactly as the certificate counts it) and `label` (the verdict in words)."""
+    t = cert.table
+    fair = cert.fair
+    data = pd.DataFrame({
+        "member": [_short(f"{m} · {n}") for m, n in zip(t.index, t["name"].astype(str))],
+        "org_id": list(t.index),
+        "alone": t["alone"].to_numpy() / 1e6 + 0.0,
+        "agreement": t["gain_agreement"].to_numpy() / 1e6 + 0.0,
+        "shapley": t["gain_shapley"].to_numpy() / 1e6 + 0.0,
+        "fair": (t[f"gain_{fair}"].to_numpy() / 1e6 + 0.0) if fair else np.nan,
+    })
+    # worse off exactly when the certificate says so (by more than half a penny)
+    worse = set(p[0] for p in cert.members_worse_off["players"])
+    data["status"] = [FAIR_WORSE if m in worse else FAIR_BETTER for m in t.index]
+    data["label"] = [f"{amount(abs(g))} worse off" if m in worse else
+                     (f"{amount(g)} better off" if g >= 0.005 else "as well off")
+                     for m, g in zip(t.index, t["gain_agreement"])]
+    return data
+
+
+def fairness_chart(cert) -> alt.LayerChart:
+    """Per member, a bar for what the agreement gives it beyond standing alone (£m; green better
+    off, red worse off) with markers at what the Shapley value and the nucleolus (or
+    prenucleolus) would give it, and the verdict in words on the right."""
+    data = fairness_data(cert)
+    fair = cert.fair
+    order = list(data["member"])  # explicit: layered charts drop field sorts
+    values = data[["agreement", "shapley", "fair"]].to_numpy(dtype=float)
+    low = min(float(np.nanmin(values)), 0.0)
+    high = max(float(np.nanmax(values)), 0.0)
+    span = (high - low) or 1.0
+    right = high + 0.30 * span  # room for the "better / worse off" labels
+    y = alt.Y("member:N", sort=order, title=None,
+              axis=alt.Axis(labelLimit=360, labelFontSize=12, labelOverlap=False))
+    ticks = _ticks(low, high)
+    x = alt.X("agreement:Q", title="Gain over standing alone (£m; negative: worse off than "
+                                   "alone)",
+              scale=alt.Scale(domain=[min(low - 0.04 * span, ticks[0]), right], nice=False),
+              axis=alt.Axis(labelExpr=MONEY_M_LABEL, values=ticks))
+    fair_word = fair or "nucleolus"
+    tooltip = [alt.Tooltip("member:N"),
+               alt.Tooltip("agreement:Q", title="agreement − alone £m", format=",.2f"),
+               alt.Tooltip("shapley:Q", title="Shapley − alone £m", format=",.2f")]
+    if fair:
+        tooltip.append(alt.Tooltip("fair:Q", title=f"{fair} − alone £m", format=",.2f"))
+    bars = alt.Chart(data).mark_bar(height=22).encode(
+        y=y, x=x, tooltip=tooltip,
+        color=alt.Color("status:N", title=None, sort=[FAIR_BETTER, FAIR_WORSE],
+                        scale=alt.Scale(domain=[FAIR_BETTER, FAIR_WORSE],
+                                        range=[FAVOURABLE, UNREALISTIC]),
+                        legend=alt.Legend(orient="bottom", labelFontSize=12, labelLimit=320)))
+    # (column, legend label, shape, colour, pixels above/below the bar's middle, size): the two
+    # markers sit apart so that equal values do not hide one another
+    marks = [("shapley", "Shapley value", "diamond", SHAPLEY_MARK, -5 if fair else 0, 150)]
+    if fair:
+        marks.append(("fair", fair_word, "circle", FAIR_MARK_COLOUR, 5, 80))
+    labels = [m[1] for m in marks]
+    colour = alt.Color("which:N", title=None, sort=labels, scale=alt.Scale(
+        domain=labels, range=[m[3] for m in marks]),
+        legend=alt.Legend(orient="bottom", labelFontSize=12, symbolSize=200))
+    shape = alt.Shape("which:N", title=None, sort=labels, scale=alt.Scale(
+        domain=labels, range=[m[2] for m in marks]))
+    markers = alt.layer(*[
+        alt.Chart(pd.DataFrame({"member": data["member"], "which": label,
+                                "value": data[column]})).mark_point(
+            filled=True, size=size, stroke="white", strokeWidth=1, opacity=1, yOffset=offset
+        ).encode(y=y, x="value:Q", color=colour, shape=shape,
+                 tooltip=[alt.Tooltip("member:N"), alt.Tooltip("which:N", title=""),
+                          alt.Tooltip("value:Q", title="gain over alone £m", format=",.2f")])
+        for column, label, _, _, offset, size in marks])
+    text = alt.Chart(data.assign(x=right)).mark_text(
+        align="right", dx=-4, fontSize=12, fontWeight="bold").encode(
+        y=y, x="x:Q", text="label:N",
+        color=alt.Color("status:N", scale=alt.Scale(domain=[FAIR_BETTER, FAIR_WORSE],
+                                                    range=[FAVOURABLE, UNREALISTIC]),
+                        legend=None))
+    zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(color="#425563").encode(x="x:Q")
+    subtitle = ["Bar: what the agreement gives the member beyond what it would secure on its "
+                "own (green: better off, red: worse off; the amount is on the right).",
+                "◆ Shapley value: the member's average contribution to the groups it could "
+                "join."]
+    if fair:
+        subtitle.append(f"● {fair_word[:1].upper() + fair_word[1:]}: the split that leaves the "
+                        "worst-treated group as well off as possible.")
+    return (zero + bars + markers + text).resolve_scale(
+        color="independent", shape="independent").properties(
+        height=alt.Step(36),
+        title=alt.TitleParams(
+            "What each member gains by pooling: the agreement against the fair shares (£m)",
+            subtitle=subtitle,
             anchor="start", subtitleFontSize=12, subtitleColor="#425563"))

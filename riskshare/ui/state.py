@@ -91,6 +91,14 @@ def agreement_source() -> str:
     return st.session_state[_AGREEMENT_SOURCE]
 
 
+def agreement_caption() -> Agreement:
+    """Caption the current agreement (for pages that use it but edit it elsewhere); returns it."""
+    agreement = current_agreement()
+    st.caption(f"Agreement: **{agreement.name}** ({agreement_source()}) — change it on the "
+               "Agreement page.")
+    return agreement
+
+
 def agreement_version() -> int:
     current_agreement()
     return st.session_state[_AGREEMENT_VERSION]

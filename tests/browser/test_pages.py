@@ -26,6 +26,9 @@ PAGES = [
     ("optimise", "Optimise", 0, ["pooled amounts", "pure transfers between members",
                                  "Make the worst-placed member as well placed",
                                  "press Optimise"]),
+    ("fairness", "Fairness", 1, ["Participation certificate: not passed", "Cooperative gain",
+                                 "Least-core ε", "£1.41m", "Who would walk away",
+                                 "255 members and groups would do better", "prenucleolus"]),
 ]
 # Pages whose tables and charts appear only after a button click (see the dedicated tests
 # below), with the button's name; their PAGES screenshot shows the page before the run.

@@ -31,9 +31,7 @@ st.markdown("Thousands of possible years: each member's variance is its forecast
             "control total and against standing alone. Money in £m.")
 state.system_caption()
 system = state.current_system()
-agreement = state.current_agreement()
-st.caption(f"Agreement: **{agreement.name}** ({state.agreement_source()}) — change it on the "
-           "Agreement page.")
+agreement = state.agreement_caption()
 
 settings = scenario_controls("scn", system)
 inputs = (settings, system, agreement)

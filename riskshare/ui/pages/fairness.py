@@ -1,0 +1,292 @@
+"""Fairness page: is the current agreement attractive to every member and every group of members,
+or would some do better in a smaller deal of their own? The participation certificate
+(`rs.games.certificate`) at the forecast or across scenarios, beside the fair shares of
+cooperative game theory (Shapley value, nucleolus, least core)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from riskshare.errors import RiskshareError, ValidationError
+from riskshare.format import money_m
+from riskshare.games import MAX_EXACT, certificate
+from riskshare.games.certificate import describe_group
+from riskshare.outcome import apply
+from riskshare.report import fairness_workbook
+from riskshare.ui import charts, state
+from riskshare.ui.scenario_controls import scenario_controls, store, stored
+from riskshare.ui.tables import (MONEY_M, money_m_columns, show_validation_error,
+                                 styled_money)
+
+RESULT_FORECAST, RESULT_SCENARIOS = "rs_fairness_forecast", "rs_fairness_scenarios"
+FORECAST, SCENARIOS = "forecast", "scenarios"
+JUDGE_LABELS = {FORECAST: "the forecast", SCENARIOS: "across scenarios"}
+DEFAULT_SCENARIOS = 1_000
+SHOWN_VIOLATIONS = 20
+SLOW_WORK = 5_000_000  # coalition × scenario evaluations above which a run may take a while
+
+st.title("Fairness")
+st.markdown(
+    "Is the agreement worth joining for **every** member — strong, middling and weak — and "
+    "would any group of members do better in a smaller deal of its own? For each group the "
+    "page works out what it would secure by pooling under the same agreement on its own, and "
+    "checks that the agreement gives the group at least that much. Beside what the agreement "
+    "gives each member it shows two *fair shares* from cooperative game theory, as a yardstick. "
+    "Money in £m.")
+with st.expander("The terms used on this page"):
+    st.markdown(
+        "- **Alone**: what a member would end the year with outside any agreement (its control "
+        "total, its variance and any support it would earn on its own).\n"
+        "- **What a group secures on its own**, v(S): the group's members pool among "
+        "themselves under the same agreement, without anyone else, and add up where they end.\n"
+        "- **Cooperative gain**: what pooling under the agreement adds for the whole system "
+        "over every member standing alone (negative: it costs the members in total).\n"
+        "- **Shapley value**: each member's average contribution — how much it adds to a group "
+        "when it joins, averaged over every order in which members could join.\n"
+        "- **Nucleolus**: the split that makes the worst-treated group as well off as "
+        "possible, then the next worst, and so on. When pooling loses money in total it cannot "
+        "also leave every member at least as well off as alone; the *prenucleolus* drops that "
+        "requirement and is shown instead.\n"
+        "- **Least core ε**: the smallest amount such that some split leaves no group more "
+        "than ε better off on its own than with the agreement. ε of zero or below means a split "
+        "exists that every group accepts (the *core* is not empty); above zero, whatever the "
+        "split, some group would be at least ε better off on its own.")
+state.system_caption()
+system = state.current_system()
+agreement = state.agreement_caption()
+
+# Does the agreement fit this system?
+try:
+    apply(agreement, system)
+except ValidationError as exc:
+    show_validation_error(exc, "The current agreement does not fit this system —")
+    st.stop()
+
+
+def judge(scenarios=None, risk_aversion: float = 0.5) -> dict:
+    """The certificate, or what went wrong, to store."""
+    try:
+        return {"cert": certificate(system, agreement, scenarios, risk_aversion)}
+    except ValidationError as exc:
+        return {"invalid": exc}
+    except RiskshareError as exc:
+        return {"error": str(exc)}
+
+
+mode = st.radio("Judge at", [FORECAST, SCENARIOS], format_func=JUDGE_LABELS.get,
+                horizontal=True, key="fair_mode",
+                help="The forecast: one year, every member at its forecast variance. Across "
+                     "scenarios: thousands of possible years, each member valuing its position "
+                     "by how it fares on average and in bad years.")
+groups = (1 << system.n) - 1 if system.n <= MAX_EXACT else 2 * system.n
+if mode == FORECAST:
+    inputs = (FORECAST, system, agreement)
+    if stored(RESULT_FORECAST, inputs) is None:
+        with st.spinner(f"Checking {groups:,} members and groups…"):
+            store(RESULT_FORECAST, inputs, judge())
+    result = stored(RESULT_FORECAST, inputs)
+    cert_lambda = 0.5
+else:
+    st.session_state.setdefault("fair_n", DEFAULT_SCENARIOS)  # fewer than the other pages
+    settings = scenario_controls("fair", system)
+    with st.container(border=True):
+        left, right = st.columns([1, 1], gap="large")
+        risk_aversion = left.slider(
+            "How much bad years weigh (λ)", 0.0, 1.0, 0.5, 0.05, key="fair_lambda",
+            help="Each member values its position across the scenarios as its average less λ "
+                 "times how far its worst 5% of years fall below that average.")
+        right.markdown(f"**λ = {risk_aversion:g}**: 0 = judge each member by its average "
+                       "year, 1 = by its worst 1-in-20 years; in between, a blend.")
+        work = groups * settings.n
+        right.caption(f"Every group of members is checked in every scenario: {groups:,} "
+                      f"groups × {settings.n:,} scenarios."
+                      + (" This may take a minute or more." if work > SLOW_WORK else ""))
+    cert_lambda = float(risk_aversion)
+    inputs = (SCENARIOS, settings, cert_lambda, system, agreement)
+    if st.button("Run", type="primary", icon=":material/play_arrow:", key="fair_run"):
+        with st.spinner(f"Simulating {settings.n:,} years and checking {groups:,} members and "
+                        "groups in each…"):
+            try:
+                scenarios = settings.simulate(system)
+            except ValidationError as exc:
+                run = {"invalid": exc}
+            else:
+                run = judge(scenarios, cert_lambda)
+        store(RESULT_SCENARIOS, inputs, run)
+    result = stored(RESULT_SCENARIOS, inputs)
+    if result is None:
+        st.info("Choose the settings and press **Run** to judge the agreement across "
+                "scenarios." if RESULT_SCENARIOS not in st.session_state else
+                "The settings, system or agreement changed: press **Run** to judge again.",
+                icon=":material/play_arrow:")
+        st.stop()
+
+if "invalid" in result:
+    show_validation_error(result["invalid"], "The agreement could not be judged —")
+    st.stop()
+if "error" in result:
+    st.error(f"**The agreement could not be judged.** {result['error']}",
+             icon=":material/error:")
+    st.stop()
+
+# -- the verdict ----------------------------------------------------------------------------------
+cert = result["cert"]
+table = cert.table
+fair = cert.fair
+members_worse = list(p[0] for p in cert.members_worse_off["players"])
+n_groups_worse = len(cert.groups_worse_off)
+
+
+def md(text: str) -> str:
+    """Library sentences as literal Markdown (no stray italics or maths)."""
+    for ch in ("\\", "*", "_", "$", "~", "`", "[", "]"):
+        text = text.replace(ch, "\\" + ch)
+    return text
+
+
+sentences = cert.summary(notes=False)
+findings = sentences[1:]                      # the notes are shown below
+verdict = md(sentences[0])
+# A verdict is a finding, not a fault: error boxes are kept for what went wrong.
+if cert.passes:
+    st.success(f"**{verdict}**", icon=":material/verified:")
+else:
+    st.warning(f"**{verdict}**", icon=":material/block:" if members_worse
+               else ":material/warning:")
+st.markdown("\n".join(f"- {md(s)}" for s in findings))
+
+if not cert.exhaustive:
+    total = (1 << system.n) - 1
+    st.warning(f"**With {system.n} members — more than the {MAX_EXACT} this page checks in "
+               f"full — the check is partial.** Only {cert.checked:,} of the {total:,} groups "
+               "were checked: each member alone and each group of all but one member. The "
+               "Shapley value is *estimated* from random orders of arrival (its standard error "
+               "is in the table), and the nucleolus and least core are not computed. A smaller "
+               "group that would walk away may have been missed.", icon=":material/warning:")
+for note in cert.notes:
+    st.info(md(note), icon=":material/info:")
+
+m = st.columns(4)
+m[0].metric("Cooperative gain", money_m(cert.gain, 2),
+            help="What pooling under the agreement adds for all members together, over each "
+                 "standing alone (negative: pooling costs them in total).")
+m[1].metric("Least-core ε", "—" if cert.epsilon is None else money_m(cert.epsilon, 2),
+            help="Zero or below: some split leaves every group at least as well off as on its "
+                 "own. Above zero: whatever the split, some group would be at least this much "
+                 "better off on its own." + (" Not computed above "
+                                             f"{MAX_EXACT} members." if cert.epsilon is None
+                                             else ""))
+m[2].metric("Members better off alone", f"{len(members_worse)} of {system.n}",
+            help="Members the agreement leaves worse off than standing alone.")
+m[3].metric("Groups better off in a smaller deal", f"{n_groups_worse:,}",
+            help=f"Groups of two or more members (of the {cert.checked - system.n:,} checked) "
+                 "that would secure more by pooling on their own than the agreement gives "
+                 "them together.")
+
+st.altair_chart(charts.fairness_chart(cert), width="stretch")
+
+# -- the members ----------------------------------------------------------------------------------
+st.subheader("Each member: alone, under the agreement and by the fair shares")
+money = {"alone": "alone £m", "agreement": "agreement £m", "shapley": "Shapley £m"}
+if fair:
+    money[fair] = f"{fair} £m"
+if "least_core" in table.columns:
+    money["least_core"] = "least core £m"
+money["gain_agreement"] = "vs alone £m"
+money_help = {
+    "alone": "What the member would end with outside any agreement.",
+    "agreement": "What the agreement gives the member.",
+    "shapley": "The member's average contribution to the groups it could join.",
+    fair: "The split that leaves the worst-treated group as well off as possible"
+          + (" (without requiring every member to do as well as alone)."
+             if fair == "prenucleolus" else "."),
+    "least_core": "The split nearest the Shapley value that leaves no group more than ε "
+                  "better off on its own.",
+    "gain_agreement": "Agreement − alone: how much better (negative: worse) off the agreement "
+                      "leaves the member than standing alone.",
+}
+share_labels = {"share_agreement": "agreement's share",
+                "share_shapley": "Shapley share"}
+if fair:
+    share_labels[f"share_{fair}"] = f"{fair} share"
+shares = {c: label for c, label in share_labels.items()
+          if c in table.columns and table[c].notna().any()}
+shown = table.rename_axis("org_id").reset_index()
+sampled = ["shapley_se"] if "shapley_se" in table.columns else []  # pounds: far below £0.01m
+shown = shown[["org_id", *money, *sampled, *shares]]
+styler = styled_money(shown, list(money), highlight=shown["org_id"].isin(members_worse))
+if shares:
+    styler = styler.format(lambda v: f"{v:.1%}", subset=list(shares), na_rep="—")
+where = ("at the forecast" if mode == FORECAST else
+         f"across the scenarios, each valued at its average less λ = {cert_lambda:g} times how "
+         "far its worst 5% of years fall below it")
+st.caption(
+    f"£m, each member's position {where}. Alone: outside any agreement. Agreement: what the "
+    "agreement gives it. The fair shares split the same system total differently. Vs alone: "
+    "agreement − alone." + (" Shapley ±: the estimate's standard error, in £." if sampled
+                            else "") + " Rows of members worse off than alone are shaded."
+    + (" Shares: how much of the cooperative gain of "
+       f"{money_m(cert.gain, 2)} each split gives the member." if shares else
+       " Shares of the gain are not shown: pooling under this agreement creates no gain to "
+       "share."))
+config = {c: st.column_config.NumberColumn(label, format=MONEY_M, help=money_help.get(c))
+          for c, label in money.items()}
+config.update({c: st.column_config.TextColumn(label, alignment="right",
+                                              help="Of the cooperative gain, the part this "
+                                                   "split gives the member.")
+               for c, label in shares.items()})
+if sampled:
+    config["shapley_se"] = st.column_config.NumberColumn(
+        "Shapley ± £", format="%,.0f",
+        help="The standard error of the estimated Shapley value, in pounds.")
+config["org_id"] = st.column_config.TextColumn("member", pinned=True,
+                                               help="org_id (names in the chart above)")
+st.dataframe(styler, hide_index=True, width="stretch", column_config=config)
+
+# -- who would walk away --------------------------------------------------------------------------
+st.subheader("Who would walk away")
+violations = cert.violations
+if violations.empty:
+    st.success("No member and no group of members would do better in a smaller deal of its "
+               "own" + ("." if cert.exhaustive else " (of those checked)."),
+               icon=":material/check_circle:")
+else:
+    everyone = list(system.members)
+
+    top = violations.head(SHOWN_VIOLATIONS)
+    walk = pd.DataFrame({"group": [describe_group(p, everyone) for p in top["players"]],
+                         "size": top["size"].to_numpy(),
+                         "value": top["value"].to_numpy(),
+                         "allocation": top["allocation"].to_numpy(),
+                         "shortfall": top["shortfall"].to_numpy()})
+    count = len(violations)
+    st.caption(
+        f"{count:,} {'member or group' if count == 1 else 'members and groups'} would do "
+        "better on {their} own{shown}, worst first. £m. On their own: what the group secures by "
+        "pooling under the agreement without the others; under the agreement: what the "
+        "agreement gives its members together; shortfall: the difference.".format(
+            their="its" if count == 1 else "their",
+            shown=f" (the {len(top)} largest shortfalls are shown)" if count > len(top)
+            else ""))
+    walk_money = {"value": "on their own £m", "allocation": "under the agreement £m",
+                  "shortfall": "shortfall £m"}
+    st.dataframe(styled_money(walk, list(walk_money)), hide_index=True, width="stretch",
+                 height=35 * (len(walk) + 1) + 3,  # every row shown, no inner scrolling
+                 column_config={**money_m_columns(walk_money),
+                                "group": st.column_config.TextColumn("group", width="large"),
+                                "size": st.column_config.NumberColumn("members",
+                                                                      format="%d")})
+
+# -- downloads ------------------------------------------------------------------------------------
+st.subheader("Download")
+st.caption("The member table as CSV (£, shares as fractions); or a workbook with the "
+           "certificate in sentences, the members and every member or group that would do "
+           "better on its own.")
+d1, d2, _ = st.columns([1, 1, 2])
+d1.download_button("Download the members (.csv)", table.rename_axis("org_id").to_csv().encode(
+                   "utf-8"), file_name="fairness_members.csv", mime="text/csv",
+                   key="dl_fair_csv", on_click="ignore")
+d2.download_button("Download the certificate (.xlsx)", lambda: fairness_workbook(cert),
+                   file_name="fairness_certificate.xlsx", key="dl_fair_xlsx", on_click="ignore",
+                   mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

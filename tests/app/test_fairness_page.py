@@ -1,0 +1,225 @@
+"""Fairness page (AppTest): the participation certificate at the forecast and across scenarios,
+shown as the library computes it; another agreement, a large system, every preset on its own
+sample, an agreement that does not fit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import riskshare as rs
+from riskshare.format import money_m
+from riskshare.presets import list_presets, load_preset
+from riskshare.samples import SAMPLES
+from riskshare.ui.state import DEFAULT_PRESET
+from tests.app.helpers import errors, metric
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+PAGE = "riskshare/ui/pages/fairness.py"
+SAMPLE = "northshire_2018_19"
+SCENARIOS = "rs_fairness_scenarios"
+VERDICT = "**Participation certificate:"
+
+
+def open_page(at: AppTest | None = None) -> AppTest:
+    at = at or AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def load_system(at: AppTest, system: rs.System, source: str) -> None:
+    """What `state.load` does, from outside the script."""
+    at.session_state["rs_system"] = system
+    at.session_state["rs_source"] = source
+    at.session_state["rs_version"] = at.session_state["rs_version"] + 1
+
+
+def load_agreement(at: AppTest, name: str) -> None:
+    """What `state.load_agreement` does for a preset, from outside the script."""
+    at.session_state["rs_agreement"] = load_preset(name)
+    at.session_state["rs_agreement_source"] = f"preset: {name}"
+    at.session_state["rs_agreement_version"] = at.session_state["rs_agreement_version"] + 1
+    at.session_state["rs_preset"] = name
+
+
+def verdict(at: AppTest) -> str:
+    """The verdict box's text (success when passed, warning when not)."""
+    boxes = [b.value for b in [*at.success, *at.warning] if b.value.startswith(VERDICT)]
+    assert len(boxes) == 1, [b.value for b in [*at.success, *at.warning]]
+    return boxes[0]
+
+
+def member_table(at: AppTest):
+    return next(d.value for d in at.dataframe if "agreement" in d.value.columns)
+
+
+def walk_table(at: AppTest):
+    return next(d.value for d in at.dataframe if "shortfall" in d.value.columns)
+
+
+def text(at: AppTest) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+def check_shows(at: AppTest, cert) -> None:
+    """The verdict, metrics, chart, member table and walk-away table show `cert`."""
+    assert not at.exception, at.exception
+    assert not at.error, errors(at)
+    summary = cert.summary()
+    shown = verdict(at)
+    assert summary[0] in shown
+    assert (shown in [s.value for s in at.success]) == cert.passes
+    body = text(at)
+    for sentence in summary[1:len(summary) - len(cert.notes)]:
+        assert sentence in body
+    infos = [i.value for i in at.info]
+    for note in cert.notes:
+        assert note in infos
+    # the metrics
+    assert metric(at, "Cooperative gain") == money_m(cert.gain, 2)
+    assert metric(at, "Least-core ε") == ("—" if cert.epsilon is None
+                                          else money_m(cert.epsilon, 2))
+    assert metric(at, "Members better off alone") == \
+        f"{len(cert.members_worse_off)} of {cert.system.n}"
+    assert metric(at, "Groups better off in a smaller deal") == f"{len(cert.groups_worse_off):,}"
+    assert len(at.get("vega_lite_chart")) == 1
+    # the member table, £m to the penny
+    table = member_table(at)
+    assert list(table["org_id"]) == list(cert.system.members)
+    money = ["alone", "agreement", "shapley", "least_core", "gain_agreement"]
+    if cert.fair:
+        money.append(cert.fair)
+    for column in money:
+        if column in cert.table.columns:
+            np.testing.assert_allclose(table[column].to_numpy(float),
+                                       cert.table[column].to_numpy() / 1e6, atol=5e-9)
+    # the coalitions that would walk away
+    if cert.passes:
+        assert any("No member and no group" in s.value for s in at.success)
+    else:
+        walk = walk_table(at)
+        top = cert.violations.head(20)
+        assert len(walk) == len(top)
+        np.testing.assert_allclose(walk["shortfall"].to_numpy(float),
+                                   top["shortfall"].to_numpy() / 1e6, atol=5e-9)
+        assert list(walk["size"]) == list(top["size"])
+        assert f"{len(cert.violations):,}" in "\n".join(c.value for c in at.caption)
+    assert [b.label for b in at.get("download_button")] == [
+        "Download the members (.csv)", "Download the certificate (.xlsx)"]
+
+
+def test_the_forecast_certificate_on_the_default_sample_and_agreement():
+    at = open_page()
+    assert at.title[0].value == "Fairness"
+    assert at.radio(key="fair_mode").value == "forecast"
+    cert = rs.games.certificate(rs.load_sample(SAMPLE), load_preset(DEFAULT_PRESET))
+    check_shows(at, cert)
+    assert not cert.passes and cert.epsilon is not None
+    assert metric(at, "Least-core ε") == money_m(cert.epsilon, 2) == "£1.41m"
+    assert metric(at, "Members better off alone") == "7 of 9"
+    # the prenucleolus stands in for the nucleolus, and is labelled so
+    assert cert.fair == "prenucleolus"
+    assert "prenucleolus" in member_table(at).columns
+    # no gain to share: the share columns are left out and the caption says why
+    assert not any(c.startswith("share_") for c in member_table(at).columns)
+    assert any("creates no gain to share" in c.value for c in at.caption)
+    # members worse off than alone are named in words
+    assert "NVP by £2.94m" in text(at)
+    # groups of most members are named by who is left out
+    assert walk_table(at)["group"].iloc[0] == "all but NGH, VGP"
+
+
+def test_the_forecast_result_is_kept_between_reruns():
+    at = open_page()
+    first = at.session_state["rs_fairness_forecast"]
+    at.run()
+    assert at.session_state["rs_fairness_forecast"] is first
+
+
+def test_across_scenarios_with_a_small_count():
+    at = open_page()
+    at.radio(key="fair_mode").set_value("scenarios").run()
+    assert not at.exception
+    assert at.select_slider(key="fair_n").value == 1_000
+    assert at.slider(key="fair_lambda").value == 0.5
+    assert "press **Run**" in at.info[0].value
+    assert not at.get("vega_lite_chart")
+    at.slider(key="fair_lambda").set_value(0.25).run()
+    at.button(key="fair_run").click().run()
+    assert not at.exception, at.exception
+    inputs, result = at.session_state[SCENARIOS]
+    settings = inputs[1]
+    assert settings.n == 1_000 and inputs[2] == 0.25
+    system = rs.load_sample(SAMPLE)
+    expected = rs.games.certificate(system, load_preset(DEFAULT_PRESET),
+                                    settings.simulate(system), 0.25)
+    cert = result["cert"]
+    assert cert.gain == expected.gain and cert.epsilon == expected.epsilon
+    check_shows(at, expected)
+    assert "1,000 scenarios" in text(at)
+    # positive gain: the shares of it are shown, as percentages of the gain
+    assert "share_agreement" in member_table(at).columns
+    # moving λ retires the result until Run is pressed again
+    at.slider(key="fair_lambda").set_value(1.0).run()
+    assert not at.get("vega_lite_chart")
+    assert "press **Run** to judge again" in at.info[0].value
+    # back at the forecast, the forecast certificate is shown at once
+    at.radio(key="fair_mode").set_value("forecast").run()
+    assert not at.exception
+    assert len(at.get("vega_lite_chart")) == 1
+
+
+def test_another_agreement_changes_the_verdict():
+    at = open_page()
+    assert "not passed" in verdict(at)
+    load_agreement(at, "support_cliff_2018_19")
+    at.run()
+    cert = rs.games.certificate(rs.load_sample(SAMPLE), load_preset("support_cliff_2018_19"))
+    assert cert.passes
+    check_shows(at, cert)
+    assert "passed" in verdict(at) and "not passed" not in verdict(at)
+    assert "support_cliff_2018_19" in "\n".join(c.value for c in at.caption)
+
+
+def test_more_than_sixteen_members_is_checked_in_part_and_says_so():
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    system = rs.samples.synthetic(18, 1)
+    load_system(at, system, "synthetic: 18 members")
+    open_page(at)
+    cert = rs.games.certificate(system, load_preset(DEFAULT_PRESET))
+    check_shows(at, cert)
+    warning = next(w.value for w in at.warning if "more than the 16" in w.value)
+    assert "Only 36 of the 262,143 groups were checked" in warning
+    assert "*estimated*" in warning
+    assert metric(at, "Least-core ε") == "—"
+    table = member_table(at)
+    assert "shapley_se" in table.columns
+    assert "least_core" not in table.columns and "nucleolus" not in table.columns
+    # the standard errors are in pounds: in £m they would all read 0.00
+    np.testing.assert_allclose(table["shapley_se"].to_numpy(float),
+                               cert.table["shapley_se"].to_numpy())
+
+
+def test_an_agreement_that_does_not_fit_is_reported_without_a_traceback():
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    load_agreement(at, "aca_risk_corridors")  # designed for corridor_2, not the default sample
+    open_page(at)
+    assert "The current agreement does not fit this system" in errors(at)
+    assert "Traceback" not in errors(at)
+    assert not at.get("vega_lite_chart")
+
+
+@pytest.mark.parametrize("preset", list_presets())
+def test_every_preset_on_its_own_sample(preset):
+    agreement = load_preset(preset)
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    load_system(at, rs.load_sample(agreement.sample),
+                f"sample: {SAMPLES[agreement.sample].title}")
+    load_agreement(at, preset)
+    open_page(at)
+    assert not at.error, errors(at)
+    check_shows(at, rs.games.certificate(rs.load_sample(agreement.sample), agreement))
