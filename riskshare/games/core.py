@@ -118,7 +118,8 @@ def least_core(g: Game) -> tuple[pd.Series, float]:
     """(allocation, ε): ε is the smallest number such that some allocation x with x(N) = v(N)
     has x(S) ≥ v(S) − ε for every proper coalition S (ε ≤ 0: the core is non-empty, and ε is
     minus the margin every coalition gets); the allocation is the least-core point nearest the
-    Shapley value. Same units as v."""
+    Shapley value (a QP; should HiGHS's QP solver fail, which it can when the least core is
+    almost a single point, the prenucleolus, which is in the least core). Same units as v."""
     from .shapley import shapley
 
     g.require_exact("the least core")
@@ -129,34 +130,73 @@ def least_core(g: Game) -> tuple[pd.Series, float]:
     eps0, _, _, _ = model.solve("least-core")
     target = (shapley(g).to_numpy() - a) / s
     x0 = _nearest(model, eps0, target)
+    if x0 is not None:
+        x0 = _polish(x0, target, v0, eps0, g.n)
+    if x0 is None:
+        # HiGHS's QP can fail when the least core is (nearly) a single point: the
+        # prenucleolus is then the answer (it is in the least core, and also canonical)
+        return prenucleolus(g).rename("least_core"), s * eps0
     return g.series(s * x0 + a, "least_core"), s * eps0
 
 
-def _nearest(model: _CoalitionLP, eps0: float, target: np.ndarray) -> np.ndarray:
-    """The least-core point nearest `target`: min ½‖x − target‖² with ε held at its optimum
-    (a fresh HiGHS QP on the same rows; HiGHS's QP solver does not start from an LP basis)."""
+def _nearest(model: _CoalitionLP, eps0: float, target: np.ndarray) -> np.ndarray | None:
+    """The least-core point nearest `target`: min ½‖x − target‖² subject to x(S) ≥ v0(S) − ε
+    (ε at its optimum) and x(N) = v0(N), as a fresh HiGHS QP over x alone (HiGHS's QP solver
+    does not start from an LP basis). The rows are eased by 1e-9 so that a least core that is
+    a single point is not lost to rounding. None if HiGHS fails."""
     hs, n = model.hs, model.n
     lp = model.lp
-    lp.col_lower_ = np.r_[lp.col_lower_[:n], eps0]
-    lp.col_upper_ = np.r_[lp.col_upper_[:n], eps0]
-    lp.col_cost_ = np.r_[-target, 0.0]
+    rows = model.rows
+    ease = 1e-9 * max(1.0, abs(eps0))
+    start = np.asarray(lp.a_matrix_.start_)
+    index = np.asarray(lp.a_matrix_.index_)
+    keep = index != n                                   # drop the ε column from every row
+    counts = np.diff(start) - np.r_[np.ones(rows, dtype=int), 0]
+    qp_lp = hs.HighsLp()
+    qp_lp.num_col_ = n
+    qp_lp.num_row_ = rows + 1
+    qp_lp.col_cost_ = -target
+    qp_lp.col_lower_ = np.asarray(lp.col_lower_)[:n]
+    qp_lp.col_upper_ = np.asarray(lp.col_upper_)[:n]
+    lower = np.asarray(lp.row_lower_).copy()
+    lower[:rows] -= eps0 + ease
+    upper = np.asarray(lp.row_upper_).copy()
+    qp_lp.row_lower_ = lower
+    qp_lp.row_upper_ = upper
+    qp_lp.a_matrix_.format_ = hs.MatrixFormat.kRowwise
+    qp_lp.a_matrix_.start_ = np.r_[0, np.cumsum(counts)].astype(np.int32)
+    qp_lp.a_matrix_.index_ = index[keep].astype(np.int32)
+    qp_lp.a_matrix_.value_ = np.ones(int(keep.sum()))
     hess = hs.HighsHessian()
-    hess.dim_ = n + 1
+    hess.dim_ = n
     hess.format_ = hs.HessianFormat.kTriangular
-    hess.start_ = np.r_[np.arange(n + 1), n].astype(np.int32)
+    hess.start_ = np.arange(n + 1, dtype=np.int32)
     hess.index_ = np.arange(n, dtype=np.int32)
     hess.value_ = np.ones(n)
     qp = hs.HighsModel()
-    qp.lp_ = lp
+    qp.lp_ = qp_lp
     qp.hessian_ = hess
     h = hs.Highs()
     h.setOptionValue("output_flag", False)
     h.passModel(qp)
     h.run()
     if h.getModelStatus() != hs.HighsModelStatus.kOptimal:
-        raise GameSolveError("HiGHS could not find the least-core point nearest the Shapley "
-                             f"value: {h.modelStatusToString(h.getModelStatus())}")
+        return None
     return np.asarray(h.getSolution().col_value)[:n]
+
+
+def _polish(x0: np.ndarray, target: np.ndarray, v0: np.ndarray, eps0: float, n: int):
+    """The QP's answer made exact: the projection of `target` onto the rows the QP found binding
+    (x(S) = v0(S) − ε) and x(N) = v0(N), kept if it still satisfies every row; else None."""
+    incidence = bits(n)[1:-1].astype(float)
+    slack = incidence @ x0 - (v0[1:-1] - eps0)
+    active = slack < 1e-7
+    a = np.vstack([incidence[active], np.ones(n)])
+    b = np.r_[v0[1:-1][active] - eps0, v0[-1]]
+    x = target + np.linalg.pinv(a) @ (b - a @ target)
+    tol = 1e-9 * max(1.0, abs(eps0))
+    ok = (v0[1:-1] - incidence @ x).max() <= eps0 + tol and abs(x.sum() - v0[-1]) <= 1e-12 * n
+    return x if ok else None
 
 
 def nucleolus(g: Game) -> pd.Series:
