@@ -74,53 +74,35 @@ def pooled_amounts(variance: np.ndarray, scale: np.ndarray, agreement: Agreement
 
 # -- layer 2: distribution ---------------------------------------------------------------------------
 def spread(amount: np.ndarray, weights: np.ndarray, cap: np.ndarray | None):
-    """Spread `amount` (S,) pro rata to `weights` (n,), no member above `cap` (£ ≥ 0, in
-    magnitude; (n,) for all scenarios or (S, n) per scenario); what capped members cannot take
-    goes to the uncapped ("water-filling"). Returns (allocation (S, n) with the sign of
-    amount, unallocated (S,)).
+    """Spread `amount` (S,) pro rata to `weights` (n,), or (S, n) for a coalition's members in
+    each row (`run`'s `members`), no member above `cap` (£ ≥ 0, in magnitude; (n,) for all
+    scenarios or (S, n) per scenario); what capped members cannot take goes to the uncapped
+    ("water-filling"). Returns (allocation (S, n) with the sign of amount, unallocated (S,));
+    a row with no weight leaves its whole amount unallocated.
 
     Every row is spread at once and only rows where a cap binds are water-filled. With one cap
-    for all scenarios, a cap binds exactly when |amount| exceeds min_i cap_i·Σw / w_i."""
+    and one set of weights for all scenarios, a cap binds exactly when |amount| exceeds
+    min_i cap_i·Σw / w_i."""
     amount = np.asarray(amount, dtype=float)
     w = np.asarray(weights, dtype=float)
-    if w.ndim == 2:
-        return _spread_rows(amount, w, cap)
-    wsum = w.sum()
-    if wsum <= 0:
-        return np.zeros((len(amount), len(w))), amount.copy()
-    alloc = np.multiply.outer(amount / wsum, w)
-    unallocated = np.zeros(len(amount))
-    if cap is None:
-        return alloc, unallocated
-    cap = np.asarray(cap, dtype=float)
-    if cap.ndim == 1:
-        positive = w > 0
-        threshold = np.min(cap[positive] * wsum / w[positive]) if positive.any() else np.inf
-        rows = np.flatnonzero(np.abs(amount) > threshold + 1e-9)
-        row_cap = cap
-    else:
-        rows = np.flatnonzero((np.abs(alloc) > cap + 1e-9).any(axis=1))
-        row_cap = cap[rows]
-    if len(rows):
-        sub, left = _water_fill(np.abs(amount[rows]), w, row_cap)
-        sign = np.sign(amount[rows])
-        alloc[rows] = sub * sign[:, None]
-        unallocated[rows] = left * sign
-    return alloc, unallocated
-
-
-def _spread_rows(amount: np.ndarray, w: np.ndarray, cap):
-    """`spread` with weights per row (S, n) (a coalition's members in each row, `run`'s
-    `members`); rows with no weight leave their whole amount unallocated."""
-    wsum = w.sum(axis=1)
-    alloc = np.divide(amount, wsum, out=np.zeros_like(amount), where=wsum > 0)[:, None] * w
+    wsum = w.sum(axis=-1)
+    per = np.divide(amount, wsum, out=np.zeros_like(amount), where=wsum > 0)
+    alloc = per[:, None] * w
     unallocated = np.where(wsum > 0, 0.0, amount)
     if cap is None:
         return alloc, unallocated
-    cap = np.broadcast_to(np.asarray(cap, dtype=float), w.shape)
-    rows = np.flatnonzero((np.abs(alloc) > cap + 1e-9).any(axis=1))
+    cap = np.asarray(cap, dtype=float)
+    if cap.ndim == 1 and w.ndim == 1:
+        positive = w > 0
+        threshold = np.min(cap[positive] * wsum / w[positive]) if positive.any() else np.inf
+        rows = np.flatnonzero(np.abs(amount) > threshold + 1e-9)
+        row_cap, row_w = cap, w
+    else:
+        cap = np.broadcast_to(cap, alloc.shape)
+        rows = np.flatnonzero((np.abs(alloc) > cap + 1e-9).any(axis=1))
+        row_cap, row_w = cap[rows], (w if w.ndim == 1 else w[rows])
     if len(rows):
-        sub, left = _water_fill(np.abs(amount[rows]), w[rows], cap[rows])
+        sub, left = _water_fill(np.abs(amount[rows]), row_w, row_cap)
         sign = np.sign(amount[rows])
         alloc[rows] = sub * sign[:, None]
         unallocated[rows] = left * sign

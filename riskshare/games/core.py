@@ -32,6 +32,7 @@ import pandas as pd
 
 from ..errors import RiskshareError, problem, raise_if_errors
 from .game import EmptyImputationSetError, Game, bits
+from .shapley import shapley
 
 _DUAL_TOL = 1e-9
 _SPAN_TOL = 1e-9
@@ -120,8 +121,6 @@ def least_core(g: Game) -> tuple[pd.Series, float]:
     minus the margin every coalition gets); the allocation is the least-core point nearest the
     Shapley value (a QP; should HiGHS's QP solver fail, which it can when the least core is
     almost a single point, the prenucleolus, which is in the least core). Same units as v."""
-    from .shapley import shapley
-
     g.require_exact("the least core")
     if g.n == 1:
         return g.series([g.grand], "least_core"), 0.0
