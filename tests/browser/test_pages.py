@@ -124,8 +124,11 @@ def test_choosing_a_preset_and_loading_its_sample(app_url, page):
     loads the system it is designed for, where the payer takes £410,000 of the plan's loss."""
     page.goto(f"{app_url}/agreement")
     _settle(page)
-    page.locator('[data-testid="stSelectbox"]').first.click()
-    page.keyboard.type("ACA risk")   # filter the list: long option lists render lazily
+    box = page.locator('[data-testid="stSelectbox"]').first
+    box.click()
+    page.get_by_role("listbox").wait_for(timeout=30_000)   # typing before it opens is lost
+    # filter the list: long option lists render lazily
+    box.locator("input").press_sequentially("ACA risk", delay=50)
     page.get_by_role("option", name="ACA risk corridors").click()
     page.get_by_text("This agreement does not fit the current system").wait_for(timeout=30_000)
     page.get_by_role("button", name="Load its sample system (Risk corridor: plan and payer)"
