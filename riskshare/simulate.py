@@ -20,7 +20,7 @@ correlations but fatter, jointly occurring tails (df > 2).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -129,3 +129,30 @@ def simulate(system: System, n: int, seed: int | None = 0, correlation: float = 
     variances = base + shock + draws
     return Scenarios(system, variances, base, draws, shock, vol, seed, rho, rho_k, distribution,
                      float(df) if distribution == "t" else None, shocks)
+
+
+@dataclass(frozen=True)
+class ScenarioSettings:
+    """The recipe for `simulate` as one value (what the app's scenario widgets and a workshop
+    session hold): shocks by name, scenario count, correlations, distribution, volatility scale
+    and seed. The same settings always give the same scenarios."""
+
+    shocks: tuple[str, ...] = ()
+    n: int = 1_000
+    correlation: float = 0.3
+    kind_correlation: float = 0.0
+    distribution: str = "normal"
+    df: float = 5.0
+    volatility_scale: float = 1.0
+    seed: int = 0
+
+    def simulate(self, system: System, shocks=None) -> Scenarios:
+        """The scenarios for `system`; `shocks` (Shock objects) replace the named ones."""
+        return simulate(system, self.n, seed=self.seed, correlation=self.correlation,
+                        distribution=self.distribution, df=self.df,
+                        shocks=self.shocks if shocks is None else shocks,
+                        kind_correlation=self.kind_correlation,
+                        volatility_scale=self.volatility_scale)
+
+    def kwargs(self) -> dict:
+        return asdict(self)

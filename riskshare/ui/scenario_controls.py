@@ -7,40 +7,17 @@ moving a widget never recomputes by itself and a stale result is never shown as 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-
 import numpy as np
 import streamlit as st
 
 from ..errors import InputFileError, ValidationError
 from ..shocks import list_shocks, load_shock, shock_vector
-from ..simulate import Scenarios, simulate
+from ..simulate import ScenarioSettings
 from ..system import System
 from .tables import show_validation_error
 
 N_OPTIONS = (1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000)
 DEFAULT_N = 10_000
-
-
-@dataclass(frozen=True)
-class ScenarioSettings:
-    shocks: tuple[str, ...]
-    n: int
-    correlation: float
-    kind_correlation: float
-    distribution: str
-    df: float
-    volatility_scale: float
-    seed: int
-
-    def simulate(self, system: System) -> Scenarios:
-        return simulate(system, self.n, seed=self.seed, correlation=self.correlation,
-                        distribution=self.distribution, df=self.df, shocks=self.shocks,
-                        kind_correlation=self.kind_correlation,
-                        volatility_scale=self.volatility_scale)
-
-    def kwargs(self) -> dict:
-        return asdict(self)
 
 
 def shock_title(name: str) -> str:

@@ -16,7 +16,8 @@ from riskshare.outcome import apply
 from riskshare.presets import list_presets, load_preset, preset_header
 from riskshare.report import outcome_workbook
 from riskshare.samples import SAMPLES, load_sample
-from riskshare.ui import charts, state
+from riskshare import charts
+from riskshare.ui import state
 from riskshare.ui.tables import (bands_frame, bands_from_frame, money_m_columns,
                                  show_validation_error, styled_money, warn_worse_off)
 

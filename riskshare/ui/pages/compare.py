@@ -13,7 +13,8 @@ from riskshare.errors import ValidationError
 from riskshare.outcome import apply
 from riskshare.presets import list_presets, load_preset
 from riskshare.risk import SYSTEM_ROW, compare
-from riskshare.ui import charts, state
+from riskshare import charts
+from riskshare.ui import state
 from riskshare.ui.scenario_controls import chunk_for, scenario_controls, store, stored
 from riskshare.ui.tables import HIGHLIGHT, show_validation_error
 

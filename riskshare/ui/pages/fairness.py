@@ -14,7 +14,8 @@ from riskshare.games import MAX_EXACT, certificate
 from riskshare.games.certificate import describe_group
 from riskshare.outcome import apply
 from riskshare.report import fairness_workbook
-from riskshare.ui import charts, state
+from riskshare import charts
+from riskshare.ui import state
 from riskshare.ui.scenario_controls import scenario_controls, store, stored
 from riskshare.ui.tables import (MONEY_M, money_m_columns, show_validation_error,
                                  styled_money)

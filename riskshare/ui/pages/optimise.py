@@ -14,7 +14,8 @@ from riskshare.format import money, money_m, pct
 from riskshare.optimise import NO_AGREEMENT, OBJECTIVES, Constraints, SolverError, optimise
 from riskshare.outcome import apply
 from riskshare.report import allocation_sheets
-from riskshare.ui import charts, state
+from riskshare import charts
+from riskshare.ui import state
 from riskshare.ui.scenario_controls import store, stored
 from riskshare.ui.tables import (money_m_columns, show_infeasible, show_validation_error,
                                  styled_money, warn_worse_off)

@@ -9,7 +9,8 @@ from riskshare.errors import InfeasibleError, ValidationError
 from riskshare.format import money, money_m
 from riskshare.rebalance import METHOD_WORDS, METHODS, rebalance
 from riskshare.reconcile import DEFAULT_UNREALISTIC_PCT, reconcile
-from riskshare.ui import charts, state
+from riskshare import charts
+from riskshare.ui import state
 from riskshare.ui.tables import (in_millions, money_m_columns, show_infeasible,
                                  show_validation_error)
 

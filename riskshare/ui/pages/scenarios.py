@@ -13,7 +13,8 @@ from riskshare.format import money_m
 from riskshare.outcome import apply
 from riskshare.risk import SYSTEM_ROW, risk_table
 from riskshare.shocks import shocked_variances
-from riskshare.ui import charts, state
+from riskshare import charts
+from riskshare.ui import state
 from riskshare.ui.scenario_controls import chunk_for, scenario_controls, store, stored
 from riskshare.ui.tables import money_m_columns, show_validation_error
 

@@ -10,8 +10,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from ..format import amount
-from ..reconcile import Reconciliation
+from .format import amount
+from .reconcile import Reconciliation
 
 FAVOURABLE, ADVERSE, UNREALISTIC, TOTAL, TARGET = "#009639", "#ED8B00", "#DA291C", "#005EB8", "#41B6E6"
 # Axis labels such as "£1.5m" and "-£2.0m".
@@ -592,3 +592,68 @@ def fairness_chart(cert) -> alt.LayerChart:
             "What each member gains by pooling: the agreement against the fair shares (£m)",
             subtitle=subtitle,
             anchor="start", subtitleFontSize=12, subtitleColor="#425563"))
+
+
+def shock_chart(table: pd.DataFrame) -> alt.LayerChart:
+    """Per member, its variance before and after a shock (£m), from a table with columns name,
+    variance_before and variance_after (£) indexed by org_id."""
+    member = _member_labels(table).map(_short)
+    order = list(member)
+    data = pd.concat([
+        pd.DataFrame({"member": member, "when": "before the shock",
+                      "value": table["variance_before"] / 1e6 + 0.0}),
+        pd.DataFrame({"member": member, "when": "after the shock",
+                      "value": table["variance_after"] / 1e6 + 0.0}),
+    ], ignore_index=True)
+    y = alt.Y("member:N", sort=order, title=None,
+              axis=alt.Axis(labelLimit=360, labelFontSize=12, labelOverlap=False))
+    bars = alt.Chart(data).mark_bar().encode(
+        y=y, yOffset=alt.YOffset("when:N", sort=["before the shock", "after the shock"]),
+        x=alt.X("value:Q", title="Variance against the control total (£m)",
+                axis=alt.Axis(labelExpr=MONEY_M_LABEL)),
+        color=alt.Color("when:N", title=None, sort=["before the shock", "after the shock"],
+                        scale=alt.Scale(domain=["before the shock", "after the shock"],
+                                        range=["#AEB7BD", ADVERSE]),
+                        legend=alt.Legend(orient="bottom", labelFontSize=12)),
+        tooltip=[alt.Tooltip("member:N"), alt.Tooltip("when:N", title=""),
+                 alt.Tooltip("value:Q", title="variance £m", format=",.2f")])
+    zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(color="#425563").encode(x="x:Q")
+    return (bars + zero).properties(
+        height=alt.Step(14),
+        title=alt.TitleParams("Each member's forecast variance before and after the shock (£m)",
+                              subtitle="Negative: a deficit against the member's control total.",
+                              anchor="start", subtitleFontSize=12, subtitleColor="#425563"))
+
+
+COMPARE_COLOURS = ["#005EB8", "#ED8B00", "#330072", "#00A499"]
+
+
+def compare_chart(table: pd.DataFrame, labels: dict) -> alt.LayerChart:
+    """Per member, how much better (or worse) off each agreement leaves it than standing alone
+    (£m), from a table indexed by org_id with `name` and '<label> vs alone' columns (£);
+    `labels` maps each label to its legend text."""
+    member = _member_labels(table).map(_short)
+    order = list(member)
+    legend = list(labels.values())
+    data = pd.concat([pd.DataFrame({"member": member, "agreement": text,
+                                    "value": table[f"{label} vs alone"] / 1e6 + 0.0})
+                      for label, text in labels.items()], ignore_index=True)
+    y = alt.Y("member:N", sort=order, title=None,
+              axis=alt.Axis(labelLimit=360, labelFontSize=12, labelOverlap=False))
+    bars = alt.Chart(data).mark_bar().encode(
+        y=y, yOffset=alt.YOffset("agreement:N", sort=legend),
+        x=alt.X("value:Q", title="Better (+) or worse (−) off than standing alone (£m)",
+                axis=alt.Axis(labelExpr=MONEY_M_LABEL)),
+        color=alt.Color("agreement:N", title=None, sort=legend,
+                        scale=alt.Scale(domain=legend, range=COMPARE_COLOURS[:len(legend)]),
+                        legend=alt.Legend(orient="bottom", columns=1, labelLimit=560,
+                                          labelFontSize=12)),
+        tooltip=[alt.Tooltip("member:N"), alt.Tooltip("agreement:N", title=""),
+                 alt.Tooltip("value:Q", title="vs alone £m", format=",.2f")])
+    zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(color="#425563").encode(x="x:Q")
+    return (bars + zero).properties(
+        height=alt.Step(12),
+        title=alt.TitleParams("Each member under each agreement, against standing alone (£m)",
+                              subtitle="At the forecast (after any shock in force). Left of "
+                                       "the line: the agreement leaves the member worse off.",
+                              anchor="start", subtitleFontSize=12, subtitleColor="#425563"))

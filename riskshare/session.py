@@ -1,0 +1,616 @@
+"""Workshop sessions: everything needed to reproduce a facilitator's screens, in one TOML file.
+
+A session names a system, the agreements to discuss (labelled A, B, ...), the scenario settings
+and seed, and a guided sequence of steps; it also remembers the step on screen and any "what if"
+changes made to it. `Session.to_toml()` writes it, `load_session` reads it back to an equal
+session (`Session.equals`), so a saved session reproduces the same figures to the penny.
+
+```toml
+title = "Northshire and Vale 2018/19: sharing the risk"
+description = "..."                 # optional
+step = 1                            # the step on screen (1-based)
+
+[system]
+sample = "northshire_2018_19"       # a bundled sample ... or the system inline, as saved:
+# name = "..."; year = "2018/19"; control_total = 1_500_000
+# [[system.orgs]]  org_id = "NGH", name = "...", kind = "acute", turnover = 512_400_000, ...
+
+[agreements.A]
+preset = "support_cliff_2018_19"    # a preset ... or the agreement file's keys inline
+[agreements.B]
+name = "Gain/loss share ..."
+[agreements.B.losses]
+bands = [{ upto = 0.5, pool = 0.0 }, { pool = 0.5 }]
+
+[scenarios]                         # optional; defaults shown
+n = 1000
+seed = 0
+correlation = 0.3
+kind_correlation = 0.0
+distribution = "normal"             # or "t" (with df = 5.0)
+volatility_scale = 1.0
+risk_aversion = 0.5                 # λ for judging fairness across scenarios
+
+[shocks.winter_pressure]            # optional inline shocks; names not defined here are
+name = "..."                        # looked up among the bundled shocks
+[[shocks.winter_pressure.effects]]
+target = "kind:acute"
+pct = -2.0
+
+[[steps]]
+kind = "baseline"                   # see STEP_KINDS
+title = "Where we start"
+notes = "What the facilitator says (Markdown)."
+# agreements = ["A", "B"]           # which agreements the step shows (compare: 2-4)
+# shocks = ["winter_pressure"]      # shocks in force from this step on ([] clears them)
+# judge = "forecast"                # or "scenarios" (compare, walk_away and fairer steps)
+
+[what_if]                           # optional: changes made live on the selected step
+agreement = "B"
+pool_share = 0.75
+```
+
+Steps inherit the shocks of the step before unless they set `shocks`, so a shock revealed at
+step 2 stays in force for the agreements discussed after it. Money is in £ (surplus positive).
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import tomli_w
+
+from .agreement import Agreement, load_agreement
+from .errors import InputFileError, Problem, ValidationError, problem, raise_if_errors
+from .presets import list_presets
+from .samples import bundled_dir, list_samples, load_sample
+from .shocks import Shock, _parse as _parse_shock, list_shocks, load_shock, shock_vector
+from .simulate import DISTRIBUTIONS, ScenarioSettings
+from .system import System
+
+STEP_KINDS = {
+    "baseline": "Where the system stands: control totals, forecasts and the gap to the SCT",
+    "shock": "A shock to members' variances and what it does to the system",
+    "agreement": "One agreement applied: where each member ends against standing alone",
+    "compare": "Two to four agreements side by side on the same position",
+    "walk_away": "Who would walk away: members and groups better off on their own",
+    "fairer": "A fairer alternative: an agreement against the original and the fair shares",
+}
+AGREEMENTS_NEEDED = {"baseline": (0, 0), "shock": (0, 0), "agreement": (1, 1),
+                     "compare": (2, 4), "walk_away": (1, 1), "fairer": (2, 2)}
+JUDGES = ("forecast", "scenarios")
+_TOP = ("title", "description", "step", "system", "agreements", "scenarios", "shocks", "steps",
+        "what_if")
+_STEP = ("kind", "title", "notes", "agreements", "shocks", "judge")
+_SYSTEM_META = ("sample", "name", "year", "control_total", "orgs")
+RISK_AVERSION = 0.5
+
+
+@dataclass(frozen=True)
+class Step:
+    """One screen of the guided sequence.
+
+    kind:       one of STEP_KINDS.
+    agreements: labels of the session's agreements the step shows (in order).
+    shocks:     shock names in force from this step on; None = as the step before.
+    judge:      "forecast" (one year at the forecast, plus any shocks) or "scenarios" (the
+                session's simulated years, for compare, walk_away and fairer steps).
+    """
+
+    kind: str
+    title: str
+    notes: str = ""
+    agreements: tuple[str, ...] = ()
+    shocks: tuple[str, ...] | None = None
+    judge: str = "forecast"
+
+    def to_dict(self) -> dict:
+        out: dict = {"kind": self.kind, "title": self.title}
+        if self.notes:
+            out["notes"] = self.notes
+        if self.agreements:
+            out["agreements"] = list(self.agreements)
+        if self.shocks is not None:
+            out["shocks"] = list(self.shocks)
+        if self.judge != "forecast":
+            out["judge"] = self.judge
+        return out
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    """Live changes to the step on screen: `values` maps a knob key (see `workshop.KNOBS`) to a
+    value; `agreement` is the label of the agreement the agreement knobs change."""
+
+    values: tuple[tuple[str, float], ...] = ()
+    agreement: str | None = None
+
+    @classmethod
+    def of(cls, agreement: str | None = None, **values) -> "WhatIf":
+        return cls(tuple(sorted((k, float(v)) for k, v in values.items())), agreement)
+
+    def get(self, key: str, default=None):
+        return dict(self.values).get(key, default)
+
+    def __bool__(self) -> bool:
+        return bool(self.values)
+
+    def to_dict(self) -> dict:
+        out: dict = {"agreement": self.agreement} if self.agreement else {}
+        out.update(dict(self.values))
+        return out
+
+
+@dataclass(frozen=True, eq=False)
+class Session:
+    """A workshop session (see the module docstring). Build with `load_session`."""
+
+    title: str
+    system: System
+    agreements: tuple[tuple[str, Agreement], ...]
+    steps: tuple[Step, ...]
+    scenarios: ScenarioSettings = field(default_factory=ScenarioSettings)
+    risk_aversion: float = RISK_AVERSION
+    shocks: tuple[tuple[str, Shock], ...] = ()
+    description: str = ""
+    step: int = 1
+    what_if: WhatIf = field(default_factory=WhatIf)
+    sample: str = ""   # the bundled sample the system came from, if unchanged
+
+    # -- look-ups ----------------------------------------------------------------------------
+    @property
+    def labels(self) -> list[str]:
+        return [label for label, _ in self.agreements]
+
+    def agreement(self, label: str) -> Agreement:
+        for key, a in self.agreements:
+            if key == label:
+                return a
+        raise KeyError(f"the session has no agreement '{label}' (it has: "
+                       f"{', '.join(self.labels)})")
+
+    def shock(self, name: str) -> Shock:
+        """An inline shock of the session, else a bundled one."""
+        for key, s in self.shocks:
+            if key == name:
+                return s
+        return load_shock(name)
+
+    def shocks_at(self, index: int) -> tuple[str, ...]:
+        """Names of the shocks in force at step `index` (0-based)."""
+        names: tuple[str, ...] = ()
+        for step in self.steps[:index + 1]:
+            if step.shocks is not None:
+                names = step.shocks
+        return names
+
+    def variances_at(self, index: int, shock_scale: float = 1.0) -> np.ndarray:
+        """Each member's variance (£) at step `index`: forecast − control total plus the shocks
+        in force (scaled by `shock_scale`)."""
+        v = self.system.variance.to_numpy(dtype=float).copy()
+        for name in self.shocks_at(index):
+            v = v + shock_scale * shock_vector(self.shock(name), self.system)
+        return v
+
+    # -- changing ----------------------------------------------------------------------------
+    def at_step(self, step: int, what_if: WhatIf | None = None) -> "Session":
+        """The session showing step `step` (1-based) with `what_if` (default: none)."""
+        if not 1 <= step <= len(self.steps):
+            raise ValueError(f"step must be between 1 and {len(self.steps)} (got {step})")
+        return replace(self, step=int(step), what_if=what_if or WhatIf())
+
+    def with_system(self, system: System) -> "Session":
+        """The session on another system (re-validated: its agreements and shocks must fit)."""
+        return read_session_dict(replace(self, system=system, sample="").to_dict(),
+                                 self.title or "session")
+
+    # -- writing -----------------------------------------------------------------------------
+    def to_dict(self, inline: bool = True) -> dict:
+        """The TOML document. inline=True writes the system and every shock used in full, so
+        the file reproduces its figures on its own; False refers to the bundled sample and
+        shocks where it can."""
+        out: dict = {"title": self.title}
+        if self.description:
+            out["description"] = self.description
+        out["step"] = self.step
+        out["system"] = _system_dict(self.system, None if inline else self.sample)
+        out["agreements"] = {label: a.to_dict() for label, a in self.agreements}
+        scenarios = {k: v for k, v in ScenarioSettings.kwargs(self.scenarios).items()
+                     if k != "shocks"}
+        scenarios["risk_aversion"] = self.risk_aversion
+        out["scenarios"] = scenarios
+        inline_shocks = {key: s for key, s in self.shocks}
+        shocks = {name: _shock_dict(shock) for name, shock in self.used_shocks().items()
+                  if inline or name in inline_shocks}
+        if shocks:
+            out["shocks"] = shocks
+        out["steps"] = [s.to_dict() for s in self.steps]
+        if self.what_if:
+            out["what_if"] = self.what_if.to_dict()
+        return out
+
+    def to_toml(self, inline: bool = True) -> str:
+        """TOML text that `load_session` reads back to an equal session."""
+        return tomli_w.dumps(self.to_dict(inline), multiline_strings=True)
+
+    def save(self, path) -> Path:
+        path = Path(path)
+        path.write_text(self.to_toml(), encoding="utf-8")
+        return path
+
+    def equals(self, other: "Session") -> bool:
+        """The same system (exactly), agreements, steps, settings, step on screen and what-if."""
+        if not isinstance(other, Session) or not self.system.equals(other.system):
+            return False
+        return (self.used_shocks() == other.used_shocks()
+                and all(getattr(self, f.name) == getattr(other, f.name) for f in fields(self)
+                        if f.name not in ("system", "sample", "shocks")))
+
+    def used_shocks(self) -> dict[str, Shock]:
+        """Every shock a step puts in force, by name, resolved (inline or bundled)."""
+        names = dict.fromkeys(n for i in range(len(self.steps)) for n in self.shocks_at(i))
+        return {n: self.shock(n) for n in names}
+
+
+# -- the bundled sessions ---------------------------------------------------------------------------
+def sessions_dir() -> Path:
+    return bundled_dir("sample_data") / "sessions"
+
+
+def list_sessions() -> list[str]:
+    """Names of the bundled example sessions (file stems)."""
+    return sorted(p.stem for p in sessions_dir().glob("*.toml"))
+
+
+# -- reading ----------------------------------------------------------------------------------------
+def load_session(path_or_text) -> Session:
+    """A Session from a bundled session name, a .toml path or TOML text; ValidationError lists
+    every problem (keys named like `steps[3].agreements`)."""
+    if isinstance(path_or_text, Session):
+        return path_or_text
+    text, source = None, "session"
+    if isinstance(path_or_text, Path) or (isinstance(path_or_text, str)
+                                          and "\n" not in path_or_text
+                                          and "=" not in path_or_text):
+        name = str(path_or_text).strip()
+        path = sessions_dir() / f"{name}.toml" if name in list_sessions() else Path(name)
+        if not path.is_file():
+            raise InputFileError(f"'{name}' is neither a bundled session "
+                                 f"({', '.join(list_sessions())}) nor a session .toml file")
+        text, source = path.read_text(encoding="utf-8"), path.name
+    else:
+        text = str(path_or_text)
+    return read_session_text(text, source)
+
+
+def read_session_text(text: str, source: str = "session") -> Session:
+    """A Session from TOML text only (for uploads)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputFileError(f"{source}: not valid TOML ({exc})") from None
+    return read_session_dict(data, source)
+
+
+def read_session_dict(data: dict, source: str = "session") -> Session:
+    """Validate a parsed session document; one ValidationError lists every problem."""
+    problems: list[Problem] = []
+    for key in data:
+        if key not in _TOP:
+            problems.append(problem(f"unknown key (valid keys: {', '.join(_TOP)})", key=key))
+    title = data.get("title")
+    if not isinstance(title, str) or not title.strip():
+        problems.append(problem("every session needs a non-empty 'title'", key="title"))
+        title = ""
+    description = data.get("description", "")
+    if not isinstance(description, str):
+        problems.append(problem("must be text", key="description"))
+        description = ""
+    system, sample = _read_system(data.get("system"), problems)
+    agreements = _read_agreements(data.get("agreements"), system, problems)
+    settings, risk_aversion = _read_scenarios(data.get("scenarios", {}), problems)
+    shocks = _read_shocks(data.get("shocks", {}), problems)
+    steps = _read_steps(data.get("steps"), [k for k, _ in agreements], problems)
+    _check_shocks(steps, dict(shocks), system, problems)
+    step = data.get("step", 1)
+    if isinstance(step, bool) or not isinstance(step, int) or not 1 <= step <= max(len(steps), 1):
+        problems.append(problem(f"must be a step number from 1 to {max(len(steps), 1)}",
+                                key="step", value=step))
+        step = 1
+    what_if = _read_what_if(data.get("what_if", {}), [k for k, _ in agreements], problems)
+    raise_if_errors(problems, source)
+    return Session(title.strip(), system, tuple(agreements), tuple(steps), settings,
+                   risk_aversion, tuple(shocks), description, step, what_if, sample)
+
+
+def _read_system(section, problems) -> tuple[System | None, str]:
+    if not isinstance(section, dict):
+        problems.append(problem("needs a [system] table: `sample = \"<name>\"` or the system "
+                                "inline", key="system"))
+        return None, ""
+    for key in section:
+        if key not in _SYSTEM_META:
+            problems.append(problem(f"unknown key (valid keys: {', '.join(_SYSTEM_META)})",
+                                    key=f"system.{key}"))
+    if "sample" in section:
+        name = section["sample"]
+        if "orgs" in section:
+            problems.append(problem("give either 'sample' or the 'orgs' rows, not both",
+                                    key="system"))
+        if name not in list_samples():
+            problems.append(problem(f"is not a bundled sample (samples: "
+                                    f"{', '.join(list_samples())})", key="system.sample",
+                                    value=name))
+            return None, ""
+        return load_sample(name), name
+    rows = section.get("orgs")
+    if not isinstance(rows, list) or not rows or not all(isinstance(r, dict) for r in rows):
+        problems.append(problem("needs `sample = \"<name>\"` or [[system.orgs]] rows",
+                                key="system.orgs"))
+        return None, ""
+    try:
+        system = System.from_frame(pd.DataFrame(rows), section.get("control_total"),
+                                   section.get("name", ""), section.get("year", ""),
+                                   source="system.orgs")
+    except ValidationError as exc:
+        for p in exc.problems:
+            problems.append(replace(p, rule=f"[[system.orgs]] {p.rule}") if p.row is None
+                            else p)
+        return None, ""
+    return system, ""
+
+
+def _read_agreements(section, system, problems) -> list[tuple[str, Agreement]]:
+    if not isinstance(section, dict) or not section:
+        problems.append(problem("needs at least one agreement, e.g. [agreements.A] with "
+                                "`preset = \"<name>\"`", key="agreements"))
+        return []
+    out = []
+    names = {}
+    for label, body in section.items():
+        key = f"agreements.{label}"
+        if not isinstance(body, dict):
+            problems.append(problem("must be a table", key=key))
+            continue
+        try:
+            if "preset" in body:
+                extra = [k for k in body if k != "preset"]
+                if extra:
+                    problems.append(problem("give either 'preset' or the agreement inline, not "
+                                            "both (also: " + ", ".join(extra) + ")", key=key))
+                    continue
+                if body["preset"] not in list_presets():
+                    problems.append(problem(f"is not a preset (presets: "
+                                            f"{', '.join(list_presets())})",
+                                            key=f"{key}.preset", value=body["preset"]))
+                    continue
+                agreement = load_agreement(body["preset"])
+            else:
+                agreement = Agreement.from_dict(body, key)
+        except ValidationError as exc:
+            problems += [replace(p, column=f"{key}.{p.column}", label="key")
+                         if p.column else replace(p, column=key, label="key")
+                         for p in exc.problems]
+            continue
+        if agreement.name in names:
+            problems.append(problem(f"has the same name as agreements.{names[agreement.name]} "
+                                    f"('{agreement.name}'): names must differ", key=key))
+            continue
+        names[agreement.name] = label
+        if system is not None:
+            problems += [replace(p, column=f"{key}.{p.column}", label="key")
+                         if p.column else p for p in agreement.check(system)]
+        out.append((str(label), agreement))
+    return out
+
+
+def _read_scenarios(section, problems) -> tuple[ScenarioSettings, float]:
+    default = ScenarioSettings()
+    if not isinstance(section, dict):
+        problems.append(problem("must be a table", key="scenarios"))
+        return default, RISK_AVERSION
+    valid = ("n", "seed", "correlation", "kind_correlation", "distribution", "df",
+             "volatility_scale", "risk_aversion")
+    for key in section:
+        if key not in valid:
+            problems.append(problem(f"unknown key (valid keys: {', '.join(valid)})",
+                                    key=f"scenarios.{key}"))
+
+    def number(key, default_value, low, high, whole=False):
+        value = section.get(key, default_value)
+        ok = (not isinstance(value, bool) and isinstance(value, (int, float))
+              and math.isfinite(value) and low <= value <= high
+              and (not whole or float(value).is_integer()))
+        if not ok:
+            kind = "a whole number" if whole else "a number"
+            problems.append(problem(f"must be {kind} from {low:g} to {high:g}",
+                                    key=f"scenarios.{key}", value=value))
+            return default_value
+        return int(value) if whole else float(value)
+
+    n = number("n", default.n, 1, 1_000_000, whole=True)
+    seed = number("seed", default.seed, 0, 2**32 - 1, whole=True)
+    correlation = number("correlation", default.correlation, 0.0, 1.0)
+    kind_correlation = number("kind_correlation", default.kind_correlation, 0.0, 1.0)
+    if correlation + kind_correlation > 1.0:
+        problems.append(problem("correlation + kind_correlation must be at most 1",
+                                key="scenarios.kind_correlation"))
+    distribution = section.get("distribution", default.distribution)
+    if distribution not in DISTRIBUTIONS:
+        problems.append(problem(f"must be one of: {', '.join(DISTRIBUTIONS)}",
+                                key="scenarios.distribution", value=distribution))
+        distribution = default.distribution
+    df = number("df", default.df, 2.000001, 1000.0)
+    scale = number("volatility_scale", default.volatility_scale, 0.0, 10.0)
+    risk_aversion = number("risk_aversion", RISK_AVERSION, 0.0, 1.0)
+    return (ScenarioSettings((), n, correlation, kind_correlation, str(distribution), df, scale,
+                             seed), risk_aversion)
+
+
+def _read_shocks(section, problems) -> list[tuple[str, Shock]]:
+    if not isinstance(section, dict):
+        problems.append(problem("must be a table of shocks by name", key="shocks"))
+        return []
+    out = []
+    for name, body in section.items():
+        if not isinstance(body, dict):
+            problems.append(problem("must be a table", key=f"shocks.{name}"))
+            continue
+        try:
+            out.append((str(name), _parse_shock(body, f"shocks.{name}")))
+        except ValidationError as exc:
+            problems += [replace(p, column=f"shocks.{name}.{p.column}", label="key")
+                         if p.column else p for p in exc.problems]
+    return out
+
+
+def _read_steps(raw, labels: list[str], problems) -> list[Step]:
+    if not isinstance(raw, list) or not raw:
+        problems.append(problem("needs at least one [[steps]] table", key="steps"))
+        return []
+    steps = []
+    for i, s in enumerate(raw, start=1):
+        key = f"steps[{i}]"
+        if not isinstance(s, dict):
+            problems.append(problem("must be a table", key=key))
+            continue
+        for k in s:
+            if k not in _STEP:
+                problems.append(problem(f"unknown key (valid keys: {', '.join(_STEP)})",
+                                        key=f"{key}.{k}"))
+        kind = s.get("kind")
+        if kind not in STEP_KINDS:
+            problems.append(problem(f"must be one of: {', '.join(STEP_KINDS)}",
+                                    key=f"{key}.kind", value=kind))
+            continue
+        title = s.get("title")
+        if not isinstance(title, str) or not title.strip():
+            problems.append(problem("every step needs a non-empty 'title'", key=f"{key}.title"))
+            title = ""
+        notes = s.get("notes", "")
+        if not isinstance(notes, str):
+            problems.append(problem("must be text", key=f"{key}.notes"))
+            notes = ""
+        chosen = s.get("agreements", [])
+        low, high = AGREEMENTS_NEEDED[kind]
+        if not isinstance(chosen, list) or not all(isinstance(c, str) for c in chosen):
+            problems.append(problem("must be a list of agreement labels", key=f"{key}.agreements"))
+            chosen = []
+        unknown = [c for c in chosen if c not in labels]
+        if unknown:
+            problems.append(problem(f"names {', '.join(unknown)}, not among the session's "
+                                    f"agreements ({', '.join(labels) or 'none'})",
+                                    key=f"{key}.agreements"))
+        if len(set(chosen)) != len(chosen):
+            problems.append(problem("names an agreement twice", key=f"{key}.agreements"))
+        if not low <= len(chosen) <= high:
+            need = (f"exactly {low}" if low == high else f"{low} to {high}")
+            problems.append(problem(f"a {kind} step needs {need} agreement"
+                                    f"{'s' if high != 1 else ''} (got {len(chosen)})",
+                                    key=f"{key}.agreements"))
+        shocks = s.get("shocks")
+        if shocks is not None and (not isinstance(shocks, list)
+                                   or not all(isinstance(x, str) for x in shocks)):
+            problems.append(problem("must be a list of shock names", key=f"{key}.shocks"))
+            shocks = None
+        judge = s.get("judge", "forecast")
+        if judge not in JUDGES:
+            problems.append(problem(f"must be one of: {', '.join(JUDGES)}", key=f"{key}.judge",
+                                    value=judge))
+            judge = "forecast"
+        if judge == "scenarios" and kind not in ("compare", "walk_away", "fairer"):
+            problems.append(problem("only compare, walk_away and fairer steps can be judged "
+                                    "across scenarios", key=f"{key}.judge"))
+        steps.append(Step(kind, title.strip(), notes, tuple(chosen),
+                          None if shocks is None else tuple(shocks), judge))
+    return steps
+
+
+def _check_shocks(steps, inline: dict, system, problems) -> None:
+    for i, step in enumerate(steps, start=1):
+        for name in step.shocks or ():
+            key = f"steps[{i}].shocks"
+            try:
+                shock = inline[name] if name in inline else load_shock(name)
+            except InputFileError:
+                problems.append(problem(f"'{name}' is neither a [shocks.{name}] table nor a "
+                                        f"bundled shock ({', '.join(list_shocks())})", key=key))
+                continue
+            if system is not None:
+                try:
+                    shock_vector(shock, system)
+                except ValidationError as exc:
+                    problems += [replace(p, rule=f"shock '{name}': {p.rule}", column=key,
+                                         label="key") for p in exc.problems]
+
+
+def _read_what_if(section, labels, problems) -> WhatIf:
+    from .workshop import KNOBS   # workshop imports this module
+
+    if not isinstance(section, dict):
+        problems.append(problem("must be a table", key="what_if"))
+        return WhatIf()
+    agreement = section.get("agreement")
+    if agreement is not None and agreement not in labels:
+        problems.append(problem(f"is not among the session's agreements ({', '.join(labels)})",
+                                key="what_if.agreement", value=agreement))
+        agreement = None
+    values = {}
+    for key, value in section.items():
+        if key == "agreement":
+            continue
+        knob = KNOBS.get(key)
+        if knob is None:
+            problems.append(problem(f"unknown key (valid keys: agreement, "
+                                    f"{', '.join(KNOBS)})", key=f"what_if.{key}"))
+        elif (isinstance(value, bool) or not isinstance(value, (int, float))
+              or not knob.low <= value <= knob.high):
+            problems.append(problem(f"must be a number from {knob.low:g} to {knob.high:g}",
+                                    key=f"what_if.{key}", value=value))
+        else:
+            values[key] = value
+    return WhatIf.of(agreement, **values)
+
+
+# -- writing helpers ----------------------------------------------------------------------------------
+def _system_dict(system: System, sample: str | None) -> dict:
+    if sample:
+        return {"sample": sample}
+    out: dict = {"name": system.name, "year": system.year}
+    if system.control_total_set:
+        out["control_total"] = system.control_total
+    rows = []
+    for row in system.to_frame().to_dict("records"):
+        clean = {}
+        for k, v in row.items():
+            if v is None or (isinstance(v, float) and math.isnan(v)):
+                continue
+            if isinstance(v, np.generic):
+                v = v.item()
+            clean[str(k)] = v
+        rows.append(clean)
+    out["orgs"] = rows
+    return out
+
+
+def _shock_dict(shock: Shock) -> dict:
+    out: dict = {"name": shock.name}
+    if shock.description:
+        out["description"] = shock.description
+    effects = []
+    for e in shock.effects:
+        d: dict = {"target": e.target}
+        if e.pct is not None:
+            d["pct"] = e.pct
+        if e.amount is not None:
+            d["amount"] = e.amount
+        if e.column != "turnover":
+            d["column"] = e.column
+        effects.append(d)
+    out["effects"] = effects
+    return out

@@ -1,0 +1,552 @@
+"""The screens of a workshop session: what each step shows, and the live "what if" knobs.
+
+`view(session, number, what_if)` works out one step (1-based) as a `StepView`: a few headline
+figures, sentences the facilitator can read out, a member table (money in £) and a chart. The
+Workshop page, the Excel report and the printable report all draw on these views, so the room,
+the workbook and the handout show the same figures.
+
+Each step works on the session's system *at that step*: forecasts moved by the shocks in force
+(`Session.shocks_at`), so "apply the agreement" means at the forecast after the shock. Steps
+judged across scenarios simulate the session's scenario settings around those forecasts.
+
+What-if knobs (`KNOBS`) change the step on screen only: the size of the shocks, or one
+agreement's pool share, deadband, caps, reserve, support tied to the system, support taper and,
+for fairness across scenarios, how much bad years weigh. `knobs(session, number)` lists those
+that apply, with the current value and a range; values are in the knob's unit (shares as
+fractions, percentages as % of the agreement's scale, the reserve in £m).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+
+from . import charts
+from .agreement import Agreement, Band, Schedule
+from .errors import ValidationError
+from .format import amount, money_m
+from .games import certificate
+from .games.certificate import Certificate, describe_group
+from .outcome import Outcome, apply
+from .reconcile import Reconciliation, reconcile
+from .risk import SYSTEM_ROW, compare
+from .session import Session, Step, WhatIf
+from .system import System
+
+LETTERS = "ABCDEFGH"
+
+
+@dataclass(frozen=True)
+class Knob:
+    """One what-if slider. unit: "x" (multiplier), "share" (0-1), "%" (of the agreement's
+    scale) or "£m"; scope: "step" (the step as a whole) or "agreement" (the chosen one)."""
+
+    key: str
+    label: str
+    low: float
+    high: float
+    step: float
+    unit: str
+    scope: str
+    help: str
+
+
+KNOBS = {k.key: k for k in (
+    Knob("shock_scale", "Size of the shock", 0.0, 3.0, 0.1, "x", "step",
+         "Multiplies every shock in force at this step (1× = as prepared; 0 = no shock)."),
+    Knob("pool_share", "Share pooled beyond the deadband", 0.0, 1.0, 0.05, "share",
+         "agreement", "Every band that pools something pools this share instead."),
+    Knob("deadband", "Deadband: variance each member keeps in full", 0.0, 5.0, 0.1, "%",
+         "agreement", "The first band, which pools nothing, ends here (% of the scale)."),
+    Knob("cap", "Cap on charges and awards from the pool", 0.1, 10.0, 0.1, "%", "agreement",
+         "No member is charged (or awarded) more than this % of its scale from the pool."),
+    Knob("reserve", "Reserve that absorbs a net pooled loss first", 0.0, 100.0, 0.5, "£m",
+         "agreement", "The contingency held back to absorb a net loss before members pay."),
+    Knob("system_share", "Support tied to the system test", 0.0, 1.0, 0.05, "share",
+         "agreement", "The part of each member's support earned only if the system meets its "
+                      "control total."),
+    Knob("taper", "Support taper (0 = cliff edge)", 0.0, 5.0, 0.1, "%", "agreement",
+         "Support is earned linearly over this % of the scale below target instead of all "
+         "or nothing."),
+    Knob("risk_aversion", "How much bad years weigh (λ)", 0.0, 1.0, 0.05, "share", "step",
+         "0: judge each member by its average year; 1: by its worst 1-in-20 years."),
+)}
+
+
+@dataclass(frozen=True)
+class KnobSetting:
+    """A knob as it applies to one step: its range for that agreement and its current value."""
+
+    knob: Knob
+    value: float
+    low: float
+    high: float
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A headline figure: label, the value as text, the raw value (£ or a count) and an
+    optional change against a reference in words; `good` colours it (None: neutral)."""
+
+    label: str
+    text: str
+    value: float
+    delta: str = ""
+    good: bool | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class StepView:
+    """One step worked out. `table`: per member (index org_id), money in £ in the `money`
+    columns; `results`: the library results behind it (reconciliation, outcomes by label,
+    comparison, certificates by label) for reports."""
+
+    session: Session
+    number: int
+    step: Step
+    figures: tuple[Figure, ...]
+    sentences: tuple[str, ...]
+    table: pd.DataFrame
+    money: tuple[str, ...]
+    chart: object
+    system: System
+    what_if: WhatIf = field(default_factory=WhatIf)
+    changes: tuple[str, ...] = ()
+    results: dict = field(default_factory=dict)
+
+    @property
+    def title(self) -> str:
+        return self.step.title
+
+
+# -- the knobs ----------------------------------------------------------------------------------------
+def target_label(session: Session, number: int, what_if: WhatIf | None = None) -> str | None:
+    """The agreement the agreement knobs change: the what-if's choice if the step shows it,
+    else the step's last agreement (the proposal under discussion)."""
+    step = session.steps[number - 1]
+    if not step.agreements:
+        return None
+    if what_if is not None and what_if.agreement in step.agreements:
+        return what_if.agreement
+    return step.agreements[-1]
+
+
+def knobs(session: Session, number: int, label: str | None = None) -> list[KnobSetting]:
+    """The knobs that apply to step `number` (1-based) with their current values; agreement
+    knobs refer to agreement `label` (default: `target_label`)."""
+    step = session.steps[number - 1]
+    out: list[KnobSetting] = []
+    if session.shocks_at(number - 1) and step.kind != "baseline":
+        out.append(_setting("shock_scale", 1.0))
+    label = label or target_label(session, number)
+    if label is not None:
+        out += _agreement_knobs(session.agreement(label), session.system)
+    if step.judge == "scenarios" and step.kind in ("walk_away", "fairer"):
+        out.append(_setting("risk_aversion", session.risk_aversion))
+    return out
+
+
+def _setting(key: str, value: float, low=None, high=None) -> KnobSetting:
+    k = KNOBS[key]
+    low = k.low if low is None else low
+    high = k.high if high is None else high
+    return KnobSetting(k, float(min(max(value, low), high)), low, high)
+
+
+def _pooling_bands(a: Agreement) -> list[Band]:
+    return [b for s in (a.gains, a.losses) for b in s.bands if b.pool > 0]
+
+
+def _deadband(s: Schedule) -> float | None:
+    """The end of a leading band that pools nothing, when more bands follow it."""
+    if len(s.bands) > 1 and s.bands[0].pool == 0 and s.bands[0].upto is not None:
+        return s.bands[0].upto
+    return None
+
+
+def _agreement_knobs(a: Agreement, system: System) -> list[KnobSetting]:
+    out = []
+    bands = _pooling_bands(a)
+    if bands:
+        out.append(_setting("pool_share", max(b.pool for b in bands)))
+    ends = [(s, _deadband(s)) for s in (a.gains, a.losses)]
+    ends = [(s, d) for s, d in ends if d is not None]
+    if ends:
+        nxt = [s.bands[1].upto for s, _ in ends if s.bands[1].upto is not None]
+        high = min([KNOBS["deadband"].high] + [u - 0.05 for u in nxt])
+        out.append(_setting("deadband", max(d for _, d in ends), high=high))
+    caps = [c for c in (a.pool.max_charge, a.pool.max_award) if c is not None]
+    if caps:
+        out.append(_setting("cap", max(caps)))
+    if a.reserve is not None:
+        m = a.reserve.amount / 1e6
+        out.append(_setting("reserve", m, high=max(KNOBS["reserve"].high, 2 * m)))
+    has_support = bool((system.orgs["support"] > 0).any())
+    if has_support and a.support.test == "organisation":
+        out.append(_setting("system_share", a.support.system_share))
+    if has_support and a.support.test != "none":
+        out.append(_setting("taper", a.support.taper))
+    return out
+
+
+def changed_agreement(a: Agreement, what_if: WhatIf) -> Agreement:
+    """`a` with the what-if's agreement knobs applied (re-validated)."""
+    gains, losses, pool, reserve, support = a.gains, a.losses, a.pool, a.reserve, a.support
+    share = what_if.get("pool_share")
+    if share is not None and _pooling_bands(a):
+        def pooled(s: Schedule) -> Schedule:
+            return replace(s, bands=tuple(replace(b, pool=share) if b.pool > 0 else b
+                                          for b in s.bands))
+        gains, losses = pooled(gains), pooled(losses)
+    dead = what_if.get("deadband")
+    if dead is not None:
+        def moved(s: Schedule) -> Schedule:
+            if _deadband(s) is None:
+                return s
+            return replace(s, bands=(replace(s.bands[0], upto=dead),) + s.bands[1:])
+        gains, losses = moved(gains), moved(losses)
+    cap = what_if.get("cap")
+    if cap is not None:
+        pool = replace(pool, max_charge=cap if pool.max_charge is not None else None,
+                       max_award=cap if pool.max_award is not None else None)
+    res = what_if.get("reserve")
+    if res is not None and reserve is not None:
+        reserve = replace(reserve, amount=round(res * 1e6, 2))
+    for key in ("system_share", "taper"):
+        value = what_if.get(key)
+        if value is not None and support.test != "none":
+            if key == "system_share" and support.test != "organisation":
+                continue
+            support = replace(support, **{key: value})
+    if (gains, losses, pool, reserve, support) == (a.gains, a.losses, a.pool, a.reserve,
+                                                   a.support):
+        return a
+    return a.replace(gains=gains, losses=losses, pool=pool, reserve=reserve, support=support)
+
+
+def describe_changes(session: Session, number: int, what_if: WhatIf) -> tuple[str, ...]:
+    """The what-if changes in force, in words ("Shock at 1.5×", "B: pool share 75%")."""
+    if not what_if:
+        return ()
+    settings = {s.knob.key: s for s in knobs(session, number, target_label(session, number,
+                                                                           what_if))}
+    label = target_label(session, number, what_if)
+    out = []
+    for key, value in what_if.values:
+        s = settings.get(key)
+        if s is None or abs(value - s.value) < 1e-12:
+            continue
+        k = s.knob
+        shown = (f"{value:g}×" if k.unit == "x" else f"{value:.0%}" if k.unit == "share"
+                 and key != "risk_aversion" else f"λ = {value:g}" if key == "risk_aversion"
+                 else f"{value:g}%" if k.unit == "%" else f"£{value:g}m")
+        was = (f"{s.value:g}×" if k.unit == "x" else f"{s.value:.0%}" if k.unit == "share"
+               and key != "risk_aversion" else f"{s.value:g}" if key == "risk_aversion"
+               else f"{s.value:g}%" if k.unit == "%" else f"£{s.value:g}m")
+        who = f"{label}: " if k.scope == "agreement" else ""
+        out.append(f"{who}{k.label.lower()} {shown} (prepared: {was})")
+    return tuple(out)
+
+
+# -- the views ------------------------------------------------------------------------------------------
+def system_at(session: Session, number: int, shock_scale: float = 1.0) -> System:
+    """The session's system at step `number`: forecasts moved by the shocks in force."""
+    shocks = session.shocks_at(number - 1)
+    if not shocks or shock_scale == 0:
+        return session.system
+    moved = session.variances_at(number - 1, shock_scale) - \
+        session.system.variance.to_numpy(dtype=float)
+    orgs = session.system.orgs.copy()
+    orgs["forecast"] = orgs["forecast"] + np.round(moved, 2)
+    return session.system.replace(orgs=orgs)
+
+
+def view(session: Session, number: int | None = None, what_if: WhatIf | None = None) -> StepView:
+    """Step `number` (1-based; default the session's selected step) with `what_if` (default the
+    session's own what-if when showing its selected step, else none)."""
+    number = session.step if number is None else int(number)
+    if not 1 <= number <= len(session.steps):
+        raise ValueError(f"step must be between 1 and {len(session.steps)} (got {number})")
+    if what_if is None:
+        what_if = session.what_if if number == session.step else WhatIf()
+    step = session.steps[number - 1]
+    scale = what_if.get("shock_scale", 1.0)
+    system = system_at(session, number, scale)
+    label = target_label(session, number, what_if)
+    agreements = {}
+    for key in step.agreements:
+        a = session.agreement(key)
+        agreements[key] = changed_agreement(a, what_if) if key == label else a
+    context = _Context(session, number, step, system, agreements, what_if)
+    build = {"baseline": _baseline, "shock": _shock, "agreement": _agreement,
+             "compare": _compare, "walk_away": _walk_away, "fairer": _fairer}[step.kind]
+    figures, sentences, table, money, chart, results = build(context)
+    return StepView(session, number, step, tuple(figures), tuple(sentences), table,
+                    tuple(money), chart, system, what_if,
+                    describe_changes(session, number, what_if), results)
+
+
+def views(session: Session) -> list[StepView]:
+    """Every step, as prepared (the selected step with the session's what-if)."""
+    return [view(session, k) for k in range(1, len(session.steps) + 1)]
+
+
+@dataclass(frozen=True)
+class _Context:
+    session: Session
+    number: int
+    step: Step
+    system: System
+    agreements: dict
+    what_if: WhatIf
+
+    def scenarios(self):
+        return self.session.scenarios.simulate(self.system)
+
+    @property
+    def risk_aversion(self) -> float:
+        return self.what_if.get("risk_aversion", self.session.risk_aversion)
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _baseline(c: _Context):
+    rec = reconcile(c.system)
+    gap = rec.amount("variance_vs_sct")
+    below = int((c.system.variance < -0.005).sum())
+    figures = [
+        Figure("System control total", money_m(rec.amount("sct")), rec.amount("sct")),
+        Figure("Members' control totals add up to", money_m(rec.amount("sum_oct")),
+               rec.amount("sum_oct"), f"{money_m(rec.amount('gap'), sign=True)} to the SCT"),
+        Figure("Forecast outturn", money_m(rec.amount("forecast")), rec.amount("forecast")),
+        Figure("Forecast against the SCT", money_m(gap, sign=True), gap, good=gap >= 0),
+        Figure("Members forecast to miss", f"{below} of {c.system.n}", below,
+               good=below == 0),
+    ]
+    sentences = [f"{c.system.label}: {c.system.n} members with £"
+                 f"{c.system.orgs['turnover'].sum() / 1e9:,.2f}bn of turnover."] + list(rec.flags)
+    table = rec.orgs[["name", "kind", "control_total", "forecast", "variance", "variance_pct",
+                      "support"]]
+    money = ("control_total", "forecast", "variance", "support")
+    return figures, sentences, table, money, charts.waterfall(rec), {"reconciliation": rec}
+
+
+def _shock(c: _Context):
+    before = c.session.system
+    names = c.session.shocks_at(c.number - 1)
+    shocks = [c.session.shock(n) for n in names]
+    delta = c.system.variance - before.variance
+    total = float(delta.sum())
+    rec = reconcile(c.system)
+    gap = rec.amount("variance_vs_sct")
+    was = reconcile(before).amount("variance_vs_sct")
+    missing = int((c.system.variance < -0.005).sum())
+    missing_before = int((before.variance < -0.005).sum())
+    figures = [
+        Figure("The shock costs the system", money_m(-total), total, good=total >= 0),
+        Figure("Forecast against the SCT", money_m(gap, sign=True), gap,
+               f"{money_m(gap - was, sign=True)} on the forecast", good=gap >= 0),
+        Figure("Members forecast to miss", f"{missing} of {c.system.n}", missing,
+               f"{missing - missing_before:+d} on the forecast" if missing != missing_before
+               else "", good=missing == 0),
+    ]
+    sentences = [f"{s.name}: {s.description}" if s.description else s.name for s in shocks]
+    if not shocks:
+        sentences.append("No shock is in force at this step.")
+    hit = delta[delta.abs() > 0.005]
+    if len(hit):
+        worst = hit.idxmin()
+        sentences.append(f"It moves {_count(len(hit), 'member')}' forecasts by {amount(total)} in "
+                         f"all; {worst} is hit hardest ({amount(float(hit[worst]))}).")
+    table = pd.DataFrame({"name": before.orgs["name"],
+                          "variance_before": before.variance, "shock": delta,
+                          "variance_after": c.system.variance,
+                          "control_total": before.orgs["control_total"]})
+    money = ("variance_before", "shock", "variance_after", "control_total")
+    return (figures, sentences, table, money, charts.shock_chart(table),
+            {"reconciliation": rec})
+
+
+def _outcome_figures(label: str, o: Outcome, system: System, prefix: bool) -> list[Figure]:
+    t = o.table
+    worse = o.worse_off
+    support = float(t["support_earned"].sum())
+    at_stake = float(system.orgs["support"].sum())
+    final = float(t["final"].sum())
+    gain = float(t["vs_standalone"].sum())
+    head = f"{label}: " if prefix else ""
+    figures = [Figure(f"{head}members worse off than alone", f"{len(worse)} of {system.n}",
+                      len(worse), good=not worse)]
+    if at_stake > 0:
+        figures.append(Figure(f"{head}support earned", money_m(support), support,
+                              f"of {money_m(at_stake)} at stake", good=support >= at_stake))
+    figures.append(Figure(f"{head}system ends at", money_m(final), final,
+                          f"{money_m(final - system.control_total, sign=True)} against the SCT",
+                          good=final >= system.control_total))
+    figures.append(Figure(f"{head}gain over standing alone", money_m(gain, sign=True), gain,
+                          good=gain >= -0.005))
+    return figures
+
+
+def _outcome_sentences(label: str, o: Outcome) -> list[str]:
+    t = o.table
+    name = o.agreement.name
+    worse = o.worse_off
+    out = []
+    if worse:
+        who = ", ".join(f"{m} ({amount(float(t.at[m, 'vs_standalone']))})" for m in worse)
+        out.append(f"{label} — {name}: worse off than alone: {who}.")
+    else:
+        out.append(f"{label} — {name}: no member is worse off than standing alone.")
+    moved = float(t["received"].clip(lower=0).sum())
+    if moved > 0.005:
+        out.append(f"{label} moves {amount(moved)} between members through the pool.")
+    return out
+
+
+def _agreement(c: _Context):
+    (label, a), = c.agreements.items()
+    o = apply(a, c.system)
+    figures = _outcome_figures(label, o, c.system, prefix=False)
+    sentences = _outcome_sentences(label, o)
+    table = o.table[["name", "control_total", "variance", "retained", "received",
+                     "support_earned", "final", "standalone", "vs_standalone"]]
+    money = tuple(col for col in table.columns if col != "name")
+    return figures, sentences, table, money, charts.member_walk(o), {"outcomes": {label: o}}
+
+
+def _compare(c: _Context):
+    outcomes = {label: apply(a, c.system) for label, a in c.agreements.items()}
+    figures: dict[str, list[Figure]] = {}
+    sentences = []
+    for label, o in outcomes.items():
+        f = _outcome_figures(label, o, c.system, prefix=True)
+        figures[label] = [f[0], f[-2]]
+        sentences += _outcome_sentences(label, o)
+    table = pd.DataFrame({"name": c.system.orgs["name"]})
+    for label, o in outcomes.items():
+        table[f"{label} final"] = o.table["final"]
+        table[f"{label} vs alone"] = o.table["vs_standalone"]
+    money = tuple(col for col in table.columns if col != "name")
+    results: dict = {"outcomes": outcomes}
+    names = {label: a.name for label, a in c.agreements.items()}
+    if c.step.judge == "scenarios":
+        scenarios = c.scenarios()
+        risk = compare(list(c.agreements.values()), c.system, scenarios)
+        results["comparison"] = risk
+        results["scenarios"] = scenarios.describe()
+        by = {n: label for label, n in names.items()}
+        for name, part in risk.groupby("agreement", sort=False):
+            label = by[name]
+            members = part[part["org_id"] != SYSTEM_ROW].set_index("org_id")
+            table[f"{label} mean final"] = members["mean_final"]
+            table[f"{label} P(worse than alone)"] = members["p_worse_off"]
+            likely = int((members["p_worse_off"] >= 0.5).sum())
+            sysrow = part[part["org_id"] == SYSTEM_ROW].iloc[0]
+            figures[label].append(Figure(f"{label}: members more likely than not worse off",
+                                         f"{likely} of {c.system.n}", likely,
+                                         good=likely == 0))
+            sentences.append(f"Across {scenarios.n:,} simulated years, under {label} the system "
+                             f"ends at {amount(float(sysrow['mean_final']))} on average; in its "
+                             f"worst 1-in-20 years {amount(float(sysrow['cvar95']))} against "
+                             "the SCT.")
+        money = money + tuple(col for col in table.columns if col.endswith("mean final"))
+    chart = charts.compare_chart(table, {label: f"{label}: {names[label]}"
+                                         for label in outcomes})
+    return ([f for group in figures.values() for f in group], sentences, table, money, chart,
+            results)
+
+
+def _certificate(c: _Context, a: Agreement) -> Certificate:
+    scenarios = c.scenarios() if c.step.judge == "scenarios" else None
+    return certificate(c.system, a, scenarios, c.risk_aversion)
+
+
+def _certificate_figures(label: str, cert: Certificate, prefix: bool) -> list[Figure]:
+    head = f"{label}: " if prefix else ""
+    k, m = len(cert.members_worse_off), len(cert.groups_worse_off)
+    figures = [
+        Figure(f"{head}members better off alone", f"{k} of {cert.system.n}", k, good=k == 0),
+        Figure(f"{head}groups better off on their own", f"{m:,}", m, good=m == 0),
+        Figure(f"{head}what pooling adds", money_m(cert.gain, sign=True), cert.gain,
+               good=cert.gain >= -0.005),
+    ]
+    if cert.epsilon is not None and not prefix:
+        figures.append(Figure("Least-core ε", money_m(cert.epsilon, dp=2), cert.epsilon,
+                              "≤ 0: a split every group accepts exists",
+                              good=cert.epsilon <= 0.005))
+    return figures
+
+
+def _certificate_table(cert: Certificate) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    t = cert.table
+    cols = ["name", "alone", "agreement", "gain_agreement", "gain_shapley"]
+    if cert.fair:
+        cols.append(f"gain_{cert.fair}")
+    return t[cols], tuple(cols[1:])
+
+
+def _walk_away(c: _Context):
+    (label, a), = c.agreements.items()
+    cert = _certificate(c, a)
+    figures = _certificate_figures(label, cert, prefix=False)
+    sentences = cert.summary(notes=False)
+    groups = cert.groups_worse_off.head(3)
+    for _, g in groups.iterrows():
+        sentences.append(f"{describe_group(g['players'], c.system.members)} would be "
+                         f"{amount(float(g['shortfall']))} better off in a deal of their own.")
+    table, money = _certificate_table(cert)
+    return (figures, sentences, table, money, charts.fairness_chart(cert),
+            {"certificates": {label: cert}})
+
+
+def _fairer(c: _Context):
+    (old, a), (new, b) = c.agreements.items()
+    before, after = _certificate(c, a), _certificate(c, b)
+    figures = []
+    for f_old, f_new in zip(_certificate_figures(old, before, True),
+                            _certificate_figures(new, after, True)):
+        change = f_new.value - f_old.value
+        unit = money_m(change, sign=True) if "pooling" in f_new.label else f"{change:+,.0f}"
+        figures.append(replace(f_new, delta=f"{unit} against {old}" if change else
+                               f"as {old}"))
+    k_old, k_new = len(before.violations), len(after.violations)
+    verdict = ("passes" if after.passes else "does not pass")
+    sentences = [f"{new} — {b.name} {verdict} the participation test: "
+                 f"{k_new:,} member{'' if k_new == 1 else 's'} or groups better off on their "
+                 f"own, against {k_old:,} under {old} — {a.name}."] + after.summary(notes=False)[1:3]
+    t = pd.DataFrame({"name": c.system.orgs["name"],
+                      f"{old} gain": before.table["gain_agreement"],
+                      f"{new} gain": after.table["gain_agreement"],
+                      "Shapley gain": after.table["gain_shapley"]})
+    if after.fair:
+        t[f"{after.fair} gain"] = after.table[f"gain_{after.fair}"]
+        side = after.table[f"gain_{after.fair}"] - after.table["gain_agreement"]
+        t["side payment to reach it"] = side
+        sentences.append(_side_payments(new, after, side))
+    money = tuple(col for col in t.columns if col != "name")
+    return (figures, sentences, t, money, charts.fairness_chart(after),
+            {"certificates": {old: before, new: after}})
+
+
+def _side_payments(label: str, cert: Certificate, side: pd.Series) -> str:
+    """The transfers that would turn the agreement's split into the nucleolus, in words."""
+    fair = cert.fair
+    if cert.epsilon is not None and cert.epsilon <= 0.005 and fair == "nucleolus":
+        head = (f"A split that every member and group accepts exists (the core is not empty): "
+                f"{label} plus side payments that move each member to the nucleolus")
+    else:
+        head = (f"No split satisfies every group; {label} plus side payments to the {fair} "
+                f"would treat the worst-placed groups as well as possible")
+    pays = side[side < -0.005].sort_values()
+    gets = side[side > 0.005].sort_values(ascending=False)
+    if pays.empty:
+        return head + ": none are needed."
+    def who(s: pd.Series) -> str:
+        return ", ".join(f"{m} {amount(abs(float(v)))}" for m, v in s.head(3).items()) + \
+            (f" and {len(s) - 3} more" if len(s) > 3 else "")
+    return f"{head}: {who(pays)} would pay; {who(gets)} would receive."
