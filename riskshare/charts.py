@@ -657,3 +657,26 @@ def compare_chart(table: pd.DataFrame, labels: dict) -> alt.LayerChart:
                               subtitle="At the forecast (after any shock in force). Left of "
                                        "the line: the agreement leaves the member worse off.",
                               anchor="start", subtitleFontSize=12, subtitleColor="#425563"))
+
+
+# -- static images (reports) --------------------------------------------------------------------------
+STATIC_WIDTH = 620  # px: the plotting area of charts rendered as images
+
+
+def _static(chart, width: int) -> str:
+    """The chart's Vega-Lite JSON with a fixed width (the app stretches charts to the page)."""
+    return chart.properties(width=width).to_json()
+
+
+def to_png(chart, width: int = STATIC_WIDTH, scale: float = 2.0) -> bytes:
+    """The chart as PNG bytes, rendered offline (vl-convert; no browser or network)."""
+    import vl_convert
+
+    return vl_convert.vegalite_to_png(_static(chart, width), scale=scale)
+
+
+def to_svg(chart, width: int = STATIC_WIDTH) -> str:
+    """The chart as SVG text, rendered offline (vl-convert)."""
+    import vl_convert
+
+    return vl_convert.vegalite_to_svg(_static(chart, width))

@@ -12,6 +12,9 @@
                                                an optimised allocation, shadow prices in words
     riskshare fairness MODEL SYSTEM [-n N] [--risk-aversion L] [--xlsx OUT]
                                                participation certificate and fair shares
+    riskshare sessions                         list the bundled workshop sessions
+    riskshare report SESSION [--xlsx OUT] [--html OUT] [--pdf OUT]
+                                               a workshop session's Excel and printable reports
 
 Errors print one clear message (every problem listed) and exit with status 2; no traceback.
 """
@@ -511,6 +514,63 @@ def fairness_cmd(
     if xlsx is not None:
         write_fairness(cert, xlsx)
         out.print(f"Wrote {xlsx}")
+
+
+@app.command("sessions")
+def sessions_cmd() -> None:
+    """List the bundled example workshop sessions."""
+    from .session import load_session, list_sessions
+
+    t = _table("Workshop sessions (report with: riskshare report NAME --xlsx OUT --html OUT)",
+               [("name", "left"), ("system", "left"), ("steps", "right"), ("title", "left")])
+    for name in list_sessions():
+        s = load_session(name)
+        t.add_row(name, escape(s.system.label), str(len(s.steps)), escape(s.title))
+    out.print(t)
+
+
+@app.command("report")
+def report_cmd(
+    session_file: str = typer.Argument(..., metavar="SESSION", help="A bundled session name or "
+                                       "a session .toml file."),
+    xlsx: Optional[Path] = typer.Option(None, "--xlsx", help="Write the Excel report here."),
+    html: Optional[Path] = typer.Option(None, "--html", help="Write the printable HTML report "
+                                        "here."),
+    pdf: Optional[Path] = typer.Option(None, "--pdf", help="Also print it to PDF here (needs "
+                                       "Chromium)."),
+) -> None:
+    """A workshop session's reports: every step's figures and findings, as prepared (the
+    selected step with its what-if changes). Without --xlsx/--html/--pdf, print them."""
+    from . import printable
+    from .report import write_session_report
+    from .session import load_session
+    from .workshop import views as step_views
+
+    session = load_session(session_file)
+    views = step_views(session)
+    out.print(f"[bold]{escape(session.title)}[/bold] — {escape(session.system.label)}, "
+              f"{len(views)} steps", highlight=False)
+    for v in views:
+        out.print(f"\n[bold]{v.number}. {escape(v.title)}[/bold]", highlight=False)
+        for f in v.figures:
+            out.print(f"  {escape(f.label)}: {escape(f.text)}"
+                      + (f" ({escape(f.delta)})" if f.delta else ""), highlight=False)
+        for line in v.sentences:
+            out.print(f"  - {escape(line)}", highlight=False)
+        for line in v.changes:
+            out.print(f"  What if: {escape(line)}", highlight=False)
+    html_text = printable.html_report(session, views) if (html or pdf) else None
+    if pdf is not None:
+        pdf_data = printable.pdf_bytes(html_text)   # before writing anything: all or nothing
+    if xlsx is not None:
+        write_session_report(session, xlsx, views)
+        out.print(f"Wrote {xlsx}")
+    if html is not None:
+        html.write_text(html_text, encoding="utf-8")
+        out.print(f"Wrote {html}")
+    if pdf is not None:
+        pdf.write_bytes(pdf_data)
+        out.print(f"Wrote {pdf}")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -31,6 +31,7 @@ class Sheet:
     percent: tuple[str, ...] = ()
     shares: tuple[str, ...] = ()
     index: bool = False
+    images: tuple[tuple[str, bytes], ...] = ()   # (caption, PNG bytes), placed below the table
 
 
 def _cell_value(value):
@@ -46,17 +47,26 @@ def _cell_value(value):
     return value
 
 
+FORMULA_START = ("=", "+", "-", "@")
+
+
+def neutralise(cell) -> None:
+    """Text a spreadsheet would treat as a formula ("=...", "+...", "-...", "@...") is stored as
+    text and marked with Excel's quote prefix, so it shows, edits and copies as the text it is."""
+    if isinstance(cell.value, str) and cell.value.startswith(FORMULA_START):
+        cell.data_type = "s"
+        cell.quotePrefix = True
+
+
 def write_sheet(ws, sheet: Sheet) -> None:
     frame = sheet.frame.reset_index() if sheet.index else sheet.frame
     columns = [str(c) for c in frame.columns]
     ws.append(columns)
     for row in frame.itertuples(index=False, name=None):
         ws.append([_cell_value(v) for v in row])
-    # Text beginning with "=" would be stored as a formula by openpyxl: store it as text.
-    for row in ws.iter_rows(min_row=2):
+    for row in ws.iter_rows(min_row=1):
         for cell in row:
-            if isinstance(cell.value, str) and cell.data_type == "f":
-                cell.data_type = "s"
+            neutralise(cell)
     for j, name in enumerate(columns, start=1):
         head = ws.cell(row=1, column=j)
         head.font = Font(bold=True, color="FFFFFF")
@@ -71,6 +81,29 @@ def write_sheet(ws, sheet: Sheet) -> None:
         width = max([len(name)] + [len(str(v)) for v in frame.iloc[:, j - 1].head(200)])
         ws.column_dimensions[head.column_letter].width = min(max(width + 2, 10), 60)
     ws.freeze_panes = "B2" if len(columns) > 1 else "A2"
+    _place_images(ws, sheet.images, first_row=len(frame) + 3)
+
+
+IMAGE_WIDTH = 900   # px shown in the sheet (images are rendered at twice this for sharpness)
+ROW_PX = 20         # a default row's height in pixels
+
+
+def _place_images(ws, images, first_row: int) -> None:
+    """Each image under its caption (bold), one below the other, from `first_row`."""
+    import io
+
+    from openpyxl.drawing.image import Image
+
+    row = first_row
+    for caption, png in images:
+        cell = ws.cell(row=row, column=1, value=caption)
+        cell.font = Font(bold=True)
+        neutralise(cell)
+        image = Image(io.BytesIO(png))
+        ratio = min(1.0, IMAGE_WIDTH / image.width)
+        image.width, image.height = int(image.width * ratio), int(image.height * ratio)
+        ws.add_image(image, f"A{row + 1}")
+        row += 2 + math.ceil(image.height / ROW_PX)
 
 
 def write_workbook(target, sheets: Iterable[Sheet]) -> None:

@@ -527,7 +527,7 @@ def _fairer(c: _Context):
         t[f"{after.fair} gain"] = after.table[f"gain_{after.fair}"]
         side = after.table[f"gain_{after.fair}"] - after.table["gain_agreement"]
         t["side payment to reach it"] = side
-        sentences.append(_side_payments(new, after, side))
+        sentences.insert(1, _side_payments(new, after, side))
     money = tuple(col for col in t.columns if col != "name")
     return (figures, sentences, t, money, charts.fairness_chart(after),
             {"certificates": {old: before, new: after}})
