@@ -257,6 +257,34 @@ class Session:
         return {n: self.shock(n) for n in names}
 
 
+def draft_session(system: System, agreements, title: str = "", shocks=(),
+                  scenarios: ScenarioSettings | None = None) -> Session:
+    """A session to start preparing from: baseline, the shocks (if any), the agreements (one:
+    applied; two to four: compared), who would walk away from the last one and, with two or
+    more, the last against the first as the alternative. `agreements`: Agreement objects (or
+    preset names / TOML) labelled A, B, ... in order; shocks: bundled shock names."""
+    loaded = [load_agreement(a) for a in agreements]
+    if not 1 <= len(loaded) <= 4:
+        raise ValueError("a draft session takes one to four agreements")
+    labels = [chr(ord("A") + i) for i in range(len(loaded))]
+    steps = [Step("baseline", "Where we start")]
+    if shocks:
+        steps.append(Step("shock", "The shock", shocks=tuple(shocks)))
+    if len(loaded) == 1:
+        steps.append(Step("agreement", f"Agreement A: {loaded[0].name}", agreements=("A",)))
+    else:
+        steps.append(Step("compare", "The agreements side by side", agreements=tuple(labels)))
+    steps.append(Step("walk_away", f"Who would walk away from {labels[-1]}?",
+                      agreements=(labels[-1],)))
+    if len(loaded) > 1:
+        steps.append(Step("fairer", f"{labels[0]} against {labels[-1]}: which is fairer?",
+                          agreements=(labels[-1], labels[0])))
+    data = replace(Session(title or f"{system.label}: sharing the risk", system,
+                           tuple(zip(labels, loaded)), tuple(steps),
+                           scenarios or ScenarioSettings()), sample="").to_dict()
+    return read_session_dict(data, "draft session")
+
+
 # -- the bundled sessions ---------------------------------------------------------------------------
 def sessions_dir() -> Path:
     return bundled_dir("sample_data") / "sessions"
