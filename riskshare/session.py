@@ -578,7 +578,7 @@ def _check_shocks(steps, inline: dict, system, problems) -> None:
 
 
 def _read_what_if(section, labels, problems) -> WhatIf:
-    from .workshop import KNOBS   # workshop imports this module
+    from .workshop import KNOBS, LIMITS   # workshop imports this module
 
     if not isinstance(section, dict):
         problems.append(problem("must be a table", key="what_if"))
@@ -597,8 +597,9 @@ def _read_what_if(section, labels, problems) -> WhatIf:
             problems.append(problem(f"unknown key (valid keys: agreement, "
                                     f"{', '.join(KNOBS)})", key=f"what_if.{key}"))
         elif (isinstance(value, bool) or not isinstance(value, (int, float))
-              or not knob.low <= value <= knob.high):
-            problems.append(problem(f"must be a number from {knob.low:g} to {knob.high:g}",
+              or not LIMITS[knob.unit][0] <= value <= LIMITS[knob.unit][1]):
+            low, high = LIMITS[knob.unit]
+            problems.append(problem(f"must be a number from {low:g} to {high:g}",
                                     key=f"what_if.{key}", value=value))
         else:
             values[key] = value

@@ -38,10 +38,16 @@ from .system import System
 LETTERS = "ABCDEFGH"
 
 
+# What a saved what-if value may be, by unit (a slider's own range is narrower: see Knob).
+LIMITS = {"x": (0.0, 10.0), "share": (0.0, 1.0), "%": (0.0, 100.0), "£m": (0.0, 1e6)}
+
+
 @dataclass(frozen=True)
 class Knob:
     """One what-if slider. unit: "x" (multiplier), "share" (0-1), "%" (of the agreement's
-    scale) or "£m"; scope: "step" (the step as a whole) or "agreement" (the chosen one)."""
+    scale) or "£m"; scope: "step" (the step as a whole) or "agreement" (the chosen one).
+    low/high: the slider's usual range, widened to include the prepared value (`knobs`);
+    any value within LIMITS[unit] is accepted."""
 
     key: str
     label: str
@@ -62,7 +68,7 @@ KNOBS = {k.key: k for k in (
          "agreement", "The first band, which pools nothing, ends here (% of the scale)."),
     Knob("cap", "Cap on charges and awards from the pool", 0.1, 10.0, 0.1, "%", "agreement",
          "No member is charged (or awarded) more than this % of its scale from the pool."),
-    Knob("reserve", "Reserve that absorbs a net pooled loss first", 0.0, 100.0, 0.5, "£m",
+    Knob("reserve", "Reserve that absorbs a net pooled loss first", 0.0, 50.0, 0.5, "£m",
          "agreement", "The contingency held back to absorb a net loss before members pay."),
     Knob("system_share", "Support tied to the system test", 0.0, 1.0, 0.05, "share",
          "agreement", "The part of each member's support earned only if the system meets its "
@@ -150,9 +156,9 @@ def knobs(session: Session, number: int, label: str | None = None) -> list[KnobS
 
 def _setting(key: str, value: float, low=None, high=None) -> KnobSetting:
     k = KNOBS[key]
-    low = k.low if low is None else low
-    high = k.high if high is None else high
-    return KnobSetting(k, float(min(max(value, low), high)), low, high)
+    low = min(k.low if low is None else low, value)
+    high = max(k.high if high is None else high, value)
+    return KnobSetting(k, float(value), float(low), float(high))
 
 
 def _pooling_bands(a: Agreement) -> list[Band]:
@@ -175,7 +181,7 @@ def _agreement_knobs(a: Agreement, system: System) -> list[KnobSetting]:
     ends = [(s, d) for s, d in ends if d is not None]
     if ends:
         nxt = [s.bands[1].upto for s, _ in ends if s.bands[1].upto is not None]
-        high = min([KNOBS["deadband"].high] + [u - 0.05 for u in nxt])
+        high = min([KNOBS["deadband"].high] + [u - KNOBS["deadband"].step for u in nxt])
         out.append(_setting("deadband", max(d for _, d in ends), high=high))
     caps = [c for c in (a.pool.max_charge, a.pool.max_award) if c is not None]
     if caps:
