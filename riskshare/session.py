@@ -70,7 +70,7 @@ from .errors import InputFileError, Problem, ValidationError, problem, raise_if_
 from .presets import list_presets
 from .samples import bundled_dir, list_samples, load_sample
 from .shocks import Shock, _parse as _parse_shock, list_shocks, load_shock, shock_vector
-from .simulate import DISTRIBUTIONS, ScenarioSettings
+from .simulate import ScenarioSettings, check_settings
 from .system import System
 
 STEP_KINDS = {
@@ -448,36 +448,27 @@ def _read_scenarios(section, problems) -> tuple[ScenarioSettings, float]:
         if key not in valid:
             problems.append(problem(f"unknown key (valid keys: {', '.join(valid)})",
                                     key=f"scenarios.{key}"))
-
-    def number(key, default_value, low, high, whole=False):
-        value = section.get(key, default_value)
-        ok = (not isinstance(value, bool) and isinstance(value, (int, float))
-              and math.isfinite(value) and low <= value <= high
-              and (not whole or float(value).is_integer()))
-        if not ok:
-            kind = "a whole number" if whole else "a number"
-            problems.append(problem(f"must be {kind} from {low:g} to {high:g}",
-                                    key=f"scenarios.{key}", value=value))
-            return default_value
-        return int(value) if whole else float(value)
-
-    n = number("n", default.n, 1, 1_000_000, whole=True)
-    seed = number("seed", default.seed, 0, 2**32 - 1, whole=True)
-    correlation = number("correlation", default.correlation, 0.0, 1.0)
-    kind_correlation = number("kind_correlation", default.kind_correlation, 0.0, 1.0)
-    if correlation + kind_correlation > 1.0:
-        problems.append(problem("correlation + kind_correlation must be at most 1",
-                                key="scenarios.kind_correlation"))
-    distribution = section.get("distribution", default.distribution)
-    if distribution not in DISTRIBUTIONS:
-        problems.append(problem(f"must be one of: {', '.join(DISTRIBUTIONS)}",
-                                key="scenarios.distribution", value=distribution))
-        distribution = default.distribution
-    df = number("df", default.df, 2.000001, 1000.0)
-    scale = number("volatility_scale", default.volatility_scale, 0.0, 10.0)
-    risk_aversion = number("risk_aversion", RISK_AVERSION, 0.0, 1.0)
-    return (ScenarioSettings((), n, correlation, kind_correlation, str(distribution), df, scale,
-                             seed), risk_aversion)
+    given = {**ScenarioSettings.kwargs(default), **{k: v for k, v in section.items()
+                                                      if k in valid}}
+    found = check_settings(given["n"], given["correlation"], given["kind_correlation"],
+                           given["distribution"], given["df"], given["volatility_scale"],
+                           prefix="scenarios.")
+    seed = given["seed"]
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
+        found.append(problem("must be a whole number from 0 to 4,294,967,295",
+                             key="scenarios.seed", value=seed))
+    risk_aversion = section.get("risk_aversion", RISK_AVERSION)
+    if (isinstance(risk_aversion, bool) or not isinstance(risk_aversion, (int, float))
+            or not 0 <= risk_aversion <= 1):
+        found.append(problem("must lie in [0, 1]", key="scenarios.risk_aversion",
+                             value=risk_aversion))
+    problems += found
+    if found:
+        return default, RISK_AVERSION
+    return (ScenarioSettings((), int(given["n"]), float(given["correlation"]),
+                             float(given["kind_correlation"]), str(given["distribution"]),
+                             float(given["df"]), float(given["volatility_scale"]), int(seed)),
+            float(risk_aversion))
 
 
 def _read_shocks(section, problems) -> list[tuple[str, Shock]]:

@@ -74,6 +74,37 @@ class Scenarios:
         return text
 
 
+def _real(value) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+
+
+def check_settings(n, correlation, kind_correlation, distribution, df, volatility_scale,
+                   prefix: str = "") -> list:
+    """Every problem with a set of simulation settings (keys prefixed with `prefix`, e.g.
+    "scenarios." for a session file); [] when they can be simulated."""
+    problems = []
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0:
+        problems.append(problem("must be a whole number of scenarios, at least 1",
+                                key=f"{prefix}n", value=n))
+    for key, value in (("correlation", correlation), ("kind_correlation", kind_correlation)):
+        if not _real(value) or not 0.0 <= value <= 1.0:
+            problems.append(problem("must lie in [0, 1]", key=f"{prefix}{key}", value=value))
+    if _real(correlation) and _real(kind_correlation) and correlation + kind_correlation > 1.0:
+        problems.append(problem(f"correlation + kind_correlation must be at most 1 (got "
+                                f"{correlation + kind_correlation:g})",
+                                key=f"{prefix}kind_correlation"))
+    if distribution not in DISTRIBUTIONS:
+        problems.append(problem(f"must be one of: {', '.join(DISTRIBUTIONS)}",
+                                key=f"{prefix}distribution", value=distribution))
+    if distribution == "t" and not (_real(df) and df > 2):
+        problems.append(problem("degrees of freedom must be greater than 2 (so the variance "
+                                "exists)", key=f"{prefix}df", value=df))
+    if not _real(volatility_scale) or not volatility_scale >= 0:
+        problems.append(problem("must be a number ≥ 0", key=f"{prefix}volatility_scale",
+                                value=volatility_scale))
+    return problems
+
+
 def simulate(system: System, n: int, seed: int | None = 0, correlation: float = 0.3,
              distribution: str = "normal", df: float = 5.0, shocks=(),
              kind_correlation: float = 0.0, volatility_scale: float = 1.0) -> Scenarios:
@@ -84,26 +115,8 @@ def simulate(system: System, n: int, seed: int | None = 0, correlation: float = 
     """
     from .shocks import load_shock, shock_vector
 
-    problems = []
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0:
-        problems.append(problem("must be a whole number of scenarios, at least 1", key="n",
-                                value=n))
-    for key, value in (("correlation", correlation), ("kind_correlation", kind_correlation)):
-        if not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
-            problems.append(problem("must lie in [0, 1]", key=key, value=value))
-    if (isinstance(correlation, (int, float)) and isinstance(kind_correlation, (int, float))
-            and correlation + kind_correlation > 1.0):
-        problems.append(problem(f"correlation + kind_correlation must be at most 1 (got "
-                                f"{correlation + kind_correlation:g})", key="kind_correlation"))
-    if distribution not in DISTRIBUTIONS:
-        problems.append(problem(f"must be one of: {', '.join(DISTRIBUTIONS)}",
-                                key="distribution", value=distribution))
-    if distribution == "t" and not (isinstance(df, (int, float)) and df > 2):
-        problems.append(problem("degrees of freedom must be greater than 2 (so the variance "
-                                "exists)", key="df", value=df))
-    if not isinstance(volatility_scale, (int, float)) or not volatility_scale >= 0:
-        problems.append(problem("must be a number ≥ 0", key="volatility_scale",
-                                value=volatility_scale))
+    problems = check_settings(n, correlation, kind_correlation, distribution, df,
+                              volatility_scale)
     shocks = tuple(load_shock(s) for s in (shocks or ()))
     raise_if_errors(problems, "simulation settings")
     shock = sum((shock_vector(s, system) for s in shocks), np.zeros(system.n))
