@@ -304,7 +304,9 @@ def load_session(path_or_text) -> Session:
     text, source = None, "session"
     if isinstance(path_or_text, Path) or (isinstance(path_or_text, str)
                                           and "\n" not in path_or_text
-                                          and "=" not in path_or_text):
+                                          and ("=" not in path_or_text
+                                               or path_or_text.strip().lower().endswith(".toml")
+                                               or Path(path_or_text.strip()).is_file())):
         name = str(path_or_text).strip()
         path = sessions_dir() / f"{name}.toml" if name in list_sessions() else Path(name)
         if not path.is_file():
@@ -343,17 +345,22 @@ def read_session_dict(data: dict, source: str = "session") -> Session:
     agreements = _read_agreements(data.get("agreements"), system, problems)
     settings, risk_aversion = _read_scenarios(data.get("scenarios", {}), problems)
     shocks = _read_shocks(data.get("shocks", {}), problems)
-    steps = _read_steps(data.get("steps"), [k for k, _ in agreements], problems)
-    _check_shocks(steps, dict(shocks), system, problems)
+    declared = [str(k) for k in data["agreements"]] if isinstance(data.get("agreements"),
+                                                                     dict) else []
+    numbered = _read_steps(data.get("steps"), declared, problems)
+    _check_shocks(numbered, dict(shocks), system, problems)
+    steps = [step for _, step in numbered]
     step = data.get("step", 1)
     if isinstance(step, bool) or not isinstance(step, int) or not 1 <= step <= max(len(steps), 1):
         problems.append(problem(f"must be a step number from 1 to {max(len(steps), 1)}",
                                 key="step", value=step))
         step = 1
-    what_if = _read_what_if(data.get("what_if", {}), [k for k, _ in agreements], problems)
+    what_if = _read_what_if(data.get("what_if", {}), declared, problems)
     raise_if_errors(problems, source)
-    return Session(title.strip(), system, tuple(agreements), tuple(steps), settings,
-                   risk_aversion, tuple(shocks), description, step, what_if, sample)
+    session = Session(title.strip(), system, tuple(agreements), tuple(steps), settings,
+                      risk_aversion, tuple(shocks), description, step, what_if, sample)
+    _check_what_if(session, source)
+    return session
 
 
 def _read_system(section, problems) -> tuple[System | None, str]:
@@ -488,7 +495,8 @@ def _read_shocks(section, problems) -> list[tuple[str, Shock]]:
     return out
 
 
-def _read_steps(raw, labels: list[str], problems) -> list[Step]:
+def _read_steps(raw, labels: list[str], problems) -> list[tuple[int, Step]]:
+    """The steps that parsed, each with its 1-based position in the file."""
     if not isinstance(raw, list) or not raw:
         problems.append(problem("needs at least one [[steps]] table", key="steps"))
         return []
@@ -545,13 +553,13 @@ def _read_steps(raw, labels: list[str], problems) -> list[Step]:
         if judge == "scenarios" and kind not in ("compare", "walk_away", "fairer"):
             problems.append(problem("only compare, walk_away and fairer steps can be judged "
                                     "across scenarios", key=f"{key}.judge"))
-        steps.append(Step(kind, title.strip(), notes, tuple(chosen),
-                          None if shocks is None else tuple(shocks), judge))
+        steps.append((i, Step(kind, title.strip(), notes, tuple(chosen),
+                              None if shocks is None else tuple(shocks), judge)))
     return steps
 
 
 def _check_shocks(steps, inline: dict, system, problems) -> None:
-    for i, step in enumerate(steps, start=1):
+    for i, step in steps:
         for name in step.shocks or ():
             key = f"steps[{i}].shocks"
             try:
@@ -566,6 +574,24 @@ def _check_shocks(steps, inline: dict, system, problems) -> None:
                 except ValidationError as exc:
                     problems += [replace(p, rule=f"shock '{name}': {p.rule}", column=key,
                                          label="key") for p in exc.problems]
+
+
+def _check_what_if(session: Session, source: str) -> None:
+    """A what-if the selected step's agreement cannot take (e.g. a deadband beyond its next
+    band) is refused when the file is read, not later on screen."""
+    from .workshop import changed_agreement, target_label
+
+    if not session.what_if:
+        return
+    label = target_label(session, session.step, session.what_if)
+    if label is None:
+        return
+    try:
+        changed_agreement(session.agreement(label), session.what_if)
+    except ValidationError as exc:
+        raise ValidationError([replace(p, rule=f"what_if on agreement {label}: {p.rule}",
+                                       column="what_if", label="key") for p in exc.problems],
+                              source) from None
 
 
 def _read_what_if(section, labels, problems) -> WhatIf:

@@ -411,6 +411,10 @@ def _outcome_sentences(label: str, o: Outcome) -> list[str]:
     moved = float(t["received"].clip(lower=0).sum())
     if moved > 0.005:
         out.append(f"{label} moves {amount(moved)} between members through the pool.")
+    unallocated = float(o.system["unallocated"])
+    if abs(unallocated) > 0.005:
+        out.append(f"{label} leaves {amount(unallocated)} of the pool unallocated: the caps "
+                   "stop any member taking it, so it is not in the members' final positions.")
     return out
 
 
@@ -482,9 +486,10 @@ def _certificate_figures(label: str, cert: Certificate, prefix: bool) -> list[Fi
                good=cert.gain >= -0.005),
     ]
     if cert.epsilon is not None and not prefix:
+        accepted = cert.epsilon <= 0.005
         figures.append(Figure("Least-core ε", money_m(cert.epsilon, dp=2), cert.epsilon,
-                              "≤ 0: a split every group accepts exists",
-                              good=cert.epsilon <= 0.005))
+                              "a split every group accepts exists" if accepted else
+                              "no split satisfies every group", good=accepted))
     return figures
 
 
