@@ -25,6 +25,8 @@ PAGES = [
             url_path="optimise"),
     st.Page("riskshare/ui/pages/fairness.py", title="Fairness", icon=":material/diversity_3:",
             url_path="fairness"),
+    st.Page("riskshare/ui/pages/workshop.py", title="Workshop", icon=":material/co_present:",
+            url_path="workshop"),
 ]
 
 page = st.navigation(PAGES)

@@ -211,6 +211,8 @@ def changed_agreement(a: Agreement, what_if: WhatIf) -> Agreement:
         def moved(s: Schedule) -> Schedule:
             if _deadband(s) is None:
                 return s
+            if dead == 0:   # no deadband: the next band starts from the first pound
+                return replace(s, bands=s.bands[1:])
             return replace(s, bands=(replace(s.bands[0], upto=dead),) + s.bands[1:])
         gains, losses = moved(gains), moved(losses)
     cap = what_if.get("cap")
@@ -316,6 +318,11 @@ class _Context:
         return self.what_if.get("risk_aversion", self.session.risk_aversion)
 
 
+def _label(head: str, text: str) -> str:
+    """"B: members worse off" with a prefix, else "Members worse off"."""
+    return f"{head}{text}" if head else text[:1].upper() + text[1:]
+
+
 def _count(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
@@ -385,15 +392,15 @@ def _outcome_figures(label: str, o: Outcome, system: System, prefix: bool) -> li
     final = float(t["final"].sum())
     gain = float(t["vs_standalone"].sum())
     head = f"{label}: " if prefix else ""
-    figures = [Figure(f"{head}members worse off than alone", f"{len(worse)} of {system.n}",
+    figures = [Figure(_label(head, "members worse off than alone"), f"{len(worse)} of {system.n}",
                       len(worse), good=not worse)]
     if at_stake > 0:
-        figures.append(Figure(f"{head}support earned", money_m(support), support,
+        figures.append(Figure(_label(head, "support earned"), money_m(support), support,
                               f"of {money_m(at_stake)} at stake", good=support >= at_stake))
-    figures.append(Figure(f"{head}system ends at", money_m(final), final,
+    figures.append(Figure(_label(head, "system ends at"), money_m(final), final,
                           f"{money_m(final - system.control_total, sign=True)} against the SCT",
                           good=final >= system.control_total))
-    figures.append(Figure(f"{head}gain over standing alone", money_m(gain, sign=True), gain,
+    figures.append(Figure(_label(head, "gain over standing alone"), money_m(gain, sign=True), gain,
                           good=gain >= -0.005))
     return figures
 
@@ -480,9 +487,9 @@ def _certificate_figures(label: str, cert: Certificate, prefix: bool) -> list[Fi
     head = f"{label}: " if prefix else ""
     k, m = len(cert.members_worse_off), len(cert.groups_worse_off)
     figures = [
-        Figure(f"{head}members better off alone", f"{k} of {cert.system.n}", k, good=k == 0),
-        Figure(f"{head}groups better off on their own", f"{m:,}", m, good=m == 0),
-        Figure(f"{head}what pooling adds", money_m(cert.gain, sign=True), cert.gain,
+        Figure(_label(head, "members better off alone"), f"{k} of {cert.system.n}", k, good=k == 0),
+        Figure(_label(head, "groups better off on their own"), f"{m:,}", m, good=m == 0),
+        Figure(_label(head, "what pooling adds"), money_m(cert.gain, sign=True), cert.gain,
                good=cert.gain >= -0.005),
     ]
     if cert.epsilon is not None and not prefix:
@@ -506,10 +513,11 @@ def _walk_away(c: _Context):
     cert = _certificate(c, a)
     figures = _certificate_figures(label, cert, prefix=False)
     sentences = cert.summary(notes=False)
-    groups = cert.groups_worse_off.head(3)
-    for _, g in groups.iterrows():
-        sentences.append(f"{describe_group(g['players'], c.system.members)} would be "
-                         f"{amount(float(g['shortfall']))} better off in a deal of their own.")
+    more = cert.groups_worse_off.iloc[1:3]   # the summary names the first
+    if len(more):
+        sentences.append("Next: " + "; ".join(
+            f"{describe_group(g['players'], c.system.members)} by {amount(float(g['shortfall']))}"
+            for _, g in more.iterrows()) + ".")
     table, money = _certificate_table(cert)
     return (figures, sentences, table, money, charts.fairness_chart(cert),
             {"certificates": {label: cert}})
@@ -522,9 +530,13 @@ def _fairer(c: _Context):
     for f_old, f_new in zip(_certificate_figures(old, before, True),
                             _certificate_figures(new, after, True)):
         change = f_new.value - f_old.value
-        unit = money_m(change, sign=True) if "pooling" in f_new.label else f"{change:+,.0f}"
-        figures.append(replace(f_new, delta=f"{unit} against {old}" if change else
-                               f"as {old}"))
+        money = "pooling" in f_new.label
+        unit = money_m(change, sign=True) if money else f"{change:+,.0f}"
+        same = abs(change) < (0.005 if money else 0.5)
+        # the colour says whether the change is for the better (more gain, fewer walking away)
+        better = None if same else (change > 0 if money else change < 0)
+        figures.append(replace(f_new, delta=f"as {old}" if same else f"{unit} against {old}",
+                               good=better))
     k_old, k_new = len(before.violations), len(after.violations)
     verdict = ("passes" if after.passes else "does not pass")
     sentences = [f"{new} — {b.name} {verdict} the participation test: "

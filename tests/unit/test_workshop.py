@@ -131,12 +131,12 @@ def test_agreement_step_is_the_outcome(number, label):
     outcome_columns(v.table, o.table)
     assert set(v.money) == set(v.table.columns) - {"name"}
     figures = {f.label: f for f in v.figures}
-    assert figures["members worse off than alone"].text == f"{len(o.worse_off)} of 9"
-    assert figures["support earned"].value == pytest.approx(o.table["support_earned"].sum(),
+    assert figures["Members worse off than alone"].text == f"{len(o.worse_off)} of 9"
+    assert figures["Support earned"].value == pytest.approx(o.table["support_earned"].sum(),
                                                             abs=PENNY)
-    assert figures["system ends at"].value == pytest.approx(o.table["final"].sum(), abs=PENNY)
-    assert figures["system ends at"].text == money_m(o.table["final"].sum())
-    assert figures["gain over standing alone"].value == pytest.approx(
+    assert figures["System ends at"].value == pytest.approx(o.table["final"].sum(), abs=PENNY)
+    assert figures["System ends at"].text == money_m(o.table["final"].sum())
+    assert figures["Gain over standing alone"].value == pytest.approx(
         o.table["vs_standalone"].sum(), abs=PENNY)
 
 
@@ -182,7 +182,8 @@ def test_compare_across_scenarios_is_rs_compare_on_the_sessions_scenarios():
 
 # -- walk away and fairer --------------------------------------------------------------------------
 def assert_certificate_figures(figures, cert, prefix: str = "") -> None:
-    by = {f.label: f for f in figures}
+    # without a prefix the labels start with a capital letter
+    by = {f.label if prefix else f.label[:1].lower() + f.label[1:]: f for f in figures}
     assert by[f"{prefix}members better off alone"].value == len(cert.members_worse_off)
     assert by[f"{prefix}members better off alone"].text == \
         f"{len(cert.members_worse_off)} of {cert.system.n}"
@@ -501,5 +502,28 @@ def test_money_the_caps_leave_unallocated_is_said_in_words():
     assert unallocated < -1_000_000          # a net loss the capped members cannot all take
     sentence = next(x for x in v.sentences if "unallocated" in x)
     assert money_m(unallocated, dp=2) in sentence
-    final = {f.label: f for f in v.figures}["system ends at"].value
+    final = {f.label: f for f in v.figures}["System ends at"].value
     assert final == pytest.approx(float(o.table["final"].sum()), abs=0.01)
+
+
+def test_no_deadband_means_the_next_band_starts_from_the_first_pound():
+    s = bundled()
+    b = s.agreement("B")
+    changed = workshop.changed_agreement(b, WhatIf.of("B", deadband=0.0))
+    assert changed.losses.bands == b.losses.bands[1:] and changed.gains.bands == b.gains.bands[1:]
+    v = workshop.view(s, 3, WhatIf.of("B", deadband=0.0))
+    o = rs.apply(changed, workshop.system_at(s, 3))
+    np.testing.assert_array_equal(v.table["B final"].to_numpy(), o.table["final"].to_numpy())
+
+
+def test_the_fairer_step_colours_each_change_by_whether_it_is_for_the_better():
+    v = bundled_view(5)
+    for f in v.figures:
+        number = float(f.delta.split(" against")[0].replace("£", "").replace("m", "")
+                       .replace(",", "")) if "against" in f.delta else 0.0
+        if f.delta.startswith("as "):
+            assert f.good is None
+        elif "pooling" in f.label:
+            assert f.good == (number > 0), f
+        else:
+            assert f.good == (number < 0), f

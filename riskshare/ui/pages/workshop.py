@@ -15,7 +15,9 @@ import streamlit as st
 
 from riskshare import workshop
 from riskshare.errors import InputFileError, RiskshareError, ValidationError
-from riskshare.session import Session, WhatIf, list_sessions, load_session, read_session_text
+from riskshare.presets import load_preset
+from riskshare.session import (Session, WhatIf, draft_session, list_sessions, load_session,
+                               read_session_text)
 from riskshare.ui import state
 from riskshare.ui.scenario_controls import store, stored
 from riskshare.ui.tables import money_m_columns, show_validation_error, styled_money
@@ -23,6 +25,7 @@ from riskshare.ui.tables import money_m_columns, show_validation_error, styled_m
 DEFAULT_SESSION = "northshire_workshop"
 SESSION, SOURCE, STEP, REVEALED = "ws_session", "ws_source", "ws_step", "ws_revealed"
 SEED, VERSION, PRESENT, CHOICE = "ws_seed", "ws_version", "ws_present", "ws_choice"
+FLASH_DRAFT = "ws_drafted"
 VIEW = "ws_view_{}"        # the last view worked out for each step, keyed on its inputs
 METRICS_PER_ROW = 4
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -43,13 +46,16 @@ PRESENTATION_CSS = """
 .st-key-ws_body [data-testid="stMarkdownContainer"] li { font-size: 1.2rem; }
 </style>
 """
-# Both modes: let long figure labels wrap instead of being cut off.
+# Both modes: long figure labels and changes wrap instead of being cut off.
 BASE_CSS = """
 <style>
 .st-key-ws_figures [data-testid="stMetricLabel"],
-.st-key-ws_figures [data-testid="stMetricLabel"] * {
+.st-key-ws_figures [data-testid="stMetricLabel"] *,
+.st-key-ws_figures [data-testid="stMetricDelta"],
+.st-key-ws_figures [data-testid="stMetricDelta"] * {
   white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
 }
+.st-key-ws_figures [data-testid="stMetricDelta"] { height: auto !important; }
 </style>
 """
 
@@ -59,6 +65,11 @@ def md(text: str) -> str:
     for ch in ("\\", "*", "_", "$", "~", "`", "[", "]"):
         text = text.replace(ch, "\\" + ch)
     return text
+
+
+def unbroken(text: str) -> str:
+    """Keep a minus with its amount: no line break inside '-£3.44m' (a word joiner)."""
+    return text.replace("-£", "-\u2060£")
 
 
 # -- the session in state -------------------------------------------------------------------------
@@ -126,6 +137,22 @@ def load_bundled() -> None:
     adopt(loaded, f"bundled session: {name}")
 
 
+def draft() -> None:
+    """A draft session on the app's current system: no sharing (A) against the current
+    agreement (B)."""
+    system, agreement = state.current_system(), state.current_agreement()
+    chosen = [load_preset("standalone")]
+    if agreement.name != chosen[0].name:
+        chosen.append(agreement)
+    try:
+        drafted = draft_session(system, chosen)
+    except ValidationError as exc:
+        st.session_state["ws_draft_error"] = exc
+        return
+    open_session(drafted, "draft from the current system and agreement")
+    st.session_state[FLASH_DRAFT] = True
+
+
 @st.cache_data(show_spinner=False)
 def bundled_title(name: str) -> str:
     try:
@@ -155,7 +182,7 @@ def describe_session(s: Session) -> str:
 present = bool(st.session_state.get(PRESENT, False))
 st.html(BASE_CSS + (PRESENTATION_CSS if present else ""))
 
-head, toggle = st.columns([5, 1], vertical_alignment="center")
+head, toggle = st.columns([3, 1], vertical_alignment="center")
 with toggle:
     present = st.toggle("Presentation mode", key=PRESENT,
                         help="Large figures, no sidebar or preparation controls: for the "
@@ -174,6 +201,9 @@ if not present:
         "reports afterwards. Turn on **Presentation mode** for the screen in the room. "
         "Money in £m.")
     state.show_flash()
+    if st.session_state.pop(FLASH_DRAFT, False):
+        st.success(f"Drafted “{session.title}”: save it below to edit its steps and notes.",
+                   icon=":material/edit_note:")
     with st.container(border=True, key="ws_prep"):
         st.subheader("Session", anchor=False)
         left, right = st.columns(2, gap="large")
@@ -213,6 +243,16 @@ if not present:
                 else:
                     adopt(loaded, f"upload: {upload.name}")
                     st.rerun()
+        with left:
+            st.button("Draft from the current system and agreement", key="ws_draft",
+                      icon=":material/edit_note:", on_click=draft,
+                      help="A new session on the system and agreement the other pages use: "
+                           "where we start, the agreement against no sharing, who would walk "
+                           "away, and which is fairer. Save it, edit the .toml (steps, notes, "
+                           "shocks) and upload it again.")
+            failed = st.session_state.pop("ws_draft_error", None)
+            if failed:
+                show_validation_error(failed, "No session could be drafted:")
         st.markdown(describe_session(session))
         downloads = st.container()   # filled once the what-if on screen is known
 
@@ -250,7 +290,7 @@ if step.notes.strip():
 main, side = st.columns([3, 1], gap="large")
 
 
-# -- what if ----------------------------------------------------------------------------------------
+# -- what if --------------------------------------------------------------------------------------
 def display(setting, value: float) -> float:
     """A knob value as its slider shows it (shares as percent)."""
     return round(value * 100, 6) if percent(setting.knob) else float(value)
@@ -271,8 +311,9 @@ def what_if_panel() -> WhatIf:
         label = st.selectbox(
             "Agreement the sliders change", list(step.agreements),
             index=list(step.agreements).index(label), key=f"ws_target_{version}_{number}",
-            format_func=lambda x: f"{x} — {session.agreement(x).name}",
-            help="The agreement knobs below change this agreement only.")
+            help="The agreement knobs below change this agreement only: "
+                 + "; ".join(f"{x} — {session.agreement(x).name}" for x in step.agreements))
+        st.caption(f"{label} — {md(session.agreement(label).name)}")
     seeded_label = workshop.target_label(session, number, seed) if seed else None
     settings = workshop.knobs(session, number, label)
     if not settings:
@@ -283,13 +324,14 @@ def what_if_panel() -> WhatIf:
         knob = s.knob
         start = s.value
         if seed and (knob.scope == "step" or label == seeded_label):
-            start = min(max(seed.get(knob.key, s.value), s.low), s.high)
+            start = seed.get(knob.key, s.value)
+        low, high = min(s.low, start), max(s.high, start)   # a saved value may lie beyond
         scope = f"{label}_" if knob.scope == "agreement" else ""
         fmt = "%.2f" if knob.key == "risk_aversion" else SLIDER_FORMAT[knob.unit]
         factor = 100 if percent(knob) else 1
         shown_value = st.slider(
             f"{label}: {knob.label}" if knob.scope == "agreement" else knob.label,
-            min_value=float(s.low * factor), max_value=float(s.high * factor),
+            min_value=float(low * factor), max_value=float(high * factor),
             value=display(s, start), step=float(round(knob.step * factor, 6)), format=fmt,
             key=f"ws_knob_{version}_{number}_{scope}{knob.key}", help=knob.help)
         shown_value = round(float(shown_value), 6)
@@ -362,27 +404,29 @@ with main:
             cols = st.columns(per_row)
             for col, f in zip(cols, figures[i:i + per_row]):
                 signed = f.delta[:1] in ("+", "-")
-                col.metric(f.label, f.text, delta=f.delta or None, delta_color=delta_color(f),
-                           delta_arrow="auto" if signed else "off", border=True)
+                col.metric(f.label, f.text, delta=f.delta or None,
+                           delta_color=delta_color(f), delta_arrow="auto" if signed else "off",
+                           border=True, height="stretch")
     st.altair_chart(view.chart, width="stretch")
     with st.container(key="ws_body"):
-        st.markdown("\n".join(f"- {md(s)}" for s in view.sentences))
-    with st.expander("Member figures (£m)", expanded=False):
-        table = view.table.rename_axis("org_id").reset_index()
-        money = [c for c in view.money if c in table.columns]
-        styler = styled_money(table, money)
-        chances = [c for c in table.columns if str(c).startswith(("P(", "p_"))
-                   or "P(" in str(c)]
-        if chances:
-            styler = styler.format(lambda v: f"{v:.0%}", subset=chances, na_rep="—")
-        config = money_m_columns({c: f"{c} £m" for c in money})
-        if "variance_pct" in table.columns:
-            config["variance_pct"] = st.column_config.NumberColumn("variance % of turnover",
-                                                                   format="%.2f%%")
-        config["org_id"] = st.column_config.TextColumn("member", pinned=True)
-        if "name" in table.columns:
-            config["name"] = st.column_config.TextColumn("name", width="medium")
-        st.dataframe(styler, hide_index=True, width="stretch", column_config=config)
+        st.markdown("\n".join(f"- {unbroken(md(s))}" for s in view.sentences))
+
+# The member table spans the page (below the what-if panel too): every column fits.
+with st.expander("Member figures (£m)", expanded=False):
+    table = view.table.rename_axis("org_id").reset_index()
+    money = [c for c in view.money if c in table.columns]
+    styler = styled_money(table, money)
+    chances = [c for c in table.columns if "P(" in str(c)]
+    if chances:
+        styler = styler.format(lambda v: f"{v:.0%}", subset=chances, na_rep="—")
+    config = money_m_columns({c: str(c).replace("_", " ") for c in money})
+    if "variance_pct" in table.columns:
+        config["variance_pct"] = st.column_config.NumberColumn("variance %",
+                                                               format="%.2f%%")
+    config["org_id"] = st.column_config.TextColumn("member", pinned=True)
+    if "name" in table.columns:
+        config["name"] = st.column_config.TextColumn("name", width="medium")
+    st.dataframe(styler, hide_index=True, width="stretch", column_config=config)
 
 # -- hand-outs (preparation mode) -----------------------------------------------------------------
 if downloads is not None:

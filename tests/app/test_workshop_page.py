@@ -1,0 +1,344 @@
+"""Workshop page (AppTest): the bundled session walked step by step with the library's figures,
+Back, Next and Reset, live what-if sliders, save and reopen (to the same step, sliders and
+figures), bad session files refused with the current session kept, presentation mode."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+from streamlit.proto.Metric_pb2 import Metric as MetricProto
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+from streamlit.testing.v1 import AppTest
+
+import riskshare as rs
+from riskshare import workshop
+from riskshare.errors import ValidationError, problem
+from riskshare.session import WhatIf, load_session, read_session_text
+from tests.app.helpers import errors
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+PAGE = "riskshare/ui/pages/workshop.py"
+BUNDLED = "northshire_workshop"
+SESSION = load_session(BUNDLED)
+N = len(SESSION.steps)
+GREEN, RED, GRAY = (MetricProto.MetricColor.Value(c) for c in ("GREEN", "RED", "GRAY"))
+
+
+@lru_cache(maxsize=None)
+def expected(number: int, what_if: WhatIf = WhatIf()) -> workshop.StepView:
+    return workshop.view(SESSION, number, what_if)
+
+
+# -- helpers --------------------------------------------------------------------------------------
+def run(at: AppTest) -> AppTest:
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def open_page() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page(PAGE)
+    return run(at)
+
+
+def heading(at: AppTest) -> str:
+    headers = [h.value for h in at.header]
+    assert len(headers) == 1, headers
+    return headers[0]
+
+
+def shown_figures(at: AppTest) -> list[tuple[str, str, str]]:
+    return [(m.label, m.value, m.delta) for m in at.metric]
+
+
+def figures(view: workshop.StepView) -> list[tuple[str, str, str]]:
+    """The view's figures as the page shows them (labels start with a capital)."""
+    return [(f.label[:1].upper() + f.label[1:], f.text, f.delta) for f in view.figures]
+
+
+def check_step(at: AppTest, view: workshop.StepView) -> None:
+    """The page shows `view`: its heading, every figure (label, value, delta, colour), its
+    sentences and its what-if changes, and no error."""
+    assert not at.exception, at.exception
+    assert not at.error, errors(at)
+    assert heading(at) == view.title
+    assert shown_figures(at) == figures(view)
+    for m, f in zip(at.metric, view.figures):
+        if f.delta:
+            assert m.proto.color == (GRAY if f.good is None else GREEN if f.good else RED), f
+    body = "\n".join(m.value for m in at.markdown).replace("\\", "").replace("\u2060", "")
+    for sentence in view.sentences:
+        assert sentence in body
+    assert f"Step {view.number} of {N}" in body
+    captions = [c.value.replace("\\", "") for c in at.caption]
+    what_if = [c for c in captions if c.startswith("What if: ")]
+    if view.changes:
+        assert what_if == ["What if: " + "; ".join(view.changes) + "."]
+    else:
+        assert not what_if
+    assert len(at.get("vega_lite_chart")) == 1
+
+
+def slider(at: AppTest, number: int, key: str, label: str | None = None):
+    version = at.session_state["ws_version"]
+    return at.slider(key=f"ws_knob_{version}_{number}_{label + '_' if label else ''}{key}")
+
+
+def go_to(at: AppTest, number: int) -> AppTest:
+    while at.session_state["ws_step"] < number:
+        at.button(key="ws_next").click()
+        run(at)
+    return at
+
+
+def upload(at: AppTest, text: str, name: str = "session.toml") -> AppTest:
+    key = f"ws_upload_{at.session_state['ws_version']}"
+    at.file_uploader(key=key).upload(name, text.encode(), "application/toml")
+    return run(at)
+
+
+@pytest.fixture
+def downloads(monkeypatch) -> dict:
+    """Files handed to download buttons, by file name."""
+    files: dict[str, bytes] = {}
+    original = MemoryMediaFileStorage.load_and_get_id
+
+    def record(self, path_or_data, mimetype, kind, filename=None):
+        if filename:
+            files[filename] = path_or_data
+        return original(self, path_or_data, mimetype, kind, filename)
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", record)
+    return files
+
+
+def saved(downloads: dict) -> str:
+    names = [n for n in downloads if n.endswith(".toml")]
+    assert names, list(downloads)
+    text = downloads[names[-1]]
+    return text.decode() if isinstance(text, bytes) else text
+
+
+# -- opening and stepping -------------------------------------------------------------------------
+def test_the_page_opens_on_the_bundled_session_at_its_own_step():
+    at = open_page()
+    assert at.title[0].value == "Workshop"
+    assert at.session_state["ws_session"].equals(SESSION)
+    check_step(at, expected(SESSION.step))
+    text = "\n".join(m.value for m in at.markdown).replace("\\", "")
+    assert SESSION.title in text and SESSION.system.label in text
+    for label, a in SESSION.agreements:
+        assert f"**{label}** — {a.name}" in text
+    assert "1,000 simulated years, seed 2018" in text
+    assert [i.value for i in at.info] == [SESSION.steps[0].notes]
+    assert at.button(key="ws_back").disabled and not at.button(key="ws_next").disabled
+    assert [b.proto.label for b in at.get("download_button")][:1] == ["Save session"]
+    # a step without knobs says so
+    assert not at.slider
+    assert any("Nothing to change at this step" in c.value for c in at.caption)
+
+
+def test_next_walks_every_step_with_the_library_figures_then_back_and_reset():
+    at = open_page()
+    for k in range(1, N + 1):
+        check_step(at, expected(k))
+        steps = [c.value for c in at.caption if " · " in c.value and "1 " in c.value][0]
+        for j, s in enumerate(SESSION.steps, start=1):   # later steps are not revealed yet
+            assert (s.title.replace(":", "") in steps.replace("\\", "").replace(":", "")) \
+                == (j <= k), (j, steps)
+        assert at.button(key="ws_next").disabled == (k == N)
+        assert at.button(key="ws_back").disabled == (k == 1)
+        if k < N:
+            at.button(key="ws_next").click()
+            run(at)
+    at.button(key="ws_back").click()
+    check_step(run(at), expected(N - 1))
+    at.button(key="ws_back").click()
+    check_step(run(at), expected(N - 2))
+    at.button(key="ws_reset").click()
+    check_step(run(at), expected(1))
+    assert at.session_state["ws_revealed"] == 1
+
+
+# -- what if --------------------------------------------------------------------------------------
+def test_the_shock_size_slider_changes_the_figures_to_the_library_view():
+    at = go_to(open_page(), 2)
+    assert [s.label for s in at.slider] == ["Size of the shock"]
+    slider(at, 2, "shock_scale").set_value(2.0)
+    check_step(run(at), expected(2, WhatIf.of(None, shock_scale=2.0)))
+    assert shown_figures(at) != figures(expected(2))
+    at.button(key="ws_prepared").click()
+    check_step(run(at), expected(2))
+    assert slider(at, 2, "shock_scale").value == 1.0
+
+
+def test_the_pool_share_for_b_changes_the_compare_step():
+    at = go_to(open_page(), 3)
+    assert at.selectbox(key=f"ws_target_{at.session_state['ws_version']}_3").value == "B"
+    share = slider(at, 3, "pool_share", "B")
+    assert share.value == 50.0                     # shown as a percentage
+    share.set_value(75.0)
+    check_step(run(at), expected(3, WhatIf.of("B", pool_share=0.75)))
+    # moving on drops the what-if; coming back shows the prepared figures
+    at.button(key="ws_next").click()
+    check_step(run(at), expected(4))
+    at.button(key="ws_back").click()
+    check_step(run(at), expected(3))
+
+
+def test_the_agreement_knobs_can_change_the_other_agreement():
+    at = go_to(open_page(), 3)
+    at.selectbox(key=f"ws_target_{at.session_state['ws_version']}_3").select("A")
+    run(at)
+    labels = [s.label for s in at.slider]
+    assert "A: Support taper (0 = cliff edge)" in labels
+    assert not any(label.startswith("B:") for label in labels)
+    slider(at, 3, "taper", "A").set_value(2.0)
+    check_step(run(at), expected(3, WhatIf.of("A", taper=2.0)))
+
+
+def test_a_what_if_the_library_rejects_shows_one_message_and_the_prepared_figures(monkeypatch):
+    real = workshop.view
+
+    def picky(session, number=None, what_if=None):
+        if what_if:
+            raise ValidationError([problem("bands must rise", key="losses.bands[1].upto")],
+                                  "the agreement")
+        return real(session, number, what_if)
+
+    monkeypatch.setattr(workshop, "view", picky)
+    at = go_to(open_page(), 2)
+    slider(at, 2, "shock_scale").set_value(1.5)
+    run(at)
+    assert len(at.error) == 1
+    assert "That what-if cannot be applied" in at.error[0].value
+    assert "losses.bands[1].upto" in at.error[0].value
+    assert shown_figures(at) == figures(expected(2))
+
+
+def test_no_deadband_is_a_what_if_the_step_can_show():
+    at = go_to(open_page(), 3)
+    slider(at, 3, "deadband", "B").set_value(0.0)
+    run(at)
+    assert not at.error, errors(at)
+    assert any(c.value.startswith("What if: ") for c in at.caption)
+
+
+# -- saving and opening ---------------------------------------------------------------------------
+def test_saving_writes_the_step_and_what_if_and_reopening_restores_them(downloads):
+    at = go_to(open_page(), 3)
+    slider(at, 3, "pool_share", "B").set_value(75.0)
+    run(at)
+    what_if = WhatIf.of("B", pool_share=0.75)
+    shown = shown_figures(at)
+    text = saved(downloads)
+    reread = read_session_text(text)
+    assert reread.equals(SESSION.at_step(3, what_if))
+    assert figures(workshop.view(reread)) == shown
+
+    # a fresh app, showing step 1, opens the file at step 3 with the same sliders and figures
+    other = open_page()
+    upload(other, text, "saved.toml")
+    assert not other.error, errors(other)
+    assert other.session_state["ws_step"] == 3
+    assert other.session_state["ws_session"].equals(reread)
+    check_step(other, expected(3, what_if))
+    assert slider(other, 3, "pool_share", "B").value == 75.0
+    assert slider(other, 3, "shock_scale").value == 1.0
+    # its system is now the app's current system, with a message saying so
+    assert other.session_state["rs_system"].equals(reread.system)
+    assert any("saved.toml" in c.value for c in other.markdown)
+    # saving again, untouched, writes the same session
+    assert read_session_text(saved(downloads)).equals(reread)
+
+
+@pytest.mark.parametrize("scale", [0.5, 5.0], ids=["half", "beyond_the_slider"])
+def test_a_session_saved_with_a_shock_what_if_reopens_there(scale):
+    session = SESSION.at_step(2, WhatIf.of(None, shock_scale=scale))
+    at = upload(open_page(), session.to_toml(), "shock.toml")
+    assert not at.error, errors(at)
+    assert at.session_state["ws_step"] == 2
+    check_step(at, expected(2, WhatIf.of(None, shock_scale=scale)))
+    assert slider(at, 2, "shock_scale").value == scale
+    assert slider(at, 2, "shock_scale").max >= scale
+    at.button(key="ws_reset").click()
+    check_step(run(at), expected(1))
+
+
+def test_the_bundled_session_loads_again_at_its_own_step():
+    at = go_to(open_page(), 3)
+    at.session_state["rs_system"] = rs.load_sample("workshop_4")   # another system meanwhile
+    at.selectbox(key="ws_choice").select(BUNDLED)
+    at.button(key="ws_load").click()
+    run(at)
+    check_step(at, expected(SESSION.step))
+    assert at.session_state["rs_system"].equals(SESSION.system)
+    assert any("Opened the session" in s.value for s in at.success)
+
+
+BAD_STEP = SESSION.to_toml().replace('agreements = [\n    "A",\n    "B",\n]',
+                                     'agreements = [\n    "A",\n    "Z",\n]', 1)
+
+
+@pytest.mark.parametrize("text,fragments", [
+    (BAD_STEP, ["steps[3].agreements", "Z"]),
+    (SESSION.to_toml() + '\n[what_if]\nagreement = "B"\nfoo = 1.0\n', ["what_if.foo"]),
+    (SESSION.to_toml().replace("step = 1", "step = 9", 1), ["step"]),
+    ("title = 'broken\n", ["not valid TOML"]),
+], ids=["unknown_agreement", "unknown_knob", "step_out_of_range", "not_toml"])
+def test_a_bad_session_file_gives_one_error_and_keeps_the_current_session(text, fragments):
+    assert text != SESSION.to_toml()
+    at = go_to(open_page(), 2)
+    before = at.session_state["ws_session"]
+    system = at.session_state["rs_system"]
+    upload(at, text, "bad.toml")
+    assert len(at.error) == 1, errors(at)
+    message = at.error[0].value
+    assert "bad.toml was not loaded" in message
+    for fragment in fragments:
+        assert fragment in message
+    assert at.session_state["ws_session"] is before
+    assert at.session_state["rs_system"] is system
+    assert at.session_state["ws_step"] == 2
+    assert heading(at) == expected(2).title
+    assert shown_figures(at) == figures(expected(2))
+
+
+# -- presentation mode ----------------------------------------------------------------------------
+def test_presentation_mode_hides_the_preparation_and_keeps_the_steps():
+    at = open_page()
+    at.toggle(key="ws_present").set_value(True)
+    run(at)
+    assert not at.title                                   # no page title or intro
+    assert not [s for s in at.subheader if s.value == "Session"]
+    assert not at.get("file_uploader") and not at.get("download_button")
+    assert not at.info                                    # notes tucked away ...
+    assert [e.label for e in at.expander][0] == "Facilitator's notes"
+    css = "\n".join(h.proto.body for h in at.get("html"))
+    assert "stSidebar" in css and "stMetricValue" in css
+    check_step(at, expected(1))
+    go_to(at, 3)
+    check_step(at, expected(3))
+    slider(at, 3, "pool_share", "B").set_value(75.0)
+    check_step(run(at), expected(3, WhatIf.of("B", pool_share=0.75)))
+    at.toggle(key="ws_present").set_value(False)
+    run(at)
+    assert at.title[0].value == "Workshop" and at.get("download_button")
+    check_step(at, expected(3, WhatIf.of("B", pool_share=0.75)))
+
+
+def test_a_session_can_be_drafted_from_the_current_system_and_agreement():
+    at = open_page()
+    at.button(key="ws_draft").click()
+    run(at)
+    assert not at.exception and not at.error, errors(at)
+    session = at.session_state["ws_session"]
+    assert session.system.equals(at.session_state["rs_system"])
+    assert [a.name for _, a in session.agreements] == [
+        rs.load_agreement("standalone").name, at.session_state["rs_agreement"].name]
+    assert [s.kind for s in session.steps] == ["baseline", "compare", "walk_away", "fairer"]
+    assert any("Drafted" in s.value for s in at.success)
+    assert shown_figures(at) == figures(workshop.view(session, 1))

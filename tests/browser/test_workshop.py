@@ -1,0 +1,132 @@
+"""End to end: the Workshop page in headless Chromium — preparation mode, then presentation mode
+stepped through every step of the bundled session with Next; each step's chart drawn, no error
+element, figures large and not cut off; the session and the reports downloaded.
+
+Screenshots: artifacts/screenshots/workshop.png (preparation) and workshop_step_<k>.png
+(presentation mode), for a person to look at.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from riskshare import workshop
+from riskshare.printable import pdf_available
+from riskshare.session import load_session, read_session_text
+
+from .test_pages import ERROR_SELECTORS, _full_screenshot, _settle
+
+pytestmark = pytest.mark.browser
+
+SESSION = load_session("northshire_workshop")
+CHART = ('() => document.querySelectorAll(".vega-embed canvas, .vega-embed svg .mark-rect, '
+         '.vega-embed svg .mark-symbol, .vega-embed svg .mark-rule").length > 0')
+
+
+def _no_errors(page, where: str) -> None:
+    for selector in ERROR_SELECTORS:
+        assert page.locator(selector).count() == 0, f"error element {selector} on {where}"
+
+
+def _wait_for_step(page, k: int) -> None:
+    """Wait until step `k` is fully drawn: its heading, exactly its figures, its chart, and
+    nothing left over (stale) from the step before."""
+    view = workshop.view(SESSION, k)
+    page.locator(".st-key-ws_heading h2").filter(has_text=view.title).wait_for(timeout=60_000)
+    page.wait_for_function(
+        "n => document.querySelectorAll('[data-testid=\"stMetricValue\"]').length === n "
+        "&& !document.querySelector('[data-stale=\"true\"]') "
+        "&& !document.querySelector('[data-testid=\"stStatusWidget\"]')",
+        arg=len(view.figures), timeout=60_000)
+    page.wait_for_function(CHART, timeout=60_000)
+    _settle(page)
+
+
+def _open_member_table(page) -> None:
+    """Open the "Member figures (£m)" expander (for the screenshot) and wait for its cells."""
+    table = page.locator('[data-testid="stExpander"]').filter(has_text="Member figures (£m)")
+    if table.locator("details[open]").count() == 0:
+        table.locator("summary").click()
+    table.locator('[data-testid="stDataFrame"] [data-testid^="glide-cell"]').first.wait_for(
+        state="attached", timeout=30_000)
+    page.wait_for_timeout(300)
+
+
+def _open(page, app_url) -> None:
+    page.goto(f"{app_url}/workshop")
+    _settle(page)
+    page.get_by_role("heading", name="Workshop").first.wait_for(timeout=30_000)
+    _wait_for_step(page, 1)
+
+
+def test_preparation_mode(app_url, page):
+    _open(page, app_url)
+    body = page.locator('[data-testid="stMain"]').inner_text()
+    for text in ("Session", "Bundled sessions", "Or upload a session", SESSION.title,
+                 "Save session", "Step 1 of 5", "System control total", "£1.5m"):
+        assert text in body, f"{text!r} not on the Workshop page"
+    assert page.locator('[data-testid="stSidebar"]').is_visible()
+    _no_errors(page, "workshop")
+    _open_member_table(page)
+    _full_screenshot(page, "workshop")
+
+
+def test_presentation_mode_steps_through_the_session(app_url, page):
+    _open(page, app_url)
+    page.locator(".st-key-ws_present label").click()
+    page.locator('[data-testid="stSidebar"]').wait_for(state="hidden", timeout=30_000)
+    _settle(page)
+    assert page.locator('[data-testid="stHeader"]').is_hidden()
+    assert page.locator(".st-key-ws_prep").count() == 0          # no preparation section
+    for k, step in enumerate(SESSION.steps, start=1):
+        _wait_for_step(page, k)
+        body = page.locator('[data-testid="stMain"]').inner_text()
+        assert f"Step {k} of {len(SESSION.steps)}" in body
+        # large figures; no value, label or change cut off
+        sizes = page.eval_on_selector_all(
+            '[data-testid="stMetricValue"]',
+            "els => els.map(e => [parseFloat(getComputedStyle(e).fontSize), e.innerText])")
+        assert len(sizes) == len(workshop.view(SESSION, k).figures), f"step {k}"
+        for size, text in sizes:
+            assert size >= 36, f"step {k}: figure {text!r} at {size}px"
+        clipped = page.eval_on_selector_all(
+            '[data-testid="stMetric"] *',
+            "els => els.filter(e => e.children.length === 0 && e.innerText && "
+            "e.scrollWidth > e.clientWidth + 1).map(e => e.innerText)")
+        assert not clipped, f"step {k}: cut off: {clipped}"
+        _no_errors(page, f"step {k}")
+        _open_member_table(page)
+        _full_screenshot(page, f"workshop_step_{k}")
+        page.set_viewport_size({"width": 1440, "height": 1000})
+        if k == 1:      # a presentation clicker's "next" key (PageDown) moves on too
+            page.locator(".st-key-ws_heading h2").click()
+            page.keyboard.press("PageDown")
+        elif k < len(SESSION.steps):
+            page.locator(".st-key-ws_next button").click()
+    assert page.locator(".st-key-ws_next button").is_disabled()
+
+
+def test_a_what_if_is_saved_and_the_reports_download(app_url, page):
+    _open(page, app_url)
+    page.locator(".st-key-ws_next button").click()
+    _wait_for_step(page, 2)
+    # the shock slider: one step up with the keyboard (1.0× -> 1.1×)
+    page.locator(".st-key-ws_whatif input[type='range']").first.focus()
+    page.keyboard.press("ArrowRight")
+    page.get_by_text("What if: size of the shock 1.1×").wait_for(timeout=30_000)
+    _settle(page)
+    _no_errors(page, "step 2 with a what-if")
+    with page.expect_download(timeout=60_000) as saving:
+        page.locator(".st-key-ws_save").get_by_role("button", name="Save session").click()
+    saved = read_session_text(open(saving.value.path(), encoding="utf-8").read())
+    assert saved.step == 2 and saved.what_if.get("shock_scale") == pytest.approx(1.1)
+    assert saving.value.suggested_filename.endswith(".toml")
+    reports = [("Excel report", b"PK"), ("Printable report (HTML)", b"<")]
+    if pdf_available():
+        reports.append(("PDF", b"%PDF"))
+    for name, start in reports:
+        with page.expect_download(timeout=180_000) as report:
+            page.get_by_role("button", name=name).click()
+        data = open(report.value.path(), "rb").read()
+        assert data.lstrip().startswith(start), (name, data[:40])
+    _no_errors(page, "after the downloads")
