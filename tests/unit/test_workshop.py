@@ -527,3 +527,29 @@ def test_the_fairer_step_colours_each_change_by_whether_it_is_for_the_better():
             assert f.good == (number > 0), f
         else:
             assert f.good == (number < 0), f
+
+
+def test_charts_enlarged_for_presentation_keep_their_data_and_grow_their_text():
+    from riskshare import charts
+
+    for v in (bundled_view(1), bundled_view(5)):
+        small = v.chart.to_dict()
+        big = charts.enlarged(v.chart, 1.5)
+        assert big["datasets"] == small["datasets"]          # the same figures
+        assert v.chart.to_dict() == small                     # the chart itself is unchanged
+        sizes = []
+
+        def collect(a, b):
+            if isinstance(a, dict):
+                for key in a:
+                    if key in charts.FONT_KEYS and isinstance(a[key], (int, float)):
+                        sizes.append((a[key], b[key]))
+                    elif key not in ("datasets", "data"):
+                        collect(a[key], b[key])
+            elif isinstance(a, list):
+                for x, y in zip(a, b):
+                    collect(x, y)
+
+        collect(small, big)
+        assert sizes and all(y == pytest.approx(1.5 * x, abs=0.05) for x, y in sizes)
+        assert big["config"]["axis"]["labelFontSize"] >= 16

@@ -13,7 +13,7 @@ import re
 
 import streamlit as st
 
-from riskshare import workshop
+from riskshare import charts, workshop
 from riskshare.errors import InputFileError, RiskshareError, ValidationError
 from riskshare.presets import load_preset
 from riskshare.session import (Session, WhatIf, draft_session, list_sessions, load_session,
@@ -28,6 +28,7 @@ SEED, VERSION, PRESENT, CHOICE = "ws_seed", "ws_version", "ws_present", "ws_choi
 FLASH_DRAFT = "ws_drafted"
 VIEW = "ws_view_{}"        # the last view worked out for each step, keyed on its inputs
 METRICS_PER_ROW = 4
+PRESENT_CHART_SCALE = 1.5   # chart text and row heights in presentation mode
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 PRESENTATION_CSS = """
@@ -407,7 +408,10 @@ with main:
                 col.metric(f.label, f.text, delta=f.delta or None,
                            delta_color=delta_color(f), delta_arrow="auto" if signed else "off",
                            border=True, height="stretch")
-    st.altair_chart(view.chart, width="stretch")
+    if present:   # text and rows larger, for the screen in the room
+        st.vega_lite_chart(charts.enlarged(view.chart, PRESENT_CHART_SCALE), width="stretch")
+    else:
+        st.altair_chart(view.chart, width="stretch")
     with st.container(key="ws_body"):
         st.markdown("\n".join(f"- {unbroken(md(s))}" for s in view.sentences))
 
