@@ -16,6 +16,8 @@ import streamlit as st
 from riskshare import charts, workshop
 from riskshare.errors import InputFileError, RiskshareError, ValidationError
 from riskshare.presets import load_preset
+from riskshare.printable import html_report, pdf_available, pdf_bytes
+from riskshare.report import session_workbook
 from riskshare.session import (Session, WhatIf, draft_session, list_sessions, load_session,
                                read_session_text)
 from riskshare.ui import state
@@ -444,28 +446,15 @@ if downloads is not None:
                                mime="application/toml", key="ws_save", on_click="ignore",
                                icon=":material/save:",
                                help="Reopens at this step with these what-if sliders.")
-            missing = []
-            try:
-                from riskshare.report import session_workbook
-            except ImportError:
-                missing.append("the Excel report")
-            else:
-                st.download_button("Excel report", lambda: session_workbook(current),
-                                   file_name=f"{file_name(session.title)}.xlsx", mime=XLSX,
-                                   key="ws_xlsx", on_click="ignore", icon=":material/table:")
-            try:
-                from riskshare.printable import html_report, pdf_available, pdf_bytes
-            except ImportError:
-                missing.append("the printable report")
-            else:
-                st.download_button("Printable report (HTML)", lambda: html_report(current),
-                                   file_name=f"{file_name(session.title)}.html",
-                                   mime="text/html", key="ws_html", on_click="ignore",
-                                   icon=":material/print:")
-                if pdf_available():
-                    st.download_button("PDF", lambda: pdf_bytes(html_report(current)),
-                                       file_name=f"{file_name(session.title)}.pdf",
-                                       mime="application/pdf", key="ws_pdf", on_click="ignore",
-                                       icon=":material/picture_as_pdf:")
-        if missing:
-            st.caption(f"Not available in this version: {' and '.join(missing)}.")
+            st.download_button("Excel report", lambda: session_workbook(current),
+                               file_name=f"{file_name(session.title)}.xlsx", mime=XLSX,
+                               key="ws_xlsx", on_click="ignore", icon=":material/table:")
+            st.download_button("Printable report (HTML)", lambda: html_report(current),
+                               file_name=f"{file_name(session.title)}.html",
+                               mime="text/html", key="ws_html", on_click="ignore",
+                               icon=":material/print:")
+            if pdf_available():
+                st.download_button("PDF", lambda: pdf_bytes(html_report(current)),
+                                   file_name=f"{file_name(session.title)}.pdf",
+                                   mime="application/pdf", key="ws_pdf", on_click="ignore",
+                                   icon=":material/picture_as_pdf:")
