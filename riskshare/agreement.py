@@ -24,7 +24,7 @@ from pathlib import Path
 import tomli_w
 
 from .claims import RULES
-from .errors import InputFileError, Problem, problem, raise_if_errors
+from .errors import InputFileError, Problem, problem, raise_if_errors, unknown_keys
 from .schema import numeric_columns
 
 DISTRIBUTE = ("basis", "counterparty", "claims", "optimise")
@@ -296,13 +296,6 @@ def _drop_none(d: dict) -> dict:
     return {k: v for k, v in d.items() if v is not None}
 
 
-def _unknown(section: dict, valid: tuple, where: str, problems: list) -> None:
-    for key in section:
-        if key not in valid:
-            problems.append(problem(f"unknown key (valid keys: {', '.join(valid)})",
-                                    key=f"{where}{key}"))
-
-
 def _number(value, key: str, problems: list, *, low=None, high=None, share=False):
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         problems.append(problem("must be a finite number", key=key, value=value))
@@ -332,7 +325,7 @@ def _table(data: dict, key: str, problems: list) -> dict:
 
 
 def _parse_schedule(section: dict, where: str, problems: list) -> Schedule:
-    _unknown(section, _SCHEDULE, f"{where}.", problems)
+    unknown_keys(section, _SCHEDULE, f"{where}.", problems)
     raw_bands = section.get("bands", [{"pool": 0.0}])
     bands: list[Band] = []
     if not isinstance(raw_bands, list) or not raw_bands:
@@ -345,7 +338,7 @@ def _parse_schedule(section: dict, where: str, problems: list) -> Schedule:
         if not isinstance(b, dict):
             problems.append(problem("must be a table like { upto = 2.0, pool = 0.5 }", key=key))
             continue
-        _unknown(b, _BAND, f"{key}.", problems)
+        unknown_keys(b, _BAND, f"{key}.", problems)
         if "pool" not in b:
             problems.append(problem("needs a 'pool' share", key=key))
         pool = _number(b.get("pool", 0.0), f"{key}.pool", problems, share=True)
@@ -380,7 +373,7 @@ def _parse_schedule(section: dict, where: str, problems: list) -> Schedule:
 
 
 def _parse(data: dict, problems: list) -> Agreement:
-    _unknown(data, _TOP, "", problems)
+    unknown_keys(data, _TOP, "", problems)
     name = data.get("name")
     if not isinstance(name, str) or not name.strip():
         problems.append(problem("every agreement needs a non-empty 'name'", key="name"))
@@ -406,7 +399,7 @@ def _parse(data: dict, problems: list) -> Agreement:
     losses = _parse_schedule(_table(data, "losses", problems), "losses", problems)
 
     p = _table(data, "pool", problems)
-    _unknown(p, _POOL, "pool.", problems)
+    unknown_keys(p, _POOL, "pool.", problems)
     distribute = _choice(p.get("distribute", "basis"), "pool.distribute", DISTRIBUTE, problems)
     basis = p.get("basis", "turnover")
     if isinstance(basis, dict):
@@ -446,7 +439,7 @@ def _parse(data: dict, problems: list) -> Agreement:
     reserve = None
     if "reserve" in data:
         r = _table(data, "reserve", problems)
-        _unknown(r, _RESERVE, "reserve.", problems)
+        unknown_keys(r, _RESERVE, "reserve.", problems)
         holder = r.get("holder")
         if not isinstance(holder, str) or not holder:
             problems.append(problem("needs a 'holder' member", key="reserve.holder"))
@@ -459,7 +452,7 @@ def _parse(data: dict, problems: list) -> Agreement:
         reserve = Reserve(holder, amount if amount is not None else 0.0)
 
     s = _table(data, "support", problems)
-    _unknown(s, _SUPPORT, "support.", problems)
+    unknown_keys(s, _SUPPORT, "support.", problems)
     test = _choice(s.get("test", "organisation"), "support.test", TESTS, problems)
     system_share = _number(s.get("system_share", 0.0), "support.system_share", problems,
                            share=True)

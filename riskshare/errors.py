@@ -66,6 +66,15 @@ def problem(rule: str, *, member=None, column=None, row=None, severity="error", 
     return Problem(rule, member, column, None, row, severity, False, label)
 
 
+def unknown_keys(section: dict, valid, where: str, problems: list) -> None:
+    """Add a problem for each key of `section` not in `valid` (file keys named `where` + key,
+    e.g. 'pool.' + 'basis')."""
+    for key in section:
+        if key not in valid:
+            problems.append(problem(f"unknown key (valid keys: {', '.join(valid)})",
+                                    key=f"{where}{key}"))
+
+
 def _show(value: object) -> str:
     if isinstance(value, str):
         return repr(value)

@@ -159,7 +159,8 @@ def _read_system_sheet(sheet: pd.DataFrame, label: str) -> dict:
 
 
 # -- writing ------------------------------------------------------------------------------------
-def _meta(system: System) -> dict:
+def system_meta(system: System) -> dict:
+    """The system file's keys: name, year and the SCT when it was given."""
     meta = {"name": system.name, "year": system.year}
     if system.control_total_set:
         meta["control_total"] = system.control_total
@@ -171,7 +172,7 @@ def write_folder(system: System, path) -> Path:
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
     system.to_frame().to_csv(path / ORGS_FILE, index=False, float_format=None)
-    (path / SYSTEM_FILE).write_text(tomli_w.dumps(_meta(system)), encoding="utf-8")
+    (path / SYSTEM_FILE).write_text(tomli_w.dumps(system_meta(system)), encoding="utf-8")
     return path
 
 
@@ -181,7 +182,7 @@ def _workbook_sheets(system: System | None) -> list[Sheet]:
         meta = pd.DataFrame({"key": ["name", "year", "control_total"], "value": [None] * 3})
     else:
         orgs = system.to_frame()
-        meta_d = _meta(system)
+        meta_d = system_meta(system)
         meta = pd.DataFrame({"key": ["name", "year", "control_total"],
                              "value": [meta_d.get(k) for k in ("name", "year", "control_total")]})
     guide = pd.concat([column_guide(), pd.DataFrame(

@@ -66,11 +66,14 @@ import pandas as pd
 import tomli_w
 
 from .agreement import Agreement, load_agreement
-from .errors import InputFileError, Problem, ValidationError, problem, raise_if_errors
+from .errors import (InputFileError, Problem, ValidationError, problem, raise_if_errors,
+                     unknown_keys)
 from .presets import list_presets
 from .samples import bundled_dir, list_samples, load_sample
-from .shocks import Shock, _parse as _parse_shock, list_shocks, load_shock, shock_vector
+from .shocks import (Shock, list_shocks, load_shock, read_shock_dict, shock_vector,
+                     total_shock)
 from .simulate import ScenarioSettings, check_settings
+from .io import system_meta
 from .system import System
 
 STEP_KINDS = {
@@ -189,13 +192,9 @@ class Session:
                 names = step.shocks
         return names
 
-    def variances_at(self, index: int, shock_scale: float = 1.0) -> np.ndarray:
-        """Each member's variance (£) at step `index`: forecast − control total plus the shocks
-        in force (scaled by `shock_scale`)."""
-        v = self.system.variance.to_numpy(dtype=float).copy()
-        for name in self.shocks_at(index):
-            v = v + shock_scale * shock_vector(self.shock(name), self.system)
-        return v
+    def shock_at(self, index: int) -> np.ndarray:
+        """The £ the shocks in force at step `index` (0-based) add to each member's variance."""
+        return total_shock(self.system, [self.shock(n) for n in self.shocks_at(index)])
 
     # -- changing ----------------------------------------------------------------------------
     def at_step(self, step: int, what_if: WhatIf | None = None) -> "Session":
@@ -225,7 +224,7 @@ class Session:
         scenarios["risk_aversion"] = self.risk_aversion
         out["scenarios"] = scenarios
         inline_shocks = {key: s for key, s in self.shocks}
-        shocks = {name: _shock_dict(shock) for name, shock in self.used_shocks().items()
+        shocks = {name: shock.to_dict() for name, shock in self.used_shocks().items()
                   if inline or name in inline_shocks}
         if shocks:
             out["shocks"] = shocks
@@ -330,9 +329,7 @@ def read_session_text(text: str, source: str = "session") -> Session:
 def read_session_dict(data: dict, source: str = "session") -> Session:
     """Validate a parsed session document; one ValidationError lists every problem."""
     problems: list[Problem] = []
-    for key in data:
-        if key not in _TOP:
-            problems.append(problem(f"unknown key (valid keys: {', '.join(_TOP)})", key=key))
+    unknown_keys(data, _TOP, "", problems)
     title = data.get("title")
     if not isinstance(title, str) or not title.strip():
         problems.append(problem("every session needs a non-empty 'title'", key="title"))
@@ -368,10 +365,7 @@ def _read_system(section, problems) -> tuple[System | None, str]:
         problems.append(problem("needs a [system] table: `sample = \"<name>\"` or the system "
                                 "inline", key="system"))
         return None, ""
-    for key in section:
-        if key not in _SYSTEM_META:
-            problems.append(problem(f"unknown key (valid keys: {', '.join(_SYSTEM_META)})",
-                                    key=f"system.{key}"))
+    unknown_keys(section, _SYSTEM_META, "system.", problems)
     if "sample" in section:
         name = section["sample"]
         if "orgs" in section:
@@ -451,10 +445,7 @@ def _read_scenarios(section, problems) -> tuple[ScenarioSettings, float]:
         return default, RISK_AVERSION
     valid = ("n", "seed", "correlation", "kind_correlation", "distribution", "df",
              "volatility_scale", "risk_aversion")
-    for key in section:
-        if key not in valid:
-            problems.append(problem(f"unknown key (valid keys: {', '.join(valid)})",
-                                    key=f"scenarios.{key}"))
+    unknown_keys(section, valid, "scenarios.", problems)
     given = {**ScenarioSettings.kwargs(default), **{k: v for k, v in section.items()
                                                       if k in valid}}
     found = check_settings(given["n"], given["correlation"], given["kind_correlation"],
@@ -488,7 +479,7 @@ def _read_shocks(section, problems) -> list[tuple[str, Shock]]:
             problems.append(problem("must be a table", key=f"shocks.{name}"))
             continue
         try:
-            out.append((str(name), _parse_shock(body, f"shocks.{name}")))
+            out.append((str(name), read_shock_dict(body, f"shocks.{name}")))
         except ValidationError as exc:
             problems += [replace(p, column=f"shocks.{name}.{p.column}", label="key")
                          if p.column else p for p in exc.problems]
@@ -506,10 +497,7 @@ def _read_steps(raw, labels: list[str], problems) -> list[tuple[int, Step]]:
         if not isinstance(s, dict):
             problems.append(problem("must be a table", key=key))
             continue
-        for k in s:
-            if k not in _STEP:
-                problems.append(problem(f"unknown key (valid keys: {', '.join(_STEP)})",
-                                        key=f"{key}.{k}"))
+        unknown_keys(s, _STEP, f"{key}.", problems)
         kind = s.get("kind")
         if kind not in STEP_KINDS:
             problems.append(problem(f"must be one of: {', '.join(STEP_KINDS)}",
@@ -627,9 +615,7 @@ def _read_what_if(section, labels, problems) -> WhatIf:
 def _system_dict(system: System, sample: str | None) -> dict:
     if sample:
         return {"sample": sample}
-    out: dict = {"name": system.name, "year": system.year}
-    if system.control_total_set:
-        out["control_total"] = system.control_total
+    out: dict = system_meta(system)
     rows = []
     for row in system.to_frame().to_dict("records"):
         clean = {}
@@ -641,22 +627,4 @@ def _system_dict(system: System, sample: str | None) -> dict:
             clean[str(k)] = v
         rows.append(clean)
     out["orgs"] = rows
-    return out
-
-
-def _shock_dict(shock: Shock) -> dict:
-    out: dict = {"name": shock.name}
-    if shock.description:
-        out["description"] = shock.description
-    effects = []
-    for e in shock.effects:
-        d: dict = {"target": e.target}
-        if e.pct is not None:
-            d["pct"] = e.pct
-        if e.amount is not None:
-            d["amount"] = e.amount
-        if e.column != "turnover":
-            d["column"] = e.column
-        effects.append(d)
-    out["effects"] = effects
     return out

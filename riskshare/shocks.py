@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import InputFileError, Problem, problem, raise_if_errors
+from .errors import InputFileError, Problem, problem, raise_if_errors, unknown_keys
 from .samples import bundled_dir
 from .schema import KINDS, numeric_columns
 from .system import System
@@ -51,6 +51,24 @@ class Shock:
     name: str
     description: str
     effects: tuple[Effect, ...]
+
+    def to_dict(self) -> dict:
+        """The TOML document (defaults left out) that `read_shock_dict` reads back."""
+        out: dict = {"name": self.name}
+        if self.description:
+            out["description"] = self.description
+        effects = []
+        for e in self.effects:
+            d: dict = {"target": e.target}
+            if e.pct is not None:
+                d["pct"] = e.pct
+            if e.amount is not None:
+                d["amount"] = e.amount
+            if e.column != "turnover":
+                d["column"] = e.column
+            effects.append(d)
+        out["effects"] = effects
+        return out
 
 
 def shocks_dir() -> Path:
@@ -80,14 +98,13 @@ def load_shock(shock) -> Shock:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputFileError(f"{source}: not valid TOML ({exc})") from None
-    return _parse(data, source)
+    return read_shock_dict(data, source)
 
 
-def _parse(data: dict, source: str) -> Shock:
+def read_shock_dict(data: dict, source: str = "shock") -> Shock:
+    """A Shock from a parsed TOML document; one ValidationError lists every problem."""
     problems: list[Problem] = []
-    for key in data:
-        if key not in _TOP:
-            problems.append(problem(f"unknown key (valid keys: {', '.join(_TOP)})", key=key))
+    unknown_keys(data, _TOP, "", problems)
     name = data.get("name")
     if not isinstance(name, str) or not name.strip():
         problems.append(problem("every shock needs a non-empty 'name'", key="name"))
@@ -102,10 +119,7 @@ def _parse(data: dict, source: str) -> Shock:
         if not isinstance(e, dict):
             problems.append(problem("must be a table", key=key))
             continue
-        for k in e:
-            if k not in _EFFECT:
-                problems.append(problem(f"unknown key (valid keys: {', '.join(_EFFECT)})",
-                                        key=f"{key}.{k}"))
+        unknown_keys(e, _EFFECT, f"{key}.", problems)
         target = e.get("target")
         if not isinstance(target, str) or not _target_form(target):
             problems.append(problem("must be 'all', 'kind:<kind>' or 'member:<org_id>'",
@@ -173,7 +187,11 @@ def shock_vector(shock, system: System) -> np.ndarray:
     return total
 
 
+def total_shock(system: System, shocks=()) -> np.ndarray:
+    """The £ that all of `shocks` together add to each member's variance."""
+    return sum((shock_vector(s, system) for s in shocks), np.zeros(system.n))
+
+
 def shocked_variances(system: System, shocks=()) -> np.ndarray:
     """Forecast − control total plus every shock (£ per member): the deterministic case."""
-    base = system.variance.to_numpy(dtype=float)
-    return base + sum((shock_vector(s, system) for s in shocks), np.zeros(system.n))
+    return system.variance.to_numpy(dtype=float) + total_shock(system, shocks)

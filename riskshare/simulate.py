@@ -113,13 +113,13 @@ def simulate(system: System, n: int, seed: int | None = 0, correlation: float = 
     shocks: Shock objects (or shock .toml paths / preset names) added to every scenario.
     volatility_scale: multiplies every member's volatility (1.0 = as given).
     """
-    from .shocks import load_shock, shock_vector
+    from .shocks import load_shock, total_shock
 
     problems = check_settings(n, correlation, kind_correlation, distribution, df,
                               volatility_scale)
     shocks = tuple(load_shock(s) for s in (shocks or ()))
     raise_if_errors(problems, "simulation settings")
-    shock = sum((shock_vector(s, system) for s in shocks), np.zeros(system.n))
+    shock = total_shock(system, shocks)
 
     rng = np.random.default_rng(seed)
     m = system.n

@@ -25,18 +25,14 @@ import pandas as pd
 
 from . import charts
 from .agreement import Agreement, Band, Schedule
-from .errors import ValidationError
 from .format import amount, money_m
 from .games import certificate
 from .games.certificate import Certificate, describe_group
 from .outcome import Outcome, apply
-from .reconcile import Reconciliation, reconcile
+from .reconcile import reconcile
 from .risk import SYSTEM_ROW, compare
 from .session import Session, Step, WhatIf
 from .system import System
-
-LETTERS = "ABCDEFGH"
-
 
 # What a saved what-if value may be, by unit (a slider's own range is narrower: see Knob).
 LIMITS = {"x": (0.0, 10.0), "share": (0.0, 1.0), "%": (0.0, 100.0), "£m": (0.0, 1e6)}
@@ -264,8 +260,7 @@ def system_at(session: Session, number: int, shock_scale: float = 1.0) -> System
     shocks = session.shocks_at(number - 1)
     if not shocks or shock_scale == 0:
         return session.system
-    moved = session.variances_at(number - 1, shock_scale) - \
-        session.system.variance.to_numpy(dtype=float)
+    moved = shock_scale * session.shock_at(number - 1)
     orgs = session.system.orgs.copy()
     orgs["forecast"] = orgs["forecast"] + np.round(moved, 2)
     return session.system.replace(orgs=orgs)

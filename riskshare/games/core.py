@@ -119,8 +119,9 @@ def least_core(g: Game) -> tuple[pd.Series, float]:
     """(allocation, ε): ε is the smallest number such that some allocation x with x(N) = v(N)
     has x(S) ≥ v(S) − ε for every proper coalition S (ε ≤ 0: the core is non-empty, and ε is
     minus the margin every coalition gets); the allocation is the least-core point nearest the
-    Shapley value (a QP; should HiGHS's QP solver fail, which it can when the least core is
-    almost a single point, the prenucleolus, which is in the least core). Same units as v."""
+    Shapley value (a HiGHS QP; when HiGHS reports a solve error, the same projection by
+    least-distance programming; should both fail, the prenucleolus, which is in the least
+    core). Same units as v."""
     g.require_exact("the least core")
     if g.n == 1:
         return g.series([g.grand], "least_core"), 0.0
@@ -128,9 +129,15 @@ def least_core(g: Game) -> tuple[pd.Series, float]:
     model = _CoalitionLP(g.n, v0, None)
     eps0, _, _, _ = model.solve("least-core")
     target = (shapley(g).to_numpy() - a) / s
-    x0 = _nearest(model, eps0, target)
-    if x0 is not None:
-        x0 = _polish(x0, target, v0, eps0, g.n)
+    x0 = None
+    # HiGHS's QP first; when it reports a solve error (it can, depending on the players' order),
+    # the same projection by least-distance programming, so the answer never depends on order
+    for nearest in (lambda: _nearest(model, eps0, target),
+                    lambda: _least_distance(v0, eps0, target, g.n)):
+        x = nearest()
+        x0 = None if x is None else _polish(x, target, v0, eps0, g.n)
+        if x0 is not None:
+            break
     if x0 is None:
         # HiGHS's QP can fail when the least core is (nearly) a single point: the
         # prenucleolus is then the answer (it is in the least core, and also canonical)
@@ -182,6 +189,53 @@ def _nearest(model: _CoalitionLP, eps0: float, target: np.ndarray) -> np.ndarray
     if h.getModelStatus() != hs.HighsModelStatus.kOptimal:
         return None
     return np.asarray(h.getSolution().col_value)[:n]
+
+
+def _least_distance(v0: np.ndarray, eps0: float, target: np.ndarray, n: int):
+    """The least-core point nearest `target` by least-distance programming (Lawson and Hanson,
+    "Solving Least Squares Problems", ch. 23): min ‖z‖ subject to G z ≥ h, with z = x − target,
+    rows x(S) ≥ v0(S) − ε (eased as in `_nearest`) and x(N) = v0(N) as two rows, solved through
+    one non-negative least-squares problem. None if it finds no point."""
+    ease = 1e-9 * max(1.0, abs(eps0))
+    incidence = bits(n)[1:-1].astype(float)
+    g = np.vstack([incidence, np.ones(n), -np.ones(n)])
+    b = np.r_[v0[1:-1] - eps0 - ease, v0[-1], -v0[-1]]
+    h = b - g @ target
+    e = np.vstack([g.T, h])                               # (n + 1) × rows
+    f = np.r_[np.zeros(n), 1.0]
+    u = _nnls(e, f)
+    r = e @ u - f
+    if abs(r[-1]) < 1e-12:                                # no feasible point
+        return None
+    return target - r[:n] / r[-1]
+
+
+def _nnls(a: np.ndarray, b: np.ndarray, max_rounds: int = 500) -> np.ndarray:
+    """min ‖a u − b‖ subject to u ≥ 0 (Lawson–Hanson active set; a has few rows, many
+    columns)."""
+    m = a.shape[1]
+    u = np.zeros(m)
+    chosen = np.zeros(m, dtype=bool)
+    tol = 1e-12 * max(1.0, float(np.abs(a).max()))
+    for _ in range(max_rounds):
+        w = a.T @ (b - a @ u)
+        w[chosen] = -np.inf
+        j = int(np.argmax(w))
+        if w[j] <= tol:
+            break
+        chosen[j] = True
+        while True:
+            z = np.zeros(m)
+            z[chosen] = np.linalg.lstsq(a[:, chosen], b, rcond=None)[0]
+            if (z[chosen] > 0).all():
+                u = z
+                break
+            blocked = chosen & (z <= 0)
+            step = np.min(u[blocked] / (u[blocked] - z[blocked]))
+            u = u + step * (z - u)
+            chosen &= u > tol
+            u[~chosen] = 0.0
+    return u
 
 
 def _polish(x0: np.ndarray, target: np.ndarray, v0: np.ndarray, eps0: float, n: int):

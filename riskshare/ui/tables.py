@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ..errors import ValidationError
+from ..errors import InputFileError, ValidationError
 from ..format import money_m
 from ..schema import COLUMNS, INDEX, KINDS
 
@@ -148,3 +148,28 @@ def warn_worse_off(outcome, advice: str) -> bool:
                                for m in worse)
                    + f". {advice}", icon=":material/warning:")
     return bool(worse)
+
+
+def show_load_error(exc: Exception, what: str) -> None:
+    """Why `what` (a file or session name) was not loaded: every problem of a ValidationError,
+    else the one reason."""
+    if isinstance(exc, ValidationError):
+        show_validation_error(exc, f"{what} was not loaded:")
+    else:
+        st.error(f"{what} was not loaded: {exc}", icon=":material/error:")
+
+
+def read_text_upload(upload, read):
+    """`read(text, file name)` on an uploaded UTF-8 text file; None, after saying why, when the
+    file is not text or `read` rejects it (ValidationError or InputFileError)."""
+    try:
+        text = upload.getvalue().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        st.error(f"{upload.name} was not loaded: it is not a text (UTF-8) file.",
+                 icon=":material/error:")
+        return None
+    try:
+        return read(text, upload.name)
+    except (ValidationError, InputFileError) as exc:
+        show_load_error(exc, upload.name)
+        return None

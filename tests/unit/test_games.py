@@ -12,7 +12,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
@@ -520,6 +520,7 @@ def test_no_nearby_allocation_has_lexicographically_smaller_excesses(seed, n, ki
 @SOME
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(2, 5),
        kind=st.sampled_from(["real", "integer"]), order_seed=st.integers(0, 1000))
+@example(seed=57146, n=5, kind="real", order_seed=501)  # HiGHS's QP failed in one order only
 def test_relabelling_players_permutes_every_solution(seed, n, kind, order_seed):
     g = random_game(seed, n, kind)
     order = np.random.default_rng(order_seed).permutation(n)

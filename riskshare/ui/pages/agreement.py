@@ -9,7 +9,7 @@ import streamlit as st
 from riskshare.agreement import (DISTRIBUTE, TESTS, UNEARNED, Agreement, Schedule,
                                  read_agreement_text)
 from riskshare.claims import RULES
-from riskshare.errors import InputFileError, ValidationError
+from riskshare.errors import ValidationError
 from riskshare.format import money_m
 from riskshare.incentives import incentives
 from riskshare.outcome import apply
@@ -19,7 +19,8 @@ from riskshare.samples import SAMPLES, load_sample
 from riskshare import charts
 from riskshare.ui import state
 from riskshare.ui.tables import (bands_frame, bands_from_frame, money_m_columns,
-                                 show_validation_error, styled_money, warn_worse_off)
+                                 read_text_upload, show_validation_error, styled_money,
+                                 warn_worse_off)
 
 DISTRIBUTE_LABELS = {"basis": "pro rata to a basis",
                      "counterparty": "all to one member (a counterparty)",
@@ -95,18 +96,13 @@ with st.container(border=True):
                                   help="A TOML file as downloaded below (or one of the presets "
                                        "in models/). It must fit the current system.")
         if upload is not None:
-            try:
-                text = upload.getvalue().decode("utf-8-sig")
-                loaded = read_agreement_text(text, upload.name)
+            def read_fitting(text: str, name: str):
+                loaded = read_agreement_text(text, name)
                 apply(loaded, system)  # does it fit the current system? (members, columns)
-            except ValidationError as exc:
-                show_validation_error(exc, f"{upload.name} was not loaded:")
-            except InputFileError as exc:
-                st.error(f"{upload.name} was not loaded: {exc}", icon=":material/error:")
-            except UnicodeDecodeError:
-                st.error(f"{upload.name} was not loaded: it is not a text (UTF-8) file.",
-                         icon=":material/error:")
-            else:
+                return loaded
+
+            loaded = read_text_upload(upload, read_fitting)
+            if loaded is not None:
                 state.load_agreement(loaded, f"upload: {upload.name}",
                                      f"Loaded “{loaded.name}” from {upload.name}.")
                 st.rerun()

@@ -11,7 +11,7 @@ from riskshare.samples import SAMPLES, load_sample
 from riskshare.schema import COLUMNS, INDEX, column_guide
 from riskshare.system import System
 from riskshare.ui import state
-from riskshare.ui.tables import editor_columns, show_validation_error
+from riskshare.ui.tables import editor_columns, show_load_error, show_validation_error
 
 st.title("System")
 st.markdown("The members of the integrated care system, their organisational control totals "
@@ -43,10 +43,8 @@ with st.container(border=True):
         if upload is not None:
             try:
                 loaded = rsio.load_bytes(upload.getvalue(), upload.name)
-            except ValidationError as exc:
-                show_validation_error(exc, f"{upload.name} was not loaded:")
-            except InputFileError as exc:
-                st.error(f"{upload.name} was not loaded: {exc}", icon=":material/error:")
+            except (ValidationError, InputFileError) as exc:
+                show_load_error(exc, upload.name)
             else:
                 state.load(loaded, f"upload: {upload.name}",
                            f"Loaded {upload.name}: {loaded.n} members.")

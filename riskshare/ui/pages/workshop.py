@@ -22,7 +22,8 @@ from riskshare.session import (Session, WhatIf, draft_session, list_sessions, lo
                                read_session_text)
 from riskshare.ui import state
 from riskshare.ui.scenario_controls import store, stored
-from riskshare.ui.tables import money_m_columns, show_validation_error, styled_money
+from riskshare.ui.tables import (money_m_columns, read_text_upload, show_load_error,
+                                 show_validation_error, styled_money)
 
 DEFAULT_SESSION = "northshire_workshop"
 SESSION, SOURCE, STEP, REVEALED = "ws_session", "ws_source", "ws_step", "ws_revealed"
@@ -222,28 +223,15 @@ if not present:
             failed = st.session_state.pop("ws_load_error", None)
             if failed:
                 name, exc = failed
-                if isinstance(exc, ValidationError):
-                    show_validation_error(exc, f"The session “{name}” was not loaded:")
-                else:
-                    st.error(f"The session “{name}” was not loaded: {exc}",
-                             icon=":material/error:")
+                show_load_error(exc, f"The session “{name}”")
         with right:
             upload = st.file_uploader(
                 "Or upload a session (.toml)", type=["toml"], key=f"ws_upload_{version}",
                 help="A session as saved below: the system, agreements, scenario settings, "
                      "steps, and the step and what-if on screen.")
             if upload is not None:
-                try:
-                    text = upload.getvalue().decode("utf-8-sig")
-                    loaded = read_session_text(text, upload.name)
-                except ValidationError as exc:
-                    show_validation_error(exc, f"{upload.name} was not loaded:")
-                except InputFileError as exc:
-                    st.error(f"{upload.name} was not loaded: {exc}", icon=":material/error:")
-                except UnicodeDecodeError:
-                    st.error(f"{upload.name} was not loaded: it is not a text (UTF-8) file.",
-                             icon=":material/error:")
-                else:
+                loaded = read_text_upload(upload, read_session_text)
+                if loaded is not None:
                     adopt(loaded, f"upload: {upload.name}")
                     st.rerun()
         with left:
