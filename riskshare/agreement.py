@@ -17,15 +17,14 @@ columns present and numeric).
 from __future__ import annotations
 
 import math
-import tomllib
 from dataclasses import asdict, dataclass, field, fields, replace
-from pathlib import Path
 
 import tomli_w
 
 from .claims import RULES
-from .errors import InputFileError, Problem, problem, raise_if_errors, unknown_keys
+from .errors import Problem, problem, raise_if_errors, unknown_keys
 from .schema import numeric_columns
+from .sources import parse_toml, resolve
 
 DISTRIBUTE = ("basis", "counterparty", "claims", "optimise")
 TESTS = ("organisation", "system", "none")
@@ -236,42 +235,20 @@ class Agreement:
 # -- loading ---------------------------------------------------------------------------------------
 def load_agreement(path_or_text) -> Agreement:
     """An Agreement from a preset name (see `riskshare.presets`), a .toml file path, or TOML
-    text; ValidationError lists every problem."""
+    text; ValidationError lists every problem, InputFileError says why a file cannot be read
+    (see `sources.resolve` for how a one-line string is told apart)."""
     if isinstance(path_or_text, Agreement):
         return path_or_text
-    if isinstance(path_or_text, str) and "\n" not in path_or_text:
-        from .presets import list_presets, preset_path   # presets import this module
+    from .presets import list_presets, preset_path   # presets import this module
 
-        if path_or_text.strip() in list_presets():
-            path_or_text = preset_path(path_or_text.strip())
-    if isinstance(path_or_text, Path) or _looks_like_path(path_or_text):
-        path = Path(path_or_text)
-        if not path.exists():
-            raise InputFileError(f"{path}: no such agreement file")
-        if path.is_dir():
-            raise InputFileError(f"{path}: is a folder, not an agreement .toml file")
-        text, source = path.read_text(encoding="utf-8"), path.name
-    else:
-        text, source = str(path_or_text), "agreement"
-    return read_agreement_text(text, source)
+    source = resolve(path_or_text, "agreement", list_presets, preset_path, "preset")
+    return read_agreement_text(source.read(), source.label)
 
 
 def read_agreement_text(text: str, source: str = "agreement") -> Agreement:
     """An Agreement from TOML text only (never read as a path: use this for uploads);
     `source` names it in messages."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputFileError(f"{source}: not valid TOML ({exc})") from None
-    return Agreement.from_dict(data, source)
-
-
-def _looks_like_path(value) -> bool:
-    """One line ending in .toml, or naming something that exists: a path, not TOML text."""
-    if not isinstance(value, str) or "\n" in value:
-        return False
-    text = value.strip()
-    return text == "" or text.lower().endswith(".toml") or Path(text).exists()
+    return Agreement.from_dict(parse_toml(text, source), source)
 
 
 # -- parsing with collected problems ---------------------------------------------------------------

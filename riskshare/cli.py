@@ -16,7 +16,12 @@
     riskshare report SESSION [--xlsx OUT] [--html OUT] [--pdf OUT]
                                                a workshop session's Excel and printable reports
 
-Errors print one clear message (every problem listed) and exit with status 2; no traceback.
+Errors in what was asked for (a bad file, option or value) print one clear message, every
+problem listed, and exit with status 2. Anything else is a bug in riskshare: it is reported as an
+internal error (exit status 1), with the traceback under `riskshare --debug ...`.
+
+Everything the user wrote (member names, agreement names, session titles) is printed literally:
+the consoles interpret no markup or emoji codes, so "[north site]" prints as written.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from typing import Optional
 
 import typer
 from rich.console import Console
-from rich.markup import escape
+from rich.text import Text
 from rich.table import Table
 
 from . import samples as _samples
@@ -53,8 +58,45 @@ from .system import System
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Reconcile NHS system and organisational control totals and test "
                        "risk-share agreements. Money in £; surplus +, deficit −.")
-out = Console(soft_wrap=False, width=140)
-err = Console(stderr=True, soft_wrap=True)
+# Literal text only: Rich markup ("[bold]") and emoji codes (":x:") in a user's names must
+# neither vanish nor crash, so styling is applied with Text objects (`bold`), never markup.
+out = Console(soft_wrap=False, width=140, markup=False, emoji=False, highlight=False)
+err = Console(stderr=True, soft_wrap=True, markup=False, emoji=False, highlight=False)
+_debug = False
+
+
+@app.callback()
+def _options(debug: bool = typer.Option(False, "--debug", help="On an internal error (a bug "
+                                        "in riskshare), print the Python traceback.")) -> None:
+    """Reconcile NHS system and organisational control totals and test risk-share
+    agreements. Money in £; surplus +, deficit −."""
+    global _debug
+    _debug = debug
+
+
+def bold(head: str, tail: str = "") -> Text:
+    """`head` in bold followed by `tail`, both printed exactly as written."""
+    return Text.assemble((str(head), "bold"), str(tail))
+
+
+class OutputFileError(RiskshareError):
+    """An output file that cannot be written (no such folder, no permission)."""
+
+
+def write_to(path: Path, write) -> None:
+    """Run `write(path)`, turning a failure to write into one message naming the file."""
+    try:
+        write(path)
+    except OSError as exc:
+        raise OutputFileError(f"cannot write {path}: {exc.strerror or exc}") from None
+    out.print(f"Wrote {path}")
+
+
+def warn(system: System) -> System:
+    """Print the warnings a system loaded with (on stderr) and return it."""
+    for w in system.warnings:
+        err.print(Text.assemble(("Warning: ", "bold yellow"), str(w)))
+    return system
 
 
 class UsageProblem(RiskshareError):
@@ -69,7 +111,7 @@ def resolve_system(target: str) -> System:
     if not path.exists():
         raise UsageProblem(f"'{target}' is neither a sample ({', '.join(_samples.SAMPLES)}) nor "
                            "an existing file or folder")
-    return load_system(path)
+    return warn(load_system(path))
 
 
 def _table(title: str, columns: list[tuple[str, str]]) -> Table:
@@ -115,7 +157,7 @@ def reconcile_cmd(
     rec = reconcile(system, unrealistic_pct=unrealistic_pct)
     reb = rebalance(system, method=method, basis=basis, keep=keep or (), max_change=max_change)
 
-    out.print(f"[bold]{system.label}[/bold] — {system.n} members")
+    out.print(bold(system.label, f" — {system.n} members"))
     st = _table("Reconciliation statement", [("line", "left"), ("£m", "right")])
     for _, row in rec.statement.iterrows():
         st.add_row(row["label"], money_m(row["amount"], 2))
@@ -140,15 +182,14 @@ def reconcile_cmd(
         out.print(f"• {sentence}")
 
     if xlsx is not None:
-        write_reconciliation(rec, reb, xlsx)
-        out.print(f"\nWrote {xlsx}")
+        out.print("")
+        write_to(xlsx, lambda p: write_reconciliation(rec, reb, p))
 
 
 @app.command("template")
 def template_cmd(path: Path = typer.Argument(..., help="Where to write the blank .xlsx.")) -> None:
     """Write the blank input workbook (sheets organisations, system and a column guide)."""
-    path.write_bytes(template_workbook())
-    out.print(f"Wrote {path}")
+    write_to(path, lambda p: p.write_bytes(template_workbook()))
 
 
 def resolve_agreement(model: str) -> Agreement:
@@ -169,7 +210,7 @@ def presets_cmd() -> None:
                    [("name", "left"), ("sample", "left"), ("agreement", "left")])
     for name in list_presets():
         a = load_preset(name)
-        table.add_row(name, a.sample, f"[bold]{escape(a.name)}[/bold]\n{escape(a.description)}")
+        table.add_row(name, a.sample, bold(a.name, f"\n{a.description}"))
     out.print(table)
 
 
@@ -186,7 +227,7 @@ def apply_cmd(
     system = resolve_system(target)
     outcome = apply_agreement(agreement, system)
     inc = measure_incentives(agreement, system)
-    out.print(f"[bold]{escape(agreement.name)}[/bold] on {escape(system.label)}")
+    out.print(bold(agreement.name, f" on {system.label}"))
     cols = [("org_id", "left"), ("variance", "right"), ("pooled", "right"),
             ("retained", "right"), ("received", "right"), ("outturn", "right"),
             ("support", "right"), ("final", "right"), ("standalone", "right"),
@@ -212,8 +253,7 @@ def apply_cmd(
     worse = inc.worse_off
     out.print("Worse off than on their own: " + (", ".join(worse) if worse else "nobody") + ".")
     if xlsx is not None:
-        write_outcome(outcome, inc, xlsx)
-        out.print(f"Wrote {xlsx}")
+        write_to(xlsx, lambda p: write_outcome(outcome, inc, p))
 
 
 @app.command("explain")
@@ -279,12 +319,10 @@ def simulate_cmd(
     bar, update = _progress("Applying the agreement")
     with bar:
         table = risk_table(agreement, system, scenarios, progress=update)
-    out.print(f"[bold]{escape(agreement.name)}[/bold] on {escape(system.label)}: "
-              f"{escape(scenarios.describe())}")
+    out.print(bold(agreement.name, f" on {system.label}: {scenarios.describe()}"))
     _print_risk(table, "Risk by member (£m; x = final − control total; VaR/CVaR at 95%)")
     if xlsx is not None:
-        write_risk(table, scenarios, xlsx)
-        out.print(f"Wrote {xlsx}")
+        write_to(xlsx, lambda p: write_risk(table, scenarios, p))
 
 
 def _print_risk(table, title: str) -> None:
@@ -321,16 +359,15 @@ def compare_cmd(
     bar, update = _progress("Comparing agreements")
     with bar:
         table = compare(agreements, system, scenarios, progress=update)
-    out.print(f"{escape(system.label)}: {escape(scenarios.describe())}")
+    out.print(f"{system.label}: {scenarios.describe()}")
     for name, part in table.groupby("agreement", sort=False):
-        _print_risk(part.set_index("org_id"), escape(name))
+        _print_risk(part.set_index("org_id"), name)
     worse = table[(table["org_id"] != SYSTEM_ROW) & (table["p_worse_off"] >= 0.5)]
     for name, part in worse.groupby("agreement", sort=False):
-        out.print(f"Under {escape(name)}, more often worse off than alone: "
+        out.print(f"Under {name}, more often worse off than alone: "
                   + ", ".join(part["org_id"]) + ".")
     if xlsx is not None:
-        write_risk(table, scenarios, xlsx)
-        out.print(f"Wrote {xlsx}")
+        write_to(xlsx, lambda p: write_risk(table, scenarios, p))
 
 
 def _pairs(values: Optional[list[str]], option: str) -> dict:
@@ -351,11 +388,8 @@ def _pairs(values: Optional[list[str]], option: str) -> dict:
 def _constraints_from(file: Optional[Path], **given) -> dict:
     data: dict = {}
     if file is not None:
-        import tomllib
-        try:
-            data = tomllib.loads(file.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise UsageProblem(f"{file} is not valid TOML: {exc}") from None
+        from .sources import parse_toml, read_text
+        data = parse_toml(read_text(file, "constraints file"), file.name)
         data = data.get("constraints", data)
     for key, value in given.items():
         if value not in (None, False, {}):
@@ -413,9 +447,9 @@ def optimise_cmd(
     result = optimise(system, chosen, objective=objective, constraints=constraints,
                       solver=solver)
     alts = result.alternatives(alternatives, slack) if alternatives else []
-    out.print(f"[bold]{escape(OBJECTIVES[objective].label)}[/bold] on {escape(system.label)}"
-              + (f" starting from “{escape(chosen.name)}”" if chosen else ""))
-    out.print(f"{escape(result.value_text())} — {result.status.solver.upper()} "
+    out.print(bold(OBJECTIVES[objective].label, f" on {system.label}"
+                   + (f" starting from “{chosen.name}”" if chosen else "")))
+    out.print(f"{result.value_text()} — {result.status.solver.upper()} "
               f"{result.status.status} in {result.seconds:.2f} s")
     t = _table("Members (£m; position = outturn − control total)",
                [("org_id", "left"), ("variance", "right"), ("pooled", "right"),
@@ -430,17 +464,17 @@ def optimise_cmd(
                   money_m(r["vs_standalone"], 2, sign=True))
     out.print(t)
     if result.binding:
-        out.print("[bold]Binding conditions[/bold]")
+        out.print(bold("Binding conditions"))
         for b in result.binding:
-            out.print(f"• {escape(b.text)}", highlight=False)
+            out.print(f"• {b.text}", highlight=False)
     if result.shadow_prices:
-        out.print("[bold]Shadow prices[/bold]")
+        out.print(bold("Shadow prices"))
         for p in result.shadow_prices:
-            out.print(f"• {escape(p.sentence)}", highlight=False)
+            out.print(f"• {p.sentence}", highlight=False)
     if result.note:
-        out.print(escape(result.note), highlight=False)
+        out.print(result.note, highlight=False)
     if alternatives:
-        out.print(f"[bold]Alternatives within {slack:.0%} of the optimum[/bold] (received, £m)")
+        out.print(bold(f"Alternatives within {slack:.0%} of the optimum", " (received, £m)"))
         at = _table("",
                     [("org_id", "left"), ("optimum", "right")]
                     + [(f"alt {k}", "right") for k in range(1, len(alts) + 1)])
@@ -449,13 +483,12 @@ def optimise_cmd(
                        *(money_m(a.received[org_id], 2) for a in alts))
         out.print(at)
         for k, a in enumerate(alts, start=1):
-            out.print(f"alt {k}: {escape(a.value_text())}", highlight=False)
+            out.print(f"alt {k}: {a.value_text()}", highlight=False)
         if len(alts) < alternatives:
             out.print(f"Found {len(alts)} materially different allocation(s) of the "
                       f"{alternatives} asked for.")
     if xlsx is not None:
-        write_allocation(result, xlsx, alts)
-        out.print(f"Wrote {xlsx}")
+        write_to(xlsx, lambda p: write_allocation(result, p, alts))
 
 
 @app.command("fairness")
@@ -482,10 +515,10 @@ def fairness_cmd(
     scenarios = None if n == 0 else _scenarios(system, n, seed, correlation, kind_correlation,
                                                distribution, df, shock, volatility_scale)
     cert = certificate(system, agreement, scenarios, risk_aversion=risk_aversion)
-    out.print(f"[bold]{escape(agreement.name)}[/bold] on {escape(system.label)}"
-              + (f": {escape(scenarios.describe())}" if scenarios is not None else ""))
+    out.print(bold(agreement.name, f" on {system.label}"
+                   + (f": {scenarios.describe()}" if scenarios is not None else "")))
     for line in cert.summary():
-        out.print(escape(line), highlight=False)
+        out.print(line, highlight=False)
     fair = cert.fair
     labels = [("alone", "alone"), ("agreement", "agreement"), ("shapley", "Shapley")]
     labels += [(fair, fair)] if fair else []
@@ -507,13 +540,12 @@ def fairness_cmd(
                    [("coalition", "left"), ("size", "right"), ("on its own", "right"),
                     ("under the agreement", "right"), ("shortfall", "right")])
         for _, r in cert.violations.head(max(show, 0)).iterrows():
-            v.add_row(escape(describe_group(r["players"], system.members)), str(r["size"]),
+            v.add_row(describe_group(r["players"], system.members), str(r["size"]),
                       money_m(r["value"], 2),
                       money_m(r["allocation"], 2), money_m(r["shortfall"], 2))
         out.print(v)
     if xlsx is not None:
-        write_fairness(cert, xlsx)
-        out.print(f"Wrote {xlsx}")
+        write_to(xlsx, lambda p: write_fairness(cert, p))
 
 
 @app.command("sessions")
@@ -525,7 +557,7 @@ def sessions_cmd() -> None:
                [("name", "left"), ("system", "left"), ("steps", "right"), ("title", "left")])
     for name in list_sessions():
         s = load_session(name)
-        t.add_row(name, escape(s.system.label), str(len(s.steps)), escape(s.title))
+        t.add_row(name, s.system.label, str(len(s.steps)), s.title)
     out.print(t)
 
 
@@ -548,39 +580,49 @@ def report_cmd(
 
     session = load_session(session_file)
     views = step_views(session)
-    out.print(f"[bold]{escape(session.title)}[/bold] — {escape(session.system.label)}, "
-              f"{len(views)} steps", highlight=False)
+    out.print(bold(session.title, f" — {session.system.label}, {len(views)} steps"))
     for v in views:
-        out.print(f"\n[bold]{v.number}. {escape(v.title)}[/bold]", highlight=False)
+        out.print(bold(f"\n{v.number}. {v.title}"))
         for f in v.figures:
-            out.print(f"  {escape(f.label)}: {escape(f.text)}"
-                      + (f" ({escape(f.delta)})" if f.delta else ""), highlight=False)
+            out.print(f"  {f.label}: {f.text}"
+                      + (f" ({f.delta})" if f.delta else ""), highlight=False)
         for line in v.sentences:
-            out.print(f"  - {escape(line)}", highlight=False)
+            out.print(f"  - {line}", highlight=False)
         for line in v.changes:
-            out.print(f"  What if: {escape(line)}", highlight=False)
+            out.print(f"  What if: {line}", highlight=False)
     html_text = printable.html_report(session, views) if (html or pdf) else None
     if pdf is not None:
         pdf_data = printable.pdf_bytes(html_text)   # before writing anything: all or nothing
     if xlsx is not None:
-        write_session_report(session, xlsx, views)
-        out.print(f"Wrote {xlsx}")
+        write_to(xlsx, lambda p: write_session_report(session, p, views))
     if html is not None:
-        html.write_text(html_text, encoding="utf-8")
-        out.print(f"Wrote {html}")
+        write_to(html, lambda p: p.write_text(html_text, encoding="utf-8"))
     if pdf is not None:
-        pdf.write_bytes(pdf_data)
-        out.print(f"Wrote {pdf}")
+        write_to(pdf, lambda p: p.write_bytes(pdf_data))
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point. Usage errors are click's (usage text, exit 2); riskshare errors and bad
-    files print one message and exit 2; no traceback for either."""
+    """Entry point. Usage errors are click's (usage text, exit 2); riskshare errors (bad files,
+    options or values) print one message and exit 2; anything else is an internal error, exit 1,
+    with the traceback only under --debug."""
     try:
         app(args=argv, standalone_mode=True)
-    except (RiskshareError, ValueError, OSError) as exc:
-        err.print(f"[bold red]Error:[/bold red] {escape(str(exc))}", highlight=False)
+    except RiskshareError as exc:
+        err.print(Text.assemble(("Error: ", "bold red"), str(exc)))
         sys.exit(2)
+    except KeyboardInterrupt:
+        err.print("Interrupted.")
+        sys.exit(130)
+    except Exception as exc:  # a bug: say so plainly, never dressed up as the user's mistake
+        if _debug:
+            import traceback
+            traceback.print_exc()
+        err.print(Text.assemble(("Internal error: ", "bold red"),
+                                f"riskshare hit a bug ({type(exc).__name__}: {exc}). "
+                                "Please report it with the command you ran"
+                                + ("." if _debug else "; add --debug before the command "
+                                   "name to see the traceback.")))
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -103,11 +103,30 @@ class InputFileError(RiskshareError, ValueError):
     """A file that cannot be read at all (missing, wrong type, missing sheet)."""
 
 
-class UnknownSampleError(RiskshareError, KeyError):
-    """A sample name not in the registry; the message lists the valid names."""
+class NotFoundError(RiskshareError, KeyError):
+    """A name that is not there (a member, an agreement label, a sample); the message lists
+    the valid names."""
 
     def __str__(self) -> str:  # KeyError would quote the message
         return self.args[0] if self.args else ""
+
+
+class UnknownSampleError(NotFoundError):
+    """A sample (or preset) name not in the registry; the message lists the valid names."""
+
+
+class UsageError(RiskshareError, ValueError):
+    """A call that cannot be made as asked: an argument out of range or of the wrong kind
+    (the message names the argument and what it must be)."""
+
+
+class ArgumentTypeError(RiskshareError, TypeError):
+    """An argument of the wrong type (say, a file name where a System is needed)."""
+
+
+class BudgetError(RiskshareError, ValueError):
+    """Work that would exceed a documented budget (memory for scenarios, time for fairness
+    across scenarios); the message gives the estimate, the budget and what to change."""
 
 
 def raise_if_errors(problems: Iterable[Problem], source: str = "") -> tuple[Problem, ...]:

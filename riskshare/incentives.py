@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .errors import UsageError
 from . import engine
 from .agreement import load_agreement
 from .outcome import apply
@@ -46,7 +47,7 @@ def incentives(agreement, system: System, variances=None) -> Incentives:
     agreement = load_agreement(agreement)
     base, _ = engine.as_variances(system, variances)
     if base.shape[0] != 1:
-        raise ValueError("incentives are measured at one position: pass one set of variances")
+        raise UsageError("incentives are measured at one position: pass one set of variances")
     n = system.n
     eye = np.eye(n) * NUDGE
     runs = np.vstack([base, base + eye, base - eye])        # 1 + n + n scenarios

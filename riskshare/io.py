@@ -15,7 +15,6 @@ Row numbers in error messages match the CSV line / spreadsheet row (the header i
 from __future__ import annotations
 
 import io as _io
-import tomllib
 import zipfile
 from pathlib import Path
 
@@ -25,6 +24,7 @@ import tomli_w
 from .errors import InputFileError, problem, raise_if_errors
 from .excel import Sheet, workbook_bytes, write_workbook
 from .schema import INDEX, MONEY_COLUMNS, ORG_COLUMNS, column_guide, is_blank
+from .sources import parse_toml, read_text
 from .system import System
 
 ORGS_FILE = "organisations.csv"
@@ -52,8 +52,8 @@ def load_system(path) -> System:
         return _from_csv(path, meta, path.name)
     if suffix == ".toml":
         meta = _read_system_toml(path, allow_table=True)
-        table = meta.pop("organisations", ORGS_FILE)
-        return _from_csv(path.parent / table, meta, str(table))
+        table = _table_beside(path, meta.pop("organisations", ORGS_FILE))
+        return _from_csv(path.parent / table, meta, table)
     if suffix in (".xlsx", ".xlsm"):
         return _from_excel(path.read_bytes(), str(path))
     raise InputFileError(f"{path}: unsupported file type '{suffix}' "
@@ -125,11 +125,20 @@ def _build(raw: pd.DataFrame, meta: dict, label: str) -> System:
                              row_numbers=frame.index.to_numpy())
 
 
+def _table_beside(path: Path, table) -> str:
+    """The `organisations` key of a system.toml: the name of a .csv file in the same folder.
+    A path (a folder, '..', an absolute path) is refused without being opened (the file rule,
+    see `sources`): the file the user named may only point beside itself."""
+    if (not isinstance(table, str) or Path(table).name != table or table in ("", ".", "..")
+            or not table.lower().endswith(".csv") or "\\" in table):
+        raise_if_errors([problem("must be the name of a .csv file in the same folder as "
+                                 f"{path.name} (such as 'organisations.csv'), not a path",
+                                 key="organisations", value=table)], path.name)
+    return table
+
+
 def _read_system_toml(path: Path, allow_table: bool = False) -> dict:
-    try:
-        meta = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise InputFileError(f"{path.name}: not valid TOML ({exc})") from None
+    meta = parse_toml(read_text(path), path.name)
     valid = SYSTEM_KEYS + (("organisations",) if allow_table else ())
     unknown = [k for k in meta if k not in valid]
     if unknown:

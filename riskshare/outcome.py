@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .errors import NotFoundError, UsageError
 from . import engine
 from .agreement import Agreement, load_agreement
 from .format import money_m, pct
@@ -86,7 +87,7 @@ class Outcome:
     def worse_off(self) -> list[str]:
         """Members whose final position is below their standalone position (by ≥ 1p)."""
         if not self.deterministic:
-            raise ValueError("worse_off is per scenario: use outcome.scenario(k).worse_off")
+            raise UsageError("worse_off is per scenario: use outcome.scenario(k).worse_off")
         vs = self.arrays["vs_standalone"][0]
         return [m for m, d in zip(self.base.members, vs) if d < -engine.HALF_PENNY]
 
@@ -96,7 +97,7 @@ class Outcome:
             return self.scenario(0).explain(org_id) + "\n(scenario 0 of " \
                    f"{self.n_scenarios}; use outcome.scenario(k).explain for others)"
         if org_id not in self.base.members:
-            raise KeyError(f"'{org_id}' is not a member (members: "
+            raise NotFoundError(f"'{org_id}' is not a member (members: "
                            f"{', '.join(self.base.members)})")
         return _explain(self, org_id)
 

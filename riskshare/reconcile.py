@@ -18,12 +18,14 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from .errors import ArgumentTypeError, UsageError
 from .format import money_m as _money_m, pct
+from .system import System
 
 
 def money_m(pounds: float) -> str:
     return _money_m(pounds, dp=None)
-from .system import System
+
 
 DEFAULT_UNREALISTIC_PCT = 1.0
 
@@ -62,13 +64,13 @@ class Reconciliation:
 def reconcile(system: System, unrealistic_pct: float = DEFAULT_UNREALISTIC_PCT) -> Reconciliation:
     """Reconcile a system's OCTs with its SCT (see the module docstring)."""
     if not isinstance(system, System):
-        raise TypeError("reconcile() takes a riskshare System (see rs.load_system)")
+        raise ArgumentTypeError("reconcile() takes a riskshare System (see rs.load_system)")
     try:
         threshold = float(unrealistic_pct)
     except (TypeError, ValueError):
         threshold = float("nan")
     if not threshold >= 0 or threshold == float("inf"):
-        raise ValueError(f"unrealistic_pct must be a percent number ≥ 0 (got {unrealistic_pct!r})")
+        raise UsageError(f"unrealistic_pct must be a percent number ≥ 0 (got {unrealistic_pct!r})")
 
     o = system.orgs
     sum_oct = float(o["control_total"].sum())

@@ -31,6 +31,7 @@ from typing import Callable, Iterable
 import numpy as np
 import pandas as pd
 
+from .errors import UsageError
 from . import engine
 from .agreement import Agreement, load_agreement
 from .incentives import incentives
@@ -135,10 +136,10 @@ def compare(agreements: Iterable, system: System, scenarios, alpha: float = ALPH
     """
     loaded: list[Agreement] = [load_agreement(a) for a in agreements]
     if not loaded:
-        raise ValueError("compare() needs at least one agreement")
+        raise UsageError("compare() needs at least one agreement")
     names = [a.name for a in loaded]
     if len(set(names)) != len(names):
-        raise ValueError("agreements to compare must have different names: " + ", ".join(names))
+        raise UsageError("agreements to compare must have different names: " + ", ".join(names))
     v = _variances(system, scenarios)
     total = v.shape[0] * len(loaded)
     frames = []

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import UnknownSampleError
+from .errors import UsageError, UnknownSampleError
 from .schema import KINDS
 from .system import System
 
@@ -124,7 +124,7 @@ def synthetic(n: int, seed: int = 0, name: str | None = None) -> System:
     whole pounds.
     """
     if not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be a whole number of members, at least 1 (got {n!r})")
+        raise UsageError(f"n must be a whole number of members, at least 1 (got {n!r})")
     rng = np.random.default_rng(seed)
     kinds = ["commissioner"] + list(rng.choice(list(_MIX), size=n - 1, p=list(_MIX.values())))
     low = np.array([_TURNOVER_M[k][0] for k in kinds], dtype=float)

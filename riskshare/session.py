@@ -57,7 +57,6 @@ step 2 stays in force for the agreements discussed after it. Money is in £ (sur
 from __future__ import annotations
 
 import math
-import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
@@ -66,12 +65,13 @@ import pandas as pd
 import tomli_w
 
 from .agreement import Agreement, load_agreement
-from .errors import (InputFileError, Problem, ValidationError, problem, raise_if_errors,
-                     unknown_keys)
+from .errors import (NotFoundError, Problem, UsageError, ValidationError, problem,
+                     raise_if_errors, unknown_keys)
 from .presets import list_presets
 from .samples import bundled_dir, list_samples, load_sample
-from .shocks import (Shock, list_shocks, load_shock, read_shock_dict, shock_vector,
+from .shocks import (Shock, bundled_shock, list_shocks, read_shock_dict, shock_vector,
                      total_shock)
+from .sources import parse_toml, resolve
 from .simulate import ScenarioSettings, check_settings
 from .io import system_meta
 from .system import System
@@ -174,7 +174,7 @@ class Session:
         for key, a in self.agreements:
             if key == label:
                 return a
-        raise KeyError(f"the session has no agreement '{label}' (it has: "
+        raise NotFoundError(f"the session has no agreement '{label}' (it has: "
                        f"{', '.join(self.labels)})")
 
     def shock(self, name: str) -> Shock:
@@ -182,7 +182,7 @@ class Session:
         for key, s in self.shocks:
             if key == name:
                 return s
-        return load_shock(name)
+        return bundled_shock(name)
 
     def shocks_at(self, index: int) -> tuple[str, ...]:
         """Names of the shocks in force at step `index` (0-based)."""
@@ -200,7 +200,7 @@ class Session:
     def at_step(self, step: int, what_if: WhatIf | None = None) -> "Session":
         """The session showing step `step` (1-based) with `what_if` (default: none)."""
         if not 1 <= step <= len(self.steps):
-            raise ValueError(f"step must be between 1 and {len(self.steps)} (got {step})")
+            raise UsageError(f"step must be between 1 and {len(self.steps)} (got {step})")
         return replace(self, step=int(step), what_if=what_if or WhatIf())
 
     def with_system(self, system: System) -> "Session":
@@ -264,7 +264,7 @@ def draft_session(system: System, agreements, title: str = "", shocks=(),
     preset names / TOML) labelled A, B, ... in order; shocks: bundled shock names."""
     loaded = [load_agreement(a) for a in agreements]
     if not 1 <= len(loaded) <= 4:
-        raise ValueError("a draft session takes one to four agreements")
+        raise UsageError("a draft session takes one to four agreements")
     labels = [chr(ord("A") + i) for i in range(len(loaded))]
     steps = [Step("baseline", "Where we start")]
     if shocks:
@@ -295,35 +295,23 @@ def list_sessions() -> list[str]:
 
 
 # -- reading ----------------------------------------------------------------------------------------
+def session_path(name: str) -> Path:
+    return sessions_dir() / f"{name}.toml"
+
+
 def load_session(path_or_text) -> Session:
     """A Session from a bundled session name, a .toml path or TOML text; ValidationError lists
-    every problem (keys named like `steps[3].agreements`)."""
+    every problem (keys named like `steps[3].agreements`). Inside the file, the system, presets
+    and shocks may only name bundled ones or be given inline (`sources`: the file rule)."""
     if isinstance(path_or_text, Session):
         return path_or_text
-    text, source = None, "session"
-    if isinstance(path_or_text, Path) or (isinstance(path_or_text, str)
-                                          and "\n" not in path_or_text
-                                          and ("=" not in path_or_text
-                                               or path_or_text.strip().lower().endswith(".toml")
-                                               or Path(path_or_text.strip()).is_file())):
-        name = str(path_or_text).strip()
-        path = sessions_dir() / f"{name}.toml" if name in list_sessions() else Path(name)
-        if not path.is_file():
-            raise InputFileError(f"'{name}' is neither a bundled session "
-                                 f"({', '.join(list_sessions())}) nor a session .toml file")
-        text, source = path.read_text(encoding="utf-8"), path.name
-    else:
-        text = str(path_or_text)
-    return read_session_text(text, source)
+    source = resolve(path_or_text, "session", list_sessions, session_path)
+    return read_session_text(source.read(), source.label)
 
 
 def read_session_text(text: str, source: str = "session") -> Session:
     """A Session from TOML text only (for uploads)."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputFileError(f"{source}: not valid TOML ({exc})") from None
-    return read_session_dict(data, source)
+    return read_session_dict(parse_toml(text, source), source)
 
 
 def read_session_dict(data: dict, source: str = "session") -> Session:
@@ -550,11 +538,14 @@ def _check_shocks(steps, inline: dict, system, problems) -> None:
     for i, step in steps:
         for name in step.shocks or ():
             key = f"steps[{i}].shocks"
-            try:
-                shock = inline[name] if name in inline else load_shock(name)
-            except InputFileError:
-                problems.append(problem(f"'{name}' is neither a [shocks.{name}] table nor a "
-                                        f"bundled shock ({', '.join(list_shocks())})", key=key))
+            if name in inline:
+                shock = inline[name]
+            elif name in list_shocks():
+                shock = bundled_shock(name)
+            else:   # never opened: a name in a file is not a path
+                problems.append(problem(f"{name!r} is neither a [shocks] table of this session "
+                                        f"nor a bundled shock ({', '.join(list_shocks())})",
+                                        key=key))
                 continue
             if system is not None:
                 try:

@@ -18,15 +18,15 @@ Presets live in `sample_data/shocks/` (`list_shocks()`, `load_shock(name)`).
 from __future__ import annotations
 
 import math
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .errors import InputFileError, Problem, problem, raise_if_errors, unknown_keys
+from .errors import Problem, problem, raise_if_errors, unknown_keys
 from .samples import bundled_dir
 from .schema import KINDS, numeric_columns
+from .sources import bundled_only, parse_toml, resolve
 from .system import System
 
 _TOP = ("name", "description", "effects")
@@ -80,25 +80,22 @@ def list_shocks() -> list[str]:
     return sorted(p.stem for p in shocks_dir().glob("*.toml"))
 
 
+def shock_path(name: str) -> Path:
+    return shocks_dir() / f"{name}.toml"
+
+
 def load_shock(shock) -> Shock:
-    """A Shock from a Shock, a preset name, a .toml path, or TOML text."""
+    """A Shock from a Shock, a preset name, a .toml path, or TOML text (a caller's value: see
+    `sources.resolve`; names written inside a file go through `bundled_shock`)."""
     if isinstance(shock, Shock):
         return shock
-    text, source = None, "shock"
-    if isinstance(shock, Path) or (isinstance(shock, str) and "\n" not in shock):
-        name = str(shock)
-        path = shocks_dir() / f"{name}.toml" if name in list_shocks() else Path(name)
-        if not path.is_file():
-            raise InputFileError(f"'{name}' is neither a shock preset ({', '.join(list_shocks())})"
-                                 " nor a shock .toml file")
-        text, source = path.read_text(encoding="utf-8"), path.name
-    else:
-        text = str(shock)
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputFileError(f"{source}: not valid TOML ({exc})") from None
-    return read_shock_dict(data, source)
+    source = resolve(shock, "shock", list_shocks, shock_path, "shock preset")
+    return read_shock_dict(parse_toml(source.read(), source.label), source.label)
+
+
+def bundled_shock(name, where: str = "") -> Shock:
+    """A shock preset by name only (the file rule: a name inside a file is never a path)."""
+    return load_shock(shock_path(bundled_only(name, "shock", list_shocks, where)))
 
 
 def read_shock_dict(data: dict, source: str = "shock") -> Shock:

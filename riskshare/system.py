@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import Problem, problem, raise_if_errors
+from .errors import ArgumentTypeError, Problem, problem, raise_if_errors
 from .schema import INDEX, KINDS, ORG_COLUMNS, check_orgs, is_blank, numeric_columns, parse_number
 
 
@@ -120,7 +120,8 @@ class System:
         name = changes.pop("name", self.name)
         year = changes.pop("year", self.year)
         if changes:
-            raise TypeError(f"cannot replace {', '.join(changes)}")
+            raise ArgumentTypeError(f"cannot replace {', '.join(changes)} (only orgs, control_total, "
+                                    "name and year)")
         return System.from_frame(orgs, sct, name, year)
 
     def to_frame(self) -> pd.DataFrame:

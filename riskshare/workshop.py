@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from .errors import UsageError
 from . import charts
 from .agreement import Agreement, Band, Schedule
 from .format import amount, money_m
@@ -271,7 +272,7 @@ def view(session: Session, number: int | None = None, what_if: WhatIf | None = N
     session's own what-if when showing its selected step, else none)."""
     number = session.step if number is None else int(number)
     if not 1 <= number <= len(session.steps):
-        raise ValueError(f"step must be between 1 and {len(session.steps)} (got {number})")
+        raise UsageError(f"step must be between 1 and {len(session.steps)} (got {number})")
     if what_if is None:
         what_if = session.what_if if number == session.step else WhatIf()
     step = session.steps[number - 1]
