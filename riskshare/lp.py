@@ -257,6 +257,37 @@ def _solve_once(model, solver, time_limit, mip_gap, is_mip, tight) -> SolveStatu
                        is_mip, gap)
 
 
+_BANNER_SHOWN = False
+
+
+def quiet_highs():
+    """A new `highspy.Highs` with its output off. HiGHS prints its banner ("Running HiGHS …")
+    on standard output when the first instance in a process is made, before any option can be
+    set; that construction runs with the process's standard output (file descriptor 1) pointed
+    at the null device, so the CLI's output stays riskshare's own."""
+    import os
+    import sys
+
+    import highspy
+
+    global _BANNER_SHOWN
+    if _BANNER_SHOWN:
+        h = highspy.Highs()
+    else:
+        sys.stdout.flush()
+        saved = os.dup(1)
+        try:
+            with open(os.devnull, "wb") as null:
+                os.dup2(null.fileno(), 1)
+                h = highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+        _BANNER_SHOWN = True
+    h.setOptionValue("output_flag", False)
+    return h
+
+
 def _solve_highs(model: Model, options: dict) -> None:
     """Pass the PuLP model to HiGHS as arrays (the model's own record of its rows, the same
     rows as its PuLP constraints) and write values, duals and slacks back onto the PuLP
@@ -293,8 +324,7 @@ def _solve_highs(model: Model, options: dict) -> None:
     if integer:
         lp.integrality_ = [highspy.HighsVarType.kInteger if v.cat != pulp.LpContinuous
                            else highspy.HighsVarType.kContinuous for v in columns]
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = quiet_highs()
     for key, value in options.items():
         h.setOptionValue(key, value)
     h.passModel(lp)

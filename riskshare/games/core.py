@@ -95,8 +95,10 @@ class _CoalitionLP:
         lp.a_matrix_.index_ = index
         lp.a_matrix_.value_ = np.ones(len(index))
         self.lp = lp
-        h = highspy.Highs()
-        for key, value in (("output_flag", False), ("presolve", "off"),
+        from ..lp import quiet_highs
+
+        h = quiet_highs()
+        for key, value in (("presolve", "off"),
                            ("primal_feasibility_tolerance", 1e-10),
                            ("dual_feasibility_tolerance", 1e-10)):
             h.setOptionValue(key, value)
@@ -182,8 +184,9 @@ def _nearest(model: _CoalitionLP, eps0: float, target: np.ndarray) -> np.ndarray
     qp = hs.HighsModel()
     qp.lp_ = qp_lp
     qp.hessian_ = hess
-    h = hs.Highs()
-    h.setOptionValue("output_flag", False)
+    from ..lp import quiet_highs
+
+    h = quiet_highs()
     h.passModel(qp)
     h.run()
     if h.getModelStatus() != hs.HighsModelStatus.kOptimal:
