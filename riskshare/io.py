@@ -14,7 +14,9 @@ Row numbers in error messages match the CSV line / spreadsheet row (the header i
 
 from __future__ import annotations
 
+import csv
 import io as _io
+import re
 import zipfile
 from pathlib import Path
 
@@ -24,13 +26,14 @@ import tomli_w
 from .errors import InputFileError, problem, raise_if_errors
 from .excel import Sheet, workbook_bytes, write_workbook
 from .schema import INDEX, MONEY_COLUMNS, ORG_COLUMNS, column_guide, is_blank
-from .sources import parse_toml, read_text
+from .sources import parse_toml, read_bytes, read_text
 from .system import System
 
 ORGS_FILE = "organisations.csv"
 SYSTEM_FILE = "system.toml"
 SYSTEM_KEYS = ("name", "year", "control_total")
 ORGS_SHEET, SYSTEM_SHEET, GUIDE_SHEET = "organisations", "system", "guide"
+PERCENT_COLUMNS = tuple(c.name for c in ORG_COLUMNS if c.kind == "percent")
 
 
 # -- reading ------------------------------------------------------------------------------------
@@ -55,7 +58,7 @@ def load_system(path) -> System:
         table = _table_beside(path, meta.pop("organisations", ORGS_FILE))
         return _from_csv(path.parent / table, meta, table)
     if suffix in (".xlsx", ".xlsm"):
-        return _from_excel(path.read_bytes(), str(path))
+        return _from_excel(read_bytes(path), str(path))
     raise InputFileError(f"{path}: unsupported file type '{suffix}' "
                          "(use a folder, .csv, .toml or .xlsx)")
 
@@ -64,40 +67,125 @@ def load_bytes(data: bytes, filename: str) -> System:
     """Load an uploaded file (`.csv` or `.xlsx`) from its bytes; `filename` picks the format."""
     suffix = Path(filename).suffix.lower()
     if suffix == ".csv":
-        return _from_csv(_io.BytesIO(data), {"name": Path(filename).stem}, filename)
+        return _from_csv(bytes(data), {"name": Path(filename).stem}, filename)
     if suffix in (".xlsx", ".xlsm"):
         return _from_excel(data, filename)
     raise InputFileError(f"{filename}: unsupported file type '{suffix}' (use .csv or .xlsx)")
 
 
 def _from_csv(source, meta: dict, label: str) -> System:
-    """`source`: a path or a binary buffer; `label` names it in messages."""
+    """`source`: a path or the bytes of an upload; `label` names it in messages.
+
+    Columns are separated by commas, or by semicolons when the header uses them (as European
+    spreadsheets save CSV); either way a decimal comma in a figure is refused by validation,
+    never read as a thousands separator. A row with more cells than the header (an unquoted
+    comma inside a figure splits it) is refused by line number."""
+    if not isinstance(source, bytes) and not Path(source).is_file():
+        raise InputFileError(f"{label}: file not found")
+    data = source if isinstance(source, bytes) else read_bytes(source)
     try:
-        raw = pd.read_csv(source, header=None, dtype=str, keep_default_na=False,
-                          encoding="utf-8-sig", skipinitialspace=True, skip_blank_lines=False)
-    except FileNotFoundError:
-        raise InputFileError(f"{label}: file not found") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputFileError(f"{label}: not a readable CSV table: it is not UTF-8 text (byte "
+                             f"{exc.start + 1} cannot be read); save it as 'CSV UTF-8' and try "
+                             "again") from None
+    lines = text.splitlines()
+    first = next((line for line in lines if line.strip()), "")
+    sep = ";" if first.count(";") > first.count(",") else ","
+    try:
+        rows = list(csv.reader(_io.StringIO(text, newline=""), delimiter=sep,
+                               skipinitialspace=True, strict=True))
+    except csv.Error as exc:
         raise InputFileError(f"{label}: not a readable CSV table ({exc})") from None
-    return _build(raw, meta, label)
+    if not any(any(cell.strip() for cell in row) for row in rows):
+        raise InputFileError(f"{label}: not a readable CSV table (the file is empty)")
+    header_at = next(i for i, row in enumerate(rows) if any(cell.strip() for cell in row))
+    width = len(rows[header_at])
+    problems = []
+    for i, row in enumerate(rows[header_at + 1:], start=header_at + 2):
+        extra = [cell for cell in row[width:] if cell.strip()]
+        if extra:
+            problems.append(problem(
+                f"has {len(row)} cells but the header has {width} columns: a {sep!r} inside an "
+                "unquoted figure (such as 2,5 or 1,000) splits it into two cells; put the "
+                "figure in quotes, or write it without the separator", row=i))
+    raise_if_errors(problems, label)
+    grid = [row[:width] + [""] * (width - len(row)) for row in rows]
+    return _build(pd.DataFrame(grid, dtype=object), meta, label)
+
+
+def _is_percent_format(number_format) -> bool:
+    """Whether an Excel number format shows its value as a percentage (a % outside quotes
+    and escapes: '0.0%' is, '0.00"%"' is not)."""
+    text = re.sub(r'"[^"]*"|\\.', "", str(number_format or ""))
+    return "%" in text
 
 
 def _from_excel(data: bytes, label: str) -> System:
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
     name = Path(label).name
     try:
-        sheets = pd.read_excel(_io.BytesIO(data), sheet_name=None, dtype=object, engine="openpyxl",
-                               header=None)
-    except (zipfile.BadZipFile, ValueError, KeyError, OSError) as exc:
+        wb = load_workbook(_io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, ValueError, KeyError, OSError,
+            TypeError) as exc:
         raise InputFileError(f"{name}: not a readable .xlsx workbook ({exc})") from None
-    lower = {k.strip().lower(): k for k in sheets}
-    if ORGS_SHEET not in lower:
-        raise InputFileError(f"{name}: no '{ORGS_SHEET}' sheet (found: "
-                             f"{', '.join(sheets) or 'none'}); download the template to see the "
-                             "layout")
-    meta = {}
-    if SYSTEM_SHEET in lower:
-        meta = _read_system_sheet(_with_header(sheets[lower[SYSTEM_SHEET]]), name)
-    return _build(sheets[lower[ORGS_SHEET]], meta, name)
+    try:
+        lower = {k.strip().lower(): k for k in wb.sheetnames}
+        if ORGS_SHEET not in lower:
+            raise InputFileError(f"{name}: no '{ORGS_SHEET}' sheet (found: "
+                                 f"{', '.join(wb.sheetnames) or 'none'}); download the template "
+                                 "to see the layout")
+        meta = {}
+        if SYSTEM_SHEET in lower:
+            values, _ = _sheet_grid(wb[lower[SYSTEM_SHEET]])
+            meta = _read_system_sheet(_with_header(values), name)
+        values, formats = _sheet_grid(wb[lower[ORGS_SHEET]])
+    finally:
+        wb.close()
+    notes = _percent_cells(values, formats)
+    return _build(values, meta, name, notes)
+
+
+def _sheet_grid(ws) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A sheet's cell values and number formats as two frames of the same shape."""
+    values, formats = [], []
+    for row in ws.iter_rows():
+        values.append([cell.value for cell in row])
+        formats.append([getattr(cell, "number_format", None) for cell in row])
+    width = max((len(r) for r in values), default=0)
+    pad = [r + [None] * (width - len(r)) for r in values]
+    fpad = [r + [None] * (width - len(r)) for r in formats]
+    return pd.DataFrame(pad, dtype=object), pd.DataFrame(fpad, dtype=object)
+
+
+def _percent_cells(values: pd.DataFrame, formats: pd.DataFrame) -> tuple:
+    """Cells of a percent column (volatility) that Excel shows as a percentage hold 2% as 0.02:
+    read them as the percent the user sees (2.0), in place, and say so in one warning."""
+    filled = [i for i in range(len(values)) if any(not is_blank(v) for v in values.iloc[i])]
+    if not filled:
+        return ()
+    head = filled[0]
+    header = ["" if is_blank(v) else str(v).strip() for v in values.iloc[head]]
+    changed = []
+    for j, column in enumerate(header):
+        if column not in PERCENT_COLUMNS:
+            continue
+        for i in filled[1:]:
+            value = values.iat[i, j]
+            if (isinstance(value, (int, float)) and not isinstance(value, bool)
+                    and _is_percent_format(formats.iat[i, j])):
+                values.iat[i, j] = round(float(value) * 100.0, 10)
+                changed.append(f"row {i + 1}: {float(value) * 100:g}% read as "
+                               f"{values.iat[i, j]:g}")
+    if not changed:
+        return ()
+    return (problem(f"{len(changed)} cell{'s are' if len(changed) > 1 else ' is'} formatted as "
+                    "a percentage in Excel (which stores 2% as 0.02) and read as the percent "
+                    "shown: " + "; ".join(changed[:4]) + ("; …" if len(changed) > 4 else ""),
+                    column=PERCENT_COLUMNS[0] if len(PERCENT_COLUMNS) == 1 else None,
+                    severity="warning"),)
 
 
 def _with_header(raw: pd.DataFrame) -> pd.DataFrame:
@@ -118,11 +206,11 @@ def _with_header(raw: pd.DataFrame) -> pd.DataFrame:
     return body.iloc[:, keep]
 
 
-def _build(raw: pd.DataFrame, meta: dict, label: str) -> System:
+def _build(raw: pd.DataFrame, meta: dict, label: str, notes: tuple = ()) -> System:
     frame = _with_header(raw)
     return System.from_frame(frame.reset_index(drop=True), meta.get("control_total"),
                              meta.get("name", ""), meta.get("year", ""), source=label,
-                             row_numbers=frame.index.to_numpy())
+                             row_numbers=frame.index.to_numpy(), notes=notes)
 
 
 def _table_beside(path: Path, table) -> str:

@@ -55,7 +55,9 @@ class Column:
           "percent" (finite percent number).
     required: must be present; otherwise `default` fills it (None: stays blank, meaning "use the
           documented fallback").
-    minimum / strict: lower bound, and whether it is excluded (turnover > 0) or not (support ≥ 0).
+    minimum / strict: lower bound, and whether it is excluded or not (support ≥ 0).
+    maximum: upper bound (volatility ≤ 100% of turnover). Money columns also lie within
+          ±MONEY_LIMIT and are held in whole pennies.
     """
 
     name: str
@@ -67,6 +69,7 @@ class Column:
     minimum: float | None = None
     strict: bool = False
     blank_allowed: bool = False
+    maximum: float | None = None
 
 
 ORG_COLUMNS: tuple[Column, ...] = (
@@ -74,8 +77,8 @@ ORG_COLUMNS: tuple[Column, ...] = (
     Column("kind", "kind", True, "",
            "Type of member: " + ", ".join(KINDS) + "."),
     Column("turnover", "money", True, "£",
-           "Annual income; the default scale for percentages and the default sharing basis.",
-           minimum=0.0, strict=True),
+           "Annual income (at least £1); the default scale for percentages and the default "
+           "sharing basis.", minimum=1.0),
     Column("control_total", "money", True, "£",
            "Organisational control total (OCT): agreed surplus (+) / deficit (−), "
            "excluding conditional support."),
@@ -85,40 +88,88 @@ ORG_COLUMNS: tuple[Column, ...] = (
            "Conditional support funding at stake (PSF/CSF/FRF-like), earned by passing the "
            "support test.", default=0.0, minimum=0.0),
     Column("volatility", "percent", False, "% of turnover",
-           "Standard deviation of outturn, for simulation; blank uses the default for the kind.",
-           default=None, minimum=0.0, blank_allowed=True),
+           "Standard deviation of outturn, for simulation (0–100); blank uses the default for "
+           "the kind. A cell formatted as a percentage in Excel (2%) is read as 2.",
+           default=None, minimum=0.0, blank_allowed=True, maximum=100.0),
 )
 COLUMNS: dict[str, Column] = {c.name: c for c in ORG_COLUMNS}
 REQUIRED = tuple(c.name for c in ORG_COLUMNS if c.required)
 MONEY_COLUMNS = tuple(c.name for c in ORG_COLUMNS if c.kind == "money")
 
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_GROUPED = re.compile(r"^\d{1,3}(?:(,)\d{3}|( )\d{3})+(\.\d*)?$")   # 1,234,567.50 or 1 234
+_EUROPEAN = re.compile(r"^(\d+,\d+|\d{1,3}(\.\d{3})+,\d*|\d{1,3}( \d{3})+,\d*|"
+                       r"\d{1,3}(\.\d{3}){2,})$")                 # 2,5  1.000,50  1 000,5  1.000.000
+_SPACES = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2009": " ", "\u2212": "-"})
+_DASHES = ("-", "\u2013", "\u2014")
+
+#: The largest £ figure riskshare takes, in either direction: far beyond any NHS budget, and
+#: small enough that sums of thousands of members stay exact in whole pennies (int64).
+MONEY_LIMIT = 1e12
+NOT_A_NUMBER = "is not a number"
+DECIMAL_COMMA = ("is not a number riskshare reads: a decimal comma or points between "
+                 "thousands are not accepted; use a point for decimals and, if you like, commas "
+                 "between thousands (2.5, -1.5, 1,000.50)")
 
 
-def parse_number(value: object) -> float | None:
-    """A cell as a float, or None when it is not a number.
+def read_number(value: object, kind: str = "number") -> tuple[float | None, str]:
+    """A cell as (number, "") — NaN when blank — or (None, why not).
 
     Accepts what finance spreadsheets export: "£1,234.50", "1 234", "(1,234)" for a negative,
-    a Unicode minus. "£5m" is *not* accepted: units are never guessed. Blank gives NaN.
-    """
+    a Unicode minus, and by `kind`: in a "money" column an accounting dash ("-") for zero, in a
+    "percent" column a percent sign ("2.0%" is 2.0). Refused with a reason: a decimal comma or
+    European thousands ("2,5", "1.000,50"; never silently read as 25 or 1.0005), a percentage in
+    a money column, and units ("£5m": units are never guessed)."""
     if value is None:
-        return math.nan
-    if isinstance(value, bool):
-        return None
+        return math.nan, ""
+    if isinstance(value, (bool, np.bool_)):
+        return None, NOT_A_NUMBER
     if isinstance(value, (int, float, np.integer, np.floating)):
-        return float(value)
+        return float(value), ""
     if not isinstance(value, str):
-        return None
-    text = value.strip().replace("\u2212", "-").replace("£", "").replace(",", "").replace(" ", "")
+        return None, NOT_A_NUMBER
+    text = value.translate(_SPACES).strip()
     if text == "":
-        return math.nan
+        return math.nan, ""
+    bare = text.replace("£", "").replace(" ", "")
+    if bare in _DASHES:
+        return (0.0, "") if kind == "money" else (None, NOT_A_NUMBER)
     negative = text.startswith("(") and text.endswith(")")
     if negative:
-        text = text[1:-1]
+        text = text[1:-1].strip()
+    sign, text = _sign(text)
+    if text.startswith("£"):
+        text = text[1:].strip()
+        if not sign:
+            sign, text = _sign(text)
+    if text.endswith("%"):
+        if kind != "percent":
+            return None, ("is a percentage, but this column is in £" if kind == "money" else
+                          "has a % sign: give the number alone")
+        text = text[:-1].strip()
+    if (negative and sign) or text[:1] in ("+", "-"):
+        return None, NOT_A_NUMBER
+    grouped = _GROUPED.match(text)
+    if grouped and not (grouped.group(1) and grouped.group(2)):
+        text = text.replace(",", "").replace(" ", "")
+    elif _EUROPEAN.match(text):
+        return None, DECIMAL_COMMA
     if not _NUMBER.match(text):
-        return None
-    number = float(text)
-    return -number if negative else number
+        return None, NOT_A_NUMBER
+    number = float(sign + text)
+    return (-number if negative else number), ""
+
+
+def _sign(text: str) -> tuple[str, str]:
+    if text[:1] in ("+", "-"):
+        return text[0], text[1:].strip()
+    return "", text
+
+
+def parse_number(value: object, kind: str = "number") -> float | None:
+    """A cell as a float, NaN when blank, or None when it is not a number (see `read_number`,
+    which also says why)."""
+    return read_number(value, kind)[0]
 
 
 def is_blank(value: object) -> bool:
@@ -134,15 +185,31 @@ def _text(value: object) -> str:
     return "" if is_blank(value) else str(value).strip()
 
 
-def _as_numbers(series: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """(numbers with NaN where blank or unparseable, mask of unparseable cells)."""
+def _as_numbers(series: pd.Series, kind: str = "number") -> tuple[pd.Series, pd.Series]:
+    """(numbers with NaN where blank or unparseable, why each unparseable cell is refused:
+    "" where it was read)."""
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
-        return series.astype(float), pd.Series(False, index=series.index)
-    parsed = [parse_number(v) for v in series]  # not Series.map: it turns None into NaN
-    bad = pd.Series([v is None for v in parsed], index=series.index, dtype=bool)
-    numbers = pd.Series([math.nan if v is None else v for v in parsed], index=series.index,
+        return series.astype(float), pd.Series("", index=series.index, dtype=object)
+    read = [read_number(v, kind) for v in series]  # not Series.map: it turns None into NaN
+    why = pd.Series([reason for _, reason in read], index=series.index, dtype=object)
+    numbers = pd.Series([math.nan if v is None else v for v, _ in read], index=series.index,
                         dtype=float)
-    return numbers, bad
+    return numbers, why
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def control_character(text: str, multiline: bool = False) -> str:
+    """'' if `text` holds no control character, else a rule naming the first one (U+0007).
+    `multiline` allows line breaks and tabs (descriptions, notes)."""
+    for ch in _CONTROL.findall(text):
+        if multiline and ch in "\n\r\t":
+            continue
+        words = {"\n": ", a line break", "\r": ", a carriage return", "\t": ", a tab"}
+        return (f"contains a control character (U+{ord(ch):04X}{words.get(ch, '')}), which "
+                "cannot be shown or exported: remove it")
+    return ""
 
 
 def normalise_kind(value: object) -> str | None:
@@ -163,10 +230,19 @@ def check_orgs(frame: pd.DataFrame, row_numbers=None) -> tuple[pd.DataFrame, lis
     `org_id`, schema columns first in schema order, then extra columns) and every problem found.
     Row numbers in problems are `row_numbers[position]` when given (a file loader passes the CSV
     line or spreadsheet row of each member), else the 1-based position in the table.
+
+    Money is held in whole pennies: a figure given to a fraction of a penny is rounded to the
+    nearest penny, and a warning says which. A totals row (a blank or "Total" id whose figures
+    are the sums of the rows above) gets its own message asking for it to be removed.
     """
     problems: list[Problem] = []
     df = frame.copy()
     df.columns = [str(c).strip() for c in df.columns]
+    for c in df.columns:
+        bad = control_character(c)
+        if bad:
+            problems.append(problem(f"the column name {bad}", column=c.encode(
+                "unicode_escape").decode("ascii")))
     if INDEX in df.columns:
         df = df.set_index(INDEX)
     elif df.index.name != INDEX:
@@ -182,6 +258,14 @@ def check_orgs(frame: pd.DataFrame, row_numbers=None) -> tuple[pd.DataFrame, lis
     numbers = np.arange(1, len(df) + 1) if row_numbers is None else np.asarray(row_numbers)
     if len(numbers) != len(df):
         raise ValueError("row_numbers must give one number per row")
+    totals = _totals_rows(df)
+    for i in totals:
+        problems.append(problem("looks like a totals row (its figures are the sums of the "
+                                "members' rows): remove it and load the file again",
+                                row=int(numbers[i])))
+    if totals:
+        keep = np.setdiff1d(np.arange(len(df)), totals)
+        df, numbers = df.iloc[keep], numbers[keep]
     rows = pd.Series(numbers, index=range(len(df)))
     ids = pd.Series(df.index, index=range(len(df)))
     blank_id = ids.map(is_blank).astype(bool)
@@ -189,12 +273,18 @@ def check_orgs(frame: pd.DataFrame, row_numbers=None) -> tuple[pd.DataFrame, lis
                   not is_blank(v) else _text(v))
     for i in np.flatnonzero(blank_id.to_numpy()):
         problems.append(problem(f"{INDEX} is empty", column=INDEX, row=int(rows[i])))
+    for i, text in enumerate(ids):
+        bad = control_character(text)
+        if bad:
+            problems.append(problem(bad, column=INDEX, row=int(rows[i]),
+                                    value=text.encode("unicode_escape").decode("ascii")))
     dup = ids.duplicated(keep=False) & ~blank_id
     for i in np.flatnonzero(dup.to_numpy()):
         problems.append(problem("is used by more than one row", member=ids[i], column=INDEX,
                                 row=int(rows[i]), value=ids[i]))
     df.index = pd.Index(ids, name=INDEX)
-    who = ids.where(~blank_id, None)
+    controlled = np.array([bool(control_character(t)) for t in ids], dtype=bool)
+    who = ids.where(~blank_id.to_numpy() & ~controlled, None)
 
     def where(i: int) -> dict:
         return {"member": who[i], "row": int(rows[i])}
@@ -209,6 +299,7 @@ def check_orgs(frame: pd.DataFrame, row_numbers=None) -> tuple[pd.DataFrame, lis
                                 + f" (required: {', '.join(REQUIRED)})"))
 
     out = pd.DataFrame(index=df.index)
+    rounded: list[str] = []
     for col in ORG_COLUMNS:
         if col.name not in df.columns:
             if not col.required:
@@ -216,10 +307,7 @@ def check_orgs(frame: pd.DataFrame, row_numbers=None) -> tuple[pd.DataFrame, lis
             continue
         raw = df[col.name].reset_index(drop=True)
         if col.kind == "text":
-            text = raw.map(_text)
-            for i in np.flatnonzero((text == "").to_numpy()):
-                problems.append(problem("is empty", column=col.name, **where(i)))
-            out[col.name] = text.to_numpy()
+            out[col.name] = _check_text(raw, col.name, where, problems).to_numpy()
         elif col.kind == "kind":
             kinds = raw.map(normalise_kind)
             for i in np.flatnonzero(kinds.isna().to_numpy()):
@@ -229,7 +317,14 @@ def check_orgs(frame: pd.DataFrame, row_numbers=None) -> tuple[pd.DataFrame, lis
         else:
             values, found = _check_numbers(raw, col, where)
             problems += found
+            if col.kind == "money":
+                values = _whole_pennies(values, col.name, where, rounded)
             out[col.name] = values.to_numpy()
+    if rounded:
+        problems.append(problem(
+            f"{len(rounded)} money figure{'s were' if len(rounded) > 1 else ' was'} given to a "
+            "fraction of a penny and rounded to the nearest penny: " + "; ".join(rounded[:3])
+            + ("; …" if len(rounded) > 3 else ""), severity="warning"))
 
     for name in df.columns:
         if name in COLUMNS:
@@ -240,13 +335,15 @@ def check_orgs(frame: pd.DataFrame, row_numbers=None) -> tuple[pd.DataFrame, lis
             problems.append(problem("a column has no header", column=name))
             continue
         raw = df[name].reset_index(drop=True)
-        values, bad = _as_numbers(raw)
+        values, why = _as_numbers(raw)
+        bad = why != ""
         filled = ~(values.isna() & ~bad)  # blank cells say nothing about the column's type
-        if len(raw) and bad[filled].all() and filled.any():
+        if (len(raw) and bad[filled].all() and filled.any()
+                and not (why == DECIMAL_COMMA).any()):
             problems.append(problem(
                 "is text, so it is kept for display only and cannot be a sharing basis or scale",
                 column=name, severity="warning"))
-            out[name] = raw.map(_text).to_numpy()
+            out[name] = _check_text(raw, name, where, problems, required=False).to_numpy()
             continue
         values, found = _check_numbers(
             raw, Column(name, "number", False, "", "extra column"), where,
@@ -258,28 +355,102 @@ def check_orgs(frame: pd.DataFrame, row_numbers=None) -> tuple[pd.DataFrame, lis
     return out, problems
 
 
-def _check_numbers(raw: pd.Series, col: Column, where, *, not_number: str = "is not a number",
+_TOTAL_WORDS = re.compile(r"^(grand\s+)?(totals?|sum|all members|system)$", re.IGNORECASE)
+_TOTAL_COLUMNS = ("turnover", "control_total", "forecast")
+
+
+def _totals_rows(df: pd.DataFrame) -> list[int]:
+    """Positions of rows that look like a spreadsheet's totals row: a blank id (or one such as
+    "Total"), and turnover, control total and forecast each equal to the sum of the other rows."""
+    present = [c for c in _TOTAL_COLUMNS if c in df.columns]
+    if len(df) < 3 or len(present) < 2:
+        return []
+    ids = [_text(v) for v in df.index]
+    names = [_text(v) for v in df["name"]] if "name" in df.columns else [""] * len(df)
+    labelled = [(i == "" or _TOTAL_WORDS.match(i) is not None)
+                and (n == "" or _TOTAL_WORDS.match(n) is not None) for i, n in zip(ids, names)]
+    candidates = [k for k, flag in enumerate(labelled) if flag]
+    if not candidates:
+        return []
+    values = pd.DataFrame({c: _as_numbers(df[c].reset_index(drop=True), "money")[0]
+                           for c in present})
+    found = []
+    for k in candidates:
+        others = values.drop(index=[j for j in candidates])
+        row = values.iloc[k]
+        sums = others.sum()
+        if row.notna().all() and all(abs(row[c] - sums[c]) <= 0.5 + 1e-9 * abs(sums[c])
+                                     for c in present):
+            found.append(k)
+    return found
+
+
+def _check_text(raw: pd.Series, name: str, where, problems: list,
+                required: bool = True) -> pd.Series:
+    """A text column: trimmed; blanks (when required) and control characters refused."""
+    text = raw.map(_text)
+    for i, value in enumerate(text):
+        if value == "" and required:
+            problems.append(problem("is empty", column=name, **where(i)))
+        bad = control_character(value)
+        if bad:
+            problems.append(problem(bad, column=name, **where(i),
+                                    value=value.encode("unicode_escape").decode("ascii")))
+    return text
+
+
+def _whole_pennies(values: pd.Series, name: str, where, rounded: list) -> pd.Series:
+    """Money to the nearest penny (half away from zero); the cells that changed are listed."""
+    from .money import from_pennies, to_pennies
+
+    finite = np.isfinite(values.to_numpy()) & (np.abs(values.to_numpy()) <= MONEY_LIMIT)
+    exact = values.to_numpy(dtype=float)
+    pennies = np.where(finite, exact, 0.0)
+    whole = from_pennies(to_pennies(pennies))
+    changed = finite & (np.abs(pennies * 100.0 - whole * 100.0) > 1e-6)
+    for i in np.flatnonzero(changed):
+        w = where(i)
+        who = f"row {w['row']}" + (f" ({w['member']})" if w["member"] else "")
+        rounded.append(f"{who}, column '{name}': {exact[i]!r} → {whole[i]:,.2f}")
+    return pd.Series(np.where(finite, whole, exact), index=values.index)
+
+
+def _check_numbers(raw: pd.Series, col: Column, where, *, not_number: str = NOT_A_NUMBER,
                    blank: str = "is blank (a number is required)"):
     """Parse one numeric column; return (values, problems): unparseable cells, blanks (unless
-    the column has a default or allows blanks), infinities and values below the minimum."""
+    the column has a default or allows blanks), infinities, values outside the column's bounds
+    and, for money and extra columns, beyond ±MONEY_LIMIT."""
     problems: list[Problem] = []
-    values, bad = _as_numbers(raw)
-    for i in np.flatnonzero(bad.to_numpy()):
-        problems.append(problem(not_number, column=col.name, value=raw[i], **where(i)))
-    empty = values.isna() & ~bad
+    kind = "money" if col.kind == "money" else "percent" if col.kind == "percent" else "number"
+    values, why = _as_numbers(raw, kind)
+    for i in np.flatnonzero((why != "").to_numpy()):
+        rule = not_number if why[i] == NOT_A_NUMBER else why[i]
+        problems.append(problem(rule, column=col.name, value=raw[i], **where(i)))
+    empty = values.isna() & (why == "")
     if col.default is not None:
         values = values.where(~empty, col.default)
     elif not col.blank_allowed:
         for i in np.flatnonzero(empty.to_numpy()):
             problems.append(problem(blank, column=col.name, **where(i)))
-    for i in np.flatnonzero(np.isinf(values.to_numpy())):
+    v = values.to_numpy(dtype=float)
+    for i in np.flatnonzero(np.isinf(v)):
         problems.append(problem("is infinite", column=col.name, value=raw[i], **where(i)))
     if col.minimum is not None:
-        low = values <= col.minimum if col.strict else values < col.minimum
-        rule = (f"must be greater than {col.minimum:g}" if col.strict
-                else f"must be at least {col.minimum:g}")
-        for i in np.flatnonzero(low.to_numpy()):
-            problems.append(problem(rule, column=col.name, value=float(values[i]), **where(i)))
+        low = v <= col.minimum if col.strict else v < col.minimum
+        unit = "£" if col.kind == "money" and col.minimum > 0 else ""
+        rule = (f"must be greater than {unit}{col.minimum:g}" if col.strict
+                else f"must be at least {unit}{col.minimum:g}")
+        for i in np.flatnonzero(low):
+            problems.append(problem(rule, column=col.name, value=float(v[i]), **where(i)))
+    if col.maximum is not None:
+        for i in np.flatnonzero(v > col.maximum):
+            problems.append(problem(f"must be at most {col.maximum:g}", column=col.name,
+                                    value=float(v[i]), **where(i)))
+    if col.kind in ("money", "number"):
+        unit = "£" if col.kind == "money" else ""
+        for i in np.flatnonzero(np.isfinite(v) & (np.abs(v) > MONEY_LIMIT)):
+            problems.append(problem(f"must lie within ±{unit}1,000,000,000,000 (10¹²)",
+                                    column=col.name, value=float(v[i]), **where(i)))
     return values, problems
 
 

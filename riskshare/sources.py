@@ -91,9 +91,8 @@ def bundled_only(name, kind: str, bundled: Callable[[], list[str]], where: str =
                          "path")
 
 
-def read_text(path, what: str = "") -> str:
-    """A UTF-8 text file (a byte-order mark is allowed); InputFileError when it is missing, a
-    folder, unreadable or not UTF-8."""
+def read_bytes(path, what: str = "") -> bytes:
+    """A file's bytes; InputFileError when it is missing, a folder or unreadable."""
     path = Path(path)
     label = f"{what} {path}" if what else str(path)
     if not path.exists():
@@ -101,10 +100,15 @@ def read_text(path, what: str = "") -> str:
     if path.is_dir():
         raise InputFileError(f"{label}: is a folder, not a file")
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise InputFileError(f"{label}: cannot be read ({exc.strerror or exc})") from None
-    return decode(data, path.name)
+
+
+def read_text(path, what: str = "") -> str:
+    """A UTF-8 text file (a byte-order mark is allowed); InputFileError when it is missing, a
+    folder, unreadable or not UTF-8."""
+    return decode(read_bytes(path, what), Path(path).name)
 
 
 def decode(data: bytes, label: str) -> str:
@@ -130,4 +134,5 @@ def parse_toml(text: str, source: str) -> dict:
                              "each other hundreds of levels deep)") from None
 
 
-__all__ = ["Source", "resolve", "bundled_only", "read_text", "decode", "parse_toml"]
+__all__ = ["Source", "resolve", "bundled_only", "read_bytes", "read_text", "decode",
+           "parse_toml"]

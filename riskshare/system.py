@@ -16,7 +16,9 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import ArgumentTypeError, Problem, problem, raise_if_errors
-from .schema import INDEX, KINDS, ORG_COLUMNS, check_orgs, is_blank, numeric_columns, parse_number
+from .money import from_pennies, to_pennies
+from .schema import (INDEX, KINDS, MONEY_LIMIT, ORG_COLUMNS, check_orgs, control_character,
+                     is_blank, numeric_columns, read_number)
 
 
 @dataclass(frozen=True, eq=False)
@@ -43,30 +45,48 @@ class System:
     # -- construction -----------------------------------------------------------------------
     @classmethod
     def from_frame(cls, orgs: pd.DataFrame, control_total=None, name: str = "", year="",
-                   *, source: str = "", row_numbers=None) -> "System":
+                   *, source: str = "", row_numbers=None, notes=()) -> "System":
         """Validate `orgs` (org_id as a column or the index) and build a System.
 
         control_total: the SCT in £; None (or blank) means the sum of organisational control
             totals. `source` names the input in error messages; `row_numbers` (one per row)
-            are the file lines or sheet rows that messages cite (default: 1, 2, 3, ...).
+            are the file lines or sheet rows that messages cite (default: 1, 2, 3, ...);
+            `notes` are warnings the loader found (kept in `warnings`).
         Raises `ValidationError` listing every problem.
         """
         if not isinstance(orgs, pd.DataFrame):
             raise_if_errors([problem(f"expected a pandas DataFrame of members, got "
                                      f"{type(orgs).__name__}")], source)
         clean, problems = check_orgs(orgs, row_numbers=row_numbers)
-        sct_set = not is_blank(control_total)
+        # absent: None or an empty cell; a NaN given explicitly is refused, not taken as absent
+        sct_set = not (control_total is None or (isinstance(control_total, str)
+                                                  and control_total.strip() == ""))
         sct = math.nan
         if sct_set:
-            parsed = parse_number(control_total)
+            parsed, why = read_number(control_total, "money")
             if parsed is None or not math.isfinite(parsed):
+                extra = f" ({why})" if why and why != "is not a number" else ""
                 problems.append(problem("the system control total must be a finite number of "
-                                        "pounds", column="control_total", value=control_total))
+                                        f"pounds{extra}", column="control_total",
+                                        value=control_total))
+            elif abs(parsed) > MONEY_LIMIT:
+                problems.append(problem("the system control total must lie within "
+                                        "±£1,000,000,000,000 (10¹²)", column="control_total",
+                                        value=parsed))
             else:
-                sct = parsed
-        warnings = raise_if_errors(problems, source)
+                sct = float(parsed)
+        for key, value in (("name", name), ("year", year)):
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, (str, int, float)) or (
+                    isinstance(value, float) and not math.isfinite(value)):
+                problems.append(problem(f"is {_shown(value)}, but must be text (or a number, "
+                                        "for a year)", column=key))
+            elif isinstance(value, str) and control_character(value):
+                problems.append(problem(control_character(value), column=key))
+        warnings = raise_if_errors(problems, source) + tuple(notes)
         if not sct_set:
-            sct = float(clean["control_total"].sum())
+            sct = float(from_pennies(to_pennies(clean["control_total"].to_numpy()).sum()))
         return cls(clean, float(sct), str(name or "").strip(), _year_text(year), sct_set,
                    warnings)
 
@@ -147,6 +167,11 @@ class System:
     def __repr__(self) -> str:
         return (f"<System {self.label!r}: {self.n} members, SCT £{self.control_total:,.0f}, "
                 f"ΣOCT £{self.sum_control_totals:,.0f}>")
+
+
+def _shown(value) -> str:
+    """A value of the wrong type, briefly ('a list', 'a table')."""
+    return {list: "a list", dict: "a table", tuple: "a list"}.get(type(value), repr(value)[:40])
 
 
 def _year_text(year) -> str:

@@ -89,9 +89,9 @@ BAD_INPUTS: tuple[BadInput, ...] = (
     BadInput("unknown_kind", _set(("B", "kind", "hospital")),
              ("row 3 (B), column 'kind'", "'hospital' is not a known kind", VALID_KINDS)),
     BadInput("turnover_zero", _set(("C", "turnover", "0")),
-             ("row 4 (C), column 'turnover'", "0 must be greater than 0")),
+             ("row 4 (C), column 'turnover'", "0 must be at least £1")),
     BadInput("turnover_negative", _set(("D", "turnover", "-1000000000")),
-             ("row 5 (D), column 'turnover'", "-1,000,000,000.00 must be greater than 0")),
+             ("row 5 (D), column 'turnover'", "-1,000,000,000.00 must be at least £1")),
     BadInput("turnover_with_unit", _set(("A", "turnover", "12m")),
              ("row 2 (A), column 'turnover'", "'12m' is not a number")),
     BadInput("control_total_blank", _set(("B", "control_total", "")),
@@ -128,7 +128,7 @@ BAD_INPUTS: tuple[BadInput, ...] = (
     # line 5 here, not data row 4).
     BadInput("row_number_after_blank_line",
              _blank_line_before("C", _set(("C", "turnover", "0"))),
-             ("row 5 (C), column 'turnover'", "0 must be greater than 0")),
+             ("row 5 (C), column 'turnover'", "0 must be at least £1")),
 )
 
 assert len({c.id for c in BAD_INPUTS}) == len(BAD_INPUTS), "BadInput ids must be unique"

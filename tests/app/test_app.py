@@ -66,7 +66,7 @@ def test_a_bad_edit_is_shown_inline_and_not_applied():
     assert not at.exception
     message = errors(at)
     assert "Your edits are not applied yet" in message
-    assert "row 1 (NGH), column 'turnover': -5 must be greater than 0" in message
+    assert "row 1 (NGH), column 'turnover': -5 must be at least £1" in message
     assert current(at) is before  # the last valid system is kept whole
 
 

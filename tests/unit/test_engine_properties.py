@@ -216,7 +216,7 @@ def test_permuting_and_relabelling_members_permutes_results(case, random):
 
 # -- multiplying all money by k --------------------------------------------------------------------
 @FAST
-@given(cases(), st.sampled_from([0.5, 2.0, 3.0, 1000.0, 1e-3]))
+@given(cases(), st.sampled_from([0.5, 2.0, 3.0, 100.0, 1e-3]))  # money stays within ±£10¹²
 def test_multiplying_all_money_multiplies_every_money_column(case, k):
     spec, system, v = case
     frame = frame_of(system)

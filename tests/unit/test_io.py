@@ -333,7 +333,7 @@ def test_bad_member_in_xlsx_names_the_sheet_row():
         load_bytes(buffer.getvalue(), "book.xlsx")
     message = str(info.value)
     assert message.startswith("2 problems in book.xlsx:")
-    assert "row 4 (C), column 'turnover': 0 must be greater than 0" in message
+    assert "row 4 (C), column 'turnover': 0 must be at least £1" in message
     assert "row 5 (D), column 'kind': 'hospital' is not a known kind" in message
 
 
@@ -354,7 +354,7 @@ def test_xlsx_row_numbers_after_a_blank_row_match_the_sheet():
 
     with pytest.raises(rs.ValidationError) as info:
         load_bytes(_workshop_workbook_edited(edit), "book.xlsx")
-    assert "row 5 (C), column 'turnover': 0 must be greater than 0" in str(info.value)
+    assert "row 5 (C), column 'turnover': 0 must be at least £1" in str(info.value)
 
 
 def test_xlsx_blank_rows_are_ignored_when_valid():
