@@ -23,7 +23,7 @@ import tomli_w
 
 from .claims import RULES
 from .errors import Problem, problem, raise_if_errors, unknown_keys
-from .schema import numeric_columns
+from .schema import MONEY_LIMIT, control_character, numeric_columns
 from .sources import parse_toml, resolve
 
 DISTRIBUTE = ("basis", "counterparty", "claims", "optimise")
@@ -273,17 +273,34 @@ def _drop_none(d: dict) -> dict:
     return {k: v for k, v in d.items() if v is not None}
 
 
-def _number(value, key: str, problems: list, *, low=None, high=None, share=False):
+#: The largest percentage of scale an agreement may name (bands, thresholds, caps, taper):
+#: ten times a member's whole scale is already far beyond any real design.
+PERCENT_LIMIT = 1000.0
+
+
+def _number(value, key: str, problems: list, *, low=None, high=None, share=False,
+            unit: str = "%"):
+    """A finite number within its bounds (`unit` "%": percent of scale, at most PERCENT_LIMIT;
+    "£": money, within ±MONEY_LIMIT; shares lie in [0, 1])."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         problems.append(problem("must be a finite number", key=key, value=value))
         return None
     value = float(value)
     if share and not 0.0 <= value <= 1.0:
-        problems.append(problem("is a share and must lie in [0, 1]", key=key, value=value))
+        hint = (f" (a fraction: for {value:g}% write {value / 100:g})" if 1.0 < value <= 100.0
+                else "")
+        problems.append(problem(f"is a share and must lie in [0, 1]{hint}", key=key,
+                                value=value))
     elif low is not None and value < low:
         problems.append(problem(f"must be at least {low:g}", key=key, value=value))
     elif high is not None and value > high:
         problems.append(problem(f"must be at most {high:g}", key=key, value=value))
+    elif not share and unit == "%" and abs(value) > PERCENT_LIMIT:
+        problems.append(problem(f"must be at most {PERCENT_LIMIT:,.0f} (% of the scale)",
+                                key=key, value=value))
+    elif not share and unit == "£" and abs(value) > MONEY_LIMIT:
+        problems.append(problem("must lie within ±£1,000,000,000,000 (10¹²)", key=key,
+                                value=value))
     return value
 
 
@@ -355,9 +372,16 @@ def _parse(data: dict, problems: list) -> Agreement:
     if not isinstance(name, str) or not name.strip():
         problems.append(problem("every agreement needs a non-empty 'name'", key="name"))
         name = ""
+    elif control_character(name):
+        problems.append(problem(control_character(name), key="name"))
+        name = ""
     description = data.get("description", "")
     if not isinstance(description, str):
         problems.append(problem("must be text", key="description"))
+        description = ""
+    elif control_character(description, multiline=True):
+        problems.append(problem(control_character(description, multiline=True),
+                                key="description"))
         description = ""
     sample = data.get("sample", "")
     if not isinstance(sample, str):
@@ -382,7 +406,7 @@ def _parse(data: dict, problems: list) -> Agreement:
     if isinstance(basis, dict):
         weights = []
         for org_id, w in basis.items():
-            w = _number(w, f"pool.basis.{org_id}", problems, low=0.0)
+            w = _number(w, f"pool.basis.{org_id}", problems, low=0.0, unit="£")
             weights.append((org_id, w if w is not None else 0.0))
         if weights and sum(w for _, w in weights) <= 0:
             problems.append(problem("inline weights are all zero", key="pool.basis"))
@@ -425,7 +449,7 @@ def _parse(data: dict, problems: list) -> Agreement:
         if "amount" not in r:
             problems.append(problem("needs an 'amount' in £", key="reserve.amount"))
         else:
-            amount = _number(r["amount"], "reserve.amount", problems, low=0.0)
+            amount = _number(r["amount"], "reserve.amount", problems, low=0.0, unit="£")
         reserve = Reserve(holder, amount if amount is not None else 0.0)
 
     s = _table(data, "support", problems)

@@ -46,6 +46,7 @@ from .outcome import SYSTEM_LINES, apply as apply_agreement
 from .presets import list_presets, load_preset
 from .optimise import OBJECTIVES, Constraints, optimise
 from .rebalance import METHOD_WORDS
+from .schema import read_number
 from .games import certificate
 from .games.certificate import describe_group
 from .report import (write_allocation, write_fairness, write_outcome, write_reconciliation,
@@ -375,13 +376,12 @@ def _pairs(values: Optional[list[str]], option: str) -> dict:
     out_: dict = {}
     for text in values or []:
         org, sep, amount = text.partition("=")
-        try:
-            out_[org.strip()] = float(amount.replace(",", "").replace("_", ""))
-        except ValueError:
-            sep = ""
-        if not sep or not org.strip():
-            raise UsageProblem(f"{option} expects ORG_ID=AMOUNT (e.g. NGH=2000000), got "
-                               f"'{text}'")
+        number, why = read_number(amount.replace("_", ""), "money")
+        if not sep or not org.strip() or number is None or number != number:
+            reason = f": the amount {why}" if sep and org.strip() and why else ""
+            raise UsageProblem(f"{option} expects ORG_ID=AMOUNT in £ (e.g. NGH=2000000), got "
+                               f"'{text}'{reason}")
+        out_[org.strip()] = number
     return out_
 
 

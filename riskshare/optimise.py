@@ -42,13 +42,14 @@ import pandas as pd
 import pulp
 
 from . import conditions, engine, lp
-from .agreement import Agreement, load_agreement
+from .agreement import PERCENT_LIMIT, Agreement, load_agreement
 from .errors import RiskshareError, problem, raise_if_errors
 from .format import money_m, pct
 from .infeasibility import diagnose
 from .money import round_to_total
 from .outcome import Outcome
 from .rebalance import basis_weights
+from .schema import MONEY_LIMIT
 from .system import System
 
 NO_AGREEMENT = Agreement(name="No risk share",
@@ -192,12 +193,27 @@ class Constraints:
         return np.full(len(members), float(value))
 
 
+_MONEY_KEYS = ("pool", "max_charge_gbp", "max_award_gbp", "floor_gbp", "fixed")
+_PERCENT_KEYS = ("max_charge", "max_award", "floor")
+
+
 def _number(key, value, problems):
+    """A finite number within its key's bounds: £ keys within ±MONEY_LIMIT, % keys within
+    ±PERCENT_LIMIT of the scale."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         problems.append(problem("must be a number", key=key, value=value))
         return None
     if not math.isfinite(float(value)):
         problems.append(problem("must be a finite number", key=key, value=value))
+        return None
+    base = key.split(".")[0]
+    if base in _MONEY_KEYS and abs(float(value)) > MONEY_LIMIT:
+        problems.append(problem("must lie within ±£1,000,000,000,000 (10¹²)", key=key,
+                                value=float(value)))
+        return None
+    if base in _PERCENT_KEYS and abs(float(value)) > PERCENT_LIMIT:
+        problems.append(problem(f"must lie within ±{PERCENT_LIMIT:,.0f} (% of the scale)",
+                                key=key, value=float(value)))
         return None
     return float(value)
 

@@ -69,6 +69,7 @@ from .errors import (NotFoundError, Problem, UsageError, ValidationError, proble
                      raise_if_errors, unknown_keys)
 from .presets import list_presets
 from .samples import bundled_dir, list_samples, load_sample
+from .schema import control_character
 from .shocks import (Shock, bundled_shock, list_shocks, read_shock_dict, shock_vector,
                      total_shock)
 from .sources import parse_toml, resolve
@@ -322,13 +323,16 @@ def read_session_dict(data: dict, source: str = "session") -> Session:
     if not isinstance(title, str) or not title.strip():
         problems.append(problem("every session needs a non-empty 'title'", key="title"))
         title = ""
+    title = _text(title, "title", problems)
     description = data.get("description", "")
     if not isinstance(description, str):
         problems.append(problem("must be text", key="description"))
         description = ""
+    description = _text(description, "description", problems, multiline=True)
     system, sample = _read_system(data.get("system"), problems)
     agreements = _read_agreements(data.get("agreements"), system, problems)
-    settings, risk_aversion = _read_scenarios(data.get("scenarios", {}), problems)
+    settings, risk_aversion = _read_scenarios(data.get("scenarios", {}), problems,
+                                              None if system is None else system.n)
     shocks = _read_shocks(data.get("shocks", {}), problems)
     declared = [str(k) for k in data["agreements"]] if isinstance(data.get("agreements"),
                                                                      dict) else []
@@ -391,6 +395,11 @@ def _read_agreements(section, system, problems) -> list[tuple[str, Agreement]]:
     names = {}
     for label, body in section.items():
         key = f"agreements.{label}"
+        if control_character(label) or not label.strip():
+            problems.append(problem("labels an agreement with an empty name or a control "
+                                    "character: use a short label such as A or B",
+                                    key="agreements"))
+            continue
         if not isinstance(body, dict):
             problems.append(problem("must be a table", key=key))
             continue
@@ -426,7 +435,8 @@ def _read_agreements(section, system, problems) -> list[tuple[str, Agreement]]:
     return out
 
 
-def _read_scenarios(section, problems) -> tuple[ScenarioSettings, float]:
+def _read_scenarios(section, problems, members: int | None = None
+                    ) -> tuple[ScenarioSettings, float]:
     default = ScenarioSettings()
     if not isinstance(section, dict):
         problems.append(problem("must be a table", key="scenarios"))
@@ -436,13 +446,11 @@ def _read_scenarios(section, problems) -> tuple[ScenarioSettings, float]:
     unknown_keys(section, valid, "scenarios.", problems)
     given = {**ScenarioSettings.kwargs(default), **{k: v for k, v in section.items()
                                                       if k in valid}}
+    seed = given["seed"]
     found = check_settings(given["n"], given["correlation"], given["kind_correlation"],
                            given["distribution"], given["df"], given["volatility_scale"],
-                           prefix="scenarios.")
-    seed = given["seed"]
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
-        found.append(problem("must be a whole number from 0 to 4,294,967,295",
-                             key="scenarios.seed", value=seed))
+                           prefix="scenarios.", seed=seed,
+                           members=members)
     risk_aversion = section.get("risk_aversion", RISK_AVERSION)
     if (isinstance(risk_aversion, bool) or not isinstance(risk_aversion, (int, float))
             or not 0 <= risk_aversion <= 1):
@@ -463,6 +471,9 @@ def _read_shocks(section, problems) -> list[tuple[str, Shock]]:
         return []
     out = []
     for name, body in section.items():
+        if control_character(name):
+            problems.append(problem("names a shock with a control character", key="shocks"))
+            continue
         if not isinstance(body, dict):
             problems.append(problem("must be a table", key=f"shocks.{name}"))
             continue
@@ -495,10 +506,12 @@ def _read_steps(raw, labels: list[str], problems) -> list[tuple[int, Step]]:
         if not isinstance(title, str) or not title.strip():
             problems.append(problem("every step needs a non-empty 'title'", key=f"{key}.title"))
             title = ""
+        title = _text(title, f"{key}.title", problems)
         notes = s.get("notes", "")
         if not isinstance(notes, str):
             problems.append(problem("must be text", key=f"{key}.notes"))
             notes = ""
+        notes = _text(notes, f"{key}.notes", problems, multiline=True)
         chosen = s.get("agreements", [])
         low, high = AGREEMENTS_NEEDED[kind]
         if not isinstance(chosen, list) or not all(isinstance(c, str) for c in chosen):
@@ -600,6 +613,16 @@ def _read_what_if(section, labels, problems) -> WhatIf:
         else:
             values[key] = value
     return WhatIf.of(agreement, **values)
+
+
+def _text(value: str, key: str, problems: list, multiline: bool = False) -> str:
+    """`value`, or "" with a problem when it holds a control character (line breaks and tabs
+    are allowed in multi-line text)."""
+    bad = control_character(value, multiline=multiline)
+    if bad:
+        problems.append(problem(bad, key=key))
+        return ""
+    return value
 
 
 # -- writing helpers ----------------------------------------------------------------------------------

@@ -25,12 +25,13 @@ import numpy as np
 
 from .errors import Problem, problem, raise_if_errors, unknown_keys
 from .samples import bundled_dir
-from .schema import KINDS, numeric_columns
+from .schema import KINDS, MONEY_LIMIT, control_character, numeric_columns
 from .sources import bundled_only, parse_toml, resolve
 from .system import System
 
 _TOP = ("name", "description", "effects")
 _EFFECT = ("target", "pct", "amount", "column")
+PCT_LIMIT = 1000.0   # a shock of more than ten times a column is not a scenario
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,15 @@ def read_shock_dict(data: dict, source: str = "shock") -> Shock:
     if not isinstance(name, str) or not name.strip():
         problems.append(problem("every shock needs a non-empty 'name'", key="name"))
         name = ""
+    elif control_character(name):
+        problems.append(problem(control_character(name), key="name"))
+        name = ""
+    description = data.get("description", "")
+    if not isinstance(description, str) or control_character(description, multiline=True):
+        problems.append(problem(control_character(description, multiline=True)
+                                if isinstance(description, str) else "must be text",
+                                key="description"))
+        description = ""
     effects = []
     raw = data.get("effects", [])
     if not isinstance(raw, list) or not raw:
@@ -123,18 +133,22 @@ def read_shock_dict(data: dict, source: str = "shock") -> Shock:
                                     key=f"{key}.target", value=target))
         if ("pct" in e) == ("amount" in e):
             problems.append(problem("needs exactly one of 'pct' or 'amount'", key=key))
-        for k in ("pct", "amount"):
+        for k, limit, words in (("pct", PCT_LIMIT, f"within ±{PCT_LIMIT:,.0f} (% of the "
+                                                   "column)"),
+                                ("amount", MONEY_LIMIT, "within ±£1,000,000,000,000 (10¹²)")):
             v = e.get(k)
             if k in e and (isinstance(v, bool) or not isinstance(v, (int, float))
                            or not math.isfinite(v)):
                 problems.append(problem("must be a finite number", key=f"{key}.{k}", value=v))
+            elif k in e and abs(v) > limit:
+                problems.append(problem(f"must lie {words}", key=f"{key}.{k}", value=v))
         column = e.get("column", "turnover")
         if not isinstance(column, str):
             problems.append(problem("must name a numeric column", key=f"{key}.column"))
             column = "turnover"
         effects.append(Effect(str(target), _num(e.get("pct")), _num(e.get("amount")), column))
     raise_if_errors(problems, source)
-    return Shock(name.strip(), str(data.get("description", "")), tuple(effects))
+    return Shock(name.strip(), description, tuple(effects))
 
 
 def _num(v):
@@ -180,6 +194,11 @@ def shock_vector(shock, system: System) -> np.ndarray:
             total += np.where(mask, e.pct / 100.0 * system.orgs[e.column].to_numpy(float), 0.0)
         else:
             total += np.where(mask, e.amount, 0.0)
+    big = [m for m, x in zip(system.members, total) if abs(x) > MONEY_LIMIT]
+    if big:
+        problems.append(problem("moves " + ", ".join(big[:5]) + " by more than "
+                                "£1,000,000,000,000 (10¹²), the most riskshare takes",
+                                key="effects"))
     raise_if_errors(problems, f"shock '{shock.name}' on {system.label}")
     return total
 

@@ -16,16 +16,26 @@ kind) and each has standard deviation volatility% of turnover. Volatility comes 
 With `distribution="t"` the normal vector of each scenario is divided by √(W/df), W ~ χ²(df),
 and rescaled by √((df − 2)/df): a multivariate t with the same standard deviations and
 correlations but fatter, jointly occurring tails (df > 2).
+
+Each part of the draw has its own random stream, derived from the seed and a label: Z from
+"system", K from the kind, the t mixing from "t", and ε_i from member i's org_id. So the same
+seed gives each member the same figures whatever the order of the rows, and adding a member
+leaves every other member's own draws as they were.
+
+Work is bounded: `n` × members must fit the memory budget (`memory_budget`, 2 GB unless the
+environment variable RISKSHARE_MEMORY_BUDGET says otherwise), checked before anything is drawn.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from .errors import problem, raise_if_errors
+from .errors import ArgumentTypeError, UsageError, problem, raise_if_errors
 from .system import System
 
 DISTRIBUTIONS = ("normal", "t")
@@ -78,14 +88,84 @@ def _real(value) -> bool:
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
 
 
+SEED_MAX = 2**32 - 1
+VOLATILITY_SCALE_MAX = 100.0
+#: Bytes of memory a simulation needs per scenario and member, from drawing the scenarios to
+#: judging an agreement across them (the variances and draws kept, the arrays of each run).
+BYTES_PER_CELL = 48
+DEFAULT_MEMORY_BUDGET = 2 * 1024**3
+
+
+def memory_budget() -> int:
+    """The memory (bytes) a simulation may use: 2 GB, or the environment variable
+    RISKSHARE_MEMORY_BUDGET (bytes, or a size such as "8GB" or "512MB") on a larger or
+    smaller machine."""
+    text = os.environ.get("RISKSHARE_MEMORY_BUDGET", "").strip().upper().replace(" ", "")
+    if not text:
+        return DEFAULT_MEMORY_BUDGET
+    units = {"GB": 1024**3, "G": 1024**3, "MB": 1024**2, "M": 1024**2, "KB": 1024, "K": 1024,
+             "B": 1}
+    for unit, size in units.items():
+        if text.endswith(unit):
+            number, factor = text[:-len(unit)], size
+            break
+    else:
+        number, factor = text, 1
+    try:
+        budget = int(float(number) * factor)
+    except ValueError:
+        raise UsageError(f"RISKSHARE_MEMORY_BUDGET must be a size such as 4GB or 512MB (got "
+                         f"{os.environ['RISKSHARE_MEMORY_BUDGET']!r})") from None
+    if budget <= 0:
+        raise UsageError("RISKSHARE_MEMORY_BUDGET must be a positive size such as 4GB")
+    return budget
+
+
+def size_problem(n: int, members: int, key: str = "n"):
+    """A problem when `n` scenarios of `members` members would exceed the memory budget (the
+    estimate, the budget and the largest n that fits), else None. Checked before anything is
+    drawn, so a runaway request is refused at once."""
+    budget = memory_budget()
+    need = int(n) * int(members) * BYTES_PER_CELL
+    if need <= budget:
+        return None
+    fits = max(0, budget // (max(int(members), 1) * BYTES_PER_CELL))
+    return problem(f"{int(n):,} scenarios × {int(members):,} members would need about "
+                   f"{_size(need)} of memory, above riskshare's budget of {_size(budget)}: use "
+                   f"at most {fits:,} scenarios for this system (on a larger machine, raise the "
+                   "budget with the environment variable RISKSHARE_MEMORY_BUDGET, e.g. 8GB)",
+                   key=key, value=n)
+
+
+def _size(nbytes: int) -> str:
+    return (f"{nbytes / 1024**3:,.1f} GB" if nbytes >= 1024**3 else
+            f"{nbytes / 1024**2:,.0f} MB")
+
+
+def check_seed(seed, key: str = "seed") -> list:
+    """The seed must be None (fresh randomness) or a whole number from 0 to 4,294,967,295."""
+    if seed is None:
+        return []
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not (
+            0 <= seed <= SEED_MAX):
+        return [problem(f"the seed must be a whole number from 0 to {SEED_MAX:,}", key=key,
+                        value=seed)]
+    return []
+
+
 def check_settings(n, correlation, kind_correlation, distribution, df, volatility_scale,
-                   prefix: str = "") -> list:
+                   prefix: str = "", seed=0, members: int | None = None) -> list:
     """Every problem with a set of simulation settings (keys prefixed with `prefix`, e.g.
-    "scenarios." for a session file); [] when they can be simulated."""
-    problems = []
+    "scenarios." for a session file); [] when they can be simulated. With `members`, `n` must
+    also fit the memory budget (`size_problem`)."""
+    problems = check_seed(seed, f"{prefix}seed")
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0:
         problems.append(problem("must be a whole number of scenarios, at least 1",
                                 key=f"{prefix}n", value=n))
+    elif members is not None:
+        big = size_problem(n, members, f"{prefix}n")
+        if big is not None:
+            problems.append(big)
     for key, value in (("correlation", correlation), ("kind_correlation", kind_correlation)):
         if not _real(value) or not 0.0 <= value <= 1.0:
             problems.append(problem("must lie in [0, 1]", key=f"{prefix}{key}", value=value))
@@ -99,9 +179,9 @@ def check_settings(n, correlation, kind_correlation, distribution, df, volatilit
     if distribution == "t" and not (_real(df) and df > 2):
         problems.append(problem("degrees of freedom must be greater than 2 (so the variance "
                                 "exists)", key=f"{prefix}df", value=df))
-    if not _real(volatility_scale) or not volatility_scale >= 0:
-        problems.append(problem("must be a number ≥ 0", key=f"{prefix}volatility_scale",
-                                value=volatility_scale))
+    if not _real(volatility_scale) or not 0 <= volatility_scale <= VOLATILITY_SCALE_MAX:
+        problems.append(problem(f"must be a number ≥ 0 and at most {VOLATILITY_SCALE_MAX:g}",
+                                key=f"{prefix}volatility_scale", value=volatility_scale))
     return problems
 
 
@@ -115,25 +195,31 @@ def simulate(system: System, n: int, seed: int | None = 0, correlation: float = 
     """
     from .shocks import load_shock, total_shock
 
+    if not isinstance(system, System):
+        raise ArgumentTypeError("simulate() takes a riskshare System (see rs.load_system)")
     problems = check_settings(n, correlation, kind_correlation, distribution, df,
-                              volatility_scale)
-    shocks = tuple(load_shock(s) for s in (shocks or ()))
+                              volatility_scale, seed=seed, members=system.n)
     raise_if_errors(problems, "simulation settings")
+    shocks = tuple(load_shock(s) for s in (shocks or ()))
     shock = total_shock(system, shocks)
 
-    rng = np.random.default_rng(seed)
+    entropy = np.random.SeedSequence().entropy if seed is None else int(seed)
     m = system.n
-    kinds = system.orgs["kind"].to_numpy()
-    unique, kind_index = np.unique(kinds, return_inverse=True)
     rho, rho_k = float(correlation), float(kind_correlation)
-    z = rng.standard_normal((n, 1))
-    eps = rng.standard_normal((n, m))
-    x = np.sqrt(rho) * z + np.sqrt(max(1.0 - rho - rho_k, 0.0)) * eps
+    z = _stream(entropy, "system").standard_normal((n, 1))
+    x = np.empty((n, m))
+    idio = np.sqrt(max(1.0 - rho - rho_k, 0.0))
+    for j, org_id in enumerate(system.members):     # each member's own stream, by org_id
+        x[:, j] = _stream(entropy, "member", org_id).standard_normal(n)
+    x *= idio
+    x += np.sqrt(rho) * z
     if rho_k > 0:
-        k = rng.standard_normal((n, len(unique)))
-        x += np.sqrt(rho_k) * k[:, kind_index]
+        for kind in np.unique(system.orgs["kind"].to_numpy()):
+            mask = (system.orgs["kind"] == kind).to_numpy()
+            factor = _stream(entropy, "kind", kind).standard_normal((n, 1))
+            x[:, mask] += np.sqrt(rho_k) * factor
     if distribution == "t":
-        w = rng.chisquare(df, size=(n, 1))
+        w = _stream(entropy, "t").chisquare(df, size=(n, 1))
         x *= np.sqrt((df - 2.0) / w)
     vol = system.volatility().to_numpy(dtype=float) * float(volatility_scale)
     sd = vol / 100.0 * system.orgs["turnover"].to_numpy(dtype=float)
@@ -142,6 +228,16 @@ def simulate(system: System, n: int, seed: int | None = 0, correlation: float = 
     variances = base + shock + draws
     return Scenarios(system, variances, base, draws, shock, vol, seed, rho, rho_k, distribution,
                      float(df) if distribution == "t" else None, shocks)
+
+
+def _stream(entropy: int, *label: str) -> np.random.Generator:
+    """The random stream for one part of the draw (the system factor, a kind's factor, the t
+    mixing, or one member's own draws by org_id), from the seed and the label alone: so the
+    same seed gives each member the same draws whatever the order of the rows, and adding a
+    member leaves the others' own draws unchanged."""
+    digest = hashlib.blake2b("\x1f".join(label).encode("utf-8"), digest_size=16).digest()
+    key = tuple(int.from_bytes(digest[i:i + 4], "little") for i in range(0, 16, 4))
+    return np.random.default_rng(np.random.SeedSequence(entropy, spawn_key=key))
 
 
 @dataclass(frozen=True)
