@@ -26,6 +26,7 @@ the consoles interpret no markup or emoji codes, so "[north site]" prints as wri
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 from typing import Optional
@@ -504,6 +505,8 @@ def fairness_cmd(
     volatility_scale: float = _VSCALE,
     show: int = typer.Option(10, "--violations", help="List at most this many coalitions "
                              "that would be better off alone."),
+    allow_long: bool = typer.Option(False, "--allow-long", help="Run even when the estimate "
+                                    "is above the time budget (60 s, or RISKSHARE_TIME_BUDGET)."),
     xlsx: Optional[Path] = _XLSX,
 ) -> None:
     """Participation certificate: would any member or group do better in a smaller deal of its
@@ -512,9 +515,17 @@ def fairness_cmd(
         raise UsageProblem("--scenarios must be 0 (the forecast) or a positive number")
     agreement = resolve_agreement(model)
     system = resolve_system(target)
+    if n > 0:
+        from .games.pooling import check_time, duration, estimate_seconds
+        if not allow_long:
+            check_time(system.n, n)     # refused before a single scenario is drawn
+        seconds = estimate_seconds(system.n, n)
+        if seconds >= 5:
+            err.print(f"Estimated time: about {duration(seconds)}.")
     scenarios = None if n == 0 else _scenarios(system, n, seed, correlation, kind_correlation,
                                                distribution, df, shock, volatility_scale)
-    cert = certificate(system, agreement, scenarios, risk_aversion=risk_aversion)
+    cert = certificate(system, agreement, scenarios, risk_aversion=risk_aversion,
+                       max_seconds=math.inf if allow_long else None)
     out.print(bold(agreement.name, f" on {system.label}"
                    + (f": {scenarios.describe()}" if scenarios is not None else "")))
     for line in cert.summary():

@@ -13,7 +13,7 @@
 - `vs_standalone`: final − standalone (£), and `worse_off` when that is below −1p.
 
 The rates are computed by the engine itself: the base variances plus one scenario per member
-nudged up by £1 and one nudged down, all in one vectorised run.
+nudged up by £1 and one nudged down, run in vectorised blocks of members.
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ import pandas as pd
 from .errors import UsageError
 from . import engine
 from .agreement import load_agreement
-from .outcome import apply
 from .system import System
 
 NUDGE = 1.0  # £
+CHUNK_CELLS = 1_000_000   # scenario-member cells per engine run (about 8 MB an array)
 
 
 @dataclass(frozen=True, eq=False)
@@ -43,20 +43,31 @@ class Incentives:
 
 
 def incentives(agreement, system: System, variances=None) -> Incentives:
-    """Retention rates, cliff exposure and participation per member (see module docstring)."""
+    """Retention rates, cliff exposure and participation per member (see module docstring).
+
+    The nudged runs go through the engine in blocks of members, so memory grows linearly with
+    the number of members (a block holds at most CHUNK_CELLS scenario-member cells)."""
     agreement = load_agreement(agreement)
     base, _ = engine.as_variances(system, variances)
     if base.shape[0] != 1:
         raise UsageError("incentives are measured at one position: pass one set of variances")
     n = system.n
-    eye = np.eye(n) * NUDGE
-    runs = np.vstack([base, base + eye, base - eye])        # 1 + n + n scenarios
-    out = apply(agreement, system, runs).arrays
-    idx = np.arange(n)
-    outturn, earned = out["outturn"], out["support_earned"]
-    gain = (outturn[1 + idx, idx] - outturn[0, idx]) / NUDGE
-    loss = (outturn[0, idx] - outturn[1 + n + idx, idx]) / NUDGE
-    support_slope = (earned[1 + idx, idx] - earned[0, idx]) / NUDGE
+    out = engine.run(agreement, system, base)
+    outturn0, earned0 = out["outturn"][0], out["support_earned"][0]
+    gain, loss, support_slope = np.empty(n), np.empty(n), np.empty(n)
+    block = max(1, CHUNK_CELLS // max(n, 1))
+    for start in range(0, n, block):
+        idx = np.arange(start, min(start + block, n))
+        rows = np.arange(len(idx))
+        nudged = np.repeat(base, 2 * len(idx), axis=0)          # up for each, then down
+        nudged[rows, idx] += NUDGE
+        nudged[len(idx) + rows, idx] -= NUDGE
+        res = engine.run(agreement, system, nudged)
+        up_outturn = res["outturn"][rows, idx]
+        down_outturn = res["outturn"][len(idx) + rows, idx]
+        gain[idx] = (up_outturn - outturn0[idx]) / NUDGE
+        loss[idx] = (outturn0[idx] - down_outturn) / NUDGE
+        support_slope[idx] = (res["support_earned"][rows, idx] - earned0[idx]) / NUDGE
 
     s = agreement.support
     support = system.orgs["support"].to_numpy(dtype=float)

@@ -65,7 +65,7 @@ import pandas as pd
 import tomli_w
 
 from .agreement import Agreement, load_agreement
-from .errors import (NotFoundError, Problem, UsageError, ValidationError, problem,
+from .errors import (BudgetError, NotFoundError, Problem, UsageError, ValidationError, problem,
                      raise_if_errors, unknown_keys)
 from .presets import list_presets
 from .samples import bundled_dir, list_samples, load_sample
@@ -338,6 +338,7 @@ def read_session_dict(data: dict, source: str = "session") -> Session:
                                                                      dict) else []
     numbered = _read_steps(data.get("steps"), declared, problems)
     _check_shocks(numbered, dict(shocks), system, problems)
+    _check_work(numbered, settings, system, problems)
     steps = [step for _, step in numbered]
     step = data.get("step", 1)
     if isinstance(step, bool) or not isinstance(step, int) or not 1 <= step <= max(len(steps), 1):
@@ -566,6 +567,22 @@ def _check_shocks(steps, inline: dict, system, problems) -> None:
                 except ValidationError as exc:
                     problems += [replace(p, rule=f"shock '{name}': {p.rule}", column=key,
                                          label="key") for p in exc.problems]
+
+
+def _check_work(steps, settings: ScenarioSettings, system, problems) -> None:
+    """A step judging fairness across scenarios must fit the time budget (it is worked out
+    live in the room): refused at load, with the estimate, rather than hanging on screen."""
+    from .games.pooling import check_time
+
+    if system is None:
+        return
+    for i, step in steps:
+        if step.judge == "scenarios" and step.kind in ("walk_away", "fairer"):
+            try:
+                check_time(system.n, settings.n)
+            except BudgetError as exc:
+                problems.append(problem(str(exc), key=f"steps[{i}].judge"))
+                return
 
 
 def _check_what_if(session: Session, source: str) -> None:

@@ -17,7 +17,7 @@ from .core import (GameSolveError, core_violations, excesses, is_in_core, least_
                    prenucleolus)
 from .game import (MAX_EXACT, EmptyImputationSetError, Game, SampledShapleyWarning,
                    TooManyPlayersError)
-from .pooling import coalition_target, from_agreement
+from .pooling import coalition_target, estimate_seconds, from_agreement, time_budget
 from .shapley import shapley
 
 __all__ = [
@@ -25,4 +25,5 @@ __all__ = [
     "SampledShapleyWarning", "GameSolveError",
     "shapley", "least_core", "nucleolus", "prenucleolus", "core_violations", "is_in_core",
     "excesses", "from_agreement", "coalition_target", "certificate", "Certificate",
+    "estimate_seconds", "time_budget",
 ]

@@ -182,11 +182,14 @@ def describe_group(players, everyone) -> str:
 
 
 def certificate(system: System, agreement, scenarios=None,
-                risk_aversion: float = RISK_AVERSION, alpha: float = ALPHA) -> Certificate:
+                risk_aversion: float = RISK_AVERSION, alpha: float = ALPHA,
+                max_seconds: float | None = None) -> Certificate:
     """The participation certificate of `agreement` on `system` (see the module docstring).
-    scenarios: None (the forecast), a `Scenarios` or an (S, n) array of variances (£)."""
+    scenarios: None (the forecast), a `Scenarios` or an (S, n) array of variances (£).
+    max_seconds: the most the judgement may take by its estimate (default the time budget,
+    `pooling.time_budget`); above it BudgetError says how long; math.inf runs regardless."""
     agreement = load_agreement(agreement)
-    game = from_agreement(system, agreement, scenarios, risk_aversion, alpha)
+    game = from_agreement(system, agreement, scenarios, risk_aversion, alpha, max_seconds)
     variances, deterministic = scenario_variances(system, scenarios)
     x = agreement_allocation(agreement, system, variances, risk_aversion, alpha)
     notes: list[str] = []

@@ -27,19 +27,87 @@ the deterministic and scenario paths share one vectorised code path.
 
 from __future__ import annotations
 
+import math
 import numbers
+import os
 
 import numpy as np
 
 from .. import engine
 from ..agreement import Agreement, load_agreement
-from ..errors import problem, raise_if_errors
+from ..errors import BudgetError, UsageError, problem, raise_if_errors
 from ..risk import ALPHA, tail_count
 from ..system import System
-from .game import Game
+from .game import MAX_EXACT, Game
 
 CHUNK_ROWS = 400_000          # coalition × scenario rows per engine call
 RISK_AVERSION = 0.5
+#: Engine time per coalition × scenario × member, measured on a 2-core machine (175–400 ns):
+#: the basis of the estimate below, which is meant to be right within a factor of about two.
+SECONDS_PER_CELL = 2.5e-7
+DEFAULT_TIME_BUDGET = 60.0    # seconds; RISKSHARE_TIME_BUDGET overrides
+
+
+def time_budget() -> float:
+    """Seconds a judgement across scenarios may take before riskshare asks to be told to go
+    ahead: 60, or the environment variable RISKSHARE_TIME_BUDGET (seconds)."""
+    text = os.environ.get("RISKSHARE_TIME_BUDGET", "").strip()
+    if not text:
+        return DEFAULT_TIME_BUDGET
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not value > 0 or math.isinf(value):
+        raise UsageError(f"RISKSHARE_TIME_BUDGET must be a number of seconds above 0 (got "
+                         f"{text!r})")
+    return value
+
+
+def coalitions_evaluated(members: int) -> int:
+    """How many coalitions a certificate evaluates: every one up to MAX_EXACT members, else
+    each member alone, each group of all but one, and the sampled Shapley orders."""
+    if members <= MAX_EXACT:
+        return (1 << members) - 1
+    from .shapley import DEFAULT_SAMPLES
+
+    return 2 * members + DEFAULT_SAMPLES * members
+
+
+def estimate_seconds(members: int, scenarios: int) -> float:
+    """Rough time (s) to evaluate the game of `members` across `scenarios` scenarios."""
+    return coalitions_evaluated(members) * max(int(scenarios), 1) * members * SECONDS_PER_CELL
+
+
+def duration(seconds: float) -> str:
+    """'under a second', '40 seconds', '3 minutes', '4.6 hours', '2.1 days'."""
+    if seconds < 1:
+        return "under a second"
+    if seconds < 90:
+        return f"{seconds:.0f} seconds"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} minutes"
+    if seconds < 48 * 3600:
+        return f"{seconds / 3600:.1f} hours"
+    return f"{seconds / 86400:.1f} days"
+
+
+def check_time(members: int, scenarios: int, max_seconds: float | None = None,
+               key: str = "scenarios") -> None:
+    """Raise BudgetError when judging fairness over `scenarios` would take longer than
+    `max_seconds` (default: `time_budget()`); pass max_seconds=math.inf to go ahead anyway."""
+    limit = time_budget() if max_seconds is None else max_seconds
+    seconds = estimate_seconds(members, scenarios)
+    if seconds <= limit:
+        return
+    groups = coalitions_evaluated(members)
+    fits = int(limit / max(groups * members * SECONDS_PER_CELL, 1e-12))
+    raise BudgetError(
+        f"Judging fairness across {int(scenarios):,} scenarios checks {groups:,} members and "
+        f"groups in each: about {duration(seconds)}, above the budget of {duration(limit)}. "
+        f"Use at most {max(fits, 1):,} scenarios to stay within it, or ask for the long run "
+        "explicitly (the CLI's --allow-long, max_seconds=math.inf in Python, or "
+        "RISKSHARE_TIME_BUDGET in seconds).")
 
 
 def coalition_target(system: System, members: np.ndarray) -> np.ndarray:
@@ -94,17 +162,21 @@ def scenario_variances(system: System, scenarios) -> tuple[np.ndarray, bool]:
 
 
 def from_agreement(system: System, agreement, scenarios=None,
-                   risk_aversion: float = RISK_AVERSION, alpha: float = ALPHA) -> Game:
+                   risk_aversion: float = RISK_AVERSION, alpha: float = ALPHA,
+                   max_seconds: float | None = None) -> Game:
     """The game v(S) an agreement defines on `system` (see the module docstring); players are
     the org_ids. scenarios: None (the forecast), a `Scenarios` or an (S, n) array of variances
     (£); risk_aversion λ ∈ [0, 1] and alpha set the certainty equivalent for scenarios.
 
     Up to MAX_EXACT members every coalition is evaluated at once; above, coalitions are
-    evaluated on demand (sampled Shapley, named coalitions)."""
+    evaluated on demand (sampled Shapley, named coalitions). Across many scenarios the work is
+    estimated first (`check_time`): above `max_seconds` (default the time budget) BudgetError
+    says how long it would take; math.inf goes ahead whatever it costs."""
     agreement = load_agreement(agreement)
     raise_if_errors(agreement.check(system), f"agreement '{agreement.name}' on {system.label}")
     check_risk(risk_aversion, alpha)
     base, _ = scenario_variances(system, scenarios)
+    check_time(system.n, len(base), max_seconds)
 
     def evaluate(rows: np.ndarray) -> np.ndarray:
         return coalition_values(agreement, system, base, rows, risk_aversion, alpha)
