@@ -10,7 +10,8 @@
 - `cliff_exposure`: the jump in final position (£) when the member crosses its own support test
   with a cliff edge (the organisation-tied part of its support; 0 with a taper or no test);
 - `distance_to_cliff`: how far (£) its tested position is above (+) or below (−) its target;
-- `vs_standalone`: final − standalone (£), and `worse_off` when that is below −1p.
+- `vs_standalone`: final − standalone (£, in whole pennies as `rs.apply` shows it), and
+  `worse_off` when the member is at least a penny worse off.
 
 The rates are computed by the engine itself: the base variances plus one scenario per member
 nudged up by £1 and one nudged down, run in vectorised blocks of members.
@@ -24,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import UsageError
+from .outcome import in_pennies
 from . import engine
 from .agreement import load_agreement
 from .system import System
@@ -74,14 +76,15 @@ def incentives(agreement, system: System, variances=None) -> Incentives:
     cliff = np.zeros(n)
     if s.test == "organisation" and s.taper <= 0:
         cliff = support * (1.0 - s.system_share)
-    position = (out["retained"][0] + out["received"][0]) if s.after_sharing else base[0]
-    vs = out["vs_standalone"][0]
+    shown = in_pennies(out, system)        # the figures rs.apply's table shows
+    position = (shown["retained"][0] + shown["received"][0]) if s.after_sharing else base[0]
+    vs = shown["vs_standalone"][0]
     table = pd.DataFrame({
         "name": system.orgs["name"],
         "retention_gain": np.round(gain, 6), "retention_loss": np.round(loss, 6),
         "support_per_pound": np.round(support_slope, 6),
         "cliff_exposure": cliff,
         "distance_to_cliff": np.where(cliff > 0, position, np.nan),
-        "vs_standalone": vs, "worse_off": vs < -engine.HALF_PENNY,
+        "vs_standalone": vs, "worse_off": vs < -engine.HALF_PENNY,   # by a whole penny
     }, index=system.members)
     return Incentives(table)

@@ -853,7 +853,7 @@ def finish(st: Setup, objective: str, received: np.ndarray, status, binding=(), 
         total = st.total
     received = round_to_total(received, total, locked=locked, tiebreak=st.members.to_numpy())
     arrays = engine.run(st.agreement, st.system, st.variance[None, :], received=received[None, :])
-    outcome = Outcome(st.agreement, st.system, arrays, True)
+    outcome = Outcome.of(st.agreement, st.system, arrays, True)
     value = objective_value(st, objective, received)
     return Allocation(st, objective, status, value, pd.Series(received, index=st.members,
                                                                name="received"),

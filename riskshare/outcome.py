@@ -21,6 +21,7 @@ from .errors import NotFoundError, UsageError
 from . import engine
 from .agreement import Agreement, load_agreement
 from .format import money_m, pct
+from .money import from_pennies, round_to_total, to_pennies
 from .system import System
 
 SYSTEM_LINES = {
@@ -78,10 +79,18 @@ class Outcome:
         frame.index.name = "scenario"
         return frame.iloc[0].rename(self.agreement.name) if self.deterministic else frame
 
+    @classmethod
+    def of(cls, agreement: Agreement, system: System, arrays: dict,
+           deterministic: bool) -> "Outcome":
+        """An Outcome of `engine.run`'s arrays; a deterministic one is put in whole pennies
+        (`in_pennies`), scenarios stay as computed."""
+        return cls(agreement, system, in_pennies(arrays, system) if deterministic else arrays,
+                   deterministic)
+
     def scenario(self, k: int) -> "Outcome":
-        """The deterministic outcome of scenario k."""
-        return Outcome(self.agreement, self.base,
-                       {key: value[k:k + 1] for key, value in self.arrays.items()}, True)
+        """The deterministic outcome of scenario k (in whole pennies)."""
+        return Outcome.of(self.agreement, self.base,
+                          {key: value[k:k + 1] for key, value in self.arrays.items()}, True)
 
     @property
     def worse_off(self) -> list[str]:
@@ -111,7 +120,57 @@ def apply(agreement, system: System, variances=None) -> Outcome:
     """
     agreement = load_agreement(agreement)
     v, deterministic = engine.as_variances(system, variances)
-    return Outcome(agreement, system, engine.run(agreement, system, v), deterministic)
+    return Outcome.of(agreement, system, engine.run(agreement, system, v), deterministic)
+
+
+# -- whole pennies -----------------------------------------------------------------------------------
+def in_pennies(arrays: dict, system: System) -> dict:
+    """One deterministic run (arrays of shape (1, n) and (1,)) in whole pennies that add up.
+
+    The columns the agreement decides are rounded by largest remainder, each to its own rounded
+    total (ties by org_id): variance, pooled, received (to Σ pooled − unallocated, so money is
+    conserved exactly), support earned, and the support each member would earn alone. Every
+    other column follows from the ledger identities in pennies, so retained = variance −
+    pooled, outturn = control total + retained + received, final = outturn + support earned
+    and vs_standalone = final − standalone hold exactly in every row, and each system line is
+    the sum of its column. The support fraction is a share, left as it is."""
+    ids = system.members.to_numpy()
+
+    def column(values, total=None) -> np.ndarray:
+        values = np.asarray(values, dtype=float)[0]
+        total = float(np.sum(values)) if total is None else total
+        return to_pennies(round_to_total(values, total, tiebreak=ids))
+
+    def scalar(key: str) -> int:
+        return int(to_pennies(float(arrays[key][0])))
+
+    oct_ = to_pennies(system.orgs["control_total"].to_numpy(dtype=float))
+    variance = column(arrays["variance"])
+    pooled = column(arrays["pooled"])
+    unallocated = scalar("unallocated")
+    received = column(arrays["received"], (int(pooled.sum()) - unallocated) / 100.0)
+    earned = column(arrays["support_earned"])
+    alone = column(arrays["standalone"] - arrays["variance"] - oct_[None, :] / 100.0)
+    retained = variance - pooled
+    outturn = oct_ + retained + received
+    final = outturn + earned
+    standalone = oct_ + variance + alone
+    at_stake = int(to_pennies(system.orgs["support"].to_numpy(dtype=float)).sum())
+    members = {"variance": variance, "pooled": pooled, "retained": retained,
+               "received": received, "net_transfer": received - pooled, "outturn": outturn,
+               "support_earned": earned, "final": final, "standalone": standalone,
+               "vs_standalone": final - standalone}
+    lines = {"pool": int(pooled.sum()), "reserve_used": scalar("reserve_used"),
+             "unallocated": unallocated, "support_at_stake": at_stake,
+             "support_earned_total": int(earned.sum()),
+             "support_lost": at_stake - int(earned.sum()),
+             "system_outturn": int(outturn.sum()),
+             "sct_variance": int(outturn.sum()) - int(to_pennies(system.control_total)),
+             "system_final": int(final.sum())}
+    out = dict(arrays)
+    out.update({k: from_pennies(v)[None, :] for k, v in members.items()})
+    out.update({k: np.array([v / 100.0]) for k, v in lines.items()})
+    return out
 
 
 # -- explanation -------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ import pandas as pd
 
 from .errors import ArgumentTypeError, UsageError
 from .format import money_m as _money_m, pct
+from .money import allocate
 from .system import System
 
 
@@ -95,13 +96,16 @@ def reconcile(system: System, unrealistic_pct: float = DEFAULT_UNREALISTIC_PCT) 
 
     variance = system.variance
     variance_pct = 100.0 * variance / o["turnover"]
-    weights = o["turnover"] / o["turnover"].sum()
+    # the gap shared pro rata to turnover in whole pennies adding up to the gap (as the basis
+    # rebalancing does): the "share of gap" column and the rebalancing agree to the penny
+    share = allocate(amounts["gap"], o["turnover"].to_numpy(dtype=float),
+                     tiebreak=o.index.to_numpy())
     orgs = pd.DataFrame({
         "name": o["name"], "kind": o["kind"], "turnover": o["turnover"],
         "control_total": o["control_total"], "forecast": o["forecast"], "support": o["support"],
         "variance": variance, "variance_pct": variance_pct,
         "unrealistic": variance_pct < -threshold,
-        "gap_share": amounts["gap"] * weights,
+        "gap_share": share,
     })
     flags = tuple(_flags(system, amounts, orgs, threshold))
     return Reconciliation(system, statement, orgs, amounts["gap"], flags, threshold)

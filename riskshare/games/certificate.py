@@ -32,6 +32,7 @@ from .. import engine
 from ..agreement import Agreement, load_agreement
 from ..format import amount
 from ..money import round_to_total
+from ..outcome import in_pennies
 from ..system import System
 from .core import core_violations, least_core, nucleolus, prenucleolus, violation_table
 from .game import MAX_EXACT, EmptyImputationSetError, Game, SampledShapleyWarning
@@ -240,10 +241,12 @@ def certificate(system: System, agreement, scenarios=None,
 def agreement_allocation(agreement: Agreement, system: System, variances, risk_aversion: float,
                          alpha: float) -> np.ndarray:
     """What the agreement gives each member (£) for variances (K, n): final positions when
-    K = 1, else each member's certainty equivalent across the scenarios."""
-    final = engine.run(agreement, system, variances)["final"]
-    return final[0] if len(final) == 1 else certainty_equivalent(final, risk_aversion, alpha,
-                                                                  axis=0)
+    K = 1 — in whole pennies, exactly as `rs.apply`'s table shows them — else each member's
+    certainty equivalent across the scenarios."""
+    arrays = engine.run(agreement, system, variances)
+    if len(variances) == 1:
+        return in_pennies(arrays, system)["final"][0]
+    return certainty_equivalent(arrays["final"], risk_aversion, alpha, axis=0)
 
 
 def _table(system: System, game: Game, alone: np.ndarray, allocations: dict, grand: float,

@@ -248,12 +248,16 @@ def test_gain_loss_50_50_deadband_on_workshop_4():
     # A: −£6m = 1.2% of £500m: pooled 0.5·(1.2 − 0.5)% = 0.35% of £500m = −£1.75m.
     # B, C: +£1m = 0.5% of £200m, exactly at the deadband edge: nothing pooled.
     # D: −£2m = 0.2% of £1,000m, inside: nothing pooled.
-    # Pool −£1.75m by turnover (of 1,900): A −£460,526.32, B, C −£184,210.53, D −£921,052.63;
-    # all within max_charge 1% of turnover (A £5m, B, C £2m, D £10m).
+    # Pool −£1.75m by turnover (of 1,900): A −£460,526.3158, B, C −£184,210.5263,
+    # D −£921,052.6316; all within max_charge 1% of turnover (A £5m, B, C £2m, D £10m).
+    # In whole pennies by largest remainder: the floors of the magnitudes, 46,052,631 +
+    # 2 × 18,421,052 + 92,105,263 = 174,999,998p, leave 2p for the largest fractions (B .63,
+    # C .63, ahead of A .58 and D .16): A −£460,526.31, B, C −£184,210.53, D −£921,052.63,
+    # adding up to −£1,750,000.00 exactly.
     o = run("gain_loss_50_50_deadband", "workshop_4")
     assert col(o, "pooled") == approx({"A": -1.75 * M, "B": 0, "C": 0, "D": 0})
     assert col(o, "retained") == approx({"A": -4.25 * M, "B": 1 * M, "C": 1 * M, "D": -2 * M})
-    received = {"A": -460_526.32, "B": -184_210.53, "C": -184_210.53, "D": -921_052.63}
+    received = {"A": -460_526.31, "B": -184_210.53, "C": -184_210.53, "D": -921_052.63}
     assert col(o, "received") == approx(received)
     assert received["A"] == pytest.approx(-1.75 * M * 500 / 1900, abs=0.01)
     assert col(o, "outturn") == approx({"A": -10 * M - 4.25 * M + received["A"],

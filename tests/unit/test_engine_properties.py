@@ -17,6 +17,10 @@ from riskshare.presets import load_preset
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 PENNY = 0.005
+# A deterministic outcome is the same run in whole pennies that add up: each figure within
+# 3p of the unrounded one (a column rounded by largest remainder is within 1p, and a column
+# that follows by identity, such as outturn, adds at most two such roundings).
+ROUNDED = 0.03 + 1e-9
 MONEY = ("variance", "pooled", "retained", "received", "net_transfer", "outturn",
          "support_earned", "final", "standalone", "vs_standalone")
 SYSTEM_MONEY = ("pool", "reserve_used", "unallocated", "support_at_stake",
@@ -239,12 +243,11 @@ def test_scenarios_equal_the_deterministic_path_row_by_row(case):
     many = rs.apply(a, system, v)
     assert many["final"].shape == v.shape
     for k in range(len(v)):
-        one = rs.apply(a, system, v[k])
+        one = rs.apply(a, system, v[k])       # the same row, put in whole pennies
         for c in MONEY:
-            np.testing.assert_allclose(many[c][k], one[c], atol=1e-6, rtol=1e-12, err_msg=c)
+            np.testing.assert_allclose(many[c][k], one[c], atol=ROUNDED, rtol=0, err_msg=c)
         for c in SYSTEM_MONEY:
-            assert many.system[c].iloc[k] == np.float64(one.system[c]) or \
-                abs(many.system[c].iloc[k] - one.system[c]) <= 1e-6, c
+            assert abs(many.system[c].iloc[k] - one.system[c]) <= ROUNDED, c
 
 
 # -- retention rates of monotone designs lie in [0, 1] ---------------------------------------------

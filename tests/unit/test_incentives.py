@@ -143,17 +143,19 @@ def test_worse_off_on_workshop_4_by_hand():
     assert t["worse_off"].sum() == 0
 
 
-@pytest.mark.parametrize("loss, worse", [(-0.008, []), (-0.012, ["Y"])])
-def test_worse_off_threshold_is_half_a_penny(loss, worse):
-    # X's loss pooled in full and shared equally: Y is charged half of it, £0.004 (not worse
-    # off: under half a penny) or £0.006 (worse off).
+@pytest.mark.parametrize("loss, worse, charge", [(0.0, [], 0.0), (-0.02, ["Y"], -0.01),
+                                                 (-0.01, ["Y"], -0.01)])
+def test_worse_off_is_a_whole_penny_worse(loss, worse, charge):
+    # X's loss pooled in full and shared equally in whole pennies: Y is charged half of it,
+    # 1p of 2p, and of 1p the odd penny (ties go by org_id: X's remainder ranks first, so X
+    # keeps the odd penny back and Y is charged it). A penny worse off is worse off.
     system = rs.System.from_frame(pd.DataFrame({
         "org_id": ["X", "Y"], "name": ["X", "Y"], "kind": ["acute", "acute"],
         "turnover": [1e6, 1e6], "control_total": [0.0, 0.0], "forecast": [0.0, 0.0]}))
     a = rs.load_agreement('name = "x"\n[losses]\nbands = [{ pool = 1.0 }]\n'
                           '[pool]\nbasis = "equal"\n')
     inc = rs.incentives(a, system, [loss, 0.0])
-    assert inc.table.loc["Y", "vs_standalone"] == pytest.approx(loss / 2)
+    assert inc.table.loc["Y", "vs_standalone"] == charge
     assert inc.worse_off == worse
     assert rs.apply(a, system, [loss, 0.0]).worse_off == worse
 

@@ -119,16 +119,17 @@ def test_no_member_unrealistic_at_1_5_percent_says_so(workshop):
 
 
 def test_gap_shares_by_turnover(rec):
-    # gap £3m shared pro rata to turnover (total 1,900m):
-    # A 3m × 500/1900 = 789,473.68…; B and C 3m × 200/1900 = 315,789.47…;
-    # D 3m × 1000/1900 = 1,578,947.36…
+    # gap £3m shared pro rata to turnover (total 1,900m), in whole pennies adding up to the
+    # gap: quotas A 78,947,368.42p, B and C 31,578,947.37p, D 157,894,736.84p; the floors add
+    # up to 299,999,998p, and the 2p left go to the largest fractions, D (.84) and A (.42):
+    # A £789,473.69, B and C £315,789.47, D £1,578,947.37.
     shares = rec.orgs["gap_share"]
-    assert shares["A"] == pytest.approx(3 * M * 500 / 1900, rel=1e-12)
-    assert shares["B"] == pytest.approx(3 * M * 200 / 1900, rel=1e-12)
-    assert shares["C"] == pytest.approx(3 * M * 200 / 1900, rel=1e-12)
-    assert shares["D"] == pytest.approx(3 * M * 1000 / 1900, rel=1e-12)
-    assert shares["A"] == pytest.approx(789_473.68, abs=0.01)
+    assert shares.to_dict() == {"A": 789_473.69, "B": 315_789.47, "C": 315_789.47,
+                                "D": 1_578_947.37}
     assert shares.sum() == pytest.approx(3 * M, abs=1e-6)
+    # within a penny of the exact pro-rata shares
+    assert shares["A"] == pytest.approx(3 * M * 500 / 1900, abs=0.01)
+    assert shares["D"] == pytest.approx(3 * M * 1000 / 1900, abs=0.01)
 
 
 def test_flags_are_readable_sentences_with_the_figures(rec):

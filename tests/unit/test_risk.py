@@ -168,10 +168,11 @@ def test_single_scenario_risk_table_matches_apply(preset):
     v = system.variance.to_numpy(float)[None, :]
     table = rs.risk_table(agreement, system, v)
     final = rs.apply(agreement, system).table["final"]
+    # apply's table is the same run in whole pennies: within 3p of the unrounded figures
     np.testing.assert_allclose(table.drop(SYSTEM_ROW)["mean_final"].to_numpy(),
-                               final.to_numpy(), atol=1e-6)
+                               final.to_numpy(), atol=0.03)
     np.testing.assert_array_equal(table.drop(SYSTEM_ROW)["sd_final"].to_numpy(), 0.0)
-    assert table.loc[SYSTEM_ROW, "mean_final"] == pytest.approx(final.sum(), abs=1e-6)
+    assert table.loc[SYSTEM_ROW, "mean_final"] == pytest.approx(final.sum(), abs=0.03)
 
 
 def test_risk_table_accepts_scenarios_objects_and_chunks_give_the_same_answer():
