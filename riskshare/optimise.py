@@ -266,18 +266,32 @@ class Setup:
     fixed: np.ndarray           # fixed received (£; NaN none)
     big: float                  # bound on any member's received (£)
     sct: float                  # the system control total (£)
+    support: np.ndarray = None  # support at stake (£)
+    redistribute: bool = False  # unearned support goes to members that earn all theirs
 
     MONEY_FIELDS = ("scale", "oct", "variance", "pooled", "base", "holder", "total", "internal",
                     "support_const", "support_var", "taper", "standalone", "low", "high",
-                    "floor", "fixed", "big", "sct")
+                    "floor", "fixed", "big", "sct", "support")
 
     @property
     def n(self) -> int:
         return len(self.members)
 
+    MEMBER_FIELDS = ("scale", "oct", "variance", "pooled", "base", "holder", "support_const",
+                     "support_var", "taper", "standalone", "weights", "low", "high", "floor",
+                     "fixed", "support")
+
     def in_model_units(self) -> "Setup":
         """The same setup with every £ figure in model units (`lp.MONEY`)."""
         return replace(self, **{f: getattr(self, f) / lp.MONEY for f in self.MONEY_FIELDS})
+
+    def by_org_id(self) -> tuple["Setup", np.ndarray]:
+        """The setup with its members in org_id order, and that order (positions in the
+        original order). Models are always built in org_id order, so the same members in any
+        row order give the same model, and the same answer to the penny."""
+        order = np.argsort(np.asarray(self.members, dtype=object).astype(str), kind="stable")
+        moved = {f: np.asarray(getattr(self, f))[order] for f in self.MEMBER_FIELDS}
+        return replace(self, members=self.members[order], **moved), order
 
     def labels(self) -> list[str]:
         return [str(m) for m in self.members.tolist()]
@@ -339,11 +353,17 @@ def setup(system: System, agreement=None, constraints=None) -> Setup:
     money = (np.abs(base).sum() + abs(total) + support.sum() + np.nansum(np.abs(fixed))
              + np.nansum(np.abs(floor)) + np.abs(zero["standalone"][0] - oct_ - base).sum())
     big = 2.0 * money + 1000.0
+    # with redistribution, a member earns all its support (so may receive others') only if
+    # its system-tied part is earned in full too
+    redistribute = (s.unearned == "redistribute" and s.test == "organisation"
+                    and s.after_sharing and bool((var > 0).any())
+                    and (s.system_share == 0 or bool(np.all(const >= support * s.system_share
+                                                            - 1e-9))))
     return Setup(system, agreement, cons, members, scale, oct_, v, pooled, base, holder,
                  float(total), internal, const, var, taper, zero["standalone"][0], weights,
                  np.where(np.isnan(charge), -np.inf, -charge),
                  np.where(np.isnan(award), np.inf, award), floor, fixed, big,
-                 float(system.control_total))
+                 float(system.control_total), support, redistribute)
 
 
 # -- building models ------------------------------------------------------------------------------
@@ -356,6 +376,7 @@ class Built:
     objective: list                     # objective terms (var, coef)
     binaries: list = field(default_factory=list)
     support_terms: list = field(default_factory=list)   # per member: terms of support earned
+    order: np.ndarray | None = None     # x[k] is member order[k] (models are in org_id order)
 
 
 def _name(family: str, i: int | None = None) -> str:
@@ -385,7 +406,9 @@ def build(st: Setup, objective: str, *, elastic: bool = False, near: tuple | Non
     least_movement: minimise Σ w_i |net transfer_i| instead
     (weights `movement_weights`, default 1)."""
     obj = OBJECTIVES[objective]
-    st = st.in_model_units()
+    st, order = st.in_model_units().by_org_id()
+    if movement_weights is not None:
+        movement_weights = np.asarray(movement_weights, dtype=float)[order]
     model = lp.Model(objective, maximise=obj.maximise and near is None)
     model.elastic_on = elastic
     model.shift = {k: v / lp.MONEY for k, v in (shift or {}).items()}
@@ -421,7 +444,7 @@ def build(st: Setup, objective: str, *, elastic: bool = False, near: tuple | Non
         add([(xi, 1.0) for xi in x], ">=",
             st.sct - float((st.oct + st.base).sum()), "system_ct")
 
-    built = Built(model, x, [])
+    built = Built(model, x, [], order=order)
     support = needs_support(st, objective)
     if support:
         _support_rows(st, built, fix_binaries)
@@ -528,8 +551,42 @@ def _objective_terms(st: Setup, objective: str, built: Built, fix_binaries) -> l
             terms.append((z, 1.0))
         return terms
     if objective == "max_support_earned":
-        return [t for terms in built.support_terms for t in terms]
+        return _support_objective(st, built, fix_binaries)
     raise AssertionError(objective)
+
+
+def _support_objective(st: Setup, built: Built, fix_binaries) -> list:
+    """Support earned as `engine.run` pays it, in model units: the organisation-tied part that
+    depends on the transfers, plus the system-tied part (fixed: the transfers add up to the
+    pool, so the system's position does not move), and, when unearned support is
+    redistributed, everything at stake as soon as one member earns all of its own."""
+    model, x = built.model, built.x
+    terms = [t for member in built.support_terms for t in member]
+    fixed = float(st.support_const.sum())
+    if fixed:
+        terms.append((model.var("support_system_tied", fixed, fixed), 1.0))
+    if not st.redistribute:
+        return terms
+    who = st.labels()
+    total = float(st.support.sum())
+    anyone = model.var("someone_earns_all", 0, 1)
+    full = []
+    for i in np.flatnonzero(st.support > 0):
+        w = model.var(f"full_{i:05d}", 0, 1, integer=True)
+        if fix_binaries is not None:
+            w.lowBound = w.upBound = fix_binaries[w.name]
+        built.binaries.append(w)
+        m_i = st.big + abs(st.base[i]) + 1.0
+        # earns all its support: position ≥ 0
+        model.add([(x[i], 1.0), (w, -m_i)], ">=", -m_i - st.base[i],
+                  lp.Row(_name("earns_all", i), "support_test", who[i], ">=", 0.0, False))
+        full.append((w, -1.0))
+    model.add([(anyone, 1.0), *full], "<=", 0.0,
+              lp.Row("someone_earns_all", "support_test", None, "<=", 0.0, False))
+    earned = model.var("support_earned", 0, total)
+    model.add([(earned, 1.0), *[(v, -c) for v, c in terms], (anyone, -total)], "<=", 0.0,
+              lp.Row("redistributed", "support_test", None, "<=", 0.0, False))
+    return [(earned, 1.0)]
 
 
 def basis_targets(st: Setup) -> np.ndarray:
@@ -538,21 +595,20 @@ def basis_targets(st: Setup) -> np.ndarray:
     return (st.base.sum() + st.total) * w / w.sum()
 
 
-def objective_value(st: Setup, objective: str, received: np.ndarray) -> float:
-    """The objective evaluated on an allocation (the same definitions the models use)."""
-    pos = st.base + received
+def objective_value(st: Setup, objective: str, outcome: Outcome) -> float:
+    """The objective evaluated on an allocation as `rs.apply` would show it (`outcome`, in
+    whole pennies): the engine is the one owner of what an allocation pays."""
+    a = outcome.arrays
+    position = (a["outturn"][0] - st.oct)
     if objective == "minimax_shortfall":
-        return float(np.max(-100.0 * pos / st.scale))
+        return float(np.max(-100.0 * position / st.scale))
     if objective == "min_total_transfer":
-        return float(np.abs(received + st.holder - st.pooled).sum())
+        return float(np.abs(a["net_transfer"][0]).sum())
     if objective == "closest_to_basis":
-        return float(np.abs(pos - basis_targets(st)).sum())
+        return float(np.abs(position - position.sum() * st.weights / st.weights.sum()).sum())
     if objective == "max_meeting_control_total":
-        return float((pos >= -engine.HALF_PENNY).sum())
-    width = np.where(st.taper > 0, st.taper, 1.0)
-    earned = np.where(st.taper > 0, np.clip(1.0 + pos / width, 0.0, 1.0),
-                      (pos >= -engine.HALF_PENNY).astype(float))
-    return float((st.support_var * earned).sum())
+        return float((position >= -engine.HALF_PENNY).sum())
+    return float(a["support_earned_total"][0])
 
 
 # -- results --------------------------------------------------------------------------------------
@@ -593,6 +649,10 @@ class Allocation:
                    outturn, support_earned, final, standalone, vs_standalone, shortfall_pct.
     binding:       conditions with no room to spare; shadow_prices: their marginal values
                    (LP objectives), each with a sentence.
+    value:         the objective on this allocation as the engine pays it (in pennies);
+    model_value:   the optimum the solver found (None for alternatives): equal to `value`
+                   within the rounding to pennies, since the models are built from the
+                   engine's own definitions.
     """
 
     setup: Setup
@@ -606,6 +666,7 @@ class Allocation:
     seconds: float = 0.0
     solver: str = "highs"
     note: str = ""
+    model_value: float | None = None
 
     @property
     def unit(self) -> str:
@@ -691,7 +752,12 @@ def _effect_words(st: Setup, objective: str, effect: float) -> str:
 
 def received_of(built: Built) -> np.ndarray:
     """What each member receives (£) in a solved model."""
-    return lp.MONEY * np.array([xi.value() or 0.0 for xi in built.x])
+    values = lp.MONEY * np.array([xi.value() or 0.0 for xi in built.x])
+    if built.order is None:
+        return values
+    out = np.empty_like(values)
+    out[built.order] = values
+    return out
 
 
 def to_model(objective: str, value: float) -> float:
@@ -827,7 +893,8 @@ def solve_setup(st: Setup, objective: str, solver: str = "highs",
             _, binding, _ = _read(tie, st, objective, tie_status, duals=False)
             binding = _merge_binding(binding, prices, built.model.rows)
     seconds = time.perf_counter() - start
-    return finish(st, objective, received, status, binding, prices, seconds, solver, note)
+    return finish(st, objective, received, status, binding, prices, seconds, solver, note,
+                  model_value=to_pound(objective, optimum))
 
 
 def _merge_binding(binding, prices, rows):
@@ -844,20 +911,57 @@ def _has_solution(built: Built) -> bool:
 
 
 def finish(st: Setup, objective: str, received: np.ndarray, status, binding=(), prices=(),
-           seconds: float = 0.0, solver: str = "highs", note: str = "") -> Allocation:
+           seconds: float = 0.0, solver: str = "highs", note: str = "",
+           model_value: float | None = None) -> Allocation:
     """Round to pennies summing to the pool, evaluate with the engine, wrap as an Allocation."""
     locked = ~np.isnan(st.fixed)
     received = np.where(locked, np.nan_to_num(st.fixed), received)
     total = float(np.sum(received))      # the pool, unless a solve let it give (diagnosis)
     if abs(total - st.total) < 0.01 * st.n + 0.01:
         total = st.total
+    exact = received
     received = round_to_total(received, total, locked=locked, tiebreak=st.members.to_numpy())
+    received = keep_thresholds(st, exact, received, locked)
     arrays = engine.run(st.agreement, st.system, st.variance[None, :], received=received[None, :])
     outcome = Outcome.of(st.agreement, st.system, arrays, True)
-    value = objective_value(st, objective, received)
+    value = objective_value(st, objective, outcome)
     return Allocation(st, objective, status, value, pd.Series(received, index=st.members,
                                                                name="received"),
-                      outcome, tuple(binding), tuple(prices), seconds, solver, note)
+                      outcome, tuple(binding), tuple(prices), seconds, solver, note, model_value)
+
+
+def keep_thresholds(st: Setup, exact: np.ndarray, received: np.ndarray,
+                    locked: np.ndarray) -> np.ndarray:
+    """Rounding to whole pennies moves each member's receipt by under a penny, which can take a
+    member the optimiser placed exactly on its control total (or a taper's full-support point)
+    just below it, as `engine.run` judges it (the control total is met at −half a penny, a
+    taper pays in full from zero). Each such member gets a penny back from the member with the
+    most room, within the caps, so the allocation in pennies passes every test the optimum
+    passed: the objective the optimiser maximised is the one the engine pays."""
+    received = received.copy()
+    ids = np.asarray(st.members, dtype=object).astype(str)
+    position = st.base + exact
+    met = position >= -1e-4                     # on or above the threshold at the optimum
+    need = np.where(st.taper > 0, -1e-9, -engine.HALF_PENNY)
+    for _ in range(st.n):
+        now = st.base + received
+        short = np.flatnonzero(met & (now < need) & ~locked & (received + 0.01 <= st.high + 1e-9))
+        if not len(short):
+            break
+        # room above its own threshold; a member on no threshold gives first (one with no
+        # support that the penny could move before one inside a taper)
+        room = np.where(met, now - need - 0.01,
+                        np.where(st.support_var > 0, 1e14, 1e15))
+        room[locked | (received - 0.01 < st.low - 1e-9)] = -np.inf
+        room[short] = -np.inf
+        best = np.flatnonzero(room == room.max())
+        donor = int(best[np.argmin(ids[best])])   # ties by org_id: row order changes nothing
+        if room[donor] < 0:
+            break
+        i = int(short[np.argmin(ids[short])])
+        received[i] = round(received[i] + 0.01, 2)
+        received[donor] = round(received[donor] - 0.01, 2)
+    return received
 
 
 def optimise(system: System, agreement=None, objective: str = "minimax_shortfall",

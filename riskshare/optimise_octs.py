@@ -62,7 +62,14 @@ def build(system: System, method: str, keep, max_change, elastic: bool = False) 
 
 
 def optimised_octs(system: System, method: str, keep, max_change, solver: str) -> np.ndarray:
-    """Revised OCTs (£, whole pennies) summing exactly to the SCT."""
+    """Revised OCTs (£, whole pennies) summing exactly to the SCT. The model is built with the
+    members in org_id order, so any row order gives the same answer to the penny."""
+    order = np.argsort(np.asarray(system.members, dtype=object).astype(str), kind="stable")
+    if (order != np.arange(system.n)).any():
+        ordered = system.replace(orgs=system.orgs.iloc[order])
+        revised = np.empty(system.n)
+        revised[order] = optimised_octs(ordered, method, keep, max_change, solver)
+        return revised
     model, change, oct_, kept = build(system, method, keep, max_change)
     status = lp.solve(model, solver)
     if not status.ok:
