@@ -919,6 +919,8 @@ def finish(st: Setup, objective: str, received: np.ndarray, status, binding=(), 
     total = float(np.sum(received))      # the pool, unless a solve let it give (diagnosis)
     if abs(total - st.total) < 0.01 * st.n + 0.01:
         total = st.total
+    position = {m: k for k, m in enumerate(st.members)}      # the system's own row order
+    binding = sorted(binding, key=lambda b: position.get(b.member, -1))
     exact = received
     received = round_to_total(received, total, locked=locked, tiebreak=st.members.to_numpy())
     received = keep_thresholds(st, exact, received, locked)
