@@ -7,6 +7,7 @@ import pandas as pd
 from .excel import Sheet, workbook_bytes, write_workbook
 from .rebalance import Rebalancing
 from .reconcile import Reconciliation
+from .risk import REFERENCE
 
 _MEMBER_MONEY = ("turnover", "control_total", "forecast", "support", "variance", "gap_share")
 _REBALANCE_MONEY = ("turnover", "control_total", "revised", "change", "forecast",
@@ -69,10 +70,12 @@ def risk_sheets(table: pd.DataFrame, scenarios) -> list[Sheet]:
     """A comparison (or one agreement's risk table) and the scenario settings."""
     frame = table.reset_index() if "org_id" not in table.columns else table
     settings = pd.DataFrame({"setting": ["scenarios", "seed", "correlation",
-                                         "kind_correlation", "distribution", "df", "shocks"],
+                                         "kind_correlation", "distribution", "df", "shocks",
+                                         "figures are against"],
                              "value": [scenarios.n, scenarios.seed, scenarios.correlation,
                                        scenarios.kind_correlation, scenarios.distribution,
-                                       scenarios.df, ", ".join(s.name for s in scenarios.shocks)]})
+                                       scenarios.df, ", ".join(s.name for s in scenarios.shocks),
+                                       table.attrs.get("reference", REFERENCE)]})
     return [Sheet("metrics", frame, money=_RISK_MONEY, shares=_RISK_SHARES),
             Sheet("scenarios", settings)]
 

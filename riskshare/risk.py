@@ -15,8 +15,10 @@ For each member, with x = final − control_total (£; negative = short of its c
                                 add up exactly to the system's cvar95 (Euler allocation)
     retention_gain / _loss      from `rs.incentives` at the forecast position
 
-The system row ("SYSTEM") uses X = Σ x over members; its p_miss_control_total is
-P(Σ outturn < SCT) and p_lose_support P(any support lost).
+The system row ("SYSTEM") uses X = Σ x over members, so its money figures are against the sum of
+the members' control totals (ΣOCT) — what makes the tail contributions add up — while its
+p_miss_control_total is P(Σ outturn < SCT) and p_lose_support P(any support lost). The table's
+`attrs["reference"]` says so; `system_against_sct` restates the SYSTEM row against the SCT.
 
 `compare(agreements, system, scenarios)` returns one tidy DataFrame: a row per agreement and
 member (plus the SYSTEM row per agreement). The engine runs in chunks of scenarios so long runs
@@ -123,7 +125,21 @@ def _metrics(agreement, system, x, alone, miss, lose, worse, sys_miss, support, 
     }, index=pd.Index([SYSTEM_ROW], name="org_id"))
     table = pd.concat([members, system_row])
     table.index.name = "org_id"
-    return table[list(METRICS)]
+    table = table[list(METRICS)]
+    table.attrs["reference"] = REFERENCE
+    return table
+
+
+REFERENCE = ("members: final − own control total (OCT); SYSTEM: Σ final − ΣOCT, except "
+             "p_miss_control_total, which is against the SCT")
+
+
+def system_against_sct(row, system: System) -> tuple[float, float]:
+    """(mean, cvar95) of the system's final position (support included) against the SCT, from
+    a risk table's SYSTEM row (£): the row's figures are against ΣOCT, and
+    Σ final − SCT = (Σ final − ΣOCT) − (SCT − ΣOCT), so each is the row's less the gap."""
+    mean = float(row["mean_final"]) - system.control_total
+    return mean, float(row["cvar95"]) - system.gap
 
 
 def compare(agreements: Iterable, system: System, scenarios, alpha: float = ALPHA,
@@ -151,4 +167,6 @@ def compare(agreements: Iterable, system: System, scenarios, alpha: float = ALPH
         t.insert(0, "agreement", a.name)
         t.insert(2, "name", t["org_id"].map(system.orgs["name"]).fillna("Whole system"))
         frames.append(t)
-    return pd.concat(frames, ignore_index=True)
+    out = pd.concat(frames, ignore_index=True)
+    out.attrs["reference"] = REFERENCE
+    return out

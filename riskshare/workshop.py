@@ -31,7 +31,7 @@ from .games import certificate
 from .games.certificate import Certificate, describe_group
 from .outcome import Outcome, apply
 from .reconcile import reconcile
-from .risk import SYSTEM_ROW, compare
+from .risk import SYSTEM_ROW, compare, system_against_sct
 from .session import Session, Step, WhatIf
 from .system import System
 
@@ -463,10 +463,11 @@ def _compare(c: _Context):
             figures[label].append(Figure(f"{label}: members more likely than not worse off",
                                          f"{likely} of {c.system.n}", likely,
                                          good=likely == 0))
+            mean, tail = system_against_sct(sysrow, c.system)
             sentences.append(f"Across {scenarios.n:,} simulated years, under {label} the system "
-                             f"ends at {amount(float(sysrow['mean_final']))} on average; in its "
-                             f"worst 1-in-20 years {amount(float(sysrow['cvar95']))} against "
-                             "the SCT.")
+                             f"ends {amount(mean, sign=True)} against the SCT on average, and "
+                             f"{amount(tail, sign=True)} against it on average in its worst "
+                             "1-in-20 years (support included).")
         money = money + tuple(col for col in table.columns if col.endswith("mean final"))
     chart = charts.compare_chart(table, {label: f"{label}: {names[label]}"
                                          for label in outcomes})

@@ -129,7 +129,8 @@ worse = {n: list(t[(t["agreement"] == n) & t["worse"]]["org_id"]) for n in names
 st.caption("Shaded: the member is worse off than on its own under that agreement (more likely "
            "than not, or on average). " + " ".join(
                f"{letter[n]}: {', '.join(w) if w else 'none'}." for n, w in worse.items())
-           + " CVaR: mean of final − control total over the worst 5% of scenarios.")
+           + " CVaR: mean of final − control total over the worst 5% of scenarios (for the "
+             "whole system: against the sum of the members' control totals, ΣOCT).")
 
 # -- incentive against risk reduction ---------------------------------------------------------------
 st.subheader("Incentive against risk reduction, per member")

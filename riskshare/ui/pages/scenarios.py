@@ -100,7 +100,7 @@ c1, c2, c3, c4 = st.columns(4)
 c1.metric("System: mean final", money_m(row["mean_final"], 1),
           delta=money_m(row["mean_final"] - row["mean_standalone"], 1, sign=True) + " vs alone")
 c2.metric("System: P(miss SCT)", f"{row['p_miss_control_total']:.0%}")
-c3.metric("System: CVaR 95%", money_m(row["cvar95"], 1),
+c3.metric("System: CVaR 95% vs ΣOCT", money_m(row["cvar95"], 1),
           help="Mean shortfall against the sum of control totals over the worst 5% of scenarios.")
 c4.metric("Members more likely than not worse off",
           str(int((members["p_worse_off"] >= 0.5).sum())))
