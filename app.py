@@ -6,6 +6,7 @@ Run with `make app` (or `streamlit run app.py`).
 import streamlit as st
 
 from riskshare.ui import state
+from riskshare.ui.text import md
 
 st.set_page_config(page_title="riskshare", page_icon=":material/account_balance:",
                    layout="wide")
@@ -33,6 +34,6 @@ page = st.navigation(PAGES)
 with st.sidebar:
     st.markdown("### riskshare")
     system = state.current_system()
-    st.caption(f"{system.label} · {system.n} members")
-    st.caption(f"Agreement: {state.current_agreement().name}")
+    st.caption(f"{md(system.label)} · {system.n} members")
+    st.caption(f"Agreement: {md(state.current_agreement().name)}")
 page.run()

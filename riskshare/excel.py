@@ -15,6 +15,8 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 
+from .cells import is_formula_like
+
 MONEY_FORMAT = '£#,##0;-£#,##0;£0'
 PERCENT_NUMBER_FORMAT = '0.00"%"'
 SHARE_FORMAT = '0.0%'          # fractions (0.25) shown as 25.0%
@@ -47,13 +49,10 @@ def _cell_value(value):
     return value
 
 
-FORMULA_START = ("=", "+", "-", "@")
-
-
 def neutralise(cell) -> None:
     """Text a spreadsheet would treat as a formula ("=...", "+...", "-...", "@...") is stored as
     text and marked with Excel's quote prefix, so it shows, edits and copies as the text it is."""
-    if isinstance(cell.value, str) and cell.value.startswith(FORMULA_START):
+    if is_formula_like(cell.value):
         cell.data_type = "s"
         cell.quotePrefix = True
 

@@ -77,13 +77,18 @@ def _fix_whole_numbers(model: lp.Model, solver: str) -> None:
 
 
 def _smallest(build, solver, involved: list, gives: dict) -> dict:
+    """The single condition whose relaxation alone is smallest (ties within a penny: a
+    system-wide condition before a member's, then by org_id, so the answer does not depend
+    on the order of the rows); else the least-give set, pruned."""
     best = None
     for name in involved[:MAX_SINGLE_TESTS]:
-        _, single = _least_give(build, solver, {name})
+        model, single = _least_give(build, solver, {name})
         if single is not None:
-            total = sum(abs(g) for g in single.values())
-            if best is None or total < best[0]:
-                best = (total, single)
+            total = round(sum(abs(g) for g in single.values()), 2)
+            member = model.rows[name].member
+            key = (total, member is not None, str(member or ""), name)
+            if best is None or key < best[0]:
+                best = (key, single)
     if best is not None:
         return best[1]
     keep = dict(gives)

@@ -23,6 +23,7 @@ from pathlib import Path
 import pandas as pd
 import tomli_w
 
+from .cells import csv_text
 from .errors import InputFileError, problem, raise_if_errors
 from .excel import Sheet, workbook_bytes, write_workbook
 from .schema import INDEX, MONEY_COLUMNS, ORG_COLUMNS, column_guide, is_blank
@@ -268,7 +269,7 @@ def write_folder(system: System, path) -> Path:
     """Write `organisations.csv` and `system.toml` into folder `path` (created if needed)."""
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
-    system.to_frame().to_csv(path / ORGS_FILE, index=False, float_format=None)
+    (path / ORGS_FILE).write_text(csv_text(system.to_frame()), encoding="utf-8")
     (path / SYSTEM_FILE).write_text(tomli_w.dumps(system_meta(system)), encoding="utf-8")
     return path
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .cells import unquote
 from .errors import Problem, problem
 
 INDEX = "org_id"
@@ -182,7 +183,8 @@ def is_blank(value: object) -> bool:
 
 
 def _text(value: object) -> str:
-    return "" if is_blank(value) else str(value).strip()
+    """A text cell, trimmed; "'=x" (text riskshare neutralised on export) reads as "=x"."""
+    return "" if is_blank(value) else unquote(str(value).strip())
 
 
 def _as_numbers(series: pd.Series, kind: str = "number") -> tuple[pd.Series, pd.Series]:

@@ -15,6 +15,7 @@ from ..shocks import list_shocks, load_shock, shock_vector
 from ..simulate import ScenarioSettings
 from ..system import System
 from .tables import show_validation_error
+from .text import md
 
 N_OPTIONS = (1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000)
 DEFAULT_N = 10_000
@@ -37,7 +38,7 @@ def fitting_shocks(chosen: list[str], system: System) -> tuple[str, ...]:
             show_validation_error(exc, f"The shock “{shock_title(name)}” does not fit "
                                        f"{system.label} and is not applied:")
         except InputFileError as exc:
-            st.error(f"The shock “{name}” is not applied: {exc}", icon=":material/error:")
+            st.error(f"The shock “{md(name)}” is not applied: {md(exc)}", icon=":material/error:")
         else:
             fit.append(name)
     return tuple(fit)

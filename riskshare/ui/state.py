@@ -14,6 +14,7 @@ from ..agreement import Agreement
 from ..presets import load_preset
 from ..samples import DEFAULT_SAMPLE, SAMPLES, load_sample
 from ..system import System
+from .text import md
 
 _SYSTEM, _SOURCE, _VERSION, _FLASH = "rs_system", "rs_source", "rs_version", "rs_flash"
 
@@ -58,13 +59,13 @@ def show_flash() -> None:
     """Show, once, the message left by the last load."""
     message = st.session_state.pop(_FLASH, None)
     if message:
-        st.success(message)
+        st.success(md(message))
 
 
 def system_caption() -> None:
     """A one-line reminder of which system a page is showing."""
     system = current_system()
-    st.caption(f"**{system.label}** · {system.n} members · {source()}")
+    st.caption(f"**{md(system.label)}** · {system.n} members · {md(source())}")
 
 
 # -- the current agreement -----------------------------------------------------------------------
@@ -94,8 +95,8 @@ def agreement_source() -> str:
 def agreement_caption() -> Agreement:
     """Caption the current agreement (for pages that use it but edit it elsewhere); returns it."""
     agreement = current_agreement()
-    st.caption(f"Agreement: **{agreement.name}** ({agreement_source()}) — change it on the "
-               "Agreement page.")
+    st.caption(f"Agreement: **{md(agreement.name)}** ({md(agreement_source())}) — change it on "
+               "the Agreement page.")
     return agreement
 
 

@@ -8,6 +8,7 @@ import streamlit as st
 from ..errors import InputFileError, ValidationError
 from ..format import money_m
 from ..schema import COLUMNS, INDEX, KINDS
+from .text import md, md_lines
 
 MONEY_M = "%,.2f"
 HIGHLIGHT = "#FDE2E1"  # rows that need attention (e.g. members worse off than standalone)
@@ -56,9 +57,10 @@ def money_m_columns(money: dict[str, str], pct: dict[str, str] | None = None) ->
 
 def show_validation_error(exc: ValidationError, intro: str) -> None:
     """One error box listing every problem (member/row, column, value, rule)."""
-    lines = "\n".join(f"- {p}" for p in exc.problems)
-    st.error(f"**{intro}** {len(exc.problems)} problem{'s' if len(exc.problems) != 1 else ''}"
-             f"{' in ' + exc.source if exc.source else ''}:\n\n{lines}", icon=":material/error:")
+    lines = md_lines(exc.problems)
+    st.error(f"**{md(intro)}** {len(exc.problems)} problem{'s' if len(exc.problems) != 1 else ''}"
+             f"{' in ' + md(exc.source) if exc.source else ''}:\n\n{lines}",
+             icon=":material/error:")
 
 
 def _m(value) -> str:
@@ -114,15 +116,15 @@ def show_infeasible(exc, intro: str = "") -> None:
     and the smallest change that would make the request possible (warning box)."""
     conflicts = [c.condition for c in exc.conflicts]
     shown = conflicts[:MAX_CONFLICTS_SHOWN]
-    lines = "\n".join(f"- {_capital(c)}" for c in shown)
+    lines = "\n".join(f"- {md(_capital(c))}" for c in shown)
     if len(conflicts) > len(shown):
         lines += f"\n- … and {len(conflicts) - len(shown)} more like these"
-    body = f"**{intro + ' ' if intro else ''}{exc.headline}.**"
+    body = f"**{md(intro) + ' ' if intro else ''}{md(exc.headline)}.**"
     if lines:
         body += f"\n\nThese conditions cannot all hold at once:\n\n{lines}"
     st.error(body, icon=":material/block:")
     if exc.relaxations:
-        changes = "\n".join(f"- {_capital(c.give_text)}" for c in exc.relaxations)
+        changes = "\n".join(f"- {md(_capital(c.give_text))}" for c in exc.relaxations)
         one = len(exc.relaxations) == 1
         st.warning(f"**The smallest change that would make it possible** "
                    f"({'this one change' if one else 'all of these together'}):\n\n{changes}",
@@ -144,9 +146,10 @@ def warn_worse_off(outcome, advice: str) -> bool:
         n = outcome.base.n
         st.warning(f"**{len(worse)} of {n} members {'is' if len(worse) == 1 else 'are'} worse "
                    "off than on their own:** "
-                   + ", ".join(f"{m} by {money_m(-outcome.table.loc[m, 'vs_standalone'], 2)}"
+                   + ", ".join(f"{md(m)} by "
+                               f"{md(money_m(-outcome.table.loc[m, 'vs_standalone'], 2))}"
                                for m in worse)
-                   + f". {advice}", icon=":material/warning:")
+                   + f". {md(advice)}", icon=":material/warning:")
     return bool(worse)
 
 
@@ -156,7 +159,7 @@ def show_load_error(exc: Exception, what: str) -> None:
     if isinstance(exc, ValidationError):
         show_validation_error(exc, f"{what} was not loaded:")
     else:
-        st.error(f"{what} was not loaded: {exc}", icon=":material/error:")
+        st.error(f"{md(what)} was not loaded: {md(exc)}", icon=":material/error:")
 
 
 def read_text_upload(upload, read):
@@ -165,7 +168,7 @@ def read_text_upload(upload, read):
     try:
         text = upload.getvalue().decode("utf-8-sig")
     except UnicodeDecodeError:
-        st.error(f"{upload.name} was not loaded: it is not a text (UTF-8) file.",
+        st.error(f"{md(upload.name)} was not loaded: it is not a text (UTF-8) file.",
                  icon=":material/error:")
         return None
     try:

@@ -93,7 +93,8 @@ def test_folder_files_are_what_a_person_would_write(tmp_path):
     folder = rs.load_sample("workshop_4").to_folder(tmp_path / "w")
     text = (folder / "organisations.csv").read_text()
     assert text.splitlines()[0] == ",".join(["org_id"] + SCHEMA_COLUMNS)
-    assert text.splitlines()[1].startswith("A,Acute trust,acute,500000000.0,-10000000.0,")
+    # numbers as a person writes them: no float noise (500000000, not 500000000.0)
+    assert text.splitlines()[1].startswith("A,Acute trust,acute,500000000,-10000000,")
     assert tomllib.loads((folder / "system.toml").read_text()) == {
         "name": "Workshop system", "year": "2019/20", "control_total": -5_000_000.0}
 

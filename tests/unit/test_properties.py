@@ -97,8 +97,12 @@ def test_renaming_members_gives_the_same_figures_per_member(system, rnd):
     renamed = system.replace(orgs=system.orgs.rename(index=mapping))
 
     rec, rec2 = rs.reconcile(system), rs.reconcile(renamed)
-    pd.testing.assert_frame_equal(rec2.orgs.rename(index={v: k for k, v in mapping.items()}),
-                                  rec.orgs, check_exact=True)
+    back = rec2.orgs.rename(index={v: k for k, v in mapping.items()})
+    pd.testing.assert_frame_equal(back.drop(columns="gap_share"),
+                                  rec.orgs.drop(columns="gap_share"), check_exact=True)
+    # the gap shares are whole pennies; a tied penny goes by org_id, so it may move
+    assert (np.abs(pennies(back["gap_share"].loc[old]) - pennies(rec.orgs["gap_share"])) <= 1).all()
+    assert pennies(back["gap_share"]).sum() == pennies(rec.orgs["gap_share"]).sum()
     assert rec2.flags[:2] == rec.flags[:2]
     for basis in ("turnover", "equal"):
         a = rs.rebalance(system, basis=basis).revised

@@ -18,6 +18,7 @@ from riskshare.report import outcome_workbook
 from riskshare.samples import SAMPLES, load_sample
 from riskshare import charts
 from riskshare.ui import state
+from riskshare.ui.text import md
 from riskshare.ui.tables import (bands_frame, bands_from_frame, money_m_columns,
                                  read_text_upload, show_validation_error, styled_money,
                                  warn_worse_off)
@@ -113,7 +114,7 @@ with st.container(border=True):
 def optional_cap(container, label: str, value: float | None, key: str, help: str):
     """A number that may be left blank (no cap): returns None when blank."""
     return container.number_input(label, value=None if value is None
-                                  else float(value), min_value=0.0, step=0.1, format="%.2f",
+                                  else float(value), step=0.1, format="%.2f",
                                   placeholder="no cap", key=f"{key}_{k}",
                                   help=help + " Leave blank for no cap.")
 
@@ -131,11 +132,10 @@ def schedule_inputs(which: str, sched: Schedule, scale: str) -> dict:
         st.session_state[base_key], key=editor_key, num_rows="dynamic", hide_index=True,
         width="stretch",
         column_config={
-            "upto": cc.NumberColumn(f"band up to (% of {scale})", min_value=0.0, format="%.2f",
+            "upto": cc.NumberColumn(f"band up to (% of {scale})", format="%.2f",
                                     help="Upper end of the band, % of the scale column. Leave "
                                          "it blank on the last band, which has no upper end."),
-            "pool": cc.NumberColumn("share pooled (0–1)", min_value=0.0, max_value=1.0,
-                                    format="%.2f",
+            "pool": cc.NumberColumn("share pooled (0–1)", format="%.2f",
                                     help=f"Of each £ of the {word} within this band, the share "
                                          "passed to the pool (0.5 = half); the member keeps "
                                          "the rest.")})
@@ -149,12 +149,11 @@ def schedule_inputs(which: str, sched: Schedule, scale: str) -> dict:
              "at or above it the bands apply from the first £.")
     c1, c2 = st.columns(2)
     threshold = c1.number_input(f"threshold (% of {scale})", value=2.0 if sched.threshold is None
-                                else float(sched.threshold), min_value=0.0, step=0.1,
+                                else float(sched.threshold), step=0.1,
                                 format="%.2f", key=f"{which}_threshold_{k}",
                                 disabled=not threshold_on)
     below = c2.number_input("share pooled below it (0–1)",
-                            value=float(sched.below_threshold_pool), min_value=0.0,
-                            max_value=1.0, step=0.05, format="%.2f",
+                            value=float(sched.below_threshold_pool), step=0.05, format="%.2f",
                             key=f"{which}_below_threshold_pool_{k}", disabled=not threshold_on)
     if threshold_on:
         section["threshold"] = threshold
@@ -204,11 +203,11 @@ with tab_schedules:
     with g:
         st.markdown("**Gains** (favourable variance): how much of a member's underspend or "
                     "surplus is pooled")
-        gains = schedule_inputs("gains", agreement.gains, scale)
+        gains = schedule_inputs("gains", agreement.gains, md(scale))
     with lo:
         st.markdown("**Losses** (adverse variance): how much of a member's overspend or "
                     "deficit is pooled")
-        losses = schedule_inputs("losses", agreement.losses, scale)
+        losses = schedule_inputs("losses", agreement.losses, md(scale))
 
 with tab_pool:
     c1, c2 = st.columns(2, gap="large")
@@ -239,7 +238,7 @@ with tab_pool:
                 st.session_state["rs_weights_base"], key=weights_key, hide_index=True,
                 disabled=["org_id"],
                 column_config={"weight": st.column_config.NumberColumn(
-                    "weight", min_value=0.0, format="%.2f",
+                    "weight", format="%.2f",
                     help="Shares of the pool are proportional to these weights.")})
             basis_value = {str(r.org_id): float(r.weight) for r in edited_weights.itertuples()
                            if not pd.isna(r.weight)}
@@ -257,11 +256,11 @@ with tab_pool:
                             disabled=distribute != "claims")
     with c2:
         max_charge = optional_cap(
-            st, f"Cap on the charge to a member from a net loss (% of {scale})", p.max_charge,
+            st, f"Cap on the charge to a member from a net loss (% of {md(scale)})", p.max_charge,
             "max_charge", "What a cap leaves over is spread over the other members; what nobody "
             "can take is reported as unallocated.")
         max_award = optional_cap(
-            st, f"Cap on the award to a member from a net gain (% of {scale})", p.max_award,
+            st, f"Cap on the award to a member from a net gain (% of {md(scale)})", p.max_award,
             "max_award", "What a cap leaves over is spread over the other members; what nobody "
             "can take is reported as unallocated.")
     pool: dict = {"distribute": distribute, "basis": basis_value}
@@ -286,7 +285,7 @@ with tab_reserve:
                           format_func=member_label, key=f"reserve_holder_{k}",
                           disabled=not reserve_on)
     amount = c2.number_input("Amount (£)", value=float(r.amount) if r else 1_000_000.0,
-                             min_value=0.0, step=100_000.0, format="%.2f",
+                             step=100_000.0, format="%.2f",
                              key=f"reserve_amount_{k}", disabled=not reserve_on)
     c2.caption(f"= {money_m(amount, 2)}")
 
@@ -297,13 +296,13 @@ with tab_support:
                         format_func=TEST_LABELS.get, key=f"support_test_{k}")
     system_share = c1.number_input(
         "Part of each member's support tied to the system test instead (0–1)",
-        value=float(s.system_share), min_value=0.0, max_value=1.0, step=0.05, format="%.2f",
+        value=float(s.system_share), step=0.05, format="%.2f",
         key=f"support_system_share_{k}", disabled=test != "organisation")
     after_sharing = c1.checkbox("Test the position after the risk share (untick: before it)",
                                 value=s.after_sharing, key=f"support_after_sharing_{k}",
                                 disabled=test == "none")
-    taper = c2.number_input(f"Taper (% of {scale} below target; 0 = cliff edge)",
-                            value=float(s.taper), min_value=0.0, step=0.1, format="%.2f",
+    taper = c2.number_input(f"Taper (% of {md(scale)} below target; 0 = cliff edge)",
+                            value=float(s.taper), step=0.1, format="%.2f",
                             key=f"support_taper_{k}", disabled=test == "none",
                             help="Support is earned linearly over this width below the target "
                                  "instead of all or nothing.")
@@ -330,7 +329,7 @@ else:
     agreement = state.current_agreement()
 
 with current_slot:
-    st.caption(f"**Current agreement:** {agreement.name} · {state.agreement_source()}")
+    st.caption(f"**Current agreement:** {md(agreement.name)} · {md(state.agreement_source())}")
 with choose_slot:
     if agreement != load_preset(choice):
         if st.button(f"Use the preset “{names[choice]}”", key="preset_reuse",
@@ -340,8 +339,8 @@ with choose_slot:
     sample = agreement.sample
     if sample in SAMPLES and not system.equals(load_sample(sample)):
         title = SAMPLES[sample].title
-        st.caption(f"“{agreement.name}” is designed for the sample system **{title}**; the "
-                   f"current system is {system.label}.")
+        st.caption(f"“{md(agreement.name)}” is designed for the sample system **{md(title)}**; "
+                   f"the current system is {md(system.label)}.")
         if st.button(f"Load its sample system ({title})", key="load_agreement_sample"):
             state.load(load_sample(sample), f"sample: {title}",
                        f"Loaded the sample {title}, which “{agreement.name}” is designed for.")
@@ -349,7 +348,7 @@ with choose_slot:
 
 # -- outcome -----------------------------------------------------------------------------------
 st.header("What the agreement does", anchor="outcome")
-st.caption(f"**{agreement.name}** on **{system.label}**. {agreement.description}")
+st.caption(f"**{md(agreement.name)}** on **{md(system.label)}**. {md(agreement.description)}")
 outcome = inc = None
 problems = agreement.check(system)
 if problems:
@@ -436,12 +435,12 @@ if outcome is not None:
     sentences = []
     if inc.worse_off:
         sentences.append(f"**Worse off than on their own ({len(inc.worse_off)} of {system.n}, "
-                         "shaded):** " + ", ".join(inc.worse_off) + ".")
+                         "shaded):** " + ", ".join(md(m) for m in inc.worse_off) + ".")
     else:
         sentences.append("**No member would be better off on its own.**")
     weakest = t.loc[(t["retention_gain"] + t["retention_loss"]).idxmin()]
     if min(weakest["retention_gain"], weakest["retention_loss"]) < 1:
-        sentences.append(f"**Weakest incentive:** {weakest['org_id']} keeps "
+        sentences.append(f"**Weakest incentive:** {md(weakest['org_id'])} keeps "
                          f"{weakest['retention_gain']:.0%} of an extra £1 gain and bears "
                          f"{weakest['retention_loss']:.0%} of an extra £1 loss.")
     st.markdown(" ".join(sentences))
@@ -450,8 +449,8 @@ if outcome is not None:
     st.subheader("Explain one member")
     who = st.selectbox("Member", members, format_func=member_label, key=f"explain_member_{k}")
     with st.container(border=True):
-        first, *steps = outcome.explain(who).replace("$", "\\$").splitlines()
-        st.markdown(f"**{first}**\n\n" + "\n".join(steps))
+        first, *steps = outcome.explain(who).splitlines()
+        st.markdown(f"**{md(first)}**\n\n" + "  \n".join(md(step) for step in steps))
 
 # -- downloads ---------------------------------------------------------------------------------
 slug = "".join(ch if ch.isalnum() else "_" for ch in agreement.name.lower()).strip("_")

@@ -14,7 +14,9 @@ from riskshare.outcome import apply
 from riskshare.presets import list_presets, load_preset
 from riskshare.risk import SYSTEM_ROW, compare
 from riskshare import charts
+from riskshare.cells import csv_text
 from riskshare.ui import state
+from riskshare.ui.text import md
 from riskshare.ui.scenario_controls import chunk_for, scenario_controls, store, stored
 from riskshare.ui.tables import HIGHLIGHT, show_validation_error
 
@@ -96,8 +98,8 @@ if result is None:
 table: pd.DataFrame = result["table"]
 names = [a.name for a in agreements]
 letter = {n: LETTERS[i] for i, n in enumerate(names)}
-st.caption(f"Results: {result['describe']}.")
-st.markdown("  \n".join(f"**{letter[n]}** — {n}" for n in names))
+st.caption(f"Results: {md(result['describe'])}.")
+st.markdown("  \n".join(f"**{letter[n]}** — {md(n)}" for n in names))
 
 # -- the pivot ------------------------------------------------------------------------------------
 metrics = st.multiselect("Metrics shown", list(SHOWN), default=DEFAULT_SHOWN,
@@ -128,7 +130,7 @@ st.dataframe(styler, width="stretch", column_config={
 worse = {n: list(t[(t["agreement"] == n) & t["worse"]]["org_id"]) for n in names}
 st.caption("Shaded: the member is worse off than on its own under that agreement (more likely "
            "than not, or on average). " + " ".join(
-               f"{letter[n]}: {', '.join(w) if w else 'none'}." for n, w in worse.items())
+               f"{letter[n]}: {md(', '.join(w)) if w else 'none'}." for n, w in worse.items())
            + " CVaR: mean of final − control total over the worst 5% of scenarios (for the "
              "whole system: against the sum of the members' control totals, ΣOCT).")
 
@@ -140,3 +142,9 @@ st.caption("Top right is best: the member keeps its incentive (share of the next
 labelled = table.assign(agreement=table["agreement"].map(lambda n: f"{letter[n]}: {n}"))
 st.altair_chart(charts.incentive_risk_chart(labelled, [f"{letter[n]}: {n}" for n in names]),
                 width="stretch")
+
+st.download_button("Download the comparison (.csv)", csv_text(table).encode("utf-8"),
+                   file_name="comparison.csv", mime="text/csv", key="dl_cmp_csv",
+                   on_click="ignore",
+                   help="Every metric for every agreement and member (£; probabilities as "
+                        "fractions). " + md(table.attrs.get("reference", "")) + ".")

@@ -5,17 +5,22 @@ cooperative game theory (Shapley value, nucleolus, least core)."""
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import streamlit as st
 
 from riskshare.errors import RiskshareError, ValidationError
 from riskshare.format import money_m
-from riskshare.games import MAX_EXACT, certificate
+from riskshare.games import MAX_EXACT, certificate, estimate_seconds, time_budget
+from riskshare.games.pooling import duration
 from riskshare.games.certificate import describe_group
 from riskshare.outcome import apply
 from riskshare.report import fairness_workbook
 from riskshare import charts
+from riskshare.cells import csv_text
 from riskshare.ui import state
+from riskshare.ui.text import md
 from riskshare.ui.scenario_controls import scenario_controls, store, stored
 from riskshare.ui.tables import (MONEY_M, money_m_columns, show_validation_error,
                                  styled_money)
@@ -65,10 +70,11 @@ except ValidationError as exc:
     st.stop()
 
 
-def judge(scenarios=None, risk_aversion: float = 0.5) -> dict:
+def judge(scenarios=None, risk_aversion: float = 0.5, max_seconds=None) -> dict:
     """The certificate, or what went wrong, to store."""
     try:
-        return {"cert": certificate(system, agreement, scenarios, risk_aversion)}
+        return {"cert": certificate(system, agreement, scenarios, risk_aversion,
+                                    max_seconds=max_seconds)}
     except ValidationError as exc:
         return {"invalid": exc}
     except RiskshareError as exc:
@@ -99,13 +105,21 @@ else:
                  "times how far its worst 5% of years fall below that average.")
         right.markdown(f"**λ = {risk_aversion:g}**: 0 = judge each member by its average "
                        "year, 1 = by its worst 1-in-20 years; in between, a blend.")
-        work = groups * settings.n
+        seconds, budget = estimate_seconds(system.n, settings.n), time_budget()
         right.caption(f"Every group of members is checked in every scenario: {groups:,} "
-                      f"groups × {settings.n:,} scenarios."
-                      + (" This may take a minute or more." if work > SLOW_WORK else ""))
+                      f"groups × {settings.n:,} scenarios, about {duration(seconds)} by "
+                      "riskshare's estimate.")
+    long_run = False
+    if seconds > budget:
+        st.warning(f"**This run would take about {duration(seconds)}**, longer than the "
+                   f"{duration(budget)} riskshare runs without asking. Use fewer scenarios, or "
+                   "confirm below to run it anyway (the page waits until it finishes).",
+                   icon=":material/hourglass_top:")
+        long_run = st.checkbox(f"Run it anyway (about {duration(seconds)})", key="fair_long")
     cert_lambda = float(risk_aversion)
     inputs = (SCENARIOS, settings, cert_lambda, system, agreement)
-    if st.button("Run", type="primary", icon=":material/play_arrow:", key="fair_run"):
+    if st.button("Run", type="primary", icon=":material/play_arrow:", key="fair_run",
+                 disabled=seconds > budget and not long_run):
         with st.spinner(f"Simulating {settings.n:,} years and checking {groups:,} members and "
                         "groups in each…"):
             try:
@@ -113,7 +127,7 @@ else:
             except ValidationError as exc:
                 run = {"invalid": exc}
             else:
-                run = judge(scenarios, cert_lambda)
+                run = judge(scenarios, cert_lambda, math.inf if long_run else None)
         store(RESULT_SCENARIOS, inputs, run)
     result = stored(RESULT_SCENARIOS, inputs)
     if result is None:
@@ -127,7 +141,7 @@ if "invalid" in result:
     show_validation_error(result["invalid"], "The agreement could not be judged —")
     st.stop()
 if "error" in result:
-    st.error(f"**The agreement could not be judged.** {result['error']}",
+    st.error(f"**The agreement could not be judged.** {md(result['error'])}",
              icon=":material/error:")
     st.stop()
 
@@ -137,13 +151,6 @@ table = cert.table
 fair = cert.fair
 members_worse = list(p[0] for p in cert.members_worse_off["players"])
 n_groups_worse = len(cert.groups_worse_off)
-
-
-def md(text: str) -> str:
-    """Library sentences as literal Markdown (no stray italics or maths)."""
-    for ch in ("\\", "*", "_", "$", "~", "`", "[", "]"):
-        text = text.replace(ch, "\\" + ch)
-    return text
 
 
 sentences = cert.summary(notes=False)
@@ -285,8 +292,9 @@ st.caption("The member table as CSV (£, shares as fractions); or a workbook wit
            "certificate in sentences, the members and every member or group that would do "
            "better on its own.")
 d1, d2, _ = st.columns([1, 1, 2])
-d1.download_button("Download the members (.csv)", table.rename_axis("org_id").to_csv().encode(
-                   "utf-8"), file_name="fairness_members.csv", mime="text/csv",
+d1.download_button("Download the members (.csv)",
+                   csv_text(table.rename_axis("org_id"), index=True).encode("utf-8"),
+                   file_name="fairness_members.csv", mime="text/csv",
                    key="dl_fair_csv", on_click="ignore")
 d2.download_button("Download the certificate (.xlsx)", lambda: fairness_workbook(cert),
                    file_name="fairness_certificate.xlsx", key="dl_fair_xlsx", on_click="ignore",

@@ -15,7 +15,9 @@ from riskshare.optimise import NO_AGREEMENT, OBJECTIVES, Constraints, SolverErro
 from riskshare.outcome import apply
 from riskshare.report import allocation_sheets
 from riskshare import charts
+from riskshare.cells import csv_text
 from riskshare.ui import state
+from riskshare.ui.text import md, md_lines
 from riskshare.ui.scenario_controls import store, stored
 from riskshare.ui.tables import (money_m_columns, show_infeasible, show_validation_error,
                                  styled_money, warn_worse_off)
@@ -82,7 +84,7 @@ with st.container(border=True):
     scale = agreement.scale if start == WITH else NO_AGREEMENT.scale
     internal = None
     if start == WITH:
-        left.caption(f"Agreement: **{agreement.name}** — change it on the Agreement page.")
+        left.caption(f"Agreement: **{md(agreement.name)}** — change it on the Agreement page.")
         try:
             line = apply(agreement, system).system
             internal = float(line["pool"] + line["reserve_used"])
@@ -94,7 +96,7 @@ with st.container(border=True):
     objective = right.selectbox("Objective", list(OBJECTIVES),
                                 format_func=lambda key: objective_label(key, scale),
                                 key="opt_objective")
-    right.caption(OBJECTIVE_HELP[objective].format(scale=scale))
+    right.caption(OBJECTIVE_HELP[objective].format(scale=md(scale)))
 
     st.markdown("**Conditions** — all optional: leave a box blank or unticked for none.")
     c1, c2, c3 = st.columns([1, 1, 1.25], gap="large")
@@ -107,7 +109,7 @@ with st.container(border=True):
                                 "system support); negative: a net charge on the members. "
                                 "Leave blank for " + pool_words + ".")
     c1.caption(f"= {money_m(pool, 2)}" if pool is not None else f"Blank: {pool_words}.")
-    floor = c1.number_input(f"Floor (% of {scale})", value=None, step=0.1, format="%.2f",
+    floor = c1.number_input(f"Floor (% of {md(scale)})", value=None, step=0.1, format="%.2f",
                             placeholder="no floor", key="opt_floor",
                             help="Every member's final position (support included) ends at "
                                  "least this far above its control total: -1.0 lets each end "
@@ -124,15 +126,15 @@ with st.container(border=True):
     def cap_words(which: str) -> str:
         cap = getattr(agreement.pool, which)
         if start == WITH and cap is not None:
-            return f"the agreement's own cap, {pct(cap, 2)} of {scale}"
+            return f"the agreement's own cap, {pct(cap, 2)} of {md(scale)}"
         return "no cap"
 
-    max_charge = c2.number_input(f"Cap on any charge (% of {scale})", value=None,
+    max_charge = c2.number_input(f"Cap on any charge (% of {md(scale)})", value=None,
                                  min_value=0.0, step=0.1, format="%.2f",
                                  placeholder=cap_placeholder("max_charge"), key="opt_max_charge",
                                  help="The most any one member pays. Leave blank for "
                                       f"{cap_words('max_charge')}.")
-    max_award = c2.number_input(f"Cap on any award (% of {scale})", value=None,
+    max_award = c2.number_input(f"Cap on any award (% of {md(scale)})", value=None,
                                 min_value=0.0, step=0.1, format="%.2f",
                                 placeholder=cap_placeholder("max_award"), key="opt_max_award",
                                 help="The most any one member receives. Leave blank for "
@@ -238,7 +240,7 @@ if "invalid" in result:
     show_validation_error(result["invalid"], "The optimiser was not run —")
     st.stop()
 if "solver_error" in result:
-    st.error(f"**The solver did not find an answer.** {result['solver_error']} Try the other "
+    st.error(f"**The solver did not find an answer.** {md(result['solver_error'])} Try the other "
              "solver (under Solver above) or fewer conditions.", icon=":material/error:")
     st.stop()
 
@@ -255,10 +257,10 @@ status = allocation.status
 finished = {"optimal": "proven optimal",
             "time_limit": "stopped at the time limit: the best allocation found, which may not "
                           "be optimal"}.get(status.status, status.status)
-st.markdown(f"**Result:** {allocation.value_text()}.")
+st.markdown(f"**Result:** {md(allocation.value_text())}.")
 took = (f"in {allocation.seconds:.2f} s" if allocation.seconds >= 0.01
         else "in under a hundredth of a second")
-st.caption(f"Objective: {objective_label(allocation.objective, scale)}. Solved by "
+st.caption(f"Objective: {md(objective_label(allocation.objective, scale))}. Solved by "
            f"{SOLVER_NAMES.get(status.solver, status.solver)}: {finished}, {took}.")
 
 
@@ -272,10 +274,10 @@ def short_value(key: str, value: float) -> str:
 
 
 m = st.columns(4)
-m[0].metric(SHORT_VALUE[allocation.objective] + (f" (% of {scale})" if obj.unit == "pct"
+m[0].metric(SHORT_VALUE[allocation.objective] + (f" (% of {md(scale)})" if obj.unit == "pct"
                                                   else ""),
             short_value(allocation.objective, allocation.value),
-            help=allocation.value_text()[:1].upper() + allocation.value_text()[1:] + ".")
+            help=md(allocation.value_text()[:1].upper() + allocation.value_text()[1:] + "."))
 m[1].metric("Money moved between members", money_m(moved, 2),
             help="Half the sum of every member's net transfer in or out.")
 m[2].metric("Worse off than on their own", f"{len(worse)} of {system.n}",
@@ -293,7 +295,7 @@ st.caption("£m. Received: the member's share of the pool chosen by the optimise
                            "retained + received; " if start == WITH else
                            "outturn = control total + variance + received; ")
            + f"final = outturn + support earned; shortfall: how far outturn falls short of the "
-             f"control total, % of {scale} (negative: ahead). Rows of members worse off than on "
+             f"control total, % of {md(scale)} (negative: ahead). Rows of members worse off than on "
              f"their own are shaded.")
 shown_money = dict(MEMBER_MONEY)
 if start == WITHOUT:  # nothing is pooled: retained is the variance
@@ -340,19 +342,19 @@ why_left, why_right = st.columns(2, gap="large")
 with why_left:
     st.markdown("**Conditions with no room to spare**")
     if allocation.binding:
-        st.markdown("\n".join(f"- {line}" for line in binding_lines(allocation)))
+        st.markdown(md_lines(binding_lines(allocation)))
     else:
         st.markdown("None: every condition has room to spare.")
 with why_right:
     st.markdown("**What relaxing them would be worth**")
     if allocation.shadow_prices:
-        st.markdown("\n".join(f"- {p.sentence}" for p in allocation.shadow_prices))
+        st.markdown(md_lines(p.sentence for p in allocation.shadow_prices))
     elif allocation.note:
-        st.info(allocation.note, icon=":material/info:")
+        st.info(md(allocation.note), icon=":material/info:")
     else:
         st.markdown("Relaxing a condition by a small step would not improve the answer.")
 if allocation.note and allocation.shadow_prices:
-    st.info(allocation.note, icon=":material/info:")
+    st.info(md(allocation.note), icon=":material/info:")
 
 # -- alternatives ---------------------------------------------------------------------------------
 st.subheader("Alternatives")
@@ -381,12 +383,12 @@ if alts is not None:
                 "optimum: the optimum is close to the only good answer. Allow more room to see "
                 "others.", icon=":material/info:")
     else:
-        lines = [f"- **Optimum:** {allocation.value_text()}; moves {money_m(moved, 2)}; "
+        lines = [f"- **Optimum:** {md(allocation.value_text())}; moves {md(money_m(moved, 2))}; "
                  f"{len(worse)} worse off than on their own."]
         for i, alt in enumerate(found, start=1):
             alt_moved = float(np.abs(alt.outcome["net_transfer"]).sum()) / 2
-            lines.append(f"- **Alternative {i}:** {alt.value_text()}; moves "
-                         f"{money_m(alt_moved, 2)}; {len(alt.outcome.worse_off)} worse off than "
+            lines.append(f"- **Alternative {i}:** {md(alt.value_text())}; moves "
+                         f"{md(money_m(alt_moved, 2))}; {len(alt.outcome.worse_off)} worse off than "
                          f"on their own.")
         st.markdown(f"Found {len(found)} of the {alts['k']} asked for within "
                     f"{alts['slack']:g}% of the optimum.\n\n" + "\n".join(lines))
@@ -439,7 +441,7 @@ request = pd.DataFrame({
               objective_label(allocation.objective, scale), status.solver,
               *[setting_text(k, v) for k, v in constraints.to_dict().items()]]})
 d1, d2, _ = st.columns([1, 1, 2])
-d1.download_button("Download the members (.csv)", table.to_csv().encode("utf-8"),
+d1.download_button("Download the members (.csv)", csv_text(table, index=True).encode("utf-8"),
                    file_name="optimised_allocation.csv", mime="text/csv", key="dl_opt_csv",
                    on_click="ignore")
 d2.download_button("Download the results (.xlsx)",

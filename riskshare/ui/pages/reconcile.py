@@ -11,6 +11,7 @@ from riskshare.rebalance import METHOD_WORDS, METHODS, rebalance
 from riskshare.reconcile import DEFAULT_UNREALISTIC_PCT, reconcile
 from riskshare import charts
 from riskshare.ui import state
+from riskshare.ui.text import md
 from riskshare.ui.tables import (in_millions, money_m_columns, show_infeasible,
                                  show_validation_error)
 
@@ -46,7 +47,7 @@ with right:
     st.subheader("What stands out")
     with st.container(border=True):
         for sentence in rec.flags:
-            st.markdown(f"- {sentence.replace('$', chr(92) + '$')}")
+            st.markdown(f"- {md(sentence)}")
 
 st.altair_chart(charts.waterfall(rec), width="stretch")
 
@@ -99,7 +100,7 @@ except InfeasibleError as exc:
 except ValidationError as exc:
     show_validation_error(exc, "Cannot rebalance this way:")
 else:
-    st.caption(reb.describe())
+    st.caption(md(reb.describe()))
 if reb is not None:
     c1, c2 = st.columns([3, 2], gap="large")
     with c1:

@@ -14,7 +14,9 @@ from riskshare.outcome import apply
 from riskshare.risk import SYSTEM_ROW, risk_table
 from riskshare.shocks import shocked_variances
 from riskshare import charts
+from riskshare.cells import csv_text
 from riskshare.ui import state
+from riskshare.ui.text import md
 from riskshare.ui.scenario_controls import chunk_for, scenario_controls, store, stored
 from riskshare.ui.tables import money_m_columns, show_validation_error
 
@@ -82,7 +84,7 @@ which = "With the shocks" if settings.shocks else "At the forecast (no shocks ch
 st.info(f"**{which}**, without random variation: the system ends "
         f"{money_m(float((t['final'] - t['control_total']).sum()), 1, sign=True)} against the "
         f"sum of control totals; "
-        + (f"worse off than on their own: {', '.join(worse)}." if worse
+        + (f"worse off than on their own: {md(', '.join(worse))}." if worse
            else "no member is worse off than on its own."), icon=":material/bolt:")
 
 if result is None:
@@ -92,7 +94,7 @@ if result is None:
     st.stop()
 
 risk = result["risk"]
-st.caption(f"Results: {result['describe']} — agreement “{agreement.name}”.")
+st.caption(f"Results: {md(result['describe'])} — agreement “{md(agreement.name)}”.")
 
 members = risk.drop(index=SYSTEM_ROW)
 row = risk.loc[SYSTEM_ROW]
@@ -125,3 +127,9 @@ st.caption("Positions are final − control total for VaR, CVaR (mean of the wor
            "CVaR). "
            "SYSTEM: P(miss CT) is P(system misses its SCT); P(lose support) is P(any member "
            "loses support).")
+st.download_button("Download the risk metrics (.csv)",
+                   csv_text(risk, index=True).encode("utf-8"),
+                   file_name="scenario_risk_metrics.csv", mime="text/csv", key="dl_scn_csv",
+                   on_click="ignore",
+                   help="Every metric for every member and the system (£; probabilities as "
+                        "fractions). " + md(risk.attrs.get("reference", "")) + ".")

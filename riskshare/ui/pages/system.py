@@ -10,7 +10,9 @@ from riskshare.format import money_m
 from riskshare.samples import SAMPLES, load_sample
 from riskshare.schema import COLUMNS, INDEX, column_guide
 from riskshare.system import System
+from riskshare.cells import csv_text
 from riskshare.ui import state
+from riskshare.ui.text import md
 from riskshare.ui.tables import editor_columns, show_load_error, show_validation_error
 
 st.title("System")
@@ -55,8 +57,8 @@ with st.container(border=True):
                                 "spreadsheetml.sheet")
 
 # -- system figures ---------------------------------------------------------------------------
-st.subheader(system.label)
-st.caption(state.source())
+st.subheader(md(system.label))
+st.caption(md(state.source()))
 c1, c2, c3 = st.columns([2, 1, 2])
 name = c1.text_input("System name", value=system.name, key=f"name_{v}")
 year = c2.text_input("Year", value=system.year, key=f"year_{v}")
@@ -92,7 +94,7 @@ else:
     state.update(candidate)
     system = candidate
     for w in system.warnings:
-        st.warning(str(w), icon=":material/warning:")
+        st.warning(md(w), icon=":material/warning:")
 
 # -- summary and downloads --------------------------------------------------------------------
 m1, m2, m3, m4 = st.columns(4)
@@ -106,7 +108,7 @@ slug = "".join(ch if ch.isalnum() else "_" for ch in system.label.lower()).strip
 d1.download_button("Download this system (.xlsx)", rsio.excel_bytes(system),
                    file_name=f"{slug or 'system'}.xlsx", key="dl_xlsx",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-d2.download_button("Download members (.csv)", system.to_frame().to_csv(index=False),
+d2.download_button("Download members (.csv)", csv_text(system.to_frame()),
                    file_name=f"{slug or 'system'}_organisations.csv", key="dl_csv",
                    mime="text/csv")
 

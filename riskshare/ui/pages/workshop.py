@@ -21,6 +21,7 @@ from riskshare.report import session_workbook
 from riskshare.session import (Session, WhatIf, draft_session, list_sessions, load_session,
                                read_session_text)
 from riskshare.ui import state
+from riskshare.ui.text import md
 from riskshare.ui.scenario_controls import store, stored
 from riskshare.ui.tables import (money_m_columns, read_text_upload, show_load_error,
                                  show_validation_error, styled_money)
@@ -64,13 +65,6 @@ BASE_CSS = """
 """
 
 
-def md(text: str) -> str:
-    """Library sentences as literal Markdown (no stray italics or maths)."""
-    for ch in ("\\", "*", "_", "$", "~", "`", "[", "]"):
-        text = text.replace(ch, "\\" + ch)
-    return text
-
-
 def unbroken(text: str) -> str:
     """Keep a minus with its amount: no line break inside '-£3.44m' (a word joiner)."""
     return text.replace("-£", "-\u2060£")
@@ -102,7 +96,8 @@ if SESSION not in st.session_state:
         open_session(load_session(DEFAULT_SESSION), f"bundled session: {DEFAULT_SESSION}")
     except RiskshareError as exc:
         st.title("Workshop")
-        st.error(f"**The bundled session could not be opened.** {exc}", icon=":material/error:")
+        st.error(f"**The bundled session could not be opened.** {md(exc)}",
+                 icon=":material/error:")
         st.stop()
 
 session: Session = st.session_state[SESSION]
@@ -171,7 +166,7 @@ def file_name(title: str) -> str:
 
 
 def describe_session(s: Session) -> str:
-    agreements = "; ".join(f"**{label}** — {md(a.name)}" for label, a in s.agreements)
+    agreements = "; ".join(f"**{md(label)}** — {md(a.name)}" for label, a in s.agreements)
     sc = s.scenarios
     dist = "normal" if sc.distribution == "normal" else f"Student t (df {sc.df:g})"
     kind = f", +{sc.kind_correlation:g} within a kind" if sc.kind_correlation else ""
@@ -206,7 +201,7 @@ if not present:
         "Money in £m.")
     state.show_flash()
     if st.session_state.pop(FLASH_DRAFT, False):
-        st.success(f"Drafted “{session.title}”: save it below to edit its steps and notes.",
+        st.success(f"Drafted “{md(session.title)}”: save it below to edit its steps and notes.",
                    icon=":material/edit_note:")
     with st.container(border=True, key="ws_prep"):
         st.subheader("Session", anchor=False)
@@ -270,13 +265,13 @@ st.caption(" · ".join(shown))
 
 step = session.steps[number - 1]
 with st.container(key="ws_heading"):
-    st.header(step.title, anchor=False)
+    st.header(md(step.title), anchor=False)
 if step.notes.strip():
     if present:
         with st.expander("Facilitator's notes", expanded=False):
-            st.markdown(step.notes)
+            st.markdown(md(step.notes))
     else:
-        st.info(step.notes, icon=":material/record_voice_over:")
+        st.info(md(step.notes), icon=":material/record_voice_over:")
 
 main, side = st.columns([3, 1], gap="large")
 
@@ -303,8 +298,9 @@ def what_if_panel() -> WhatIf:
             "Agreement the sliders change", list(step.agreements),
             index=list(step.agreements).index(label), key=f"ws_target_{version}_{number}",
             help="The agreement knobs below change this agreement only: "
-                 + "; ".join(f"{x} — {session.agreement(x).name}" for x in step.agreements))
-        st.caption(f"{label} — {md(session.agreement(label).name)}")
+                 + "; ".join(f"{md(x)} — {md(session.agreement(x).name)}"
+                             for x in step.agreements))
+        st.caption(f"{md(label)} — {md(session.agreement(label).name)}")
     seeded_label = workshop.target_label(session, number, seed) if seed else None
     settings = workshop.knobs(session, number, label)
     if not settings:
@@ -321,7 +317,7 @@ def what_if_panel() -> WhatIf:
         fmt = "%.2f" if knob.key == "risk_aversion" else SLIDER_FORMAT[knob.unit]
         factor = 100 if percent(knob) else 1
         shown_value = st.slider(
-            f"{label}: {knob.label}" if knob.scope == "agreement" else knob.label,
+            f"{md(label)}: {knob.label}" if knob.scope == "agreement" else knob.label,
             min_value=float(low * factor), max_value=float(high * factor),
             value=display(s, start), step=float(round(knob.step * factor, 6)), format=fmt,
             key=f"ws_knob_{version}_{number}_{scope}{knob.key}", help=knob.help)
@@ -365,7 +361,7 @@ with side:
                                                          "prepared figures are shown —")
             else:
                 st.error(f"**That what-if cannot be applied; the prepared figures are "
-                         f"shown.** {result['error']}", icon=":material/error:")
+                         f"shown.** {md(result['error'])}", icon=":material/error:")
             what_if = WhatIf()
             result = work_out(what_if)
 
@@ -374,7 +370,7 @@ with main:
         if "invalid" in result:
             show_validation_error(result["invalid"], "This step could not be worked out —")
         else:
-            st.error(f"**This step could not be worked out.** {result['error']}",
+            st.error(f"**This step could not be worked out.** {md(result['error'])}",
                      icon=":material/error:")
         st.stop()
     view = result["view"]
@@ -395,7 +391,7 @@ with main:
             cols = st.columns(per_row)
             for col, f in zip(cols, figures[i:i + per_row]):
                 signed = f.delta[:1] in ("+", "-")
-                col.metric(f.label, f.text, delta=f.delta or None,
+                col.metric(md(f.label), f.text, delta=f.delta or None,
                            delta_color=delta_color(f), delta_arrow="auto" if signed else "off",
                            border=True, height="stretch")
     if present:   # text and rows larger, for the screen in the room

@@ -1,0 +1,25 @@
+"""Text from users shown as text on every Markdown surface of the app.
+
+Streamlit renders Markdown, plus its own directives (":red[...]", ":material/icon:", emoji codes
+such as ":smile:", "$maths$"), in markdown, captions, alerts, headings, metric labels, widget
+labels and help. Member names and ids, agreement names, session titles and notes, file names
+and the library's sentences that quote them are user text: `md` escapes every ASCII punctuation
+mark with a backslash (CommonMark's own escape), so "[north site]", "**x**" or ":smile:" show
+exactly as written and nothing in a name can format, link, load an image or run maths.
+"""
+
+from __future__ import annotations
+
+import re
+
+_PUNCTUATION = re.compile(r"""([!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~])""")
+
+
+def md(text) -> str:
+    """`text` (any value, shown with str) escaped for Markdown: it displays literally."""
+    return _PUNCTUATION.sub(r"\\\1", str(text))
+
+
+def md_lines(lines, bullet: str = "- ") -> str:
+    """Several sentences as a Markdown list, each shown literally."""
+    return "\n".join(f"{bullet}{md(line)}" for line in lines)

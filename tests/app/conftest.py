@@ -1,0 +1,35 @@
+"""AppTest reads Markdown elements as their source. The app escapes user text (and library
+sentences quoting it) with backslashes so it shows literally (riskshare/ui/text.py); a browser
+shows it without them. The app tests read what a user reads: the text with CommonMark's
+backslash escapes resolved, for markdown, captions, alerts, headings and metric labels."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from streamlit.testing.v1 import element_tree as et
+
+_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
+def rendered(text: str) -> str:
+    """Markdown source as read: every backslash escape of ASCII punctuation resolved."""
+    return _ESCAPE.sub(r"\1", text)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _read_markdown_as_shown():
+    patched = [(et.AlertBase, "value", lambda self: rendered(self.proto.body)),
+               (et.Markdown, "value", lambda self: rendered(self.proto.body)),
+               (et.HeadingBase, "value", lambda self: rendered(self.proto.body)),
+               (et.Metric, "label", lambda self: rendered(self.proto.label))]
+    saved = [(cls, name, cls.__dict__.get(name)) for cls, name, _ in patched]
+    for cls, name, read in patched:
+        setattr(cls, name, property(read))
+    yield
+    for cls, name, old in saved:
+        if old is None:
+            delattr(cls, name)
+        else:
+            setattr(cls, name, old)
