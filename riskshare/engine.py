@@ -25,9 +25,10 @@ from .agreement import Agreement, Schedule
 from .claims import apply_rule
 from .errors import problem, raise_if_errors
 from .rebalance import basis_weights
-from .system import System
+from .system import System, require_system
 
 HALF_PENNY = 0.005
+VARIANCE_LIMIT = 2e12   # £
 COLUMNS = ("variance", "pooled", "retained", "received", "net_transfer", "outturn",
            "support_earned", "final", "standalone", "vs_standalone")
 
@@ -291,6 +292,7 @@ def run(agreement: Agreement, system: System, variances: np.ndarray,
     system control total (£). Outsiders pool nothing and receive nothing, a reserve counts only
     when its holder is in, and the system test compares the coalition's total with `target`;
     the system arrays then add up members only. Outsiders' own columns are not meaningful."""
+    require_system(system, "apply")
     raise_if_errors(agreement.check(system), f"agreement '{agreement.name}' on {system.label}")
     orgs = system.orgs
     v = np.asarray(variances, dtype=float)
@@ -364,10 +366,16 @@ def run(agreement: Agreement, system: System, variances: np.ndarray,
 
 
 def as_variances(system: System, variances) -> tuple[np.ndarray, bool]:
-    """(S, n) variances and whether the input was deterministic (None or 1-D)."""
+    """(S, n) variances and whether the input was deterministic (None or 1-D). Variances are
+    £ within ±VARIANCE_LIMIT (a forecast and a control total each within ±£10¹²)."""
+    require_system(system, "apply")
     if variances is None:
         return system.variance.to_numpy(dtype=float)[None, :], True
-    arr = np.asarray(variances, dtype=float)
+    try:
+        arr = np.asarray(variances, dtype=float)
+    except (TypeError, ValueError):
+        raise_if_errors([problem("must be numbers of pounds, one per member (or a table of "
+                                 "scenarios × members)", column="variances")], "variances")
     problems = []
     if arr.ndim not in (1, 2) or arr.shape[-1] != system.n:
         problems.append(problem(f"must have one column per member ({system.n}); got shape "
@@ -375,5 +383,8 @@ def as_variances(system: System, variances) -> tuple[np.ndarray, bool]:
     elif not np.isfinite(arr).all():
         problems.append(problem("must be finite numbers of pounds (found NaN or infinity)",
                                 column="variances"))
+    elif np.abs(arr).max(initial=0.0) > VARIANCE_LIMIT:
+        problems.append(problem("must lie within ±£2,000,000,000,000 (a forecast and a control "
+                                "total each within ±£10¹²)", column="variances"))
     raise_if_errors(problems, "variances")
     return (arr[None, :], True) if arr.ndim == 1 else (arr, False)

@@ -50,7 +50,7 @@ from .money import round_to_total
 from .outcome import Outcome
 from .rebalance import basis_weights
 from .schema import MONEY_LIMIT
-from .system import System
+from .system import System, require_system
 
 NO_AGREEMENT = Agreement(name="No risk share",
                          description="Each member keeps its own variance; support is tested on "
@@ -299,6 +299,7 @@ class Setup:
 
 def setup(system: System, agreement=None, constraints=None) -> Setup:
     """Validate the request and gather the numbers the models use."""
+    require_system(system, "optimise")
     agreement = NO_AGREEMENT if agreement is None else load_agreement(agreement)
     cons = Constraints.from_dict(constraints)
     raise_if_errors(agreement.check(system) + cons.check(system),

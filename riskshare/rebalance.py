@@ -27,7 +27,7 @@ from .errors import problem, raise_if_errors
 from .format import money
 from .money import allocate, from_pennies, to_pennies
 from .optimise_octs import optimised_octs
-from .system import System
+from .system import System, require_system
 
 METHODS = ("basis", "minimax_change", "closest_to_forecast")
 METHOD_WORDS = {
@@ -119,6 +119,7 @@ def rebalance(system: System, method: str = "basis", basis="turnover", keep=(),
     """Revised OCTs summing exactly to the SCT (see the module docstring).
 
     keep and max_change apply to the optimised methods; solver: "highs" | "cbc"."""
+    require_system(system, "rebalance")
     problems = []
     if method not in METHODS:
         problems.append(problem(f"unknown rebalancing method (valid: {', '.join(METHODS)})",

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .errors import ArgumentTypeError, UsageError
+from .errors import UsageError
 from .format import money_m as _money_m, pct
 from .money import allocate
-from .system import System
+from .system import System, require_system
 
 
 def money_m(pounds: float) -> str:
@@ -64,8 +64,7 @@ class Reconciliation:
 
 def reconcile(system: System, unrealistic_pct: float = DEFAULT_UNREALISTIC_PCT) -> Reconciliation:
     """Reconcile a system's OCTs with its SCT (see the module docstring)."""
-    if not isinstance(system, System):
-        raise ArgumentTypeError("reconcile() takes a riskshare System (see rs.load_system)")
+    require_system(system, "reconcile")
     try:
         threshold = float(unrealistic_pct)
     except (TypeError, ValueError):

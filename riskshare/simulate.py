@@ -35,8 +35,8 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
-from .errors import ArgumentTypeError, UsageError, problem, raise_if_errors
-from .system import System
+from .errors import UsageError, problem, raise_if_errors
+from .system import System, require_system
 
 DISTRIBUTIONS = ("normal", "t")
 
@@ -195,8 +195,7 @@ def simulate(system: System, n: int, seed: int | None = 0, correlation: float = 
     """
     from .shocks import load_shock, total_shock
 
-    if not isinstance(system, System):
-        raise ArgumentTypeError("simulate() takes a riskshare System (see rs.load_system)")
+    require_system(system, "simulate")
     problems = check_settings(n, correlation, kind_correlation, distribution, df,
                               volatility_scale, seed=seed, members=system.n)
     raise_if_errors(problems, "simulation settings")

@@ -169,6 +169,16 @@ class System:
                 f"ΣOCT £{self.sum_control_totals:,.0f}>")
 
 
+def require_system(value, caller: str) -> "System":
+    """`value` if it is a System, else ArgumentTypeError naming the call (every public entry
+    point checks its system this way, so a file name or a table passed by mistake gets a
+    sentence, not a traceback)."""
+    if not isinstance(value, System):
+        raise ArgumentTypeError(f"{caller}() takes a riskshare System (see rs.load_system or "
+                                f"rs.System.from_frame), not {type(value).__name__}")
+    return value
+
+
 def _shown(value) -> str:
     """A value of the wrong type, briefly ('a list', 'a table')."""
     return {list: "a list", dict: "a table", tuple: "a list"}.get(type(value), repr(value)[:40])
@@ -183,4 +193,4 @@ def _year_text(year) -> str:
     return str(year).strip()
 
 
-__all__ = ["System", "INDEX", "ORG_COLUMNS"]
+__all__ = ["System", "INDEX", "ORG_COLUMNS", "require_system"]

@@ -37,7 +37,7 @@ from .. import engine
 from ..agreement import Agreement, load_agreement
 from ..errors import BudgetError, UsageError, problem, raise_if_errors
 from ..risk import ALPHA, tail_count
-from ..system import System
+from ..system import System, require_system
 from .game import MAX_EXACT, Game
 
 CHUNK_ROWS = 400_000          # coalition × scenario rows per engine call
@@ -172,6 +172,7 @@ def from_agreement(system: System, agreement, scenarios=None,
     evaluated on demand (sampled Shapley, named coalitions). Across many scenarios the work is
     estimated first (`check_time`): above `max_seconds` (default the time budget) BudgetError
     says how long it would take; math.inf goes ahead whatever it costs."""
+    require_system(system, "certificate")
     agreement = load_agreement(agreement)
     raise_if_errors(agreement.check(system), f"agreement '{agreement.name}' on {system.label}")
     check_risk(risk_aversion, alpha)
