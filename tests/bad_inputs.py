@@ -129,9 +129,85 @@ BAD_INPUTS: tuple[BadInput, ...] = (
     BadInput("row_number_after_blank_line",
              _blank_line_before("C", _set(("C", "turnover", "0"))),
              ("row 5 (C), column 'turnover'", "0 must be at least £1")),
+    # -- numbers never silently reinterpreted (issue 13) ------------------------------------------
+    # A decimal comma or European thousands would once load as another number ("2,5" as 25).
+    BadInput("decimal_comma_quoted", _set(("A", "turnover", '"500000000,5"')),
+             ("row 2 (A), column 'turnover'", "'500000000,5' is not a number riskshare reads",
+              "a decimal comma", "use a point for decimals", "1,000.50")),
+    BadInput("decimal_comma_negative", _set(("A", "forecast", '"-1,5"')),
+             ("row 2 (A), column 'forecast'", "'-1,5' is not a number riskshare reads")),
+    BadInput("european_thousands_and_decimals", _set(("B", "control_total", '"1.000,50"')),
+             ("row 3 (B), column 'control_total'", "'1.000,50' is not a number riskshare reads")),
+    BadInput("points_between_thousands", _set(("D", "turnover", "1.000.000.000")),
+             ("row 5 (D), column 'turnover'", "'1.000.000.000' is not a number riskshare reads",
+              "points between thousands")),
+    BadInput("spaces_and_decimal_comma", _set(("C", "forecast", '"1 000 000,5"')),
+             ("row 4 (C), column 'forecast'", "'1 000 000,5' is not a number riskshare reads")),
+    BadInput("decimal_comma_in_volatility", _set(("A", "volatility", '"2,5"')),
+             ("row 2 (A), column 'volatility'", "'2,5' is not a number riskshare reads")),
+    BadInput("decimal_commas_in_an_extra_column",
+             _add("contribution", ['"1,5"', '"2,5"', '"3,5"', '"4,5"']),
+             ("row 2 (A), column 'contribution'", "'1,5' is not a number riskshare reads",
+              "row 5 (D), column 'contribution'")),
+    # unquoted, a decimal comma splits the figure into two cells
+    BadInput("unquoted_decimal_comma_splits_the_row", _set(("A", "forecast", "-16000000,5")),
+             ("row 2: has 9 cells but the header has 8 columns", "unquoted figure",
+              "such as 2,5 or 1,000")),
+    BadInput("semicolon_csv_with_decimal_commas",
+             GOOD_CSV.replace(",", ";").replace(";2.0\n", ";2,0\n"),
+             ("row 2 (A), column 'volatility'", "'2,0' is not a number riskshare reads")),
+    BadInput("percentage_in_a_money_column", _set(("B", "support", "5%")),
+             ("row 3 (B), column 'support'", "'5%' is a percentage, but this column is in £")),
+    BadInput("percent_sign_in_an_extra_column", _add("contribution", ["10%", "20", "30", "40"]),
+             ("row 2 (A), column 'contribution'", "'10%' has a % sign: give the number alone")),
+    BadInput("accounting_dash_in_a_percent_column", _set(("C", "volatility", "-")),
+             ("row 4 (C), column 'volatility'", "'-' is not a number")),
+    BadInput("double_minus", _set(("B", "forecast", "--3000000")),
+             ("row 3 (B), column 'forecast'", "'--3000000' is not a number")),
+    BadInput("brackets_and_a_minus", _set(("B", "forecast", "(-3000000)")),
+             ("row 3 (B), column 'forecast'", "'(-3000000)' is not a number")),
+    # a totals row, as spreadsheets often end a table: its own message, not "org_id is empty"
+    BadInput("totals_row_with_a_blank_id",
+             GOOD_CSV + ",,,1900000000,-8000000,-14000000,14000000,\n",
+             ("1 problem", "row 6: looks like a totals row", "remove it")),
+    BadInput("totals_row_labelled_total",
+             GOOD_CSV + "Total,Total,,1900000000,-8000000,-14000000,14000000,\n",
+             ("1 problem", "row 6: looks like a totals row")),
+    # -- money bounded: ±£10¹², turnover at least £1, volatility at most 100% ----------------------
+    BadInput("turnover_below_one_pound", _set(("B", "turnover", "0.5")),
+             ("row 3 (B), column 'turnover'", "0.5 must be at least £1")),
+    BadInput("control_total_beyond_the_limit", _set(("A", "control_total", "1e13")),
+             ("row 2 (A), column 'control_total'",
+              "must lie within ±£1,000,000,000,000 (10¹²)")),
+    BadInput("forecast_beyond_the_limit", _set(("D", "forecast", "-2000000000000")),
+             ("row 5 (D), column 'forecast'", "must lie within ±£1,000,000,000,000")),
+    BadInput("turnover_beyond_the_limit", _set(("D", "turnover", "1e17")),
+             ("row 5 (D), column 'turnover'", "must lie within ±£1,000,000,000,000")),
+    BadInput("support_beyond_the_limit", _set(("B", "support", "1e15")),
+             ("row 3 (B), column 'support'", "must lie within ±£1,000,000,000,000")),
+    BadInput("extra_column_beyond_the_limit", _add("contribution", ["1", "2", "3", "1e13"]),
+             ("row 5 (D), column 'contribution'", "must lie within ±1,000,000,000,000")),
+    BadInput("volatility_above_100", _set(("A", "volatility", "150")),
+             ("row 2 (A), column 'volatility'", "150 must be at most 100")),
+    # -- control characters never reach an export -------------------------------------------------
+    BadInput("bell_in_a_name", _set(("A", "name", "Acute\x07trust")),
+             ("row 2 (A), column 'name'", "contains a control character (U+0007)",
+              "remove it")),
+    BadInput("line_break_in_an_org_id", _set(("B", "org_id", '"B\nX"')),
+             ("column 'org_id'", "contains a control character (U+000A, a line break)")),
+    BadInput("tab_in_a_name", _set(("C", "name", "Mental\thealth")),
+             ("row 4 (C), column 'name'", "(U+0009, a tab)")),
+    BadInput("control_character_in_a_header", _add("contribution\x01", ["1", "2", "3", "4"]),
+             ("the column name contains a control character (U+0001)",)),
 )
 
 assert len({c.id for c in BAD_INPUTS}) == len(BAD_INPUTS), "BadInput ids must be unique"
+
+
+def representative(cases: tuple[BadInput, ...] = BAD_INPUTS, every: int = 4) -> tuple:
+    """Every `every`-th case plus the one with several problems: the sample replayed through
+    the CLI and the app (the library replays the whole table)."""
+    return tuple(c for i, c in enumerate(cases) if i % every == 0 or c.id == "several_problems")
 
 
 def bad_input_params(cases: tuple[BadInput, ...] = BAD_INPUTS) -> list:
@@ -144,4 +220,5 @@ def bad_input_params(cases: tuple[BadInput, ...] = BAD_INPUTS) -> list:
             for c in cases]
 
 
-__all__ = ["BadInput", "BAD_INPUTS", "GOOD_CSV", "VALID_KINDS", "bad_input_params"]
+__all__ = ["BadInput", "BAD_INPUTS", "GOOD_CSV", "VALID_KINDS", "bad_input_params",
+           "representative"]

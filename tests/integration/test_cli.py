@@ -17,7 +17,7 @@ from riskshare.cli import main
 from riskshare.format import money_m
 from riskshare.io import template_workbook
 from tests.integration.cli_runner import ANSI, run, run_subprocess
-from tests.bad_inputs import BAD_INPUTS, GOOD_CSV, BadInput, bad_input_params
+from tests.bad_inputs import BAD_INPUTS, GOOD_CSV, BadInput, bad_input_params, representative
 
 
 
@@ -165,7 +165,7 @@ def test_template_into_a_missing_folder_is_a_clear_error(tmp_path, capsys):
 
 
 # -- bad inputs ------------------------------------------------------------------------------------
-@pytest.mark.parametrize("case", bad_input_params())
+@pytest.mark.parametrize("case", bad_input_params(representative(every=2)))
 def test_bad_input_exits_2_with_the_message(case: BadInput, tmp_path, capsys):
     path = tmp_path / "organisations.csv"
     path.write_text(case.csv, encoding="utf-8")
