@@ -12,8 +12,9 @@ from .outcome import Outcome, apply
 from .risk import compare, risk_table
 from .shocks import Shock, list_shocks, load_shock, shocked_variances
 from .simulate import Scenarios, simulate
-from .errors import (Conflict, InfeasibleError, InputFileError, Problem, RiskshareError,
-                     UnknownSampleError, ValidationError)
+from .errors import (ArgumentTypeError, BudgetError, Conflict, InfeasibleError, InputFileError,
+                     NotFoundError, Problem, RiskshareError, UnknownSampleError, UsageError,
+                     ValidationError)
 from .optimise import OBJECTIVES, Allocation, Constraints, SolverError, optimise
 from .io import load_system
 from .rebalance import Rebalancing, rebalance
@@ -35,4 +36,5 @@ __all__ = [
     "SolverError",
     "ORG_COLUMNS", "KINDS",
     "RiskshareError", "ValidationError", "InputFileError", "UnknownSampleError", "Problem",
+    "NotFoundError", "UsageError", "ArgumentTypeError", "BudgetError",
 ]

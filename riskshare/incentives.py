@@ -31,7 +31,7 @@ from .agreement import load_agreement
 from .system import System
 
 NUDGE = 1.0  # £
-CHUNK_CELLS = 1_000_000   # scenario-member cells per engine run (about 8 MB an array)
+CHUNK_CELLS = 250_000   # scenario-member cells per block (2 MB an array; the engine holds ~50)
 
 
 @dataclass(frozen=True, eq=False)

@@ -106,8 +106,9 @@ def basis_weights(system: System, basis) -> np.ndarray:
         raise_if_errors([problem("basis must be a column name, 'equal' or a mapping of weights "
                                  "by org_id", value=basis)], "basis")
     w = pd.to_numeric(weights, errors="coerce")
+    bad = ~(np.isfinite(w.to_numpy(dtype=float)) & (w.to_numpy(dtype=float) >= 0))
     problems = [problem("must be a finite number ≥ 0", member=str(m), value=weights[m])
-                for m in orgs.index if not (np.isfinite(w[m]) and w[m] >= 0)]
+                for m in orgs.index[bad]]
     if not problems and w.sum() <= 0:
         problems.append(problem("is zero for every member, so it cannot share anything"))
     raise_if_errors(problems, label)

@@ -413,7 +413,7 @@ def _whole_pennies(values: pd.Series, name: str, where, rounded: list) -> pd.Ser
     for i in np.flatnonzero(changed):
         w = where(i)
         who = f"row {w['row']}" + (f" ({w['member']})" if w["member"] else "")
-        rounded.append(f"{who}, column '{name}': {exact[i]!r} → {whole[i]:,.2f}")
+        rounded.append(f"{who}, column '{name}': {float(exact[i])!r} → {whole[i]:,.2f}")
     return pd.Series(np.where(finite, whole, exact), index=values.index)
 
 

@@ -381,8 +381,13 @@ def _read_system(section, problems) -> tuple[System | None, str]:
                                    source="system.orgs")
     except ValidationError as exc:
         for p in exc.problems:
-            problems.append(replace(p, rule=f"[[system.orgs]] {p.rule}") if p.row is None
-                            else p)
+            if p.row is None and p.member is None and p.column in ("control_total", "name",
+                                                                    "year"):
+                problems.append(replace(p, column=f"system.{p.column}", label="key"))
+            elif p.row is None:
+                problems.append(replace(p, rule=f"[[system.orgs]] {p.rule}"))
+            else:
+                problems.append(p)
         return None, ""
     return system, ""
 

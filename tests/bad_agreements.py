@@ -285,6 +285,26 @@ BAD_AGREEMENTS: tuple[BadAgreement, ...] = (
                  system="corridor_2", at="apply"),
     BadAgreement("reserve_without_amount", _doc(_reserve('holder = "D"')),
                  ("key 'reserve.amount'", "needs an 'amount'")),
+    # -- issue 13: shares never clamped, money and percentages bounded, text shown as text ---------
+    BadAgreement("share_typed_as_a_percentage", _doc(_losses("bands = [{ pool = 50 }]")),
+                 ("key 'losses.bands[1].pool'", "50 is a share and must lie in [0, 1]",
+                  "(a fraction: for 50% write 0.5)")),
+    BadAgreement("system_share_typed_as_a_percentage", _doc(_support("system_share = 50")),
+                 ("key 'support.system_share'", "for 50% write 0.5")),
+    BadAgreement("reserve_beyond_the_limit", _doc(_reserve('holder = "D"', "amount = 1e13")),
+                 ("key 'reserve.amount'", "must lie within ±£1,000,000,000,000 (10¹²)")),
+    BadAgreement("cap_beyond_the_limit", _doc(_pool("max_charge = 1e20")),
+                 ("key 'pool.max_charge'", "must be at most 1,000 (% of the scale)")),
+    BadAgreement("taper_beyond_the_limit", _doc(_support("taper = 5000")),
+                 ("key 'support.taper'", "must be at most 1,000 (% of the scale)")),
+    BadAgreement("inline_weight_beyond_the_limit",
+                 _doc(_pool("basis = { A = 1e13, B = 1, C = 1, D = 1 }")),
+                 ("key 'pool.basis.A'", "must lie within ±£1,000,000,000,000")),
+    BadAgreement("name_with_a_control_character", 'name = "Half\\u0007 and half"\n',
+                 ("key 'name'", "contains a control character (U+0007)")),
+    BadAgreement("description_with_a_control_character",
+                 _doc('description = "a\\u0000b"'),
+                 ("key 'description'", "contains a control character (U+0000)")),
 )
 
 assert len({c.id for c in BAD_AGREEMENTS}) == len(BAD_AGREEMENTS), "ids must be unique"
@@ -309,5 +329,11 @@ def bad_agreement_params(cases: tuple[BadAgreement, ...] = BAD_AGREEMENTS) -> li
             for c in cases]
 
 
+def representative(cases: tuple[BadAgreement, ...] = BAD_AGREEMENTS, every: int = 3) -> tuple:
+    """Every `every`-th case, and every case caught only on applying: the sample replayed
+    through the app (the library and the CLI replay the whole table)."""
+    return tuple(c for i, c in enumerate(cases) if i % every == 0 or c.at == "apply")
+
+
 __all__ = ["BadAgreement", "BAD_AGREEMENTS", "BAD_TOML_SYNTAX", "GOOD_AGREEMENT",
-           "KNOWN_BUG_AGREEMENTS", "bad_agreement_params"]
+           "KNOWN_BUG_AGREEMENTS", "bad_agreement_params", "representative"]

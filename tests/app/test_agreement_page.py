@@ -18,7 +18,7 @@ from tests.app.helpers import errors, metric
 import riskshare as rs
 from riskshare.presets import list_presets, load_preset
 from riskshare.samples import SAMPLES
-from tests.bad_agreements import (BAD_AGREEMENTS, BAD_TOML_SYNTAX, GOOD_AGREEMENT,
+from tests.bad_agreements import (BAD_AGREEMENTS, BAD_TOML_SYNTAX, GOOD_AGREEMENT, representative,
                                   KNOWN_BUG_AGREEMENTS, bad_agreement_params)
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
@@ -268,7 +268,7 @@ def upload(at: AppTest, text: str, name: str = "agreement.toml") -> None:
     at.file_uploader(key=key).upload(name, text.encode(), "application/toml").run()
 
 
-@pytest.mark.parametrize("case", bad_agreement_params(BAD_AGREEMENTS + KNOWN_BUG_AGREEMENTS
+@pytest.mark.parametrize("case", bad_agreement_params(representative() + KNOWN_BUG_AGREEMENTS
                                                       + (BAD_TOML_SYNTAX,)))
 def test_every_bad_agreement_upload_gives_its_message_and_changes_nothing(case):
     at = open_page(case.system if case.at == "apply" else None)
