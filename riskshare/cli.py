@@ -198,6 +198,8 @@ def resolve_agreement(model: str) -> Agreement:
     """A preset name, or a path to an agreement .toml."""
     if model in list_presets():
         return load_preset(model)
+    if not model.strip():
+        return load_agreement(model)        # says the text is empty
     path = Path(model)
     if not path.exists():
         raise UsageProblem(f"'{model}' is neither a preset ({', '.join(list_presets())}) nor an "
