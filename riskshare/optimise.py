@@ -12,7 +12,11 @@ Objectives (OBJECTIVES): minimax_shortfall (the largest shortfall against contro
 the scale column, minimised; negative means every member is at least that far ahead),
 min_total_transfer (Σ |net transfer|, £), closest_to_basis (Σ |position − basis share of the
 system's position|, £), and two MILPs: max_meeting_control_total (members with outturn ≥ control
-total) and max_support_earned (support earned on the organisation test, cliff edge or taper, £).
+total) and max_support_earned (all the support `engine.run` pays, £: the organisation test the
+transfers move, cliff edge or taper, plus the system-tied part, which the transfers cannot move,
+and, with `unearned = "redistribute"`, everything at stake once one member earns all its own).
+An allocation's `value` is the objective evaluated by the engine on the allocation in whole
+pennies; `model_value` is the solver's optimum. Models are built in org_id order.
 
 Constraints (`Constraints`, all optional): pool, max_charge / max_award (% of scale, or £ with
 the `_gbp` keys; a number for all members or a mapping by org_id), no_worse_than_standalone,
