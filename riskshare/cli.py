@@ -524,7 +524,7 @@ def fairness_cmd(
             check_time(system.n, n)     # refused before a single scenario is drawn
         seconds = estimate_seconds(system.n, n)
         if seconds >= 5:
-            err.print(f"Estimated time: about {duration(seconds)}.")
+            err.print(f"Estimated time: {duration(seconds)}.")
     scenarios = None if n == 0 else _scenarios(system, n, seed, correlation, kind_correlation,
                                                distribution, df, shock, volatility_scale)
     cert = certificate(system, agreement, scenarios, risk_aversion=risk_aversion,

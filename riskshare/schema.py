@@ -285,8 +285,8 @@ def check_orgs(frame: pd.DataFrame, row_numbers=None) -> tuple[pd.DataFrame, lis
         problems.append(problem("is used by more than one row", member=ids[i], column=INDEX,
                                 row=int(rows[i]), value=ids[i]))
     df.index = pd.Index(ids, name=INDEX)
-    controlled = np.array([bool(control_character(t)) for t in ids], dtype=bool)
-    who = ids.where(~blank_id.to_numpy() & ~controlled, None)
+    hidden = blank_id.to_numpy() | np.array([bool(control_character(t)) for t in ids], dtype=bool)
+    who = [None if h else t for t, h in zip(ids, hidden)]
 
     def where(i: int) -> dict:
         return {"member": who[i], "row": int(rows[i])}
@@ -377,12 +377,14 @@ def _totals_rows(df: pd.DataFrame) -> list[int]:
     values = pd.DataFrame({c: _as_numbers(df[c].reset_index(drop=True), "money")[0]
                            for c in present})
     found = []
+    others = values.drop(index=candidates)
+    summable = [c for c in present if others[c].notna().all()]   # a bad cell leaves a column out
+    sums = others[summable].sum()
     for k in candidates:
-        others = values.drop(index=[j for j in candidates])
         row = values.iloc[k]
-        sums = others.sum()
-        if row.notna().all() and all(abs(row[c] - sums[c]) <= 0.5 + 1e-9 * abs(sums[c])
-                                     for c in present):
+        checked = [c for c in summable if not np.isnan(row[c])]
+        if len(checked) >= 2 and all(abs(row[c] - sums[c]) <= 0.5 + 1e-9 * abs(sums[c])
+                                     for c in checked):
             found.append(k)
     return found
 

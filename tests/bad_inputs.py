@@ -173,6 +173,11 @@ BAD_INPUTS: tuple[BadInput, ...] = (
     BadInput("totals_row_labelled_total",
              GOOD_CSV + "Total,Total,,1900000000,-8000000,-14000000,14000000,\n",
              ("1 problem", "row 6: looks like a totals row")),
+    # a totals row is still recognised when another cell of the file is wrong
+    BadInput("totals_row_and_a_decimal_comma",
+             _set(("A", "turnover", '"500000000,5"'))
+             + ",,,1900000000,-8000000,-14000000,14000000,\n",
+             ("2 problems", "row 2 (A), column 'turnover'", "row 6: looks like a totals row")),
     # -- money bounded: ±£10¹², turnover at least £1, volatility at most 100% ----------------------
     BadInput("turnover_below_one_pound", _set(("B", "turnover", "0.5")),
              ("row 3 (B), column 'turnover'", "0.5 must be at least £1")),

@@ -79,17 +79,22 @@ def estimate_seconds(members: int, scenarios: int) -> float:
     return coalitions_evaluated(members) * max(int(scenarios), 1) * members * SECONDS_PER_CELL
 
 
-def duration(seconds: float) -> str:
-    """'under a second', '40 seconds', '3 minutes', '4.6 hours', '2.1 days'."""
-    if seconds < 1:
+def duration(seconds: float, about: bool = True) -> str:
+    """An estimate in words: 'under a second', 'about a second', 'about 40 seconds', 'about 3
+    minutes', 'about 4.6 hours', 'about 2.1 days'; about=False for an exact figure ('60
+    seconds')."""
+    if seconds < 1 and about:
         return "under a second"
     if seconds < 90:
-        return f"{seconds:.0f} seconds"
-    if seconds < 90 * 60:
-        return f"{seconds / 60:.0f} minutes"
-    if seconds < 48 * 3600:
-        return f"{seconds / 3600:.1f} hours"
-    return f"{seconds / 86400:.1f} days"
+        n = round(seconds)
+        text = "a second" if n <= 1 else f"{n} seconds"
+    elif seconds < 90 * 60:
+        text = f"{seconds / 60:.0f} minutes"
+    elif seconds < 48 * 3600:
+        text = f"{seconds / 3600:.1f} hours"
+    else:
+        text = f"{seconds / 86400:.1f} days"
+    return f"about {text}" if about else text
 
 
 def check_time(members: int, scenarios: int, max_seconds: float | None = None,
@@ -104,7 +109,8 @@ def check_time(members: int, scenarios: int, max_seconds: float | None = None,
     fits = int(limit / max(groups * members * SECONDS_PER_CELL, 1e-12))
     raise BudgetError(
         f"Judging fairness across {int(scenarios):,} scenarios checks {groups:,} members and "
-        f"groups in each: about {duration(seconds)}, above the budget of {duration(limit)}. "
+        f"groups in each: {duration(seconds)}, above the budget of "
+        f"{duration(limit, about=False)}. "
         f"Use at most {max(fits, 1):,} scenarios to stay within it, or ask for the long run "
         "explicitly (the CLI's --allow-long, max_seconds=math.inf in Python, or "
         "RISKSHARE_TIME_BUDGET in seconds).")

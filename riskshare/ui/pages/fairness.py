@@ -107,15 +107,16 @@ else:
                        "year, 1 = by its worst 1-in-20 years; in between, a blend.")
         seconds, budget = estimate_seconds(system.n, settings.n), time_budget()
         right.caption(f"Every group of members is checked in every scenario: {groups:,} "
-                      f"groups × {settings.n:,} scenarios, about {duration(seconds)} by "
+                      f"groups × {settings.n:,} scenarios: {duration(seconds)} by "
                       "riskshare's estimate.")
     long_run = False
     if seconds > budget:
-        st.warning(f"**This run would take about {duration(seconds)}**, longer than the "
-                   f"{duration(budget)} riskshare runs without asking. Use fewer scenarios, or "
+        st.warning(f"**This run would take {duration(seconds)}**, longer than the "
+                   f"{duration(budget, about=False)} riskshare runs without asking. Use fewer "
+                   "scenarios, or "
                    "confirm below to run it anyway (the page waits until it finishes).",
                    icon=":material/hourglass_top:")
-        long_run = st.checkbox(f"Run it anyway (about {duration(seconds)})", key="fair_long")
+        long_run = st.checkbox(f"Run it anyway ({duration(seconds)})", key="fair_long")
     cert_lambda = float(risk_aversion)
     inputs = (SCENARIOS, settings, cert_lambda, system, agreement)
     if st.button("Run", type="primary", icon=":material/play_arrow:", key="fair_run",
