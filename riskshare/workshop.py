@@ -545,7 +545,8 @@ def _fairer(c: _Context):
                       "Shapley gain": after.table["gain_shapley"]})
     if after.fair:
         t[f"{after.fair} gain"] = after.table[f"gain_{after.fair}"]
-        side = after.table[f"gain_{after.fair}"] - after.table["gain_agreement"]
+        # a difference of two penny figures, written back as the penny it is (not 2110252.0199…)
+        side = (after.table[f"gain_{after.fair}"] - after.table["gain_agreement"]).round(2)
         t["side payment to reach it"] = side
         sentences.insert(1, _side_payments(new, after, side))
     money = tuple(col for col in t.columns if col != "name")
