@@ -24,9 +24,9 @@ import pandas as pd
 import tomli_w
 
 from .cells import csv_text
-from .errors import InputFileError, problem, raise_if_errors
+from .errors import InputFileError, ValidationError, problem, raise_if_errors
 from .excel import Sheet, workbook_bytes, write_workbook
-from .schema import INDEX, MONEY_COLUMNS, ORG_COLUMNS, column_guide, is_blank
+from .schema import INDEX, MONEY_COLUMNS, ORG_COLUMNS, column_guide, control_character, is_blank
 from .sources import parse_toml, read_bytes, read_text
 from .system import System
 
@@ -112,7 +112,44 @@ def _from_csv(source, meta: dict, label: str) -> System:
                 "figure in quotes, or write it without the separator", row=i))
     raise_if_errors(problems, label)
     grid = [row[:width] + [""] * (width - len(row)) for row in rows]
-    return _build(pd.DataFrame(grid, dtype=object), meta, label)
+    ambiguous = _point_thousands(rows, header_at, width) if sep == ";" else []
+    if not ambiguous:
+        return _build(pd.DataFrame(grid, dtype=object), meta, label)
+    try:                     # every other problem of the file in the same message, in row order
+        _build(pd.DataFrame(grid, dtype=object), meta, label)
+        others: list = []
+    except ValidationError as exc:
+        others = list(exc.problems)
+    found = sorted(ambiguous + others, key=lambda p: (p.row is not None, p.row or 0))
+    raise ValidationError(found, label)
+
+
+# One point and exactly three digits after it ("750.000", "-1.500", "£980.500"): a decimal in a
+# comma-separated file, but in a semicolon-separated one (as a European spreadsheet saves CSV) as
+# likely a point between thousands. Which one the user meant cannot be told, so it is refused.
+_POINT_THOUSANDS = re.compile(r"^\(?[+\-\u2212]?\s*£?\s*[+\-\u2212]?\d{1,3}\.\d{3}\s*\)?$")
+_TEXT_COLUMNS = ("org_id", "name", "kind")
+
+
+def _point_thousands(rows: list, header_at: int, width: int) -> list:
+    """A problem for each figure of a semicolon-separated file that reads two ways."""
+    header = [str(c).strip() for c in rows[header_at]]
+    id_at = header.index("org_id") if "org_id" in header else None
+    out = []
+    for i, row in enumerate(rows[header_at + 1:], start=header_at + 2):
+        member = row[id_at].strip() if id_at is not None and id_at < len(row) else ""
+        member = member if member and not control_character(member) else None
+        for j, cell in enumerate(row[:width]):
+            if header[j].lower() in _TEXT_COLUMNS:
+                continue
+            if _POINT_THOUSANDS.match(cell.strip()):
+                out.append(problem(
+                    "reads two ways in a file separated by semicolons: a point between "
+                    "thousands (as European spreadsheets write 750.000 for 750,000) or a decimal "
+                    "point (750.0); write it without the point (750000) or with one or two "
+                    "decimals (750.0)", row=i, member=member, column=header[j],
+                    value=cell.strip()))
+    return out
 
 
 def _is_percent_format(number_format) -> bool:

@@ -50,7 +50,7 @@ from .agreement import PERCENT_LIMIT, Agreement, load_agreement
 from .errors import RiskshareError, problem, raise_if_errors
 from .format import money_m, pct
 from .infeasibility import diagnose
-from .money import round_to_total
+from .money import round_to_total, to_pennies
 from .outcome import Outcome
 from .rebalance import basis_weights
 from .schema import MONEY_LIMIT
@@ -688,9 +688,10 @@ class Allocation:
     def system(self) -> pd.Series:
         """System lines: pool distributed, money from outside the system, support, outturn."""
         a = self.outcome.arrays
+        distributed = int(to_pennies(self.received).sum())      # whole pennies, summed exactly
         out = pd.Series({
-            "pool_distributed": float(self.received.sum()),
-            "from_outside": float(self.received.sum()) - self.setup.internal,
+            "pool_distributed": distributed / 100.0,
+            "from_outside": (distributed - int(to_pennies(self.setup.internal))) / 100.0,
             "support_earned_total": float(a["support_earned_total"][0]),
             "support_lost": float(a["support_lost"][0]),
             "system_outturn": float(a["system_outturn"][0]),

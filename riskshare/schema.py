@@ -225,6 +225,21 @@ def normalise_kind(value: object) -> str | None:
     return key if key in KINDS else None
 
 
+def _header_key(header: str) -> str:
+    """A header as the column name it most likely means: 'Control total (£)', 'CONTROL TOTAL'
+    and 'control-total' all give 'control_total'. Used only to suggest a rename, never to
+    rename: riskshare reads columns by their exact names."""
+    text = re.sub(r"\([^)]*\)|\[[^\]]*\]|[£%]", " ", header.lower())
+    return re.sub(r"[^a-z0-9]+", "_", text).strip("_")
+
+
+def _renames(missing: list, near: dict) -> str:
+    """'; rename 'Control total (£)' to 'control_total'' for each missing column a header
+    resembles ('' when none does)."""
+    pairs = [f"'{near[m]}' to '{m}'" for m in missing if m in near]
+    return f"; rename {', '.join(pairs)} (headers are read exactly as written)" if pairs else ""
+
+
 def check_orgs(frame: pd.DataFrame, row_numbers=None) -> tuple[pd.DataFrame, list[Problem]]:
     """Validate and normalise an organisations table.
 
@@ -245,11 +260,12 @@ def check_orgs(frame: pd.DataFrame, row_numbers=None) -> tuple[pd.DataFrame, lis
         if bad:
             problems.append(problem(f"the column name {bad}", column=c.encode(
                 "unicode_escape").decode("ascii")))
+    near = {_header_key(c): c for c in df.columns if c not in COLUMNS and c != INDEX}
     if INDEX in df.columns:
         df = df.set_index(INDEX)
     elif df.index.name != INDEX:
-        problems.append(problem(f"no '{INDEX}' column (one unique id per member is required)",
-                                column=INDEX))
+        problems.append(problem(f"no '{INDEX}' column (one unique id per member is required)"
+                                + _renames([INDEX], near), column=INDEX))
         df.index = pd.Index([f"#{i + 1}" for i in range(len(df))], name=INDEX)
 
     dup_cols = df.columns[df.columns.duplicated()].unique()
@@ -298,7 +314,12 @@ def check_orgs(frame: pd.DataFrame, row_numbers=None) -> tuple[pd.DataFrame, lis
     if missing:
         problems.append(problem("missing required column" + ("s " if len(missing) > 1 else " ")
                                 + ", ".join(f"'{m}'" for m in missing)
-                                + f" (required: {', '.join(REQUIRED)})"))
+                                + f" (required: {', '.join(REQUIRED)})" + _renames(missing, near)))
+    for c in ORG_COLUMNS:   # an optional column under another spelling would be silently ignored
+        if not c.required and c.name not in df.columns and c.name in near:
+            problems.append(problem(f"looks like the '{c.name}' column but is not read as it "
+                                    f"(headers are read exactly as written): rename it to "
+                                    f"'{c.name}'", column=near[c.name]))
 
     out = pd.DataFrame(index=df.index)
     rounded: list[str] = []

@@ -156,6 +156,27 @@ BAD_INPUTS: tuple[BadInput, ...] = (
     BadInput("semicolon_csv_with_decimal_commas",
              GOOD_CSV.replace(",", ";").replace(";2.0\n", ";2,0\n"),
              ("row 2 (A), column 'volatility'", "'2,0' is not a number riskshare reads")),
+    # In a semicolon-separated file (as European spreadsheets save CSV) "750.000" may be 750 or
+    # 750,000: refused, never read as 750. In a comma-separated file it is the decimal 750.0.
+    # (found together with the file's other problems: here an unknown kind)
+    BadInput("semicolon_csv_with_point_thousands",
+             GOOD_CSV.replace(",", ";").replace(";2000000;3000000;", ";2000000;3.000;")
+             .replace(";0;1000000;", ";0;-980.500;").replace(";commissioner;", ";hospital;"),
+             ("3 problems", "row 5 (D), column 'kind': 'hospital' is not a known kind", "row 3 (B), column 'forecast': '3.000' reads two ways",
+              "row 4 (C), column 'forecast': '-980.500' reads two ways",
+              "write it without the point")),
+    # headers are read exactly as written; one that resembles a column is named with its rename
+    BadInput("headers_with_units_and_capitals",
+             GOOD_CSV.replace("org_id,name,kind,turnover,control_total",
+                              "Org ID,Name,kind,Turnover (£),Control total (£)"),
+             ("no 'org_id' column", "rename 'Org ID' to 'org_id'",
+              "missing required columns 'name', 'turnover', 'control_total'",
+              "'Turnover (£)' to 'turnover', 'Control total (£)' to 'control_total'")),
+    # an optional column under another spelling would otherwise be ignored (support read as 0)
+    BadInput("optional_column_under_another_spelling",
+             GOOD_CSV.replace(",support,", ",Support (£),"),
+             ("1 problem", "column 'Support (£)': looks like the 'support' column",
+              "rename it to 'support'")),
     BadInput("percentage_in_a_money_column", _set(("B", "support", "5%")),
              ("row 3 (B), column 'support'", "'5%' is a percentage, but this column is in £")),
     BadInput("percent_sign_in_an_extra_column", _add("contribution", ["10%", "20", "30", "40"]),

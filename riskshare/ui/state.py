@@ -17,6 +17,7 @@ from ..system import System
 from .text import md
 
 _SYSTEM, _SOURCE, _VERSION, _FLASH = "rs_system", "rs_source", "rs_version", "rs_flash"
+_NOTES, _FLASH_NOTES = "rs_load_notes", "rs_flash_notes"
 
 
 def current_system() -> System:
@@ -43,8 +44,30 @@ def load(system: System, source: str, message: str | None = None) -> None:
     st.session_state[_SYSTEM] = system
     st.session_state[_SOURCE] = source
     st.session_state[_VERSION] = version() + 1
+    # What the loader read differently from what was written (a percent-formatted cell, a
+    # figure rounded to whole pennies): the grid the System page edits no longer shows it, so
+    # the notes are kept with the version they were loaded with.
+    notes = tuple(str(w) for w in system.warnings)
+    st.session_state[_NOTES] = (st.session_state[_VERSION], source, notes)
     if message:
         st.session_state[_FLASH] = message
+        st.session_state[_FLASH_NOTES] = notes
+
+
+def load_notes() -> tuple[str, tuple[str, ...]]:
+    """(where the system came from, the loader's notes) for the system as loaded; no notes
+    once another system is loaded."""
+    kept = st.session_state.get(_NOTES)
+    if not kept or kept[0] != version():
+        return "", ()
+    return kept[1], kept[2]
+
+
+def show_load_notes() -> None:
+    """The loader's notes on the current system, each as a warning."""
+    where, notes = load_notes()
+    for note in notes:
+        st.warning(md(f"On loading ({where}): {note}"), icon=":material/warning:")
 
 
 def update(system: System) -> None:
@@ -55,11 +78,16 @@ def update(system: System) -> None:
             st.session_state[_SOURCE] += " (edited)"
 
 
-def show_flash() -> None:
-    """Show, once, the message left by the last load."""
+def show_flash(notes: bool = True) -> None:
+    """Show, once, the message left by the last load, with the loader's notes (`notes=False`
+    on a page that shows them itself)."""
     message = st.session_state.pop(_FLASH, None)
+    flash_notes = st.session_state.pop(_FLASH_NOTES, ())
     if message:
         st.success(md(message))
+        if notes:
+            for note in flash_notes:
+                st.warning(md(note), icon=":material/warning:")
 
 
 def system_caption() -> None:
@@ -122,6 +150,7 @@ def load_agreement(agreement: Agreement, source: str, message: str | None = None
         st.session_state[_PRESET] = preset
     if message:
         st.session_state[_FLASH] = message
+        st.session_state.pop(_FLASH_NOTES, None)
 
 
 def update_agreement(agreement: Agreement) -> None:

@@ -200,3 +200,28 @@ def test_a_long_fairness_run_shows_its_estimate_and_asks():
     assert not at.button(key="fair_run").disabled
     at.select_slider(key="fair_n").set_value(1_000).run()
     assert not at.button(key="fair_run").disabled and not at.warning
+
+
+def test_how_an_upload_was_read_is_shown_and_stays_until_another_load():
+    """A figure given to a fraction of a penny is rounded at load; the System page says so, and
+    keeps saying so for the system as loaded (the members grid shows only the rounded figure)."""
+    from tests.bad_inputs import GOOD_CSV
+
+    at = AppTest.from_file(APP, default_timeout=90).run()
+    text = GOOD_CSV.replace("-16000000,10000000", "-16000000.004,10000000")
+    at.file_uploader(key="upload_0").upload("org.csv", text.encode(), "text/csv").run()
+    assert not at.exception
+    assert "Loaded org.csv: 4 members — 1 note below on how figures were read." in \
+        at.success[0].value
+    note = ("On loading (upload: org.csv): 1 money figure was given to a fraction of a penny "
+            "and rounded to the nearest penny: row 2 (A), column 'forecast': -16000000.004 → "
+            "-16,000,000.00")
+    assert [w.value for w in at.warning] == [note]
+    assert at.session_state["rs_system"].orgs.loc["A", "forecast"] == -16_000_000.00
+    at.switch_page(PAGES["reconcile"]).run()
+    assert note not in [w.value for w in at.warning]        # shown where the system is
+    at.switch_page("riskshare/ui/pages/system.py").run()
+    assert [w.value for w in at.warning] == [note]           # still true of the loaded system
+    at.selectbox(key="sample_choice").set_value("workshop_4").run()
+    at.button(key="load_sample").click().run()
+    assert not at.warning                                      # another system: no old notes

@@ -401,6 +401,21 @@ def test_optimised_tables_are_in_whole_pennies_that_add_up(objective):
     allocation = rs.optimise(system, "system_support_taper_2020_21", objective=objective)
     check_penny_outcome(allocation.outcome)
     assert pennies(allocation.received).sum() == pennies([allocation.setup.total])[0]
+    assert whole_pennies(allocation.system.to_numpy())
+
+
+def test_money_from_outside_the_system_is_in_whole_pennies():
+    """A pool set from outside the system: £10,000,000.10 distributed on workshop_4 under full
+    pooling, whose own pool is the members' net variance, A −6m + B +1m + C +1m + D −2m = −£6m:
+    £16,000,000.10 comes from outside, to the penny."""
+    system = rs.load_sample("workshop_4")
+    assert float(system.variance.sum()) == -6_000_000.0
+    allocation = rs.optimise(system, "full_pooling_turnover",
+                             constraints=rs.Constraints.from_dict({"pool": 10_000_000.10}))
+    line = allocation.system
+    assert line["pool_distributed"] == 10_000_000.10
+    assert line["from_outside"] == 16_000_000.10
+    assert whole_pennies(line.to_numpy())
 
 
 def test_workshop_views_are_in_whole_pennies():

@@ -19,7 +19,8 @@ st.title("System")
 st.markdown("The members of the integrated care system, their organisational control totals "
             "(OCTs) and forecasts, and the system control total (SCT). Money in £; surplus "
             "positive, deficit negative.")
-state.show_flash()
+state.show_flash(notes=False)
+state.show_load_notes()
 system = state.current_system()
 v = state.version()
 
@@ -48,8 +49,11 @@ with st.container(border=True):
             except (ValidationError, InputFileError) as exc:
                 show_load_error(exc, upload.name)
             else:
+                k = len(loaded.warnings)
                 state.load(loaded, f"upload: {upload.name}",
-                           f"Loaded {upload.name}: {loaded.n} members.")
+                           f"Loaded {upload.name}: {loaded.n} members"
+                           + (f" — {k} note{'s' if k > 1 else ''} below on how figures were "
+                              "read." if k else "."))
                 st.rerun()
         st.download_button("Download the blank template (.xlsx)", rsio.template_workbook(),
                            file_name="riskshare_template.xlsx", key="dl_template",
