@@ -544,17 +544,8 @@ def _objective_terms(st: Setup, objective: str, built: Built, fix_binaries) -> l
     if objective == "closest_to_basis":
         return _abs_terms(model, x, basis_targets(st) - st.base, "distance")
     if objective == "max_meeting_control_total":
-        terms = []
-        for i in range(n):
-            z = model.var(f"meets_{i:05d}", 0, 1, integer=True)
-            if fix_binaries is not None:
-                z.lowBound = z.upBound = fix_binaries[z.name]
-            built.binaries.append(z)
-            m_i = st.big + abs(st.base[i]) + 1.0
-            model.add([(x[i], 1.0), (z, -m_i)], ">=", -m_i - st.base[i],
-                      lp.Row(_name("meets", i), "meets", who[i], ">=", 0.0, False))
-            terms.append((z, 1.0))
-        return terms
+        return [(_on_target(st, built, i, "meets", "meets", fix_binaries), 1.0)
+                for i in range(n)]
     if objective == "max_support_earned":
         return _support_objective(st, built, fix_binaries)
     raise AssertionError(objective)
@@ -565,33 +556,40 @@ def _support_objective(st: Setup, built: Built, fix_binaries) -> list:
     depends on the transfers, plus the system-tied part (fixed: the transfers add up to the
     pool, so the system's position does not move), and, when unearned support is
     redistributed, everything at stake as soon as one member earns all of its own."""
-    model, x = built.model, built.x
+    model = built.model
     terms = [t for member in built.support_terms for t in member]
     fixed = float(st.support_const.sum())
     if fixed:
         terms.append((model.var("support_system_tied", fixed, fixed), 1.0))
     if not st.redistribute:
         return terms
-    who = st.labels()
     total = float(st.support.sum())
     anyone = model.var("someone_earns_all", 0, 1)
     full = []
-    for i in np.flatnonzero(st.support > 0):
-        w = model.var(f"full_{i:05d}", 0, 1, integer=True)
-        if fix_binaries is not None:
-            w.lowBound = w.upBound = fix_binaries[w.name]
-        built.binaries.append(w)
-        m_i = st.big + abs(st.base[i]) + 1.0
-        # earns all its support: position ≥ 0
-        model.add([(x[i], 1.0), (w, -m_i)], ">=", -m_i - st.base[i],
-                  lp.Row(_name("earns_all", i), "support_test", who[i], ">=", 0.0, False))
-        full.append((w, -1.0))
+    for i in np.flatnonzero(st.support > 0):      # earns all its support: position ≥ 0
+        full.append((_on_target(st, built, i, "full", "earns_all", fix_binaries,
+                                family="support_test"), -1.0))
     model.add([(anyone, 1.0), *full], "<=", 0.0,
               lp.Row("someone_earns_all", "support_test", None, "<=", 0.0, False))
     earned = model.var("support_earned", 0, total)
     model.add([(earned, 1.0), *[(v, -c) for v, c in terms], (anyone, -total)], "<=", 0.0,
               lp.Row("redistributed", "support_test", None, "<=", 0.0, False))
     return [(earned, 1.0)]
+
+
+def _on_target(st: Setup, built: Built, i: int, var: str, row: str, fix_binaries,
+               family: str = "meets"):
+    """A binary that may be 1 only when member `i` ends on or above its control total
+    (base_i + x_i ≥ 0), by big-M; fixed to its value in `fix_binaries` when given (the LP
+    re-solve for shadow prices)."""
+    z = built.model.var(f"{var}_{i:05d}", 0, 1, integer=True)
+    if fix_binaries is not None:
+        z.lowBound = z.upBound = fix_binaries[z.name]
+    built.binaries.append(z)
+    m_i = st.big + abs(st.base[i]) + 1.0
+    built.model.add([(built.x[i], 1.0), (z, -m_i)], ">=", -m_i - st.base[i],
+                    lp.Row(_name(row, i), family, str(st.members[i]), ">=", 0.0, False))
+    return z
 
 
 def basis_targets(st: Setup) -> np.ndarray:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import element_tree as et
 
 _ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
@@ -33,3 +34,18 @@ def _read_markdown_as_shown():
             delattr(cls, name)
         else:
             setattr(cls, name, old)
+
+
+@pytest.fixture
+def downloads(monkeypatch) -> dict:
+    """Files handed to download buttons, by file name (the bytes the user would save)."""
+    files: dict[str, bytes] = {}
+    original = MemoryMediaFileStorage.load_and_get_id
+
+    def record(self, path_or_data, mimetype, kind, filename=None):
+        if filename:
+            files[filename] = path_or_data
+        return original(self, path_or_data, mimetype, kind, filename)
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", record)
+    return files

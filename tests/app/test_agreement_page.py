@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 from tests.app.helpers import errors, metric
@@ -309,22 +308,7 @@ def test_choosing_a_preset_again_after_an_upload():
     assert not at.error
 
 
-# -- downloads ------------------------------------------------------------------------------------
-@pytest.fixture
-def downloads(monkeypatch) -> dict:
-    """Files handed to download buttons, by file name."""
-    files: dict[str, bytes] = {}
-    original = MemoryMediaFileStorage.load_and_get_id
-
-    def record(self, path_or_data, mimetype, kind, filename=None):
-        if filename:
-            files[filename] = path_or_data
-        return original(self, path_or_data, mimetype, kind, filename)
-
-    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", record)
-    return files
-
-
+# -- downloads (the `downloads` fixture: tests/app/conftest.py) -----------------------------------
 def test_the_toml_download_round_trips(downloads):
     at = open_page()
     at.number_input(key="max_charge_0_0").set_value(0.75).run()

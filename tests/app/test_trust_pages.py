@@ -9,7 +9,6 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 import riskshare as rs
@@ -149,20 +148,6 @@ def test_a_share_typed_as_a_percentage_is_refused_not_clamped():
     assert "key 'losses.bands[2].pool': 50 is a share and must lie in [0, 1]" in message
     assert "for 50% write 0.5" in message
     assert at.session_state["rs_agreement"] == before          # not 1.00, not applied
-
-
-@pytest.fixture
-def downloads(monkeypatch) -> dict:
-    files: dict[str, bytes] = {}
-    original = MemoryMediaFileStorage.load_and_get_id
-
-    def record(self, path_or_data, mimetype, kind, filename=None):
-        if filename:
-            files[filename] = path_or_data
-        return original(self, path_or_data, mimetype, kind, filename)
-
-    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", record)
-    return files
 
 
 def test_csv_downloads_neutralise_formula_like_text(downloads):

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from streamlit.proto.Metric_pb2 import Metric as MetricProto
-from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 import riskshare as rs
@@ -98,21 +97,6 @@ def upload(at: AppTest, text: str, name: str = "session.toml") -> AppTest:
     key = f"ws_upload_{at.session_state['ws_version']}"
     at.file_uploader(key=key).upload(name, text.encode(), "application/toml")
     return run(at)
-
-
-@pytest.fixture
-def downloads(monkeypatch) -> dict:
-    """Files handed to download buttons, by file name."""
-    files: dict[str, bytes] = {}
-    original = MemoryMediaFileStorage.load_and_get_id
-
-    def record(self, path_or_data, mimetype, kind, filename=None):
-        if filename:
-            files[filename] = path_or_data
-        return original(self, path_or_data, mimetype, kind, filename)
-
-    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", record)
-    return files
 
 
 def saved(downloads: dict) -> str:
