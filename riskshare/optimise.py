@@ -328,7 +328,7 @@ def setup(system: System, agreement=None, constraints=None) -> Setup:
     elif not s.after_sharing:
         const, var = zero["support_earned"][0], np.zeros_like(support)
     else:
-        sys_position = float((oct_ + base).sum() + total - system.control_total)
+        sys_position = math.fsum([*(oct_ + base), total, -system.control_total])
         sys_frac = float(engine._earned_fraction(np.array([sys_position]),
                                                  s.taper / 100.0 * scale.sum(), s.taper)[0])
         share = 1.0 if s.test == "system" else s.system_share
@@ -355,8 +355,11 @@ def setup(system: System, agreement=None, constraints=None) -> Setup:
         weights = scale.copy()
     # A bound on what any member could usefully receive or pay (£): twice all the money in
     # play. Kept as tight as is safe, because it is also the big-M of the whole-number models.
-    money = (np.abs(base).sum() + abs(total) + support.sum() + np.nansum(np.abs(fixed))
-             + np.nansum(np.abs(floor)) + np.abs(zero["standalone"][0] - oct_ - base).sum())
+    # Summed exactly (math.fsum), so the same members in another row order give the same
+    # bound to the last bit, and so the same model and the same answer.
+    money = math.fsum(np.concatenate([
+        np.abs(base), [abs(total)], support, np.abs(fixed[~np.isnan(fixed)]),
+        np.abs(floor[~np.isnan(floor)]), np.abs(zero["standalone"][0] - oct_ - base)]))
     big = 2.0 * money + 1000.0
     # with redistribution, a member earns all its support (so may receive others') only if
     # its system-tied part is earned in full too

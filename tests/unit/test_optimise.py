@@ -1102,6 +1102,39 @@ def test_reordering_does_not_move_a_penny():
     assert list(pennies(b.received.reindex(system.members))) == list(pennies(a.received))
 
 
+# 13 members with penny amounts; the control total and money bound were once summed in row
+# order, so reversing the rows changed the big-M by 3e-11 and HiGHS reached another optimal
+# vertex: the same 12 members met, but £7.5m moved differently.
+_PENNY_ROWS = [
+    ("M01", "commissioner", 1083300359.09, -15827982.21, 2971878.52, 5407427.04, 0.75),
+    ("M02", "specialist", 187806939.33, 1852017.29, -995453.34, 4702893.13, 1.54),
+    ("M03", "specialist", 151904223.44, -1117819.82, -708474.42, 2200182.17, 1.56),
+    ("M04", "acute", 411506414.58, 1541078.54, 323014.53, 8902736.47, 2.26),
+    ("M05", "acute", 499502635.35, 3967165.84, -479830.05, 6206542.57, 1.96),
+    ("M06", "specialist", 258001286.44, 2697625.07, -3096109.24, 4902911.29, 1.65),
+    ("M07", "primary_care", 30606059.88, 404706.99, 621369.31, 5420.62, 2.56),
+    ("M08", "acute", 647301137.08, 2626838.36, -4884597.03, 8809486.87, 1.72),
+    ("M09", "acute", 255901201.23, 2764152.21, 2763328.86, 4108513.41, 2.34),
+    ("M10", "specialist", 247706533.45, -12676.30, -553164.11, 5901109.41, 1.78),
+    ("M11", "mental_health", 214406591.72, -1716508.53, 1650787.51, 4009390.29, 1.15),
+    ("M12", "community", 211008534.57, -2145209.86, -293752.48, 3804649.94, 1.02),
+    ("M13", "community", 233204367.32, -9361.47, -3399550.44, 5100128.23, 0.72),
+]
+
+
+def test_row_order_does_not_change_a_whole_number_optimum():
+    frame = pd.DataFrame(_PENNY_ROWS, columns=["org_id", "kind", "turnover", "control_total",
+                                               "forecast", "support", "volatility"])
+    frame["name"] = frame["org_id"]
+    system = rs.System.from_frame(frame, 1234567.89)
+    a = rs.optimise(system, objective="max_meeting_control_total")
+    for order in (frame.index[::-1], [6, 0, 12, 3, 9, 1, 11, 4, 8, 2, 10, 5, 7]):
+        other = rs.System.from_frame(frame.loc[list(order)], 1234567.89)
+        b = rs.optimise(other, objective="max_meeting_control_total")
+        assert b.value == a.value
+        assert list(pennies(b.received.reindex(system.members))) == list(pennies(a.received))
+
+
 @pytest.mark.xfail(strict=True, reason=(
     "BUG: with solver='cbc' the transfers come back to 8 significant figures of £ thousands "
     "(PuLP reads CBC's solution file), so a £17,870,949.23 transfer comes back as "
