@@ -387,6 +387,9 @@ def _parse(data: dict, problems: list) -> Agreement:
     if not isinstance(sample, str):
         problems.append(problem("must name a bundled sample system", key="sample"))
         sample = ""
+    elif control_character(sample):
+        problems.append(problem(control_character(sample), key="sample"))
+        sample = ""
     scale = data.get("scale", "turnover")
     if not isinstance(scale, str) or not scale:
         problems.append(problem("must name a numeric column", key="scale", value=scale))

@@ -18,12 +18,16 @@ import math
 import numpy as np
 import pandas as pd
 
-FORMULA_START = ("=", "+", "-", "@")
+FORMULA_START = ("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+_LEADING = " \t\r\n\u00a0\u3000"
 
 
 def is_formula_like(value) -> bool:
-    """Text a spreadsheet would treat as a formula."""
-    return isinstance(value, str) and value.startswith(FORMULA_START)
+    """Text a spreadsheet would treat as a formula: starting with = + - @ (or their full-width
+    forms), also after leading spaces, tabs or line breaks, or starting with a tab or carriage
+    return at all (OWASP's list for CSV injection)."""
+    return isinstance(value, str) and (value.lstrip(_LEADING).startswith(FORMULA_START)
+                                       or value.startswith(("\t", "\r")))
 
 
 def unquote(text: str) -> str:

@@ -23,7 +23,7 @@ import numpy as np
 
 from .agreement import Agreement, Schedule
 from .claims import apply_rule
-from .errors import problem, raise_if_errors
+from .errors import BudgetError, problem, raise_if_errors
 from .rebalance import basis_weights
 from .system import System, require_system
 
@@ -367,16 +367,22 @@ def run(agreement: Agreement, system: System, variances: np.ndarray,
 
 def as_variances(system: System, variances) -> tuple[np.ndarray, bool]:
     """(S, n) variances and whether the input was deterministic (None or 1-D). Variances are
-    £ within ±VARIANCE_LIMIT (a forecast and a control total each within ±£10¹²)."""
+    £ within ±VARIANCE_LIMIT (a forecast and a control total each within ±£10¹²).
+
+    A pandas Series labelled by org_id (or a DataFrame with one column per org_id) is matched
+    to members by label, in any order; labels that are not exactly the members are refused, not
+    read by position. Plain lists and arrays are in member order. True/False, text and complex
+    numbers are refused rather than read as numbers."""
     require_system(system, "apply")
     if variances is None:
         return system.variance.to_numpy(dtype=float)[None, :], True
-    try:
-        arr = np.asarray(variances, dtype=float)
-    except (TypeError, ValueError):
-        raise_if_errors([problem("must be numbers of pounds, one per member (or a table of "
-                                 "scenarios × members)", column="variances")], "variances")
-    problems = []
+    variances = _by_org_id(system, variances)
+    problems: list = []
+    arr = _numbers(variances, problems)
+    if arr is None:
+        raise_if_errors(problems or [problem(
+            "must be numbers of pounds, one per member (or a table of scenarios × members)",
+            column="variances")], "variances")
     if arr.ndim not in (1, 2) or arr.shape[-1] != system.n:
         problems.append(problem(f"must have one column per member ({system.n}); got shape "
                                 f"{arr.shape}", column="variances"))
@@ -387,4 +393,69 @@ def as_variances(system: System, variances) -> tuple[np.ndarray, bool]:
         problems.append(problem("must lie within ±£2,000,000,000,000 (a forecast and a control "
                                 "total each within ±£10¹²)", column="variances"))
     raise_if_errors(problems, "variances")
+    if arr.ndim == 2:
+        from .simulate import size_problem      # the one memory budget every scenario run keeps
+
+        big = size_problem(arr.shape[0], arr.shape[1], key="variances")
+        if big is not None:
+            raise BudgetError(f"variances: {big.rule}")
     return (arr[None, :], True) if arr.ndim == 1 else (arr, False)
+
+
+def _by_org_id(system: System, variances):
+    """A labelled pandas Series/DataFrame put in member order (by org_id); anything else as is.
+    A Series or frame still on its default 0, 1, 2… labels is taken in member order."""
+    import pandas as pd     # pandas is loaded already wherever a pandas object is passed
+
+    if isinstance(variances, pd.Series):
+        labels, axis = variances.index, "index"
+    elif isinstance(variances, pd.DataFrame):
+        labels, axis = variances.columns, "columns"
+    else:
+        return variances
+    if isinstance(labels, pd.RangeIndex) and labels.start == 0 and labels.step == 1:
+        return variances.to_numpy()
+    members = list(system.members)
+    given = [str(x) for x in labels]
+    if sorted(given) != sorted(members) or len(set(given)) != len(given):
+        missing = [m for m in members if m not in given]
+        extra = sorted({g for g in given if g not in members})
+        parts = ([f"missing {', '.join(missing[:10])}"] if missing else []) + \
+            ([f"not members: {', '.join(extra[:10])}"] if extra else []) + \
+            (["an org_id given twice"] if len(set(given)) != len(given) else [])
+        raise_if_errors([problem(f"its {axis} must be the members' org_ids, each once "
+                                 f"({'; '.join(parts)})", column="variances")], "variances")
+    frame = variances.set_axis(given, axis=0 if axis == "index" else 1)
+    return (frame.reindex(members) if axis == "index" else frame[members]).to_numpy()
+
+
+def _numbers(values, problems: list) -> np.ndarray | None:
+    """`values` as a float array, or None with a problem naming what is not a number."""
+    arr = np.asarray(values) if not isinstance(values, np.ndarray) else values
+    kind = arr.dtype.kind
+    if kind in "iuf":
+        return arr.astype(float)
+    if kind == "b":
+        problems.append(problem("must be numbers of pounds, not True/False", column="variances"))
+        return None
+    if kind == "c":
+        problems.append(problem("must be real numbers of pounds, not complex numbers",
+                                column="variances"))
+        return None
+    if kind == "O":
+        import numbers
+        from decimal import Decimal
+
+        flat = arr.ravel()
+        for x in flat:
+            if isinstance(x, bool) or isinstance(x, np.bool_) or not (
+                    isinstance(x, (numbers.Real, Decimal)) or x is None):
+                problems.append(problem(f"must be numbers of pounds (found {type(x).__name__} "
+                                        f"{str(x)[:30]!r})", column="variances"))
+                return None
+        return np.array([np.nan if x is None else float(x) for x in flat],
+                        dtype=float).reshape(arr.shape)
+    problems.append(problem(f"must be numbers of pounds, not text ({str(arr.ravel()[0])[:30]!r})"
+                            if arr.size and kind in "US" else "must be numbers of pounds",
+                            column="variances"))
+    return None

@@ -7,12 +7,32 @@ is half-loaded: either a complete, valid object comes back or the error does.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Iterable
 
+# Control characters (but the line breaks that separate a message's lines) and invisible
+# formatting characters: a message quoting what a user typed must not let an escape sequence
+# recolour or clear a terminal, or a direction override turn the text round.
+_UNSHOWABLE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f"
+                         r"\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]")
+
+
+def visible(text: str) -> str:
+    """`text` with every control or invisible character written as an escape ('\\x1b',
+    '\\u202e'), line breaks kept: how a message shows text it quotes from the user."""
+    return _UNSHOWABLE.sub(lambda m: (f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
+                                      else f"\\u{ord(m.group()):04x}"), text)
+
 
 class RiskshareError(Exception):
-    """Base class for errors that carry a message meant for the user (CLI and app show it as is)."""
+    """Base class for errors that carry a message meant for the user (CLI and app show it as is).
+
+    A message is made safe to show as it is built: control and invisible characters it quotes
+    from the user's input come out as escapes (see `visible`)."""
+
+    def __init__(self, *args):
+        super().__init__(*(visible(a) if isinstance(a, str) else a for a in args))
 
 
 @dataclass(frozen=True)
@@ -52,7 +72,7 @@ class Problem:
         where = self.where()
         value = f"{_show(self.value)} " if self.has_value else ""
         text = f"{value}{self.rule}" if value else self.rule
-        return f"{where}: {text}" if where else text
+        return visible(f"{where}: {text}" if where else text)
 
 
 def problem(rule: str, *, member=None, column=None, row=None, severity="error", key=None,
@@ -79,8 +99,15 @@ def _show(value: object) -> str:
     if isinstance(value, str):
         return repr(value)
     if isinstance(value, float):
+        if abs(value) >= 1e15:          # far past any limit: 1e+308, not 309 digits
+            return f"{value:.6g}"
         return f"{value:,.2f}" if abs(value) >= 1000 else f"{value:g}"
     return repr(value) if value is not None else "blank"
+
+
+#: Problems a message lists before it says how many more there are (a file with 60,000 bad
+#: rows gets a readable message, not four megabytes of one).
+MAX_LISTED = 100
 
 
 class ValidationError(RiskshareError, ValueError):
@@ -95,8 +122,12 @@ class ValidationError(RiskshareError, ValueError):
     def _message(self) -> str:
         n = len(self.problems)
         where = f" in {self.source}" if self.source else ""
-        head = f"{n} problem{'s' if n != 1 else ''}{where}:"
-        return "\n".join([head, *(f"  - {p}" for p in self.problems)])
+        head = f"{n:,} problem{'s' if n != 1 else ''}{where}:"
+        lines = [f"  - {p}" for p in self.problems[:MAX_LISTED]]
+        if n > MAX_LISTED:
+            lines.append(f"  … and {n - MAX_LISTED:,} more (the first {MAX_LISTED} are listed; "
+                         "`.problems` holds them all)")
+        return "\n".join([head, *lines])
 
 
 class InputFileError(RiskshareError, ValueError):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import io as _io
+import os
 import re
 import zipfile
 from pathlib import Path
@@ -24,7 +25,8 @@ import pandas as pd
 import tomli_w
 
 from .cells import csv_text
-from .errors import InputFileError, ValidationError, problem, raise_if_errors
+from .errors import (ArgumentTypeError, InputFileError, ValidationError, problem,
+                     raise_if_errors)
 from .excel import Sheet, workbook_bytes, write_workbook
 from .schema import INDEX, MONEY_COLUMNS, ORG_COLUMNS, column_guide, control_character, is_blank
 from .sources import parse_toml, read_bytes, read_text
@@ -39,7 +41,17 @@ PERCENT_COLUMNS = tuple(c.name for c in ORG_COLUMNS if c.kind == "percent")
 
 # -- reading ------------------------------------------------------------------------------------
 def load_system(path) -> System:
-    """Load a system from a folder, a .csv, a system .toml or an .xlsx workbook."""
+    """Load a system from a folder, a .csv, a system .toml or an .xlsx workbook.
+
+    `path` is a path (text or a pathlib.Path); bytes from an upload go to `load_bytes`."""
+    if isinstance(path, (bytes, bytearray)):
+        raise ArgumentTypeError("load_system() takes a path; for a file's bytes (an upload) use "
+                                "riskshare.io.load_bytes(data, filename)")
+    if not isinstance(path, (str, os.PathLike)):
+        raise ArgumentTypeError(f"load_system() takes the path of a folder, .csv, .toml or .xlsx "
+                                f"file, not {type(path).__name__}")
+    if not str(path).strip():
+        raise InputFileError("no file given: name a folder, .csv, .toml or .xlsx file")
     path = Path(path)
     if not path.exists():
         raise InputFileError(f"{path}: no such file or folder")
@@ -124,10 +136,11 @@ def _from_csv(source, meta: dict, label: str) -> System:
     raise ValidationError(found, label)
 
 
-# One point and exactly three digits after it ("750.000", "-1.500", "£980.500"): a decimal in a
-# comma-separated file, but in a semicolon-separated one (as a European spreadsheet saves CSV) as
-# likely a point between thousands. Which one the user meant cannot be told, so it is refused.
-_POINT_THOUSANDS = re.compile(r"^\(?[+\-\u2212]?\s*£?\s*[+\-\u2212]?\d{1,3}\.\d{3}\s*\)?$")
+# One point or one comma and exactly three digits after it ("750.000", "-1.500", "£980.500",
+# "1,500"): in a comma-separated file a decimal point or a comma between thousands, but in a
+# semicolon-separated one (as a European spreadsheet saves CSV) as likely the other way round.
+# Which one the user meant cannot be told, so it is refused.
+_POINT_THOUSANDS = re.compile(r"^\(?[+\-\u2212]?\s*£?\s*[+\-\u2212]?\d{1,3}([.,])\d{3}\s*\)?$")
 _TEXT_COLUMNS = ("org_id", "name", "kind")
 
 
@@ -142,13 +155,20 @@ def _point_thousands(rows: list, header_at: int, width: int) -> list:
         for j, cell in enumerate(row[:width]):
             if header[j].lower() in _TEXT_COLUMNS:
                 continue
-            if _POINT_THOUSANDS.match(cell.strip()):
+            two_ways = _POINT_THOUSANDS.match(cell.strip())
+            if two_ways and two_ways.group(1) == ".":
                 out.append(problem(
                     "reads two ways in a file separated by semicolons: a point between "
                     "thousands (as European spreadsheets write 750.000 for 750,000) or a decimal "
                     "point (750.0); write it without the point (750000) or with one or two "
                     "decimals (750.0)", row=i, member=member, column=header[j],
                     value=cell.strip()))
+            elif two_ways:
+                out.append(problem(
+                    "reads two ways in a file separated by semicolons: a decimal comma (as "
+                    "European spreadsheets write 1,500 for 1.5) or a comma between thousands "
+                    "(1500); write it without the comma (1500) or with a decimal point (1.5)",
+                    row=i, member=member, column=header[j], value=cell.strip()))
     return out
 
 
@@ -177,7 +197,9 @@ def _from_excel(data: bytes, label: str) -> System:
                                  "to see the layout")
         meta = {}
         if SYSTEM_SHEET in lower:
-            values, _ = _sheet_grid(wb[lower[SYSTEM_SHEET]])
+            values, formats = _sheet_grid(wb[lower[SYSTEM_SHEET]])
+            for j in range(values.shape[1]):
+                _percent_money(values, formats, range(values.shape[0]), j)
             meta = _read_system_sheet(_with_header(values), name)
         values, formats = _sheet_grid(wb[lower[ORGS_SHEET]])
     finally:
@@ -208,6 +230,8 @@ def _percent_cells(values: pd.DataFrame, formats: pd.DataFrame) -> tuple:
     header = ["" if is_blank(v) else str(v).strip() for v in values.iloc[head]]
     changed = []
     for j, column in enumerate(header):
+        if column in MONEY_COLUMNS:
+            _percent_money(values, formats, filled[1:], j)
         if column not in PERCENT_COLUMNS:
             continue
         for i in filled[1:]:
@@ -224,6 +248,17 @@ def _percent_cells(values: pd.DataFrame, formats: pd.DataFrame) -> tuple:
                     "shown: " + "; ".join(changed[:4]) + ("; …" if len(changed) > 4 else ""),
                     column=PERCENT_COLUMNS[0] if len(PERCENT_COLUMNS) == 1 else None,
                     severity="warning"),)
+
+
+def _percent_money(values: pd.DataFrame, formats: pd.DataFrame, rows, j: int) -> None:
+    """A £ cell Excel shows as a percentage is not a sum of money anyone meant: it is put back
+    as the text shown ('-1.5%'), so validation refuses it with the file's other problems
+    ('is a percentage, but this column is in £') rather than reading 0.015 as £0.02."""
+    for i in rows:
+        value = values.iat[i, j]
+        if (isinstance(value, (int, float)) and not isinstance(value, bool)
+                and _is_percent_format(formats.iat[i, j])):
+            values.iat[i, j] = f"{float(value) * 100:g}%"
 
 
 def _with_header(raw: pd.DataFrame) -> pd.DataFrame:
@@ -248,7 +283,8 @@ def _build(raw: pd.DataFrame, meta: dict, label: str, notes: tuple = ()) -> Syst
     frame = _with_header(raw)
     return System.from_frame(frame.reset_index(drop=True), meta.get("control_total"),
                              meta.get("name", ""), meta.get("year", ""), source=label,
-                             row_numbers=frame.index.to_numpy(), notes=notes)
+                             row_numbers=frame.index.to_numpy(), notes=notes,
+                             settings_source=meta.get(SETTINGS_FROM, ""))
 
 
 def _table_beside(path: Path, table) -> str:
@@ -270,7 +306,10 @@ def _read_system_toml(path: Path, allow_table: bool = False) -> dict:
     if unknown:
         raise_if_errors([problem(f"unknown key (valid keys: {', '.join(valid)})", key=k)
                          for k in unknown], path.name)
-    return meta
+    return {**meta, SETTINGS_FROM: path.name}
+
+
+SETTINGS_FROM = "\0from"   # where a meta dict's settings came from (never a key of a file)
 
 
 def _read_system_sheet(sheet: pd.DataFrame, label: str) -> dict:
@@ -278,7 +317,7 @@ def _read_system_sheet(sheet: pd.DataFrame, label: str) -> dict:
     if not {"key", "value"} <= set(cols):
         raise InputFileError(f"{label}: the '{SYSTEM_SHEET}' sheet needs columns 'key' and "
                              "'value'")
-    meta, problems = {}, []
+    meta, problems, seen = {}, [], {}
     for i, key, value in zip(sheet.index, sheet[cols["key"]], sheet[cols["value"]]):
         if is_blank(key):
             continue
@@ -287,10 +326,15 @@ def _read_system_sheet(sheet: pd.DataFrame, label: str) -> dict:
             problems.append(problem(f"unknown key in the '{SYSTEM_SHEET}' sheet (valid keys: "
                                     f"{', '.join(SYSTEM_KEYS)})", key=key, row=int(i)))
             continue
+        if key in seen:
+            problems.append(problem(f"is given twice in the '{SYSTEM_SHEET}' sheet (also row "
+                                    f"{seen[key]}): keep one", key=key, row=int(i)))
+            continue
+        seen[key] = int(i)
         if not is_blank(value):
             meta[key] = value
     raise_if_errors(problems, label)
-    return meta
+    return {**meta, SETTINGS_FROM: f"'{SYSTEM_SHEET}' sheet"}
 
 
 # -- writing ------------------------------------------------------------------------------------

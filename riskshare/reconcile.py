@@ -66,6 +66,8 @@ def reconcile(system: System, unrealistic_pct: float = DEFAULT_UNREALISTIC_PCT) 
     """Reconcile a system's OCTs with its SCT (see the module docstring)."""
     require_system(system, "reconcile")
     try:
+        if isinstance(unrealistic_pct, bool):
+            raise TypeError    # True is not 1%
         threshold = float(unrealistic_pct)
     except (TypeError, ValueError):
         threshold = float("nan")

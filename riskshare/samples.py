@@ -114,6 +114,10 @@ _TURNOVER_M = {"acute": (250, 900), "community": (80, 250), "mental_health": (12
 _PROVIDERS = {"acute", "community", "mental_health", "ambulance", "specialist"}
 
 
+#: The most members `synthetic` draws (England's largest systems have a few dozen members).
+MAX_SYNTHETIC = 100_000
+
+
 def synthetic(n: int, seed: int = 0, name: str | None = None) -> System:
     """A plausible system of `n` members (n ≥ 1), reproducible from `seed`.
 
@@ -123,8 +127,11 @@ def synthetic(n: int, seed: int = 0, name: str | None = None) -> System:
     organisational control totals by up to ±0.5% of the total turnover of trusts. Money is in
     whole pounds.
     """
-    if not isinstance(n, (int, np.integer)) or n < 1:
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
         raise UsageError(f"n must be a whole number of members, at least 1 (got {n!r})")
+    if n > MAX_SYNTHETIC:
+        raise UsageError(f"n must be at most {MAX_SYNTHETIC:,} members (got {n:,}): a system "
+                         "larger than any in England, refused before anything is drawn")
     rng = np.random.default_rng(seed)
     kinds = ["commissioner"] + list(rng.choice(list(_MIX), size=n - 1, p=list(_MIX.values())))
     low = np.array([_TURNOVER_M[k][0] for k in kinds], dtype=float)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
@@ -107,6 +108,9 @@ _DASHES = ("-", "\u2013", "\u2014")
 #: The largest £ figure riskshare takes, in either direction: far beyond any NHS budget, and
 #: small enough that sums of thousands of members stay exact in whole pennies (int64).
 MONEY_LIMIT = 1e12
+#: Columns a members table may carry besides riskshare's own (sharing bases, scales, notes):
+#: a real table has a handful; a table with thousands is refused before each is checked.
+MAX_EXTRA_COLUMNS = 200
 NOT_A_NUMBER = "is not a number"
 DECIMAL_COMMA = ("is not a number riskshare reads: a decimal comma or points between "
                  "thousands are not accepted; use a point for decimals and, if you like, commas "
@@ -200,17 +204,29 @@ def _as_numbers(series: pd.Series, kind: str = "number") -> tuple[pd.Series, pd.
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Invisible characters that change how text reads: zero-width spaces and joiners, direction
+# overrides (U+202E turns 'gpj.exe' round), line and paragraph separators.
+_INVISIBLE = re.compile(r"[\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff"
+                        r"\ufff9-\ufffb]")
 
 
 def control_character(text: str, multiline: bool = False) -> str:
     """'' if `text` holds no control character, else a rule naming the first one (U+0007).
-    `multiline` allows line breaks and tabs (descriptions, notes)."""
+    `multiline` allows line breaks and tabs (descriptions, notes). Invisible formatting
+    characters (zero-width spaces, direction overrides, U+2028 line separators) are refused
+    the same way: they make a name read as something it is not."""
     for ch in _CONTROL.findall(text):
         if multiline and ch in "\n\r\t":
             continue
         words = {"\n": ", a line break", "\r": ", a carriage return", "\t": ", a tab"}
         return (f"contains a control character (U+{ord(ch):04X}{words.get(ch, '')}), which "
                 "cannot be shown or exported: remove it")
+    hidden = _INVISIBLE.search(text)
+    if hidden:
+        ch = hidden.group()
+        name = unicodedata.name(ch, "").lower()
+        return (f"contains an invisible character (U+{ord(ch):04X}{', ' + name if name else ''}), "
+                "which can make text read as something else: remove it")
     return ""
 
 
@@ -258,8 +274,7 @@ def check_orgs(frame: pd.DataFrame, row_numbers=None) -> tuple[pd.DataFrame, lis
     for c in df.columns:
         bad = control_character(c)
         if bad:
-            problems.append(problem(f"the column name {bad}", column=c.encode(
-                "unicode_escape").decode("ascii")))
+            problems.append(problem(f"the column name {bad}", column=c))
     near = {_header_key(c): c for c in df.columns if c not in COLUMNS and c != INDEX}
     if INDEX in df.columns:
         df = df.set_index(INDEX)
@@ -295,7 +310,7 @@ def check_orgs(frame: pd.DataFrame, row_numbers=None) -> tuple[pd.DataFrame, lis
         bad = control_character(text)
         if bad:
             problems.append(problem(bad, column=INDEX, row=int(rows[i]),
-                                    value=text.encode("unicode_escape").decode("ascii")))
+                                    value=text))
     dup = ids.duplicated(keep=False) & ~blank_id
     for i in np.flatnonzero(dup.to_numpy()):
         problems.append(problem("is used by more than one row", member=ids[i], column=INDEX,
@@ -321,7 +336,7 @@ def check_orgs(frame: pd.DataFrame, row_numbers=None) -> tuple[pd.DataFrame, lis
                                     f"(headers are read exactly as written): rename it to "
                                     f"'{c.name}'", column=near[c.name]))
 
-    out = pd.DataFrame(index=df.index)
+    out: dict = {}     # built column by column, made a table once (no fragmented frame)
     rounded: list[str] = []
     for col in ORG_COLUMNS:
         if col.name not in df.columns:
@@ -349,9 +364,14 @@ def check_orgs(frame: pd.DataFrame, row_numbers=None) -> tuple[pd.DataFrame, lis
             "fraction of a penny and rounded to the nearest penny: " + "; ".join(rounded[:3])
             + ("; …" if len(rounded) > 3 else ""), severity="warning"))
 
-    for name in df.columns:
-        if name in COLUMNS:
-            continue
+    extra = [c for c in df.columns if c not in COLUMNS]
+    if len(extra) > MAX_EXTRA_COLUMNS:
+        problems.append(problem(
+            f"the table has {len(extra):,} columns besides riskshare's own: at most "
+            f"{MAX_EXTRA_COLUMNS} extra columns (sharing bases and scales) are read; keep the "
+            "ones an agreement uses", column=str(extra[MAX_EXTRA_COLUMNS])[:40]))
+        extra = []
+    for name in extra:
         if name == "" or name.lower().startswith("unnamed:"):
             if df[name].isna().all():
                 continue  # an empty spreadsheet column with no header
@@ -375,7 +395,7 @@ def check_orgs(frame: pd.DataFrame, row_numbers=None) -> tuple[pd.DataFrame, lis
             blank="is blank (extra numeric columns need a value for every member)")
         problems += found
         out[name] = values.to_numpy()
-    return out, problems
+    return pd.DataFrame(out, index=df.index), problems
 
 
 _TOTAL_WORDS = re.compile(r"^(grand\s+)?(totals?|sum|all members|system)$", re.IGNORECASE)
@@ -420,7 +440,7 @@ def _check_text(raw: pd.Series, name: str, where, problems: list,
         bad = control_character(value)
         if bad:
             problems.append(problem(bad, column=name, **where(i),
-                                    value=value.encode("unicode_escape").decode("ascii")))
+                                    value=value))
     return text
 
 

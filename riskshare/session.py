@@ -93,6 +93,7 @@ _TOP = ("title", "description", "step", "system", "agreements", "scenarios", "sh
 _STEP = ("kind", "title", "notes", "agreements", "shocks", "judge")
 _SYSTEM_META = ("sample", "name", "year", "control_total", "orgs")
 RISK_AVERSION = 0.5
+MAX_STEPS = 50          # steps in one session (a workshop has a handful)
 
 
 @dataclass(frozen=True)
@@ -496,6 +497,10 @@ def _read_steps(raw, labels: list[str], problems) -> list[tuple[int, Step]]:
     if not isinstance(raw, list) or not raw:
         problems.append(problem("needs at least one [[steps]] table", key="steps"))
         return []
+    if len(raw) > MAX_STEPS:
+        problems.append(problem(f"has {len(raw):,} steps: a session holds at most {MAX_STEPS} "
+                                "(split a longer workshop into several sessions)", key="steps"))
+        return []
     steps = []
     for i, s in enumerate(raw, start=1):
         key = f"steps[{i}]"
@@ -576,11 +581,24 @@ def _check_shocks(steps, inline: dict, system, problems) -> None:
 
 def _check_work(steps, settings: ScenarioSettings, system, problems) -> None:
     """A step judging fairness across scenarios must fit the time budget (it is worked out
-    live in the room): refused at load, with the estimate, rather than hanging on screen."""
-    from .games.pooling import check_time
+    live in the room): refused at load, with the estimate, rather than hanging on screen. So
+    must the session's steps comparing agreements across scenarios, all together (a report
+    works out every step)."""
+    from .games.pooling import SECONDS_PER_CELL, check_time, duration, time_budget
 
     if system is None:
         return
+    judged = [(i, step) for i, step in steps
+              if step.judge == "scenarios" and step.kind == "compare"]
+    seconds = sum(len(step.agreements) for _, step in judged) * settings.n * system.n * \
+        SECONDS_PER_CELL
+    if judged and seconds > time_budget():
+        problems.append(problem(
+            f"{len(judged)} step{'s compare' if len(judged) > 1 else ' compares'} agreements "
+            f"across {settings.n:,} scenarios: {duration(seconds)} of work, above the "
+            f"budget of {duration(time_budget(), about=False)}; use fewer scenarios or judge "
+            "some steps at the forecast (RISKSHARE_TIME_BUDGET raises the budget)",
+            key=f"steps[{judged[0][0]}].judge"))
     for i, step in steps:
         if step.judge == "scenarios" and step.kind in ("walk_away", "fairer"):
             try:

@@ -10,7 +10,7 @@ Money is in pounds; surplus/favourable positive, deficit/adverse negative.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -45,19 +45,23 @@ class System:
     # -- construction -----------------------------------------------------------------------
     @classmethod
     def from_frame(cls, orgs: pd.DataFrame, control_total=None, name: str = "", year="",
-                   *, source: str = "", row_numbers=None, notes=()) -> "System":
+                   *, source: str = "", row_numbers=None, notes=(),
+                   settings_source: str = "") -> "System":
         """Validate `orgs` (org_id as a column or the index) and build a System.
 
         control_total: the SCT in £; None (or blank) means the sum of organisational control
             totals. `source` names the input in error messages; `row_numbers` (one per row)
             are the file lines or sheet rows that messages cite (default: 1, 2, 3, ...);
-            `notes` are warnings the loader found (kept in `warnings`).
+            `notes` are warnings the loader found (kept in `warnings`); `settings_source` names
+            where the SCT, name and year came from when that is not the table (a system.toml,
+            a workbook's system sheet), so their problems point there.
         Raises `ValidationError` listing every problem.
         """
         if not isinstance(orgs, pd.DataFrame):
             raise_if_errors([problem(f"expected a pandas DataFrame of members, got "
                                      f"{type(orgs).__name__}")], source)
         clean, problems = check_orgs(orgs, row_numbers=row_numbers)
+        settings_from = len(problems)
         # absent: None or an empty cell; a NaN given explicitly is refused, not taken as absent
         sct_set = not (control_total is None or (isinstance(control_total, str)
                                                   and control_total.strip() == ""))
@@ -84,6 +88,9 @@ class System:
                                         "for a year)", column=key))
             elif isinstance(value, str) and control_character(value):
                 problems.append(problem(control_character(value), column=key))
+        if settings_source:     # the settings' problems point at the file they came from
+            problems[settings_from:] = [replace(p, label=f"{settings_source} key")
+                                        for p in problems[settings_from:]]
         warnings = raise_if_errors(problems, source) + tuple(notes)
         if not sct_set:
             sct = float(from_pennies(to_pennies(clean["control_total"].to_numpy()).sum()))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ..errors import InputFileError, ValidationError
+from ..errors import MAX_LISTED, InputFileError, ValidationError
 from ..format import money_m
 from ..schema import COLUMNS, INDEX, KINDS
 from .text import md, md_lines
@@ -57,8 +57,11 @@ def money_m_columns(money: dict[str, str], pct: dict[str, str] | None = None) ->
 
 def show_validation_error(exc: ValidationError, intro: str) -> None:
     """One error box listing every problem (member/row, column, value, rule)."""
-    lines = md_lines(exc.problems)
-    st.error(f"**{md(intro)}** {len(exc.problems)} problem{'s' if len(exc.problems) != 1 else ''}"
+    n = len(exc.problems)
+    lines = md_lines(exc.problems[:MAX_LISTED])
+    if n > MAX_LISTED:
+        lines += f"\n\n… and {n - MAX_LISTED:,} more: fix these and load the file again."
+    st.error(f"**{md(intro)}** {n:,} problem{'s' if n != 1 else ''}"
              f"{' in ' + md(exc.source) if exc.source else ''}:\n\n{lines}",
              icon=":material/error:")
 

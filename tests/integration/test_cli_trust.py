@@ -123,3 +123,11 @@ def test_no_solver_banner_on_the_real_entry_point():
     assert "Running HiGHS" not in result.stdout + result.stderr
     # the support the engine pays (the table's column), not a part of it
     assert "the support earned £24.9m" in result.stdout
+
+
+def test_an_escape_sequence_in_a_member_argument_is_shown_escaped():
+    result = run_subprocess("explain", "standalone", "workshop_4", "Z\x1b[2J")
+    assert result.returncode != 0
+    assert ("'Z\\x1b[2J' is not a member of Workshop system 2019/20 (members: A, B, C, D)"
+            in result.stderr + result.stdout)
+    assert "\x1b" not in result.stderr + result.stdout

@@ -1,0 +1,254 @@
+"""Trust (issue 13), second hostile round: what a stranger typed is never replayed raw, text that
+reads two ways is refused, labelled figures go to the member they name, and oversized work is
+refused before it starts.
+
+Every expected message below is written out by hand from the rule it states.
+"""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+
+import riskshare as rs
+from riskshare.cells import csv_value, unquote
+from riskshare.errors import MAX_LISTED
+from riskshare.io import load_bytes
+from riskshare.session import MAX_STEPS, read_session_text
+from tests.bad_agreements import GOOD_AGREEMENT
+
+ESC = "\\u001b[2J"          # TOML's escape for ESC, then "clear the screen"
+
+
+def _refusal(call) -> str:
+    with pytest.raises(rs.RiskshareError) as caught:
+        call()
+    return str(caught.value)
+
+
+# -- messages quoting user text show control characters as escapes -----------------------------
+
+@pytest.mark.parametrize("old, new, fragment", [
+    ('scale = "turnover"', f'scale = "turnover"\n"bad{ESC}" = 1', "key 'bad\\x1b[2J': unknown key"),
+    ('exempt = ["D"]', f'exempt = ["D{ESC}"]', "names 'D\\x1b[2J', which is not a member"),
+    ('holder = "D"', f'holder = "D{ESC}"', "names 'D\\x1b[2J', which is not a member"),
+    ('scale = "turnover"', f'scale = "tu{ESC}"', "'tu\\x1b[2J' is not a numeric column"),
+])
+def test_an_agreement_quoting_an_escape_sequence_shows_it_escaped(old, new, fragment):
+    text = GOOD_AGREEMENT.replace(old, new)
+    assert text != GOOD_AGREEMENT
+    message = _refusal(lambda: rs.apply(rs.load_agreement(text), rs.load_sample("workshop_4")))
+    assert fragment in message
+    assert "\x1b" not in message
+
+
+def test_other_messages_quoting_user_text_escape_it_too():
+    system = rs.load_sample("workshop_4")
+    for call in (lambda: rs.optimise(system, constraints={"fixed": {"Q\x1b[31m": 0}}),
+                 lambda: rs.optimise(system, constraints={"fix\x1b[31m": 1}),
+                 lambda: rs.load_sample("x\x1b[31m\u202e")):
+        message = _refusal(call)
+        assert "\x1b" not in message and "\u202e" not in message
+        assert "\\x1b[31m" in message
+
+
+# -- invisible characters are refused like control characters -----------------------------------
+
+@pytest.mark.parametrize("char, code", [("\u200b", "U+200B, zero width space"),
+                                        ("\u202e", "U+202E, right-to-left override"),
+                                        ("\u2028", "U+2028, line separator")])
+def test_invisible_characters_in_names_are_refused(char, code):
+    text = GOOD_AGREEMENT.replace('name = "Test agreement"', f'name = "Test{char} agreement"')
+    assert f"key 'name': contains an invisible character ({code})" in _refusal(
+        lambda: rs.load_agreement(text))
+    csv = f"org_id,name,kind,turnover,control_total,forecast\nA,Ac{char}ute,acute,1000000,0,0\n"
+    message = _refusal(lambda: load_bytes(csv.encode(), "orgs.csv"))
+    shown = f"'Ac\\u{ord(char):04x}ute'"           # the name as Python's repr shows it
+    assert f"row 2 (A), column 'name': {shown} contains an invisible character ({code})" \
+        in message
+    assert char not in message
+
+
+def test_an_agreements_sample_key_may_not_hide_control_characters():
+    text = GOOD_AGREEMENT.replace('sample = "workshop_4"', f'sample = "workshop_4{ESC}"')
+    assert "key 'sample': contains a control character (U+001B)" in _refusal(
+        lambda: rs.load_agreement(text))
+
+
+# -- figures that read two ways are refused; labelled figures go where their label says ---------
+
+def test_a_thousands_comma_in_a_semicolon_file_reads_two_ways():
+    csv = ("org_id;name;kind;turnover;control_total;forecast\n"
+           "A;Alpha;acute;100000000;1,500;-2,500\n"
+           "B;Beta;acute;200000000;1,234,567;0\n")
+    message = _refusal(lambda: load_bytes(csv.encode(), "orgs.csv"))
+    assert message.startswith("2 problems in orgs.csv:")
+    assert "row 2 (A), column 'control_total': '1,500' reads two ways" in message
+    assert "row 2 (A), column 'forecast': '-2,500' reads two ways" in message
+    assert "row 3" not in message           # 1,234,567 has two commas: it reads one way
+    fixed = load_bytes(csv.replace("1,500;-2,500", "1500;-2500").encode(), "orgs.csv")
+    assert fixed.orgs["control_total"].tolist() == [1500.0, 1234567.0]
+
+
+def _workbook(money_format=None, sct_format=None, duplicate_key=False) -> bytes:
+    book = openpyxl.Workbook()
+    orgs = book.active
+    orgs.title = "organisations"
+    orgs.append(["org_id", "name", "kind", "turnover", "control_total", "forecast"])
+    orgs.append(["A", "Alpha", "acute", 100e6, -0.015, -2e6])
+    orgs.append(["B", "Beta", "acute", 200e6, 1e6, 0])
+    if money_format:
+        orgs["E2"].number_format = money_format
+    meta = book.create_sheet("system")
+    meta.append(["key", "value"])
+    meta.append(["name", "X"])
+    meta.append(["control_total", 0.5])
+    if sct_format:
+        meta["B3"].number_format = sct_format
+    if duplicate_key:
+        meta.append(["name", "Y"])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_a_money_cell_shown_as_a_percentage_is_refused_not_read_as_pennies():
+    # -0.015 formatted 0.0% shows as -1.5%: no one meant £-0.015
+    message = _refusal(lambda: load_bytes(_workbook(money_format="0.0%"), "s.xlsx"))
+    assert "row 2 (A), column 'control_total': '-1.5%' is a percentage, but this column is in £" \
+        in message
+    message = _refusal(lambda: load_bytes(_workbook(sct_format="0%"), "s.xlsx"))
+    assert "'50%'" in message and "is a percentage, but this column is in £" in message
+
+
+def test_a_key_given_twice_in_the_system_sheet_is_refused():
+    assert ("row 4, key 'name': is given twice in the 'system' sheet (also row 2): keep one"
+            in _refusal(lambda: load_bytes(_workbook(duplicate_key=True), "s.xlsx")))
+
+
+def test_labelled_variances_go_to_the_member_they_name():
+    system = rs.load_sample("workshop_4")            # members A, B, C, D
+    v = pd.Series({"D": 4e6, "C": -3e6, "B": 2e6, "A": -1e6})
+    by_label = rs.apply("standalone", system, v)
+    in_order = rs.apply("standalone", system, [-1e6, 2e6, -3e6, 4e6])
+    assert by_label.table.equals(in_order.table)
+    frame = pd.DataFrame([[4e6, -3e6, 2e6, -1e6]], columns=["D", "C", "B", "A"])
+    scen = rs.apply("standalone", system, frame)
+    assert scen.table.equals(rs.apply("standalone", system, np.array([[-1e6, 2e6, -3e6, 4e6]]))
+                             .table)
+    message = _refusal(lambda: rs.apply("standalone", system, v.rename({"A": "Z"})))
+    assert "column 'variances': its index must be the members' org_ids, each once " \
+           "(missing A; not members: Z)" in message
+
+
+@pytest.mark.parametrize("values, rule", [
+    ([True, False, True, False], "must be numbers of pounds, not True/False"),
+    ([1 + 1j, 0, 0, 0], "must be real numbers of pounds, not complex numbers"),
+    (["1", "2", "3", "4"], "must be numbers of pounds, not text ('1')"),
+])
+def test_variances_that_are_not_numbers_are_refused(values, rule):
+    assert f"column 'variances': {rule}" in _refusal(
+        lambda: rs.apply("standalone", rs.load_sample("workshop_4"), values))
+
+
+def test_decimal_variances_are_read_exactly():
+    system = rs.load_sample("workshop_4")
+    a = rs.apply("standalone", system, [Decimal("-1000000.01"), 2, 3, 4])
+    assert a.table["variance"].tolist()[0] == -1000000.01
+
+
+def test_a_boolean_threshold_is_not_one_percent():
+    assert _refusal(lambda: rs.reconcile(rs.load_sample("workshop_4"), True)) == \
+        "unrealistic_pct must be a percent number ≥ 0 (got True)"
+
+
+# -- work and messages stay bounded ---------------------------------------------------------------
+
+def test_a_table_with_thousands_of_extra_columns_is_refused_at_once():
+    extra = [f"x{i}" for i in range(5000)]
+    head = ",".join(["org_id", "name", "kind", "turnover", "control_total", "forecast", *extra])
+    row = ",".join(["A", "Alpha", "acute", "1000000", "0", "0", *["1"] * 5000])
+    message = _refusal(lambda: load_bytes(f"{head}\n{row}\n".encode(), "wide.csv"))
+    assert message == ("1 problem in wide.csv:\n  - column 'x200': the table has 5,000 columns "
+                       "besides riskshare's own: at most 200 extra columns (sharing bases and "
+                       "scales) are read; keep the ones an agreement uses")
+
+
+def test_a_message_lists_the_first_hundred_problems_and_counts_the_rest():
+    rows = "\n".join(f"M{i},N{i},acute,10x0,0,0" for i in range(250))
+    with pytest.raises(rs.ValidationError) as caught:
+        load_bytes(f"org_id,name,kind,turnover,control_total,forecast\n{rows}\n".encode(),
+                   "bad.csv")
+    assert len(caught.value.problems) == 250
+    lines = str(caught.value).splitlines()
+    assert lines[0] == "250 problems in bad.csv:"
+    assert len(lines) == 1 + MAX_LISTED + 1
+    assert lines[-1].startswith("  … and 150 more")
+
+
+def test_a_huge_scenario_table_is_refused_by_the_memory_budget(monkeypatch):
+    monkeypatch.setenv("RISKSHARE_MEMORY_BUDGET", "1MB")
+    # 10,000 scenarios × 4 members × 48 bytes = 1.9 MB > 1 MB
+    message = _refusal(lambda: rs.apply("standalone", rs.load_sample("workshop_4"),
+                                        np.zeros((10_000, 4))))
+    assert message.startswith("variances: 10,000 scenarios × 4 members would need about 2 MB")
+
+
+def test_synthetic_systems_are_bounded_before_anything_is_drawn():
+    assert "at most 100,000 members (got 1,000,000,000)" in _refusal(
+        lambda: rs.samples.synthetic(10**9))
+    assert "(got True)" in _refusal(lambda: rs.samples.synthetic(True))
+
+
+def test_a_session_is_bounded_in_steps_and_in_the_work_its_comparisons_need(monkeypatch):
+    text = open("sample_data/sessions/northshire_workshop.toml", encoding="utf-8").read()
+    many = text + '\n[[steps]]\nkind = "baseline"\ntitle = "x"\n' * MAX_STEPS
+    assert f"has {MAX_STEPS + 5} steps: a session holds at most {MAX_STEPS}" in _refusal(
+        lambda: read_session_text(many))
+    # the sample already compares two agreements across scenarios; with three more:
+    # 1,000 scenarios × 9 members × 5 agreements × 2.5e-7 s = 11 ms of work, over 1 ms
+    monkeypatch.setenv("RISKSHARE_TIME_BUDGET", "0.001")
+    compare = text + ('\n[[steps]]\nkind = "compare"\ntitle = "x"\n'
+                      'agreements = ["A", "B", "C"]\njudge = "scenarios"\n')
+    message = _refusal(lambda: read_session_text(compare))
+    assert "2 steps compare agreements across 1,000 scenarios" in message
+
+
+# -- loading and exporting ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("given, kind, text", [
+    (None, rs.ArgumentTypeError, "not NoneType"),
+    (b"org_id", rs.ArgumentTypeError, "takes a path; for a file's bytes"),
+    (42, rs.ArgumentTypeError, "not int"),
+    ("", rs.InputFileError, "no file given"),
+])
+def test_load_system_names_what_it_was_given(given, kind, text):
+    with pytest.raises(kind, match=text):
+        rs.load_system(given)
+
+
+@pytest.mark.parametrize("cell", ["\t=1+1", " =HYPERLINK(\"x\")", "\r=1", "\uff1dSUM(A1)",
+                                  "\n@x"])
+def test_formulas_behind_whitespace_or_full_width_signs_are_neutralised(cell):
+    assert csv_value(cell) == "'" + cell
+    assert unquote(csv_value(cell)) == cell
+
+
+def test_a_bad_setting_points_at_the_file_it_came_from(tmp_path):
+    folder = tmp_path / "sys"
+    folder.mkdir()
+    (folder / "organisations.csv").write_text(
+        "org_id,name,kind,turnover,control_total,forecast\nA,Alpha,acute,1000000,0,0\n",
+        encoding="utf-8")
+    (folder / "system.toml").write_text('name = "S"\ncontrol_total = "abc"\n', encoding="utf-8")
+    assert ("system.toml key 'control_total': 'abc' the system control total must be a finite "
+            "number of pounds") in _refusal(lambda: rs.load_system(folder))
+    (folder / "system.toml").write_text('name = "S"\ncontrol_total = 1e308\n', encoding="utf-8")
+    assert ("system.toml key 'control_total': 1e+308 the system control total must lie within "
+            "±£1,000,000,000,000") in _refusal(lambda: rs.load_system(folder))
+
