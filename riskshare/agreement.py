@@ -369,7 +369,11 @@ def _parse_schedule(section: dict, where: str, problems: list) -> Schedule:
 def _parse(data: dict, problems: list) -> Agreement:
     unknown_keys(data, _TOP, "", problems)
     name = data.get("name")
-    if not isinstance(name, str) or not name.strip():
+    if name is not None and not isinstance(name, str):
+        problems.append(problem("must be text, in quotes (name = \"My agreement\")", key="name",
+                                value=name))
+        name = ""
+    elif not isinstance(name, str) or not name.strip():
         problems.append(problem("every agreement needs a non-empty 'name'", key="name"))
         name = ""
     elif control_character(name):

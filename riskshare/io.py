@@ -204,8 +204,26 @@ def _from_excel(data: bytes, label: str) -> System:
         values, formats = _sheet_grid(wb[lower[ORGS_SHEET]])
     finally:
         wb.close()
+    if values.isna().any().any():
+        _unsaved_formulas(data, lower[ORGS_SHEET], values)
     notes = _percent_cells(values, formats)
     return _build(values, meta, name, notes)
+
+
+def _unsaved_formulas(data: bytes, sheet: str, values: pd.DataFrame) -> None:
+    """A blank cell that holds a formula (a workbook saved by a tool that did not calculate it)
+    is put back as its formula, so validation says so rather than calling the cell blank."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(_io.BytesIO(data), read_only=True, data_only=False)
+    try:
+        for i, row in enumerate(wb[sheet].iter_rows()):
+            for j, cell in enumerate(row):
+                if (i < values.shape[0] and j < values.shape[1] and values.iat[i, j] is None
+                        and isinstance(cell.value, str) and cell.value.startswith("=")):
+                    values.iat[i, j] = cell.value
+    finally:
+        wb.close()
 
 
 def _sheet_grid(ws) -> tuple[pd.DataFrame, pd.DataFrame]:

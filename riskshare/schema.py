@@ -111,7 +111,14 @@ MONEY_LIMIT = 1e12
 #: Columns a members table may carry besides riskshare's own (sharing bases, scales, notes):
 #: a real table has a handful; a table with thousands is refused before each is checked.
 MAX_EXTRA_COLUMNS = 200
+#: The longest name or other text cell a members table may hold (the longest NHS trust names
+#: run to about 70 characters).
+MAX_TEXT = 200
+MAX_ID = 64             # an org_id: a short code such as 'RXQ' or 'NGH'
 NOT_A_NUMBER = "is not a number"
+FORMULA = ("is a formula with no saved result: riskshare reads the values a spreadsheet saves, "
+           "so open the file in Excel and save it (Excel stores each formula's result), or "
+           "paste the figures as values")
 DECIMAL_COMMA = ("is not a number riskshare reads: a decimal comma or points between "
                  "thousands are not accepted; use a point for decimals and, if you like, commas "
                  "between thousands (2.5, -1.5, 1,000.50)")
@@ -136,6 +143,8 @@ def read_number(value: object, kind: str = "number") -> tuple[float | None, str]
     text = value.translate(_SPACES).strip()
     if text == "":
         return math.nan, ""
+    if text.startswith("="):
+        return None, FORMULA
     bare = text.replace("£", "").replace(" ", "")
     if bare in _DASHES:
         return (0.0, "") if kind == "money" else (None, NOT_A_NUMBER)
@@ -311,12 +320,17 @@ def check_orgs(frame: pd.DataFrame, row_numbers=None) -> tuple[pd.DataFrame, lis
         if bad:
             problems.append(problem(bad, column=INDEX, row=int(rows[i]),
                                     value=text))
+        elif len(text) > MAX_ID:
+            problems.append(problem(f"is {len(text):,} characters long: an id is at most "
+                                    f"{MAX_ID}", column=INDEX, row=int(rows[i]),
+                                    value=text[:20] + "…"))
     dup = ids.duplicated(keep=False) & ~blank_id
     for i in np.flatnonzero(dup.to_numpy()):
         problems.append(problem("is used by more than one row", member=ids[i], column=INDEX,
                                 row=int(rows[i]), value=ids[i]))
     df.index = pd.Index(ids, name=INDEX)
-    hidden = blank_id.to_numpy() | np.array([bool(control_character(t)) for t in ids], dtype=bool)
+    hidden = blank_id.to_numpy() | np.array([bool(control_character(t)) or len(t) > MAX_ID
+                                             for t in ids], dtype=bool)
     who = [None if h else t for t, h in zip(ids, hidden)]
 
     def where(i: int) -> dict:
@@ -441,6 +455,10 @@ def _check_text(raw: pd.Series, name: str, where, problems: list,
         if bad:
             problems.append(problem(bad, column=name, **where(i),
                                     value=value))
+        elif len(value) > MAX_TEXT:
+            problems.append(problem(f"is {len(value):,} characters long: at most {MAX_TEXT} "
+                                    "(a name, not a note)", column=name, **where(i),
+                                    value=value[:40] + "…"))
     return text
 
 

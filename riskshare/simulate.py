@@ -160,8 +160,12 @@ def check_settings(n, correlation, kind_correlation, distribution, df, volatilit
     also fit the memory budget (`size_problem`)."""
     problems = check_seed(seed, f"{prefix}seed")
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0:
-        problems.append(problem("must be a whole number of scenarios, at least 1",
-                                key=f"{prefix}n", value=n))
+        if isinstance(n, float) and n.is_integer() and n > 0:
+            problems.append(problem(f"must be a whole number of scenarios: {n!r} has a decimal "
+                                    f"point (write {int(n)})", key=f"{prefix}n"))
+        else:
+            problems.append(problem("must be a whole number of scenarios, at least 1",
+                                    key=f"{prefix}n", value=n))
     elif members is not None:
         big = size_problem(n, members, f"{prefix}n")
         if big is not None:
@@ -193,12 +197,14 @@ def simulate(system: System, n: int, seed: int | None = 0, correlation: float = 
     shocks: Shock objects (or shock .toml paths / preset names) added to every scenario.
     volatility_scale: multiplies every member's volatility (1.0 = as given).
     """
-    from .shocks import load_shock, total_shock
+    from .shocks import Shock, load_shock, total_shock
 
     require_system(system, "simulate")
     problems = check_settings(n, correlation, kind_correlation, distribution, df,
                               volatility_scale, seed=seed, members=system.n)
     raise_if_errors(problems, "simulation settings")
+    if isinstance(shocks, (str, Shock)):        # one shock given on its own, not in a list
+        shocks = (shocks,)
     shocks = tuple(load_shock(s) for s in (shocks or ()))
     shock = total_shock(system, shocks)
 

@@ -194,7 +194,9 @@ def schedule_tables(draw) -> dict:
     return out
 
 
-TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=12)
+# names may not hold control or invisible characters (format characters, line separators)
+TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Cf", "Zl", "Zp")),
+               max_size=12)
 
 
 @st.composite

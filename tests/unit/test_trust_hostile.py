@@ -252,3 +252,39 @@ def test_a_bad_setting_points_at_the_file_it_came_from(tmp_path):
     assert ("system.toml key 'control_total': 1e+308 the system control total must lie within "
             "±£1,000,000,000,000") in _refusal(lambda: rs.load_system(folder))
 
+
+
+def test_names_and_ids_have_a_length_limit():
+    head = "org_id,name,kind,turnover,control_total,forecast\n"
+    message = _refusal(lambda: load_bytes(
+        (head + "A," + "x" * 5000 + ",acute,1000000,0,0\n").encode(), "long.csv"))
+    assert "row 2 (A), column 'name': '" + "x" * 40 + "…' is 5,000 characters long: at most 200" \
+        in message
+    message = _refusal(lambda: load_bytes((head + "A" * 65 + ",x,acute,1000000,0,0\n").encode(),
+                                          "long.csv"))
+    assert "row 2, column 'org_id': '" + "A" * 20 + "…' is 65 characters long: an id is at most 64" \
+        in message
+
+
+def test_small_slips_in_python_calls_get_their_own_message():
+    system = rs.load_sample("workshop_4")
+    # one shock named on its own is that shock, not its letters
+    one = rs.simulate(system, 10, seed=1, shocks="winter_pressure")
+    listed = rs.simulate(system, 10, seed=1, shocks=["winter_pressure"])
+    assert np.array_equal(one.variances, listed.variances)
+    assert "key 'n': must be a whole number of scenarios: 3.0 has a decimal point (write 3)" in \
+        _refusal(lambda: rs.simulate(system, 3.0))
+    text = GOOD_AGREEMENT.replace('name = "Test agreement"', "name = 42")
+    assert "key 'name': 42 must be text, in quotes" in _refusal(lambda: rs.load_agreement(text))
+
+
+def test_a_formula_without_a_saved_result_is_named_not_called_blank():
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "organisations"
+    sheet.append(["org_id", "name", "kind", "turnover", "control_total", "forecast"])
+    sheet.append(["A", "Alpha", "acute", 100e6, "=1+1", 1])     # openpyxl saves no result
+    out = io.BytesIO()
+    book.save(out)
+    message = _refusal(lambda: load_bytes(out.getvalue(), "f.xlsx"))
+    assert "row 2 (A), column 'control_total': '=1+1' is a formula with no saved result" in message
