@@ -1,6 +1,7 @@
 """Bounded work (issue 13): incentives' time and peak memory at 1,000 and 10,000 members, and how
 fast a runaway request is refused (a billion scenarios, a 16-member walk-away across 100,000
-scenarios, a session asking for either). Prints figures; asserts nothing (README, Performance).
+scenarios, a session asking for either, files as wide or as wrong as an upload could be).
+Prints figures; asserts nothing (README, Performance).
 
     .venv/bin/python benchmarks/bench_trust.py
 
@@ -18,6 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _timing import line  # noqa: E402
 
 import riskshare as rs  # noqa: E402
+from riskshare.io import load_bytes  # noqa: E402
 from riskshare.session import read_session_text  # noqa: E402
 
 CHILD = """
@@ -66,6 +68,20 @@ def main() -> None:
             / "northshire_workshop.toml").read_text().replace("n = 1000", "n = 1_000_000_000")
     line("a session asking for 10⁹ scenarios: refused after",
          f"{refusal_seconds(lambda: read_session_text(text)) * 1e3:.0f} ms", "≪ 1 s")
+    # files a 5 MB upload could hold
+    head = "org_id,name,kind,turnover,control_total,forecast"
+    wide = (head + "," + ",".join(f"x{i}" for i in range(5000)) + "\n" + "\n".join(
+        f"M{i},N{i},acute,1000000,0,0," + ",".join("1" * 5000) for i in range(20))).encode()
+    line("a CSV with 5,000 extra columns × 20 rows: refused after",
+         f"{refusal_seconds(lambda: load_bytes(wide, 'wide.csv')) * 1e3:.0f} ms", "≪ 1 s")
+    bad = (head + "\n" + "\n".join(f"M{i},N{i},acute,10x0,0,0" for i in range(60_000))).encode()
+    start = time.perf_counter()
+    try:
+        load_bytes(bad, "bad.csv")
+    except rs.ValidationError as exc:
+        seconds, size = time.perf_counter() - start, len(str(exc))
+    line("a CSV with 60,000 bad rows: refused after / message length",
+         f"{seconds:.1f} s / {size:,} characters", "a readable message")
 
 
 if __name__ == "__main__":

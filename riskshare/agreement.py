@@ -318,6 +318,10 @@ def _table(data: dict, key: str, problems: list) -> dict:
     return section
 
 
+#: Bands in one schedule (real agreements have two to five).
+MAX_BANDS = 50
+
+
 def _parse_schedule(section: dict, where: str, problems: list) -> Schedule:
     unknown_keys(section, _SCHEDULE, f"{where}.", problems)
     raw_bands = section.get("bands", [{"pool": 0.0}])
@@ -325,6 +329,10 @@ def _parse_schedule(section: dict, where: str, problems: list) -> Schedule:
     if not isinstance(raw_bands, list) or not raw_bands:
         problems.append(problem("must be a non-empty list of {upto, pool} tables",
                                 key=f"{where}.bands"))
+        raw_bands = []
+    elif len(raw_bands) > MAX_BANDS:
+        problems.append(problem(f"has {len(raw_bands):,} bands: at most {MAX_BANDS} (each band "
+                                "is worked out in every scenario)", key=f"{where}.bands"))
         raw_bands = []
     previous = 0.0
     for i, b in enumerate(raw_bands):

@@ -37,9 +37,11 @@ from rich.text import Text
 from rich.table import Table
 
 from . import samples as _samples
-from .errors import RiskshareError
+from .errors import RiskshareError, visible
 from .format import money, money_m, pct
 from .io import load_system, template_workbook
+from .sources import exists
+from .sources import short as _short
 from .rebalance import rebalance
 from .agreement import Agreement, load_agreement
 from .incentives import incentives as measure_incentives
@@ -110,8 +112,8 @@ def resolve_system(target: str) -> System:
     if target in _samples.SAMPLES:
         return _samples.load_sample(target)
     path = Path(target)
-    if not path.exists():
-        raise UsageProblem(f"'{target}' is neither a sample ({', '.join(_samples.SAMPLES)}) nor "
+    if not exists(path):
+        raise UsageProblem(f"'{_short(target)}' is neither a sample ({', '.join(_samples.SAMPLES)}) nor "
                            "an existing file or folder")
     return warn(load_system(path))
 
@@ -201,8 +203,8 @@ def resolve_agreement(model: str) -> Agreement:
     if not model.strip():
         return load_agreement(model)        # says the text is empty
     path = Path(model)
-    if not path.exists():
-        raise UsageProblem(f"'{model}' is neither a preset ({', '.join(list_presets())}) nor an "
+    if not exists(path):
+        raise UsageProblem(f"'{_short(model)}' is neither a preset ({', '.join(list_presets())}) nor an "
                            "existing .toml file")
     return load_agreement(path)
 
@@ -619,8 +621,18 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point. Usage errors are click's (usage text, exit 2); riskshare errors (bad files,
     options or values) print one message and exit 2; anything else is an internal error, exit 1,
     with the traceback only under --debug."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    for position, arg in enumerate(args, start=1):
+        # click quotes an unknown option as typed; a line break or an invisible character
+        # there would reach the terminal raw, so such an argument is refused first
+        if isinstance(arg, str) and ("\n" in arg or visible(arg) != arg):
+            shown = visible(arg).replace("\n", "\\n")
+            err.print(Text.assemble(("Error: ", "bold red"),
+                                    f"argument {position} ({shown}) holds a control or invisible "
+                                    "character (shown escaped); retype it"))
+            sys.exit(2)
     try:
-        app(args=argv, standalone_mode=True)
+        app(args=args, standalone_mode=True)
     except RiskshareError as exc:
         err.print(Text.assemble(("Error: ", "bold red"), str(exc)))
         sys.exit(2)

@@ -365,18 +365,31 @@ def run(agreement: Agreement, system: System, variances: np.ndarray,
     return out
 
 
-def as_variances(system: System, variances) -> tuple[np.ndarray, bool]:
+def as_variances(system: System, variances, bytes_per_cell: int | None = None
+                 ) -> tuple[np.ndarray, bool]:
     """(S, n) variances and whether the input was deterministic (None or 1-D). Variances are
     £ within ±VARIANCE_LIMIT (a forecast and a control total each within ±£10¹²).
 
-    A pandas Series labelled by org_id (or a DataFrame with one column per org_id) is matched
-    to members by label, in any order; labels that are not exactly the members are refused, not
+    A pandas Series or a dict labelled by org_id (or a DataFrame with one column per org_id) is
+    matched to members by label, in any order; a Scenarios object gives its variances; labels that are not exactly the members are refused, not
     read by position. Plain lists and arrays are in member order. True/False, text and complex
-    numbers are refused rather than read as numbers."""
+    numbers are refused rather than read as numbers. A table of scenarios must fit the memory
+    budget at `bytes_per_cell` (default: a simulation's, for work done in chunks; a single run
+    of the engine over every scenario at once passes BYTES_PER_CELL)."""
     require_system(system, "apply")
     if variances is None:
         return system.variance.to_numpy(dtype=float)[None, :], True
+    if type(variances).__name__ == "Scenarios" and hasattr(variances, "system"):
+        if list(variances.system.members) != list(system.members):
+            raise_if_errors([problem("are scenarios of another system (its members differ): "
+                                     "simulate this system", column="variances")], "variances")
+        variances = variances.variances
+    elif isinstance(variances, dict):
+        import pandas as pd
+
+        variances = pd.Series(variances, dtype=object)   # {org_id: £}, matched by label
     variances = _by_org_id(system, variances)
+    _within_memory(variances, bytes_per_cell)
     problems: list = []
     arr = _numbers(variances, problems)
     if arr is None:
@@ -393,13 +406,33 @@ def as_variances(system: System, variances) -> tuple[np.ndarray, bool]:
         problems.append(problem("must lie within ±£2,000,000,000,000 (a forecast and a control "
                                 "total each within ±£10¹²)", column="variances"))
     raise_if_errors(problems, "variances")
-    if arr.ndim == 2:
-        from .simulate import size_problem      # the one memory budget every scenario run keeps
-
-        big = size_problem(arr.shape[0], arr.shape[1], key="variances")
-        if big is not None:
-            raise BudgetError(f"variances: {big.rule}")
     return (arr[None, :], True) if arr.ndim == 1 else (arr, False)
+
+
+#: Bytes an agreement's run needs per scenario and member (the variances as floats and the
+#: engine's working arrays, measured at about 120 on 10 million × 4).
+BYTES_PER_CELL = 128
+
+
+def _within_memory(variances, bytes_per_cell: int | None = None) -> None:
+    """BudgetError when a table of scenarios is too big to run within the memory budget —
+    judged from its shape, before it is copied or converted (a broadcast view of 10⁹ rows
+    costs nothing until then)."""
+    shape = getattr(variances, "shape", None)
+    if shape is None or len(shape) != 2:
+        return
+    from .simulate import BYTES_PER_CELL as SIMULATED, _size, memory_budget  # one budget
+
+    per_cell = bytes_per_cell or SIMULATED
+    rows, members = int(shape[0]), int(shape[1])
+    need, budget = rows * members * per_cell, memory_budget()
+    if need > budget:
+        fits = budget // (max(members, 1) * per_cell)
+        raise BudgetError(f"variances: {rows:,} scenarios × {members:,} members would need about "
+                          f"{_size(need)} of memory to run, above riskshare's budget "
+                          f"of {_size(budget)}: use at most {fits:,} scenarios at a time (on a "
+                          "larger machine, raise the budget with the environment variable "
+                          "RISKSHARE_MEMORY_BUDGET, e.g. 8GB)")
 
 
 def _by_org_id(system: System, variances):

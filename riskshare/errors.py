@@ -14,15 +14,28 @@ from typing import Iterable
 # Control characters (but the line breaks that separate a message's lines) and invisible
 # formatting characters: a message quoting what a user typed must not let an escape sequence
 # recolour or clear a terminal, or a direction override turn the text round.
-_UNSHOWABLE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f"
-                         r"\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]")
+#: Characters that show as nothing, or change how the text around them reads: soft hyphen,
+#: Arabic letter mark, combining grapheme joiner, Hangul fillers, Khmer inherent vowels,
+#: Mongolian vowel separator, zero-width spaces and joiners, direction marks and overrides,
+#: line and paragraph separators, word joiners and invisible operators, variation selectors,
+#: the byte-order mark, interlinear annotations, tag characters. The one list both the
+#: refusal of such names (`schema.control_character`) and the escaping of messages use.
+INVISIBLE = ("\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u2028-\u202e"
+             "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb"
+             "\U000e0000-\U000e007f\U000e0100-\U000e01ef")
+_UNSHOWABLE = re.compile(f"[\x00-\x09\x0b-\x1f\x7f-\x9f{INVISIBLE}]")
 
 
 def visible(text: str) -> str:
     """`text` with every control or invisible character written as an escape ('\\x1b',
     '\\u202e'), line breaks kept: how a message shows text it quotes from the user."""
-    return _UNSHOWABLE.sub(lambda m: (f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
-                                      else f"\\u{ord(m.group()):04x}"), text)
+    return _UNSHOWABLE.sub(_escape, text)
+
+
+def _escape(match) -> str:
+    code = ord(match.group())
+    return (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000
+            else f"\\U{code:08x}")
 
 
 class RiskshareError(Exception):

@@ -25,11 +25,13 @@ import pandas as pd
 import tomli_w
 
 from .cells import csv_text
-from .errors import (ArgumentTypeError, InputFileError, ValidationError, problem,
+from .errors import (INVISIBLE, ArgumentTypeError, InputFileError, ValidationError, problem,
                      raise_if_errors)
 from .excel import Sheet, workbook_bytes, write_workbook
-from .schema import INDEX, MONEY_COLUMNS, ORG_COLUMNS, column_guide, control_character, is_blank
-from .sources import parse_toml, read_bytes, read_text
+from .schema import (INDEX, MAX_EXTRA_COLUMNS, MONEY_COLUMNS, ORG_COLUMNS, column_guide,
+                     control_character, is_blank)
+from .sources import exists, is_dir, is_file, parse_toml, read_bytes, read_text
+from .sources import short as _short
 from .system import System
 
 ORGS_FILE = "organisations.csv"
@@ -53,18 +55,18 @@ def load_system(path) -> System:
     if not str(path).strip():
         raise InputFileError("no file given: name a folder, .csv, .toml or .xlsx file")
     path = Path(path)
-    if not path.exists():
-        raise InputFileError(f"{path}: no such file or folder")
-    if path.is_dir():
-        if not (path / ORGS_FILE).exists():
+    if not exists(path):
+        raise InputFileError(f"{_short(path)}: no such file or folder")
+    if is_dir(path):
+        if not exists(path / ORGS_FILE):
             raise InputFileError(f"{path}: a system folder needs '{ORGS_FILE}' "
                                  f"(and optionally '{SYSTEM_FILE}')")
-        meta = _read_system_toml(path / SYSTEM_FILE) if (path / SYSTEM_FILE).exists() else {}
+        meta = _read_system_toml(path / SYSTEM_FILE) if exists(path / SYSTEM_FILE) else {}
         return _from_csv(path / ORGS_FILE, meta, f"{path.name}/{ORGS_FILE}")
     suffix = path.suffix.lower()
     if suffix == ".csv":
         beside = path.parent / SYSTEM_FILE
-        meta = _read_system_toml(beside) if beside.exists() else {"name": path.stem}
+        meta = _read_system_toml(beside) if exists(beside) else {"name": _name_of(path)}
         return _from_csv(path, meta, path.name)
     if suffix == ".toml":
         meta = _read_system_toml(path, allow_table=True)
@@ -76,14 +78,25 @@ def load_system(path) -> System:
                          "(use a folder, .csv, .toml or .xlsx)")
 
 
+def _name_of(filename) -> str:
+    """A system's name taken from its file's name ('Northshire 2024.csv' -> 'Northshire 2024'),
+    without any control or invisible character the file name held (it is not the file's
+    content, so it is cleaned rather than refused)."""
+    return re.sub(f"[\\x00-\\x1f\\x7f-\\x9f{INVISIBLE}]", "", Path(str(filename)).stem)
+
+
 def load_bytes(data: bytes, filename: str) -> System:
     """Load an uploaded file (`.csv` or `.xlsx`) from its bytes; `filename` picks the format."""
     suffix = Path(filename).suffix.lower()
     if suffix == ".csv":
-        return _from_csv(bytes(data), {"name": Path(filename).stem}, filename)
+        return _from_csv(bytes(data), {"name": _name_of(filename)}, filename)
     if suffix in (".xlsx", ".xlsm"):
         return _from_excel(data, filename)
     raise InputFileError(f"{filename}: unsupported file type '{suffix}' (use .csv or .xlsx)")
+
+
+#: Columns a members file may have in all: riskshare's own and MAX_EXTRA_COLUMNS more.
+MAX_COLUMNS = len(ORG_COLUMNS) + 1 + MAX_EXTRA_COLUMNS
 
 
 def _from_csv(source, meta: dict, label: str) -> System:
@@ -93,7 +106,7 @@ def _from_csv(source, meta: dict, label: str) -> System:
     spreadsheets save CSV); either way a decimal comma in a figure is refused by validation,
     never read as a thousands separator. A row with more cells than the header (an unquoted
     comma inside a figure splits it) is refused by line number."""
-    if not isinstance(source, bytes) and not Path(source).is_file():
+    if not isinstance(source, bytes) and not is_file(source):
         raise InputFileError(f"{label}: file not found")
     data = source if isinstance(source, bytes) else read_bytes(source)
     try:
@@ -105,6 +118,10 @@ def _from_csv(source, meta: dict, label: str) -> System:
     lines = text.splitlines()
     first = next((line for line in lines if line.strip()), "")
     sep = ";" if first.count(";") > first.count(",") else ","
+    if "\t" in first and first.count("\t") > first.count(sep):
+        raise InputFileError(f"{label}: the columns are separated by tabs; riskshare reads CSV "
+                             "separated by commas (or semicolons): save the sheet as 'CSV UTF-8 "
+                             "(comma delimited)'")
     try:
         rows = list(csv.reader(_io.StringIO(text, newline=""), delimiter=sep,
                                skipinitialspace=True, strict=True))
@@ -115,13 +132,19 @@ def _from_csv(source, meta: dict, label: str) -> System:
     header_at = next(i for i, row in enumerate(rows) if any(cell.strip() for cell in row))
     width = len(rows[header_at])
     problems = []
+    if width > MAX_COLUMNS:
+        raise InputFileError(f"{label}: the header has {width:,} columns; riskshare reads at most "
+                             f"{MAX_COLUMNS:,} (its own columns and up to {MAX_EXTRA_COLUMNS} "
+                             "sharing bases and scales)")
     for i, row in enumerate(rows[header_at + 1:], start=header_at + 2):
-        extra = [cell for cell in row[width:] if cell.strip()]
-        if extra:
+        # even a blank cell past the header counts: '1,500' split in two shifts every figure
+        # after it, and a blank last column would hide that
+        if len(row) > width and any(cell.strip() for cell in row):
             problems.append(problem(
                 f"has {len(row)} cells but the header has {width} columns: a {sep!r} inside an "
-                "unquoted figure (such as 2,5 or 1,000) splits it into two cells; put the "
-                "figure in quotes, or write it without the separator", row=i))
+                "unquoted figure (such as 2,5 or 1,000) splits it into two cells, and every "
+                "figure after it moves one column along; put the figure in quotes, or write it "
+                "without the separator (a separator at the end of the row counts too)", row=i))
     raise_if_errors(problems, label)
     grid = [row[:width] + [""] * (width - len(row)) for row in rows]
     ambiguous = _point_thousands(rows, header_at, width) if sep == ";" else []
@@ -130,8 +153,9 @@ def _from_csv(source, meta: dict, label: str) -> System:
     try:                     # every other problem of the file in the same message, in row order
         _build(pd.DataFrame(grid, dtype=object), meta, label)
         others: list = []
-    except ValidationError as exc:
-        others = list(exc.problems)
+    except ValidationError as exc:      # a cell that reads two ways is not also misread
+        cells = {(p.row, p.column) for p in ambiguous}
+        others = [p for p in exc.problems if (p.row, p.column) not in cells]
     found = sorted(ambiguous + others, key=lambda p: (p.row is not None, p.row or 0))
     raise ValidationError(found, label)
 
@@ -140,7 +164,7 @@ def _from_csv(source, meta: dict, label: str) -> System:
 # "1,500"): in a comma-separated file a decimal point or a comma between thousands, but in a
 # semicolon-separated one (as a European spreadsheet saves CSV) as likely the other way round.
 # Which one the user meant cannot be told, so it is refused.
-_POINT_THOUSANDS = re.compile(r"^\(?[+\-\u2212]?\s*£?\s*[+\-\u2212]?\d{1,3}([.,])\d{3}\s*\)?$")
+_POINT_THOUSANDS = re.compile(r"^\(?[+\-\u2212]?\s*£?\s*[+\-\u2212]?\d{1,3}([.,])\d{3}\s*%?\s*\)?$")
 _TEXT_COLUMNS = ("org_id", "name", "kind")
 
 
@@ -195,19 +219,26 @@ def _from_excel(data: bytes, label: str) -> System:
             raise InputFileError(f"{name}: no '{ORGS_SHEET}' sheet (found: "
                                  f"{', '.join(wb.sheetnames) or 'none'}); download the template "
                                  "to see the layout")
-        meta = {}
+        meta, found = {}, []
         if SYSTEM_SHEET in lower:
-            values, formats = _sheet_grid(wb[lower[SYSTEM_SHEET]])
+            values, formats = _sheet_grid(wb[lower[SYSTEM_SHEET]], name)
+            if values.isna().any().any():
+                _unsaved_formulas(data, lower[SYSTEM_SHEET], values)
             for j in range(values.shape[1]):
                 _percent_money(values, formats, range(values.shape[0]), j)
-            meta = _read_system_sheet(_with_header(values), name)
-        values, formats = _sheet_grid(wb[lower[ORGS_SHEET]])
+            meta, found = _read_system_sheet(_with_header(values), name)
+        values, formats = _sheet_grid(wb[lower[ORGS_SHEET]], name)
     finally:
         wb.close()
     if values.isna().any().any():
         _unsaved_formulas(data, lower[ORGS_SHEET], values)
     notes = _percent_cells(values, formats)
-    return _build(values, meta, name, notes)
+    return _build(values, meta, name, notes, found)
+
+
+class UnsavedFormula(str):
+    """A cell holding a formula whose result was never saved (the formula's text): refused
+    wherever a value is needed, named as what it is."""
 
 
 def _unsaved_formulas(data: bytes, sheet: str, values: pd.DataFrame) -> None:
@@ -217,24 +248,59 @@ def _unsaved_formulas(data: bytes, sheet: str, values: pd.DataFrame) -> None:
 
     wb = load_workbook(_io.BytesIO(data), read_only=True, data_only=False)
     try:
-        for i, row in enumerate(wb[sheet].iter_rows()):
+        rows = wb[sheet].iter_rows(max_row=values.shape[0], max_col=values.shape[1])
+        for i, row in enumerate(rows):
             for j, cell in enumerate(row):
-                if (i < values.shape[0] and j < values.shape[1] and values.iat[i, j] is None
-                        and isinstance(cell.value, str) and cell.value.startswith("=")):
-                    values.iat[i, j] = cell.value
+                if (values.iat[i, j] is None and isinstance(cell.value, str)
+                        and cell.value.startswith("=")):
+                    values.iat[i, j] = UnsavedFormula(cell.value)
+    except Exception:       # noqa: BLE001 — a second look only; the values stand without it
+        pass
     finally:
         wb.close()
 
 
-def _sheet_grid(ws) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """A sheet's cell values and number formats as two frames of the same shape."""
+#: The most rows a sheet may hold (a members table has dozens).
+MAX_SHEET_ROWS = 100_000
+
+
+def _sheet_grid(ws, name: str = "") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A sheet's cell values and number formats as two frames of the same shape.
+
+    Read within bounds (MAX_SHEET_ROWS rows, MAX_COLUMNS columns): a sheet with data beyond
+    them is refused, and a sheet whose stated size is vast but whose cells are blank costs
+    nothing. A sheet whose XML cannot be parsed is refused as unreadable."""
     values, formats = [], []
-    for row in ws.iter_rows():
-        values.append([cell.value for cell in row])
-        formats.append([getattr(cell, "number_format", None) for cell in row])
-    width = max((len(r) for r in values), default=0)
-    pad = [r + [None] * (width - len(r)) for r in values]
-    fpad = [r + [None] * (width - len(r)) for r in formats]
+    try:
+        for row in ws.iter_rows(max_row=MAX_SHEET_ROWS + 1, max_col=MAX_COLUMNS + 1):
+            cells = [cell.value for cell in row]
+            if len(cells) > MAX_COLUMNS and cells[MAX_COLUMNS] is not None:
+                raise InputFileError(f"{name}: sheet '{ws.title}' has data beyond column "
+                                     f"{MAX_COLUMNS:,}; riskshare reads at most {MAX_COLUMNS:,} "
+                                     f"columns (its own and up to {MAX_EXTRA_COLUMNS} sharing "
+                                     "bases and scales)")
+            values.append(cells[:MAX_COLUMNS])
+            formats.append([getattr(cell, "number_format", None) for cell in row][:MAX_COLUMNS])
+        if (ws.max_column or 0) > MAX_COLUMNS:  # a header far to the right would be missed
+            for row in ws.iter_rows(max_row=20, min_col=MAX_COLUMNS + 1, values_only=True):
+                if any(v is not None for v in row):
+                    raise InputFileError(f"{name}: sheet '{ws.title}' has data beyond column "
+                                         f"{MAX_COLUMNS:,}; riskshare reads at most "
+                                         f"{MAX_COLUMNS:,} columns (its own and up to "
+                                         f"{MAX_EXTRA_COLUMNS} sharing bases and scales)")
+    except InputFileError:
+        raise
+    except Exception as exc:    # noqa: BLE001 — malformed XML inside the workbook
+        raise InputFileError(f"{name}: not a readable .xlsx workbook (sheet '{ws.title}' cannot "
+                             f"be read: {type(exc).__name__}: {str(exc)[:120]})") from None
+    if len(values) > MAX_SHEET_ROWS and any(v is not None for v in values[-1]):
+        raise InputFileError(f"{name}: sheet '{ws.title}' has more than {MAX_SHEET_ROWS:,} "
+                             "rows; a members table has one row per member")
+    values, formats = values[:MAX_SHEET_ROWS], formats[:MAX_SHEET_ROWS]
+    used = [max((j + 1 for j, v in enumerate(r) if v is not None), default=0) for r in values]
+    width = max(used, default=0)
+    pad = [r[:width] + [None] * (width - len(r[:width])) for r in values]
+    fpad = [r[:width] + [None] * (width - len(r[:width])) for r in formats]
     return pd.DataFrame(pad, dtype=object), pd.DataFrame(fpad, dtype=object)
 
 
@@ -297,12 +363,12 @@ def _with_header(raw: pd.DataFrame) -> pd.DataFrame:
     return body.iloc[:, keep]
 
 
-def _build(raw: pd.DataFrame, meta: dict, label: str, notes: tuple = ()) -> System:
+def _build(raw: pd.DataFrame, meta: dict, label: str, notes: tuple = (), found=()) -> System:
     frame = _with_header(raw)
     return System.from_frame(frame.reset_index(drop=True), meta.get("control_total"),
                              meta.get("name", ""), meta.get("year", ""), source=label,
                              row_numbers=frame.index.to_numpy(), notes=notes,
-                             settings_source=meta.get(SETTINGS_FROM, ""))
+                             settings_source=meta.get(SETTINGS_FROM, ""), found=found)
 
 
 def _table_beside(path: Path, table) -> str:
@@ -330,7 +396,9 @@ def _read_system_toml(path: Path, allow_table: bool = False) -> dict:
 SETTINGS_FROM = "\0from"   # where a meta dict's settings came from (never a key of a file)
 
 
-def _read_system_sheet(sheet: pd.DataFrame, label: str) -> dict:
+def _read_system_sheet(sheet: pd.DataFrame, label: str) -> tuple[dict, list]:
+    """The system sheet's settings and the problems with them (reported with the members
+    sheet's, so one message lists both)."""
     cols = {str(c).strip().lower(): c for c in sheet.columns}
     if not {"key", "value"} <= set(cols):
         raise InputFileError(f"{label}: the '{SYSTEM_SHEET}' sheet needs columns 'key' and "
@@ -338,6 +406,10 @@ def _read_system_sheet(sheet: pd.DataFrame, label: str) -> dict:
     meta, problems, seen = {}, [], {}
     for i, key, value in zip(sheet.index, sheet[cols["key"]], sheet[cols["value"]]):
         if is_blank(key):
+            if not is_blank(value):
+                problems.append(problem(f"has a value but no key in the '{SYSTEM_SHEET}' sheet "
+                                        f"(keys: {', '.join(SYSTEM_KEYS)})", row=int(i),
+                                        value=value))
             continue
         key = str(key).strip()
         if key not in SYSTEM_KEYS:
@@ -351,8 +423,7 @@ def _read_system_sheet(sheet: pd.DataFrame, label: str) -> dict:
         seen[key] = int(i)
         if not is_blank(value):
             meta[key] = value
-    raise_if_errors(problems, label)
-    return {**meta, SETTINGS_FROM: f"'{SYSTEM_SHEET}' sheet"}
+    return {**meta, SETTINGS_FROM: f"'{SYSTEM_SHEET}' sheet"}, problems
 
 
 # -- writing ------------------------------------------------------------------------------------

@@ -119,7 +119,7 @@ def apply(agreement, system: System, variances=None) -> Outcome:
     does not fit the system (unknown members, missing columns) or the variances are malformed.
     """
     agreement = load_agreement(agreement)
-    v, deterministic = engine.as_variances(system, variances)
+    v, deterministic = engine.as_variances(system, variances, engine.BYTES_PER_CELL)
     return Outcome.of(agreement, system, engine.run(agreement, system, v), deterministic)
 
 

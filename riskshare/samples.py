@@ -132,6 +132,11 @@ def synthetic(n: int, seed: int = 0, name: str | None = None) -> System:
     if n > MAX_SYNTHETIC:
         raise UsageError(f"n must be at most {MAX_SYNTHETIC:,} members (got {n:,}): a system "
                          "larger than any in England, refused before anything is drawn")
+    from .simulate import check_seed
+
+    bad_seed = check_seed(seed)
+    if bad_seed:
+        raise UsageError(f"seed {bad_seed[0].rule[len('the seed '):]} (got {seed!r})")
     rng = np.random.default_rng(seed)
     kinds = ["commissioner"] + list(rng.choice(list(_MIX), size=n - 1, p=list(_MIX.values())))
     low = np.array([_TURNOVER_M[k][0] for k in kinds], dtype=float)

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .cells import unquote
-from .errors import Problem, problem
+from .errors import INVISIBLE, Problem, problem
 
 INDEX = "org_id"
 
@@ -213,10 +213,7 @@ def _as_numbers(series: pd.Series, kind: str = "number") -> tuple[pd.Series, pd.
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-# Invisible characters that change how text reads: zero-width spaces and joiners, direction
-# overrides (U+202E turns 'gpj.exe' round), line and paragraph separators.
-_INVISIBLE = re.compile(r"[\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff"
-                        r"\ufff9-\ufffb]")
+_INVISIBLE = re.compile(f"[{INVISIBLE}]")   # see errors.INVISIBLE
 
 
 def control_character(text: str, multiline: bool = False) -> str:
@@ -284,6 +281,13 @@ def check_orgs(frame: pd.DataFrame, row_numbers=None) -> tuple[pd.DataFrame, lis
         bad = control_character(c)
         if bad:
             problems.append(problem(f"the column name {bad}", column=c))
+    extra = [c for c in df.columns if c not in COLUMNS and c != INDEX]
+    if len(extra) > MAX_EXTRA_COLUMNS:     # refused before any per-column work on the table
+        problems.append(problem(
+            f"the table has {len(extra):,} columns besides riskshare's own: at most "
+            f"{MAX_EXTRA_COLUMNS} extra columns (sharing bases and scales) are read; keep the "
+            "ones an agreement uses", column=str(extra[MAX_EXTRA_COLUMNS])[:40]))
+        df = df.loc[:, [c in COLUMNS or c == INDEX for c in df.columns]]
     near = {_header_key(c): c for c in df.columns if c not in COLUMNS and c != INDEX}
     if INDEX in df.columns:
         df = df.set_index(INDEX)
@@ -378,14 +382,7 @@ def check_orgs(frame: pd.DataFrame, row_numbers=None) -> tuple[pd.DataFrame, lis
             "fraction of a penny and rounded to the nearest penny: " + "; ".join(rounded[:3])
             + ("; …" if len(rounded) > 3 else ""), severity="warning"))
 
-    extra = [c for c in df.columns if c not in COLUMNS]
-    if len(extra) > MAX_EXTRA_COLUMNS:
-        problems.append(problem(
-            f"the table has {len(extra):,} columns besides riskshare's own: at most "
-            f"{MAX_EXTRA_COLUMNS} extra columns (sharing bases and scales) are read; keep the "
-            "ones an agreement uses", column=str(extra[MAX_EXTRA_COLUMNS])[:40]))
-        extra = []
-    for name in extra:
+    for name in [c for c in df.columns if c not in COLUMNS]:
         if name == "" or name.lower().startswith("unnamed:"):
             if df[name].isna().all():
                 continue  # an empty spreadsheet column with no header
@@ -449,6 +446,9 @@ def _check_text(raw: pd.Series, name: str, where, problems: list,
     """A text column: trimmed; blanks (when required) and control characters refused."""
     text = raw.map(_text)
     for i, value in enumerate(text):
+        if type(raw.iat[i]).__name__ == "UnsavedFormula":   # a formula with no saved result
+            problems.append(problem(FORMULA, column=name, **where(i), value=str(raw.iat[i])))
+            continue
         if value == "" and required:
             problems.append(problem("is empty", column=name, **where(i)))
         bad = control_character(value)

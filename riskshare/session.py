@@ -403,9 +403,9 @@ def _read_agreements(section, system, problems) -> list[tuple[str, Agreement]]:
     for label, body in section.items():
         key = f"agreements.{label}"
         if control_character(label) or not label.strip():
-            problems.append(problem("labels an agreement with an empty name or a control "
-                                    "character: use a short label such as A or B",
-                                    key="agreements"))
+            why = control_character(label) or "is empty"
+            problems.append(problem(f"is an agreement label, and it {why} (labels are short, "
+                                    "such as A or B)", key="agreements", value=label))
             continue
         if not isinstance(body, dict):
             problems.append(problem("must be a table", key=key))
@@ -580,32 +580,33 @@ def _check_shocks(steps, inline: dict, system, problems) -> None:
 
 
 def _check_work(steps, settings: ScenarioSettings, system, problems) -> None:
-    """A step judging fairness across scenarios must fit the time budget (it is worked out
-    live in the room): refused at load, with the estimate, rather than hanging on screen. So
-    must the session's steps comparing agreements across scenarios, all together (a report
-    works out every step)."""
-    from .games.pooling import SECONDS_PER_CELL, check_time, duration, time_budget
+    """Steps judged across scenarios must fit the time budget (they are worked out live in the
+    room, and a report works out every step): a walk-away or fairer step on its own, and all
+    such steps with the comparisons across scenarios together. Refused at load, with the
+    estimate, rather than hanging on screen."""
+    from .games.pooling import (SECONDS_PER_CELL, check_time, duration, estimate_seconds,
+                                time_budget)
 
     if system is None:
         return
-    judged = [(i, step) for i, step in steps
-              if step.judge == "scenarios" and step.kind == "compare"]
-    seconds = sum(len(step.agreements) for _, step in judged) * settings.n * system.n * \
-        SECONDS_PER_CELL
-    if judged and seconds > time_budget():
-        problems.append(problem(
-            f"{len(judged)} step{'s compare' if len(judged) > 1 else ' compares'} agreements "
-            f"across {settings.n:,} scenarios: {duration(seconds)} of work, above the "
-            f"budget of {duration(time_budget(), about=False)}; use fewer scenarios or judge "
-            "some steps at the forecast (RISKSHARE_TIME_BUDGET raises the budget)",
-            key=f"steps[{judged[0][0]}].judge"))
-    for i, step in steps:
-        if step.judge == "scenarios" and step.kind in ("walk_away", "fairer"):
+    judged = [(i, step) for i, step in steps if step.judge == "scenarios"]
+    for i, step in judged:
+        if step.kind in ("walk_away", "fairer"):
             try:
                 check_time(system.n, settings.n)
             except BudgetError as exc:
                 problems.append(problem(str(exc), key=f"steps[{i}].judge"))
                 return
+    seconds = sum(len(step.agreements) * (
+        estimate_seconds(system.n, settings.n) if step.kind in ("walk_away", "fairer")
+        else settings.n * system.n * SECONDS_PER_CELL) for _, step in judged)
+    if judged and seconds > time_budget():
+        problems.append(problem(
+            f"{len(judged)} step{'s judge' if len(judged) > 1 else ' judges'} agreements across "
+            f"{settings.n:,} scenarios: {duration(seconds)} of work in all, above the budget "
+            f"of {duration(time_budget(), about=False)}; use fewer scenarios or judge some steps "
+            "at the forecast (RISKSHARE_TIME_BUDGET raises the budget)",
+            key=f"steps[{judged[0][0]}].judge"))
 
 
 def _check_what_if(session: Session, source: str) -> None:

@@ -59,7 +59,7 @@ def resolve(value, kind: str, bundled: Callable[[], list[str]],
                                  "or the TOML text itself")
         if name in bundled():
             return Source("bundled", name, path=bundled_path(name))
-        if not (name.lower().endswith(".toml") or Path(name).is_file()) and "=" in name:
+        if not (name.lower().endswith(".toml") or is_file(name)) and "=" in name:
             return Source("text", kind, text=value)
         path = Path(name)
     elif isinstance(value, Path):
@@ -67,12 +67,43 @@ def resolve(value, kind: str, bundled: Callable[[], list[str]],
     else:
         raise InputFileError(f"expected a {word} name, a .toml path or TOML text, got "
                              f"{type(value).__name__}")
-    if path.is_dir():
+    if is_dir(path):
         raise InputFileError(f"{path}: is a folder, not {_a(kind)} .toml file")
-    if not path.is_file():
-        raise InputFileError(f"'{name}' is neither {_a(word)} ({', '.join(bundled()) or 'none'}) "
+    if not is_file(path):
+        raise InputFileError(f"'{short(name)}' is neither {_a(word)} ({', '.join(bundled()) or 'none'}) "
                              f"nor {_a(kind)} .toml file: no such {kind} file")
     return Source("path", path.name, path=path)
+
+
+def short(path) -> str:
+    """A path or name for a message: as given, or its start and end when it is very long."""
+    text = str(path)
+    return text if len(text) <= 120 else f"{text[:60]}…{text[-40:]} ({len(text):,} characters)"
+
+
+def exists(path) -> bool:
+    """Whether `path` exists; False, not OSError, for a name the system cannot even look up
+    (thousands of characters long, say)."""
+    try:
+        return Path(path).exists()
+    except (OSError, ValueError):
+        return False
+
+
+def is_file(path) -> bool:
+    """Whether `path` is a file (False for a name that cannot be looked up; see `exists`)."""
+    try:
+        return Path(path).is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def is_dir(path) -> bool:
+    """Whether `path` is a folder (False for a name that cannot be looked up)."""
+    try:
+        return Path(path).is_dir()
+    except (OSError, ValueError):
+        return False
 
 
 def _a(noun: str) -> str:
@@ -94,10 +125,10 @@ def bundled_only(name, kind: str, bundled: Callable[[], list[str]], where: str =
 def read_bytes(path, what: str = "") -> bytes:
     """A file's bytes; InputFileError when it is missing, a folder or unreadable."""
     path = Path(path)
-    label = f"{what} {path}" if what else str(path)
-    if not path.exists():
+    label = f"{what} {short(path)}" if what else short(path)
+    if not exists(path):
         raise InputFileError(f"{label}: no such file")
-    if path.is_dir():
+    if is_dir(path):
         raise InputFileError(f"{label}: is a folder, not a file")
     try:
         return path.read_bytes()

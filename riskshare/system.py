@@ -46,7 +46,7 @@ class System:
     @classmethod
     def from_frame(cls, orgs: pd.DataFrame, control_total=None, name: str = "", year="",
                    *, source: str = "", row_numbers=None, notes=(),
-                   settings_source: str = "") -> "System":
+                   settings_source: str = "", found=()) -> "System":
         """Validate `orgs` (org_id as a column or the index) and build a System.
 
         control_total: the SCT in £; None (or blank) means the sum of organisational control
@@ -54,7 +54,8 @@ class System:
             are the file lines or sheet rows that messages cite (default: 1, 2, 3, ...);
             `notes` are warnings the loader found (kept in `warnings`); `settings_source` names
             where the SCT, name and year came from when that is not the table (a system.toml,
-            a workbook's system sheet), so their problems point there.
+            a workbook's system sheet), so their problems point there; `found` are problems
+            the loader found in the file itself, reported with the table's in one message.
         Raises `ValidationError` listing every problem.
         """
         if not isinstance(orgs, pd.DataFrame):
@@ -91,7 +92,7 @@ class System:
         if settings_source:     # the settings' problems point at the file they came from
             problems[settings_from:] = [replace(p, label=f"{settings_source} key")
                                         for p in problems[settings_from:]]
-        warnings = raise_if_errors(problems, source) + tuple(notes)
+        warnings = raise_if_errors([*found, *problems], source) + tuple(notes)
         if not sct_set:
             sct = float(from_pennies(to_pennies(clean["control_total"].to_numpy()).sum()))
         return cls(clean, float(sct), str(name or "").strip(), _year_text(year), sct_set,

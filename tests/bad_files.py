@@ -102,8 +102,8 @@ BAD_SESSIONS: tuple[BadFile, ...] = (
             ("key 'description'", "contains a control character (U+001B)")),
     BadFile("agreement_label_with_a_control_character",
             _edit("[agreements.C]", '[agreements."C\\u0007"]'),
-            ("key 'agreements'", "labels an agreement with an empty name or a control "
-             "character")),
+            ("key 'agreements'", "'C\\x07' is an agreement label, and it contains a control "
+             "character (U+0007)")),
     # -- inline members: the same rules as any table -----------------------------------------------
     BadFile("inline_sct_nan", _inline("control_total = 1500000.0", "control_total = nan"),
             ("key 'system.control_total'", "nan the system control total must be a finite "

@@ -102,6 +102,9 @@ def check_time(members: int, scenarios: int, max_seconds: float | None = None,
     """Raise BudgetError when judging fairness over `scenarios` would take longer than
     `max_seconds` (default: `time_budget()`); pass max_seconds=math.inf to go ahead anyway."""
     limit = time_budget() if max_seconds is None else max_seconds
+    if isinstance(limit, bool) or not isinstance(limit, (int, float)) or not limit > 0:
+        raise UsageError(f"max_seconds must be a positive number of seconds, or math.inf to "
+                         f"go ahead whatever the estimate (got {max_seconds!r})")
     seconds = estimate_seconds(members, scenarios)
     if seconds <= limit:
         return

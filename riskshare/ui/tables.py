@@ -56,14 +56,27 @@ def money_m_columns(money: dict[str, str], pct: dict[str, str] | None = None) ->
 
 
 def show_validation_error(exc: ValidationError, intro: str) -> None:
-    """One error box listing every problem (member/row, column, value, rule)."""
+    """One error box listing the problems (member/row, column, value, rule): the first
+    `INLINE_PROBLEMS` in the box, every one (up to `MAX_LISTED`) in an expander below it, so a
+    file with hundreds of bad rows does not push the page away."""
     n = len(exc.problems)
-    lines = md_lines(exc.problems[:MAX_LISTED])
-    if n > MAX_LISTED:
-        lines += f"\n\n… and {n - MAX_LISTED:,} more: fix these and load the file again."
+    shown = exc.problems[:INLINE_PROBLEMS]
+    lines = md_lines(shown)
+    if n > len(shown):
+        lines += f"\n\n… and {n - len(shown):,} more (listed below)."
     st.error(f"**{md(intro)}** {n:,} problem{'s' if n != 1 else ''}"
              f"{' in ' + md(exc.source) if exc.source else ''}:\n\n{lines}",
              icon=":material/error:")
+    if n > len(shown):
+        with st.expander(f"Every problem ({n:,})"):
+            rest = md_lines(exc.problems[:MAX_LISTED])
+            if n > MAX_LISTED:
+                rest += (f"\n\n… and {n - MAX_LISTED:,} more: fix these and load the file "
+                         "again.")
+            st.markdown(rest)
+
+
+INLINE_PROBLEMS = 12
 
 
 def _m(value) -> str:

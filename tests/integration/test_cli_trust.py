@@ -125,9 +125,14 @@ def test_no_solver_banner_on_the_real_entry_point():
     assert "the support earned £24.9m" in result.stdout
 
 
-def test_an_escape_sequence_in_a_member_argument_is_shown_escaped():
-    result = run_subprocess("explain", "standalone", "workshop_4", "Z\x1b[2J")
-    assert result.returncode != 0
-    assert ("'Z\\x1b[2J' is not a member of Workshop system 2019/20 (members: A, B, C, D)"
-            in result.stderr + result.stdout)
-    assert "\x1b" not in result.stderr + result.stdout
+def test_an_argument_holding_a_control_or_invisible_character_is_refused_escaped():
+    for args, shown in (
+            (("explain", "standalone", "workshop_4", "Z\x1b[2J"), "argument 4 (Z\\x1b[2J)"),
+            (("--x\u200b", "samples"), "argument 1 (--x\\u200b)"),     # click would echo it
+            (("reconcile", "fake\nline2"), "argument 2 (fake\\nline2)")):
+        result = run_subprocess(*args)
+        assert result.returncode == 2
+        assert (f"Error: {shown} holds a control or invisible character (shown escaped); "
+                "retype it") in result.stderr
+        assert "\x1b" not in result.stderr + result.stdout
+        assert "\u200b" not in result.stderr + result.stdout

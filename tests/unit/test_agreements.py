@@ -4,6 +4,8 @@ as documented."""
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import replace as dc_replace
 
 import pytest
@@ -12,6 +14,7 @@ from hypothesis import strategies as st
 
 import riskshare as rs
 from riskshare.agreement import Agreement, Band, Pool, Reserve, Schedule, Support
+from riskshare.errors import INVISIBLE
 from riskshare.presets import list_presets, load_preset, preset_path
 from tests.bad_agreements import (BAD_AGREEMENTS, BAD_TOML_SYNTAX, GOOD_AGREEMENT,
                                   KNOWN_BUG_AGREEMENTS, BadAgreement, bad_agreement_params)
@@ -194,9 +197,10 @@ def schedule_tables(draw) -> dict:
     return out
 
 
-# names may not hold control or invisible characters (format characters, line separators)
+# names may not hold control or invisible characters (format characters, line separators,
+# variation selectors, fillers: riskshare.errors.INVISIBLE)
 TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Cf", "Zl", "Zp")),
-               max_size=12)
+               max_size=12).filter(lambda t: not re.search(f"[{INVISIBLE}]", t))
 
 
 @st.composite
