@@ -39,6 +39,7 @@ SYSTEM_FILE = "system.toml"
 SYSTEM_KEYS = ("name", "year", "control_total")
 ORGS_SHEET, SYSTEM_SHEET, GUIDE_SHEET = "organisations", "system", "guide"
 PERCENT_COLUMNS = tuple(c.name for c in ORG_COLUMNS if c.kind == "percent")
+COLUMN_NAMES = (INDEX, *(c.name for c in ORG_COLUMNS))
 
 
 # -- reading ------------------------------------------------------------------------------------
@@ -312,10 +313,21 @@ def _percent_cells(values: pd.DataFrame, formats: pd.DataFrame) -> tuple:
         return ()
     head = filled[0]
     header = ["" if is_blank(v) else str(v).strip() for v in values.iloc[head]]
-    changed = []
+    changed, notes = [], []
     for j, column in enumerate(header):
         if column in MONEY_COLUMNS:
             _percent_money(values, formats, filled[1:], j)
+        if column and column not in PERCENT_COLUMNS and column not in COLUMN_NAMES:
+            shown = [i for i in filled[1:] if isinstance(values.iat[i, j], (int, float))
+                     and not isinstance(values.iat[i, j], bool)
+                     and _is_percent_format(formats.iat[i, j])]
+            if shown:      # an extra column: kept as stored, but not without a word
+                v = float(values.iat[shown[0], j])
+                notes.append(problem(
+                    f"{len(shown)} cell{'s are' if len(shown) > 1 else ' is'} formatted as a "
+                    f"percentage in Excel and read as the number Excel stores ({v * 100:g}% as "
+                    f"{v:g}); as a sharing basis only the proportions matter, but as a scale "
+                    "write the figures themselves", column=column, severity="warning"))
         if column not in PERCENT_COLUMNS:
             continue
         for i in filled[1:]:
@@ -326,12 +338,14 @@ def _percent_cells(values: pd.DataFrame, formats: pd.DataFrame) -> tuple:
                 changed.append(f"row {i + 1}: {float(value) * 100:g}% read as "
                                f"{values.iat[i, j]:g}")
     if not changed:
-        return ()
-    return (problem(f"{len(changed)} cell{'s are' if len(changed) > 1 else ' is'} formatted as "
-                    "a percentage in Excel (which stores 2% as 0.02) and read as the percent "
-                    "shown: " + "; ".join(changed[:4]) + ("; …" if len(changed) > 4 else ""),
-                    column=PERCENT_COLUMNS[0] if len(PERCENT_COLUMNS) == 1 else None,
-                    severity="warning"),)
+        return tuple(notes)
+    volatility = problem(f"{len(changed)} cell{'s are' if len(changed) > 1 else ' is'} "
+                         "formatted as a percentage in Excel (which stores 2% as 0.02) and read "
+                         "as the percent shown: " + "; ".join(changed[:4])
+                         + ("; …" if len(changed) > 4 else ""),
+                         column=PERCENT_COLUMNS[0] if len(PERCENT_COLUMNS) == 1 else None,
+                         severity="warning")
+    return (*notes, volatility)
 
 
 def _percent_money(values: pd.DataFrame, formats: pd.DataFrame, rows, j: int) -> None:

@@ -431,3 +431,21 @@ def test_tag_characters_selectors_and_fillers_are_invisible_too(char):
     csv = f"org_id,name,kind,turnover,control_total,forecast\nA{char}B,x,acute,100,0,0\n"
     assert f"contains an invisible character (U+{ord(char):04X}" in _refusal(
         lambda: load_bytes(csv.encode(), "x.csv"))
+
+
+def test_an_extra_column_shown_as_percentages_is_read_as_stored_and_said_so():
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "organisations"
+    sheet.append(["org_id", "name", "kind", "turnover", "control_total", "forecast",
+                  "contribution"])
+    sheet.append(["A", "a", "acute", 100e6, 1, 1, 2])
+    sheet.append(["B", "b", "acute", 100e6, 1, 1, 1])
+    sheet["G2"].number_format = sheet["G3"].number_format = "0%"     # shown as 200% and 100%
+    out = io.BytesIO()
+    book.save(out)
+    system = load_bytes(out.getvalue(), "p.xlsx")
+    assert system.orgs["contribution"].tolist() == [2.0, 1.0]
+    said = "column 'contribution': 2 cells are formatted as a percentage in Excel and read as " \
+           "the number Excel stores (200% as 2)"
+    assert any(str(w).startswith(said) for w in system.warnings)
