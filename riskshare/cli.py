@@ -387,6 +387,9 @@ def _pairs(values: Optional[list[str]], option: str) -> dict:
             reason = f": the amount {why}" if sep and org.strip() and why else ""
             raise UsageProblem(f"{option} expects ORG_ID=AMOUNT in £ (e.g. NGH=2000000), got "
                                f"'{text}'{reason}")
+        if org.strip() in out_:
+            raise UsageProblem(f"{option} gives {org.strip()} twice ({money(out_[org.strip()])} "
+                               f"and {money(number)}): give each member once")
         out_[org.strip()] = number
     return out_
 
@@ -398,7 +401,9 @@ def _constraints_from(file: Optional[Path], **given) -> dict:
         data = parse_toml(read_text(file, "constraints file"), file.name)
         data = data.get("constraints", data)
     for key, value in given.items():
-        if value not in (None, False, {}):
+        # by identity: a cap, floor or pool of 0 is a condition (0 == False, so `in` would drop it)
+        if value is not None and value is not False and not (isinstance(value, dict)
+                                                              and not value):
             data[key] = value
     return data
 
@@ -594,6 +599,14 @@ def report_cmd(
     from .session import load_session
     from .workshop import views as step_views
 
+    given = [p for p in (xlsx, html, pdf) if p is not None]
+    if len({p.resolve() for p in given}) != len(given):
+        raise UsageProblem("--xlsx, --html and --pdf name the same file: give each its own, or "
+                           "one would overwrite the other")
+    for p in given:             # before anything is worked out or written: all or nothing
+        if p.is_dir() or not p.parent.is_dir():
+            raise UsageProblem(f"cannot write {p}: "
+                               + ("it is a folder" if p.is_dir() else "no such folder"))
     session = load_session(session_file)
     views = step_views(session)
     out.print(bold(session.title, f" — {session.system.label}, {len(views)} steps"))

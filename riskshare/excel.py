@@ -106,12 +106,23 @@ def _place_images(ws, images, first_row: int) -> None:
 
 
 def write_workbook(target, sheets: Iterable[Sheet]) -> None:
-    """Write `sheets` to `target` (a path or a binary buffer) as one .xlsx workbook."""
+    """Write `sheets` to `target` (a path or a binary buffer) as one .xlsx workbook.
+
+    A path gets the finished bytes in one write: a disk that fails half-way raises OSError
+    once, with no half-built zip left to complain again when it is collected."""
     wb = Workbook()
     wb.remove(wb.active)
     for sheet in sheets:
         write_sheet(wb.create_sheet(sheet.title[:31]), sheet)
-    wb.save(target)
+    if hasattr(target, "write"):
+        wb.save(target)
+        return
+    import io
+    from pathlib import Path
+
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    Path(target).write_bytes(buffer.getvalue())
 
 
 def workbook_bytes(sheets: Iterable[Sheet]) -> bytes:

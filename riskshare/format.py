@@ -10,10 +10,22 @@ import math
 from decimal import ROUND_HALF_UP, Decimal
 
 
+#: Figures from this size up (£10¹⁵, far past riskshare's ±£10¹² bound) are written in powers
+#: of ten: they only ever appear in a message saying they are out of bounds.
+HUGE = 1e15
+
+
+def _huge(value: float, unit: str = "") -> str:
+    return f"{'-' if value < 0 else ''}£{abs(value):.3g}{unit}"
+
+
 def _round(value: float, dp: int) -> float:
     """Round half away from zero on the decimal written form (as a spreadsheet does):
     0.25 -> 0.3 at 1 dp, where Python's round gives 0.2."""
-    q = Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-dp), rounding=ROUND_HALF_UP)
+    value = float(value)
+    if not math.isfinite(value) or abs(value) >= HUGE:
+        return value            # beyond any penny: nothing to round (and Decimal would overflow)
+    q = Decimal(repr(value)).quantize(Decimal(1).scaleb(-dp), rounding=ROUND_HALF_UP)
     return float(q) or 0.0  # no negative zero
 
 
@@ -24,6 +36,8 @@ def money_m(pounds: float, dp: int | None = 1, sign: bool = False) -> str:
     """
     if pounds is None or (isinstance(pounds, float) and math.isnan(pounds)):
         return ""
+    if not math.isfinite(float(pounds)) or abs(float(pounds)) >= HUGE:
+        return _huge(float(pounds) / 1e6, "m")
     millions = Decimal(repr(float(pounds))) / Decimal(1_000_000)
     if dp is None:
         dp = 1 if abs(_round(float(millions), 2)) >= 10 else 2
@@ -45,6 +59,8 @@ def money(pounds: float, dp: int = 0) -> str:
     """£ -> '£1,234,567' / '-£12,345.68' (dp=2)."""
     if pounds is None or (isinstance(pounds, float) and math.isnan(pounds)):
         return ""
+    if not math.isfinite(float(pounds)) or abs(float(pounds)) >= HUGE:
+        return _huge(float(pounds))
     value = _round(pounds, dp)
     return f"{'-' if value < 0 else ''}£{abs(value):,.{dp}f}"
 

@@ -209,11 +209,15 @@ def _from_excel(data: bytes, label: str) -> System:
     from openpyxl.utils.exceptions import InvalidFileException
 
     name = Path(label).name
+    _check_unzipped_size(data, name)
     try:
         wb = load_workbook(_io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, ValueError, KeyError, OSError,
             TypeError) as exc:
         raise InputFileError(f"{name}: not a readable .xlsx workbook ({exc})") from None
+    except Exception as exc:    # noqa: BLE001 — XML that cannot be parsed (entities, a DTD, …)
+        raise InputFileError(f"{name}: not a readable .xlsx workbook ({type(exc).__name__}: "
+                             f"{str(exc)[:120]})") from None
     try:
         lower = {k.strip().lower(): k for k in wb.sheetnames}
         if ORGS_SHEET not in lower:
@@ -235,6 +239,23 @@ def _from_excel(data: bytes, label: str) -> System:
         _unsaved_formulas(data, lower[ORGS_SHEET], values)
     notes = _percent_cells(values, formats)
     return _build(values, meta, name, notes, found)
+
+
+#: The most a workbook may hold once unzipped (a members workbook holds well under 1 MB; a
+#: 1.5 MB file that unzips to gigabytes is refused before anything is parsed).
+MAX_UNZIPPED = 64 * 1024**2
+
+
+def _check_unzipped_size(data: bytes, name: str) -> None:
+    try:
+        with zipfile.ZipFile(_io.BytesIO(data)) as archive:
+            total = sum(item.file_size for item in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return                  # load_workbook says it is not a readable workbook
+    if total > MAX_UNZIPPED:
+        raise InputFileError(f"{name}: the workbook unzips to {total / 1024**2:,.0f} MB, more than "
+                             f"the {MAX_UNZIPPED // 1024**2} MB riskshare reads; a members "
+                             "workbook is far smaller (is this the right file?)")
 
 
 class UnsavedFormula(str):

@@ -78,6 +78,16 @@ class Rebalancing:
         return f"{head} pro rata to {basis}, in whole pennies."
 
 
+#: The largest basis weight (a turnover of £10¹², or any proportion): large enough for any
+#: basis, small enough that the weights of ten thousand members add up exactly.
+WEIGHT_LIMIT = 1e12
+
+
+def _plain(value):
+    """A numpy scalar as the Python value it holds, so a message shows -1, not np.int64(-1)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def basis_weights(system: System, basis) -> np.ndarray:
     """Weights (≥ 0, not all zero) in member order for `basis`; raises ValidationError if bad."""
     orgs = system.orgs
@@ -105,10 +115,16 @@ def basis_weights(system: System, basis) -> np.ndarray:
     else:
         raise_if_errors([problem("basis must be a column name, 'equal' or a mapping of weights "
                                  "by org_id", value=basis)], "basis")
-    w = pd.to_numeric(weights, errors="coerce")
-    bad = ~(np.isfinite(w.to_numpy(dtype=float)) & (w.to_numpy(dtype=float) >= 0))
-    problems = [problem("must be a finite number ≥ 0", member=str(m), value=weights[m])
+    typed = weights.map(lambda x: isinstance(x, (bool, np.bool_, str)))   # True is not 1
+    w = pd.to_numeric(weights.where(~typed.astype(bool)), errors="coerce")
+    values = w.to_numpy(dtype=float)
+    bad = ~(np.isfinite(values) & (values >= 0))
+    big = ~bad & (values > WEIGHT_LIMIT)
+    problems = [problem("must be a finite number ≥ 0", member=str(m), value=_plain(weights[m]))
                 for m in orgs.index[bad]]
+    problems += [problem(f"must be at most {WEIGHT_LIMIT:,.0f} (weights are proportions; "
+                         "scale them down)", member=str(m), value=_plain(weights[m]))
+                 for m in orgs.index[big]]
     if not problems and w.sum() <= 0:
         problems.append(problem("is zero for every member, so it cannot share anything"))
     raise_if_errors(problems, label)
@@ -125,7 +141,7 @@ def rebalance(system: System, method: str = "basis", basis="turnover", keep=(),
     if method not in METHODS:
         problems.append(problem(f"unknown rebalancing method (valid: {', '.join(METHODS)})",
                                 value=method, column="method"))
-    keep = tuple(keep or ())
+    keep = (keep,) if isinstance(keep, str) else tuple(keep or ())   # one org_id on its own
     problems += [problem("is not a member of the system", member=str(k), column="keep")
                  for k in keep if k not in system.members]
     if max_change is not None and (isinstance(max_change, bool) or not isinstance(

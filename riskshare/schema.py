@@ -115,6 +115,7 @@ MAX_EXTRA_COLUMNS = 200
 #: run to about 70 characters).
 MAX_TEXT = 200
 MAX_ID = 64             # an org_id: a short code such as 'RXQ' or 'NGH'
+MAX_NOTE = 20_000       # a description or a facilitator's note
 NOT_A_NUMBER = "is not a number"
 FORMULA = ("is a formula with no saved result: riskshare reads the values a spreadsheet saves, "
            "so open the file in Excel and save it (Excel stores each formula's result), or "
@@ -145,6 +146,10 @@ def read_number(value: object, kind: str = "number") -> tuple[float | None, str]
         return math.nan, ""
     if text.startswith("="):
         return None, FORMULA
+    foreign = next((ch for ch in text if ch.isdigit() and not ch.isascii()), None)
+    if foreign is not None:     # '١٢٣' or '１２３': read as written only with the digits 0-9
+        return None, (f"uses a digit other than 0–9 ({foreign!r}, U+{ord(foreign):04X}): retype "
+                      "the figure with the digits 0–9")
     bare = text.replace("£", "").replace(" ", "")
     if bare in _DASHES:
         return (0.0, "") if kind == "money" else (None, NOT_A_NUMBER)
@@ -217,10 +222,11 @@ _INVISIBLE = re.compile(f"[{INVISIBLE}]")   # see errors.INVISIBLE
 
 
 def control_character(text: str, multiline: bool = False) -> str:
-    """'' if `text` holds no control character, else a rule naming the first one (U+0007).
-    `multiline` allows line breaks and tabs (descriptions, notes). Invisible formatting
-    characters (zero-width spaces, direction overrides, U+2028 line separators) are refused
-    the same way: they make a name read as something it is not."""
+    """'' if `text` can be shown as it is, else a rule saying why not: it holds a control
+    character (named, U+0007) or an invisible one (zero-width spaces, direction overrides,
+    U+2028 line separators: they make a name read as something it is not), or it is longer than
+    MAX_TEXT characters (MAX_NOTE for `multiline` text, which may also hold line breaks and
+    tabs: descriptions, notes)."""
     for ch in _CONTROL.findall(text):
         if multiline and ch in "\n\r\t":
             continue
@@ -233,6 +239,10 @@ def control_character(text: str, multiline: bool = False) -> str:
         name = unicodedata.name(ch, "").lower()
         return (f"contains an invisible character (U+{ord(ch):04X}{', ' + name if name else ''}), "
                 "which can make text read as something else: remove it")
+    limit = MAX_NOTE if multiline else MAX_TEXT
+    if len(text) > limit:
+        return (f"is {len(text):,} characters long: at most {limit:,} "
+                + ("(a note, not a document)" if multiline else "(a name, not a note)"))
     return ""
 
 
@@ -320,7 +330,7 @@ def check_orgs(frame: pd.DataFrame, row_numbers=None) -> tuple[pd.DataFrame, lis
     for i in np.flatnonzero(blank_id.to_numpy()):
         problems.append(problem(f"{INDEX} is empty", column=INDEX, row=int(rows[i])))
     for i, text in enumerate(ids):
-        bad = control_character(text)
+        bad = control_character(text) if len(text) <= MAX_ID else ""
         if bad:
             problems.append(problem(bad, column=INDEX, row=int(rows[i]),
                                     value=text))
@@ -332,6 +342,19 @@ def check_orgs(frame: pd.DataFrame, row_numbers=None) -> tuple[pd.DataFrame, lis
     for i in np.flatnonzero(dup.to_numpy()):
         problems.append(problem("is used by more than one row", member=ids[i], column=INDEX,
                                 row=int(rows[i]), value=ids[i]))
+    # ids that differ only in case, full-width forms or how an accent is encoded read as one
+    seen: dict[str, int] = {}
+    for i, text in enumerate(ids):
+        if blank_id.iat[i] or dup.iat[i]:
+            continue
+        key = unicodedata.normalize("NFKC", text).casefold()
+        if key in seen and ids[seen[key]] != text:
+            j = seen[key]
+            problems.append(problem(
+                f"looks the same as {ids[j]!r} (row {int(rows[j])}): org_ids must differ by more "
+                "than case, full-width forms or how an accent is encoded", member=None,
+                column=INDEX, row=int(rows[i]), value=text))
+        seen.setdefault(key, i)
     df.index = pd.Index(ids, name=INDEX)
     hidden = blank_id.to_numpy() | np.array([bool(control_character(t)) or len(t) > MAX_ID
                                              for t in ids], dtype=bool)
@@ -454,11 +477,7 @@ def _check_text(raw: pd.Series, name: str, where, problems: list,
         bad = control_character(value)
         if bad:
             problems.append(problem(bad, column=name, **where(i),
-                                    value=value))
-        elif len(value) > MAX_TEXT:
-            problems.append(problem(f"is {len(value):,} characters long: at most {MAX_TEXT} "
-                                    "(a name, not a note)", column=name, **where(i),
-                                    value=value[:40] + "…"))
+                                    value=value if len(value) <= MAX_TEXT else value[:40] + "…"))
     return text
 
 

@@ -30,6 +30,7 @@ import pandas as pd
 
 from .. import engine
 from ..agreement import Agreement, load_agreement
+from ..errors import UsageError
 from ..format import amount
 from ..money import round_to_total
 from ..outcome import in_pennies
@@ -190,6 +191,9 @@ def certificate(system: System, agreement, scenarios=None,
     max_seconds: the most the judgement may take by its estimate (default the time budget,
     `pooling.time_budget`); above it BudgetError says how long; math.inf runs regardless."""
     agreement = load_agreement(agreement)
+    if isinstance(system, System) and system.n < 2:
+        raise UsageError(f"the system ({system.label}) has one member: participation is about who "
+                         "would rather share with fewer members, so it needs at least two")
     game = from_agreement(system, agreement, scenarios, risk_aversion, alpha, max_seconds)
     variances, deterministic = scenario_variances(system, scenarios)
     x = agreement_allocation(agreement, system, variances, risk_aversion, alpha)

@@ -12,7 +12,7 @@ import streamlit as st
 
 from ..errors import InputFileError, ValidationError
 from ..shocks import list_shocks, load_shock, shock_vector
-from ..simulate import ScenarioSettings
+from ..simulate import SEED_MAX, ScenarioSettings
 from ..system import System
 from .tables import show_validation_error
 from .text import md
@@ -57,8 +57,10 @@ def scenario_controls(prefix: str, system: System) -> ScenarioSettings:
         c1, c2, c3, c4 = st.columns(4, gap="medium")
         n = c1.select_slider("Number of scenarios", N_OPTIONS, value=DEFAULT_N,
                              format_func=lambda v: f"{v:,}", key=f"{prefix}_n")
-        seed = c1.number_input("Seed", min_value=0, value=0, step=1, key=f"{prefix}_seed",
-                               help="The same seed gives the same scenarios.")
+        seed = c1.number_input("Seed", min_value=0, max_value=SEED_MAX, value=0, step=1,
+                               key=f"{prefix}_seed",
+                               help="The same seed gives the same scenarios (a whole number "
+                                    f"from 0 to {SEED_MAX:,}).")
         correlation = c2.slider("Correlation between members", 0.0, 0.9, 0.3, 0.05,
                                 key=f"{prefix}_correlation")
         kind_correlation = c2.slider(

@@ -136,3 +136,38 @@ def test_an_argument_holding_a_control_or_invisible_character_is_refused_escaped
                 "retype it") in result.stderr
         assert "\x1b" not in result.stderr + result.stdout
         assert "\u200b" not in result.stderr + result.stdout
+
+
+def test_a_condition_of_zero_is_a_condition(capsys):
+    # workshop_4: A is £6m adverse, B and C £1m favourable, D £2m adverse; the pool sums to £0.
+    # With no member charged anything (--max-charge 0), nobody can be charged to help A.
+    code, out, _ = run(["optimise", "workshop_4", "--max-charge", "0"], capsys)
+    assert code == 0
+    assert "B is charged at most £0" in out and "C is charged at most £0" in out
+    code, out, _ = run(["optimise", "workshop_4"], capsys)
+    assert "is charged at most £0" not in out
+
+
+def test_a_member_fixed_twice_is_refused(capsys):
+    code, _, err = run(["optimise", "workshop_4", "--fixed", "A=5e6", "--fixed", "A=-5e6"], capsys)
+    assert code == 2
+    assert "--fixed gives A twice (£5,000,000 and -£5,000,000): give each member once" in err
+
+
+def test_report_outputs_are_checked_before_anything_is_written(tmp_path, capsys):
+    same = tmp_path / "r.out"
+    code, _, err = run(["report", "northshire_workshop", "--xlsx", str(same), "--html", str(same)],
+                       capsys)
+    assert code == 2 and "name the same file" in err
+    xlsx = tmp_path / "r.xlsx"
+    code, _, err = run(["report", "northshire_workshop", "--xlsx", str(xlsx), "--html",
+                        str(tmp_path / "nope" / "x.html")], capsys)
+    assert code == 2 and "no such folder" in err
+    assert not xlsx.exists()
+
+
+def test_a_full_disk_is_one_message_and_no_traceback():
+    result = run_subprocess("reconcile", "workshop_4", "--xlsx", "/dev/full")
+    assert result.returncode == 2
+    assert "Error: cannot write /dev/full" in result.stderr
+    assert "Traceback" not in result.stderr

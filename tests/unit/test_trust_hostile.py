@@ -449,3 +449,107 @@ def test_an_extra_column_shown_as_percentages_is_read_as_stored_and_said_so():
     said = "column 'contribution': 2 cells are formatted as a percentage in Excel and read as " \
            "the number Excel stores (200% as 2)"
     assert any(str(w).startswith(said) for w in system.warnings)
+
+
+# -- third hostile round -----------------------------------------------------------------------
+
+def test_basis_weights_too_large_to_add_up_or_not_numbers_are_refused():
+    system = rs.load_sample("workshop_4")
+    message = _refusal(lambda: rs.rebalance(system, basis={"A": 1e308, "B": 1e308, "C": 1,
+                                                            "D": 1}))
+    assert "member 'A': 1e+308 must be at most 1,000,000,000,000" in message
+    for weight in (True, "1"):
+        assert "member 'A'" in _refusal(
+            lambda: rs.rebalance(system, basis={"A": weight, "B": 1, "C": 1, "D": 1}))
+    assert "member 'A': -1 must be a finite number ≥ 0" in _refusal(
+        lambda: rs.rebalance(system, basis={"A": np.int64(-1), "B": 1, "C": 1, "D": 1}))
+
+
+def test_one_org_id_to_keep_may_be_given_on_its_own():
+    north = rs.load_sample("northshire_2018_19")
+    icb = [m for m in north.members if north.orgs.loc[m, "kind"] == "commissioner"][0]
+    alone = rs.rebalance(north, method="minimax_change", keep=icb)
+    listed = rs.rebalance(north, method="minimax_change", keep=[icb])
+    assert alone.table.equals(listed.table)
+
+
+def _xlsx_with(sheet_xml_edit=None, extra_bytes: int = 0) -> bytes:
+    import zipfile
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "organisations"
+    sheet.append(["org_id", "name", "kind", "turnover", "control_total", "forecast"])
+    sheet.append(["A", "a", "acute", 100e6, 1, 1])
+    out = io.BytesIO()
+    book.save(out)
+    edited = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(out.getvalue())) as zin, \
+            zipfile.ZipFile(edited, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename.endswith("sheet1.xml"):
+                data = sheet_xml_edit(data) if sheet_xml_edit else data
+                data += b" " * extra_bytes
+            zout.writestr(item.filename, data)
+    return edited.getvalue()
+
+
+def test_a_workbook_with_entities_or_a_zip_bomb_is_refused_unread():
+    # an external entity naming a server file: refused, never expanded
+    xxe = _xlsx_with(lambda d: d.replace(
+        b"<worksheet", b'<!DOCTYPE w [<!ENTITY e SYSTEM "file:///etc/passwd">]><worksheet', 1)
+        .replace(b"<t>a</t>", b"<t>&e;</t>"))
+    message = _refusal(lambda: load_bytes(xxe, "x.xlsx"))
+    assert message.startswith("x.xlsx: not a readable .xlsx workbook")
+    assert "root:" not in message
+    bomb = _xlsx_with(extra_bytes=80 * 1024**2)          # 80 MB of spaces zip to ~80 kB
+    assert len(bomb) < 1024**2
+    assert _refusal(lambda: load_bytes(bomb, "b.xlsx")).startswith(
+        "b.xlsx: the workbook unzips to 80 MB, more than the 64 MB riskshare reads")
+
+
+def test_figures_far_past_the_bounds_are_written_not_crashed_on():
+    from riskshare.format import money, money_m
+
+    assert money_m(1e300) == "£1e+294m"
+    assert money(-1e300) == "-£1e+300"
+    assert money_m(1_234_567.0) == "£1.2m"
+
+
+def test_digits_other_than_0_to_9_are_refused_not_read():
+    head = "org_id,name,kind,turnover,control_total,forecast\n"
+    for digits, code in (("١٢٣", "U+0661"), ("１２３", "U+FF11")):
+        message = _refusal(lambda: load_bytes((head + f"A,a,acute,{digits},0,0\n").encode(),
+                                              "d.csv"))
+        assert f"uses a digit other than 0–9 ('{digits[0]}', {code})" in message
+
+
+def test_org_ids_that_differ_only_in_case_or_encoding_are_refused():
+    import unicodedata
+
+    head = "org_id,name,kind,turnover,control_total,forecast\n"
+    for a, b in (("NGH", "ngh"), (unicodedata.normalize("NFC", "é"),
+                                  unicodedata.normalize("NFD", "é")), ("A", "Ａ")):
+        message = _refusal(lambda: load_bytes(
+            (head + f"{a},x,acute,100,0,0\n{b},y,acute,100,0,0\n").encode(), "ids.csv"))
+        assert f"row 3, column 'org_id': {b!r} looks the same as {a!r} (row 2)" in message
+
+
+def test_names_titles_and_notes_have_length_limits():
+    text = GOOD_AGREEMENT.replace('name = "Test agreement"', f'name = "{"A" * 201}"')
+    assert "key 'name': is 201 characters long: at most 200" in _refusal(
+        lambda: rs.load_agreement(text))
+    session = open("sample_data/sessions/northshire_workshop.toml", encoding="utf-8").read()
+    long_title = session.replace('title = "Northshire and Vale 2018/19: sharing the risk of a '
+                                 'hard winter"', f'title = "{"T" * 300}"')
+    assert long_title != session
+    assert "is 300 characters long: at most 200" in _refusal(
+        lambda: read_session_text(long_title))
+
+
+def test_fairness_needs_two_members():
+    one = load_bytes(b"org_id,name,kind,turnover,control_total,forecast\nA,a,acute,500,0,-16\n",
+                     "one.csv")
+    assert "has one member" in _refusal(
+        lambda: rs.games.certificate(one, "gain_loss_50_50_deadband"))
