@@ -228,25 +228,14 @@ def test_the_system_sheet_is_checked_with_the_members_sheet():
 
 
 def test_an_xlsx_with_broken_sheet_xml_or_data_far_to_the_right_is_refused():
-    import zipfile
-
+    broken = _xlsx_with(lambda data: data[:len(data) // 2])
+    message = _refusal(lambda: load_bytes(broken, "b.xlsx"))
+    assert message.startswith("b.xlsx: not a readable .xlsx workbook (sheet 'organisations' "
+                              "cannot be read")
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.title = "organisations"
     sheet.append(["org_id", "name", "kind", "turnover", "control_total", "forecast"])
-    sheet.append(["A", "a", "acute", 100e6, 1, 1])
-    out = io.BytesIO()
-    book.save(out)
-    broken = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(out.getvalue())) as zin, \
-            zipfile.ZipFile(broken, "w") as zout:
-        for item in zin.infolist():
-            data = zin.read(item.filename)
-            zout.writestr(item, data[:len(data) // 2] if item.filename.endswith("sheet1.xml")
-                          else data)
-    message = _refusal(lambda: load_bytes(broken.getvalue(), "b.xlsx"))
-    assert message.startswith("b.xlsx: not a readable .xlsx workbook (sheet 'organisations' "
-                              "cannot be read")
     sheet.cell(row=1, column=5000, value="x")
     out = io.BytesIO()
     book.save(out)
