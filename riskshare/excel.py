@@ -12,15 +12,13 @@ from typing import Iterable
 
 import numpy as np
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
 
 from .cells import is_formula_like
 
 MONEY_FORMAT = '£#,##0;-£#,##0;£0'
 PERCENT_NUMBER_FORMAT = '0.00"%"'
 SHARE_FORMAT = '0.0%'          # fractions (0.25) shown as 25.0%
-HEADER_FILL = PatternFill("solid", fgColor="005EB8")
+HEADER_COLOUR = "005EB8"       # NHS blue; openpyxl is loaded only when a workbook is written
 
 
 @dataclass(frozen=True)
@@ -58,6 +56,8 @@ def neutralise(cell) -> None:
 
 
 def write_sheet(ws, sheet: Sheet) -> None:
+    from openpyxl.styles import Alignment, Font, PatternFill
+
     frame = sheet.frame.reset_index() if sheet.index else sheet.frame
     columns = [str(c) for c in frame.columns]
     ws.append(columns)
@@ -69,7 +69,7 @@ def write_sheet(ws, sheet: Sheet) -> None:
     for j, name in enumerate(columns, start=1):
         head = ws.cell(row=1, column=j)
         head.font = Font(bold=True, color="FFFFFF")
-        head.fill = HEADER_FILL
+        head.fill = PatternFill("solid", fgColor=HEADER_COLOUR)
         head.alignment = Alignment(vertical="center")
         fmt = (MONEY_FORMAT if name in sheet.money else
                PERCENT_NUMBER_FORMAT if name in sheet.percent else
@@ -92,6 +92,7 @@ def _place_images(ws, images, first_row: int) -> None:
     import io
 
     from openpyxl.drawing.image import Image
+    from openpyxl.styles import Font
 
     row = first_row
     for caption, png in images:
@@ -110,6 +111,8 @@ def write_workbook(target, sheets: Iterable[Sheet]) -> None:
 
     A path gets the finished bytes in one write: a disk that fails half-way raises OSError
     once, with no half-built zip left to complain again when it is collected."""
+    from openpyxl import Workbook
+
     wb = Workbook()
     wb.remove(wb.active)
     for sheet in sheets:

@@ -20,10 +20,12 @@ from __future__ import annotations
 
 from typing import Callable
 
-import pulp
 
 from . import conditions, lp
 from .errors import Conflict, InfeasibleError
+from .lazy import lazy_module
+
+pulp = lazy_module("pulp")   # the solver library loads at the first model built
 
 PENNY = 0.005
 MAX_SINGLE_TESTS = 60       # conditions tried one at a time in step 2

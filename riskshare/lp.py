@@ -23,9 +23,11 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
-import pulp
 
 from .errors import problem, raise_if_errors
+from .lazy import lazy_module
+
+pulp = lazy_module("pulp")   # the solver library loads at the first model built
 
 SOLVERS = ("highs", "cbc")
 MONEY = 1000.0                  # £ per model unit: models are written in £ thousands

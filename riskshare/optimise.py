@@ -43,18 +43,20 @@ from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 import pandas as pd
-import pulp
 
 from . import conditions, engine, lp
 from .agreement import PERCENT_LIMIT, Agreement, load_agreement
 from .errors import RiskshareError, problem, raise_if_errors
 from .format import money_m, pct
 from .infeasibility import diagnose
+from .lazy import lazy_module
 from .money import round_to_total, to_pennies
 from .outcome import Outcome
 from .rebalance import basis_weights
 from .schema import MONEY_LIMIT
 from .system import System, require_system
+
+pulp = lazy_module("pulp")   # the solver library loads at the first model built
 
 NO_AGREEMENT = Agreement(name="No risk share",
                          description="Each member keeps its own variance; support is tested on "

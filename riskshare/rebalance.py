@@ -26,7 +26,6 @@ import pandas as pd
 from .errors import problem, raise_if_errors
 from .format import money
 from .money import allocate, from_pennies, to_pennies
-from .optimise_octs import optimised_octs
 from .system import System, require_system
 
 METHODS = ("basis", "minimax_change", "closest_to_forecast")
@@ -161,6 +160,8 @@ def rebalance(system: System, method: str = "basis", basis="turnover", keep=(),
         shares = to_pennies(allocate(gap_p / 100.0, weights, tiebreak=orgs.index.to_numpy()))
         revised_values = from_pennies(current + shares)
     else:
+        from .optimise_octs import optimised_octs   # the LP solver loads only when asked for
+
         revised_values = optimised_octs(system, method, keep, max_change, solver)
         basis = None
     revised = pd.Series(revised_values, index=orgs.index, name="revised")
