@@ -1,6 +1,7 @@
 # riskshare: two commands on a fresh machine with Python 3.11+.
 #   make app    set up .venv if needed, then open the app on the bundled sample system
-#   make test   set up .venv if needed, then run the whole test suite (browser test included)
+#   make test   set up .venv if needed, then lint (ruff) and run the whole test suite (browser
+#               test included)
 
 VENV    := .venv
 PY      := $(VENV)/bin/python
@@ -30,6 +31,7 @@ browser-deps:
 	@bash scripts/ensure-chromium
 
 test: $(STAMP) browser-deps
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
 
 bench: $(STAMP)

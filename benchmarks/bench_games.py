@@ -18,9 +18,9 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+from _timing import best_of, line
 
 import riskshare as rs
-from _timing import best_of, line
 from riskshare.games.game import Game, bits
 from riskshare.presets import load_preset
 

@@ -19,9 +19,9 @@ import time
 
 import highspy
 import numpy as np
+from _timing import best_of, line
 
 import riskshare as rs
-from _timing import best_of, line
 from riskshare import lp
 from riskshare.optimise import build, setup
 

@@ -19,9 +19,9 @@ import time
 import tracemalloc
 
 import numpy as np
+from _timing import best_of, line
 
 import riskshare as rs
-from _timing import best_of, line
 from riskshare import engine
 from riskshare.presets import load_preset
 

@@ -20,6 +20,7 @@ import statistics
 import time
 
 from _timing import line
+
 from riskshare import printable, workshop
 from riskshare.report import session_workbook
 from riskshare.session import WhatIf, load_session

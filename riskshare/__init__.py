@@ -7,20 +7,30 @@ variance = forecast − control total. See README.md and ARCHITECTURE.md.
 
 from . import claims, games, samples
 from .agreement import Agreement, load_agreement
+from .errors import (
+                     ArgumentTypeError,
+                     BudgetError,
+                     Conflict,
+                     InfeasibleError,
+                     InputFileError,
+                     NotFoundError,
+                     Problem,
+                     RiskshareError,
+                     UnknownSampleError,
+                     UsageError,
+                     ValidationError,
+)
 from .incentives import Incentives, incentives
-from .outcome import Outcome, apply
-from .risk import compare, risk_table
-from .shocks import Shock, list_shocks, load_shock, shocked_variances
-from .simulate import Scenarios, simulate
-from .errors import (ArgumentTypeError, BudgetError, Conflict, InfeasibleError, InputFileError,
-                     NotFoundError, Problem, RiskshareError, UnknownSampleError, UsageError,
-                     ValidationError)
-from .optimise import OBJECTIVES, Allocation, Constraints, SolverError, optimise
 from .io import load_system
+from .optimise import OBJECTIVES, Allocation, Constraints, SolverError, optimise
+from .outcome import Outcome, apply
 from .rebalance import Rebalancing, rebalance
 from .reconcile import Reconciliation, reconcile
+from .risk import compare, risk_table
 from .samples import list_samples, load_sample
 from .schema import KINDS, ORG_COLUMNS
+from .shocks import Shock, list_shocks, load_shock, shocked_variances
+from .simulate import Scenarios, simulate
 from .system import System
 
 __version__ = "0.1.0"

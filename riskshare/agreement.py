@@ -143,7 +143,7 @@ class Agreement:
 
     # -- building ------------------------------------------------------------------------------
     @classmethod
-    def from_dict(cls, data: dict, source: str = "agreement") -> "Agreement":
+    def from_dict(cls, data: dict, source: str = "agreement") -> Agreement:
         """Validate a parsed TOML document; raise ValidationError listing every problem."""
         problems: list[Problem] = []
         agreement = _parse(data, problems)
@@ -185,7 +185,7 @@ class Agreement:
         """TOML text that `load_agreement` reads back to an equal Agreement."""
         return tomli_w.dumps(self.to_dict(), multiline_strings=True)
 
-    def replace(self, **changes) -> "Agreement":
+    def replace(self, **changes) -> Agreement:
         """A copy with some fields changed, re-validated (raises ValidationError)."""
         return Agreement.from_dict(replace(self, **changes).to_dict(), self.name or "agreement")
 
@@ -239,7 +239,7 @@ def load_agreement(path_or_text) -> Agreement:
     (see `sources.resolve` for how a one-line string is told apart)."""
     if isinstance(path_or_text, Agreement):
         return path_or_text
-    from .presets import list_presets, preset_path   # presets import this module
+    from .presets import list_presets, preset_path  # presets import this module
 
     source = resolve(path_or_text, "agreement", list_presets, preset_path, "preset")
     return read_agreement_text(source.read(), source.label)

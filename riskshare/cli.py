@@ -29,34 +29,38 @@ from __future__ import annotations
 import math
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.console import Console
-from rich.text import Text
 from rich.table import Table
+from rich.text import Text
 
 from . import samples as _samples
+from .agreement import Agreement, load_agreement
 from .errors import RiskshareError, visible
 from .format import money, money_m, pct
-from .io import load_system, template_workbook
-from .sources import exists
-from .sources import short as _short
-from .rebalance import rebalance
-from .agreement import Agreement, load_agreement
-from .incentives import incentives as measure_incentives
-from .outcome import SYSTEM_LINES, apply as apply_agreement
-from .presets import list_presets, load_preset
-from .optimise import OBJECTIVES, Constraints, optimise
-from .rebalance import METHOD_WORDS
-from .schema import read_number
 from .games import certificate
 from .games.certificate import describe_group
-from .report import (write_allocation, write_fairness, write_outcome, write_reconciliation,
-                     write_risk)
-from .risk import SYSTEM_ROW, compare, risk_table
-from .simulate import simulate
+from .incentives import incentives as measure_incentives
+from .io import load_system, template_workbook
+from .optimise import OBJECTIVES, Constraints, optimise
+from .outcome import SYSTEM_LINES
+from .outcome import apply as apply_agreement
+from .presets import list_presets, load_preset
+from .rebalance import METHOD_WORDS, rebalance
 from .reconcile import DEFAULT_UNREALISTIC_PCT, reconcile
+from .report import (
+    write_allocation,
+    write_fairness,
+    write_outcome,
+    write_reconciliation,
+    write_risk,
+)
+from .risk import SYSTEM_ROW, compare, risk_table
+from .schema import read_number
+from .simulate import simulate
+from .sources import exists
+from .sources import short as _short
 from .system import System
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -141,7 +145,7 @@ def samples_cmd() -> None:
 def reconcile_cmd(
     target: str = typer.Argument(..., metavar="PATH_OR_SAMPLE",
                                  help="A sample name, or a system folder, .csv, .toml or .xlsx."),
-    xlsx: Optional[Path] = typer.Option(None, "--xlsx", help="Also write the results to this "
+    xlsx: Path | None = typer.Option(None, "--xlsx", help="Also write the results to this "
                                         ".xlsx workbook."),
     unrealistic_pct: float = typer.Option(DEFAULT_UNREALISTIC_PCT, "--unrealistic-pct",
                                           help="Flag an OCT as unrealistic when the forecast is "
@@ -150,9 +154,9 @@ def reconcile_cmd(
                               "or 'equal'."),
     method: str = typer.Option("basis", "--method", help="Rebalancing method: "
                                + "; ".join(f"{k} ({v})" for k, v in METHOD_WORDS.items())),
-    keep: Optional[list[str]] = typer.Option(None, "--keep", help="With an optimised method: a "
+    keep: list[str] | None = typer.Option(None, "--keep", help="With an optimised method: a "
                                              "member whose OCT must not change (repeatable)."),
-    max_change: Optional[float] = typer.Option(None, "--max-change", help="With an optimised "
+    max_change: float | None = typer.Option(None, "--max-change", help="With an optimised "
                                                "method: no OCT moves by more than this % of "
                                                "turnover."),
 ) -> None:
@@ -225,7 +229,7 @@ def apply_cmd(
     model: str = typer.Argument(..., metavar="MODEL", help="A preset name or an agreement .toml."),
     target: str = typer.Argument(..., metavar="SYSTEM",
                                  help="A sample name, or a system folder, .csv, .toml or .xlsx."),
-    xlsx: Optional[Path] = typer.Option(None, "--xlsx", help="Also write the results to this "
+    xlsx: Path | None = typer.Option(None, "--xlsx", help="Also write the results to this "
                                         ".xlsx workbook."),
 ) -> None:
     """Apply a risk-share agreement to a system: where every pound goes, and incentives."""
@@ -314,8 +318,8 @@ def simulate_cmd(
     model: str = typer.Argument(..., metavar="MODEL", help="A preset name or an agreement .toml."),
     target: str = typer.Argument(..., metavar="SYSTEM", help="A sample name or a system file."),
     n: int = _N, seed: int = _SEED, correlation: float = _CORR, kind_correlation: float = _KCORR,
-    distribution: str = _DIST, df: float = _DF, shock: Optional[list[str]] = _SHOCK,
-    volatility_scale: float = _VSCALE, xlsx: Optional[Path] = _XLSX,
+    distribution: str = _DIST, df: float = _DF, shock: list[str] | None = _SHOCK,
+    volatility_scale: float = _VSCALE, xlsx: Path | None = _XLSX,
 ) -> None:
     """Simulate scenarios and show each member's risk under an agreement."""
     agreement = resolve_agreement(model)
@@ -355,8 +359,8 @@ def compare_cmd(
     models: list[str] = typer.Argument(..., metavar="MODEL...",
                                        help="Two or more presets or agreement .toml files."),
     n: int = _N, seed: int = _SEED, correlation: float = _CORR, kind_correlation: float = _KCORR,
-    distribution: str = _DIST, df: float = _DF, shock: Optional[list[str]] = _SHOCK,
-    volatility_scale: float = _VSCALE, xlsx: Optional[Path] = _XLSX,
+    distribution: str = _DIST, df: float = _DF, shock: list[str] | None = _SHOCK,
+    volatility_scale: float = _VSCALE, xlsx: Path | None = _XLSX,
 ) -> None:
     """Compare agreements on the same scenarios: risk, participation and incentives."""
     agreements = [resolve_agreement(m) for m in models]
@@ -377,7 +381,7 @@ def compare_cmd(
         write_to(xlsx, lambda p: write_risk(table, scenarios, p))
 
 
-def _pairs(values: Optional[list[str]], option: str) -> dict:
+def _pairs(values: list[str] | None, option: str) -> dict:
     """['NGH=2000000', ...] -> {'NGH': 2000000.0}; a clear message for anything else."""
     out_: dict = {}
     for text in values or []:
@@ -394,7 +398,7 @@ def _pairs(values: Optional[list[str]], option: str) -> dict:
     return out_
 
 
-def _constraints_from(file: Optional[Path], **given) -> dict:
+def _constraints_from(file: Path | None, **given) -> dict:
     data: dict = {}
     if file is not None:
         from .sources import parse_toml, read_text
@@ -411,41 +415,41 @@ def _constraints_from(file: Optional[Path], **given) -> dict:
 @app.command("optimise")
 def optimise_cmd(
     target: str = typer.Argument(..., metavar="SYSTEM", help="A sample name or a system file."),
-    agreement: Optional[str] = typer.Option(None, "--agreement", "-a", help="Start from this "
+    agreement: str | None = typer.Option(None, "--agreement", "-a", help="Start from this "
                                             "agreement's pooled amounts (preset or .toml); "
                                             "default: none, pure transfers between members."),
     objective: str = typer.Option("minimax_shortfall", "--objective", "-o", help="One of: "
                                   + ", ".join(OBJECTIVES)),
-    pool: Optional[float] = typer.Option(None, "--pool", help="£ the transfers sum to."),
-    max_charge: Optional[float] = typer.Option(None, "--max-charge", help="% of turnover: most "
+    pool: float | None = typer.Option(None, "--pool", help="£ the transfers sum to."),
+    max_charge: float | None = typer.Option(None, "--max-charge", help="% of turnover: most "
                                                "any member is charged."),
-    max_charge_gbp: Optional[float] = typer.Option(None, "--max-charge-gbp", help="£: most any "
+    max_charge_gbp: float | None = typer.Option(None, "--max-charge-gbp", help="£: most any "
                                                    "member is charged."),
-    max_award: Optional[float] = typer.Option(None, "--max-award", help="% of turnover: most "
+    max_award: float | None = typer.Option(None, "--max-award", help="% of turnover: most "
                                               "any member is awarded."),
-    max_award_gbp: Optional[float] = typer.Option(None, "--max-award-gbp", help="£: most any "
+    max_award_gbp: float | None = typer.Option(None, "--max-award-gbp", help="£: most any "
                                                   "member is awarded."),
-    min_retention: Optional[float] = typer.Option(None, "--min-retention", help="0–1: each "
+    min_retention: float | None = typer.Option(None, "--min-retention", help="0–1: each "
                                                   "member keeps at least this share of its "
                                                   "favourable variance."),
-    floor: Optional[float] = typer.Option(None, "--floor", help="% of turnover: final − control "
+    floor: float | None = typer.Option(None, "--floor", help="% of turnover: final − control "
                                           "total is at least this (e.g. -1)."),
-    floor_gbp: Optional[float] = typer.Option(None, "--floor-gbp", help="£: final − control "
+    floor_gbp: float | None = typer.Option(None, "--floor-gbp", help="£: final − control "
                                               "total is at least this."),
-    fixed: Optional[list[str]] = typer.Option(None, "--fixed", help="ORG_ID=£ received, fixed "
+    fixed: list[str] | None = typer.Option(None, "--fixed", help="ORG_ID=£ received, fixed "
                                               "(repeatable)."),
     no_worse: bool = typer.Option(False, "--no-worse-than-standalone", help="Every member ends "
                                   "at least as well off as on its own."),
     system_ct: bool = typer.Option(False, "--system-meets-control-total", help="The system's "
                                    "outturn meets the system control total."),
-    constraints_file: Optional[Path] = typer.Option(None, "--constraints", help="A .toml file "
+    constraints_file: Path | None = typer.Option(None, "--constraints", help="A .toml file "
                                                     "of constraint keys (options override it)."),
     alternatives: int = typer.Option(0, "--alternatives", help="Also find up to this many "
                                      "materially different allocations."),
     slack: float = typer.Option(0.05, "--slack", help="Alternatives within this fraction of the "
                                 "optimum (0.05 = 5%)."),
     solver: str = typer.Option("highs", "--solver", help="highs or cbc."),
-    xlsx: Optional[Path] = _XLSX,
+    xlsx: Path | None = _XLSX,
 ) -> None:
     """Optimise how the pool is shared: objective, conditions, shadow prices and alternatives."""
     system = resolve_system(target)
@@ -511,13 +515,13 @@ def fairness_cmd(
     risk_aversion: float = typer.Option(0.5, "--risk-aversion", help="With scenarios: 0 judges "
                                         "by the average year, 1 by the worst 5% of years."),
     seed: int = _SEED, correlation: float = _CORR, kind_correlation: float = _KCORR,
-    distribution: str = _DIST, df: float = _DF, shock: Optional[list[str]] = _SHOCK,
+    distribution: str = _DIST, df: float = _DF, shock: list[str] | None = _SHOCK,
     volatility_scale: float = _VSCALE,
     show: int = typer.Option(10, "--violations", help="List at most this many coalitions "
                              "that would be better off alone."),
     allow_long: bool = typer.Option(False, "--allow-long", help="Run even when the estimate "
                                     "is above the time budget (60 s, or RISKSHARE_TIME_BUDGET)."),
-    xlsx: Optional[Path] = _XLSX,
+    xlsx: Path | None = _XLSX,
 ) -> None:
     """Participation certificate: would any member or group do better in a smaller deal of its
     own, and how do the Shapley value and nucleolus split the gain from pooling?"""
@@ -572,7 +576,7 @@ def fairness_cmd(
 @app.command("sessions")
 def sessions_cmd() -> None:
     """List the bundled example workshop sessions."""
-    from .session import load_session, list_sessions
+    from .session import list_sessions, load_session
 
     t = _table("Workshop sessions (report with: riskshare report NAME --xlsx OUT --html OUT)",
                [("name", "left"), ("system", "left"), ("steps", "right"), ("title", "left")])
@@ -586,10 +590,10 @@ def sessions_cmd() -> None:
 def report_cmd(
     session_file: str = typer.Argument(..., metavar="SESSION", help="A bundled session name or "
                                        "a session .toml file."),
-    xlsx: Optional[Path] = typer.Option(None, "--xlsx", help="Write the Excel report here."),
-    html: Optional[Path] = typer.Option(None, "--html", help="Write the printable HTML report "
+    xlsx: Path | None = typer.Option(None, "--xlsx", help="Write the Excel report here."),
+    html: Path | None = typer.Option(None, "--html", help="Write the printable HTML report "
                                         "here."),
-    pdf: Optional[Path] = typer.Option(None, "--pdf", help="Also print it to PDF here (needs "
+    pdf: Path | None = typer.Option(None, "--pdf", help="Also print it to PDF here (needs "
                                        "Chromium)."),
 ) -> None:
     """A workshop session's reports: every step's figures and findings, as prepared (the

@@ -421,7 +421,8 @@ def _within_memory(variances, bytes_per_cell: int | None = None) -> None:
     shape = getattr(variances, "shape", None)
     if shape is None or len(shape) != 2:
         return
-    from .simulate import BYTES_PER_CELL as SIMULATED, _size, memory_budget  # one budget
+    from .simulate import BYTES_PER_CELL as SIMULATED  # one budget
+    from .simulate import _size, memory_budget
 
     per_cell = bytes_per_cell or SIMULATED
     rows, members = int(shape[0]), int(shape[1])
@@ -438,7 +439,7 @@ def _within_memory(variances, bytes_per_cell: int | None = None) -> None:
 def _by_org_id(system: System, variances):
     """A labelled pandas Series/DataFrame put in member order (by org_id); anything else as is.
     A Series or frame still on its default 0, 1, 2… labels is taken in member order."""
-    import pandas as pd     # pandas is loaded already wherever a pandas object is passed
+    import pandas as pd  # pandas is loaded already wherever a pandas object is passed
 
     if isinstance(variances, pd.Series):
         labels, axis = variances.index, "index"

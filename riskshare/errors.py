@@ -8,8 +8,8 @@ is half-loaded: either a complete, valid object comes back or the error does.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 # Control characters (but the line breaks that separate a message's lines) and invisible
 # formatting characters: a message quoting what a user typed must not let an escape sequence

@@ -7,8 +7,8 @@ Every workbook riskshare writes goes through `write_workbook`, so these rules ho
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 import numpy as np
 import pandas as pd

@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 from decimal import ROUND_HALF_UP, Decimal
 
-
 #: Figures from this size up (£10¹⁵, far past riskshare's ±£10¹² bound) are written in powers
 #: of ten: they only ever appear in a message saying they are out of bounds.
 HUGE = 1e15

@@ -24,10 +24,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .errors import UsageError
-from .outcome import in_pennies
 from . import engine
 from .agreement import load_agreement
+from .errors import UsageError
+from .outcome import in_pennies
 from .system import System
 
 NUDGE = 1.0  # £

@@ -18,8 +18,7 @@ give. `diagnose` returns an `InfeasibleError` for the caller to raise.
 
 from __future__ import annotations
 
-from typing import Callable
-
+from collections.abc import Callable
 
 from . import conditions, lp
 from .errors import Conflict, InfeasibleError

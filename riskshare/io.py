@@ -25,11 +25,24 @@ import pandas as pd
 import tomli_w
 
 from .cells import csv_text
-from .errors import (INVISIBLE, ArgumentTypeError, InputFileError, ValidationError, problem,
-                     raise_if_errors)
+from .errors import (
+    INVISIBLE,
+    ArgumentTypeError,
+    InputFileError,
+    ValidationError,
+    problem,
+    raise_if_errors,
+)
 from .excel import Sheet, workbook_bytes, write_workbook
-from .schema import (INDEX, MAX_EXTRA_COLUMNS, MONEY_COLUMNS, ORG_COLUMNS, column_guide,
-                     control_character, is_blank)
+from .schema import (
+    INDEX,
+    MAX_EXTRA_COLUMNS,
+    MONEY_COLUMNS,
+    ORG_COLUMNS,
+    column_guide,
+    control_character,
+    is_blank,
+)
 from .sources import exists, is_dir, is_file, parse_toml, read_bytes, read_text
 from .sources import short as _short
 from .system import System

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+
 def to_pennies(pounds) -> np.ndarray:
     """Pounds (float or array) -> int64 pennies, rounded half away from zero."""
     p = np.asarray(pounds, dtype=float) * 100.0

@@ -129,7 +129,7 @@ class Constraints:
     }
 
     @classmethod
-    def from_dict(cls, data: Mapping | None, source: str = "constraints") -> "Constraints":
+    def from_dict(cls, data: Mapping | None, source: str = "constraints") -> Constraints:
         """Validate a mapping of constraint keys; raise ValidationError listing every problem."""
         if data is None:
             return cls()
@@ -287,11 +287,11 @@ class Setup:
                      "support_var", "taper", "standalone", "weights", "low", "high", "floor",
                      "fixed", "support")
 
-    def in_model_units(self) -> "Setup":
+    def in_model_units(self) -> Setup:
         """The same setup with every £ figure in model units (`lp.MONEY`)."""
         return replace(self, **{f: getattr(self, f) / lp.MONEY for f in self.MONEY_FIELDS})
 
-    def by_org_id(self) -> tuple["Setup", np.ndarray]:
+    def by_org_id(self) -> tuple[Setup, np.ndarray]:
         """The setup with its members in org_id order, and that order (positions in the
         original order). Models are always built in org_id order, so the same members in any
         row order give the same model, and the same answer to the penny."""
@@ -724,7 +724,7 @@ class Allocation:
         return "\n".join(lines)
 
     def alternatives(self, k: int = 3, slack: float = 0.05, min_difference: float | None = None,
-                     seed: int = 0) -> list["Allocation"]:
+                     seed: int = 0) -> list[Allocation]:
         """Up to `k` materially different allocations whose objective is within `slack` of this
         optimum (see `alternatives.py`)."""
         from .alternatives import alternatives

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .errors import NotFoundError, UsageError
 from . import engine
 from .agreement import Agreement, load_agreement
+from .errors import NotFoundError, UsageError
 from .format import money_m, pct
 from .money import from_pennies, round_to_total, to_pennies
 from .system import System
@@ -81,13 +81,13 @@ class Outcome:
 
     @classmethod
     def of(cls, agreement: Agreement, system: System, arrays: dict,
-           deterministic: bool) -> "Outcome":
+           deterministic: bool) -> Outcome:
         """An Outcome of `engine.run`'s arrays; a deterministic one is put in whole pennies
         (`in_pennies`), scenarios stay as computed."""
         return cls(agreement, system, in_pennies(arrays, system) if deterministic else arrays,
                    deterministic)
 
-    def scenario(self, k: int) -> "Outcome":
+    def scenario(self, k: int) -> Outcome:
         """The deterministic outcome of scenario k (in whole pennies)."""
         return Outcome.of(self.agreement, self.base,
                           {key: value[k:k + 1] for key, value in self.arrays.items()}, True)

@@ -160,7 +160,7 @@ def rebalance(system: System, method: str = "basis", basis="turnover", keep=(),
         shares = to_pennies(allocate(gap_p / 100.0, weights, tiebreak=orgs.index.to_numpy()))
         revised_values = from_pennies(current + shares)
     else:
-        from .optimise_octs import optimised_octs   # the LP solver loads only when asked for
+        from .optimise_octs import optimised_octs  # the LP solver loads only when asked for
 
         revised_values = optimised_octs(system, method, keep, max_change, solver)
         basis = None

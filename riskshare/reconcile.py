@@ -19,7 +19,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from .errors import UsageError
-from .format import money_m as _money_m, pct
+from .format import money_m as _money_m
+from .format import pct
 from .money import allocate
 from .system import System, require_system
 

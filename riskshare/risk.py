@@ -28,14 +28,14 @@ can report progress (`progress(done, total)`) and memory stays bounded.
 from __future__ import annotations
 
 import math
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 import pandas as pd
 
-from .errors import UsageError
 from . import engine
 from .agreement import Agreement, load_agreement
+from .errors import UsageError
 from .incentives import incentives
 from .simulate import Scenarios
 from .system import System

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import UsageError, UnknownSampleError
+from .errors import UnknownSampleError, UsageError
 from .schema import KINDS
 from .system import System
 

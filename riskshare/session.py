@@ -65,16 +65,23 @@ import pandas as pd
 import tomli_w
 
 from .agreement import Agreement, load_agreement
-from .errors import (BudgetError, NotFoundError, Problem, UsageError, ValidationError, problem,
-                     raise_if_errors, unknown_keys)
+from .errors import (
+    BudgetError,
+    NotFoundError,
+    Problem,
+    UsageError,
+    ValidationError,
+    problem,
+    raise_if_errors,
+    unknown_keys,
+)
+from .io import system_meta
 from .presets import list_presets
 from .samples import bundled_dir, list_samples, load_sample
 from .schema import control_character
-from .shocks import (Shock, bundled_shock, list_shocks, read_shock_dict, shock_vector,
-                     total_shock)
-from .sources import parse_toml, resolve
+from .shocks import Shock, bundled_shock, list_shocks, read_shock_dict, shock_vector, total_shock
 from .simulate import ScenarioSettings, check_settings
-from .io import system_meta
+from .sources import parse_toml, resolve
 from .system import System
 
 STEP_KINDS = {
@@ -136,7 +143,7 @@ class WhatIf:
     agreement: str | None = None
 
     @classmethod
-    def of(cls, agreement: str | None = None, **values) -> "WhatIf":
+    def of(cls, agreement: str | None = None, **values) -> WhatIf:
         return cls(tuple(sorted((k, float(v)) for k, v in values.items())), agreement)
 
     def get(self, key: str, default=None):
@@ -199,13 +206,13 @@ class Session:
         return total_shock(self.system, [self.shock(n) for n in self.shocks_at(index)])
 
     # -- changing ----------------------------------------------------------------------------
-    def at_step(self, step: int, what_if: WhatIf | None = None) -> "Session":
+    def at_step(self, step: int, what_if: WhatIf | None = None) -> Session:
         """The session showing step `step` (1-based) with `what_if` (default: none)."""
         if not 1 <= step <= len(self.steps):
             raise UsageError(f"step must be between 1 and {len(self.steps)} (got {step})")
         return replace(self, step=int(step), what_if=what_if or WhatIf())
 
-    def with_system(self, system: System) -> "Session":
+    def with_system(self, system: System) -> Session:
         """The session on another system (re-validated: its agreements and shocks must fit)."""
         return read_session_dict(replace(self, system=system, sample="").to_dict(),
                                  self.title or "session")
@@ -244,7 +251,7 @@ class Session:
         path.write_text(self.to_toml(), encoding="utf-8")
         return path
 
-    def equals(self, other: "Session") -> bool:
+    def equals(self, other: Session) -> bool:
         """The same system (exactly), agreements, steps, settings, step on screen and what-if."""
         if not isinstance(other, Session) or not self.system.equals(other.system):
             return False
@@ -584,8 +591,7 @@ def _check_work(steps, settings: ScenarioSettings, system, problems) -> None:
     room, and a report works out every step): a walk-away or fairer step on its own, and all
     such steps with the comparisons across scenarios together. Refused at load, with the
     estimate, rather than hanging on screen."""
-    from .games.pooling import (SECONDS_PER_CELL, check_time, duration, estimate_seconds,
-                                time_budget)
+    from .games.pooling import SECONDS_PER_CELL, check_time, duration, estimate_seconds, time_budget
 
     if system is None:
         return
@@ -628,7 +634,7 @@ def _check_what_if(session: Session, source: str) -> None:
 
 
 def _read_what_if(section, labels, problems) -> WhatIf:
-    from .workshop import KNOBS, LIMITS   # workshop imports this module
+    from .workshop import KNOBS, LIMITS  # workshop imports this module
 
     if not isinstance(section, dict):
         problems.append(problem("must be a table", key="what_if"))

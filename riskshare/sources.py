@@ -15,9 +15,10 @@ not TOML, nested deeper than a parser can follow) into one `InputFileError` nami
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Literal
+from typing import Literal
 
 from .errors import InputFileError
 

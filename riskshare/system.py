@@ -17,8 +17,17 @@ import pandas as pd
 
 from .errors import ArgumentTypeError, Problem, problem, raise_if_errors
 from .money import from_pennies, to_pennies
-from .schema import (INDEX, KINDS, MONEY_LIMIT, ORG_COLUMNS, check_orgs, control_character,
-                     is_blank, numeric_columns, read_number)
+from .schema import (
+    INDEX,
+    KINDS,
+    MONEY_LIMIT,
+    ORG_COLUMNS,
+    check_orgs,
+    control_character,
+    is_blank,
+    numeric_columns,
+    read_number,
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -46,7 +55,7 @@ class System:
     @classmethod
     def from_frame(cls, orgs: pd.DataFrame, control_total=None, name: str = "", year="",
                    *, source: str = "", row_numbers=None, notes=(),
-                   settings_source: str = "", found=()) -> "System":
+                   settings_source: str = "", found=()) -> System:
         """Validate `orgs` (org_id as a column or the index) and build a System.
 
         control_total: the SCT in £; None (or blank) means the sum of organisational control
@@ -135,13 +144,13 @@ class System:
         return self.orgs["volatility"].fillna(default).rename("volatility")
 
     # -- changes give new, validated systems -------------------------------------------------
-    def with_control_totals(self, control_totals: pd.Series) -> "System":
+    def with_control_totals(self, control_totals: pd.Series) -> System:
         """A copy with new organisational control totals (e.g. a rebalancing); SCT unchanged."""
         orgs = self.orgs.copy()
         orgs["control_total"] = pd.Series(control_totals).reindex(orgs.index)
         return System.from_frame(orgs, self.control_total, self.name, self.year)
 
-    def replace(self, **changes) -> "System":
+    def replace(self, **changes) -> System:
         """A copy with `orgs`, `control_total`, `name` or `year` changed, re-validated."""
         orgs = changes.pop("orgs", self.orgs)
         sct = changes.pop("control_total", self.control_total if self.control_total_set else None)
@@ -156,7 +165,7 @@ class System:
         """The organisations table with `org_id` as the first column (for files and editors)."""
         return self.orgs.reset_index()
 
-    def equals(self, other: "System") -> bool:
+    def equals(self, other: System) -> bool:
         """Same members, figures, labels and SCT (exactly)."""
         return (isinstance(other, System) and self.name == other.name and self.year == other.year
                 and self.control_total_set == other.control_total_set
@@ -177,7 +186,7 @@ class System:
                 f"ΣOCT £{self.sum_control_totals:,.0f}>")
 
 
-def require_system(value, caller: str) -> "System":
+def require_system(value, caller: str) -> System:
     """`value` if it is a System, else ArgumentTypeError naming the call (every public entry
     point checks its system this way, so a file name or a table passed by mistake gets a
     sentence, not a traceback)."""

@@ -23,9 +23,9 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from .errors import UsageError
 from . import charts
 from .agreement import Agreement, Band, Schedule
+from .errors import UsageError
 from .format import amount, money_m
 from .games import certificate
 from .games.certificate import Certificate, describe_group

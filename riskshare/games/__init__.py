@@ -13,10 +13,22 @@ core checks), `pooling` (the game an agreement defines), `certificate`.
 """
 
 from .certificate import Certificate, certificate
-from .core import (GameSolveError, core_violations, excesses, is_in_core, least_core, nucleolus,
-                   prenucleolus)
-from .game import (MAX_EXACT, EmptyImputationSetError, Game, SampledShapleyWarning,
-                   TooManyPlayersError)
+from .core import (
+                   GameSolveError,
+                   core_violations,
+                   excesses,
+                   is_in_core,
+                   least_core,
+                   nucleolus,
+                   prenucleolus,
+)
+from .game import (
+                   MAX_EXACT,
+                   EmptyImputationSetError,
+                   Game,
+                   SampledShapleyWarning,
+                   TooManyPlayersError,
+)
 from .pooling import coalition_target, estimate_seconds, from_agreement, time_budget
 from .shapley import shapley
 

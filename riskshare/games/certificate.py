@@ -34,10 +34,10 @@ from ..errors import UsageError
 from ..format import amount
 from ..money import round_to_total
 from ..outcome import in_pennies
+from ..risk import ALPHA
 from ..system import System
 from .core import core_violations, least_core, nucleolus, prenucleolus, violation_table
 from .game import MAX_EXACT, EmptyImputationSetError, Game, SampledShapleyWarning
-from ..risk import ALPHA
 from .pooling import RISK_AVERSION, certainty_equivalent, from_agreement, scenario_variances
 from .shapley import shapley
 

@@ -13,9 +13,9 @@ sampled methods (sampled Shapley) and checks of chosen coalitions are available.
 from __future__ import annotations
 
 import math
-from functools import lru_cache
+from collections.abc import Callable, Mapping
+from functools import cache
 from itertools import combinations
-from typing import Callable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -40,7 +40,7 @@ class SampledShapleyWarning(UserWarning):
     """The Shapley value was estimated from random orders of arrival, not computed exactly."""
 
 
-@lru_cache(maxsize=None)
+@cache
 def bits(n: int) -> np.ndarray:
     """(2ⁿ, n) 0/1 matrix: row m is coalition mask m (n ≤ MAX_EXACT)."""
     masks = np.arange(1 << n, dtype=np.int64)
@@ -49,7 +49,7 @@ def bits(n: int) -> np.ndarray:
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def vector_order(n: int) -> np.ndarray:
     """Masks of the non-empty coalitions in `from_vector` order: by size, then
     lexicographically by player position ({1}, {2}, …, {1,2}, {1,3}, …, N)."""
@@ -94,7 +94,7 @@ class Game:
 
     # -- construction ---------------------------------------------------------------------------
     @classmethod
-    def from_vector(cls, players, values, *, name: str = "") -> "Game":
+    def from_vector(cls, players, values, *, name: str = "") -> Game:
         """Build from the values of the 2ⁿ − 1 non-empty coalitions, ordered by coalition size,
         then lexicographically by player position."""
         players = _check_players(players)
@@ -113,7 +113,7 @@ class Game:
         return cls._from_array(players, full, name)
 
     @classmethod
-    def _from_array(cls, players, full: np.ndarray, name: str = "") -> "Game":
+    def _from_array(cls, players, full: np.ndarray, name: str = "") -> Game:
         """From values indexed by mask (length 2ⁿ, v(∅) = 0)."""
         g = cls.__new__(cls)
         g.players = tuple(players)
@@ -125,7 +125,7 @@ class Game:
 
     @classmethod
     def _from_batch(cls, players, batch: Callable[[np.ndarray], np.ndarray],
-                    name: str = "", source: dict | None = None) -> "Game":
+                    name: str = "", source: dict | None = None) -> Game:
         """From a vectorised evaluator: boolean member rows (R, n) -> values (R,). `source`
         records where the game came from (e.g. the agreement and system)."""
         g = cls.__new__(cls)

@@ -12,13 +12,17 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.app.helpers import errors, metric
-
 import riskshare as rs
 from riskshare.presets import list_presets, load_preset
 from riskshare.samples import SAMPLES
-from tests.bad_agreements import (BAD_AGREEMENTS, BAD_TOML_SYNTAX, GOOD_AGREEMENT, representative,
-                                  KNOWN_BUG_AGREEMENTS, bad_agreement_params)
+from tests.app.helpers import errors, metric
+from tests.bad_agreements import (
+    BAD_TOML_SYNTAX,
+    GOOD_AGREEMENT,
+    KNOWN_BUG_AGREEMENTS,
+    bad_agreement_params,
+    representative,
+)
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 AGREEMENT = "riskshare/ui/pages/agreement.py"

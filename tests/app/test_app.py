@@ -12,10 +12,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.app.helpers import errors, metric
-
 import riskshare as rs
-from tests.bad_inputs import BAD_INPUTS, GOOD_CSV, representative
+from tests.app.helpers import errors, metric
+from tests.bad_inputs import GOOD_CSV, representative
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 RECONCILE = "riskshare/ui/pages/reconcile.py"

@@ -4,7 +4,7 @@ figures), bad session files refused with the current session kept, presentation 
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -25,9 +25,9 @@ N = len(SESSION.steps)
 GREEN, RED, GRAY = (MetricProto.MetricColor.Value(c) for c in ("GREEN", "RED", "GRAY"))
 
 
-@lru_cache(maxsize=None)
-def expected(number: int, what_if: WhatIf = WhatIf()) -> workshop.StepView:
-    return workshop.view(SESSION, number, what_if)
+@cache
+def expected(number: int, what_if: WhatIf | None = None) -> workshop.StepView:
+    return workshop.view(SESSION, number, what_if if what_if is not None else WhatIf())
 
 
 # -- helpers --------------------------------------------------------------------------------------

@@ -78,7 +78,7 @@ def test_presentation_mode_steps_through_the_session(app_url, page):
     _settle(page)
     assert page.locator('[data-testid="stHeader"]').is_hidden()
     assert page.locator(".st-key-ws_prep").count() == 0          # no preparation section
-    for k, step in enumerate(SESSION.steps, start=1):
+    for k, _step in enumerate(SESSION.steps, start=1):
         _wait_for_step(page, k)
         body = page.locator('[data-testid="stMain"]').inner_text()
         assert f"Step {k} of {len(SESSION.steps)}" in body

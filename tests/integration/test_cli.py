@@ -16,10 +16,8 @@ import riskshare as rs
 from riskshare.cli import main
 from riskshare.format import money_m
 from riskshare.io import template_workbook
-from tests.integration.cli_runner import ANSI, run, run_subprocess
 from tests.bad_inputs import BAD_INPUTS, GOOD_CSV, BadInput, bad_input_params, representative
-
-
+from tests.integration.cli_runner import ANSI, run, run_subprocess
 
 
 # -- samples ---------------------------------------------------------------------------------------

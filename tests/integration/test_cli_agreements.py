@@ -14,11 +14,8 @@ import riskshare as rs
 from riskshare.format import money_m
 from riskshare.outcome import SYSTEM_LINES
 from riskshare.presets import list_presets, load_preset
+from tests.bad_agreements import BAD_AGREEMENTS, BAD_TOML_SYNTAX, GOOD_AGREEMENT, BadAgreement
 from tests.integration.cli_runner import run, run_subprocess
-from tests.bad_agreements import (BAD_AGREEMENTS, BAD_TOML_SYNTAX, GOOD_AGREEMENT,
-                                  BadAgreement)
-
-
 
 
 def one_line_error(err: str) -> str:

@@ -26,12 +26,12 @@ def flat(text: str) -> str:
     return " ".join(text.split())
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def bundled_views() -> tuple:
     return tuple(workshop.views(load_session("northshire_workshop")))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def small_document() -> dict:
     """The bundled steps on a five-member synthetic system, judged at the forecast (quick)."""
     data = load_session("northshire_workshop").with_system(synthetic(5, seed=3)).to_dict()

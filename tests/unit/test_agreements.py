@@ -5,7 +5,6 @@ as documented."""
 from __future__ import annotations
 
 import re
-
 from dataclasses import replace as dc_replace
 
 import pytest
@@ -16,8 +15,14 @@ import riskshare as rs
 from riskshare.agreement import Agreement, Band, Pool, Reserve, Schedule, Support
 from riskshare.errors import INVISIBLE
 from riskshare.presets import list_presets, load_preset, preset_path
-from tests.bad_agreements import (BAD_AGREEMENTS, BAD_TOML_SYNTAX, GOOD_AGREEMENT,
-                                  KNOWN_BUG_AGREEMENTS, BadAgreement, bad_agreement_params)
+from tests.bad_agreements import (
+    BAD_AGREEMENTS,
+    BAD_TOML_SYNTAX,
+    GOOD_AGREEMENT,
+    KNOWN_BUG_AGREEMENTS,
+    BadAgreement,
+    bad_agreement_params,
+)
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -568,7 +568,7 @@ def test_two_dimensional_variances_give_one_row_per_scenario():
         np.testing.assert_allclose(o["final"][k], one["final"], atol=1e-6)
         np.testing.assert_allclose(o.scenario(k)["received"], one["received"], atol=1e-6)
     with pytest.raises(ValueError, match="per scenario"):
-        o.worse_off
+        _ = o.worse_off
     assert "(scenario 0 of 2" in o.explain("A")
 
 

@@ -610,7 +610,7 @@ def test_sampled_shapley_of_a_twenty_player_game(big_bankruptcy):
     g, exact = big_bankruptcy
     assert not g.exact
     with pytest.raises(G.TooManyPlayersError):
-        g.values
+        _ = g.values
     with pytest.warns(G.SampledShapleyWarning, match="20 players"):
         phi = G.shapley(g)
     assert phi.attrs["method"] == "sampled"

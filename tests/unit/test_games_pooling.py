@@ -56,24 +56,24 @@ SCENARIO_SEED = 2024
 
 
 # -- helpers --------------------------------------------------------------------------------------
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def sample(name: str) -> rs.System:
     return rs.load_sample(name)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def synthetic(n: int, seed: int) -> rs.System:
     return rs.samples.synthetic(n, seed)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def preset(path: Path):
     """(agreement, the sample it is designed for)."""
     agreement = rs.load_agreement(path)
     return agreement, sample(agreement.sample)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def scenarios_for(system_key: str, n: int = N_SCENARIOS, seed: int = SCENARIO_SEED):
     return rs.simulate(sample(system_key), n, seed=seed)
 
@@ -599,7 +599,7 @@ def test_relabelling_members_relabels_the_certificate(name, system_key, with_sce
 
 
 # == 5. certificate invariants for every preset ===================================================
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def preset_certificate(path: Path, with_scenarios: bool):
     agreement, system = preset(path)
     scen = scenarios_for(agreement.sample) if with_scenarios else None

@@ -12,10 +12,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import riskshare as rs
-from tests.unit.test_optimise import (matches_reference, AGREEMENT_WITH_RESERVE, LP_OBJECTIVES,
-                                      brute_force_meeting, brute_force_support, check_invariants,
-                                      no_support, pennies, problem_data, reference_lp,
-                                      tolerance)
+from tests.unit.test_optimise import (
+    AGREEMENT_WITH_RESERVE,
+    LP_OBJECTIVES,
+    brute_force_meeting,
+    brute_force_support,
+    check_invariants,
+    matches_reference,
+    no_support,
+    pennies,
+    problem_data,
+    reference_lp,
+    tolerance,
+)
 
 M = 1_000_000.0
 FAST = settings(max_examples=30, deadline=None, derandomize=True,

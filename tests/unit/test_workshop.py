@@ -31,17 +31,17 @@ ATOL = PENNY + 1e-9
 
 
 # -- sessions and views, computed once -------------------------------------------------------------
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def bundled() -> Session:
     return load_session("northshire_workshop")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def bundled_view(number: int):
     return workshop.view(bundled(), number)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def forecast_session() -> Session:
     """Every kind of step on the Northshire sample, judged at the forecast after a hard winter."""
     return read_session_dict({
@@ -62,7 +62,7 @@ def forecast_session() -> Session:
     }, "forecast session")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def bundled_scenarios(number: int):
     s = bundled()
     return s.scenarios.simulate(workshop.system_at(s, number))
@@ -389,7 +389,7 @@ def test_risk_aversion_knob_judges_the_walk_away_step_again():
     assert v.changes == ("how much bad years weigh (λ) λ = 0 (prepared: 0.5)",)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def reserve_session() -> Session:
     return read_session_dict({
         "title": "Pooled budget",

@@ -6,8 +6,15 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from riskshare.agreement import (DISTRIBUTE, TESTS, UNEARNED, Agreement, Schedule,
-                                 read_agreement_text)
+from riskshare import charts
+from riskshare.agreement import (
+    DISTRIBUTE,
+    TESTS,
+    UNEARNED,
+    Agreement,
+    Schedule,
+    read_agreement_text,
+)
 from riskshare.claims import RULES
 from riskshare.errors import ValidationError
 from riskshare.format import money_m
@@ -16,12 +23,17 @@ from riskshare.outcome import apply
 from riskshare.presets import list_presets, load_preset, preset_header
 from riskshare.report import outcome_workbook
 from riskshare.samples import SAMPLES, load_sample
-from riskshare import charts
 from riskshare.ui import state
+from riskshare.ui.tables import (
+    bands_frame,
+    bands_from_frame,
+    money_m_columns,
+    read_text_upload,
+    show_validation_error,
+    styled_money,
+    warn_worse_off,
+)
 from riskshare.ui.text import md
-from riskshare.ui.tables import (bands_frame, bands_from_frame, money_m_columns,
-                                 read_text_upload, show_validation_error, styled_money,
-                                 warn_worse_off)
 
 DISTRIBUTE_LABELS = {"basis": "pro rata to a basis",
                      "counterparty": "all to one member (a counterparty)",

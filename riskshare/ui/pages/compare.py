@@ -9,16 +9,16 @@ import dataclasses
 import pandas as pd
 import streamlit as st
 
+from riskshare import charts
+from riskshare.cells import csv_text
 from riskshare.errors import ValidationError
 from riskshare.outcome import apply
 from riskshare.presets import list_presets, load_preset
 from riskshare.risk import SYSTEM_ROW, compare
-from riskshare import charts
-from riskshare.cells import csv_text
 from riskshare.ui import state
-from riskshare.ui.text import md
-from riskshare.ui.scenario_controls import chunk_for, scenario_controls, store, stored
+from riskshare.ui.scenario_controls import scenario_controls, store, stored
 from riskshare.ui.tables import HIGHLIGHT, show_validation_error
+from riskshare.ui.text import md
 
 RESULT = "rs_compare_result"
 CURRENT = "__current__"

@@ -10,20 +10,19 @@ import math
 import pandas as pd
 import streamlit as st
 
+from riskshare import charts
+from riskshare.cells import csv_text
 from riskshare.errors import RiskshareError, ValidationError
 from riskshare.format import money_m
 from riskshare.games import MAX_EXACT, certificate, estimate_seconds, time_budget
-from riskshare.games.pooling import duration
 from riskshare.games.certificate import describe_group
+from riskshare.games.pooling import duration
 from riskshare.outcome import apply
 from riskshare.report import fairness_workbook
-from riskshare import charts
-from riskshare.cells import csv_text
 from riskshare.ui import state
-from riskshare.ui.text import md
 from riskshare.ui.scenario_controls import scenario_controls, store, stored
-from riskshare.ui.tables import (MONEY_M, money_m_columns, show_validation_error,
-                                 styled_money)
+from riskshare.ui.tables import MONEY_M, money_m_columns, show_validation_error, styled_money
+from riskshare.ui.text import md
 
 RESULT_FORECAST, RESULT_SCENARIOS = "rs_fairness_forecast", "rs_fairness_scenarios"
 FORECAST, SCENARIOS = "forecast", "scenarios"

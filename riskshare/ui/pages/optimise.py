@@ -8,19 +8,24 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from riskshare import charts
+from riskshare.cells import csv_text
 from riskshare.errors import InfeasibleError, ValidationError, problem, raise_if_errors
 from riskshare.excel import Sheet, workbook_bytes
 from riskshare.format import money, money_m, pct
 from riskshare.optimise import NO_AGREEMENT, OBJECTIVES, Constraints, SolverError, optimise
 from riskshare.outcome import apply
 from riskshare.report import allocation_sheets
-from riskshare import charts
-from riskshare.cells import csv_text
 from riskshare.ui import state
-from riskshare.ui.text import md, md_lines
 from riskshare.ui.scenario_controls import store, stored
-from riskshare.ui.tables import (money_m_columns, show_infeasible, show_validation_error,
-                                 styled_money, warn_worse_off)
+from riskshare.ui.tables import (
+    money_m_columns,
+    show_infeasible,
+    show_validation_error,
+    styled_money,
+    warn_worse_off,
+)
+from riskshare.ui.text import md, md_lines
 
 RESULT, ALTERNATIVES = "rs_optimise_result", "rs_optimise_alternatives"
 WITH, WITHOUT = "agreement", "none"

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from riskshare.report import reconciliation_workbook
+from riskshare import charts
 from riskshare.errors import InfeasibleError, ValidationError
 from riskshare.format import money, money_m
 from riskshare.rebalance import METHOD_WORDS, METHODS, rebalance
 from riskshare.reconcile import DEFAULT_UNREALISTIC_PCT, reconcile
-from riskshare import charts
+from riskshare.report import reconciliation_workbook
 from riskshare.ui import state
+from riskshare.ui.tables import in_millions, money_m_columns, show_infeasible, show_validation_error
 from riskshare.ui.text import md
-from riskshare.ui.tables import (in_millions, money_m_columns, show_infeasible,
-                                 show_validation_error)
 
 st.title("Reconcile")
 st.markdown("How the members' organisational control totals (OCTs) add up against the system "

@@ -5,20 +5,19 @@ total, lose support or be worse off than on its own."""
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
+from riskshare import charts
+from riskshare.cells import csv_text
 from riskshare.errors import ValidationError
 from riskshare.format import money_m
 from riskshare.outcome import apply
 from riskshare.risk import SYSTEM_ROW, risk_table
 from riskshare.shocks import shocked_variances
-from riskshare import charts
-from riskshare.cells import csv_text
 from riskshare.ui import state
-from riskshare.ui.text import md
 from riskshare.ui.scenario_controls import chunk_for, scenario_controls, store, stored
 from riskshare.ui.tables import money_m_columns, show_validation_error
+from riskshare.ui.text import md
 
 RESULT = "rs_scenarios_result"
 MONEY = {"mean_final": "mean final £m", "sd_final": "sd final £m",

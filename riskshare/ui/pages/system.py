@@ -5,15 +5,15 @@ from __future__ import annotations
 import streamlit as st
 
 from riskshare import io as rsio
+from riskshare.cells import csv_text
 from riskshare.errors import InputFileError, ValidationError
 from riskshare.format import money_m
 from riskshare.samples import SAMPLES, load_sample
 from riskshare.schema import COLUMNS, INDEX, column_guide
 from riskshare.system import System
-from riskshare.cells import csv_text
 from riskshare.ui import state
-from riskshare.ui.text import md
 from riskshare.ui.tables import editor_columns, show_load_error, show_validation_error
+from riskshare.ui.text import md
 
 st.title("System")
 st.markdown("The members of the integrated care system, their organisational control totals "

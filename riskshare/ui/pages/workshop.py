@@ -18,13 +18,24 @@ from riskshare.errors import InputFileError, RiskshareError, ValidationError
 from riskshare.presets import load_preset
 from riskshare.printable import html_report, pdf_available, pdf_bytes
 from riskshare.report import session_workbook
-from riskshare.session import (Session, WhatIf, draft_session, list_sessions, load_session,
-                               read_session_text)
+from riskshare.session import (
+    Session,
+    WhatIf,
+    draft_session,
+    list_sessions,
+    load_session,
+    read_session_text,
+)
 from riskshare.ui import state
-from riskshare.ui.text import md
 from riskshare.ui.scenario_controls import store, stored
-from riskshare.ui.tables import (money_m_columns, read_text_upload, show_load_error,
-                                 show_validation_error, styled_money)
+from riskshare.ui.tables import (
+    money_m_columns,
+    read_text_upload,
+    show_load_error,
+    show_validation_error,
+    styled_money,
+)
+from riskshare.ui.text import md
 
 DEFAULT_SESSION = "northshire_workshop"
 SESSION, SOURCE, STEP, REVEALED = "ws_session", "ws_source", "ws_step", "ws_revealed"
