@@ -25,6 +25,9 @@ from .agreement import Agreement, Schedule
 from .claims import apply_rule
 from .errors import BudgetError, problem, raise_if_errors
 from .rebalance import basis_weights
+from .simulate import BYTES_PER_CELL as SIMULATED_BYTES_PER_CELL
+from .simulate import Scenarios, memory_budget
+from .simulate import _size as size_text
 from .system import System, require_system
 
 HALF_PENNY = 0.005
@@ -379,7 +382,7 @@ def as_variances(system: System, variances, bytes_per_cell: int | None = None
     require_system(system, "apply")
     if variances is None:
         return system.variance.to_numpy(dtype=float)[None, :], True
-    if type(variances).__name__ == "Scenarios" and hasattr(variances, "system"):
+    if isinstance(variances, Scenarios):
         if list(variances.system.members) != list(system.members):
             raise_if_errors([problem("are scenarios of another system (its members differ): "
                                      "simulate this system", column="variances")], "variances")
@@ -421,17 +424,14 @@ def _within_memory(variances, bytes_per_cell: int | None = None) -> None:
     shape = getattr(variances, "shape", None)
     if shape is None or len(shape) != 2:
         return
-    from .simulate import BYTES_PER_CELL as SIMULATED  # one budget
-    from .simulate import _size, memory_budget
-
-    per_cell = bytes_per_cell or SIMULATED
+    per_cell = bytes_per_cell or SIMULATED_BYTES_PER_CELL   # one budget for every run
     rows, members = int(shape[0]), int(shape[1])
     need, budget = rows * members * per_cell, memory_budget()
     if need > budget:
         fits = budget // (max(members, 1) * per_cell)
         raise BudgetError(f"variances: {rows:,} scenarios × {members:,} members would need about "
-                          f"{_size(need)} of memory to run, above riskshare's budget "
-                          f"of {_size(budget)}: use at most {fits:,} scenarios at a time (on a "
+                          f"{size_text(need)} of memory to run, above riskshare's budget "
+                          f"of {size_text(budget)}: use at most {fits:,} scenarios at a time (on a "
                           "larger machine, raise the budget with the environment variable "
                           "RISKSHARE_MEMORY_BUDGET, e.g. 8GB)")
 

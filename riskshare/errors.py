@@ -23,6 +23,9 @@ from dataclasses import dataclass
 INVISIBLE = ("\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u2028-\u202e"
              "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb"
              "\U000e0000-\U000e007f\U000e0100-\U000e01ef")
+#: Control characters (C0, DEL, C1) as a regular-expression range.
+CONTROL = "\x00-\x1f\x7f-\x9f"
+# what a message escapes: CONTROL but the line break, and INVISIBLE
 _UNSHOWABLE = re.compile(f"[\x00-\x09\x0b-\x1f\x7f-\x9f{INVISIBLE}]")
 
 

@@ -26,6 +26,7 @@ import tomli_w
 
 from .cells import csv_text
 from .errors import (
+    CONTROL,
     INVISIBLE,
     ArgumentTypeError,
     InputFileError,
@@ -96,7 +97,7 @@ def _name_of(filename) -> str:
     """A system's name taken from its file's name ('Northshire 2024.csv' -> 'Northshire 2024'),
     without any control or invisible character the file name held (it is not the file's
     content, so it is cleaned rather than refused)."""
-    return re.sub(f"[\\x00-\\x1f\\x7f-\\x9f{INVISIBLE}]", "", Path(str(filename)).stem)
+    return re.sub(f"[{CONTROL}{INVISIBLE}]", "", Path(str(filename)).stem)
 
 
 def load_bytes(data: bytes, filename: str) -> System:
@@ -306,23 +307,20 @@ def _sheet_grid(ws, name: str = "") -> tuple[pd.DataFrame, pd.DataFrame]:
     them is refused, and a sheet whose stated size is vast but whose cells are blank costs
     nothing. A sheet whose XML cannot be parsed is refused as unreadable."""
     values, formats = [], []
+    too_wide = InputFileError(f"{name}: sheet '{ws.title}' has data beyond column "
+                              f"{MAX_COLUMNS:,}; riskshare reads at most {MAX_COLUMNS:,} columns "
+                              f"(its own and up to {MAX_EXTRA_COLUMNS} sharing bases and scales)")
     try:
         for row in ws.iter_rows(max_row=MAX_SHEET_ROWS + 1, max_col=MAX_COLUMNS + 1):
             cells = [cell.value for cell in row]
             if len(cells) > MAX_COLUMNS and cells[MAX_COLUMNS] is not None:
-                raise InputFileError(f"{name}: sheet '{ws.title}' has data beyond column "
-                                     f"{MAX_COLUMNS:,}; riskshare reads at most {MAX_COLUMNS:,} "
-                                     f"columns (its own and up to {MAX_EXTRA_COLUMNS} sharing "
-                                     "bases and scales)")
+                raise too_wide
             values.append(cells[:MAX_COLUMNS])
             formats.append([getattr(cell, "number_format", None) for cell in row][:MAX_COLUMNS])
         if (ws.max_column or 0) > MAX_COLUMNS:  # a header far to the right would be missed
             for row in ws.iter_rows(max_row=20, min_col=MAX_COLUMNS + 1, values_only=True):
                 if any(v is not None for v in row):
-                    raise InputFileError(f"{name}: sheet '{ws.title}' has data beyond column "
-                                         f"{MAX_COLUMNS:,}; riskshare reads at most "
-                                         f"{MAX_COLUMNS:,} columns (its own and up to "
-                                         f"{MAX_EXTRA_COLUMNS} sharing bases and scales)")
+                    raise too_wide
     except InputFileError:
         raise
     except Exception as exc:    # noqa: BLE001 — malformed XML inside the workbook

@@ -37,7 +37,6 @@ from . import engine
 from .agreement import Agreement, load_agreement
 from .errors import UsageError
 from .incentives import incentives
-from .simulate import Scenarios
 from .system import System
 
 SYSTEM_ROW = "SYSTEM"
@@ -49,8 +48,7 @@ METRICS = ("mean_final", "sd_final", "mean_standalone", "sd_standalone",
 
 
 def _variances(system: System, scenarios) -> np.ndarray:
-    v = scenarios.variances if isinstance(scenarios, Scenarios) else scenarios
-    arr, _ = engine.as_variances(system, v)
+    arr, _ = engine.as_variances(system, scenarios)     # a Scenarios object or an array
     return arr
 
 

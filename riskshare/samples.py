@@ -136,7 +136,7 @@ def synthetic(n: int, seed: int = 0, name: str | None = None) -> System:
 
     bad_seed = check_seed(seed)
     if bad_seed:
-        raise UsageError(f"seed {bad_seed[0].rule[len('the seed '):]} (got {seed!r})")
+        raise UsageError(f"{bad_seed[0].rule.removeprefix('the ')} (got {seed!r})")
     rng = np.random.default_rng(seed)
     kinds = ["commissioner"] + list(rng.choice(list(_MIX), size=n - 1, p=list(_MIX.values())))
     low = np.array([_TURNOVER_M[k][0] for k in kinds], dtype=float)

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .cells import unquote
-from .errors import INVISIBLE, Problem, problem
+from .errors import CONTROL, INVISIBLE, Problem, problem
 
 INDEX = "org_id"
 
@@ -217,7 +217,7 @@ def _as_numbers(series: pd.Series, kind: str = "number") -> tuple[pd.Series, pd.
     return numbers, why
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL = re.compile(f"[{CONTROL}]")
 _INVISIBLE = re.compile(f"[{INVISIBLE}]")   # see errors.INVISIBLE
 
 

@@ -160,10 +160,7 @@ def scenario_variances(system: System, scenarios) -> tuple[np.ndarray, bool]:
     variances for a 1-D array, else a `Scenarios` object's or a 2-D array's rows."""
     if scenarios is None:
         return system.variance.to_numpy(dtype=float)[None, :], True
-    from ..simulate import Scenarios
-
-    arr = scenarios.variances if isinstance(scenarios, Scenarios) else scenarios
-    v, deterministic = engine.as_variances(system, arr)
+    v, deterministic = engine.as_variances(system, scenarios)
     if len(v) == 0:
         raise_if_errors([problem("must hold at least one scenario (got none)",
                                  column="scenarios")], "scenarios")

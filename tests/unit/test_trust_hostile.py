@@ -542,3 +542,13 @@ def test_fairness_needs_two_members():
                      "one.csv")
     assert "has one member" in _refusal(
         lambda: rs.games.certificate(one, "gain_loss_50_50_deadband"))
+
+
+def test_scenarios_of_another_system_are_refused_on_every_path():
+    # four members each, so the shapes agree: only the members tell the two systems apart
+    system = rs.load_sample("workshop_4")
+    other = rs.simulate(rs.samples.synthetic(4, 1), 5, seed=1)
+    for call in (lambda: rs.apply("standalone", system, other),
+                 lambda: rs.compare(["standalone"], system, other),
+                 lambda: rs.games.certificate(system, "standalone", other)):
+        assert "are scenarios of another system (its members differ)" in _refusal(call)
