@@ -21,8 +21,8 @@ import numpy as np
 from _timing import best_of, line
 
 import riskshare as rs
+from riskshare.agreements.presets import load_preset
 from riskshare.games.game import Game, bits
-from riskshare.presets import load_preset
 
 AGREEMENT = load_preset("full_pooling_turnover")
 

@@ -22,8 +22,8 @@ import numpy as np
 from _timing import best_of, line
 
 import riskshare as rs
-from riskshare import lp
-from riskshare.optimise import build, setup
+from riskshare.optimisation.optimise import build, setup
+from riskshare.solver import lp
 
 CONSTRAINTS = {"max_charge": 1.0, "min_retention": 0.5}
 

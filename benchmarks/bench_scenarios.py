@@ -22,8 +22,8 @@ import numpy as np
 from _timing import best_of, line
 
 import riskshare as rs
-from riskshare import engine
-from riskshare.presets import load_preset
+from riskshare.agreements import engine
+from riskshare.agreements.presets import load_preset
 
 PRESET = "gain_loss_50_50_deadband"
 HALF_PENNY = 0.005

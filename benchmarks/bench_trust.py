@@ -19,8 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _timing import line  # noqa: E402
 
 import riskshare as rs  # noqa: E402
-from riskshare.io import load_bytes  # noqa: E402
-from riskshare.session import read_session_text  # noqa: E402
+from riskshare.core.io import load_bytes  # noqa: E402
+from riskshare.workshop.session import read_session_text  # noqa: E402
 
 CHILD = """
 import resource, time, riskshare as rs

@@ -8,7 +8,7 @@ members, 1,000 simulated years for the steps judged across scenarios):
 - `workshop.view` of each of its five steps, as prepared;
 - a what-if change: B's pool share on step 3 (compare across scenarios) and on step 4 (who
   would walk away, the certificate across scenarios);
-- `report.session_workbook` (every step's sheet and its chart as a picture), from views already
+- `workshop.report.session_workbook` (every step's sheet and its chart as a picture), from views already
   worked out; `printable.html_report` (three SVG charts); `printable.pdf_bytes` (headless
   Chromium, when installed).
 A slider moves the step on screen, so a view should take about a second or less ("interactive").
@@ -21,9 +21,10 @@ import time
 
 from _timing import line
 
-from riskshare import printable, workshop
-from riskshare.report import session_workbook
-from riskshare.session import WhatIf, load_session
+from riskshare import workshop
+from riskshare.workshop import printable
+from riskshare.workshop.report import session_workbook
+from riskshare.workshop.session import WhatIf, load_session
 
 
 def median_of(fn, repeat: int = 3) -> tuple[float, object]:

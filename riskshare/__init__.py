@@ -2,49 +2,166 @@
 agreements move over- and underspends between members.
 
 Money is in pounds; surplus/favourable positive, deficit/adverse negative;
-variance = forecast − control total. See README.md and ARCHITECTURE.md.
+variance = forecast − control total. See README.md, ARCHITECTURE.md and docs/.
+
+The public API below loads lazily: `import riskshare` loads nothing but this file, and each name
+imports its home module at first use, so the agreement core (`load_system`, `apply`, `simulate`,
+`reconcile`) never loads a solver, spreadsheet, chart or Streamlit library. The subpackages, lowest
+layer first (ARCHITECTURE.md has the contract):
+
+    core/            the organisations table, System, money in pennies, files, errors, constants
+    solver/          linear programmes: models, HiGHS/CBC, conditions in words, infeasibility
+    scenarios/       simulated and shocked variances
+    agreements/      the agreement format, presets, the engine, outcomes, incentives, risk
+    reconciliation/  reconcile and rebalance control totals
+    optimisation/    rs.optimise and near-optimal alternatives
+    games/           cooperative games: Shapley, least core, nucleolus, the certificate
+    reports/         charts and result workbooks
+    workshop/        sessions, steps, what-ifs and the session reports
+    cli/, ui/        the command line and the Streamlit pages
 """
 
-from . import claims, games, samples
-from .agreement import Agreement, load_agreement
-from .errors import (
-                     ArgumentTypeError,
-                     BudgetError,
-                     Conflict,
-                     InfeasibleError,
-                     InputFileError,
-                     NotFoundError,
-                     Problem,
-                     RiskshareError,
-                     UnknownSampleError,
-                     UsageError,
-                     ValidationError,
-)
-from .incentives import Incentives, incentives
-from .io import load_system
-from .optimise import OBJECTIVES, Allocation, Constraints, SolverError, optimise
-from .outcome import Outcome, apply
-from .rebalance import Rebalancing, rebalance
-from .reconcile import Reconciliation, reconcile
-from .risk import compare, risk_table
-from .samples import list_samples, load_sample
-from .schema import KINDS, ORG_COLUMNS
-from .shocks import Shock, list_shocks, load_shock, shocked_variances
-from .simulate import Scenarios, simulate
-from .system import System
+from __future__ import annotations
+
+import importlib
+import sys
+import types
+import warnings
+from importlib.abc import Loader, MetaPathFinder
+from importlib.machinery import ModuleSpec
+from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "System", "load_system", "load_sample", "list_samples", "samples",
-    "reconcile", "Reconciliation", "rebalance", "Rebalancing",
-    "Agreement", "load_agreement", "apply", "Outcome", "incentives", "Incentives", "claims",
-    "games",
-    "simulate", "Scenarios", "Shock", "load_shock", "list_shocks", "shocked_variances",
-    "compare", "risk_table",
-    "optimise", "Allocation", "Constraints", "OBJECTIVES", "InfeasibleError", "Conflict",
-    "SolverError",
-    "ORG_COLUMNS", "KINDS",
-    "RiskshareError", "ValidationError", "InputFileError", "UnknownSampleError", "Problem",
-    "NotFoundError", "UsageError", "ArgumentTypeError", "BudgetError",
-]
+# Each public name and the module that owns it.
+_HOMES = {
+    "riskshare.core.system": ("System",),
+    "riskshare.core.io": ("load_system",),
+    "riskshare.core.samples": ("load_sample", "list_samples"),
+    "riskshare.core.schema": ("ORG_COLUMNS", "KINDS"),
+    "riskshare.core.errors": ("RiskshareError", "ValidationError", "InputFileError",
+                              "UnknownSampleError", "Problem", "NotFoundError", "UsageError",
+                              "ArgumentTypeError", "BudgetError", "InfeasibleError", "Conflict"),
+    "riskshare.reconciliation.reconcile": ("reconcile", "Reconciliation"),
+    "riskshare.reconciliation.rebalance": ("rebalance", "Rebalancing"),
+    "riskshare.agreements.spec": ("Agreement", "load_agreement"),
+    "riskshare.agreements.outcome": ("apply", "Outcome"),
+    "riskshare.agreements.incentives": ("incentives", "Incentives"),
+    "riskshare.agreements.risk": ("compare", "risk_table"),
+    "riskshare.scenarios.simulate": ("simulate", "Scenarios"),
+    "riskshare.scenarios.shocks": ("Shock", "load_shock", "list_shocks", "shocked_variances"),
+    "riskshare.optimisation.optimise": ("optimise", "Allocation", "Constraints", "OBJECTIVES",
+                                        "SolverError"),
+}
+_MODULES = {"samples": "riskshare.core.samples", "claims": "riskshare.agreements.claims",
+            "games": "riskshare.games"}
+_WHERE = {name: module for module, names in _HOMES.items() for name in names}
+
+__all__ = [*_WHERE, *_MODULES]
+
+
+def __getattr__(name: str):
+    """Load a public name from its home module at first use (PEP 562)."""
+    if name in _MODULES:
+        value = importlib.import_module(_MODULES[name])
+    elif name in _WHERE:
+        value = getattr(importlib.import_module(_WHERE[name]), name)
+    elif name in MOVED:     # an old flat module reached as an attribute (rs.errors)
+        warnings.warn(f"riskshare.{name} has moved to riskshare.{MOVED[name]}; the old name "
+                      "goes in the next release", DeprecationWarning, stacklevel=2)
+        value = importlib.import_module(f"riskshare.{MOVED[name]}")
+    else:
+        raise AttributeError(f"module 'riskshare' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
+
+# Modules that lived flat in riskshare/ before the subpackages: `import riskshare.engine` and
+# `from riskshare.session import ...` keep working for one release, with a DeprecationWarning,
+# and give the very same module object as the new path.
+MOVED = {
+    "errors": "core.errors", "lazy": "core.lazy", "sources": "core.sources", "cells": "core.cells",
+    "money": "core.money", "format": "core.format", "schema": "core.schema", "system": "core.system",
+    "io": "core.io", "excel": "core.excel", "lp": "solver.lp", "conditions": "solver.conditions",
+    "infeasibility": "solver.infeasibility", "shocks": "scenarios.shocks",
+    "agreement": "agreements.spec", "presets": "agreements.presets", "engine": "agreements.engine",
+    "outcome": "agreements.outcome", "risk": "agreements.risk",
+    "optimise_octs": "reconciliation.rebalance_lp", "alternatives": "optimisation.mga",
+    "charts": "reports.charts", "report": "reports.workbooks", "printable": "workshop.printable",
+    "session": "workshop.session",
+    # these old module names are also public functions: the alias never replaces the function
+    "simulate": "scenarios.simulate", "incentives": "agreements.incentives",
+    "reconcile": "reconciliation.reconcile", "rebalance": "reconciliation.rebalance",
+    "optimise": "optimisation.optimise",
+}
+
+
+class _MovedModules(MetaPathFinder, Loader):
+    def find_spec(self, fullname, path=None, target=None):
+        head, _, tail = fullname.partition(".")
+        if head == "riskshare" and tail in MOVED:
+            return ModuleSpec(fullname, self)
+        return None
+
+    def create_module(self, spec):
+        new = "riskshare." + MOVED[spec.name.partition(".")[2]]
+        warnings.warn(f"{spec.name} has moved to {new}; the old name goes in the next release",
+                      DeprecationWarning, stacklevel=3)
+        return importlib.import_module(new)
+
+    def exec_module(self, module):
+        pass
+
+
+class _Package(types.ModuleType):
+    def __setattr__(self, name, value):
+        # an old module name imported through the alias must not shadow the public function
+        if isinstance(value, types.ModuleType) and name in _WHERE:
+            return
+        super().__setattr__(name, value)
+
+
+if not any(isinstance(f, _MovedModules) for f in sys.meta_path):
+    sys.meta_path.append(_MovedModules())
+sys.modules[__name__].__class__ = _Package
+
+if TYPE_CHECKING:  # the same names, for type checkers and editors
+    from riskshare import games
+    from riskshare.agreements import claims
+    from riskshare.agreements.incentives import Incentives, incentives
+    from riskshare.agreements.outcome import Outcome, apply
+    from riskshare.agreements.risk import compare, risk_table
+    from riskshare.agreements.spec import Agreement, load_agreement
+    from riskshare.core import samples
+    from riskshare.core.errors import (
+        ArgumentTypeError,
+        BudgetError,
+        Conflict,
+        InfeasibleError,
+        InputFileError,
+        NotFoundError,
+        Problem,
+        RiskshareError,
+        UnknownSampleError,
+        UsageError,
+        ValidationError,
+    )
+    from riskshare.core.io import load_system
+    from riskshare.core.samples import list_samples, load_sample
+    from riskshare.core.schema import KINDS, ORG_COLUMNS
+    from riskshare.core.system import System
+    from riskshare.optimisation.optimise import (
+        OBJECTIVES,
+        Allocation,
+        Constraints,
+        SolverError,
+        optimise,
+    )
+    from riskshare.reconciliation.rebalance import Rebalancing, rebalance
+    from riskshare.reconciliation.reconcile import Reconciliation, reconcile
+    from riskshare.scenarios.shocks import Shock, list_shocks, load_shock, shocked_variances
+    from riskshare.scenarios.simulate import Scenarios, simulate

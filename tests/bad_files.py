@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import riskshare as rs
-from riskshare.session import load_session
+from riskshare.workshop.session import load_session
 
 REPO = Path(__file__).resolve().parents[1]
 SESSION = (REPO / "sample_data" / "sessions" / "northshire_workshop.toml").read_text()

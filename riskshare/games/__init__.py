@@ -12,8 +12,8 @@ Modules: `game` (the Game and coalition masks), `shapley`, `core` (least core, n
 core checks), `pooling` (the game an agreement defines), `certificate`.
 """
 
-from .certificate import Certificate, certificate
-from .core import (
+from riskshare.games.certificate import Certificate, certificate
+from riskshare.games.core import (
                    GameSolveError,
                    core_violations,
                    excesses,
@@ -22,15 +22,15 @@ from .core import (
                    nucleolus,
                    prenucleolus,
 )
-from .game import (
+from riskshare.games.game import (
                    MAX_EXACT,
                    EmptyImputationSetError,
                    Game,
                    SampledShapleyWarning,
                    TooManyPlayersError,
 )
-from .pooling import coalition_target, estimate_seconds, from_agreement, time_budget
-from .shapley import shapley
+from riskshare.games.pooling import coalition_target, estimate_seconds, from_agreement, time_budget
+from riskshare.games.shapley import shapley
 
 __all__ = [
     "Game", "MAX_EXACT", "EmptyImputationSetError", "TooManyPlayersError",

@@ -28,18 +28,29 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .. import engine
-from ..agreement import Agreement, load_agreement
-from ..errors import UsageError
-from ..format import amount
-from ..money import round_to_total
-from ..outcome import in_pennies
-from ..risk import ALPHA
-from ..system import System
-from .core import core_violations, least_core, nucleolus, prenucleolus, violation_table
-from .game import MAX_EXACT, EmptyImputationSetError, Game, SampledShapleyWarning
-from .pooling import RISK_AVERSION, certainty_equivalent, from_agreement, scenario_variances
-from .shapley import shapley
+from riskshare.agreements import engine
+from riskshare.agreements.outcome import in_pennies
+from riskshare.agreements.risk import ALPHA
+from riskshare.agreements.spec import Agreement, load_agreement
+from riskshare.core.errors import UsageError
+from riskshare.core.format import amount
+from riskshare.core.money import round_to_total
+from riskshare.core.system import System
+from riskshare.games.core import (
+    core_violations,
+    least_core,
+    nucleolus,
+    prenucleolus,
+    violation_table,
+)
+from riskshare.games.game import MAX_EXACT, EmptyImputationSetError, Game, SampledShapleyWarning
+from riskshare.games.pooling import (
+    RISK_AVERSION,
+    certainty_equivalent,
+    from_agreement,
+    scenario_variances,
+)
+from riskshare.games.shapley import shapley
 
 TOL = 0.005                  # half a penny: smaller shortfalls are rounding
 METHODS = ("agreement", "shapley", "nucleolus", "least_core")
@@ -250,7 +261,7 @@ def agreement_allocation(agreement: Agreement, system: System, variances, risk_a
     arrays = engine.run(agreement, system, variances)
     if len(variances) == 1:
         return in_pennies(arrays, system)["final"][0]
-    return certainty_equivalent(arrays["final"], risk_aversion, alpha, axis=0)
+    return certainty_equivalent(arrays.final, risk_aversion, alpha, axis=0)
 
 
 def _table(system: System, game: Game, alone: np.ndarray, allocations: dict, grand: float,

@@ -30,9 +30,9 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from ..errors import RiskshareError, problem, raise_if_errors
-from .game import EmptyImputationSetError, Game, bits
-from .shapley import shapley
+from riskshare.core.errors import RiskshareError, problem, raise_if_errors
+from riskshare.games.game import EmptyImputationSetError, Game, bits
+from riskshare.games.shapley import shapley
 
 _DUAL_TOL = 1e-9
 _SPAN_TOL = 1e-9
@@ -95,7 +95,7 @@ class _CoalitionLP:
         lp.a_matrix_.index_ = index
         lp.a_matrix_.value_ = np.ones(len(index))
         self.lp = lp
-        from ..lp import quiet_highs
+        from riskshare.solver.lp import quiet_highs
 
         h = quiet_highs()
         for key, value in (("presolve", "off"),
@@ -184,7 +184,7 @@ def _nearest(model: _CoalitionLP, eps0: float, target: np.ndarray) -> np.ndarray
     qp = hs.HighsModel()
     qp.lp_ = qp_lp
     qp.hessian_ = hess
-    from ..lp import quiet_highs
+    from riskshare.solver.lp import quiet_highs
 
     h = quiet_highs()
     h.passModel(qp)

@@ -20,7 +20,7 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
-from ..errors import RiskshareError, problem, raise_if_errors
+from riskshare.core.errors import RiskshareError, problem, raise_if_errors
 
 MAX_EXACT = 16          # exact methods enumerate 2ⁿ coalitions: 65,536 at 16 players
 _MAX_LISTED = 5

@@ -33,12 +33,12 @@ import os
 
 import numpy as np
 
-from .. import engine
-from ..agreement import Agreement, load_agreement
-from ..errors import BudgetError, UsageError, problem, raise_if_errors
-from ..risk import ALPHA, tail_count
-from ..system import System, require_system
-from .game import MAX_EXACT, Game
+from riskshare.agreements import engine
+from riskshare.agreements.risk import ALPHA, tail_count
+from riskshare.agreements.spec import Agreement, load_agreement
+from riskshare.core.errors import BudgetError, UsageError, problem, raise_if_errors
+from riskshare.core.system import System, require_system
+from riskshare.games.game import MAX_EXACT, Game
 
 CHUNK_ROWS = 400_000          # coalition × scenario rows per engine call
 RISK_AVERSION = 0.5
@@ -69,7 +69,7 @@ def coalitions_evaluated(members: int) -> int:
     each member alone, each group of all but one, and the sampled Shapley orders."""
     if members <= MAX_EXACT:
         return (1 << members) - 1
-    from .shapley import DEFAULT_SAMPLES
+    from riskshare.games.shapley import DEFAULT_SAMPLES
 
     return 2 * members + DEFAULT_SAMPLES * members
 
@@ -209,7 +209,7 @@ def coalition_values(agreement: Agreement, system: System, variances: np.ndarray
         res = engine.run(agreement, system, np.tile(variances, (c, 1)), members=members,
                          target=target)
         single = block.sum(axis=1) == 1                          # alone: outside any deal
-        final = np.where(single.repeat(k)[:, None], res["standalone"], res["final"])
+        final = np.where(single.repeat(k)[:, None], res.standalone, res.final)
         per_member = final.reshape(c, k, n)
         if k > 1:
             per_member = certainty_equivalent(per_member, risk_aversion, alpha, axis=1)[:, None]

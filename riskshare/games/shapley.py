@@ -16,8 +16,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from ..errors import problem, raise_if_errors
-from .game import MAX_EXACT, Game, SampledShapleyWarning, bits, shapley_weights
+from riskshare.core.errors import problem, raise_if_errors
+from riskshare.games.game import MAX_EXACT, Game, SampledShapleyWarning, bits, shapley_weights
 
 DEFAULT_SAMPLES = 4000
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from ..errors import InputFileError, ValidationError
-from ..shocks import list_shocks, load_shock, shock_vector
-from ..simulate import SEED_MAX, ScenarioSettings
-from ..system import System
-from .tables import show_validation_error
-from .text import md
+from riskshare.core.errors import InputFileError, ValidationError
+from riskshare.core.seed import SEED_MAX
+from riskshare.core.system import System
+from riskshare.scenarios.shocks import list_shocks, load_shock, shock_vector
+from riskshare.scenarios.simulate import ScenarioSettings
+from riskshare.ui.tables import show_validation_error
+from riskshare.ui.text import md
 
 N_OPTIONS = (1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000)
 DEFAULT_N = 10_000

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ..agreement import Agreement
-from ..presets import load_preset
-from ..samples import DEFAULT_SAMPLE, SAMPLES, load_sample
-from ..system import System
-from .text import md
+from riskshare.agreements.presets import load_preset
+from riskshare.agreements.spec import Agreement
+from riskshare.core.samples import DEFAULT_SAMPLE, SAMPLES, load_sample
+from riskshare.core.system import System
+from riskshare.ui.text import md
 
 _SYSTEM, _SOURCE, _VERSION, _FLASH = "rs_system", "rs_source", "rs_version", "rs_flash"
 _NOTES, _FLASH_NOTES = "rs_load_notes", "rs_flash_notes"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ..errors import MAX_LISTED, InputFileError, ValidationError
-from ..format import money_m
-from ..schema import COLUMNS, INDEX, KINDS
-from .text import md, md_lines
+from riskshare.core.errors import MAX_LISTED, InputFileError, ValidationError
+from riskshare.core.format import money_m
+from riskshare.core.schema import COLUMNS, INDEX, KINDS
+from riskshare.ui.text import md, md_lines
 
 MONEY_M = "%,.2f"
 HIGHLIGHT = "#FDE2E1"  # rows that need attention (e.g. members worse off than standalone)

@@ -13,8 +13,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import riskshare as rs
-from riskshare.presets import list_presets, load_preset
-from riskshare.samples import SAMPLES
+from riskshare.agreements.presets import list_presets, load_preset
+from riskshare.core.samples import SAMPLES
 from tests.app.helpers import errors, metric
 from tests.bad_agreements import (
     BAD_TOML_SYNTAX,

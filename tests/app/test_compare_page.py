@@ -9,8 +9,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import riskshare as rs
-from riskshare.presets import load_preset
-from riskshare.risk import compare
+from riskshare.agreements.presets import load_preset
+from riskshare.agreements.risk import compare
 from riskshare.ui.state import DEFAULT_PRESET
 from tests.app.helpers import errors
 

@@ -11,9 +11,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import riskshare as rs
-from riskshare.format import money_m
-from riskshare.presets import list_presets, load_preset
-from riskshare.samples import SAMPLES
+from riskshare.agreements.presets import list_presets, load_preset
+from riskshare.core.format import money_m
+from riskshare.core.samples import SAMPLES
 from riskshare.ui.state import DEFAULT_PRESET
 from tests.app.helpers import errors, metric
 

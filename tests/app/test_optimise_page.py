@@ -12,9 +12,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import riskshare as rs
-from riskshare.optimise import OBJECTIVES
-from riskshare.presets import load_preset
-from riskshare.report import allocation_workbook
+from riskshare.agreements.presets import load_preset
+from riskshare.optimisation.optimise import OBJECTIVES
+from riskshare.reports.workbooks import allocation_workbook
 from riskshare.ui.state import DEFAULT_PRESET
 from tests.app.helpers import errors, metric
 

@@ -13,8 +13,8 @@ from streamlit.testing.v1 import AppTest
 
 import riskshare as rs
 from riskshare import workshop
-from riskshare.errors import ValidationError, problem
-from riskshare.session import WhatIf, load_session, read_session_text
+from riskshare.core.errors import ValidationError, problem
+from riskshare.workshop.session import WhatIf, load_session, read_session_text
 from tests.app.helpers import errors
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")

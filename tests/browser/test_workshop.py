@@ -11,8 +11,8 @@ from __future__ import annotations
 import pytest
 
 from riskshare import workshop
-from riskshare.printable import pdf_available
-from riskshare.session import load_session, read_session_text
+from riskshare.workshop.printable import pdf_available
+from riskshare.workshop.session import load_session, read_session_text
 
 from .test_pages import ERROR_SELECTORS, _full_screenshot, _settle
 

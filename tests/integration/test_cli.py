@@ -13,9 +13,9 @@ import openpyxl
 import pytest
 
 import riskshare as rs
-from riskshare.cli import main
-from riskshare.format import money_m
-from riskshare.io import template_workbook
+from riskshare.cli.commands import main
+from riskshare.core.format import money_m
+from riskshare.core.write import template_workbook
 from tests.bad_inputs import BAD_INPUTS, GOOD_CSV, BadInput, bad_input_params, representative
 from tests.integration.cli_runner import ANSI, run, run_subprocess
 

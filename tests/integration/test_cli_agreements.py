@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 import riskshare as rs
-from riskshare.format import money_m
-from riskshare.outcome import SYSTEM_LINES
-from riskshare.presets import list_presets, load_preset
+from riskshare.agreements.outcome import SYSTEM_LINES
+from riskshare.agreements.presets import list_presets, load_preset
+from riskshare.core.format import money_m
 from tests.bad_agreements import BAD_AGREEMENTS, BAD_TOML_SYNTAX, GOOD_AGREEMENT, BadAgreement
 from tests.integration.cli_runner import run, run_subprocess
 

@@ -7,8 +7,8 @@ import openpyxl
 import pytest
 
 import riskshare as rs
-from riskshare.format import money_m
-from riskshare.presets import list_presets, load_preset
+from riskshare.agreements.presets import list_presets, load_preset
+from riskshare.core.format import money_m
 from tests.integration.cli_runner import run, run_subprocess
 
 

@@ -7,8 +7,8 @@ import openpyxl
 import pytest
 
 import riskshare as rs
-from riskshare.format import money_m
-from riskshare.optimise import OBJECTIVES
+from riskshare.core.format import money_m
+from riskshare.optimisation.optimise import OBJECTIVES
 from tests.integration.cli_runner import run, run_subprocess
 
 

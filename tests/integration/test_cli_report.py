@@ -14,9 +14,10 @@ import functools
 import openpyxl
 import pytest
 
-from riskshare import printable, workshop
-from riskshare.samples import synthetic
-from riskshare.session import load_session, read_session_dict
+from riskshare import workshop
+from riskshare.core.samples import synthetic
+from riskshare.workshop import printable
+from riskshare.workshop.session import load_session, read_session_dict
 from tests.integration.cli_runner import run, run_subprocess
 
 SESSION_SHEETS = {"summary", "inputs", "agreements", "scenarios", "charts"}

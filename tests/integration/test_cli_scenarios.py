@@ -6,7 +6,7 @@ import openpyxl
 import pytest
 
 import riskshare as rs
-from riskshare.format import money_m
+from riskshare.core.format import money_m
 from tests.integration.cli_runner import run, run_subprocess
 
 N = "2000"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 import riskshare as rs
-import riskshare.cli as cli
+import riskshare.cli.commands as cli
 from tests.bad_files import BAD_SESSIONS, BAD_SHOCKS, representative
 from tests.integration.cli_runner import run, run_subprocess
 

@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import riskshare as rs
-from riskshare.agreement import Agreement, Band, Pool, Reserve, Schedule, Support
-from riskshare.errors import INVISIBLE
-from riskshare.presets import list_presets, load_preset, preset_path
+from riskshare.agreements.presets import list_presets, load_preset, preset_path
+from riskshare.agreements.spec import Agreement, Band, Pool, Reserve, Schedule, Support
+from riskshare.core.errors import INVISIBLE
 from tests.bad_agreements import (
     BAD_AGREEMENTS,
     BAD_TOML_SYNTAX,

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from riskshare import claims as cl
-from riskshare.errors import ValidationError
+from riskshare.core.errors import ValidationError
 
 FAST = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 THIRD = 100 / 3

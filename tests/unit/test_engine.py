@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 
 import riskshare as rs
-from riskshare.format import money_m
-from riskshare.outcome import SYSTEM_LINES
-from riskshare.presets import list_presets, load_preset
+from riskshare.agreements.outcome import SYSTEM_LINES
+from riskshare.agreements.presets import list_presets, load_preset
+from riskshare.core.format import money_m
 
 M = 1_000_000.0
 

@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import riskshare as rs
-from riskshare import engine
-from riskshare.agreement import Agreement
-from riskshare.presets import load_preset
+from riskshare.agreements import engine
+from riskshare.agreements.presets import load_preset
+from riskshare.agreements.spec import Agreement
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 PENNY = 0.005

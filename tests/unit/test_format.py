@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from riskshare.format import money, money_m, pct
+from riskshare.core.format import money, money_m, pct
 
 
 @pytest.mark.parametrize("pounds, kwargs, text", [

@@ -18,7 +18,7 @@ from scipy.optimize import linprog
 
 import riskshare as rs
 from riskshare import games as G
-from riskshare.errors import ValidationError
+from riskshare.core.errors import ValidationError
 
 SOME = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 FEW = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -37,7 +37,7 @@ import pandas as pd
 import pytest
 
 import riskshare as rs
-from riskshare import engine
+from riskshare.agreements import engine
 from riskshare.games import coalition_target
 
 ROOT = Path(__file__).resolve().parents[2]

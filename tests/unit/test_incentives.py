@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import riskshare as rs
-from riskshare.presets import list_presets, load_preset
+from riskshare.agreements.presets import list_presets, load_preset
 
 M = 1_000_000.0
 TURNOVER = {"A": 500, "B": 200, "C": 200, "D": 1000}      # £m; Σ = 1,900

@@ -10,9 +10,10 @@ import pandas as pd
 import pytest
 
 import riskshare as rs
-from riskshare.excel import MONEY_FORMAT, PERCENT_NUMBER_FORMAT
-from riskshare.io import excel_bytes, load_bytes, template_workbook
-from riskshare.samples import synthetic
+from riskshare.core.excel import MONEY_FORMAT, PERCENT_NUMBER_FORMAT
+from riskshare.core.io import load_bytes
+from riskshare.core.samples import synthetic
+from riskshare.core.write import excel_bytes, template_workbook
 from tests.bad_inputs import GOOD_CSV
 
 SCHEMA_COLUMNS = ["name", "kind", "turnover", "control_total", "forecast", "support",

@@ -14,7 +14,7 @@ from hypothesis.extra import numpy as hnp
 from scipy.optimize import linprog
 
 import riskshare as rs
-from riskshare.engine import level
+from riskshare.agreements.engine import level
 
 M = 1_000_000.0
 U = 1_000_000.0

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import riskshare as rs
-from riskshare.samples import synthetic
+from riskshare.core.samples import synthetic
 
 FAST = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 KINDS = list(rs.KINDS)

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import riskshare as rs
-from riskshare.money import allocate, from_pennies, to_pennies
+from riskshare.core.money import allocate, from_pennies, to_pennies
 
 M = 1_000_000.0
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import riskshare as rs
-from riskshare.reconcile import STATEMENT_LINES
+from riskshare.reconciliation.reconcile import STATEMENT_LINES
 
 M = 1_000_000.0
 

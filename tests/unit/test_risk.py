@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import riskshare as rs
-from riskshare.presets import list_presets, load_preset
-from riskshare.risk import METRICS, SYSTEM_ROW
+from riskshare.agreements.presets import list_presets, load_preset
+from riskshare.agreements.risk import METRICS, SYSTEM_ROW
 
 M = 1_000_000.0
 

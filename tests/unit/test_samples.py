@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import riskshare as rs
-from riskshare.samples import DEFAULT_SAMPLE, SAMPLES, catalogue, info, synthetic
+from riskshare.core.samples import DEFAULT_SAMPLE, SAMPLES, catalogue, info, synthetic
 
 
 def test_list_samples_is_the_registry_in_order():

@@ -18,9 +18,10 @@ import pytest
 
 import riskshare as rs
 from riskshare import workshop
-from riskshare.errors import InputFileError, ValidationError
-from riskshare.samples import synthetic
-from riskshare.session import (
+from riskshare.core.errors import InputFileError, ValidationError
+from riskshare.core.samples import synthetic
+from riskshare.scenarios.shocks import load_shock, shock_vector
+from riskshare.workshop.session import (
     Session,
     WhatIf,
     list_sessions,
@@ -28,7 +29,6 @@ from riskshare.session import (
     read_session_dict,
     read_session_text,
 )
-from riskshare.shocks import load_shock, shock_vector
 
 PENNY = 0.01
 BUNDLED = "northshire_workshop"

@@ -22,14 +22,15 @@ import pytest
 from PIL import Image
 
 import riskshare as rs
-from riskshare import printable, workshop
-from riskshare.excel import MONEY_FORMAT
+from riskshare import workshop
+from riskshare.agreements.risk import SYSTEM_ROW
+from riskshare.core.excel import MONEY_FORMAT
+from riskshare.core.samples import synthetic
 from riskshare.games import certificate
-from riskshare.reconcile import reconcile
-from riskshare.report import session_sheets, session_workbook
-from riskshare.risk import SYSTEM_ROW
-from riskshare.samples import synthetic
-from riskshare.session import load_session, read_session_dict
+from riskshare.reconciliation.reconcile import reconcile
+from riskshare.workshop import printable
+from riskshare.workshop.report import session_sheets, session_workbook
+from riskshare.workshop.session import load_session, read_session_dict
 
 PENNY = 0.01
 FORMULA_START = ("=", "+", "-", "@")

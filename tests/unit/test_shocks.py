@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import riskshare as rs
-from riskshare.shocks import list_shocks, shock_vector, shocks_dir
+from riskshare.scenarios.shocks import list_shocks, shock_vector, shocks_dir
 
 NORTHSHIRE = "northshire_2018_19"
 

@@ -23,18 +23,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import riskshare as rs
-from riskshare.cells import csv_text, csv_value
-from riskshare.io import load_bytes
-from riskshare.optimise import OBJECTIVES
-from riskshare.presets import list_presets, load_preset
-from riskshare.session import load_session, read_session_text
-from riskshare.shocks import load_shock
-from riskshare.workshop import views
+from riskshare.agreements.presets import list_presets, load_preset
+from riskshare.core.cells import csv_text, csv_value
+from riskshare.core.io import load_bytes
+from riskshare.optimisation.optimise import OBJECTIVES
+from riskshare.scenarios.shocks import load_shock
+from riskshare.workshop.session import load_session, read_session_text
+from riskshare.workshop.steps import views
 from tests.bad_files import BAD_CALLS, BAD_SESSIONS, BAD_SHOCKS, SESSION
 from tests.bad_inputs import GOOD_CSV
 from tests.unit.test_engine_properties import MONEY, SYSTEM_MONEY, build, cases
 
-incentives_module = import_module("riskshare.incentives")   # the module, not rs.incentives
+incentives_module = import_module("riskshare.agreements.incentives")   # the module, not rs.incentives
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 

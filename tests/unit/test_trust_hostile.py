@@ -16,10 +16,10 @@ import pandas as pd
 import pytest
 
 import riskshare as rs
-from riskshare.cells import csv_value, unquote
-from riskshare.errors import MAX_LISTED
-from riskshare.io import load_bytes
-from riskshare.session import MAX_STEPS, read_session_text
+from riskshare.core.cells import csv_value, unquote
+from riskshare.core.errors import MAX_LISTED
+from riskshare.core.io import load_bytes
+from riskshare.workshop.session import MAX_STEPS, read_session_text
 from tests.bad_agreements import GOOD_AGREEMENT
 
 ESC = "\\u001b[2J"          # TOML's escape for ESC, then "clear the screen"
@@ -499,7 +499,7 @@ def test_a_workbook_with_entities_or_a_zip_bomb_is_refused_unread():
 
 
 def test_figures_far_past_the_bounds_are_written_not_crashed_on():
-    from riskshare.format import money, money_m
+    from riskshare.core.format import money, money_m
 
     assert money_m(1e300) == "£1e+294m"
     assert money(-1e300) == "-£1e+300"

@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 import riskshare as rs
-from riskshare.io import load_bytes
-from riskshare.samples import SAMPLES
-from riskshare.schema import parse_number
+from riskshare.core.io import load_bytes
+from riskshare.core.samples import SAMPLES
+from riskshare.core.schema import parse_number
 from tests.bad_inputs import BAD_INPUTS, GOOD_CSV, BadInput, bad_input_params
 
 

@@ -18,13 +18,13 @@ import pytest
 
 import riskshare as rs
 from riskshare import workshop
-from riskshare.errors import ValidationError
-from riskshare.format import amount, money_m
+from riskshare.agreements.risk import SYSTEM_ROW
+from riskshare.core.errors import ValidationError
+from riskshare.core.format import amount, money_m
 from riskshare.games import certificate
-from riskshare.reconcile import reconcile
-from riskshare.risk import SYSTEM_ROW
-from riskshare.session import Session, WhatIf, load_session, read_session_dict
-from riskshare.shocks import load_shock, shock_vector
+from riskshare.reconciliation.reconcile import reconcile
+from riskshare.scenarios.shocks import load_shock, shock_vector
+from riskshare.workshop.session import Session, WhatIf, load_session, read_session_dict
 
 PENNY = 0.01
 ATOL = PENNY + 1e-9
@@ -537,7 +537,7 @@ def test_the_fairer_step_colours_each_change_by_whether_it_is_for_the_better():
 
 
 def test_charts_enlarged_for_presentation_keep_their_data_and_grow_their_text():
-    from riskshare import charts
+    from riskshare.reports import charts
 
     for v in (bundled_view(1), bundled_view(5)):
         small = v.chart.to_dict()

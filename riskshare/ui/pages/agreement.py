@@ -6,8 +6,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from riskshare import charts
-from riskshare.agreement import (
+from riskshare.agreements.claims import RULES
+from riskshare.agreements.incentives import incentives
+from riskshare.agreements.outcome import apply
+from riskshare.agreements.presets import list_presets, load_preset, preset_header
+from riskshare.agreements.spec import (
     DISTRIBUTE,
     TESTS,
     UNEARNED,
@@ -15,14 +18,11 @@ from riskshare.agreement import (
     Schedule,
     read_agreement_text,
 )
-from riskshare.claims import RULES
-from riskshare.errors import ValidationError
-from riskshare.format import money_m
-from riskshare.incentives import incentives
-from riskshare.outcome import apply
-from riskshare.presets import list_presets, load_preset, preset_header
-from riskshare.report import outcome_workbook
-from riskshare.samples import SAMPLES, load_sample
+from riskshare.core.errors import ValidationError
+from riskshare.core.format import money_m
+from riskshare.core.samples import SAMPLES, load_sample
+from riskshare.reports import charts
+from riskshare.reports.workbooks import outcome_workbook
 from riskshare.ui import state
 from riskshare.ui.tables import (
     bands_frame,

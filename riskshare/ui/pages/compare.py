@@ -9,12 +9,12 @@ import dataclasses
 import pandas as pd
 import streamlit as st
 
-from riskshare import charts
-from riskshare.cells import csv_text
-from riskshare.errors import ValidationError
-from riskshare.outcome import apply
-from riskshare.presets import list_presets, load_preset
-from riskshare.risk import SYSTEM_ROW, compare
+from riskshare.agreements.outcome import apply
+from riskshare.agreements.presets import list_presets, load_preset
+from riskshare.agreements.risk import SYSTEM_ROW, compare
+from riskshare.core.cells import csv_text
+from riskshare.core.errors import ValidationError
+from riskshare.reports import charts
 from riskshare.ui import state
 from riskshare.ui.scenario_controls import scenario_controls, store, stored
 from riskshare.ui.tables import HIGHLIGHT, show_validation_error

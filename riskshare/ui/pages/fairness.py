@@ -10,15 +10,15 @@ import math
 import pandas as pd
 import streamlit as st
 
-from riskshare import charts
-from riskshare.cells import csv_text
-from riskshare.errors import RiskshareError, ValidationError
-from riskshare.format import money_m
+from riskshare.agreements.outcome import apply
+from riskshare.core.cells import csv_text
+from riskshare.core.errors import RiskshareError, ValidationError
+from riskshare.core.format import money_m
 from riskshare.games import MAX_EXACT, certificate, estimate_seconds, time_budget
 from riskshare.games.certificate import describe_group
 from riskshare.games.pooling import duration
-from riskshare.outcome import apply
-from riskshare.report import fairness_workbook
+from riskshare.reports import charts
+from riskshare.reports.workbooks import fairness_workbook
 from riskshare.ui import state
 from riskshare.ui.scenario_controls import scenario_controls, store, stored
 from riskshare.ui.tables import MONEY_M, money_m_columns, show_validation_error, styled_money

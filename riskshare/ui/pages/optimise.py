@@ -8,14 +8,20 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from riskshare import charts
-from riskshare.cells import csv_text
-from riskshare.errors import InfeasibleError, ValidationError, problem, raise_if_errors
-from riskshare.excel import Sheet, workbook_bytes
-from riskshare.format import money, money_m, pct
-from riskshare.optimise import NO_AGREEMENT, OBJECTIVES, Constraints, SolverError, optimise
-from riskshare.outcome import apply
-from riskshare.report import allocation_sheets
+from riskshare.agreements.outcome import apply
+from riskshare.core.cells import csv_text
+from riskshare.core.errors import InfeasibleError, ValidationError, problem, raise_if_errors
+from riskshare.core.excel import Sheet, workbook_bytes
+from riskshare.core.format import money, money_m, pct
+from riskshare.optimisation.optimise import (
+    NO_AGREEMENT,
+    OBJECTIVES,
+    Constraints,
+    SolverError,
+    optimise,
+)
+from riskshare.reports import charts
+from riskshare.reports.workbooks import allocation_sheets
 from riskshare.ui import state
 from riskshare.ui.scenario_controls import store, stored
 from riskshare.ui.tables import (

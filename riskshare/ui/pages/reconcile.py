@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from riskshare import charts
-from riskshare.errors import InfeasibleError, ValidationError
-from riskshare.format import money, money_m
-from riskshare.rebalance import METHOD_WORDS, METHODS, rebalance
-from riskshare.reconcile import DEFAULT_UNREALISTIC_PCT, reconcile
-from riskshare.report import reconciliation_workbook
+from riskshare.core.errors import InfeasibleError, ValidationError
+from riskshare.core.format import money, money_m
+from riskshare.reconciliation.rebalance import METHOD_WORDS, METHODS, rebalance
+from riskshare.reconciliation.reconcile import DEFAULT_UNREALISTIC_PCT, reconcile
+from riskshare.reports import charts
+from riskshare.reports.workbooks import reconciliation_workbook
 from riskshare.ui import state
 from riskshare.ui.tables import in_millions, money_m_columns, show_infeasible, show_validation_error
 from riskshare.ui.text import md

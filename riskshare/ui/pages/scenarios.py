@@ -7,13 +7,13 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from riskshare import charts
-from riskshare.cells import csv_text
-from riskshare.errors import ValidationError
-from riskshare.format import money_m
-from riskshare.outcome import apply
-from riskshare.risk import SYSTEM_ROW, risk_table
-from riskshare.shocks import shocked_variances
+from riskshare.agreements.outcome import apply
+from riskshare.agreements.risk import SYSTEM_ROW, risk_table
+from riskshare.core.cells import csv_text
+from riskshare.core.errors import ValidationError
+from riskshare.core.format import money_m
+from riskshare.reports import charts
+from riskshare.scenarios.shocks import shocked_variances
 from riskshare.ui import state
 from riskshare.ui.scenario_controls import chunk_for, scenario_controls, store, stored
 from riskshare.ui.tables import money_m_columns, show_validation_error

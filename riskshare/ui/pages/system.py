@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from riskshare import io as rsio
-from riskshare.cells import csv_text
-from riskshare.errors import InputFileError, ValidationError
-from riskshare.format import money_m
-from riskshare.samples import SAMPLES, load_sample
-from riskshare.schema import COLUMNS, INDEX, column_guide
-from riskshare.system import System
+from riskshare.core import io as rsio
+from riskshare.core.cells import csv_text
+from riskshare.core.errors import InputFileError, ValidationError
+from riskshare.core.format import money_m
+from riskshare.core.samples import SAMPLES, load_sample
+from riskshare.core.schema import COLUMNS, INDEX, column_guide
+from riskshare.core.system import System
 from riskshare.ui import state
 from riskshare.ui.tables import editor_columns, show_load_error, show_validation_error
 from riskshare.ui.text import md

@@ -13,19 +13,10 @@ import re
 
 import streamlit as st
 
-from riskshare import charts, workshop
-from riskshare.errors import InputFileError, RiskshareError, ValidationError
-from riskshare.presets import load_preset
-from riskshare.printable import html_report, pdf_available, pdf_bytes
-from riskshare.report import session_workbook
-from riskshare.session import (
-    Session,
-    WhatIf,
-    draft_session,
-    list_sessions,
-    load_session,
-    read_session_text,
-)
+from riskshare import workshop
+from riskshare.agreements.presets import load_preset
+from riskshare.core.errors import InputFileError, RiskshareError, ValidationError
+from riskshare.reports import charts
 from riskshare.ui import state
 from riskshare.ui.scenario_controls import store, stored
 from riskshare.ui.tables import (
@@ -36,6 +27,16 @@ from riskshare.ui.tables import (
     styled_money,
 )
 from riskshare.ui.text import md
+from riskshare.workshop.printable import html_report, pdf_available, pdf_bytes
+from riskshare.workshop.report import session_workbook
+from riskshare.workshop.session import (
+    Session,
+    WhatIf,
+    draft_session,
+    list_sessions,
+    load_session,
+    read_session_text,
+)
 
 DEFAULT_SESSION = "northshire_workshop"
 SESSION, SOURCE, STEP, REVEALED = "ws_session", "ws_source", "ws_step", "ws_revealed"

@@ -1,0 +1,274 @@
+"""`rs.apply(agreement, system, variances=None)` and its result, `Outcome`.
+
+Deterministic (variances None: forecast − control total, or a 1-D array): `.table` has one row
+per member with the DOMAIN §5 columns, `.system` is a Series (pool, reserve used, unallocated,
+support at stake / earned / lost, system outturn and its variance against the SCT), and
+`.explain(org_id)` walks a member from variance to final position in plain English.
+
+Scenarios (variances a 2-D array, scenarios × members): `outcome["final"]` is an array
+(S, n) for each column, `.system` a DataFrame with one row per scenario, `.scenario(k)` the
+deterministic Outcome of scenario k. Both cases run the same code (`engine.run`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from riskshare.agreements import engine
+from riskshare.agreements.spec import Agreement, load_agreement
+from riskshare.core.errors import NotFoundError, UsageError
+from riskshare.core.format import money_m, pct
+from riskshare.core.money import from_pennies, round_to_total, to_pennies
+from riskshare.core.system import System
+
+SYSTEM_LINES = {
+    "pool": "Net pool (Σ pooled; + gain, − loss)",
+    "reserve_used": "Reserve used to absorb a net loss",
+    "unallocated": "Unallocated (what caps left with nobody)",
+    "support_at_stake": "Support funding at stake",
+    "support_earned_total": "Support earned",
+    "support_lost": "Support lost",
+    "system_outturn": "System outturn (excluding support)",
+    "sct_variance": "System outturn against the SCT",
+    "system_final": "System final position (including support)",
+}
+
+
+@dataclass(frozen=True, eq=False)
+class Outcome:
+    """The result of applying an agreement (see the module docstring). Money in £."""
+
+    agreement: Agreement
+    base: System
+    arrays: engine.EngineResult
+    deterministic: bool
+
+    def __getitem__(self, column: str) -> np.ndarray:
+        """One column: shape (n,) when deterministic, (S, n) for scenarios (or (S,) / scalar
+        for a system line)."""
+        value = self.arrays[column]
+        return value[0] if self.deterministic else value
+
+    @property
+    def n_scenarios(self) -> int:
+        return len(self.arrays.pool)
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """Per member: name, control_total, support and the DOMAIN columns (£). For scenarios,
+        a long table indexed by (scenario, org_id)."""
+        if self.deterministic:
+            t = pd.DataFrame({c: self.arrays[c][0] for c in engine.COLUMNS},
+                             index=self.base.members)
+            t.insert(0, "support", self.base.orgs["support"])
+            t.insert(0, "control_total", self.base.orgs["control_total"])
+            t.insert(0, "name", self.base.orgs["name"])
+            return t
+        s, n = self.arrays.final.shape
+        index = pd.MultiIndex.from_product([range(s), self.base.members],
+                                           names=["scenario", "org_id"])
+        return pd.DataFrame({c: self.arrays[c].reshape(-1) for c in engine.COLUMNS}, index=index)
+
+    @property
+    def system(self) -> pd.Series | pd.DataFrame:
+        """System lines (see SYSTEM_LINES): a Series, or a DataFrame with a row per scenario."""
+        frame = pd.DataFrame({k: self.arrays[k] for k in SYSTEM_LINES})
+        frame.index.name = "scenario"
+        return frame.iloc[0].rename(self.agreement.name) if self.deterministic else frame
+
+    @classmethod
+    def of(cls, agreement: Agreement, system: System, arrays: dict,
+           deterministic: bool) -> Outcome:
+        """An Outcome of `engine.run`'s arrays; a deterministic one is put in whole pennies
+        (`in_pennies`), scenarios stay as computed."""
+        return cls(agreement, system, in_pennies(arrays, system) if deterministic else arrays,
+                   deterministic)
+
+    def scenario(self, k: int) -> Outcome:
+        """The deterministic outcome of scenario k (in whole pennies)."""
+        return Outcome.of(self.agreement, self.base,
+                          self.arrays.rows(slice(k, k + 1)), True)
+
+    @property
+    def worse_off(self) -> list[str]:
+        """Members whose final position is below their standalone position (by ≥ 1p)."""
+        if not self.deterministic:
+            raise UsageError("worse_off is per scenario: use outcome.scenario(k).worse_off")
+        vs = self.arrays.vs_standalone[0]
+        return [m for m, d in zip(self.base.members, vs) if d < -engine.HALF_PENNY]
+
+    def explain(self, org_id: str) -> str:
+        """A plain-English ledger for one member, from variance to final position."""
+        if not self.deterministic:
+            return self.scenario(0).explain(org_id) + "\n(scenario 0 of " \
+                   f"{self.n_scenarios}; use outcome.scenario(k).explain for others)"
+        if org_id not in self.base.members:
+            raise NotFoundError(f"'{org_id}' is not a member (members: "
+                           f"{', '.join(self.base.members)})")
+        return _explain(self, org_id)
+
+
+def apply(agreement, system: System, variances=None) -> Outcome:
+    """Apply an agreement (an Agreement, a .toml path or TOML text) to a system.
+
+    variances: None (forecast − control total), a 1-D array (one £ figure per member, in member
+    order), or a 2-D array (scenarios × members). Raises ValidationError when the agreement
+    does not fit the system (unknown members, missing columns) or the variances are malformed.
+    """
+    agreement = load_agreement(agreement)
+    v, deterministic = engine.as_variances(system, variances, engine.BYTES_PER_CELL)
+    return Outcome.of(agreement, system, engine.run(agreement, system, v), deterministic)
+
+
+# -- whole pennies -----------------------------------------------------------------------------------
+def in_pennies(arrays: engine.EngineResult, system: System) -> engine.EngineResult:
+    """One deterministic run (arrays of shape (1, n) and (1,)) in whole pennies that add up.
+
+    The columns the agreement decides are rounded by largest remainder, each to its own rounded
+    total (ties by org_id): variance, pooled, received (to Σ pooled − unallocated, so money is
+    conserved exactly), support earned, and the support each member would earn alone. Every
+    other column follows from the ledger identities in pennies, so retained = variance −
+    pooled, outturn = control total + retained + received, final = outturn + support earned
+    and vs_standalone = final − standalone hold exactly in every row, and each system line is
+    the sum of its column. The support fraction is a share, left as it is."""
+    ids = system.members.to_numpy()
+
+    def column(values, total=None) -> np.ndarray:
+        values = np.asarray(values, dtype=float)[0]
+        total = float(np.sum(values)) if total is None else total
+        return to_pennies(round_to_total(values, total, tiebreak=ids))
+
+    def scalar(key: str) -> int:
+        return int(to_pennies(float(arrays[key][0])))
+
+    oct_ = to_pennies(system.orgs["control_total"].to_numpy(dtype=float))
+    variance = column(arrays["variance"])
+    pooled = column(arrays["pooled"])
+    unallocated = scalar("unallocated")
+    received = column(arrays["received"], (int(pooled.sum()) - unallocated) / 100.0)
+    earned = column(arrays["support_earned"])
+    alone = column(arrays["standalone"] - arrays["variance"] - oct_[None, :] / 100.0)
+    retained = variance - pooled
+    outturn = oct_ + retained + received
+    final = outturn + earned
+    standalone = oct_ + variance + alone
+    at_stake = int(to_pennies(system.orgs["support"].to_numpy(dtype=float)).sum())
+    members = {"variance": variance, "pooled": pooled, "retained": retained,
+               "received": received, "net_transfer": received - pooled, "outturn": outturn,
+               "support_earned": earned, "final": final, "standalone": standalone,
+               "vs_standalone": final - standalone}
+    lines = {"pool": int(pooled.sum()), "reserve_used": scalar("reserve_used"),
+             "unallocated": unallocated, "support_at_stake": at_stake,
+             "support_earned_total": int(earned.sum()),
+             "support_lost": at_stake - int(earned.sum()),
+             "system_outturn": int(outturn.sum()),
+             "sct_variance": int(outturn.sum()) - int(to_pennies(system.control_total)),
+             "system_final": int(final.sum())}
+    return arrays.replaced(**{k: from_pennies(v)[None, :] for k, v in members.items()},
+                           **{k: np.array([v / 100.0]) for k, v in lines.items()})
+
+
+# -- explanation -------------------------------------------------------------------------------------
+def _m(x: float) -> str:
+    """Every figure in an explanation in one format: £m to two decimals."""
+    return money_m(x, dp=2)
+
+
+def _schedule_words(schedule, sign: str) -> str:
+    if schedule.shares_nothing:
+        return "pools none of it"
+    parts = []
+    low = 0.0
+    for band in schedule.bands:
+        if band.upto is None:
+            parts.append(f"{band.pool:.0%} beyond {low:g}%")
+        else:
+            parts.append(f"{band.pool:.0%} of {low:g}–{band.upto:g}%")
+            low = band.upto
+    text = "pools " + ", ".join(parts)
+    if schedule.threshold is not None:
+        text += (f" once it reaches {schedule.threshold:g}% (below that, "
+                 f"{schedule.below_threshold_pool:.0%} of it)")
+    if schedule.max_pool is not None:
+        text += f", at most {schedule.max_pool:g}%"
+    if schedule.max_keep is not None:
+        text += f", keeping at most {schedule.max_keep:g}%"
+    return text
+
+
+def _explain(outcome: Outcome, org_id: str) -> str:
+    a = outcome.agreement
+    system = outcome.base
+    i = system.members.get_loc(org_id)
+    row = {c: float(outcome.arrays[c][0, i]) for c in engine.COLUMNS}
+    o = system.orgs.loc[org_id]
+    scale = float(o[a.scale])
+    v = row["variance"]
+    lines = [f"{o['name']} ({org_id}) under “{a.name}”"]
+    kind = "favourable" if v > 0 else "adverse" if v < 0 else "on target"
+    lines.append(f"1. Variance: forecast {_m(o['forecast'])} against a control total of "
+                 f"{_m(o['control_total'])} = {_m(v)} ({pct(100 * abs(v) / scale, 2)} of "
+                 f"{a.scale}, {kind}).")
+    if org_id in a.exempt:
+        lines.append("2. Pooled: nothing — the member is exempt, its own variance is not shared.")
+    else:
+        sched = a.gains if v > 0 else a.losses
+        words = _schedule_words(sched, "gain" if v > 0 else "loss")
+        lines.append(f"2. Pooled: {_m(row['pooled'])}; for a {'gain' if v > 0 else 'loss'} the "
+                     f"agreement {words} (percentages of {a.scale}).")
+    lines.append(f"3. Retained: {_m(row['retained'])} (variance − pooled).")
+    pool = float(outcome.arrays.pool[0])
+    reserve = float(outcome.arrays.reserve_used[0])
+    how = {"basis": f"pro rata to {_basis_words(a)}",
+           "counterparty": f"all to the counterparty {a.pool.counterparty}",
+           "claims": f"first to members short of their control total ({a.pool.rule} rule), "
+                     f"the rest pro rata to {_basis_words(a)}",
+           "optimise": "so that the worst-placed member (as % of "
+                       f"{a.scale}) is as well placed as possible"}[a.pool.distribute]
+    text = (f"4. Received: {_m(row['received'])} — the net pool of {_m(pool)} is shared {how}")
+    if reserve > 0:
+        text += f", after a reserve held by {a.reserve.holder} absorbs {_m(reserve)}"
+        if org_id == a.reserve.holder:
+            text += " (charged to this member as holder)"
+    unalloc = float(outcome.arrays.unallocated[0])
+    if abs(unalloc) >= engine.HALF_PENNY:
+        text += f"; caps leave {_m(unalloc)} unallocated"
+    lines.append(text + ".")
+    lines.append(f"5. Net transfer: {_m(row['net_transfer'])} (received − pooled).")
+    lines.append(f"6. Outturn: {_m(row['outturn'])} = control total {_m(o['control_total'])} + "
+                 f"retained {_m(row['retained'])} + received {_m(row['received'])}.")
+    support = float(o["support"])
+    s = a.support
+    if support <= 0:
+        lines.append("7. Support: none at stake.")
+    elif s.test == "none":
+        lines.append(f"7. Support: {_m(support)} earned unconditionally.")
+    else:
+        frac = float(outcome.arrays.fraction[0, i])
+        test = ("the system's position against the SCT" if s.test == "system" else
+                "its own position against its control total" +
+                (f" ({s.system_share:.0%} tied to the system test instead)"
+                 if s.system_share else ""))
+        edge = "cliff edge" if s.taper <= 0 else f"earned linearly over {s.taper:g}% below target"
+        lines.append(f"7. Support: {_m(support)} at stake, tested on {test} "
+                     f"{'after' if s.after_sharing else 'before'} sharing ({edge}); "
+                     f"{frac:.0%} earned, {_m(row['support_earned'])} in all"
+                     + (" including redistributed support" if s.unearned == "redistribute"
+                        and row['support_earned'] > frac * support + engine.HALF_PENNY else "")
+                     + ".")
+    lines.append(f"8. Final position: {_m(row['final'])} (outturn + support). On its own it "
+                 f"would be {_m(row['standalone'])}, so the agreement leaves it "
+                 + (f"{_m(row['vs_standalone'])} better off." if row["vs_standalone"] >= 0.005
+                    else f"{_m(-row['vs_standalone'])} worse off." if row["vs_standalone"]
+                    <= -0.005 else "exactly as well off."))
+    return "\n".join(lines)
+
+
+def _basis_words(a: Agreement) -> str:
+    b = a.pool.basis
+    if isinstance(b, tuple):
+        return "the agreed weights"
+    return "equal shares" if b == "equal" else b

@@ -1,0 +1,170 @@
+"""Risk and participation across scenarios, and agreements side by side (DOMAIN §6; issue 4).
+
+For each member, with x = final − control_total (£; negative = short of its control total):
+
+    mean_final, sd_final        of the final position (£)
+    mean_standalone, sd_standalone   the same with no agreement
+    p_miss_control_total        P(outturn < control total), outturn excluding support
+    p_lose_support              P(support earned < support at stake), for members with support
+    p_worse_off                 P(final < standalone)
+    var95                       the 5th percentile of x (a value at risk, signed: −£2m means a
+                                1-in-20 shortfall of £2m or worse)
+    cvar95                      the mean of x over the worst 5% of its scenarios (expected
+                                shortfall)
+    tail_contribution           the member's mean x over the system's worst 5% scenarios; these
+                                add up exactly to the system's cvar95 (Euler allocation)
+    retention_gain / _loss      from `rs.incentives` at the forecast position
+
+The system row ("SYSTEM") uses X = Σ x over members, so its money figures are against the sum of
+the members' control totals (ΣOCT) — what makes the tail contributions add up — while its
+p_miss_control_total is P(Σ outturn < SCT) and p_lose_support P(any support lost). The table's
+`attrs["reference"]` says so; `system_against_sct` restates the SYSTEM row against the SCT.
+
+`compare(agreements, system, scenarios)` returns one tidy DataFrame: a row per agreement and
+member (plus the SYSTEM row per agreement). The engine runs in chunks of scenarios so long runs
+can report progress (`progress(done, total)`) and memory stays bounded.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+
+import numpy as np
+import pandas as pd
+
+from riskshare.agreements import engine
+from riskshare.agreements.incentives import incentives
+from riskshare.agreements.spec import Agreement, load_agreement
+from riskshare.core.errors import UsageError
+from riskshare.core.system import System
+
+SYSTEM_ROW = "SYSTEM"
+CHUNK = 25_000
+ALPHA = 0.95
+METRICS = ("mean_final", "sd_final", "mean_standalone", "sd_standalone",
+           "p_miss_control_total", "p_lose_support", "p_worse_off", "var95", "cvar95",
+           "tail_contribution", "retention_gain", "retention_loss")
+
+
+def _variances(system: System, scenarios) -> np.ndarray:
+    arr, _ = engine.as_variances(system, scenarios)     # a Scenarios object or an array
+    return arr
+
+
+def tail_count(s: int, alpha: float) -> int:
+    """How many scenarios make up the worst (1 − alpha) tail (at least one)."""
+    return max(1, math.ceil((1.0 - alpha) * s - 1e-9))
+
+
+def risk_table(agreement, system: System, scenarios, alpha: float = ALPHA,
+               progress: Callable[[int, int], None] | None = None,
+               chunk: int = CHUNK) -> pd.DataFrame:
+    """The metrics above for one agreement: index org_id plus SYSTEM (see module docstring)."""
+    agreement = load_agreement(agreement)
+    v = _variances(system, scenarios)
+    s, n = v.shape
+    oct_ = system.orgs["control_total"].to_numpy(dtype=float)
+    support = system.orgs["support"].to_numpy(dtype=float)
+    x = np.empty((s, n))
+    alone = np.empty((s, n))
+    miss = np.empty((s, n), dtype=bool)
+    lose = np.empty((s, n), dtype=bool)
+    worse = np.empty((s, n), dtype=bool)
+    sys_miss = np.empty(s, dtype=bool)
+    for start in range(0, s, chunk):
+        stop = min(start + chunk, s)
+        out = engine.run(agreement, system, v[start:stop])
+        x[start:stop] = out.final - oct_
+        alone[start:stop] = out.standalone - oct_
+        miss[start:stop] = out.retained + out.received < -engine.HALF_PENNY
+        lose[start:stop] = out.support_earned < support - engine.HALF_PENNY
+        worse[start:stop] = out.vs_standalone < -engine.HALF_PENNY
+        sys_miss[start:stop] = out.sct_variance < -engine.HALF_PENNY
+        if progress is not None:
+            progress(stop, s)
+    return _metrics(agreement, system, x, alone, miss, lose, worse, sys_miss, support, alpha)
+
+
+def _metrics(agreement, system, x, alone, miss, lose, worse, sys_miss, support, alpha):
+    s, n = x.shape
+    oct_ = system.orgs["control_total"].to_numpy(dtype=float)
+    k = tail_count(s, alpha)
+    q = 1.0 - alpha
+    worst = np.partition(x, k - 1, axis=0)[:k]                    # each member's worst k
+    total = x.sum(axis=1)
+    tail = np.argpartition(total, k - 1)[:k]                        # the system's worst k
+    ddof = 1 if s > 1 else 0
+    members = pd.DataFrame({
+        "mean_final": x.mean(axis=0) + oct_, "sd_final": x.std(axis=0, ddof=ddof),
+        "mean_standalone": alone.mean(axis=0) + oct_, "sd_standalone": alone.std(axis=0,
+                                                                                ddof=ddof),
+        "p_miss_control_total": miss.mean(axis=0),
+        "p_lose_support": np.where(support > 0, lose.mean(axis=0), np.nan),
+        "p_worse_off": worse.mean(axis=0),
+        "var95": np.quantile(x, q, axis=0),
+        "cvar95": worst.mean(axis=0),
+        "tail_contribution": x[tail].mean(axis=0),
+    }, index=system.members)
+    inc = incentives(agreement, system).table
+    members["retention_gain"] = inc["retention_gain"]
+    members["retention_loss"] = inc["retention_loss"]
+    system_row = pd.DataFrame({
+        "mean_final": [total.mean() + oct_.sum()], "sd_final": [total.std(ddof=ddof)],
+        "mean_standalone": [alone.sum(axis=1).mean() + oct_.sum()],
+        "sd_standalone": [alone.sum(axis=1).std(ddof=ddof)],
+        "p_miss_control_total": [sys_miss.mean()],
+        "p_lose_support": [lose[:, support > 0].any(axis=1).mean() if (support > 0).any()
+                           else np.nan],
+        "p_worse_off": [worse.any(axis=1).mean()],
+        "var95": [np.quantile(total, q)], "cvar95": [total[tail].mean()],
+        "tail_contribution": [total[tail].mean()],
+        "retention_gain": [np.nan], "retention_loss": [np.nan],
+    }, index=pd.Index([SYSTEM_ROW], name="org_id"))
+    table = pd.concat([members, system_row])
+    table.index.name = "org_id"
+    table = table[list(METRICS)]
+    table.attrs["reference"] = REFERENCE
+    return table
+
+
+REFERENCE = ("members: final − own control total (OCT); SYSTEM: Σ final − ΣOCT, except "
+             "p_miss_control_total, which is against the SCT")
+
+
+def system_against_sct(row, system: System) -> tuple[float, float]:
+    """(mean, cvar95) of the system's final position (support included) against the SCT, from
+    a risk table's SYSTEM row (£): the row's figures are against ΣOCT, and
+    Σ final − SCT = (Σ final − ΣOCT) − (SCT − ΣOCT), so each is the row's less the gap."""
+    mean = float(row["mean_final"]) - system.control_total
+    return mean, float(row["cvar95"]) - system.gap
+
+
+def compare(agreements: Iterable, system: System, scenarios, alpha: float = ALPHA,
+            progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
+    """Metrics of several agreements on the same scenarios, as one tidy DataFrame with columns
+    agreement, org_id, name and METRICS (rows: each member, then SYSTEM, per agreement).
+
+    agreements: Agreement objects, preset names, .toml paths or TOML texts (names must differ).
+    progress(done, total): called as scenario chunks finish, across all agreements.
+    """
+    loaded: list[Agreement] = [load_agreement(a) for a in agreements]
+    if not loaded:
+        raise UsageError("compare() needs at least one agreement")
+    names = [a.name for a in loaded]
+    if len(set(names)) != len(names):
+        raise UsageError("agreements to compare must have different names: " + ", ".join(names))
+    v = _variances(system, scenarios)
+    total = v.shape[0] * len(loaded)
+    frames = []
+    for i, a in enumerate(loaded):
+        def step(done, _s, offset=i * v.shape[0]):
+            if progress is not None:
+                progress(offset + done, total)
+        t = risk_table(a, system, v, alpha, step).reset_index()
+        t.insert(0, "agreement", a.name)
+        t.insert(2, "name", t["org_id"].map(system.orgs["name"]).fillna("Whole system"))
+        frames.append(t)
+    out = pd.concat(frames, ignore_index=True)
+    out.attrs["reference"] = REFERENCE
+    return out

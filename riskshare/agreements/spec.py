@@ -1,0 +1,504 @@
+"""Risk-share agreements: the declarative spec (DOMAIN §5), read from and written to TOML.
+
+An agreement is applied to each member's variance in layers: a *schedule* (gains or losses)
+decides how much of the variance is passed to the pool, a *pool* section how the net pool is
+distributed, an optional *reserve* absorbs a net pooled loss first, and a *support* section
+decides how conditional support funding is earned.
+
+Units: every percentage is a percent number of the `scale` column (3.0 = 3% of turnover);
+shares (`pool`, `system_share`) are fractions in [0, 1]; money (`reserve.amount`) is in £.
+
+`load_agreement(path_or_text)` validates the file on its own (unknown keys, bands out of order,
+shares outside [0, 1], negative caps, ...) and collects every problem into one
+`ValidationError`; `Agreement.check(system)` adds the checks that need a system (members named,
+columns present and numeric).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, fields, replace
+from enum import StrEnum
+
+import tomli_w
+
+from riskshare.agreements.catalogue import list_presets, preset_path
+from riskshare.agreements.claims import RULES
+from riskshare.core.constants import (
+    Distribute,
+    DistributeName,
+    SupportTest,
+    SupportTestName,
+    Unearned,
+    UnearnedName,
+    values,
+)
+from riskshare.core.errors import Problem, problem, raise_if_errors, unknown_keys
+from riskshare.core.schema import MONEY_LIMIT, control_character, numeric_columns
+from riskshare.core.sources import parse_toml, resolve
+
+DISTRIBUTE = values(Distribute)
+TESTS = values(SupportTest)
+UNEARNED = values(Unearned)
+
+
+@dataclass(frozen=True)
+class Band:
+    """Marginal share of |variance| passed to the pool within this band.
+
+    upto: upper bound of the band, % of scale (None: no upper bound; only the last band)."""
+
+    pool: float
+    upto: float | None = None
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """How much of a favourable (gains) or adverse (losses) variance is pooled.
+
+    bands:     marginal pool shares by band of |variance| (% of scale), from zero upwards.
+    threshold: first-pound trigger (% of scale): below it `below_threshold_pool` of the whole
+               variance is pooled; at or above it the bands apply from zero. None: no trigger.
+    max_pool:  cap on the pooled amount (% of scale).
+    max_keep:  cap on the amount the member keeps (% of scale); the excess is pooled. Applied
+               after max_pool, so the member never keeps more than max_keep.
+    """
+
+    bands: tuple[Band, ...] = (Band(0.0),)
+    threshold: float | None = None
+    below_threshold_pool: float = 1.0
+    max_pool: float | None = None
+    max_keep: float | None = None
+
+    @property
+    def shares_nothing(self) -> bool:
+        return (all(b.pool == 0 for b in self.bands) and self.threshold is None
+                and self.max_keep is None)
+
+
+@dataclass(frozen=True)
+class Pool:
+    """How the net pool (Σ pooled, after any reserve) is distributed.
+
+    distribute:   "basis" (pro rata to `basis`), "counterparty" (all to one member) or "claims"
+                  (a positive pool first covers members still short of their control total,
+                  by `rule`; the rest by basis) or "optimise" (so that the worst-placed member,
+                  as % of scale, is as well placed as possible: the optimiser's
+                  minimax_shortfall objective within the caps, see `engine.level`).
+    basis:        a numeric column, "equal", or weights by org_id (a tuple of (org_id, weight)).
+    max_charge:   no member is charged more than this % of scale from a net loss.
+    max_award:    nor awarded more than this % of scale from a net gain.
+    What caps leave over is spread over the uncapped members; what nobody can take is reported
+    as unallocated.
+    """
+
+    distribute: DistributeName = Distribute.BASIS
+    basis: object = "turnover"
+    counterparty: str | None = None
+    rule: str = "proportional"
+    max_charge: float | None = None
+    max_award: float | None = None
+
+
+@dataclass(frozen=True)
+class Reserve:
+    """A contingency of `amount` £ held by member `holder` that absorbs a net pooled loss first
+    (the holder is charged what the reserve absorbs)."""
+
+    holder: str
+    amount: float
+
+
+@dataclass(frozen=True)
+class Support:
+    """The conditional support funding test.
+
+    test:          "organisation" (each member against its own control total), "system" (the
+                   system against the SCT) or "none" (support is earned unconditionally).
+    system_share:  with "organisation", the part of each member's support tied to the system
+                   test instead (0.5 = half).
+    after_sharing: test positions after the risk share (True) or before it (False).
+    taper:         0 = cliff edge (all or nothing); > 0 = earned linearly over this % of scale
+                   below target (for the system test: % of the total scale).
+    unearned:      "lost", or "redistribute" to members that earned all their support, pro rata
+                   to their support.
+    """
+
+    test: SupportTestName = SupportTest.ORGANISATION
+    system_share: float = 0.0
+    after_sharing: bool = True
+    taper: float = 0.0
+    unearned: UnearnedName = Unearned.LOST
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """A risk-share agreement (DOMAIN §5). Build with `load_agreement` or `Agreement.from_dict`.
+
+    scale:  the column that percentages refer to (default turnover).
+    exempt: members whose own variance is not shared (e.g. a counterparty); they still take
+            part in distribution.
+    sample: (an addition to DOMAIN §5) the bundled sample system a preset is designed for;
+            informational, it does not restrict where the agreement can be applied."""
+
+    name: str
+    description: str = ""
+    sample: str = ""
+    scale: str = "turnover"
+    exempt: tuple[str, ...] = ()
+    gains: Schedule = field(default_factory=Schedule)
+    losses: Schedule = field(default_factory=Schedule)
+    pool: Pool = field(default_factory=Pool)
+    reserve: Reserve | None = None
+    support: Support = field(default_factory=Support)
+
+    # -- building ------------------------------------------------------------------------------
+    @classmethod
+    def from_dict(cls, data: dict, source: str = "agreement") -> Agreement:
+        """Validate a parsed TOML document; raise ValidationError listing every problem."""
+        problems: list[Problem] = []
+        agreement = _parse(data, problems)
+        raise_if_errors(problems, source)
+        return agreement
+
+    def to_dict(self) -> dict:
+        """The TOML document as a dict (defaults left out, so files stay short)."""
+        out: dict = {"name": self.name}
+        if self.description:
+            out["description"] = self.description
+        if self.sample:
+            out["sample"] = self.sample
+        if self.scale != "turnover":
+            out["scale"] = self.scale
+        if self.exempt:
+            out["exempt"] = list(self.exempt)
+        for key in ("gains", "losses"):
+            sched: Schedule = getattr(self, key)
+            if sched != Schedule():
+                section = {"bands": [_drop_none(asdict(b)) for b in sched.bands]}
+                for f in ("threshold", "max_pool", "max_keep"):
+                    if getattr(sched, f) is not None:
+                        section[f] = getattr(sched, f)
+                if sched.below_threshold_pool != Schedule().below_threshold_pool:
+                    section["below_threshold_pool"] = sched.below_threshold_pool
+                out[key] = section
+        out["pool"] = _non_default(self.pool, Pool())
+        if isinstance(self.pool.basis, tuple):
+            out["pool"]["basis"] = dict(self.pool.basis)
+        if self.reserve is not None:
+            out["reserve"] = asdict(self.reserve)
+        support = _non_default(self.support, Support())
+        if support:
+            out["support"] = support
+        return out
+
+    def to_toml(self) -> str:
+        """TOML text that `load_agreement` reads back to an equal Agreement."""
+        return tomli_w.dumps(self.to_dict(), multiline_strings=True)
+
+    def replace(self, **changes) -> Agreement:
+        """A copy with some fields changed, re-validated (raises ValidationError)."""
+        return Agreement.from_dict(replace(self, **changes).to_dict(), self.name or "agreement")
+
+    # -- checks that need a system ---------------------------------------------------------------
+    def check(self, system) -> list[Problem]:
+        """Problems applying this agreement to `system` would meet (members, columns)."""
+        problems: list[Problem] = []
+        members = set(system.members)
+        usable = numeric_columns(system.orgs)
+
+        def member(key: str, org_id) -> None:
+            if org_id is not None and org_id not in members:
+                problems.append(problem(f"names '{org_id}', which is not a member of the system "
+                                        f"(members: {', '.join(system.members)})", key=key))
+
+        for org_id in self.exempt:
+            member("exempt", org_id)
+        member("pool.counterparty", self.pool.counterparty)
+        if self.reserve is not None:
+            member("reserve.holder", self.reserve.holder)
+        if self.scale not in usable:
+            problems.append(problem(f"'{self.scale}' is not a numeric column of the system "
+                                    f"(numeric columns: {', '.join(usable)})", key="scale"))
+        elif not (system.orgs[self.scale] > 0).all():
+            bad = [m for m in system.members if not system.orgs.loc[m, self.scale] > 0]
+            problems.append(problem(f"the scale column '{self.scale}' must be > 0 for every "
+                                    f"member (not for {', '.join(bad)})", key="scale"))
+        basis = self.pool.basis
+        if isinstance(basis, tuple):
+            for org_id, _ in basis:
+                member("pool.basis", org_id)
+            missing = members - {k for k, _ in basis}
+            if missing:
+                problems.append(problem("inline weights miss members " +
+                                        ", ".join(sorted(missing)), key="pool.basis"))
+        elif basis != "equal":
+            if basis not in usable:
+                problems.append(problem(f"'{basis}' is not a numeric column of the system "
+                                        f"(use 'equal', a column from: {', '.join(usable)}, or "
+                                        "an inline table of weights)", key="pool.basis"))
+            elif (system.orgs[basis] < 0).any() or system.orgs[basis].sum() <= 0:
+                problems.append(problem(f"the basis column '{basis}' must be ≥ 0 and not all "
+                                        "zero", key="pool.basis"))
+        return problems
+
+
+# -- loading ---------------------------------------------------------------------------------------
+def load_agreement(path_or_text) -> Agreement:
+    """An Agreement from a preset name (see `riskshare.presets`), a .toml file path, or TOML
+    text; ValidationError lists every problem, InputFileError says why a file cannot be read
+    (see `sources.resolve` for how a one-line string is told apart)."""
+    if isinstance(path_or_text, Agreement):
+        return path_or_text
+
+    source = resolve(path_or_text, "agreement", list_presets, preset_path, "preset")
+    return read_agreement_text(source.read(), source.label)
+
+
+def read_agreement_text(text: str, source: str = "agreement") -> Agreement:
+    """An Agreement from TOML text only (never read as a path: use this for uploads);
+    `source` names it in messages."""
+    return Agreement.from_dict(parse_toml(text, source), source)
+
+
+# -- parsing with collected problems ---------------------------------------------------------------
+_TOP = ("name", "description", "sample", "scale", "exempt", "gains", "losses", "pool", "reserve", "support")
+_SCHEDULE = tuple(f.name for f in fields(Schedule))
+_POOL = tuple(f.name for f in fields(Pool))
+_RESERVE = tuple(f.name for f in fields(Reserve))
+_SUPPORT = tuple(f.name for f in fields(Support))
+_BAND = ("upto", "pool")
+
+
+def _non_default(obj, default) -> dict:
+    """Fields of a section that differ from the default (the first key always kept where it
+    says what the section does)."""
+    out = {f.name: getattr(obj, f.name) for f in fields(obj)
+           if getattr(obj, f.name) != getattr(default, f.name)}
+    first = fields(obj)[0].name
+    return {first: getattr(obj, first), **out} if out else out
+
+
+def _drop_none(d: dict) -> dict:
+    return {k: v for k, v in d.items() if v is not None}
+
+
+#: The largest percentage of scale an agreement may name (bands, thresholds, caps, taper):
+#: ten times a member's whole scale is already far beyond any real design.
+PERCENT_LIMIT = 1000.0
+
+
+def _number(value, key: str, problems: list, *, low=None, high=None, share=False,
+            unit: str = "%"):
+    """A finite number within its bounds (`unit` "%": percent of scale, at most PERCENT_LIMIT;
+    "£": money, within ±MONEY_LIMIT; shares lie in [0, 1])."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        problems.append(problem("must be a finite number", key=key, value=value))
+        return None
+    value = float(value)
+    if share and not 0.0 <= value <= 1.0:
+        hint = (f" (a fraction: for {value:g}% write {value / 100:g})" if 1.0 < value <= 100.0
+                else "")
+        problems.append(problem(f"is a share and must lie in [0, 1]{hint}", key=key,
+                                value=value))
+    elif low is not None and value < low:
+        problems.append(problem(f"must be at least {low:g}", key=key, value=value))
+    elif high is not None and value > high:
+        problems.append(problem(f"must be at most {high:g}", key=key, value=value))
+    elif not share and unit == "%" and abs(value) > PERCENT_LIMIT:
+        problems.append(problem(f"must be at most {PERCENT_LIMIT:,.0f} (% of the scale)",
+                                key=key, value=value))
+    elif not share and unit == "£" and abs(value) > MONEY_LIMIT:
+        problems.append(problem("must lie within ±£1,000,000,000,000 (10¹²)", key=key,
+                                value=value))
+    return value
+
+
+def _choice(value, key: str, choices: type[StrEnum] | tuple, problems: list):
+    """`value` as a member of `choices` (an enumeration, or a tuple of names), or a problem
+    naming the valid strings."""
+    enum = isinstance(choices, type)
+    valid = values(choices) if enum else tuple(choices)
+    if not isinstance(value, str) or value not in valid:
+        problems.append(problem(f"must be one of: {', '.join(valid)}", key=key, value=value))
+        return value
+    return choices(value) if enum else value
+
+
+def _table(data: dict, key: str, problems: list) -> dict:
+    section = data.get(key, {})
+    if not isinstance(section, dict):
+        problems.append(problem("must be a table", key=key))
+        return {}
+    return section
+
+
+#: Bands in one schedule (real agreements have two to five).
+MAX_BANDS = 50
+
+
+def _parse_schedule(section: dict, where: str, problems: list) -> Schedule:
+    unknown_keys(section, _SCHEDULE, f"{where}.", problems)
+    raw_bands = section.get("bands", [{"pool": 0.0}])
+    bands: list[Band] = []
+    if not isinstance(raw_bands, list) or not raw_bands:
+        problems.append(problem("must be a non-empty list of {upto, pool} tables",
+                                key=f"{where}.bands"))
+        raw_bands = []
+    elif len(raw_bands) > MAX_BANDS:
+        problems.append(problem(f"has {len(raw_bands):,} bands: at most {MAX_BANDS} (each band "
+                                "is worked out in every scenario)", key=f"{where}.bands"))
+        raw_bands = []
+    previous = 0.0
+    for i, b in enumerate(raw_bands):
+        key = f"{where}.bands[{i + 1}]"
+        if not isinstance(b, dict):
+            problems.append(problem("must be a table like { upto = 2.0, pool = 0.5 }", key=key))
+            continue
+        unknown_keys(b, _BAND, f"{key}.", problems)
+        if "pool" not in b:
+            problems.append(problem("needs a 'pool' share", key=key))
+        pool = _number(b.get("pool", 0.0), f"{key}.pool", problems, share=True)
+        upto = b.get("upto")
+        last = i == len(raw_bands) - 1
+        if upto is None and not last:
+            problems.append(problem("only the last band may have no 'upto'", key=key))
+        if upto is not None:
+            upto = _number(upto, f"{key}.upto", problems, low=0.0)
+            if last:
+                problems.append(problem("the last band must have no 'upto' (it runs to "
+                                        "infinity); add a final band such as { pool = 0.0 }",
+                                        key=f"{key}.upto"))
+            elif upto is not None and upto <= previous:
+                problems.append(problem(f"bands must rise: 'upto' {upto:g} is not above the "
+                                        f"previous band's {previous:g}", key=f"{key}.upto"))
+            if upto is not None:
+                previous = max(previous, upto)
+        bands.append(Band(pool if pool is not None else 0.0, upto))
+    opt = {}
+    for key in ("threshold", "max_pool", "max_keep"):
+        if key in section:
+            opt[key] = _number(section[key], f"{where}.{key}", problems, low=0.0)
+    below = section.get("below_threshold_pool", 1.0)
+    below = _number(below, f"{where}.below_threshold_pool", problems, share=True)
+    if "below_threshold_pool" in section and "threshold" not in section:
+        problems.append(problem("has no effect without a 'threshold'",
+                                key=f"{where}.below_threshold_pool"))
+    return Schedule(tuple(bands) or (Band(0.0),), opt.get("threshold"),
+                    below if below is not None else 1.0, opt.get("max_pool"),
+                    opt.get("max_keep"))
+
+
+def _parse(data: dict, problems: list) -> Agreement:
+    unknown_keys(data, _TOP, "", problems)
+    name = data.get("name")
+    if name is not None and not isinstance(name, str):
+        problems.append(problem("must be text, in quotes (name = \"My agreement\")", key="name",
+                                value=name))
+        name = ""
+    elif not isinstance(name, str) or not name.strip():
+        problems.append(problem("every agreement needs a non-empty 'name'", key="name"))
+        name = ""
+    elif control_character(name):
+        problems.append(problem(control_character(name), key="name"))
+        name = ""
+    description = data.get("description", "")
+    if not isinstance(description, str):
+        problems.append(problem("must be text", key="description"))
+        description = ""
+    elif control_character(description, multiline=True):
+        problems.append(problem(control_character(description, multiline=True),
+                                key="description"))
+        description = ""
+    sample = data.get("sample", "")
+    if not isinstance(sample, str):
+        problems.append(problem("must name a bundled sample system", key="sample"))
+        sample = ""
+    elif control_character(sample):
+        problems.append(problem(control_character(sample), key="sample"))
+        sample = ""
+    scale = data.get("scale", "turnover")
+    if not isinstance(scale, str) or not scale:
+        problems.append(problem("must name a numeric column", key="scale", value=scale))
+        scale = "turnover"
+    exempt = data.get("exempt", [])
+    if not isinstance(exempt, list) or not all(isinstance(e, str) for e in exempt):
+        problems.append(problem("must be a list of org_ids", key="exempt"))
+        exempt = []
+
+    gains = _parse_schedule(_table(data, "gains", problems), "gains", problems)
+    losses = _parse_schedule(_table(data, "losses", problems), "losses", problems)
+
+    p = _table(data, "pool", problems)
+    unknown_keys(p, _POOL, "pool.", problems)
+    distribute = _choice(p.get("distribute", "basis"), "pool.distribute", Distribute, problems)
+    basis = p.get("basis", "turnover")
+    if isinstance(basis, dict):
+        weights = []
+        for org_id, w in basis.items():
+            w = _number(w, f"pool.basis.{org_id}", problems, low=0.0, unit="£")
+            weights.append((org_id, w if w is not None else 0.0))
+        if weights and sum(w for _, w in weights) <= 0:
+            problems.append(problem("inline weights are all zero", key="pool.basis"))
+        basis = tuple(weights)
+    elif not isinstance(basis, str) or not basis:
+        problems.append(problem("must be a column name, 'equal' or an inline table of weights",
+                                key="pool.basis", value=basis))
+        basis = "turnover"
+    counterparty = p.get("counterparty")
+    if distribute == "counterparty" and not counterparty:
+        problems.append(problem("distribute = 'counterparty' needs a 'counterparty' member",
+                                key="pool.counterparty"))
+    if counterparty is not None and not isinstance(counterparty, str):
+        problems.append(problem("must be an org_id", key="pool.counterparty",
+                                value=counterparty))
+        counterparty = None
+    if counterparty and distribute != "counterparty":
+        problems.append(problem("is only used with distribute = 'counterparty'",
+                                key="pool.counterparty"))
+    rule = p.get("rule", "proportional")
+    if "rule" in p and distribute != "claims":
+        problems.append(problem("is only used with distribute = 'claims'", key="pool.rule"))
+    _choice(rule, "pool.rule", tuple(RULES), problems)
+    caps = {}
+    for key in ("max_charge", "max_award"):
+        if key in p:
+            caps[key] = _number(p[key], f"pool.{key}", problems, low=0.0)
+    pool = Pool(distribute, basis, counterparty, rule, caps.get("max_charge"),
+                caps.get("max_award"))
+
+    reserve = None
+    if "reserve" in data:
+        r = _table(data, "reserve", problems)
+        unknown_keys(r, _RESERVE, "reserve.", problems)
+        holder = r.get("holder")
+        if not isinstance(holder, str) or not holder:
+            problems.append(problem("needs a 'holder' member", key="reserve.holder"))
+            holder = ""
+        amount = None
+        if "amount" not in r:
+            problems.append(problem("needs an 'amount' in £", key="reserve.amount"))
+        else:
+            amount = _number(r["amount"], "reserve.amount", problems, low=0.0, unit="£")
+        reserve = Reserve(holder, amount if amount is not None else 0.0)
+
+    s = _table(data, "support", problems)
+    unknown_keys(s, _SUPPORT, "support.", problems)
+    test = _choice(s.get("test", "organisation"), "support.test", SupportTest, problems)
+    system_share = _number(s.get("system_share", 0.0), "support.system_share", problems,
+                           share=True)
+    if "system_share" in s and test != "organisation":
+        problems.append(problem("is only used with test = 'organisation' (the share of each "
+                                "member's support tied to the system test)",
+                                key="support.system_share"))
+    after = s.get("after_sharing", True)
+    if not isinstance(after, bool):
+        problems.append(problem("must be true or false", key="support.after_sharing",
+                                value=after))
+        after = True
+    taper = _number(s.get("taper", 0.0), "support.taper", problems, low=0.0)
+    unearned = _choice(s.get("unearned", "lost"), "support.unearned", Unearned, problems)
+    support = Support(test, system_share or 0.0, after, taper or 0.0, unearned)
+
+    return Agreement(name.strip() if name else "", description, sample, scale, tuple(exempt), gains,
+                     losses, pool, reserve, support)

@@ -1,0 +1,671 @@
+"""The `riskshare` command line.
+
+    riskshare samples                          list the bundled sample systems
+    riskshare reconcile PATH_OR_SAMPLE [--xlsx OUT] [--unrealistic-pct 1.0] [--basis turnover]
+    riskshare template OUT.xlsx                write the blank input workbook
+    riskshare presets                          list the preset agreements in models/
+    riskshare apply MODEL SYSTEM [--xlsx OUT]  apply an agreement (preset name or .toml)
+    riskshare explain MODEL SYSTEM ORG_ID      one member's ledger, variance to final
+    riskshare simulate MODEL SYSTEM [-n N] [--shock NAME] [--xlsx OUT]   risk across scenarios
+    riskshare compare SYSTEM MODEL MODEL [...] [--xlsx OUT]            agreements side by side
+    riskshare optimise SYSTEM [--agreement MODEL] [--objective NAME] [--max-charge PCT] ...
+                                               an optimised allocation, shadow prices in words
+    riskshare fairness MODEL SYSTEM [-n N] [--risk-aversion L] [--xlsx OUT]
+                                               participation certificate and fair shares
+    riskshare sessions                         list the bundled workshop sessions
+    riskshare report SESSION [--xlsx OUT] [--html OUT] [--pdf OUT]
+                                               a workshop session's Excel and printable reports
+
+Errors in what was asked for (a bad file, option or value) print one clear message, every
+problem listed, and exit with status 2. Anything else is a bug in riskshare: it is reported as an
+internal error (exit status 1), with the traceback under `riskshare --debug ...`.
+
+Everything the user wrote (member names, agreement names, session titles) is printed literally:
+the consoles interpret no markup or emoji codes, so "[north site]" prints as written.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from riskshare.agreements.incentives import incentives as measure_incentives
+from riskshare.agreements.outcome import SYSTEM_LINES
+from riskshare.agreements.outcome import apply as apply_agreement
+from riskshare.agreements.presets import list_presets, load_preset
+from riskshare.agreements.risk import SYSTEM_ROW, compare, risk_table
+from riskshare.agreements.spec import Agreement, load_agreement
+from riskshare.core import samples as _samples
+from riskshare.core.errors import RiskshareError, visible
+from riskshare.core.format import money, money_m, pct
+from riskshare.core.io import load_system
+from riskshare.core.schema import read_number
+from riskshare.core.sources import exists
+from riskshare.core.sources import short as _short
+from riskshare.core.system import System
+from riskshare.core.write import template_workbook
+from riskshare.games import certificate
+from riskshare.games.certificate import describe_group
+from riskshare.optimisation.optimise import OBJECTIVES, Constraints, optimise
+from riskshare.reconciliation.rebalance import METHOD_WORDS, rebalance
+from riskshare.reconciliation.reconcile import DEFAULT_UNREALISTIC_PCT, reconcile
+from riskshare.reports.workbooks import (
+    write_allocation,
+    write_fairness,
+    write_outcome,
+    write_reconciliation,
+    write_risk,
+)
+from riskshare.scenarios.simulate import simulate
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Reconcile NHS system and organisational control totals and test "
+                       "risk-share agreements. Money in £; surplus +, deficit −.")
+# Literal text only: Rich markup ("[bold]") and emoji codes (":x:") in a user's names must
+# neither vanish nor crash, so styling is applied with Text objects (`bold`), never markup.
+out = Console(soft_wrap=False, width=140, markup=False, emoji=False, highlight=False)
+err = Console(stderr=True, soft_wrap=True, markup=False, emoji=False, highlight=False)
+_debug = False
+
+
+@app.callback()
+def _options(debug: bool = typer.Option(False, "--debug", help="On an internal error (a bug "
+                                        "in riskshare), print the Python traceback.")) -> None:
+    """Reconcile NHS system and organisational control totals and test risk-share
+    agreements. Money in £; surplus +, deficit −."""
+    global _debug
+    _debug = debug
+
+
+def bold(head: str, tail: str = "") -> Text:
+    """`head` in bold followed by `tail`, both printed exactly as written."""
+    return Text.assemble((str(head), "bold"), str(tail))
+
+
+class OutputFileError(RiskshareError):
+    """An output file that cannot be written (no such folder, no permission)."""
+
+
+def write_to(path: Path, write) -> None:
+    """Run `write(path)`, turning a failure to write into one message naming the file."""
+    try:
+        write(path)
+    except OSError as exc:
+        raise OutputFileError(f"cannot write {path}: {exc.strerror or exc}") from None
+    out.print(f"Wrote {path}")
+
+
+def warn(system: System) -> System:
+    """Print the warnings a system loaded with (on stderr) and return it."""
+    for w in system.warnings:
+        err.print(Text.assemble(("Warning: ", "bold yellow"), str(w)))
+    return system
+
+
+class UsageProblem(RiskshareError):
+    """A command-line argument that cannot be used."""
+
+
+def resolve_system(target: str) -> System:
+    """A sample name, or a path to a folder, .csv, .toml or .xlsx."""
+    if target in _samples.SAMPLES:
+        return _samples.load_sample(target)
+    path = Path(target)
+    if not exists(path):
+        raise UsageProblem(f"'{_short(target)}' is neither a sample ({', '.join(_samples.SAMPLES)}) nor "
+                           "an existing file or folder")
+    return warn(load_system(path))
+
+
+def _table(title: str, columns: list[tuple[str, str]]) -> Table:
+    table = Table(title=title, title_justify="left", show_lines=False, header_style="bold")
+    for name, justify in columns:
+        table.add_column(name, justify=justify)
+    return table
+
+
+@app.command("samples")
+def samples_cmd() -> None:
+    """List the bundled sample systems."""
+    cat = _samples.catalogue()
+    table = _table("Bundled sample systems (load with: riskshare reconcile NAME)",
+                   [("name", "left"), ("members", "right"), ("title", "left"),
+                    ("description", "left")])
+    for name, row in cat.iterrows():
+        table.add_row(name, str(row["members"]), row["title"], row["description"])
+    out.print(table)
+
+
+@app.command("reconcile")
+def reconcile_cmd(
+    target: str = typer.Argument(..., metavar="PATH_OR_SAMPLE",
+                                 help="A sample name, or a system folder, .csv, .toml or .xlsx."),
+    xlsx: Path | None = typer.Option(None, "--xlsx", help="Also write the results to this "
+                                        ".xlsx workbook."),
+    unrealistic_pct: float = typer.Option(DEFAULT_UNREALISTIC_PCT, "--unrealistic-pct",
+                                          help="Flag an OCT as unrealistic when the forecast is "
+                                               "adverse by more than this % of turnover."),
+    basis: str = typer.Option("turnover", "--basis", help="Rebalancing basis: a numeric column "
+                              "or 'equal'."),
+    method: str = typer.Option("basis", "--method", help="Rebalancing method: "
+                               + "; ".join(f"{k} ({v})" for k, v in METHOD_WORDS.items())),
+    keep: list[str] | None = typer.Option(None, "--keep", help="With an optimised method: a "
+                                             "member whose OCT must not change (repeatable)."),
+    max_change: float | None = typer.Option(None, "--max-change", help="With an optimised "
+                                               "method: no OCT moves by more than this % of "
+                                               "turnover."),
+) -> None:
+    """Reconcile organisational control totals with the system control total."""
+    system = resolve_system(target)
+    rec = reconcile(system, unrealistic_pct=unrealistic_pct)
+    reb = rebalance(system, method=method, basis=basis, keep=keep or (), max_change=max_change)
+
+    out.print(bold(system.label, f" — {system.n} members"))
+    st = _table("Reconciliation statement", [("line", "left"), ("£m", "right")])
+    for _, row in rec.statement.iterrows():
+        st.add_row(row["label"], money_m(row["amount"], 2))
+    out.print(st)
+
+    mt = _table("Members (variance = forecast − control total)",
+                [("org_id", "left"), ("name", "left"), ("OCT", "right"), ("forecast", "right"),
+                 ("variance", "right"), ("% turnover", "right"), ("flag", "left"),
+                 ("revised OCT", "right"), ("change", "right")])
+    for org_id, r in rec.orgs.iterrows():
+        mt.add_row(org_id, r["name"], money_m(r["control_total"], 2), money_m(r["forecast"], 2),
+                   money_m(r["variance"], 2), pct(r["variance_pct"], 2),
+                   "UNREALISTIC" if r["unrealistic"] else "",
+                   money_m(reb.revised[org_id], 2), money_m(reb.table.loc[org_id, "change"], 2,
+                                                            sign=True))
+    out.print(mt)
+    out.print(reb.describe())
+    out.print(f"Revised OCTs sum to {money(reb.total, 2)}, the SCT "
+              f"{money(system.control_total, 2)}.")
+    out.print("")
+    for sentence in rec.flags:
+        out.print(f"• {sentence}")
+
+    if xlsx is not None:
+        out.print("")
+        write_to(xlsx, lambda p: write_reconciliation(rec, reb, p))
+
+
+@app.command("template")
+def template_cmd(path: Path = typer.Argument(..., help="Where to write the blank .xlsx.")) -> None:
+    """Write the blank input workbook (sheets organisations, system and a column guide)."""
+    write_to(path, lambda p: p.write_bytes(template_workbook()))
+
+
+def resolve_agreement(model: str) -> Agreement:
+    """A preset name, or a path to an agreement .toml."""
+    if model in list_presets():
+        return load_preset(model)
+    if not model.strip():
+        return load_agreement(model)        # says the text is empty
+    path = Path(model)
+    if not exists(path):
+        raise UsageProblem(f"'{_short(model)}' is neither a preset ({', '.join(list_presets())}) nor an "
+                           "existing .toml file")
+    return load_agreement(path)
+
+
+@app.command("presets")
+def presets_cmd() -> None:
+    """List the preset agreements (models/) and the sample each is designed for."""
+    table = _table("Preset agreements (apply with: riskshare apply NAME SAMPLE)",
+                   [("name", "left"), ("sample", "left"), ("agreement", "left")])
+    for name in list_presets():
+        a = load_preset(name)
+        table.add_row(name, a.sample, bold(a.name, f"\n{a.description}"))
+    out.print(table)
+
+
+@app.command("apply")
+def apply_cmd(
+    model: str = typer.Argument(..., metavar="MODEL", help="A preset name or an agreement .toml."),
+    target: str = typer.Argument(..., metavar="SYSTEM",
+                                 help="A sample name, or a system folder, .csv, .toml or .xlsx."),
+    xlsx: Path | None = typer.Option(None, "--xlsx", help="Also write the results to this "
+                                        ".xlsx workbook."),
+) -> None:
+    """Apply a risk-share agreement to a system: where every pound goes, and incentives."""
+    agreement = resolve_agreement(model)
+    system = resolve_system(target)
+    outcome = apply_agreement(agreement, system)
+    inc = measure_incentives(agreement, system)
+    out.print(bold(agreement.name, f" on {system.label}"))
+    cols = [("org_id", "left"), ("variance", "right"), ("pooled", "right"),
+            ("retained", "right"), ("received", "right"), ("outturn", "right"),
+            ("support", "right"), ("final", "right"), ("standalone", "right"),
+            ("vs alone", "right")]
+    t = _table("Members (£m; variance = forecast − control total)", cols)
+    for org_id, r in outcome.table.iterrows():
+        t.add_row(org_id, *(money_m(r[c], 2) for c in ("variance", "pooled", "retained",
+                                                       "received", "outturn", "support_earned",
+                                                       "final", "standalone")),
+                  money_m(r["vs_standalone"], 2, sign=True))
+    out.print(t)
+    st = _table("System", [("line", "left"), ("£m", "right")])
+    for key, label in SYSTEM_LINES.items():
+        st.add_row(label, money_m(outcome.system[key], 2))
+    out.print(st)
+    it = _table("Incentives (of one more £1 saved / lost, the share the member keeps / bears)",
+                [("org_id", "left"), ("keeps of a gain", "right"), ("bears of a loss", "right"),
+                 ("support per £", "right"), ("cliff exposure", "right")])
+    for org_id, r in inc.table.iterrows():
+        it.add_row(org_id, f"{r['retention_gain']:.2f}", f"{r['retention_loss']:.2f}",
+                   f"{r['support_per_pound']:.2f}", money_m(r["cliff_exposure"], 2))
+    out.print(it)
+    worse = inc.worse_off
+    out.print("Worse off than on their own: " + (", ".join(worse) if worse else "nobody") + ".")
+    if xlsx is not None:
+        write_to(xlsx, lambda p: write_outcome(outcome, inc, p))
+
+
+@app.command("explain")
+def explain_cmd(
+    model: str = typer.Argument(..., metavar="MODEL", help="A preset name or an agreement .toml."),
+    target: str = typer.Argument(..., metavar="SYSTEM", help="A sample name or a system file."),
+    org_id: str = typer.Argument(..., metavar="ORG_ID", help="The member to explain."),
+) -> None:
+    """Explain, in plain English, one member's path from variance to final position."""
+    system = resolve_system(target)
+    if org_id not in system.members:
+        raise UsageProblem(f"'{org_id}' is not a member of {system.label} (members: "
+                           f"{', '.join(system.members)})")
+    out.print(apply_agreement(resolve_agreement(model), system).explain(org_id),
+              highlight=False, markup=False)
+
+
+def _scenarios(system, n, seed, correlation, kind_correlation, distribution, df, shocks,
+               volatility_scale):
+    return simulate(system, n, seed=seed, correlation=correlation,
+                    kind_correlation=kind_correlation, distribution=distribution, df=df,
+                    shocks=shocks or (), volatility_scale=volatility_scale)
+
+
+def _progress(description: str):
+    """A rich progress bar on stderr and the callback that feeds it."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bar = Progress(TextColumn(description), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                   TimeElapsedColumn(), console=err, transient=True)
+    task = bar.add_task(description, total=1)
+
+    def update(done: int, total: int) -> None:
+        bar.update(task, completed=done, total=total)
+
+    return bar, update
+
+
+_N = typer.Option(10_000, "-n", "--scenarios", help="Number of scenarios.")
+_SEED = typer.Option(0, "--seed", help="Random seed (same seed, same numbers).")
+_CORR = typer.Option(0.3, "--correlation", help="Correlation between members (0–1).")
+_KCORR = typer.Option(0.0, "--kind-correlation", help="Extra correlation within a kind.")
+_DIST = typer.Option("normal", "--distribution", help="normal or t.")
+_DF = typer.Option(5.0, "--df", help="Degrees of freedom for the t distribution (> 2).")
+_SHOCK = typer.Option(None, "--shock", help="A shock preset or .toml (repeatable).")
+_VSCALE = typer.Option(1.0, "--volatility-scale", help="Multiply every volatility by this.")
+_XLSX = typer.Option(None, "--xlsx", help="Also write the results to this .xlsx workbook.")
+
+
+@app.command("simulate")
+def simulate_cmd(
+    model: str = typer.Argument(..., metavar="MODEL", help="A preset name or an agreement .toml."),
+    target: str = typer.Argument(..., metavar="SYSTEM", help="A sample name or a system file."),
+    n: int = _N, seed: int = _SEED, correlation: float = _CORR, kind_correlation: float = _KCORR,
+    distribution: str = _DIST, df: float = _DF, shock: list[str] | None = _SHOCK,
+    volatility_scale: float = _VSCALE, xlsx: Path | None = _XLSX,
+) -> None:
+    """Simulate scenarios and show each member's risk under an agreement."""
+    agreement = resolve_agreement(model)
+    system = resolve_system(target)
+    scenarios = _scenarios(system, n, seed, correlation, kind_correlation, distribution, df,
+                           shock, volatility_scale)
+    bar, update = _progress("Applying the agreement")
+    with bar:
+        table = risk_table(agreement, system, scenarios, progress=update)
+    out.print(bold(agreement.name, f" on {system.label}: {scenarios.describe()}"))
+    _print_risk(table, "Risk by member (£m; x = final − control total; VaR/CVaR at 95%; "
+                       "SYSTEM: against ΣOCT, P(miss) against the SCT)")
+    if xlsx is not None:
+        write_to(xlsx, lambda p: write_risk(table, scenarios, p))
+
+
+def _print_risk(table, title: str) -> None:
+    t = _table(title, [("org_id", "left"), ("mean final", "right"), ("s.d.", "right"),
+                       ("alone s.d.", "right"), ("P(miss)", "right"), ("P(lose support)", "right"),
+                       ("P(worse off)", "right"), ("VaR95", "right"), ("CVaR95", "right"),
+                       ("tail share", "right")])
+    for org_id, r in table.iterrows():
+        t.add_row(org_id, money_m(r["mean_final"], 2), money_m(r["sd_final"], 2),
+                  money_m(r["sd_standalone"], 2), _p(r["p_miss_control_total"]),
+                  _p(r["p_lose_support"]), _p(r["p_worse_off"]), money_m(r["var95"], 2),
+                  money_m(r["cvar95"], 2), money_m(r["tail_contribution"], 2))
+    out.print(t)
+
+
+def _p(x) -> str:
+    return "" if x != x else f"{100 * x:.1f}%"
+
+
+@app.command("compare")
+def compare_cmd(
+    target: str = typer.Argument(..., metavar="SYSTEM", help="A sample name or a system file."),
+    models: list[str] = typer.Argument(..., metavar="MODEL...",
+                                       help="Two or more presets or agreement .toml files."),
+    n: int = _N, seed: int = _SEED, correlation: float = _CORR, kind_correlation: float = _KCORR,
+    distribution: str = _DIST, df: float = _DF, shock: list[str] | None = _SHOCK,
+    volatility_scale: float = _VSCALE, xlsx: Path | None = _XLSX,
+) -> None:
+    """Compare agreements on the same scenarios: risk, participation and incentives."""
+    agreements = [resolve_agreement(m) for m in models]
+    system = resolve_system(target)
+    scenarios = _scenarios(system, n, seed, correlation, kind_correlation, distribution, df,
+                           shock, volatility_scale)
+    bar, update = _progress("Comparing agreements")
+    with bar:
+        table = compare(agreements, system, scenarios, progress=update)
+    out.print(f"{system.label}: {scenarios.describe()}")
+    for name, part in table.groupby("agreement", sort=False):
+        _print_risk(part.set_index("org_id"), name)
+    worse = table[(table["org_id"] != SYSTEM_ROW) & (table["p_worse_off"] >= 0.5)]
+    for name, part in worse.groupby("agreement", sort=False):
+        out.print(f"Under {name}, more often worse off than alone: "
+                  + ", ".join(part["org_id"]) + ".")
+    if xlsx is not None:
+        write_to(xlsx, lambda p: write_risk(table, scenarios, p))
+
+
+def _pairs(values: list[str] | None, option: str) -> dict:
+    """['NGH=2000000', ...] -> {'NGH': 2000000.0}; a clear message for anything else."""
+    out_: dict = {}
+    for text in values or []:
+        org, sep, amount = text.partition("=")
+        number, why = read_number(amount.replace("_", ""), "money")
+        if not sep or not org.strip() or number is None or number != number:
+            reason = f": the amount {why}" if sep and org.strip() and why else ""
+            raise UsageProblem(f"{option} expects ORG_ID=AMOUNT in £ (e.g. NGH=2000000), got "
+                               f"'{text}'{reason}")
+        if org.strip() in out_:
+            raise UsageProblem(f"{option} gives {org.strip()} twice ({money(out_[org.strip()])} "
+                               f"and {money(number)}): give each member once")
+        out_[org.strip()] = number
+    return out_
+
+
+def _constraints_from(file: Path | None, **given) -> dict:
+    data: dict = {}
+    if file is not None:
+        from riskshare.core.sources import parse_toml, read_text
+        data = parse_toml(read_text(file, "constraints file"), file.name)
+        data = data.get("constraints", data)
+    for key, value in given.items():
+        # by identity: a cap, floor or pool of 0 is a condition (0 == False, so `in` would drop it)
+        if value is not None and value is not False and not (isinstance(value, dict)
+                                                              and not value):
+            data[key] = value
+    return data
+
+
+@app.command("optimise")
+def optimise_cmd(
+    target: str = typer.Argument(..., metavar="SYSTEM", help="A sample name or a system file."),
+    agreement: str | None = typer.Option(None, "--agreement", "-a", help="Start from this "
+                                            "agreement's pooled amounts (preset or .toml); "
+                                            "default: none, pure transfers between members."),
+    objective: str = typer.Option("minimax_shortfall", "--objective", "-o", help="One of: "
+                                  + ", ".join(OBJECTIVES)),
+    pool: float | None = typer.Option(None, "--pool", help="£ the transfers sum to."),
+    max_charge: float | None = typer.Option(None, "--max-charge", help="% of turnover: most "
+                                               "any member is charged."),
+    max_charge_gbp: float | None = typer.Option(None, "--max-charge-gbp", help="£: most any "
+                                                   "member is charged."),
+    max_award: float | None = typer.Option(None, "--max-award", help="% of turnover: most "
+                                              "any member is awarded."),
+    max_award_gbp: float | None = typer.Option(None, "--max-award-gbp", help="£: most any "
+                                                  "member is awarded."),
+    min_retention: float | None = typer.Option(None, "--min-retention", help="0–1: each "
+                                                  "member keeps at least this share of its "
+                                                  "favourable variance."),
+    floor: float | None = typer.Option(None, "--floor", help="% of turnover: final − control "
+                                          "total is at least this (e.g. -1)."),
+    floor_gbp: float | None = typer.Option(None, "--floor-gbp", help="£: final − control "
+                                              "total is at least this."),
+    fixed: list[str] | None = typer.Option(None, "--fixed", help="ORG_ID=£ received, fixed "
+                                              "(repeatable)."),
+    no_worse: bool = typer.Option(False, "--no-worse-than-standalone", help="Every member ends "
+                                  "at least as well off as on its own."),
+    system_ct: bool = typer.Option(False, "--system-meets-control-total", help="The system's "
+                                   "outturn meets the system control total."),
+    constraints_file: Path | None = typer.Option(None, "--constraints", help="A .toml file "
+                                                    "of constraint keys (options override it)."),
+    alternatives: int = typer.Option(0, "--alternatives", help="Also find up to this many "
+                                     "materially different allocations."),
+    slack: float = typer.Option(0.05, "--slack", help="Alternatives within this fraction of the "
+                                "optimum (0.05 = 5%)."),
+    solver: str = typer.Option("highs", "--solver", help="highs or cbc."),
+    xlsx: Path | None = _XLSX,
+) -> None:
+    """Optimise how the pool is shared: objective, conditions, shadow prices and alternatives."""
+    system = resolve_system(target)
+    chosen = resolve_agreement(agreement) if agreement else None
+    constraints = Constraints.from_dict(_constraints_from(
+        constraints_file, pool=pool, max_charge=max_charge, max_charge_gbp=max_charge_gbp,
+        max_award=max_award, max_award_gbp=max_award_gbp, min_retention=min_retention,
+        floor=floor, floor_gbp=floor_gbp, fixed=_pairs(fixed, "--fixed"),
+        no_worse_than_standalone=no_worse, system_meets_control_total=system_ct))
+    result = optimise(system, chosen, objective=objective, constraints=constraints,
+                      solver=solver)
+    alts = result.alternatives(alternatives, slack) if alternatives else []
+    out.print(bold(OBJECTIVES[objective].label, f" on {system.label}"
+                   + (f" starting from “{chosen.name}”" if chosen else "")))
+    out.print(f"{result.value_text()} — {result.status.solver.upper()} "
+              f"{result.status.status} in {result.seconds:.2f} s")
+    t = _table("Members (£m; position = outturn − control total)",
+               [("org_id", "left"), ("variance", "right"), ("pooled", "right"),
+                ("received", "right"), ("net transfer", "right"), ("position", "right"),
+                ("position %", "right"), ("support", "right"), ("final", "right"),
+                ("vs alone", "right")])
+    for org_id, r in result.table.iterrows():
+        t.add_row(org_id, money_m(r["variance"], 2), money_m(r["pooled"], 2),
+                  money_m(r["received"], 2), money_m(r["net_transfer"], 2, sign=True),
+                  money_m(r["outturn"] - r["control_total"], 2), pct(-r["shortfall_pct"], 2),
+                  money_m(r["support_earned"], 2), money_m(r["final"], 2),
+                  money_m(r["vs_standalone"], 2, sign=True))
+    out.print(t)
+    if result.binding:
+        out.print(bold("Binding conditions"))
+        for b in result.binding:
+            out.print(f"• {b.text}", highlight=False)
+    if result.shadow_prices:
+        out.print(bold("Shadow prices"))
+        for p in result.shadow_prices:
+            out.print(f"• {p.sentence}", highlight=False)
+    if result.note:
+        out.print(result.note, highlight=False)
+    if alternatives:
+        out.print(bold(f"Alternatives within {slack:.0%} of the optimum", " (received, £m)"))
+        at = _table("",
+                    [("org_id", "left"), ("optimum", "right")]
+                    + [(f"alt {k}", "right") for k in range(1, len(alts) + 1)])
+        for org_id in system.members:
+            at.add_row(org_id, money_m(result.received[org_id], 2),
+                       *(money_m(a.received[org_id], 2) for a in alts))
+        out.print(at)
+        for k, a in enumerate(alts, start=1):
+            out.print(f"alt {k}: {a.value_text()}", highlight=False)
+        if len(alts) < alternatives:
+            out.print(f"Found {len(alts)} materially different allocation(s) of the "
+                      f"{alternatives} asked for.")
+    if xlsx is not None:
+        write_to(xlsx, lambda p: write_allocation(result, p, alts))
+
+
+@app.command("fairness")
+def fairness_cmd(
+    model: str = typer.Argument(..., metavar="MODEL", help="A preset name or an agreement .toml."),
+    target: str = typer.Argument(..., metavar="SYSTEM", help="A sample name or a system file."),
+    n: int = typer.Option(0, "-n", "--scenarios", help="Judge across this many scenarios "
+                          "(0: at the forecast)."),
+    risk_aversion: float = typer.Option(0.5, "--risk-aversion", help="With scenarios: 0 judges "
+                                        "by the average year, 1 by the worst 5% of years."),
+    seed: int = _SEED, correlation: float = _CORR, kind_correlation: float = _KCORR,
+    distribution: str = _DIST, df: float = _DF, shock: list[str] | None = _SHOCK,
+    volatility_scale: float = _VSCALE,
+    show: int = typer.Option(10, "--violations", help="List at most this many coalitions "
+                             "that would be better off alone."),
+    allow_long: bool = typer.Option(False, "--allow-long", help="Run even when the estimate "
+                                    "is above the time budget (60 s, or RISKSHARE_TIME_BUDGET)."),
+    xlsx: Path | None = _XLSX,
+) -> None:
+    """Participation certificate: would any member or group do better in a smaller deal of its
+    own, and how do the Shapley value and nucleolus split the gain from pooling?"""
+    if n < 0:
+        raise UsageProblem("--scenarios must be 0 (the forecast) or a positive number")
+    agreement = resolve_agreement(model)
+    system = resolve_system(target)
+    if n > 0:
+        from riskshare.games.pooling import check_time, duration, estimate_seconds
+        if not allow_long:
+            check_time(system.n, n)     # refused before a single scenario is drawn
+        seconds = estimate_seconds(system.n, n)
+        if seconds >= 5:
+            err.print(f"Estimated time: {duration(seconds)}.")
+    scenarios = None if n == 0 else _scenarios(system, n, seed, correlation, kind_correlation,
+                                               distribution, df, shock, volatility_scale)
+    cert = certificate(system, agreement, scenarios, risk_aversion=risk_aversion,
+                       max_seconds=math.inf if allow_long else None)
+    out.print(bold(agreement.name, f" on {system.label}"
+                   + (f": {scenarios.describe()}" if scenarios is not None else "")))
+    for line in cert.summary():
+        out.print(line, highlight=False)
+    fair = cert.fair
+    labels = [("alone", "alone"), ("agreement", "agreement"), ("shapley", "Shapley")]
+    labels += [(fair, fair)] if fair else []
+    labels += [("least_core", "least core")] if "least_core" in cert.table else []
+    t = _table("Members (£m): final position alone, under the agreement and under the fair "
+               "allocations; gain = over alone",
+               [("org_id", "left"), *((label, "right") for _, label in labels),
+                ("agreement gain", "right"), ("Shapley gain", "right")]
+               + ([(f"{fair} gain", "right")] if fair else []))
+    for org_id, r in cert.table.iterrows():
+        t.add_row(org_id, *(money_m(r[c], 2) for c, _ in labels),
+                  money_m(r["gain_agreement"], 2, sign=True),
+                  money_m(r["gain_shapley"], 2, sign=True),
+                  *([money_m(r[f"gain_{fair}"], 2, sign=True)] if fair else []))
+    out.print(t)
+    if len(cert.violations):
+        v = _table(f"Better off on their own ({len(cert.violations):,}; worst "
+                   f"{min(show, len(cert.violations))} shown, £m)",
+                   [("coalition", "left"), ("size", "right"), ("on its own", "right"),
+                    ("under the agreement", "right"), ("shortfall", "right")])
+        for _, r in cert.violations.head(max(show, 0)).iterrows():
+            v.add_row(describe_group(r["players"], system.members), str(r["size"]),
+                      money_m(r["value"], 2),
+                      money_m(r["allocation"], 2), money_m(r["shortfall"], 2))
+        out.print(v)
+    if xlsx is not None:
+        write_to(xlsx, lambda p: write_fairness(cert, p))
+
+
+@app.command("sessions")
+def sessions_cmd() -> None:
+    """List the bundled example workshop sessions."""
+    from riskshare.workshop.session import list_sessions, load_session
+
+    t = _table("Workshop sessions (report with: riskshare report NAME --xlsx OUT --html OUT)",
+               [("name", "left"), ("system", "left"), ("steps", "right"), ("title", "left")])
+    for name in list_sessions():
+        s = load_session(name)
+        t.add_row(name, s.system.label, str(len(s.steps)), s.title)
+    out.print(t)
+
+
+@app.command("report")
+def report_cmd(
+    session_file: str = typer.Argument(..., metavar="SESSION", help="A bundled session name or "
+                                       "a session .toml file."),
+    xlsx: Path | None = typer.Option(None, "--xlsx", help="Write the Excel report here."),
+    html: Path | None = typer.Option(None, "--html", help="Write the printable HTML report "
+                                        "here."),
+    pdf: Path | None = typer.Option(None, "--pdf", help="Also print it to PDF here (needs "
+                                       "Chromium)."),
+) -> None:
+    """A workshop session's reports: every step's figures and findings, as prepared (the
+    selected step with its what-if changes). Without --xlsx/--html/--pdf, print them."""
+    from riskshare.workshop import printable
+    from riskshare.workshop.report import write_session_report
+    from riskshare.workshop.session import load_session
+    from riskshare.workshop.steps import views as step_views
+
+    given = [p for p in (xlsx, html, pdf) if p is not None]
+    if len({p.resolve() for p in given}) != len(given):
+        raise UsageProblem("--xlsx, --html and --pdf name the same file: give each its own, or "
+                           "one would overwrite the other")
+    for p in given:             # before anything is worked out or written: all or nothing
+        if p.is_dir() or not p.parent.is_dir():
+            raise UsageProblem(f"cannot write {p}: "
+                               + ("it is a folder" if p.is_dir() else "no such folder"))
+    session = load_session(session_file)
+    views = step_views(session)
+    out.print(bold(session.title, f" — {session.system.label}, {len(views)} steps"))
+    for v in views:
+        out.print(bold(f"\n{v.number}. {v.title}"))
+        for f in v.figures:
+            out.print(f"  {f.label}: {f.text}"
+                      + (f" ({f.delta})" if f.delta else ""), highlight=False)
+        for line in v.sentences:
+            out.print(f"  - {line}", highlight=False)
+        for line in v.changes:
+            out.print(f"  What if: {line}", highlight=False)
+    html_text = printable.html_report(session, views) if (html or pdf) else None
+    if pdf is not None:
+        pdf_data = printable.pdf_bytes(html_text)   # before writing anything: all or nothing
+    if xlsx is not None:
+        write_to(xlsx, lambda p: write_session_report(session, p, views))
+    if html is not None:
+        write_to(html, lambda p: p.write_text(html_text, encoding="utf-8"))
+    if pdf is not None:
+        write_to(pdf, lambda p: p.write_bytes(pdf_data))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point. Usage errors are click's (usage text, exit 2); riskshare errors (bad files,
+    options or values) print one message and exit 2; anything else is an internal error, exit 1,
+    with the traceback only under --debug."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    for position, arg in enumerate(args, start=1):
+        # click quotes an unknown option as typed; a line break or an invisible character
+        # there would reach the terminal raw, so such an argument is refused first
+        if isinstance(arg, str) and ("\n" in arg or visible(arg) != arg):
+            shown = visible(arg).replace("\n", "\\n")
+            err.print(Text.assemble(("Error: ", "bold red"),
+                                    f"argument {position} ({shown}) holds a control or invisible "
+                                    "character (shown escaped); retype it"))
+            sys.exit(2)
+    try:
+        app(args=args, standalone_mode=True)
+    except RiskshareError as exc:
+        err.print(Text.assemble(("Error: ", "bold red"), str(exc)))
+        sys.exit(2)
+    except KeyboardInterrupt:
+        err.print("Interrupted.")
+        sys.exit(130)
+    except Exception as exc:  # a bug: say so plainly, never dressed up as the user's mistake
+        if _debug:
+            import traceback
+            traceback.print_exc()
+        err.print(Text.assemble(("Internal error: ", "bold red"),
+                                f"riskshare hit a bug ({type(exc).__name__}: {exc}). "
+                                "Please report it with the command you ran"
+                                + ("." if _debug else "; add --debug before the command "
+                                   "name to see the traceback.")))
+        sys.exit(1)
+
+

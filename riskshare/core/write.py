@@ -1,0 +1,74 @@
+"""Writing systems: a folder (`organisations.csv` + `system.toml`), a workbook (sheets
+organisations, system, guide) or the blank template. What is written reads back exactly through
+`riskshare.core.io.load_system`. Money in £; percentages as fractions with % formats."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+import tomli_w
+
+from riskshare.core.cells import csv_text
+from riskshare.core.excel import Sheet, workbook_bytes, write_workbook
+from riskshare.core.schema import INDEX, MONEY_COLUMNS, ORG_COLUMNS, column_guide
+
+if TYPE_CHECKING:   # System calls these writers, so they take it without importing it
+    from riskshare.core.system import System
+
+__all__ = ["system_meta", "write_folder", "write_excel", "excel_bytes", "template_workbook"]
+
+ORGS_FILE = "organisations.csv"
+SYSTEM_FILE = "system.toml"
+SYSTEM_KEYS = ("name", "year", "control_total")
+ORGS_SHEET, SYSTEM_SHEET, GUIDE_SHEET = "organisations", "system", "guide"
+
+
+def system_meta(system: System) -> dict:
+    """The system file's keys: name, year and the SCT when it was given."""
+    meta = {"name": system.name, "year": system.year}
+    if system.control_total_set:
+        meta["control_total"] = system.control_total
+    return meta
+
+
+def write_folder(system: System, path) -> Path:
+    """Write `organisations.csv` and `system.toml` into folder `path` (created if needed)."""
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    (path / ORGS_FILE).write_text(csv_text(system.to_frame()), encoding="utf-8")
+    (path / SYSTEM_FILE).write_text(tomli_w.dumps(system_meta(system)), encoding="utf-8")
+    return path
+
+
+def _workbook_sheets(system: System | None) -> list[Sheet]:
+    if system is None:
+        orgs = pd.DataFrame(columns=[INDEX] + [c.name for c in ORG_COLUMNS])
+        meta = pd.DataFrame({"key": ["name", "year", "control_total"], "value": [None] * 3})
+    else:
+        orgs = system.to_frame()
+        meta_d = system_meta(system)
+        meta = pd.DataFrame({"key": ["name", "year", "control_total"],
+                             "value": [meta_d.get(k) for k in ("name", "year", "control_total")]})
+    guide = pd.concat([column_guide(), pd.DataFrame(
+        [("(system sheet) control_total", "no (sum of OCTs)", "£",
+          "System control total (SCT); blank means the sum of organisational control totals.")],
+        columns=["column", "required (default)", "unit", "meaning"])], ignore_index=True)
+    return [Sheet(ORGS_SHEET, orgs, money=MONEY_COLUMNS, percent=("volatility",)),
+            Sheet(SYSTEM_SHEET, meta),
+            Sheet(GUIDE_SHEET, guide)]
+
+
+def write_excel(system: System, target) -> None:
+    """Write the system as a workbook (sheets organisations, system, guide) to a path or buffer."""
+    write_workbook(target, _workbook_sheets(system))
+
+
+def excel_bytes(system: System) -> bytes:
+    return workbook_bytes(_workbook_sheets(system))
+
+
+def template_workbook() -> bytes:
+    """A blank workbook with the right sheets, headers and a guide to every column."""
+    return workbook_bytes(_workbook_sheets(None))

@@ -1,0 +1,155 @@
+"""The numbers every model is built from (`Setup`), in member order and £: the system, the
+agreement, the positions before transfers, bounds from caps and floors, support at stake."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from riskshare.agreements import engine
+from riskshare.agreements.spec import Agreement, load_agreement
+from riskshare.core.basis import basis_weights
+from riskshare.core.errors import RiskshareError, raise_if_errors
+from riskshare.core.system import System, require_system
+from riskshare.optimisation.spec import NO_AGREEMENT, Constraints
+from riskshare.solver import lp
+
+
+@dataclass(frozen=True, eq=False)
+class Setup:
+    """Everything the models need, in member order (£ unless stated)."""
+
+    system: System
+    agreement: Agreement
+    constraints: Constraints
+    members: pd.Index
+    scale: np.ndarray           # the agreement's scale column (£)
+    oct: np.ndarray
+    variance: np.ndarray
+    pooled: np.ndarray
+    base: np.ndarray            # position before the distribution: retained + holder charge
+    holder: np.ndarray          # the reserve holder's charge (≤ 0)
+    total: float                # what the transfers sum to
+    internal: float             # the agreement's own net pool after reserve
+    support_const: np.ndarray   # support earned whatever the transfers (£)
+    support_var: np.ndarray     # support at stake on the organisation test after sharing (£)
+    taper: np.ndarray           # taper width (£; 0 = cliff edge)
+    standalone: np.ndarray      # standalone final position (£)
+    weights: np.ndarray         # basis weights (for closest_to_basis and tie-breaks)
+    low: np.ndarray             # lower bound on received (−charge cap; −inf)
+    high: np.ndarray            # upper bound on received (award cap; +inf)
+    floor: np.ndarray           # floor on final − control total (£; NaN none)
+    fixed: np.ndarray           # fixed received (£; NaN none)
+    big: float                  # bound on any member's received (£)
+    sct: float                  # the system control total (£)
+    support: np.ndarray = None  # support at stake (£)
+    redistribute: bool = False  # unearned support goes to members that earn all theirs
+
+    MONEY_FIELDS = ("scale", "oct", "variance", "pooled", "base", "holder", "total", "internal",
+                    "support_const", "support_var", "taper", "standalone", "low", "high",
+                    "floor", "fixed", "big", "sct", "support")
+
+    @property
+    def n(self) -> int:
+        return len(self.members)
+
+    MEMBER_FIELDS = ("scale", "oct", "variance", "pooled", "base", "holder", "support_const",
+                     "support_var", "taper", "standalone", "weights", "low", "high", "floor",
+                     "fixed", "support")
+
+    def in_model_units(self) -> Setup:
+        """The same setup with every £ figure in model units (`lp.MONEY`)."""
+        return replace(self, **{f: getattr(self, f) / lp.MONEY for f in self.MONEY_FIELDS})
+
+    def by_org_id(self) -> tuple[Setup, np.ndarray]:
+        """The setup with its members in org_id order, and that order (positions in the
+        original order). Models are always built in org_id order, so the same members in any
+        row order give the same model, and the same answer to the penny."""
+        order = np.argsort(np.asarray(self.members, dtype=object).astype(str), kind="stable")
+        moved = {f: np.asarray(getattr(self, f))[order] for f in self.MEMBER_FIELDS}
+        return replace(self, members=self.members[order], **moved), order
+
+    def labels(self) -> list[str]:
+        return [str(m) for m in self.members.tolist()]
+
+
+def setup(system: System, agreement=None, constraints=None) -> Setup:
+    """Validate the request and gather the numbers the models use."""
+    require_system(system, "optimise")
+    agreement = NO_AGREEMENT if agreement is None else load_agreement(agreement)
+    cons = Constraints.from_dict(constraints)
+    raise_if_errors(agreement.check(system) + cons.check(system),
+                    f"optimisation of {system.label}")
+    members = system.members
+    orgs = system.orgs
+    scale = orgs[agreement.scale].to_numpy(dtype=float)
+    v = system.variance.to_numpy(dtype=float)
+    zero = engine.run(agreement, system, v[None, :], received=np.zeros((1, len(v))))
+    pooled = zero.pooled[0]
+    holder = zero.received[0]
+    base = zero.retained[0] + holder
+    internal = float(zero.pool[0] + zero.reserve_used[0])
+    total = internal if cons.pool is None else cons.pool
+
+    s = agreement.support
+    support = orgs["support"].to_numpy(dtype=float)
+    oct_ = orgs["control_total"].to_numpy(dtype=float)
+    taper = s.taper / 100.0 * scale
+    if s.test == "none":
+        const, var = support, np.zeros_like(support)
+    elif not s.after_sharing:
+        const, var = zero.support_earned[0], np.zeros_like(support)
+    else:
+        sys_position = math.fsum([*(oct_ + base), total, -system.control_total])
+        sys_frac = float(engine._earned_fraction(np.array([sys_position]),
+                                                 s.taper / 100.0 * scale.sum(), s.taper)[0])
+        share = 1.0 if s.test == "system" else s.system_share
+        const = support * share * sys_frac
+        var = support * (1.0 - share)
+
+    pct_unit = scale / 100.0
+    charge = np.fmin(cons.per_member("max_charge", members) * pct_unit,
+                     cons.per_member("max_charge_gbp", members))
+    award = np.fmin(cons.per_member("max_award", members) * pct_unit,
+                    cons.per_member("max_award_gbp", members))
+    pool_spec = agreement.pool
+    if cons.max_charge is None and cons.max_charge_gbp is None and pool_spec.max_charge is not None:
+        charge = pool_spec.max_charge * pct_unit
+    if cons.max_award is None and cons.max_award_gbp is None and pool_spec.max_award is not None:
+        award = pool_spec.max_award * pct_unit
+    floor = np.fmax(cons.per_member("floor", members) * pct_unit,
+                    cons.per_member("floor_gbp", members))
+    fixed = cons.per_member("fixed", members)
+    try:
+        weights = basis_weights(system, dict(pool_spec.basis) if isinstance(
+            pool_spec.basis, tuple) else pool_spec.basis)
+    except RiskshareError:
+        weights = scale.copy()
+    # A bound on what any member could usefully receive or pay (£): twice all the money in
+    # play. Kept as tight as is safe, because it is also the big-M of the whole-number models.
+    # Summed exactly (math.fsum), so the same members in another row order give the same
+    # bound to the last bit, and so the same model and the same answer.
+    money = math.fsum(np.concatenate([
+        np.abs(base), [abs(total)], support, np.abs(fixed[~np.isnan(fixed)]),
+        np.abs(floor[~np.isnan(floor)]), np.abs(zero.standalone[0] - oct_ - base)]))
+    big = 2.0 * money + 1000.0
+    # with redistribution, a member earns all its support (so may receive others') only if
+    # its system-tied part is earned in full too
+    redistribute = (s.unearned == "redistribute" and s.test == "organisation"
+                    and s.after_sharing and bool((var > 0).any())
+                    and (s.system_share == 0 or bool(np.all(const >= support * s.system_share
+                                                            - 1e-9))))
+    return Setup(system, agreement, cons, members, scale, oct_, v, pooled, base, holder,
+                 float(total), internal, const, var, taper, zero.standalone[0], weights,
+                 np.where(np.isnan(charge), -np.inf, -charge),
+                 np.where(np.isnan(award), np.inf, award), floor, fixed, big,
+                 float(system.control_total), support, redistribute)
+
+
+def basis_targets(st: Setup) -> np.ndarray:
+    """Each member's basis share of the system's position after transfers (£)."""
+    w = st.weights
+    return (st.base.sum() + st.total) * w / w.sum()

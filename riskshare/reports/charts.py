@@ -1,0 +1,720 @@
+"""Altair charts for the app. Money is plotted in £m; favourable green, adverse amber/red.
+
+The chart builders take library results and return `alt.Chart` objects, so they can be tested
+and reused (e.g. in reports) without Streamlit.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from riskshare.core.format import amount
+from riskshare.reconciliation.reconcile import Reconciliation
+
+FAVOURABLE, ADVERSE, UNREALISTIC, TOTAL, TARGET = "#009639", "#ED8B00", "#DA291C", "#005EB8", "#41B6E6"
+# Axis labels such as "£1.5m" and "-£2.0m".
+MONEY_M_LABEL = ("(datum.value < 0 ? '-£' : '£') + format(abs(datum.value), ',.1f') + 'm'")
+PCT_LABEL = "format(datum.value, '.1f') + '%'"
+
+
+def waterfall_data(rec: Reconciliation) -> pd.DataFrame:
+    """Steps from ΣOCT through each member's forecast variance to the forecast outturn, then the
+    remaining distance to the SCT. Columns: step, start, end (£m), kind, amount (£m), label."""
+    rows = []
+    sum_oct = rec.amount("sum_oct") / 1e6
+    rows.append(("ΣOCT", 0.0, sum_oct, "total", "Sum of organisational control totals"))
+    level = sum_oct
+    for org_id, r in rec.orgs.iterrows():
+        v = r["variance"] / 1e6
+        kind = "favourable" if v >= 0 else "adverse"
+        rows.append((org_id, level, level + v, kind, f"{r['name']}: forecast variance"))
+        level += v
+    forecast = rec.amount("forecast") / 1e6
+    rows.append(("Forecast", 0.0, forecast, "total", "Forecast system outturn"))
+    sct = rec.amount("sct") / 1e6
+    rows.append(("To SCT", forecast, sct, "gap", "Distance from the forecast to the SCT"))
+    rows.append(("SCT", 0.0, sct, "target", "System control total"))
+    df = pd.DataFrame(rows, columns=["step", "start", "end", "kind", "description"])
+    df["amount"] = df["end"] - df["start"]
+    df["order"] = range(len(df))
+    return df
+
+
+def waterfall(rec: Reconciliation, height: int = 360) -> alt.Chart:
+    data = waterfall_data(rec)
+    colour = alt.Color("kind:N", title=None, scale=alt.Scale(
+        domain=["total", "favourable", "adverse", "gap", "target"],
+        range=[TOTAL, FAVOURABLE, ADVERSE, "#768692", TARGET]),
+        legend=alt.Legend(orient="bottom", columns=3, labelExpr="{'total': 'Total', 'favourable': "
+                          "'Favourable variance', 'adverse': 'Adverse variance', 'gap': "
+                          "'Forecast to SCT', 'target': 'SCT'}[datum.label]"))
+    # An explicit sort list: layered charts ignore a field sort.
+    x = alt.X("step:N", sort=list(data["step"]), title=None,
+              axis=alt.Axis(labelAngle=0, labelFontSize=12, labelOverlap=False))
+    tooltip = [alt.Tooltip("description:N", title=""),
+               alt.Tooltip("amount:Q", title="£m", format=",.2f"),
+               alt.Tooltip("end:Q", title="level after (£m)", format=",.2f")]
+    bars = alt.Chart(data).mark_bar(size=28).encode(
+        x=x, y=alt.Y("start:Q", title="£m", axis=alt.Axis(labelExpr=MONEY_M_LABEL)),
+        y2="end:Q", color=colour, tooltip=tooltip)
+    zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="#425563").encode(y="y:Q")
+    labels = alt.Chart(data).mark_text(dy=-8, fontSize=11, color="#212B32").encode(
+        x=x, y=alt.Y("top:Q"),
+        text=alt.Text("amount:Q", format="+,.1f")).transform_calculate(
+        top="max(datum.start, datum.end)")
+    return (bars + zero + labels).properties(height=height, title="From the members' control "
+                                             "totals to the system control total (£m)")
+
+
+def variance_chart(rec: Reconciliation, height: int | None = None) -> alt.LayerChart:
+    """Each member's forecast variance as % of turnover; unrealistic targets in red, with the
+    threshold drawn as a dashed line."""
+    o = rec.orgs.reset_index()
+    o["status"] = o.apply(lambda r: "unrealistic target" if r["unrealistic"] else
+                          ("favourable" if r["variance"] >= 0 else "adverse"), axis=1)
+    o["variance_m"] = o["variance"] / 1e6
+    o["member"] = o["org_id"] + " · " + o["name"]
+    colour = alt.Color("status:N", title=None, scale=alt.Scale(
+        domain=["favourable", "adverse", "unrealistic target"],
+        range=[FAVOURABLE, ADVERSE, UNREALISTIC]), legend=alt.Legend(orient="bottom"))
+    order = list(o.sort_values("variance_pct")["member"])  # explicit: layers drop field sorts
+    y = alt.Y("member:N", sort=order, title=None,
+              axis=alt.Axis(labelLimit=340, labelFontSize=12, labelOverlap=False))
+    low = min(float(o["variance_pct"].min()), -rec.unrealistic_pct, 0.0)
+    high = max(float(o["variance_pct"].max()), 0.0)
+    span = (high - low) or 1.0
+    domain = [low - 0.05 * span, high + 0.25 * span]  # room for the £m labels on the right
+    bars = alt.Chart(o).mark_bar().encode(
+        x=alt.X("variance_pct:Q", title="Forecast variance against control total, % of turnover",
+                axis=alt.Axis(labelExpr=PCT_LABEL), scale=alt.Scale(domain=domain, nice=False)),
+        y=y, color=colour,
+        tooltip=[alt.Tooltip("name:N", title="member"),
+                 alt.Tooltip("variance_m:Q", title="variance £m", format=",.2f"),
+                 alt.Tooltip("variance_pct:Q", title="% of turnover", format=".2f"),
+                 alt.Tooltip("status:N")])
+    text = alt.Chart(o).mark_text(align="left", dx=4, fontSize=11, color="#212B32").encode(
+        x=alt.X("label_x:Q"), y=y, text="label:N").transform_calculate(
+        label_x="max(datum.variance_pct, 0)",
+        label=("(datum.variance_m < 0 ? '-£' : '£') + format(abs(datum.variance_m), ',.2f') "
+               "+ 'm'"))
+    rule = alt.Chart(pd.DataFrame({"x": [-rec.unrealistic_pct]})).mark_rule(
+        color=UNREALISTIC, strokeDash=[5, 4]).encode(x="x:Q")
+    zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(color="#425563").encode(x="x:Q")
+    return (bars + text + rule + zero).properties(
+        height=alt.Step(30) if height is None else height,
+        title=f"Forecast variance by member (dashed line: unrealistic beyond "
+              f"−{rec.unrealistic_pct:g}% of turnover)")
+
+
+def rebalance_chart(table: pd.DataFrame) -> alt.Chart:
+    """Current and revised control totals per member (£m)."""
+    t = table.reset_index()
+    long = pd.concat([
+        pd.DataFrame({"org_id": t["org_id"], "which": "current OCT", "value": t["control_total"]
+                      / 1e6}),
+        pd.DataFrame({"org_id": t["org_id"], "which": "revised OCT", "value": t["revised"] / 1e6}),
+    ])
+    return alt.Chart(long).mark_bar().encode(
+        x=alt.X("org_id:N", title=None, sort=list(t["org_id"]),
+                axis=alt.Axis(labelAngle=0, labelOverlap=False)),
+        xOffset="which:N",
+        y=alt.Y("value:Q", title="£m", axis=alt.Axis(labelExpr=MONEY_M_LABEL)),
+        color=alt.Color("which:N", title=None, scale=alt.Scale(range=["#AEB7BD", TOTAL]),
+                        legend=alt.Legend(orient="bottom")),
+        tooltip=["org_id:N", "which:N", alt.Tooltip("value:Q", format=",.2f", title="£m")],
+    ).properties(height=300, title="OCTs now and revised (£m)")
+
+
+# -- agreements -----------------------------------------------------------------------------------
+ON_OWN, UNDER = "on its own", "under the agreement"
+WALK_PARTS = {  # part: (bar, colour)
+    "on its own: variance": (ON_OWN, "#AEB7BD"),
+    "on its own: support earned": (ON_OWN, "#A5D7B3"),
+    "agreement: variance retained": (UNDER, TOTAL),
+    "agreement: received from the pool (− = charged)": (UNDER, TARGET),
+    "agreement: support earned": (UNDER, FAVOURABLE),
+}
+
+
+def _member_labels(table: pd.DataFrame) -> pd.Series:
+    return pd.Series(table.index, index=table.index) + " · " + table["name"].astype(str)
+
+
+def member_walk_data(outcome) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Each member against its control total (£m), on its own and under the agreement.
+
+    Returns (parts, totals). `parts` has one row per member and part (see WALK_PARTS) with
+    `value` in £m: on its own, variance + the support it would earn alone; under the agreement,
+    retained + received + support earned. `totals` has one row per member and bar with the sum
+    (standalone − control total, final − control total) and `vs_standalone` (£m)."""
+    t = outcome.table
+    member = _member_labels(t)
+    own_support = t["standalone"] - t["control_total"] - t["variance"]
+    columns = dict(zip(WALK_PARTS, (t["variance"], own_support, t["retained"], t["received"],
+                                    t["support_earned"])))
+    parts = pd.concat([pd.DataFrame({"member": member, "part": part, "bar": WALK_PARTS[part][0],
+                                     "value": values / 1e6 + 0.0})
+                       for part, values in columns.items()], ignore_index=True)
+    parts["order"] = parts["part"].map(list(WALK_PARTS).index)
+    totals = pd.concat([
+        pd.DataFrame({"member": member, "bar": ON_OWN, "marker": "net position",
+                      "value": (t["standalone"] - t["control_total"]) / 1e6,
+                      "position": t["standalone"] / 1e6}),
+        pd.DataFrame({"member": member, "bar": UNDER, "marker": "net position",
+                      "value": (t["final"] - t["control_total"]) / 1e6,
+                      "position": t["final"] / 1e6}),
+    ], ignore_index=True)
+    totals["vs_standalone"] = list(t["vs_standalone"] / 1e6) * 2
+    return parts, totals
+
+
+def member_walk(outcome) -> alt.LayerChart:
+    """Per member, two bars against its control total: on its own (variance + its own support)
+    and under the agreement (retained + received + support earned), each with a diamond at the
+    sum, and how much better or worse off the agreement leaves it."""
+    parts, totals = member_walk_data(outcome)
+    order = list(_member_labels(outcome.table))  # explicit: layered charts drop field sorts
+    # the extent of the stacked bars (positives and negatives stack apart) and the diamonds
+    stacked = parts.assign(pos=parts["value"].clip(lower=0), neg=parts["value"].clip(upper=0))
+    sums = stacked.groupby(["member", "bar"])[["pos", "neg"]].sum()
+    low = min(float(sums["neg"].min()), float(totals["value"].min()), 0.0)
+    high = max(float(sums["pos"].max()), float(totals["value"].max()), 0.0)
+    span = (high - low) or 1.0
+    right = high + 0.30 * span  # room for the "better / worse off" labels
+    domain = [low - 0.03 * span, right]
+
+    y = alt.Y("member:N", sort=order, title=None,
+              axis=alt.Axis(labelLimit=360, labelFontSize=12, labelOverlap=False))
+    y_offset = alt.YOffset("bar:N", sort=[ON_OWN, UNDER],
+                           scale=alt.Scale(paddingInner=0.15))
+    x = alt.X("value:Q", title="£m against the member's control total",
+              scale=alt.Scale(domain=domain, nice=False),
+              axis=alt.Axis(labelExpr=MONEY_M_LABEL))
+    colour = alt.Color("part:N", title=None, sort=list(WALK_PARTS), scale=alt.Scale(
+        domain=list(WALK_PARTS), range=[c for _, c in WALK_PARTS.values()]),
+        legend=alt.Legend(orient="bottom", columns=2, labelLimit=320, columnPadding=24,
+                          labelFontSize=12))
+    bars = alt.Chart(parts).mark_bar().encode(
+        y=y, yOffset=y_offset, x=x, color=colour, order=alt.Order("order:Q"),
+        tooltip=[alt.Tooltip("member:N"), alt.Tooltip("part:N", title="part"),
+                 alt.Tooltip("value:Q", title="£m", format=",.2f")])
+    diamonds = alt.Chart(totals).mark_point(shape="diamond", filled=True, size=90,
+                                            color="#212B32", stroke="white",
+                                            strokeWidth=1).encode(
+        y=y, yOffset=y_offset, x="value:Q",
+        tooltip=[alt.Tooltip("member:N"), alt.Tooltip("bar:N", title=""),
+                 alt.Tooltip("value:Q", title="against control total £m", format=",.2f"),
+                 alt.Tooltip("position:Q", title="position £m", format=",.2f")])
+    verdict = totals[totals["bar"] == UNDER].assign(x=right)
+    verdict["label"] = verdict["vs_standalone"].map(
+        lambda v: (f"£{abs(v):,.2f}m " + ("better off" if v >= 0.005 else "worse off"))
+        if abs(v) >= 0.005 else "as well off")
+    verdict["status"] = verdict["vs_standalone"].map(
+        lambda v: "worse" if v <= -0.005 else "better")
+    text = alt.Chart(verdict).mark_text(align="right", dx=-4, fontSize=12,
+                                        fontWeight="bold").encode(
+        y=y, x="x:Q", text="label:N",
+        color=alt.Color("status:N", scale=alt.Scale(domain=["better", "worse"],
+                                                    range=[FAVOURABLE, UNREALISTIC]),
+                        legend=None))
+    zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(color="#425563").encode(x="x:Q")
+    return (bars + zero + diamonds + text).resolve_scale(color="independent").properties(
+        height=alt.Step(17),  # per bar: two bars per member
+        title=alt.TitleParams(
+            "Each member against its control total, on its own and under the agreement (£m)",
+            subtitle=["Top bar: on its own — its variance and the support it would earn alone. "
+                      "Bottom bar: under the agreement — what it retains, what it receives "
+                      "from the pool and the support it earns.",
+                      "◆ marks each bar's sum: the standalone and the final position. On the "
+                      "right: how much better or worse off the agreement leaves the member."],
+            anchor="start", subtitleFontSize=12, subtitleColor="#425563"))
+
+
+def retention_chart(table: pd.DataFrame) -> alt.Chart:
+    """Of one more £ of favourable (adverse) variance, the share each member keeps (bears), from
+    `incentives(...).table`; 100% = the full incentive of standing alone."""
+    t = table.reset_index()
+    member = t["org_id"] + " · " + t["name"].astype(str)
+    member = member.where(member.str.len() <= 48, member.str.slice(0, 47) + "…")
+    long = pd.concat([
+        pd.DataFrame({"member": member, "which": "keeps of an extra £1 gain",
+                      "rate": t["retention_gain"]}),
+        pd.DataFrame({"member": member, "which": "bears of an extra £1 loss",
+                      "rate": t["retention_loss"]}),
+    ], ignore_index=True)
+    # rates can leave [0, 1] (e.g. a claims rule that pays more to a member further short)
+    domain = [min(0.0, float(long["rate"].min())), max(1.0, float(long["rate"].max()))]
+    return alt.Chart(long).mark_bar().encode(
+        y=alt.Y("member:N", sort=list(member), title=None,
+                axis=alt.Axis(labelLimit=360, labelFontSize=12, labelOverlap=False)),
+        yOffset=alt.YOffset("which:N", sort=["keeps of an extra £1 gain",
+                                             "bears of an extra £1 loss"]),
+        x=alt.X("rate:Q", title="share of the next £1 (100% = as if standing alone)",
+                scale=alt.Scale(domain=domain), axis=alt.Axis(format="%")),
+        color=alt.Color("which:N", title=None, sort=["keeps of an extra £1 gain",
+                                                     "bears of an extra £1 loss"],
+                        scale=alt.Scale(range=[FAVOURABLE, ADVERSE]),
+                        legend=alt.Legend(orient="bottom")),
+        tooltip=[alt.Tooltip("member:N"), alt.Tooltip("which:N", title=""),
+                 alt.Tooltip("rate:Q", format=".1%", title="share")],
+    ).properties(height=alt.Step(12), title="Incentive: how much of the next £1 each member "
+                                            "keeps or bears")
+
+
+# -- scenarios and comparisons ---------------------------------------------------------------------
+QUANTILES = (0.05, 0.25, 0.50, 0.75, 0.95)
+BAND_WHICH = [ON_OWN, UNDER]
+AGREEMENT_COLOURS = [TOTAL, ADVERSE, FAVOURABLE, "#7C2855"]
+
+
+def _short(label: str, limit: int = 48) -> str:
+    return label if len(label) <= limit else label[:limit - 1] + "…"
+
+
+def band_data(final: np.ndarray, standalone: np.ndarray, system) -> pd.DataFrame:
+    """5/25/50/75/95% quantiles of each member's position against its control total (£m), on its
+    own and under the agreement, from (scenarios × members) arrays of final and standalone
+    positions (£). Columns: member, which, q05, q25, q50, q75, q95, mean."""
+    oct_ = system.orgs["control_total"].to_numpy(dtype=float)
+    member = [_short(f"{m} · {n}") for m, n in zip(system.members, system.orgs["name"])]
+    frames = []
+    for which, values in ((ON_OWN, standalone), (UNDER, final)):
+        x = (np.asarray(values, dtype=float) - oct_) / 1e6
+        q = np.quantile(x, QUANTILES, axis=0)
+        frames.append(pd.DataFrame({"member": member, "which": which,
+                                    **{f"q{round(p * 100):02d}": q[i] + 0.0
+                                       for i, p in enumerate(QUANTILES)},
+                                    "mean": x.mean(axis=0) + 0.0}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def distribution_bands(data: pd.DataFrame) -> alt.LayerChart:
+    """Per member, two box-and-whisker bands of the position against the control total (£m):
+    on its own and under the agreement; whiskers 5–95%, box 25–75%, white tick at the median,
+    the control total at 0."""
+    order = list(dict.fromkeys(data["member"]))  # explicit: layered charts drop field sorts
+    y = alt.Y("member:N", sort=order, title=None,
+              axis=alt.Axis(labelLimit=360, labelFontSize=12, labelOverlap=False))
+    y_offset = alt.YOffset("which:N", sort=BAND_WHICH, scale=alt.Scale(paddingInner=0.2))
+    colour = alt.Color("which:N", title=None, sort=BAND_WHICH, scale=alt.Scale(
+        domain=BAND_WHICH, range=["#AEB7BD", TOTAL]), legend=alt.Legend(orient="bottom"))
+    x = alt.X("q05:Q", title="£m against the member's control total (0 = on target)",
+              axis=alt.Axis(labelExpr=MONEY_M_LABEL))
+    tooltip = [alt.Tooltip("member:N"), alt.Tooltip("which:N", title="")] + [
+        alt.Tooltip(f"q{p:02d}:Q", title=f"{p}% (£m)", format=",.2f")
+        for p in (5, 25, 50, 75, 95)] + [alt.Tooltip("mean:Q", title="mean (£m)", format=",.2f")]
+    base = alt.Chart(data).encode(y=y, yOffset=y_offset, color=colour, tooltip=tooltip)
+    whisker = base.mark_rule(strokeWidth=1.5).encode(x=x, x2="q95:Q")
+    box = base.mark_bar(height=11).encode(x="q25:Q", x2="q75:Q")
+    median = base.mark_tick(color="white", thickness=2, size=11).encode(x="q50:Q")
+    zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(
+        color=UNREALISTIC, strokeDash=[5, 3], strokeWidth=1.5).encode(x="x:Q")
+    return (whisker + box + median + zero).properties(
+        height=alt.Step(15),
+        title=alt.TitleParams(
+            "Where each member ends up against its control total, across the scenarios (£m)",
+            subtitle=["Grey: on its own; blue: under the agreement. Line: 5–95% of scenarios; "
+                      "box: 25–75%; white tick: median. Red dashed line: the control total."],
+            anchor="start", subtitleFontSize=12, subtitleColor="#425563"))
+
+
+PROBABILITIES = {"p_miss_control_total": "misses its control total",
+                 "p_lose_support": "loses support funding",
+                 "p_worse_off": "worse off than on its own"}
+
+
+def probability_chart(risk: pd.DataFrame, system) -> alt.Chart:
+    """Per member (from `risk_table`), the probabilities of missing the control total, losing
+    support (members with support only) and being worse off than standalone."""
+    t = risk.drop(index="SYSTEM", errors="ignore")
+    member = [_short(f"{m} · {system.orgs.loc[m, 'name']}") for m in t.index]
+    long = pd.concat([pd.DataFrame({"member": member, "which": label, "p": t[col].to_numpy()})
+                      for col, label in PROBABILITIES.items()], ignore_index=True)
+    long = long.dropna(subset=["p"])
+    labels = list(PROBABILITIES.values())
+    return alt.Chart(long).mark_bar().encode(
+        y=alt.Y("member:N", sort=member, title=None,
+                axis=alt.Axis(labelLimit=360, labelFontSize=12, labelOverlap=False)),
+        yOffset=alt.YOffset("which:N", sort=labels),
+        x=alt.X("p:Q", title="probability across the scenarios",
+                scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
+        color=alt.Color("which:N", title=None, sort=labels,
+                        scale=alt.Scale(domain=labels, range=[ADVERSE, UNREALISTIC, "#768692"]),
+                        legend=alt.Legend(orient="bottom")),
+        tooltip=[alt.Tooltip("member:N"), alt.Tooltip("which:N", title=""),
+                 alt.Tooltip("p:Q", format=".1%", title="probability")],
+    ).properties(height=alt.Step(9), title="How likely each member is to …")
+
+
+def incentive_risk_data(compared: pd.DataFrame) -> pd.DataFrame:
+    """From `compare(...)`: per agreement and member, the incentive (retention_gain) and the risk
+    reduction the agreement gives it (sd_standalone − sd_final, £m; and cvar improvement)."""
+    t = compared[compared["org_id"] != "SYSTEM"].copy()
+    t["risk_reduction"] = (t["sd_standalone"] - t["sd_final"]) / 1e6
+    t["retention"] = t["retention_gain"]
+    t["label"] = _cluster_labels(t)
+    return t[["agreement", "org_id", "name", "label", "retention", "risk_reduction",
+              "sd_standalone", "sd_final", "p_worse_off"]]
+
+
+def _cluster_labels(t: pd.DataFrame) -> pd.Series:
+    """One label per cluster of nearby points of an agreement ("NCH, NVP, RAS" on the first of
+    them, blank on the others), so labels do not print over each other."""
+    span_x = float(t["risk_reduction"].max() - t["risk_reduction"].min()) or 1.0
+    labels = pd.Series("", index=t.index, dtype=object)
+    for _, group in t.groupby("agreement", sort=False):
+        anchor, members = None, []
+        for i, r in group.sort_values(["retention", "risk_reduction"]).iterrows():
+            if anchor is not None and abs(r["risk_reduction"] - anchor[1]) < 0.08 * span_x \
+                    and abs(r["retention"] - anchor[2]) < 0.05:
+                members.append(r["org_id"])
+                continue
+            if anchor is not None:
+                labels[anchor[0]] = ", ".join(members)
+            anchor, members = (i, r["risk_reduction"], r["retention"]), [r["org_id"]]
+        if anchor is not None:
+            labels[anchor[0]] = ", ".join(members)
+    return labels
+
+
+def incentive_risk_chart(compared: pd.DataFrame, order: list[str]) -> alt.LayerChart:
+    """Incentive (share of the next £1 of gain kept) against risk reduction (fall in the sd of
+    the position, £m) per member, coloured by agreement."""
+    data = incentive_risk_data(compared)
+    data["sd_standalone"] /= 1e6
+    data["sd_final"] /= 1e6
+    colour = alt.Color("agreement:N", title=None, sort=order, scale=alt.Scale(
+        domain=order, range=AGREEMENT_COLOURS[:len(order)]),
+        legend=alt.Legend(orient="bottom", columns=2, labelLimit=420))
+    x = alt.X("risk_reduction:Q", title="Risk reduction: fall in the sd of the position (£m)",
+              axis=alt.Axis(labelExpr=MONEY_M_LABEL))
+    y = alt.Y("retention:Q", title="Incentive: share of the next £1 of gain kept",
+              axis=alt.Axis(format="%"))
+    tooltip = [alt.Tooltip("agreement:N"), alt.Tooltip("name:N", title="member"),
+               alt.Tooltip("retention:Q", format=".0%", title="keeps of next £1"),
+               alt.Tooltip("risk_reduction:Q", format=",.2f", title="sd reduction £m"),
+               alt.Tooltip("sd_standalone:Q", format=",.2f", title="sd on its own £m"),
+               alt.Tooltip("sd_final:Q", format=",.2f", title="sd under agreement £m"),
+               alt.Tooltip("p_worse_off:Q", format=".0%", title="P(worse off)")]
+    points = alt.Chart(data).mark_point(filled=True, size=90, opacity=0.85).encode(
+        x=x, y=y, color=colour, shape=alt.Shape("agreement:N", sort=order, legend=None),
+        tooltip=tooltip)
+    text = alt.Chart(data).mark_text(align="left", dx=7, fontSize=11).encode(
+        x=x, y=y, text="label:N", color=alt.Color("agreement:N", sort=order, legend=None,
+                                                  scale=alt.Scale(domain=order,
+                                                                  range=AGREEMENT_COLOURS[
+                                                                      :len(order)])))
+    zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(color="#425563").encode(x="x:Q")
+    return (zero + points + text).properties(height=380)
+
+
+# -- optimisation ---------------------------------------------------------------------------------
+BEFORE, AFTER = "before the transfers", "after the transfers"
+
+
+def allocation_data(allocation) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """From an `rs.optimise` Allocation: per member its position against its control total as %
+    of the scale column, before the transfers (what it retains, and any reserve charge) and
+    after them (outturn − control total); and what it receives (£m, − = charged).
+
+    Returns (bars, members): `bars` has one row per member and `which` (BEFORE, AFTER) with
+    `pct`; `members` one row per member with `received_m`, `before`, `after` and `label`."""
+    t = allocation.table
+    scale = np.asarray(allocation.setup.scale, dtype=float)
+    after = 100.0 * (t["outturn"] - t["control_total"]).to_numpy() / scale
+    before = 100.0 * (t["outturn"] - t["control_total"] - t["received"]).to_numpy() / scale
+    member = [_short(f"{m} · {n}") for m, n in zip(t.index, t["name"].astype(str))]
+    members = pd.DataFrame({"member": member, "org_id": list(t.index),
+                            "received_m": t["received"].to_numpy() / 1e6 + 0.0,
+                            "before": before + 0.0, "after": after + 0.0})
+    members["label"] = members["received_m"].map(
+        lambda v: f"receives £{v:,.2f}m" if v >= 0.005 else
+        (f"pays £{-v:,.2f}m" if v <= -0.005 else "no transfer"))
+    members["flow"] = members["received_m"].map(
+        lambda v: "in" if v >= 0.005 else ("out" if v <= -0.005 else "none"))
+    bars = pd.concat([members.assign(which=BEFORE, pct=members["before"]),
+                      members.assign(which=AFTER, pct=members["after"])], ignore_index=True)
+    return bars, members
+
+
+def _ticks(low: float, high: float, n: int = 8) -> list[float]:
+    """Round tick values from `low` to `high` only, so no axis labels run under text placed to
+    the right of the data."""
+    span = (high - low) or 1.0
+    raw = span / n
+    magnitude = 10 ** np.floor(np.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    start = np.floor(low / step) * step
+    return [round(float(v), 10) + 0.0 for v in np.arange(start, high + step / 2, step)]
+
+
+def allocation_chart(allocation) -> alt.LayerChart:
+    """Per member, two bars: its position against its control total (% of the scale column)
+    before and after the optimised transfers, with what it receives or pays (£m) on the right."""
+    bars_data, members = allocation_data(allocation)
+    scale_name = allocation.setup.agreement.scale
+    order = list(members["member"])  # explicit: layered charts drop field sorts
+    low = min(float(bars_data["pct"].min()), 0.0)
+    high = max(float(bars_data["pct"].max()), 0.0)
+    span = (high - low) or 1.0
+    right = high + 0.28 * span  # room for the "receives / pays" labels
+    y = alt.Y("member:N", sort=order, title=None,
+              axis=alt.Axis(labelLimit=360, labelFontSize=12, labelOverlap=False))
+    y_offset = alt.YOffset("which:N", sort=[BEFORE, AFTER], scale=alt.Scale(paddingInner=0.15))
+    colour = alt.Color("which:N", title=None, sort=[BEFORE, AFTER], scale=alt.Scale(
+        domain=[BEFORE, AFTER], range=["#AEB7BD", TOTAL]),
+        legend=alt.Legend(orient="bottom", labelFontSize=12))
+    bars = alt.Chart(bars_data).mark_bar().encode(
+        y=y, yOffset=y_offset,
+        x=alt.X("pct:Q", title=f"Position against control total, % of {scale_name}",
+                scale=alt.Scale(domain=[low - 0.03 * span, right], nice=False),
+                axis=alt.Axis(labelExpr=PCT_LABEL, values=_ticks(low, high))),
+        color=colour,
+        tooltip=[alt.Tooltip("member:N"), alt.Tooltip("which:N", title=""),
+                 alt.Tooltip("pct:Q", title=f"% of {scale_name}", format=".2f"),
+                 alt.Tooltip("received_m:Q", title="receives £m (− = pays)", format=",.2f")])
+    text = alt.Chart(members.assign(x=right)).mark_text(
+        align="right", dx=-4, fontSize=12, fontWeight="bold").encode(
+        y=y, x="x:Q", text="label:N",
+        color=alt.Color("flow:N", scale=alt.Scale(domain=["in", "out", "none"],
+                                                  range=[FAVOURABLE, ADVERSE, "#768692"]),
+                        legend=None))
+    zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(color="#425563").encode(x="x:Q")
+    return (bars + zero + text).resolve_scale(color="independent").properties(
+        height=alt.Step(17),
+        title=alt.TitleParams(
+            "Each member against its control total, before and after the optimised transfers",
+            subtitle=[f"Grey: before — what the member retains of its own variance. Blue: "
+                      f"after — once it receives or pays its transfer (shown on the right). "
+                      f"% of {scale_name}; 0 = on target."],
+            anchor="start", subtitleFontSize=12, subtitleColor="#425563"))
+
+
+# -- fairness (cooperative games) ----------------------------------------------------------------
+FAIR_BETTER, FAIR_WORSE = "agreement: better off than alone", "agreement: worse off than alone"
+SHAPLEY_MARK, FAIR_MARK_COLOUR = "#212B32", "#7C2855"
+
+
+def fairness_data(cert) -> pd.DataFrame:
+    """From a `rs.games.certificate` Certificate: one row per member with its gain over standing
+    alone (£m) under the agreement (`agreement`), by the Shapley value (`shapley`) and by the
+    nucleolus or prenucleolus (`fair`, NaN when not computed), `status` (better / worse off
+    than alone, exactly as the certificate counts it) and `label` (the verdict in words)."""
+    t = cert.table
+    fair = cert.fair
+    data = pd.DataFrame({
+        "member": [_short(f"{m} · {n}") for m, n in zip(t.index, t["name"].astype(str))],
+        "org_id": list(t.index),
+        "alone": t["alone"].to_numpy() / 1e6 + 0.0,
+        "agreement": t["gain_agreement"].to_numpy() / 1e6 + 0.0,
+        "shapley": t["gain_shapley"].to_numpy() / 1e6 + 0.0,
+        "fair": (t[f"gain_{fair}"].to_numpy() / 1e6 + 0.0) if fair else np.nan,
+    })
+    # worse off exactly when the certificate says so (by more than half a penny)
+    worse = set(p[0] for p in cert.members_worse_off["players"])
+    data["status"] = [FAIR_WORSE if m in worse else FAIR_BETTER for m in t.index]
+    data["label"] = [f"{amount(abs(g))} worse off" if m in worse else
+                     (f"{amount(g)} better off" if g >= 0.005 else "as well off")
+                     for m, g in zip(t.index, t["gain_agreement"])]
+    return data
+
+
+def fairness_chart(cert) -> alt.LayerChart:
+    """Per member, a bar for what the agreement gives it beyond standing alone (£m; green better
+    off, red worse off) with markers at what the Shapley value and the nucleolus (or
+    prenucleolus) would give it, and the verdict in words on the right."""
+    data = fairness_data(cert)
+    fair = cert.fair
+    order = list(data["member"])  # explicit: layered charts drop field sorts
+    values = data[["agreement", "shapley", "fair"]].to_numpy(dtype=float)
+    low = min(float(np.nanmin(values)), 0.0)
+    high = max(float(np.nanmax(values)), 0.0)
+    span = (high - low) or 1.0
+    right = high + 0.30 * span  # room for the "better / worse off" labels
+    y = alt.Y("member:N", sort=order, title=None,
+              axis=alt.Axis(labelLimit=360, labelFontSize=12, labelOverlap=False))
+    ticks = _ticks(low, high)
+    x = alt.X("agreement:Q", title="Gain over standing alone (£m; negative: worse off than "
+                                   "alone)",
+              scale=alt.Scale(domain=[min(low - 0.04 * span, ticks[0]), right], nice=False),
+              axis=alt.Axis(labelExpr=MONEY_M_LABEL, values=ticks))
+    fair_word = fair or "nucleolus"
+    tooltip = [alt.Tooltip("member:N"),
+               alt.Tooltip("agreement:Q", title="agreement − alone £m", format=",.2f"),
+               alt.Tooltip("shapley:Q", title="Shapley − alone £m", format=",.2f")]
+    if fair:
+        tooltip.append(alt.Tooltip("fair:Q", title=f"{fair} − alone £m", format=",.2f"))
+    bars = alt.Chart(data).mark_bar(height=22).encode(
+        y=y, x=x, tooltip=tooltip,
+        color=alt.Color("status:N", title=None, sort=[FAIR_BETTER, FAIR_WORSE],
+                        scale=alt.Scale(domain=[FAIR_BETTER, FAIR_WORSE],
+                                        range=[FAVOURABLE, UNREALISTIC]),
+                        legend=alt.Legend(orient="bottom", labelFontSize=12, labelLimit=320)))
+    # (column, legend label, shape, colour, pixels above/below the bar's middle, size): the two
+    # markers sit apart so that equal values do not hide one another
+    marks = [("shapley", "Shapley value", "diamond", SHAPLEY_MARK, -5 if fair else 0, 150)]
+    if fair:
+        marks.append(("fair", fair_word, "circle", FAIR_MARK_COLOUR, 5, 80))
+    labels = [m[1] for m in marks]
+    colour = alt.Color("which:N", title=None, sort=labels, scale=alt.Scale(
+        domain=labels, range=[m[3] for m in marks]),
+        legend=alt.Legend(orient="bottom", labelFontSize=12, symbolSize=200))
+    shape = alt.Shape("which:N", title=None, sort=labels, scale=alt.Scale(
+        domain=labels, range=[m[2] for m in marks]))
+    markers = alt.layer(*[
+        alt.Chart(pd.DataFrame({"member": data["member"], "which": label,
+                                "value": data[column]})).mark_point(
+            filled=True, size=size, stroke="white", strokeWidth=1, opacity=1, yOffset=offset
+        ).encode(y=y, x="value:Q", color=colour, shape=shape,
+                 tooltip=[alt.Tooltip("member:N"), alt.Tooltip("which:N", title=""),
+                          alt.Tooltip("value:Q", title="gain over alone £m", format=",.2f")])
+        for column, label, _, _, offset, size in marks])
+    text = alt.Chart(data.assign(x=right)).mark_text(
+        align="right", dx=-4, fontSize=12, fontWeight="bold").encode(
+        y=y, x="x:Q", text="label:N",
+        color=alt.Color("status:N", scale=alt.Scale(domain=[FAIR_BETTER, FAIR_WORSE],
+                                                    range=[FAVOURABLE, UNREALISTIC]),
+                        legend=None))
+    zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(color="#425563").encode(x="x:Q")
+    subtitle = ["Bar: what the agreement gives the member beyond what it would secure on its "
+                "own (green: better off, red: worse off; the amount is on the right).",
+                "◆ Shapley value: the member's average contribution to the groups it could "
+                "join."]
+    if fair:
+        subtitle.append(f"● {fair_word[:1].upper() + fair_word[1:]}: the split that leaves the "
+                        "worst-treated group as well off as possible.")
+    return (zero + bars + markers + text).resolve_scale(
+        color="independent", shape="independent").properties(
+        height=alt.Step(36),
+        title=alt.TitleParams(
+            "What each member gains by pooling: the agreement against the fair shares (£m)",
+            subtitle=subtitle,
+            anchor="start", subtitleFontSize=12, subtitleColor="#425563"))
+
+
+def shock_chart(table: pd.DataFrame) -> alt.LayerChart:
+    """Per member, its variance before and after a shock (£m), from a table with columns name,
+    variance_before and variance_after (£) indexed by org_id."""
+    member = _member_labels(table).map(_short)
+    order = list(member)
+    data = pd.concat([
+        pd.DataFrame({"member": member, "when": "before the shock",
+                      "value": table["variance_before"] / 1e6 + 0.0}),
+        pd.DataFrame({"member": member, "when": "after the shock",
+                      "value": table["variance_after"] / 1e6 + 0.0}),
+    ], ignore_index=True)
+    y = alt.Y("member:N", sort=order, title=None,
+              axis=alt.Axis(labelLimit=360, labelFontSize=12, labelOverlap=False))
+    bars = alt.Chart(data).mark_bar().encode(
+        y=y, yOffset=alt.YOffset("when:N", sort=["before the shock", "after the shock"]),
+        x=alt.X("value:Q", title="Variance against the control total (£m)",
+                axis=alt.Axis(labelExpr=MONEY_M_LABEL)),
+        color=alt.Color("when:N", title=None, sort=["before the shock", "after the shock"],
+                        scale=alt.Scale(domain=["before the shock", "after the shock"],
+                                        range=["#AEB7BD", ADVERSE]),
+                        legend=alt.Legend(orient="bottom", labelFontSize=12)),
+        tooltip=[alt.Tooltip("member:N"), alt.Tooltip("when:N", title=""),
+                 alt.Tooltip("value:Q", title="variance £m", format=",.2f")])
+    zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(color="#425563").encode(x="x:Q")
+    return (bars + zero).properties(
+        height=alt.Step(14),
+        title=alt.TitleParams("Each member's forecast variance before and after the shock (£m)",
+                              subtitle="Negative: a deficit against the member's control total.",
+                              anchor="start", subtitleFontSize=12, subtitleColor="#425563"))
+
+
+COMPARE_COLOURS = ["#005EB8", "#ED8B00", "#330072", "#00A499"]
+
+
+def compare_chart(table: pd.DataFrame, labels: dict) -> alt.LayerChart:
+    """Per member, how much better (or worse) off each agreement leaves it than standing alone
+    (£m), from a table indexed by org_id with `name` and '<label> vs alone' columns (£);
+    `labels` maps each label to its legend text."""
+    member = _member_labels(table).map(_short)
+    order = list(member)
+    legend = list(labels.values())
+    data = pd.concat([pd.DataFrame({"member": member, "agreement": text,
+                                    "value": table[f"{label} vs alone"] / 1e6 + 0.0})
+                      for label, text in labels.items()], ignore_index=True)
+    y = alt.Y("member:N", sort=order, title=None,
+              axis=alt.Axis(labelLimit=360, labelFontSize=12, labelOverlap=False))
+    bars = alt.Chart(data).mark_bar().encode(
+        y=y, yOffset=alt.YOffset("agreement:N", sort=legend),
+        x=alt.X("value:Q", title="Better (+) or worse (−) off than standing alone (£m)",
+                axis=alt.Axis(labelExpr=MONEY_M_LABEL)),
+        color=alt.Color("agreement:N", title=None, sort=legend,
+                        scale=alt.Scale(domain=legend, range=COMPARE_COLOURS[:len(legend)]),
+                        legend=alt.Legend(orient="bottom", columns=1, labelLimit=560,
+                                          labelFontSize=12)),
+        tooltip=[alt.Tooltip("member:N"), alt.Tooltip("agreement:N", title=""),
+                 alt.Tooltip("value:Q", title="vs alone £m", format=",.2f")])
+    zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(color="#425563").encode(x="x:Q")
+    return (bars + zero).properties(
+        height=alt.Step(12),
+        title=alt.TitleParams("Each member under each agreement, against standing alone (£m)",
+                              subtitle="At the forecast (after any shock in force). Left of "
+                                       "the line: the agreement leaves the member worse off.",
+                              anchor="start", subtitleFontSize=12, subtitleColor="#425563"))
+
+
+# -- static images (reports) --------------------------------------------------------------------------
+STATIC_WIDTH = 620  # px: the plotting area of charts rendered as images
+
+
+def _static(chart, width: int) -> str:
+    """The chart's Vega-Lite JSON with a fixed width (the app stretches charts to the page)."""
+    return chart.properties(width=width).to_json()
+
+
+def to_png(chart, width: int = STATIC_WIDTH, scale: float = 2.0) -> bytes:
+    """The chart as PNG bytes, rendered offline (vl-convert; no browser or network)."""
+    import vl_convert
+
+    return vl_convert.vegalite_to_png(_static(chart, width), scale=scale)
+
+
+def to_svg(chart, width: int = STATIC_WIDTH) -> str:
+    """The chart as SVG text, rendered offline (vl-convert)."""
+    import vl_convert
+
+    return vl_convert.vegalite_to_svg(_static(chart, width))
+
+
+# -- presentation ---------------------------------------------------------------------------------
+DEFAULT_FONT = 11        # Vega-Lite's own axis/legend label size, for text the charts leave unset
+FONT_KEYS = ("fontSize", "labelFontSize", "titleFontSize", "subtitleFontSize", "labelLimit")
+
+
+def enlarged(chart, factor: float = 1.5) -> dict:
+    """The chart's Vega-Lite spec with every text (and the room for labels) `factor` times
+    larger and each band (row) `factor` times taller, for a screen viewed across a room. Returns a spec dict (for
+    `st.vega_lite_chart`); the chart itself is unchanged."""
+    spec = chart.to_dict()
+
+    def walk(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in FONT_KEYS and isinstance(value, (int, float)):
+                    node[key] = round(value * factor, 1)
+                elif key == "height" and isinstance(value, dict) and "step" in value:
+                    value["step"] = round(value["step"] * factor, 1)
+                elif key not in ("datasets", "data"):
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(spec)
+    size = round(DEFAULT_FONT * factor, 1)
+    config = spec.setdefault("config", {})
+    for part in ("axis", "legend", "header"):
+        section = config.setdefault(part, {})
+        section.setdefault("labelFontSize", size)
+        section.setdefault("titleFontSize", size)
+    config.setdefault("text", {}).setdefault("fontSize", size)
+    title = config.setdefault("title", {})
+    title.setdefault("fontSize", round(13 * factor, 1))
+    title.setdefault("subtitleFontSize", size)
+    return spec

@@ -1,0 +1,261 @@
+"""Monte Carlo scenarios of members' variances (DOMAIN §6; issue 4).
+
+`simulate(system, n, seed=..., correlation=..., ...)` returns `Scenarios`: an (n × members)
+array of variances (£, forecast − control total plus a random draw plus any shocks) and what made
+them. Same seed, same numbers.
+
+The draw for member i in scenario s is
+
+    volatility_i% × turnover_i × ( √ρ·Z_s + √ρ_k·K_{s,kind(i)} + √(1 − ρ − ρ_k)·ε_{s,i} )
+
+with Z the common system factor, K one factor per kind of member (optional, `kind_correlation`
+ρ_k) and ε independent, all standard normal; so any two members correlate at ρ (ρ + ρ_k within a
+kind) and each has standard deviation volatility% of turnover. Volatility comes from the
+`volatility` column, else the default for the member's kind (`schema.KINDS`).
+
+With `distribution="t"` the normal vector of each scenario is divided by √(W/df), W ~ χ²(df),
+and rescaled by √((df − 2)/df): a multivariate t with the same standard deviations and
+correlations but fatter, jointly occurring tails (df > 2).
+
+Each part of the draw has its own random stream, derived from the seed and a label: Z from
+"system", K from the kind, the t mixing from "t", and ε_i from member i's org_id. So the same
+seed gives each member the same figures whatever the order of the rows, and adding a member
+leaves every other member's own draws as they were.
+
+Work is bounded: `n` × members must fit the memory budget (`memory_budget`, 2 GB unless the
+environment variable RISKSHARE_MEMORY_BUDGET says otherwise), checked before anything is drawn.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from riskshare.core.errors import UsageError, problem, raise_if_errors
+from riskshare.core.seed import check_seed
+from riskshare.core.system import System, require_system
+
+DISTRIBUTIONS = ("normal", "t")
+
+
+@dataclass(frozen=True, eq=False)
+class Scenarios:
+    """Simulated variances and their recipe.
+
+    variances:  (n, members) £, forecast − control total + draw + shocks.
+    base:       (members,) £, forecast − control total.
+    draws:      (n, members) £, the random part.
+    shock:      (members,) £, the deterministic shock added to every scenario.
+    volatility: (members,) % of turnover used.
+    """
+
+    system: System
+    variances: np.ndarray
+    base: np.ndarray
+    draws: np.ndarray
+    shock: np.ndarray
+    volatility: np.ndarray
+    seed: int | None
+    correlation: float
+    kind_correlation: float
+    distribution: str
+    df: float | None
+    shocks: tuple = field(default=())
+
+    @property
+    def n(self) -> int:
+        return self.variances.shape[0]
+
+    def frame(self) -> pd.DataFrame:
+        """The variances as a DataFrame (scenario × org_id)."""
+        return pd.DataFrame(self.variances, columns=self.system.members,
+                            index=pd.RangeIndex(self.n, name="scenario"))
+
+    def describe(self) -> str:
+        dist = "normal" if self.distribution == "normal" else f"t with {self.df:g} d.f."
+        text = (f"{self.n:,} scenarios ({dist}; correlation {self.correlation:g}"
+                + (f", within kind +{self.kind_correlation:g}" if self.kind_correlation else "")
+                + f"; seed {self.seed})")
+        if self.shocks:
+            text += "; shocks: " + ", ".join(s.name for s in self.shocks)
+        return text
+
+
+def _real(value) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+
+
+VOLATILITY_SCALE_MAX = 100.0
+#: Bytes of memory a simulation needs per scenario and member, from drawing the scenarios to
+#: judging an agreement across them (the variances and draws kept, the arrays of each run).
+BYTES_PER_CELL = 48
+DEFAULT_MEMORY_BUDGET = 2 * 1024**3
+
+
+def memory_budget() -> int:
+    """The memory (bytes) a simulation may use: 2 GB, or the environment variable
+    RISKSHARE_MEMORY_BUDGET (bytes, or a size such as "8GB" or "512MB") on a larger or
+    smaller machine."""
+    text = os.environ.get("RISKSHARE_MEMORY_BUDGET", "").strip().upper().replace(" ", "")
+    if not text:
+        return DEFAULT_MEMORY_BUDGET
+    units = {"GB": 1024**3, "G": 1024**3, "MB": 1024**2, "M": 1024**2, "KB": 1024, "K": 1024,
+             "B": 1}
+    for unit, size in units.items():
+        if text.endswith(unit):
+            number, factor = text[:-len(unit)], size
+            break
+    else:
+        number, factor = text, 1
+    try:
+        budget = int(float(number) * factor)
+    except ValueError:
+        raise UsageError(f"RISKSHARE_MEMORY_BUDGET must be a size such as 4GB or 512MB (got "
+                         f"{os.environ['RISKSHARE_MEMORY_BUDGET']!r})") from None
+    if budget <= 0:
+        raise UsageError("RISKSHARE_MEMORY_BUDGET must be a positive size such as 4GB")
+    return budget
+
+
+def size_problem(n: int, members: int, key: str = "n"):
+    """A problem when `n` scenarios of `members` members would exceed the memory budget (the
+    estimate, the budget and the largest n that fits), else None. Checked before anything is
+    drawn, so a runaway request is refused at once."""
+    budget = memory_budget()
+    need = int(n) * int(members) * BYTES_PER_CELL
+    if need <= budget:
+        return None
+    fits = max(0, budget // (max(int(members), 1) * BYTES_PER_CELL))
+    return problem(f"{int(n):,} scenarios × {int(members):,} members would need about "
+                   f"{_size(need)} of memory, above riskshare's budget of {_size(budget)}: use "
+                   f"at most {fits:,} scenarios for this system (on a larger machine, raise the "
+                   "budget with the environment variable RISKSHARE_MEMORY_BUDGET, e.g. 8GB)",
+                   key=key, value=n)
+
+
+def _size(nbytes: int) -> str:
+    return (f"{nbytes / 1024**3:,.1f} GB" if nbytes >= 1024**3 else
+            f"{nbytes / 1024**2:,.0f} MB")
+
+
+def check_settings(n, correlation, kind_correlation, distribution, df, volatility_scale,
+                   prefix: str = "", seed=0, members: int | None = None) -> list:
+    """Every problem with a set of simulation settings (keys prefixed with `prefix`, e.g.
+    "scenarios." for a session file); [] when they can be simulated. With `members`, `n` must
+    also fit the memory budget (`size_problem`)."""
+    problems = check_seed(seed, f"{prefix}seed")
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0:
+        if isinstance(n, float) and n.is_integer() and n > 0:
+            problems.append(problem(f"must be a whole number of scenarios: {n!r} has a decimal "
+                                    f"point (write {int(n)})", key=f"{prefix}n"))
+        else:
+            problems.append(problem("must be a whole number of scenarios, at least 1",
+                                    key=f"{prefix}n", value=n))
+    elif members is not None:
+        big = size_problem(n, members, f"{prefix}n")
+        if big is not None:
+            problems.append(big)
+    for key, value in (("correlation", correlation), ("kind_correlation", kind_correlation)):
+        if not _real(value) or not 0.0 <= value <= 1.0:
+            problems.append(problem("must lie in [0, 1]", key=f"{prefix}{key}", value=value))
+    if _real(correlation) and _real(kind_correlation) and correlation + kind_correlation > 1.0:
+        problems.append(problem(f"correlation + kind_correlation must be at most 1 (got "
+                                f"{correlation + kind_correlation:g})",
+                                key=f"{prefix}kind_correlation"))
+    if distribution not in DISTRIBUTIONS:
+        problems.append(problem(f"must be one of: {', '.join(DISTRIBUTIONS)}",
+                                key=f"{prefix}distribution", value=distribution))
+    if distribution == "t" and not (_real(df) and df > 2):
+        problems.append(problem("degrees of freedom must be greater than 2 (so the variance "
+                                "exists)", key=f"{prefix}df", value=df))
+    if not _real(volatility_scale) or not 0 <= volatility_scale <= VOLATILITY_SCALE_MAX:
+        problems.append(problem(f"must be a number ≥ 0 and at most {VOLATILITY_SCALE_MAX:g}",
+                                key=f"{prefix}volatility_scale", value=volatility_scale))
+    return problems
+
+
+def simulate(system: System, n: int, seed: int | None = 0, correlation: float = 0.3,
+             distribution: str = "normal", df: float = 5.0, shocks=(),
+             kind_correlation: float = 0.0, volatility_scale: float = 1.0) -> Scenarios:
+    """Draw `n` scenarios of variances for `system` (see the module docstring).
+
+    shocks: Shock objects (or shock .toml paths / preset names) added to every scenario.
+    volatility_scale: multiplies every member's volatility (1.0 = as given).
+    """
+    from riskshare.scenarios.shocks import Shock, load_shock, total_shock
+
+    require_system(system, "simulate")
+    problems = check_settings(n, correlation, kind_correlation, distribution, df,
+                              volatility_scale, seed=seed, members=system.n)
+    raise_if_errors(problems, "simulation settings")
+    if isinstance(shocks, (str, Shock)):        # one shock given on its own, not in a list
+        shocks = (shocks,)
+    shocks = tuple(load_shock(s) for s in (shocks or ()))
+    shock = total_shock(system, shocks)
+
+    entropy = np.random.SeedSequence().entropy if seed is None else int(seed)
+    m = system.n
+    rho, rho_k = float(correlation), float(kind_correlation)
+    z = _stream(entropy, "system").standard_normal((n, 1))
+    x = np.empty((n, m))
+    idio = np.sqrt(max(1.0 - rho - rho_k, 0.0))
+    for j, org_id in enumerate(system.members):     # each member's own stream, by org_id
+        x[:, j] = _stream(entropy, "member", org_id).standard_normal(n)
+    x *= idio
+    x += np.sqrt(rho) * z
+    if rho_k > 0:
+        for kind in np.unique(system.orgs["kind"].to_numpy()):
+            mask = (system.orgs["kind"] == kind).to_numpy()
+            factor = _stream(entropy, "kind", kind).standard_normal((n, 1))
+            x[:, mask] += np.sqrt(rho_k) * factor
+    if distribution == "t":
+        w = _stream(entropy, "t").chisquare(df, size=(n, 1))
+        x *= np.sqrt((df - 2.0) / w)
+    vol = system.volatility().to_numpy(dtype=float) * float(volatility_scale)
+    sd = vol / 100.0 * system.orgs["turnover"].to_numpy(dtype=float)
+    draws = x * sd
+    base = system.variance.to_numpy(dtype=float)
+    variances = base + shock + draws
+    return Scenarios(system, variances, base, draws, shock, vol, seed, rho, rho_k, distribution,
+                     float(df) if distribution == "t" else None, shocks)
+
+
+def _stream(entropy: int, *label: str) -> np.random.Generator:
+    """The random stream for one part of the draw (the system factor, a kind's factor, the t
+    mixing, or one member's own draws by org_id), from the seed and the label alone: so the
+    same seed gives each member the same draws whatever the order of the rows, and adding a
+    member leaves the others' own draws unchanged."""
+    digest = hashlib.blake2b("\x1f".join(label).encode("utf-8"), digest_size=16).digest()
+    key = tuple(int.from_bytes(digest[i:i + 4], "little") for i in range(0, 16, 4))
+    return np.random.default_rng(np.random.SeedSequence(entropy, spawn_key=key))
+
+
+@dataclass(frozen=True)
+class ScenarioSettings:
+    """The recipe for `simulate` as one value (what the app's scenario widgets and a workshop
+    session hold): shocks by name, scenario count, correlations, distribution, volatility scale
+    and seed. The same settings always give the same scenarios."""
+
+    shocks: tuple[str, ...] = ()
+    n: int = 1_000
+    correlation: float = 0.3
+    kind_correlation: float = 0.0
+    distribution: str = "normal"
+    df: float = 5.0
+    volatility_scale: float = 1.0
+    seed: int = 0
+
+    def simulate(self, system: System, shocks=None) -> Scenarios:
+        """The scenarios for `system`; `shocks` (Shock objects) replace the named ones."""
+        return simulate(system, self.n, seed=self.seed, correlation=self.correlation,
+                        distribution=self.distribution, df=self.df,
+                        shocks=self.shocks if shocks is None else shocks,
+                        kind_correlation=self.kind_correlation,
+                        volatility_scale=self.volatility_scale)
+
+    def kwargs(self) -> dict:
+        return asdict(self)

@@ -1,0 +1,704 @@
+"""Workshop sessions: everything needed to reproduce a facilitator's screens, in one TOML file.
+
+A session names a system, the agreements to discuss (labelled A, B, ...), the scenario settings
+and seed, and a guided sequence of steps; it also remembers the step on screen and any "what if"
+changes made to it. `Session.to_toml()` writes it, `load_session` reads it back to an equal
+session (`Session.equals`), so a saved session reproduces the same figures to the penny.
+
+```toml
+title = "Northshire and Vale 2018/19: sharing the risk"
+description = "..."                 # optional
+step = 1                            # the step on screen (1-based)
+
+[system]
+sample = "northshire_2018_19"       # a bundled sample ... or the system inline, as saved:
+# name = "..."; year = "2018/19"; control_total = 1_500_000
+# [[system.orgs]]  org_id = "NGH", name = "...", kind = "acute", turnover = 512_400_000, ...
+
+[agreements.A]
+preset = "support_cliff_2018_19"    # a preset ... or the agreement file's keys inline
+[agreements.B]
+name = "Gain/loss share ..."
+[agreements.B.losses]
+bands = [{ upto = 0.5, pool = 0.0 }, { pool = 0.5 }]
+
+[scenarios]                         # optional; defaults shown
+n = 1000
+seed = 0
+correlation = 0.3
+kind_correlation = 0.0
+distribution = "normal"             # or "t" (with df = 5.0)
+volatility_scale = 1.0
+risk_aversion = 0.5                 # λ for judging fairness across scenarios
+
+[shocks.winter_pressure]            # optional inline shocks; names not defined here are
+name = "..."                        # looked up among the bundled shocks
+[[shocks.winter_pressure.effects]]
+target = "kind:acute"
+pct = -2.0
+
+[[steps]]
+kind = "baseline"                   # see STEP_KINDS
+title = "Where we start"
+notes = "What the facilitator says (Markdown)."
+# agreements = ["A", "B"]           # which agreements the step shows (compare: 2-4)
+# shocks = ["winter_pressure"]      # shocks in force from this step on ([] clears them)
+# judge = "forecast"                # or "scenarios" (compare, walk_away and fairer steps)
+
+[what_if]                           # optional: changes made live on the selected step
+agreement = "B"
+pool_share = 0.75
+```
+
+Steps inherit the shocks of the step before unless they set `shocks`, so a shock revealed at
+step 2 stays in force for the agreements discussed after it. Money is in £ (surplus positive).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import tomli_w
+
+from riskshare.agreements.presets import list_presets
+from riskshare.agreements.spec import Agreement, load_agreement
+from riskshare.core.constants import Judge, JudgeName, StepKind, StepKindName, values
+from riskshare.core.errors import (
+    BudgetError,
+    NotFoundError,
+    Problem,
+    UsageError,
+    ValidationError,
+    problem,
+    raise_if_errors,
+    unknown_keys,
+)
+from riskshare.core.samples import bundled_dir, list_samples, load_sample
+from riskshare.core.schema import control_character
+from riskshare.core.sources import parse_toml, resolve
+from riskshare.core.system import System
+from riskshare.core.write import system_meta
+from riskshare.scenarios.shocks import (
+    Shock,
+    bundled_shock,
+    list_shocks,
+    read_shock_dict,
+    shock_vector,
+    total_shock,
+)
+from riskshare.scenarios.simulate import ScenarioSettings, check_settings
+from riskshare.workshop.whatif import KNOBS, LIMITS, changed_agreement, target_label
+
+STEP_KINDS = {
+    StepKind.BASELINE: "Where the system stands: control totals, forecasts and the gap to the SCT",
+    StepKind.SHOCK: "A shock to members' variances and what it does to the system",
+    StepKind.AGREEMENT: "One agreement applied: where each member ends against standing alone",
+    StepKind.COMPARE: "Two to four agreements side by side on the same position",
+    StepKind.WALK_AWAY: "Who would walk away: members and groups better off on their own",
+    StepKind.FAIRER: "A fairer alternative: an agreement against the original and the fair shares",
+}
+AGREEMENTS_NEEDED = {"baseline": (0, 0), "shock": (0, 0), "agreement": (1, 1),
+                     "compare": (2, 4), "walk_away": (1, 1), "fairer": (2, 2)}
+JUDGES = values(Judge)
+_TOP = ("title", "description", "step", "system", "agreements", "scenarios", "shocks", "steps",
+        "what_if")
+_STEP = ("kind", "title", "notes", "agreements", "shocks", "judge")
+_SYSTEM_META = ("sample", "name", "year", "control_total", "orgs")
+RISK_AVERSION = 0.5
+MAX_STEPS = 50          # steps in one session (a workshop has a handful)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One screen of the guided sequence.
+
+    kind:       one of STEP_KINDS.
+    agreements: labels of the session's agreements the step shows (in order).
+    shocks:     shock names in force from this step on; None = as the step before.
+    judge:      "forecast" (one year at the forecast, plus any shocks) or "scenarios" (the
+                session's simulated years, for compare, walk_away and fairer steps).
+    """
+
+    kind: StepKindName
+    title: str
+    notes: str = ""
+    agreements: tuple[str, ...] = ()
+    shocks: tuple[str, ...] | None = None
+    judge: JudgeName = Judge.FORECAST
+
+    def to_dict(self) -> dict:
+        out: dict = {"kind": self.kind, "title": self.title}
+        if self.notes:
+            out["notes"] = self.notes
+        if self.agreements:
+            out["agreements"] = list(self.agreements)
+        if self.shocks is not None:
+            out["shocks"] = list(self.shocks)
+        if self.judge != "forecast":
+            out["judge"] = self.judge
+        return out
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    """Live changes to the step on screen: `values` maps a knob key (see `workshop.KNOBS`) to a
+    value; `agreement` is the label of the agreement the agreement knobs change."""
+
+    values: tuple[tuple[str, float], ...] = ()
+    agreement: str | None = None
+
+    @classmethod
+    def of(cls, agreement: str | None = None, **values) -> WhatIf:
+        return cls(tuple(sorted((k, float(v)) for k, v in values.items())), agreement)
+
+    def get(self, key: str, default=None):
+        return dict(self.values).get(key, default)
+
+    def __bool__(self) -> bool:
+        return bool(self.values)
+
+    def to_dict(self) -> dict:
+        out: dict = {"agreement": self.agreement} if self.agreement else {}
+        out.update(dict(self.values))
+        return out
+
+
+@dataclass(frozen=True, eq=False)
+class Session:
+    """A workshop session (see the module docstring). Build with `load_session`."""
+
+    title: str
+    system: System
+    agreements: tuple[tuple[str, Agreement], ...]
+    steps: tuple[Step, ...]
+    scenarios: ScenarioSettings = field(default_factory=ScenarioSettings)
+    risk_aversion: float = RISK_AVERSION
+    shocks: tuple[tuple[str, Shock], ...] = ()
+    description: str = ""
+    step: int = 1
+    what_if: WhatIf = field(default_factory=WhatIf)
+    sample: str = ""   # the bundled sample the system came from, if unchanged
+
+    # -- look-ups ----------------------------------------------------------------------------
+    @property
+    def labels(self) -> list[str]:
+        return [label for label, _ in self.agreements]
+
+    def agreement(self, label: str) -> Agreement:
+        for key, a in self.agreements:
+            if key == label:
+                return a
+        raise NotFoundError(f"the session has no agreement '{label}' (it has: "
+                       f"{', '.join(self.labels)})")
+
+    def shock(self, name: str) -> Shock:
+        """An inline shock of the session, else a bundled one."""
+        for key, s in self.shocks:
+            if key == name:
+                return s
+        return bundled_shock(name)
+
+    def shocks_at(self, index: int) -> tuple[str, ...]:
+        """Names of the shocks in force at step `index` (0-based)."""
+        names: tuple[str, ...] = ()
+        for step in self.steps[:index + 1]:
+            if step.shocks is not None:
+                names = step.shocks
+        return names
+
+    def shock_at(self, index: int) -> np.ndarray:
+        """The £ the shocks in force at step `index` (0-based) add to each member's variance."""
+        return total_shock(self.system, [self.shock(n) for n in self.shocks_at(index)])
+
+    # -- changing ----------------------------------------------------------------------------
+    def at_step(self, step: int, what_if: WhatIf | None = None) -> Session:
+        """The session showing step `step` (1-based) with `what_if` (default: none)."""
+        if not 1 <= step <= len(self.steps):
+            raise UsageError(f"step must be between 1 and {len(self.steps)} (got {step})")
+        return replace(self, step=int(step), what_if=what_if or WhatIf())
+
+    def with_system(self, system: System) -> Session:
+        """The session on another system (re-validated: its agreements and shocks must fit)."""
+        return read_session_dict(replace(self, system=system, sample="").to_dict(),
+                                 self.title or "session")
+
+    # -- writing -----------------------------------------------------------------------------
+    def to_dict(self, inline: bool = True) -> dict:
+        """The TOML document. inline=True writes the system and every shock used in full, so
+        the file reproduces its figures on its own; False refers to the bundled sample and
+        shocks where it can."""
+        out: dict = {"title": self.title}
+        if self.description:
+            out["description"] = self.description
+        out["step"] = self.step
+        out["system"] = _system_dict(self.system, None if inline else self.sample)
+        out["agreements"] = {label: a.to_dict() for label, a in self.agreements}
+        scenarios = {k: v for k, v in ScenarioSettings.kwargs(self.scenarios).items()
+                     if k != "shocks"}
+        scenarios["risk_aversion"] = self.risk_aversion
+        out["scenarios"] = scenarios
+        inline_shocks = {key: s for key, s in self.shocks}
+        shocks = {name: shock.to_dict() for name, shock in self.used_shocks().items()
+                  if inline or name in inline_shocks}
+        if shocks:
+            out["shocks"] = shocks
+        out["steps"] = [s.to_dict() for s in self.steps]
+        if self.what_if:
+            out["what_if"] = self.what_if.to_dict()
+        return out
+
+    def to_toml(self, inline: bool = True) -> str:
+        """TOML text that `load_session` reads back to an equal session."""
+        return tomli_w.dumps(self.to_dict(inline), multiline_strings=True)
+
+    def save(self, path) -> Path:
+        path = Path(path)
+        path.write_text(self.to_toml(), encoding="utf-8")
+        return path
+
+    def equals(self, other: Session) -> bool:
+        """The same system (exactly), agreements, steps, settings, step on screen and what-if."""
+        if not isinstance(other, Session) or not self.system.equals(other.system):
+            return False
+        return (self.used_shocks() == other.used_shocks()
+                and all(getattr(self, f.name) == getattr(other, f.name) for f in fields(self)
+                        if f.name not in ("system", "sample", "shocks")))
+
+    def used_shocks(self) -> dict[str, Shock]:
+        """Every shock a step puts in force, by name, resolved (inline or bundled)."""
+        names = dict.fromkeys(n for i in range(len(self.steps)) for n in self.shocks_at(i))
+        return {n: self.shock(n) for n in names}
+
+
+def draft_session(system: System, agreements, title: str = "", shocks=(),
+                  scenarios: ScenarioSettings | None = None) -> Session:
+    """A session to start preparing from: baseline, the shocks (if any), the agreements (one:
+    applied; two to four: compared), who would walk away from the last one and, with two or
+    more, the last against the first as the alternative. `agreements`: Agreement objects (or
+    preset names / TOML) labelled A, B, ... in order; shocks: bundled shock names."""
+    loaded = [load_agreement(a) for a in agreements]
+    if not 1 <= len(loaded) <= 4:
+        raise UsageError("a draft session takes one to four agreements")
+    labels = [chr(ord("A") + i) for i in range(len(loaded))]
+    steps = [Step("baseline", "Where we start")]
+    if shocks:
+        steps.append(Step("shock", "The shock", shocks=tuple(shocks)))
+    if len(loaded) == 1:
+        steps.append(Step("agreement", f"Agreement A: {loaded[0].name}", agreements=("A",)))
+    else:
+        steps.append(Step("compare", "The agreements side by side", agreements=tuple(labels)))
+    steps.append(Step("walk_away", f"Who would walk away from {labels[-1]}?",
+                      agreements=(labels[-1],)))
+    if len(loaded) > 1:
+        steps.append(Step("fairer", f"{labels[0]} against {labels[-1]}: which is fairer?",
+                          agreements=(labels[-1], labels[0])))
+    data = replace(Session(title or f"{system.label}: sharing the risk", system,
+                           tuple(zip(labels, loaded)), tuple(steps),
+                           scenarios or ScenarioSettings()), sample="").to_dict()
+    return read_session_dict(data, "draft session")
+
+
+# -- the bundled sessions ---------------------------------------------------------------------------
+def sessions_dir() -> Path:
+    return bundled_dir("sample_data") / "sessions"
+
+
+def list_sessions() -> list[str]:
+    """Names of the bundled example sessions (file stems)."""
+    return sorted(p.stem for p in sessions_dir().glob("*.toml"))
+
+
+# -- reading ----------------------------------------------------------------------------------------
+def session_path(name: str) -> Path:
+    return sessions_dir() / f"{name}.toml"
+
+
+def load_session(path_or_text) -> Session:
+    """A Session from a bundled session name, a .toml path or TOML text; ValidationError lists
+    every problem (keys named like `steps[3].agreements`). Inside the file, the system, presets
+    and shocks may only name bundled ones or be given inline (`sources`: the file rule)."""
+    if isinstance(path_or_text, Session):
+        return path_or_text
+    source = resolve(path_or_text, "session", list_sessions, session_path)
+    return read_session_text(source.read(), source.label)
+
+
+def read_session_text(text: str, source: str = "session") -> Session:
+    """A Session from TOML text only (for uploads)."""
+    return read_session_dict(parse_toml(text, source), source)
+
+
+def read_session_dict(data: dict, source: str = "session") -> Session:
+    """Validate a parsed session document; one ValidationError lists every problem."""
+    problems: list[Problem] = []
+    unknown_keys(data, _TOP, "", problems)
+    title = data.get("title")
+    if not isinstance(title, str) or not title.strip():
+        problems.append(problem("every session needs a non-empty 'title'", key="title"))
+        title = ""
+    title = _text(title, "title", problems)
+    description = data.get("description", "")
+    if not isinstance(description, str):
+        problems.append(problem("must be text", key="description"))
+        description = ""
+    description = _text(description, "description", problems, multiline=True)
+    system, sample = _read_system(data.get("system"), problems)
+    agreements = _read_agreements(data.get("agreements"), system, problems)
+    settings, risk_aversion = _read_scenarios(data.get("scenarios", {}), problems,
+                                              None if system is None else system.n)
+    shocks = _read_shocks(data.get("shocks", {}), problems)
+    declared = [str(k) for k in data["agreements"]] if isinstance(data.get("agreements"),
+                                                                     dict) else []
+    numbered = _read_steps(data.get("steps"), declared, problems)
+    _check_shocks(numbered, dict(shocks), system, problems)
+    _check_work(numbered, settings, system, problems)
+    steps = [step for _, step in numbered]
+    step = data.get("step", 1)
+    if isinstance(step, bool) or not isinstance(step, int) or not 1 <= step <= max(len(steps), 1):
+        problems.append(problem(f"must be a step number from 1 to {max(len(steps), 1)}",
+                                key="step", value=step))
+        step = 1
+    what_if = _read_what_if(data.get("what_if", {}), declared, problems)
+    raise_if_errors(problems, source)
+    session = Session(title.strip(), system, tuple(agreements), tuple(steps), settings,
+                      risk_aversion, tuple(shocks), description, step, what_if, sample)
+    _check_what_if(session, source)
+    return session
+
+
+def _read_system(section, problems) -> tuple[System | None, str]:
+    if not isinstance(section, dict):
+        problems.append(problem("needs a [system] table: `sample = \"<name>\"` or the system "
+                                "inline", key="system"))
+        return None, ""
+    unknown_keys(section, _SYSTEM_META, "system.", problems)
+    if "sample" in section:
+        name = section["sample"]
+        if "orgs" in section:
+            problems.append(problem("give either 'sample' or the 'orgs' rows, not both",
+                                    key="system"))
+        if name not in list_samples():
+            problems.append(problem(f"is not a bundled sample (samples: "
+                                    f"{', '.join(list_samples())})", key="system.sample",
+                                    value=name))
+            return None, ""
+        return load_sample(name), name
+    rows = section.get("orgs")
+    if not isinstance(rows, list) or not rows or not all(isinstance(r, dict) for r in rows):
+        problems.append(problem("needs `sample = \"<name>\"` or [[system.orgs]] rows",
+                                key="system.orgs"))
+        return None, ""
+    try:
+        system = System.from_frame(pd.DataFrame(rows), section.get("control_total"),
+                                   section.get("name", ""), section.get("year", ""),
+                                   source="system.orgs")
+    except ValidationError as exc:
+        for p in exc.problems:
+            if p.row is None and p.member is None and p.column in ("control_total", "name",
+                                                                    "year"):
+                problems.append(replace(p, column=f"system.{p.column}", label="key"))
+            elif p.row is None:
+                problems.append(replace(p, rule=f"[[system.orgs]] {p.rule}"))
+            else:
+                problems.append(p)
+        return None, ""
+    return system, ""
+
+
+def _read_agreements(section, system, problems) -> list[tuple[str, Agreement]]:
+    if not isinstance(section, dict) or not section:
+        problems.append(problem("needs at least one agreement, e.g. [agreements.A] with "
+                                "`preset = \"<name>\"`", key="agreements"))
+        return []
+    out = []
+    names = {}
+    for label, body in section.items():
+        key = f"agreements.{label}"
+        if control_character(label) or not label.strip():
+            why = control_character(label) or "is empty"
+            problems.append(problem(f"is an agreement label, and it {why} (labels are short, "
+                                    "such as A or B)", key="agreements", value=label))
+            continue
+        if not isinstance(body, dict):
+            problems.append(problem("must be a table", key=key))
+            continue
+        try:
+            if "preset" in body:
+                extra = [k for k in body if k != "preset"]
+                if extra:
+                    problems.append(problem("give either 'preset' or the agreement inline, not "
+                                            "both (also: " + ", ".join(extra) + ")", key=key))
+                    continue
+                if body["preset"] not in list_presets():
+                    problems.append(problem(f"is not a preset (presets: "
+                                            f"{', '.join(list_presets())})",
+                                            key=f"{key}.preset", value=body["preset"]))
+                    continue
+                agreement = load_agreement(body["preset"])
+            else:
+                agreement = Agreement.from_dict(body, key)
+        except ValidationError as exc:
+            problems += [replace(p, column=f"{key}.{p.column}", label="key")
+                         if p.column else replace(p, column=key, label="key")
+                         for p in exc.problems]
+            continue
+        if agreement.name in names:
+            problems.append(problem(f"has the same name as agreements.{names[agreement.name]} "
+                                    f"('{agreement.name}'): names must differ", key=key))
+            continue
+        names[agreement.name] = label
+        if system is not None:
+            problems += [replace(p, column=f"{key}.{p.column}", label="key")
+                         if p.column else p for p in agreement.check(system)]
+        out.append((str(label), agreement))
+    return out
+
+
+def _read_scenarios(section, problems, members: int | None = None
+                    ) -> tuple[ScenarioSettings, float]:
+    default = ScenarioSettings()
+    if not isinstance(section, dict):
+        problems.append(problem("must be a table", key="scenarios"))
+        return default, RISK_AVERSION
+    valid = ("n", "seed", "correlation", "kind_correlation", "distribution", "df",
+             "volatility_scale", "risk_aversion")
+    unknown_keys(section, valid, "scenarios.", problems)
+    given = {**ScenarioSettings.kwargs(default), **{k: v for k, v in section.items()
+                                                      if k in valid}}
+    seed = given["seed"]
+    found = check_settings(given["n"], given["correlation"], given["kind_correlation"],
+                           given["distribution"], given["df"], given["volatility_scale"],
+                           prefix="scenarios.", seed=seed,
+                           members=members)
+    risk_aversion = section.get("risk_aversion", RISK_AVERSION)
+    if (isinstance(risk_aversion, bool) or not isinstance(risk_aversion, (int, float))
+            or not 0 <= risk_aversion <= 1):
+        found.append(problem("must lie in [0, 1]", key="scenarios.risk_aversion",
+                             value=risk_aversion))
+    problems += found
+    if found:
+        return default, RISK_AVERSION
+    return (ScenarioSettings((), int(given["n"]), float(given["correlation"]),
+                             float(given["kind_correlation"]), str(given["distribution"]),
+                             float(given["df"]), float(given["volatility_scale"]), int(seed)),
+            float(risk_aversion))
+
+
+def _read_shocks(section, problems) -> list[tuple[str, Shock]]:
+    if not isinstance(section, dict):
+        problems.append(problem("must be a table of shocks by name", key="shocks"))
+        return []
+    out = []
+    for name, body in section.items():
+        if control_character(name):
+            problems.append(problem("names a shock with a control character", key="shocks"))
+            continue
+        if not isinstance(body, dict):
+            problems.append(problem("must be a table", key=f"shocks.{name}"))
+            continue
+        try:
+            out.append((str(name), read_shock_dict(body, f"shocks.{name}")))
+        except ValidationError as exc:
+            problems += [replace(p, column=f"shocks.{name}.{p.column}", label="key")
+                         if p.column else p for p in exc.problems]
+    return out
+
+
+def _read_steps(raw, labels: list[str], problems) -> list[tuple[int, Step]]:
+    """The steps that parsed, each with its 1-based position in the file."""
+    if not isinstance(raw, list) or not raw:
+        problems.append(problem("needs at least one [[steps]] table", key="steps"))
+        return []
+    if len(raw) > MAX_STEPS:
+        problems.append(problem(f"has {len(raw):,} steps: a session holds at most {MAX_STEPS} "
+                                "(split a longer workshop into several sessions)", key="steps"))
+        return []
+    steps = []
+    for i, s in enumerate(raw, start=1):
+        key = f"steps[{i}]"
+        if not isinstance(s, dict):
+            problems.append(problem("must be a table", key=key))
+            continue
+        unknown_keys(s, _STEP, f"{key}.", problems)
+        kind = s.get("kind")
+        if kind not in STEP_KINDS:
+            problems.append(problem(f"must be one of: {', '.join(STEP_KINDS)}",
+                                    key=f"{key}.kind", value=kind))
+            continue
+        title = s.get("title")
+        if not isinstance(title, str) or not title.strip():
+            problems.append(problem("every step needs a non-empty 'title'", key=f"{key}.title"))
+            title = ""
+        title = _text(title, f"{key}.title", problems)
+        notes = s.get("notes", "")
+        if not isinstance(notes, str):
+            problems.append(problem("must be text", key=f"{key}.notes"))
+            notes = ""
+        notes = _text(notes, f"{key}.notes", problems, multiline=True)
+        chosen = s.get("agreements", [])
+        low, high = AGREEMENTS_NEEDED[kind]
+        if not isinstance(chosen, list) or not all(isinstance(c, str) for c in chosen):
+            problems.append(problem("must be a list of agreement labels", key=f"{key}.agreements"))
+            chosen = []
+        unknown = [c for c in chosen if c not in labels]
+        if unknown:
+            problems.append(problem(f"names {', '.join(unknown)}, not among the session's "
+                                    f"agreements ({', '.join(labels) or 'none'})",
+                                    key=f"{key}.agreements"))
+        if len(set(chosen)) != len(chosen):
+            problems.append(problem("names an agreement twice", key=f"{key}.agreements"))
+        if not low <= len(chosen) <= high:
+            need = (f"exactly {low}" if low == high else f"{low} to {high}")
+            problems.append(problem(f"a {kind} step needs {need} agreement"
+                                    f"{'s' if high != 1 else ''} (got {len(chosen)})",
+                                    key=f"{key}.agreements"))
+        shocks = s.get("shocks")
+        if shocks is not None and (not isinstance(shocks, list)
+                                   or not all(isinstance(x, str) for x in shocks)):
+            problems.append(problem("must be a list of shock names", key=f"{key}.shocks"))
+            shocks = None
+        judge = s.get("judge", "forecast")
+        if judge not in JUDGES:
+            problems.append(problem(f"must be one of: {', '.join(JUDGES)}", key=f"{key}.judge",
+                                    value=judge))
+            judge = "forecast"
+        if judge == "scenarios" and kind not in ("compare", "walk_away", "fairer"):
+            problems.append(problem("only compare, walk_away and fairer steps can be judged "
+                                    "across scenarios", key=f"{key}.judge"))
+        steps.append((i, Step(StepKind(kind), title.strip(), notes, tuple(chosen),
+                              None if shocks is None else tuple(shocks), Judge(judge))))
+    return steps
+
+
+def _check_shocks(steps, inline: dict, system, problems) -> None:
+    for i, step in steps:
+        for name in step.shocks or ():
+            key = f"steps[{i}].shocks"
+            if name in inline:
+                shock = inline[name]
+            elif name in list_shocks():
+                shock = bundled_shock(name)
+            else:   # never opened: a name in a file is not a path
+                problems.append(problem(f"{name!r} is neither a [shocks] table of this session "
+                                        f"nor a bundled shock ({', '.join(list_shocks())})",
+                                        key=key))
+                continue
+            if system is not None:
+                try:
+                    shock_vector(shock, system)
+                except ValidationError as exc:
+                    problems += [replace(p, rule=f"shock '{name}': {p.rule}", column=key,
+                                         label="key") for p in exc.problems]
+
+
+def _check_work(steps, settings: ScenarioSettings, system, problems) -> None:
+    """Steps judged across scenarios must fit the time budget (they are worked out live in the
+    room, and a report works out every step): a walk-away or fairer step on its own, and all
+    such steps with the comparisons across scenarios together. Refused at load, with the
+    estimate, rather than hanging on screen."""
+    from riskshare.games.pooling import (
+        SECONDS_PER_CELL,
+        check_time,
+        duration,
+        estimate_seconds,
+        time_budget,
+    )
+
+    if system is None:
+        return
+    judged = [(i, step) for i, step in steps if step.judge == "scenarios"]
+    for i, step in judged:
+        if step.kind in ("walk_away", "fairer"):
+            try:
+                check_time(system.n, settings.n)
+            except BudgetError as exc:
+                problems.append(problem(str(exc), key=f"steps[{i}].judge"))
+                return
+    seconds = sum(len(step.agreements) * (
+        estimate_seconds(system.n, settings.n) if step.kind in ("walk_away", "fairer")
+        else settings.n * system.n * SECONDS_PER_CELL) for _, step in judged)
+    if judged and seconds > time_budget():
+        problems.append(problem(
+            f"{len(judged)} step{'s judge' if len(judged) > 1 else ' judges'} agreements across "
+            f"{settings.n:,} scenarios: {duration(seconds)} of work in all, above the budget "
+            f"of {duration(time_budget(), about=False)}; use fewer scenarios or judge some steps "
+            "at the forecast (RISKSHARE_TIME_BUDGET raises the budget)",
+            key=f"steps[{judged[0][0]}].judge"))
+
+
+def _check_what_if(session: Session, source: str) -> None:
+    """A what-if the selected step's agreement cannot take (e.g. a deadband beyond its next
+    band) is refused when the file is read, not later on screen."""
+
+    if not session.what_if:
+        return
+    label = target_label(session, session.step, session.what_if)
+    if label is None:
+        return
+    try:
+        changed_agreement(session.agreement(label), session.what_if)
+    except ValidationError as exc:
+        raise ValidationError([replace(p, rule=f"what_if on agreement {label}: {p.rule}",
+                                       column="what_if", label="key") for p in exc.problems],
+                              source) from None
+
+
+def _read_what_if(section, labels, problems) -> WhatIf:
+
+    if not isinstance(section, dict):
+        problems.append(problem("must be a table", key="what_if"))
+        return WhatIf()
+    agreement = section.get("agreement")
+    if agreement is not None and agreement not in labels:
+        problems.append(problem(f"is not among the session's agreements ({', '.join(labels)})",
+                                key="what_if.agreement", value=agreement))
+        agreement = None
+    values = {}
+    for key, value in section.items():
+        if key == "agreement":
+            continue
+        knob = KNOBS.get(key)
+        if knob is None:
+            problems.append(problem(f"unknown key (valid keys: agreement, "
+                                    f"{', '.join(KNOBS)})", key=f"what_if.{key}"))
+        elif (isinstance(value, bool) or not isinstance(value, (int, float))
+              or not LIMITS[knob.unit][0] <= value <= LIMITS[knob.unit][1]):
+            low, high = LIMITS[knob.unit]
+            problems.append(problem(f"must be a number from {low:g} to {high:g}",
+                                    key=f"what_if.{key}", value=value))
+        else:
+            values[key] = value
+    return WhatIf.of(agreement, **values)
+
+
+def _text(value: str, key: str, problems: list, multiline: bool = False) -> str:
+    """`value`, or "" with a problem when it holds a control character (line breaks and tabs
+    are allowed in multi-line text)."""
+    bad = control_character(value, multiline=multiline)
+    if bad:
+        problems.append(problem(bad, key=key))
+        return ""
+    return value
+
+
+# -- writing helpers ----------------------------------------------------------------------------------
+def _system_dict(system: System, sample: str | None) -> dict:
+    if sample:
+        return {"sample": sample}
+    out: dict = system_meta(system)
+    rows = []
+    for row in system.to_frame().to_dict("records"):
+        clean = {}
+        for k, v in row.items():
+            if v is None or (isinstance(v, float) and math.isnan(v)):
+                continue
+            if isinstance(v, np.generic):
+                v = v.item()
+            clean[str(k)] = v
+        rows.append(clean)
+    out["orgs"] = rows
+    return out

@@ -1,0 +1,390 @@
+"""The screens of a workshop session: what each step shows, and the live "what if" knobs.
+
+`view(session, number, what_if)` works out one step (1-based) as a `StepView`: a few headline
+figures, sentences the facilitator can read out, a member table (money in £) and a chart. The
+Workshop page, the Excel report and the printable report all draw on these views, so the room,
+the workbook and the handout show the same figures.
+
+Each step works on the session's system *at that step*: forecasts moved by the shocks in force
+(`Session.shocks_at`), so "apply the agreement" means at the forecast after the shock. Steps
+judged across scenarios simulate the session's scenario settings around those forecasts.
+
+What-if knobs (`KNOBS`) change the step on screen only: the size of the shocks, or one
+agreement's pool share, deadband, caps, reserve, support tied to the system, support taper and,
+for fairness across scenarios, how much bad years weigh. `knobs(session, number)` lists those
+that apply, with the current value and a range; values are in the knob's unit (shares as
+fractions, percentages as % of the agreement's scale, the reserve in £m).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import pandas as pd
+
+from riskshare.agreements.outcome import Outcome, apply
+from riskshare.agreements.risk import SYSTEM_ROW, compare, system_against_sct
+from riskshare.agreements.spec import Agreement
+from riskshare.core.errors import UsageError
+from riskshare.core.format import amount, money_m
+from riskshare.core.system import System
+from riskshare.games import certificate
+from riskshare.games.certificate import Certificate, describe_group
+from riskshare.reconciliation.reconcile import reconcile
+from riskshare.reports import charts
+from riskshare.scenarios.shocks import shocked_system
+from riskshare.workshop.session import Session, Step, WhatIf
+from riskshare.workshop.whatif import (
+    changed_agreement,
+    describe_changes,
+    target_label,
+)
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A headline figure: label, the value as text, the raw value (£ or a count) and an
+    optional change against a reference in words; `good` colours it (None: neutral)."""
+
+    label: str
+    text: str
+    value: float
+    delta: str = ""
+    good: bool | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class StepView:
+    """One step worked out. `table`: per member (index org_id), money in £ in the `money`
+    columns; `results`: the library results behind it (reconciliation, outcomes by label,
+    comparison, certificates by label) for reports."""
+
+    session: Session
+    number: int
+    step: Step
+    figures: tuple[Figure, ...]
+    sentences: tuple[str, ...]
+    table: pd.DataFrame
+    money: tuple[str, ...]
+    chart: object
+    system: System
+    what_if: WhatIf = field(default_factory=WhatIf)
+    changes: tuple[str, ...] = ()
+    results: dict = field(default_factory=dict)
+
+    @property
+    def title(self) -> str:
+        return self.step.title
+
+
+# -- the views ------------------------------------------------------------------------------------------
+def system_at(session: Session, number: int, shock_scale: float = 1.0) -> System:
+    """The session's system at step `number`: forecasts moved by the shocks in force."""
+    shocks = [session.shock(name) for name in session.shocks_at(number - 1)]
+    return shocked_system(session.system, shocks, shock_scale)
+
+
+def view(session: Session, number: int | None = None, what_if: WhatIf | None = None) -> StepView:
+    """Step `number` (1-based; default the session's selected step) with `what_if` (default the
+    session's own what-if when showing its selected step, else none)."""
+    number = session.step if number is None else int(number)
+    if not 1 <= number <= len(session.steps):
+        raise UsageError(f"step must be between 1 and {len(session.steps)} (got {number})")
+    if what_if is None:
+        what_if = session.what_if if number == session.step else WhatIf()
+    step = session.steps[number - 1]
+    scale = what_if.get("shock_scale", 1.0)
+    system = system_at(session, number, scale)
+    label = target_label(session, number, what_if)
+    agreements = {}
+    for key in step.agreements:
+        a = session.agreement(key)
+        agreements[key] = changed_agreement(a, what_if) if key == label else a
+    context = _Context(session, number, step, system, agreements, what_if)
+    build = {"baseline": _baseline, "shock": _shock, "agreement": _agreement,
+             "compare": _compare, "walk_away": _walk_away, "fairer": _fairer}[step.kind]
+    figures, sentences, table, money, chart, results = build(context)
+    return StepView(session, number, step, tuple(figures), tuple(sentences), table,
+                    tuple(money), chart, system, what_if,
+                    describe_changes(session, number, what_if), results)
+
+
+def views(session: Session) -> list[StepView]:
+    """Every step, as prepared (the selected step with the session's what-if)."""
+    return [view(session, k) for k in range(1, len(session.steps) + 1)]
+
+
+@dataclass(frozen=True)
+class _Context:
+    session: Session
+    number: int
+    step: Step
+    system: System
+    agreements: dict
+    what_if: WhatIf
+
+    def scenarios(self):
+        return self.session.scenarios.simulate(self.system)
+
+    @property
+    def risk_aversion(self) -> float:
+        return self.what_if.get("risk_aversion", self.session.risk_aversion)
+
+
+def _label(head: str, text: str) -> str:
+    """"B: members worse off" with a prefix, else "Members worse off"."""
+    return f"{head}{text}" if head else text[:1].upper() + text[1:]
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _baseline(c: _Context):
+    rec = reconcile(c.system)
+    gap = rec.amount("variance_vs_sct")
+    below = int((c.system.variance < -0.005).sum())
+    figures = [
+        Figure("System control total", money_m(rec.amount("sct")), rec.amount("sct")),
+        Figure("Members' control totals add up to", money_m(rec.amount("sum_oct")),
+               rec.amount("sum_oct"), f"{money_m(rec.amount('gap'), sign=True)} to the SCT"),
+        Figure("Forecast outturn", money_m(rec.amount("forecast")), rec.amount("forecast")),
+        Figure("Forecast against the SCT", money_m(gap, sign=True), gap, good=gap >= 0),
+        Figure("Members forecast to miss", f"{below} of {c.system.n}", below,
+               good=below == 0),
+    ]
+    sentences = [f"{c.system.label}: {c.system.n} members with £"
+                 f"{c.system.orgs['turnover'].sum() / 1e9:,.2f}bn of turnover."] + list(rec.flags)
+    table = rec.orgs[["name", "kind", "control_total", "forecast", "variance", "variance_pct",
+                      "support"]]
+    money = ("control_total", "forecast", "variance", "support")
+    return figures, sentences, table, money, charts.waterfall(rec), {"reconciliation": rec}
+
+
+def _shock(c: _Context):
+    before = c.session.system
+    names = c.session.shocks_at(c.number - 1)
+    shocks = [c.session.shock(n) for n in names]
+    delta = c.system.variance - before.variance
+    total = float(delta.sum())
+    rec = reconcile(c.system)
+    gap = rec.amount("variance_vs_sct")
+    was = reconcile(before).amount("variance_vs_sct")
+    missing = int((c.system.variance < -0.005).sum())
+    missing_before = int((before.variance < -0.005).sum())
+    figures = [
+        Figure("The shock costs the system", money_m(-total), total, good=total >= 0),
+        Figure("Forecast against the SCT", money_m(gap, sign=True), gap,
+               f"{money_m(gap - was, sign=True)} on the forecast", good=gap >= 0),
+        Figure("Members forecast to miss", f"{missing} of {c.system.n}", missing,
+               f"{missing - missing_before:+d} on the forecast" if missing != missing_before
+               else "", good=missing == 0),
+    ]
+    sentences = [f"{s.name}: {s.description}" if s.description else s.name for s in shocks]
+    if not shocks:
+        sentences.append("No shock is in force at this step.")
+    hit = delta[delta.abs() > 0.005]
+    if len(hit):
+        worst = hit.idxmin()
+        sentences.append(f"It moves {_count(len(hit), 'member')}' forecasts by {amount(total)} in "
+                         f"all; {worst} is hit hardest ({amount(float(hit[worst]))}).")
+    table = pd.DataFrame({"name": before.orgs["name"],
+                          "variance_before": before.variance, "shock": delta,
+                          "variance_after": c.system.variance,
+                          "control_total": before.orgs["control_total"]})
+    money = ("variance_before", "shock", "variance_after", "control_total")
+    return (figures, sentences, table, money, charts.shock_chart(table),
+            {"reconciliation": rec})
+
+
+def _outcome_figures(label: str, o: Outcome, system: System, prefix: bool) -> list[Figure]:
+    t = o.table
+    worse = o.worse_off
+    support = float(t["support_earned"].sum())
+    at_stake = float(system.orgs["support"].sum())
+    final = float(t["final"].sum())
+    gain = float(t["vs_standalone"].sum())
+    head = f"{label}: " if prefix else ""
+    figures = [Figure(_label(head, "members worse off than alone"), f"{len(worse)} of {system.n}",
+                      len(worse), good=not worse)]
+    if at_stake > 0:
+        figures.append(Figure(_label(head, "support earned"), money_m(support), support,
+                              f"of {money_m(at_stake)} at stake", good=support >= at_stake))
+    figures.append(Figure(_label(head, "system ends at"), money_m(final), final,
+                          f"{money_m(final - system.control_total, sign=True)} against the SCT",
+                          good=final >= system.control_total))
+    figures.append(Figure(_label(head, "gain over standing alone"), money_m(gain, sign=True), gain,
+                          good=gain >= -0.005))
+    return figures
+
+
+def _outcome_sentences(label: str, o: Outcome) -> list[str]:
+    t = o.table
+    name = o.agreement.name
+    worse = o.worse_off
+    out = []
+    if worse:
+        who = ", ".join(f"{m} ({amount(float(t.at[m, 'vs_standalone']))})" for m in worse)
+        out.append(f"{label} — {name}: worse off than alone: {who}.")
+    else:
+        out.append(f"{label} — {name}: no member is worse off than standing alone.")
+    moved = float(t["received"].clip(lower=0).sum())
+    if moved > 0.005:
+        out.append(f"{label} moves {amount(moved)} between members through the pool.")
+    unallocated = float(o.system["unallocated"])
+    if abs(unallocated) > 0.005:
+        out.append(f"{label} leaves {amount(unallocated)} of the pool unallocated: the caps "
+                   "stop any member taking it, so it is not in the members' final positions.")
+    return out
+
+
+def _agreement(c: _Context):
+    (label, a), = c.agreements.items()
+    o = apply(a, c.system)
+    figures = _outcome_figures(label, o, c.system, prefix=False)
+    sentences = _outcome_sentences(label, o)
+    table = o.table[["name", "control_total", "variance", "retained", "received",
+                     "support_earned", "final", "standalone", "vs_standalone"]]
+    money = tuple(col for col in table.columns if col != "name")
+    return figures, sentences, table, money, charts.member_walk(o), {"outcomes": {label: o}}
+
+
+def _compare(c: _Context):
+    outcomes = {label: apply(a, c.system) for label, a in c.agreements.items()}
+    figures: dict[str, list[Figure]] = {}
+    sentences = []
+    for label, o in outcomes.items():
+        f = _outcome_figures(label, o, c.system, prefix=True)
+        figures[label] = [f[0], f[-2]]
+        sentences += _outcome_sentences(label, o)
+    table = pd.DataFrame({"name": c.system.orgs["name"]})
+    for label, o in outcomes.items():
+        table[f"{label} final"] = o.table["final"]
+        table[f"{label} vs alone"] = o.table["vs_standalone"]
+    money = tuple(col for col in table.columns if col != "name")
+    results: dict = {"outcomes": outcomes}
+    names = {label: a.name for label, a in c.agreements.items()}
+    if c.step.judge == "scenarios":
+        scenarios = c.scenarios()
+        risk = compare(list(c.agreements.values()), c.system, scenarios)
+        results["comparison"] = risk
+        results["scenarios"] = scenarios.describe()
+        by = {n: label for label, n in names.items()}
+        for name, part in risk.groupby("agreement", sort=False):
+            label = by[name]
+            members = part[part["org_id"] != SYSTEM_ROW].set_index("org_id")
+            table[f"{label} mean final"] = members["mean_final"]
+            table[f"{label} P(worse than alone)"] = members["p_worse_off"]
+            likely = int((members["p_worse_off"] >= 0.5).sum())
+            sysrow = part[part["org_id"] == SYSTEM_ROW].iloc[0]
+            figures[label].append(Figure(f"{label}: members more likely than not worse off",
+                                         f"{likely} of {c.system.n}", likely,
+                                         good=likely == 0))
+            mean, tail = system_against_sct(sysrow, c.system)
+            sentences.append(f"Across {scenarios.n:,} simulated years, under {label} the system "
+                             f"ends {amount(mean, sign=True)} against the SCT on average, and "
+                             f"{amount(tail, sign=True)} against it on average in its worst "
+                             "1-in-20 years (support included).")
+        money = money + tuple(col for col in table.columns if col.endswith("mean final"))
+    chart = charts.compare_chart(table, {label: f"{label}: {names[label]}"
+                                         for label in outcomes})
+    return ([f for group in figures.values() for f in group], sentences, table, money, chart,
+            results)
+
+
+def _certificate(c: _Context, a: Agreement) -> Certificate:
+    scenarios = c.scenarios() if c.step.judge == "scenarios" else None
+    return certificate(c.system, a, scenarios, c.risk_aversion)
+
+
+def _certificate_figures(label: str, cert: Certificate, prefix: bool) -> list[Figure]:
+    head = f"{label}: " if prefix else ""
+    k, m = len(cert.members_worse_off), len(cert.groups_worse_off)
+    figures = [
+        Figure(_label(head, "members better off alone"), f"{k} of {cert.system.n}", k, good=k == 0),
+        Figure(_label(head, "groups better off on their own"), f"{m:,}", m, good=m == 0),
+        Figure(_label(head, "what pooling adds"), money_m(cert.gain, sign=True), cert.gain,
+               good=cert.gain >= -0.005),
+    ]
+    if cert.epsilon is not None and not prefix:
+        accepted = cert.epsilon <= 0.005
+        figures.append(Figure("Least-core ε", money_m(cert.epsilon, dp=2), cert.epsilon,
+                              "a split every group accepts exists" if accepted else
+                              "no split satisfies every group", good=accepted))
+    return figures
+
+
+def _certificate_table(cert: Certificate) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    t = cert.table
+    cols = ["name", "alone", "agreement", "gain_agreement", "gain_shapley"]
+    if cert.fair:
+        cols.append(f"gain_{cert.fair}")
+    return t[cols], tuple(cols[1:])
+
+
+def _walk_away(c: _Context):
+    (label, a), = c.agreements.items()
+    cert = _certificate(c, a)
+    figures = _certificate_figures(label, cert, prefix=False)
+    sentences = cert.summary(notes=False)
+    more = cert.groups_worse_off.iloc[1:3]   # the summary names the first
+    if len(more):
+        sentences.append("Next: " + "; ".join(
+            f"{describe_group(g['players'], c.system.members)} by {amount(float(g['shortfall']))}"
+            for _, g in more.iterrows()) + ".")
+    table, money = _certificate_table(cert)
+    return (figures, sentences, table, money, charts.fairness_chart(cert),
+            {"certificates": {label: cert}})
+
+
+def _fairer(c: _Context):
+    (old, a), (new, b) = c.agreements.items()
+    before, after = _certificate(c, a), _certificate(c, b)
+    figures = []
+    for f_old, f_new in zip(_certificate_figures(old, before, True),
+                            _certificate_figures(new, after, True)):
+        change = f_new.value - f_old.value
+        money = "pooling" in f_new.label
+        unit = money_m(change, sign=True) if money else f"{change:+,.0f}"
+        same = abs(change) < (0.005 if money else 0.5)
+        # the colour says whether the change is for the better (more gain, fewer walking away)
+        better = None if same else (change > 0 if money else change < 0)
+        figures.append(replace(f_new, delta=f"as {old}" if same else f"{unit} against {old}",
+                               good=better))
+    k_old, k_new = len(before.violations), len(after.violations)
+    verdict = ("passes" if after.passes else "does not pass")
+    sentences = [f"{new} — {b.name} {verdict} the participation test: "
+                 f"{k_new:,} member{'' if k_new == 1 else 's'} or groups better off on their "
+                 f"own, against {k_old:,} under {old} — {a.name}."] + after.summary(notes=False)[1:3]
+    t = pd.DataFrame({"name": c.system.orgs["name"],
+                      f"{old} gain": before.table["gain_agreement"],
+                      f"{new} gain": after.table["gain_agreement"],
+                      "Shapley gain": after.table["gain_shapley"]})
+    if after.fair:
+        t[f"{after.fair} gain"] = after.table[f"gain_{after.fair}"]
+        # a difference of two penny figures, written back as the penny it is (not 2110252.0199…)
+        side = (after.table[f"gain_{after.fair}"] - after.table["gain_agreement"]).round(2)
+        t["side payment to reach it"] = side
+        sentences.insert(1, _side_payments(new, after, side))
+    money = tuple(col for col in t.columns if col != "name")
+    return (figures, sentences, t, money, charts.fairness_chart(after),
+            {"certificates": {old: before, new: after}})
+
+
+def _side_payments(label: str, cert: Certificate, side: pd.Series) -> str:
+    """The transfers that would turn the agreement's split into the nucleolus, in words."""
+    fair = cert.fair
+    if cert.epsilon is not None and cert.epsilon <= 0.005 and fair == "nucleolus":
+        head = (f"A split that every member and group accepts exists (the core is not empty): "
+                f"{label} plus side payments that move each member to the nucleolus")
+    else:
+        head = (f"No split satisfies every group; {label} plus side payments to the {fair} "
+                f"would treat the worst-placed groups as well as possible")
+    pays = side[side < -0.005].sort_values()
+    gets = side[side > 0.005].sort_values(ascending=False)
+    if pays.empty:
+        return head + ": none are needed."
+    def who(s: pd.Series) -> str:
+        return ", ".join(f"{m} {amount(abs(float(v)))}" for m, v in s.head(3).items()) + \
+            (f" and {len(s) - 3} more" if len(s) > 3 else "")
+    return f"{head}: {who(pays)} would pay; {who(gets)} would receive."
