@@ -46,6 +46,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from riskshare.core.coalitions import shapley_by_mask
 from riskshare.core.errors import Problem, problem, raise_if_errors
 
 __all__ = [
@@ -203,16 +204,11 @@ def _shapley_bankruptcy(e: np.ndarray, c: np.ndarray) -> np.ndarray:
 
     Coalition S is the bit mask m (bit i = claimant i). Σ_{j∉S} c_j is built directly for every
     mask by doubling (never as Σc − Σ_S c, which would lose precision when Σc ≫ E), then each
-    claimant's marginal contributions v(S ∪ i) − v(S) are read off a (…, 2, 2^i) reshape and
-    weighted by |S|!(n − |S| − 1)!/n!. O(2^n·n) per scenario; scenarios go in chunks.
+    claimant's Shapley value is read off the values by mask (`core.coalitions.shapley_by_mask`).
+    O(2^n·n) per scenario; scenarios go in chunks.
     """
     s_rows, n = c.shape
     size = 1 << n
-    sizes = np.zeros(1, dtype=np.int64)
-    for _ in range(n):
-        sizes = np.concatenate([sizes, sizes + 1])
-    weight_by_size = np.array([1.0 / (n * math.comb(n - 1, k)) for k in range(n)] + [0.0])
-    weights = weight_by_size[sizes]
     out = np.zeros((s_rows, n))
     chunk = max(1, _CHUNK_FLOATS // size)
     for start in range(0, s_rows, chunk):
@@ -222,11 +218,7 @@ def _shapley_bankruptcy(e: np.ndarray, c: np.ndarray) -> np.ndarray:
         for j in range(n):
             sums = np.concatenate([sums, sums + cc[:, j:j + 1]], axis=1)
         outside = sums[:, ::-1]                          # complement of m is (2^n − 1) − m
-        v = np.maximum(0.0, ee[:, None] - outside)
-        for i in range(n):
-            vv = v.reshape(rows, size >> (i + 1), 2, 1 << i)
-            w = weights.reshape(size >> (i + 1), 2, 1 << i)[:, 0, :]
-            out[start:start + rows, i] = ((vv[:, :, 1, :] - vv[:, :, 0, :]) * w).sum(axis=(1, 2))
+        out[start:start + rows] = shapley_by_mask(np.maximum(0.0, ee[:, None] - outside), n)
     return out
 
 

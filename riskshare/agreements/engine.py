@@ -26,13 +26,13 @@ import numpy as np
 from riskshare.agreements.claims import apply_rule
 from riskshare.agreements.spec import Agreement, Schedule
 from riskshare.core.basis import basis_weights
+from riskshare.core.constants import HALF_PENNY
 from riskshare.core.errors import BudgetError, problem, raise_if_errors
 from riskshare.core.system import System, require_system
 from riskshare.scenarios.simulate import BYTES_PER_CELL as SIMULATED_BYTES_PER_CELL
 from riskshare.scenarios.simulate import Scenarios, memory_budget
 from riskshare.scenarios.simulate import _size as size_text
 
-HALF_PENNY = 0.005
 VARIANCE_LIMIT = 2e12   # £
 COLUMNS = ("variance", "pooled", "retained", "received", "net_transfer", "outturn",
            "support_earned", "final", "standalone", "vs_standalone")
@@ -339,6 +339,23 @@ def support_fraction(agreement: Agreement, org_position, system_position, scale,
     if s.system_share == 0:
         return org
     return (1.0 - s.system_share) * org + s.system_share * sys
+
+
+def support_split(agreement: Agreement, support: np.ndarray, system_position: float,
+                  scale: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each member's support (£, (n,)) split for one scenario whose system position (outturn −
+    SCT, £) is already known: (what the system test pays, what is still at stake on the member's
+    own test). The same rule as `support_fraction`: with test "none" everything is paid; with
+    "system" the whole support follows the system; with "organisation" the `system_share` part
+    follows the system and the rest the member's own position. The optimiser builds its models
+    on this split, so it pays what `run` pays."""
+    s = agreement.support
+    if s.test == "none":
+        return support.astype(float), np.zeros_like(support, dtype=float)
+    width = s.taper / 100.0 * scale.sum()
+    earned = float(_earned_fraction(np.array([system_position]), width, s.taper)[0])
+    share = 1.0 if s.test == "system" else s.system_share
+    return support * share * earned, support * (1.0 - share)
 
 
 def redistribute(earned: np.ndarray, support: np.ndarray, fraction: np.ndarray,

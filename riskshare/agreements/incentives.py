@@ -27,6 +27,7 @@ import pandas as pd
 from riskshare.agreements import engine
 from riskshare.agreements.outcome import in_pennies
 from riskshare.agreements.spec import load_agreement
+from riskshare.core.constants import HALF_PENNY
 from riskshare.core.errors import UsageError
 from riskshare.core.system import System
 
@@ -85,6 +86,6 @@ def incentives(agreement, system: System, variances=None) -> Incentives:
         "support_per_pound": np.round(support_slope, 6),
         "cliff_exposure": cliff,
         "distance_to_cliff": np.where(cliff > 0, position, np.nan),
-        "vs_standalone": vs, "worse_off": vs < -engine.HALF_PENNY,   # by a whole penny
+        "vs_standalone": vs, "worse_off": vs < -HALF_PENNY,   # by a whole penny
     }, index=system.members)
     return Incentives(table)

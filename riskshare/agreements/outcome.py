@@ -19,6 +19,7 @@ import pandas as pd
 
 from riskshare.agreements import engine
 from riskshare.agreements.spec import Agreement, load_agreement
+from riskshare.core.constants import HALF_PENNY
 from riskshare.core.errors import NotFoundError, UsageError
 from riskshare.core.format import money_m, pct
 from riskshare.core.money import from_pennies, round_to_total, to_pennies
@@ -98,7 +99,7 @@ class Outcome:
         if not self.deterministic:
             raise UsageError("worse_off is per scenario: use outcome.scenario(k).worse_off")
         vs = self.arrays.vs_standalone[0]
-        return [m for m, d in zip(self.base.members, vs) if d < -engine.HALF_PENNY]
+        return [m for m, d in zip(self.base.members, vs) if d < -HALF_PENNY]
 
     def explain(self, org_id: str) -> str:
         """A plain-English ledger for one member, from variance to final position."""
@@ -234,7 +235,7 @@ def _explain(outcome: Outcome, org_id: str) -> str:
         if org_id == a.reserve.holder:
             text += " (charged to this member as holder)"
     unalloc = float(outcome.arrays.unallocated[0])
-    if abs(unalloc) >= engine.HALF_PENNY:
+    if abs(unalloc) >= HALF_PENNY:
         text += f"; caps leave {_m(unalloc)} unallocated"
     lines.append(text + ".")
     lines.append(f"5. Net transfer: {_m(row['net_transfer'])} (received − pooled).")
@@ -257,13 +258,13 @@ def _explain(outcome: Outcome, org_id: str) -> str:
                      f"{'after' if s.after_sharing else 'before'} sharing ({edge}); "
                      f"{frac:.0%} earned, {_m(row['support_earned'])} in all"
                      + (" including redistributed support" if s.unearned == "redistribute"
-                        and row['support_earned'] > frac * support + engine.HALF_PENNY else "")
+                        and row['support_earned'] > frac * support + HALF_PENNY else "")
                      + ".")
     lines.append(f"8. Final position: {_m(row['final'])} (outturn + support). On its own it "
                  f"would be {_m(row['standalone'])}, so the agreement leaves it "
-                 + (f"{_m(row['vs_standalone'])} better off." if row["vs_standalone"] >= 0.005
+                 + (f"{_m(row['vs_standalone'])} better off." if row["vs_standalone"] >= HALF_PENNY
                     else f"{_m(-row['vs_standalone'])} worse off." if row["vs_standalone"]
-                    <= -0.005 else "exactly as well off."))
+                    <= -HALF_PENNY else "exactly as well off."))
     return "\n".join(lines)
 
 

@@ -36,6 +36,7 @@ import pandas as pd
 from riskshare.agreements import engine
 from riskshare.agreements.incentives import incentives
 from riskshare.agreements.spec import Agreement, load_agreement
+from riskshare.core.constants import HALF_PENNY
 from riskshare.core.errors import UsageError
 from riskshare.core.system import System
 
@@ -77,13 +78,22 @@ def risk_table(agreement, system: System, scenarios, alpha: float = ALPHA,
         out = engine.run(agreement, system, v[start:stop])
         x[start:stop] = out.final - oct_
         alone[start:stop] = out.standalone - oct_
-        miss[start:stop] = out.retained + out.received < -engine.HALF_PENNY
-        lose[start:stop] = out.support_earned < support - engine.HALF_PENNY
-        worse[start:stop] = out.vs_standalone < -engine.HALF_PENNY
-        sys_miss[start:stop] = out.sct_variance < -engine.HALF_PENNY
+        miss[start:stop] = out.retained + out.received < -HALF_PENNY
+        lose[start:stop] = out.support_earned < support - HALF_PENNY
+        worse[start:stop] = out.vs_standalone < -HALF_PENNY
+        sys_miss[start:stop] = out.sct_variance < -HALF_PENNY
         if progress is not None:
             progress(stop, s)
     return _metrics(agreement, system, x, alone, miss, lose, worse, sys_miss, support, alpha)
+
+
+def tail_mean(x: np.ndarray, alpha: float = ALPHA, axis: int = 0) -> np.ndarray:
+    """The mean of `x` over its worst (1 − alpha) share of scenarios along `axis`: the CVaR of a
+    position (£), over at least one scenario. The one tail mean: the risk table's cvar95 and the
+    games' certainty equivalents both use it."""
+    x = np.moveaxis(np.asarray(x, dtype=float), axis, -1)
+    k = tail_count(x.shape[-1], alpha)
+    return np.partition(x, k - 1, axis=-1)[..., :k].mean(axis=-1)
 
 
 def _metrics(agreement, system, x, alone, miss, lose, worse, sys_miss, support, alpha):
@@ -91,7 +101,6 @@ def _metrics(agreement, system, x, alone, miss, lose, worse, sys_miss, support, 
     oct_ = system.orgs["control_total"].to_numpy(dtype=float)
     k = tail_count(s, alpha)
     q = 1.0 - alpha
-    worst = np.partition(x, k - 1, axis=0)[:k]                    # each member's worst k
     total = x.sum(axis=1)
     tail = np.argpartition(total, k - 1)[:k]                        # the system's worst k
     ddof = 1 if s > 1 else 0
@@ -103,7 +112,7 @@ def _metrics(agreement, system, x, alone, miss, lose, worse, sys_miss, support, 
         "p_lose_support": np.where(support > 0, lose.mean(axis=0), np.nan),
         "p_worse_off": worse.mean(axis=0),
         "var95": np.quantile(x, q, axis=0),
-        "cvar95": worst.mean(axis=0),
+        "cvar95": tail_mean(x, alpha),
         "tail_contribution": x[tail].mean(axis=0),
     }, index=system.members)
     inc = incentives(agreement, system).table
@@ -117,7 +126,7 @@ def _metrics(agreement, system, x, alone, miss, lose, worse, sys_miss, support, 
         "p_lose_support": [lose[:, support > 0].any(axis=1).mean() if (support > 0).any()
                            else np.nan],
         "p_worse_off": [worse.any(axis=1).mean()],
-        "var95": [np.quantile(total, q)], "cvar95": [total[tail].mean()],
+        "var95": [np.quantile(total, q)], "cvar95": [tail_mean(total, alpha)],
         "tail_contribution": [total[tail].mean()],
         "retention_gain": [np.nan], "retention_loss": [np.nan],
     }, index=pd.Index([SYSTEM_ROW], name="org_id"))
@@ -130,6 +139,20 @@ def _metrics(agreement, system, x, alone, miss, lose, worse, sys_miss, support, 
 
 REFERENCE = ("members: final − own control total (OCT); SYSTEM: Σ final − ΣOCT, except "
              "p_miss_control_total, which is against the SCT")
+
+
+#: "More likely than not": the probability from which a member counts as worse off.
+LIKELY = 0.5
+
+
+def worse_off(table: pd.DataFrame) -> pd.Series:
+    """For each row of a risk table (`risk_table` / `compare`): is the member more likely than
+    not worse off than standing alone across the scenarios (P(final < standalone) ≥ 50%)?
+    SYSTEM rows are never flagged. The one definition behind the Compare page's shading, the
+    Scenarios page's count, the CLI's "more often worse off than alone" line and the workshop's
+    count; the mean against standing alone is shown beside it, not folded into it."""
+    members = table["org_id"] != SYSTEM_ROW if "org_id" in table else table.index != SYSTEM_ROW
+    return pd.Series(table["p_worse_off"] >= LIKELY, index=table.index) & members
 
 
 def system_against_sct(row, system: System) -> tuple[float, float]:

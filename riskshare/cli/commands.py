@@ -39,7 +39,7 @@ from riskshare.agreements.incentives import incentives as measure_incentives
 from riskshare.agreements.outcome import SYSTEM_LINES
 from riskshare.agreements.outcome import apply as apply_agreement
 from riskshare.agreements.presets import list_presets, load_preset
-from riskshare.agreements.risk import SYSTEM_ROW, compare, risk_table
+from riskshare.agreements.risk import compare, risk_table, worse_off
 from riskshare.agreements.spec import Agreement, load_agreement
 from riskshare.core import samples as _samples
 from riskshare.core.errors import RiskshareError, visible
@@ -374,7 +374,7 @@ def compare_cmd(
     out.print(f"{system.label}: {scenarios.describe()}")
     for name, part in table.groupby("agreement", sort=False):
         _print_risk(part.set_index("org_id"), name)
-    worse = table[(table["org_id"] != SYSTEM_ROW) & (table["p_worse_off"] >= 0.5)]
+    worse = table[worse_off(table)]
     for name, part in worse.groupby("agreement", sort=False):
         out.print(f"Under {name}, more often worse off than alone: "
                   + ", ".join(part["org_id"]) + ".")

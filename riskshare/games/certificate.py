@@ -32,6 +32,7 @@ from riskshare.agreements import engine
 from riskshare.agreements.outcome import in_pennies
 from riskshare.agreements.risk import ALPHA
 from riskshare.agreements.spec import Agreement, load_agreement
+from riskshare.core.constants import HALF_PENNY
 from riskshare.core.errors import UsageError
 from riskshare.core.format import amount
 from riskshare.core.money import round_to_total
@@ -52,7 +53,6 @@ from riskshare.games.pooling import (
 )
 from riskshare.games.shapley import shapley
 
-TOL = 0.005                  # half a penny: smaller shortfalls are rounding
 METHODS = ("agreement", "shapley", "nucleolus", "least_core")
 
 
@@ -153,7 +153,7 @@ class Certificate:
             parts) + "."
 
     def _gain_sentence(self) -> str:
-        if abs(self.gain) <= TOL:
+        if abs(self.gain) <= HALF_PENNY:
             effect = "neither creates nor costs anything"
         else:
             effect = ("creates " if self.gain > 0 else "costs ") + amount(abs(self.gain))
@@ -163,8 +163,8 @@ class Certificate:
 
     def _epsilon_sentence(self) -> str:
         eps = self.epsilon
-        if eps <= TOL:
-            margin = f"at least {amount(-eps)} better off" if eps < -TOL else "no worse off"
+        if eps <= HALF_PENNY:
+            margin = f"at least {amount(-eps)} better off" if eps < -HALF_PENNY else "no worse off"
             return (f"Least-core ε = {amount(eps)}: the core is not empty, so some split "
                     f"leaves every group {margin} than going it alone.")
         return (f"Least-core ε = {amount(eps)}: the core is empty, so whatever the split some "
@@ -174,7 +174,7 @@ class Certificate:
     def _share_sentence(self) -> str:
         """Where the agreement's split of the gain departs most from the Shapley value."""
         t = self.table
-        if self.gain <= TOL:
+        if self.gain <= HALF_PENNY:
             return ""
         who = (t["gain_agreement"] - t["gain_shapley"]).abs().idxmax()
         fair = (f" (the {self.fair}: {amount(t.at[who, 'gain_' + self.fair])})"
@@ -235,12 +235,12 @@ def certificate(system: System, agreement, scenarios=None,
                          "is shown in place of the nucleolus.")
         lc, epsilon = least_core(game)
         allocations["least_core"] = lc.to_numpy()
-        violations = core_violations(game, x, tol=TOL)
+        violations = core_violations(game, x, tol=HALF_PENNY)
         checked = (1 << system.n) - 1
     else:
         rows = np.vstack([np.eye(system.n, dtype=bool), ~np.eye(system.n, dtype=bool)])
         masks = rows.astype(np.int64) @ (1 << np.arange(system.n, dtype=np.int64))
-        violations = violation_table(game, masks, game.value_of(rows), rows @ x, TOL)
+        violations = violation_table(game, masks, game.value_of(rows), rows @ x, HALF_PENNY)
         checked = len(rows)
     table = _table(system, game, alone, allocations, grand, fair)
     if "standard_error" in phi.attrs:
@@ -276,7 +276,7 @@ def _table(system: System, game: Game, alone: np.ndarray, allocations: dict, gra
     for method in allocations:
         column = fair if method == "nucleolus" else method
         table[f"gain_{column}"] = (table[column] - table["alone"]).round(2)
-        table[f"share_{column}"] = (table[f"gain_{column}"] / gain) if gain > TOL else math.nan
+        table[f"share_{column}"] = (table[f"gain_{column}"] / gain) if gain > HALF_PENNY else math.nan
     return table
 
 

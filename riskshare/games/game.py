@@ -12,7 +12,6 @@ sampled methods (sampled Shapley) and checks of chosen coalitions are available.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from functools import cache
 from itertools import combinations
@@ -326,9 +325,3 @@ def _as_coalition(key):
 
 def _label(members) -> str:
     return "{" + ", ".join(map(str, members)) + "}"
-
-
-def shapley_weights(n: int) -> np.ndarray:
-    """w(s) = s!(n − s − 1)!/n! for s = 0 … n − 1: the chance a player arrives just after a
-    given coalition of s others."""
-    return np.array([1.0 / (n * math.comb(n - 1, s)) for s in range(n)])

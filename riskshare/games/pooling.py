@@ -34,7 +34,7 @@ import os
 import numpy as np
 
 from riskshare.agreements import engine
-from riskshare.agreements.risk import ALPHA, tail_count
+from riskshare.agreements.risk import ALPHA, tail_mean
 from riskshare.agreements.spec import Agreement, load_agreement
 from riskshare.core.errors import BudgetError, UsageError, problem, raise_if_errors
 from riskshare.core.system import System, require_system
@@ -134,9 +134,8 @@ def certainty_equivalent(x: np.ndarray, risk_aversion: float, alpha: float = ALP
                          axis: int = 0) -> np.ndarray:
     """CE_λ along `axis` (scenarios): (1 − λ)·mean + λ·mean of the worst ⌈(1 − α)·S⌉."""
     x = np.moveaxis(np.asarray(x, dtype=float), axis, -1)
-    k = tail_count(x.shape[-1], alpha)
-    tail = np.partition(x, k - 1, axis=-1)[..., :k].mean(axis=-1)
-    return (1.0 - risk_aversion) * x.mean(axis=-1) + risk_aversion * tail
+    return ((1.0 - risk_aversion) * x.mean(axis=-1)
+            + risk_aversion * tail_mean(x, alpha, axis=-1))
 
 
 def check_risk(risk_aversion, alpha) -> None:

@@ -16,8 +16,9 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from riskshare.core.coalitions import shapley_by_mask
 from riskshare.core.errors import problem, raise_if_errors
-from riskshare.games.game import MAX_EXACT, Game, SampledShapleyWarning, bits, shapley_weights
+from riskshare.games.game import MAX_EXACT, Game, SampledShapleyWarning
 
 DEFAULT_SAMPLES = 4000
 
@@ -50,15 +51,8 @@ def shapley(g: Game, *, samples: int | None = None, seed=0) -> pd.Series:
 
 
 def _exact(v: np.ndarray, n: int) -> np.ndarray:
-    """Marginal contributions read off a (…, 2, 2^i) reshape of the values by mask."""
-    size = bits(n).sum(axis=1)
-    w = np.r_[shapley_weights(n), 0.0][size]
-    out = np.empty(n)
-    for i in range(n):
-        vv = v.reshape(-1, 2, 1 << i)
-        ww = w.reshape(-1, 2, 1 << i)[:, 0, :]
-        out[i] = ((vv[:, 1, :] - vv[:, 0, :]) * ww).sum()
-    return out
+    """The exact Shapley value from the values by mask (`core.coalitions.shapley_by_mask`)."""
+    return shapley_by_mask(v, n)
 
 
 def _sampled(g: Game, m: int, seed) -> tuple[np.ndarray, np.ndarray]:

@@ -12,6 +12,7 @@ import pandas as pd
 
 from riskshare.agreements import engine
 from riskshare.agreements.outcome import Outcome
+from riskshare.core.constants import HALF_PENNY
 from riskshare.core.format import money_m, pct
 from riskshare.core.money import round_to_total, to_pennies
 from riskshare.optimisation.mga import near_optimal
@@ -176,7 +177,7 @@ def objective_value(st: Setup, objective: str, outcome: Outcome) -> float:
     if objective == "closest_to_basis":
         return float(np.abs(position - position.sum() * st.weights / st.weights.sum()).sum())
     if objective == "max_meeting_control_total":
-        return float((position >= -engine.HALF_PENNY).sum())
+        return float((position >= -HALF_PENNY).sum())
     return float(a.support_earned_total[0])
 
 
@@ -214,7 +215,7 @@ def keep_thresholds(st: Setup, exact: np.ndarray, received: np.ndarray,
     ids = np.asarray(st.members, dtype=object).astype(str)
     position = st.base + exact
     met = position >= -1e-4                     # on or above the threshold at the optimum
-    need = np.where(st.taper > 0, -1e-9, -engine.HALF_PENNY)
+    need = np.where(st.taper > 0, -1e-9, -HALF_PENNY)
     for _ in range(st.n):
         now = st.base + received
         short = np.flatnonzero(met & (now < need) & ~locked & (received + 0.01 <= st.high + 1e-9))

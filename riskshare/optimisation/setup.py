@@ -98,17 +98,11 @@ def setup(system: System, agreement=None, constraints=None) -> Setup:
     support = orgs["support"].to_numpy(dtype=float)
     oct_ = orgs["control_total"].to_numpy(dtype=float)
     taper = s.taper / 100.0 * scale
-    if s.test == "none":
-        const, var = support, np.zeros_like(support)
-    elif not s.after_sharing:
+    if s.test != "none" and not s.after_sharing:     # tested before sharing: transfers move none
         const, var = zero.support_earned[0], np.zeros_like(support)
     else:
         sys_position = math.fsum([*(oct_ + base), total, -system.control_total])
-        sys_frac = float(engine._earned_fraction(np.array([sys_position]),
-                                                 s.taper / 100.0 * scale.sum(), s.taper)[0])
-        share = 1.0 if s.test == "system" else s.system_share
-        const = support * share * sys_frac
-        var = support * (1.0 - share)
+        const, var = engine.support_split(agreement, support, sys_position, scale)
 
     pct_unit = scale / 100.0
     charge = np.fmin(cons.per_member("max_charge", members) * pct_unit,

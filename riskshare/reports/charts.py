@@ -10,6 +10,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from riskshare.core.constants import HALF_SHOWN_M
 from riskshare.core.format import amount
 from riskshare.reconciliation.reconcile import Reconciliation
 
@@ -209,10 +210,10 @@ def member_walk(outcome) -> alt.LayerChart:
                  alt.Tooltip("position:Q", title="position £m", format=",.2f")])
     verdict = totals[totals["bar"] == UNDER].assign(x=right)
     verdict["label"] = verdict["vs_standalone"].map(
-        lambda v: (f"£{abs(v):,.2f}m " + ("better off" if v >= 0.005 else "worse off"))
-        if abs(v) >= 0.005 else "as well off")
+        lambda v: (f"£{abs(v):,.2f}m " + ("better off" if v >= HALF_SHOWN_M else "worse off"))
+        if abs(v) >= HALF_SHOWN_M else "as well off")
     verdict["status"] = verdict["vs_standalone"].map(
-        lambda v: "worse" if v <= -0.005 else "better")
+        lambda v: "worse" if v <= -HALF_SHOWN_M else "better")
     text = alt.Chart(verdict).mark_text(align="right", dx=-4, fontSize=12,
                                         fontWeight="bold").encode(
         y=y, x="x:Q", text="label:N",
@@ -430,10 +431,10 @@ def allocation_data(allocation) -> tuple[pd.DataFrame, pd.DataFrame]:
                             "received_m": t["received"].to_numpy() / 1e6 + 0.0,
                             "before": before + 0.0, "after": after + 0.0})
     members["label"] = members["received_m"].map(
-        lambda v: f"receives £{v:,.2f}m" if v >= 0.005 else
-        (f"pays £{-v:,.2f}m" if v <= -0.005 else "no transfer"))
+        lambda v: f"receives £{v:,.2f}m" if v >= HALF_SHOWN_M else
+        (f"pays £{-v:,.2f}m" if v <= -HALF_SHOWN_M else "no transfer"))
     members["flow"] = members["received_m"].map(
-        lambda v: "in" if v >= 0.005 else ("out" if v <= -0.005 else "none"))
+        lambda v: "in" if v >= HALF_SHOWN_M else ("out" if v <= -HALF_SHOWN_M else "none"))
     bars = pd.concat([members.assign(which=BEFORE, pct=members["before"]),
                       members.assign(which=AFTER, pct=members["after"])], ignore_index=True)
     return bars, members
@@ -516,7 +517,7 @@ def fairness_data(cert) -> pd.DataFrame:
     worse = set(p[0] for p in cert.members_worse_off["players"])
     data["status"] = [FAIR_WORSE if m in worse else FAIR_BETTER for m in t.index]
     data["label"] = [f"{amount(abs(g))} worse off" if m in worse else
-                     (f"{amount(g)} better off" if g >= 0.005 else "as well off")
+                     (f"{amount(g)} better off" if g >= HALF_SHOWN_M else "as well off")
                      for m, g in zip(t.index, t["gain_agreement"])]
     return data
 

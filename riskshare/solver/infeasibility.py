@@ -20,13 +20,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from riskshare.core.constants import HALF_PENNY
 from riskshare.core.errors import Conflict, InfeasibleError
 from riskshare.core.lazy import lazy_module
 from riskshare.solver import conditions, lp
 
 pulp = lazy_module("pulp")   # the solver library loads at the first model built
 
-PENNY = 0.005
 MAX_SINGLE_TESTS = 60       # conditions tried one at a time in step 2
 
 
@@ -106,7 +106,7 @@ def _gives(model: lp.Model, elastic) -> dict:
     out: dict = {}
     for name, v, sign in elastic:
         amount = (v.value() or 0.0) * lp.MONEY
-        if amount > PENNY:
+        if amount > HALF_PENNY:
             out[name] = out.get(name, 0.0) + amount * _sign(model.rows[name], sign)
     return out
 

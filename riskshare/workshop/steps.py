@@ -23,8 +23,9 @@ from dataclasses import dataclass, field, replace
 import pandas as pd
 
 from riskshare.agreements.outcome import Outcome, apply
-from riskshare.agreements.risk import SYSTEM_ROW, compare, system_against_sct
+from riskshare.agreements.risk import SYSTEM_ROW, compare, system_against_sct, worse_off
 from riskshare.agreements.spec import Agreement
+from riskshare.core.constants import HALF_PENNY
 from riskshare.core.errors import UsageError
 from riskshare.core.format import amount, money_m
 from riskshare.core.system import System
@@ -143,7 +144,7 @@ def _count(n: int, word: str) -> str:
 def _baseline(c: _Context):
     rec = reconcile(c.system)
     gap = rec.amount("variance_vs_sct")
-    below = int((c.system.variance < -0.005).sum())
+    below = int((c.system.variance < -HALF_PENNY).sum())
     figures = [
         Figure("System control total", money_m(rec.amount("sct")), rec.amount("sct")),
         Figure("Members' control totals add up to", money_m(rec.amount("sum_oct")),
@@ -170,8 +171,8 @@ def _shock(c: _Context):
     rec = reconcile(c.system)
     gap = rec.amount("variance_vs_sct")
     was = reconcile(before).amount("variance_vs_sct")
-    missing = int((c.system.variance < -0.005).sum())
-    missing_before = int((before.variance < -0.005).sum())
+    missing = int((c.system.variance < -HALF_PENNY).sum())
+    missing_before = int((before.variance < -HALF_PENNY).sum())
     figures = [
         Figure("The shock costs the system", money_m(-total), total, good=total >= 0),
         Figure("Forecast against the SCT", money_m(gap, sign=True), gap,
@@ -183,7 +184,7 @@ def _shock(c: _Context):
     sentences = [f"{s.name}: {s.description}" if s.description else s.name for s in shocks]
     if not shocks:
         sentences.append("No shock is in force at this step.")
-    hit = delta[delta.abs() > 0.005]
+    hit = delta[delta.abs() > HALF_PENNY]
     if len(hit):
         worst = hit.idxmin()
         sentences.append(f"It moves {_count(len(hit), 'member')}' forecasts by {amount(total)} in "
@@ -214,7 +215,7 @@ def _outcome_figures(label: str, o: Outcome, system: System, prefix: bool) -> li
                           f"{money_m(final - system.control_total, sign=True)} against the SCT",
                           good=final >= system.control_total))
     figures.append(Figure(_label(head, "gain over standing alone"), money_m(gain, sign=True), gain,
-                          good=gain >= -0.005))
+                          good=gain >= -HALF_PENNY))
     return figures
 
 
@@ -229,10 +230,10 @@ def _outcome_sentences(label: str, o: Outcome) -> list[str]:
     else:
         out.append(f"{label} — {name}: no member is worse off than standing alone.")
     moved = float(t["received"].clip(lower=0).sum())
-    if moved > 0.005:
+    if moved > HALF_PENNY:
         out.append(f"{label} moves {amount(moved)} between members through the pool.")
     unallocated = float(o.system["unallocated"])
-    if abs(unallocated) > 0.005:
+    if abs(unallocated) > HALF_PENNY:
         out.append(f"{label} leaves {amount(unallocated)} of the pool unallocated: the caps "
                    "stop any member taking it, so it is not in the members' final positions.")
     return out
@@ -275,7 +276,7 @@ def _compare(c: _Context):
             members = part[part["org_id"] != SYSTEM_ROW].set_index("org_id")
             table[f"{label} mean final"] = members["mean_final"]
             table[f"{label} P(worse than alone)"] = members["p_worse_off"]
-            likely = int((members["p_worse_off"] >= 0.5).sum())
+            likely = int(worse_off(part).sum())
             sysrow = part[part["org_id"] == SYSTEM_ROW].iloc[0]
             figures[label].append(Figure(f"{label}: members more likely than not worse off",
                                          f"{likely} of {c.system.n}", likely,
@@ -304,10 +305,10 @@ def _certificate_figures(label: str, cert: Certificate, prefix: bool) -> list[Fi
         Figure(_label(head, "members better off alone"), f"{k} of {cert.system.n}", k, good=k == 0),
         Figure(_label(head, "groups better off on their own"), f"{m:,}", m, good=m == 0),
         Figure(_label(head, "what pooling adds"), money_m(cert.gain, sign=True), cert.gain,
-               good=cert.gain >= -0.005),
+               good=cert.gain >= -HALF_PENNY),
     ]
     if cert.epsilon is not None and not prefix:
-        accepted = cert.epsilon <= 0.005
+        accepted = cert.epsilon <= HALF_PENNY
         figures.append(Figure("Least-core ε", money_m(cert.epsilon, dp=2), cert.epsilon,
                               "a split every group accepts exists" if accepted else
                               "no split satisfies every group", good=accepted))
@@ -346,7 +347,7 @@ def _fairer(c: _Context):
         change = f_new.value - f_old.value
         money = "pooling" in f_new.label
         unit = money_m(change, sign=True) if money else f"{change:+,.0f}"
-        same = abs(change) < (0.005 if money else 0.5)
+        same = abs(change) < (HALF_PENNY if money else 0.5)
         # the colour says whether the change is for the better (more gain, fewer walking away)
         better = None if same else (change > 0 if money else change < 0)
         figures.append(replace(f_new, delta=f"as {old}" if same else f"{unit} against {old}",
@@ -374,14 +375,14 @@ def _fairer(c: _Context):
 def _side_payments(label: str, cert: Certificate, side: pd.Series) -> str:
     """The transfers that would turn the agreement's split into the nucleolus, in words."""
     fair = cert.fair
-    if cert.epsilon is not None and cert.epsilon <= 0.005 and fair == "nucleolus":
+    if cert.epsilon is not None and cert.epsilon <= HALF_PENNY and fair == "nucleolus":
         head = (f"A split that every member and group accepts exists (the core is not empty): "
                 f"{label} plus side payments that move each member to the nucleolus")
     else:
         head = (f"No split satisfies every group; {label} plus side payments to the {fair} "
                 f"would treat the worst-placed groups as well as possible")
-    pays = side[side < -0.005].sort_values()
-    gets = side[side > 0.005].sort_values(ascending=False)
+    pays = side[side < -HALF_PENNY].sort_values()
+    gets = side[side > HALF_PENNY].sort_values(ascending=False)
     if pays.empty:
         return head + ": none are needed."
     def who(s: pd.Series) -> str:

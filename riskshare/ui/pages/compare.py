@@ -11,7 +11,7 @@ import streamlit as st
 
 from riskshare.agreements.outcome import apply
 from riskshare.agreements.presets import list_presets, load_preset
-from riskshare.agreements.risk import SYSTEM_ROW, compare
+from riskshare.agreements.risk import compare, worse_off
 from riskshare.core.cells import csv_text
 from riskshare.core.errors import ValidationError
 from riskshare.reports import charts
@@ -105,8 +105,7 @@ st.markdown("  \n".join(f"**{letter[n]}** — {md(n)}" for n in names))
 metrics = st.multiselect("Metrics shown", list(SHOWN), default=DEFAULT_SHOWN,
                          format_func=lambda m: SHOWN[m][0], key="cmp_metrics")
 t = table.assign(vs_alone=table["mean_final"] - table["mean_standalone"])
-t["worse"] = (t["p_worse_off"] >= 0.5) | (t["mean_final"] < t["mean_standalone"] - 0.5)
-t.loc[t["org_id"] == SYSTEM_ROW, "worse"] = False
+t["worse"] = worse_off(t)
 rows = list(dict.fromkeys(t["org_id"]))
 pivot = pd.DataFrame({"member": [system.orgs.loc[m, "name"] if m in system.orgs.index
                                  else "Whole system" for m in rows]}, index=rows)
@@ -128,8 +127,8 @@ styler = pivot.style.format(formats).apply(
 st.dataframe(styler, width="stretch", column_config={
     "member": st.column_config.TextColumn("member", width="medium")})
 worse = {n: list(t[(t["agreement"] == n) & t["worse"]]["org_id"]) for n in names}
-st.caption("Shaded: the member is worse off than on its own under that agreement (more likely "
-           "than not, or on average). " + " ".join(
+st.caption("Shaded: the member is more likely than not worse off than on its own under that "
+           "agreement (the 'vs alone' column shows the average). " + " ".join(
                f"{letter[n]}: {md(', '.join(w)) if w else 'none'}." for n, w in worse.items())
            + " CVaR: mean of final − control total over the worst 5% of scenarios (for the "
              "whole system: against the sum of the members' control totals, ΣOCT).")

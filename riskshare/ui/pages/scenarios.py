@@ -8,7 +8,7 @@ import numpy as np
 import streamlit as st
 
 from riskshare.agreements.outcome import apply
-from riskshare.agreements.risk import SYSTEM_ROW, risk_table
+from riskshare.agreements.risk import SYSTEM_ROW, risk_table, worse_off
 from riskshare.core.cells import csv_text
 from riskshare.core.errors import ValidationError
 from riskshare.core.format import money_m
@@ -104,7 +104,7 @@ c2.metric("System: P(miss SCT)", f"{row['p_miss_control_total']:.0%}")
 c3.metric("System: CVaR 95% vs ΣOCT", money_m(row["cvar95"], 1),
           help="Mean shortfall against the sum of control totals over the worst 5% of scenarios.")
 c4.metric("Members more likely than not worse off",
-          str(int((members["p_worse_off"] >= 0.5).sum())))
+          str(int(worse_off(members).sum())))
 
 st.altair_chart(charts.distribution_bands(result["bands"]), width="stretch")
 st.altair_chart(charts.probability_chart(risk, system), width="stretch")
