@@ -315,7 +315,7 @@ BAD_TOML_SYNTAX = BadAgreement("invalid_toml_syntax", 'name = "unterminated\n[ga
                                ("not valid TOML",))
 
 #: Cases whose message is not what it should be today (see `bug`); the expected fragments are
-#: what the message *should* say. Filled in by tests/unit/test_agreements.py's findings.
+#: what the message *should* say. Filled in by tests/unit/agreements/test_agreements.py's findings.
 KNOWN_BUG_AGREEMENTS: tuple[BadAgreement, ...] = ()
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-#: The workshop_4 organisations.csv, byte for byte (tests/unit/test_validation.py checks this).
+#: The workshop_4 organisations.csv, byte for byte (tests/unit/core/test_validation.py checks this).
 GOOD_CSV = (
     "org_id,name,kind,turnover,control_total,forecast,support,volatility\n"
     "A,Acute trust,acute,500000000,-10000000,-16000000,10000000,2.0\n"

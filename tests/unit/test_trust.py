@@ -32,7 +32,7 @@ from riskshare.workshop.session import load_session, read_session_text
 from riskshare.workshop.steps import views
 from tests.bad_files import BAD_CALLS, BAD_SESSIONS, BAD_SHOCKS, SESSION
 from tests.bad_inputs import GOOD_CSV
-from tests.unit.test_engine_properties import MONEY, SYSTEM_MONEY, build, cases
+from tests.unit.agreements.test_engine_properties import MONEY, SYSTEM_MONEY, build, cases
 
 incentives_module = import_module("riskshare.agreements.incentives")   # the module, not rs.incentives
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

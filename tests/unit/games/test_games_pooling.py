@@ -40,7 +40,7 @@ import riskshare as rs
 from riskshare.agreements import engine
 from riskshare.games import coalition_target
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 MODELS = sorted((ROOT / "models").glob("*.toml"))
 PRESET_IDS = [p.stem for p in MODELS]
 NORTHSHIRE_PRESETS = [p for p in MODELS if rs.load_agreement(p).sample == "northshire_2018_19"]

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import riskshare as rs
-from tests.unit.test_optimise import (
+from tests.unit.optimisation.test_optimise import (
     AGREEMENT_WITH_RESERVE,
     LP_OBJECTIVES,
     brute_force_meeting,
