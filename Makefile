@@ -1,7 +1,7 @@
 # riskshare: two commands on a fresh machine with Python 3.11+.
 #   make app    set up .venv if needed, then open the app on the bundled sample system
-#   make test   set up .venv if needed, then lint (ruff) and run the whole test suite (browser
-#               test included)
+#   make test   set up .venv if needed, then lint (ruff), type-check riskshare/ (mypy) and run
+#               the whole test suite (browser test included)
 
 VENV    := .venv
 PY      := $(VENV)/bin/python
@@ -32,10 +32,11 @@ browser-deps:
 
 test: $(STAMP) browser-deps
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 	$(PY) -m pytest
 
 bench: $(STAMP)
 	@for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis artifacts
+	rm -rf $(VENV) .pytest_cache .mypy_cache .hypothesis artifacts

@@ -56,9 +56,9 @@ def water_fill(total: np.ndarray, weights, caps, setup) -> np.ndarray:
 def kernel(v: np.ndarray, turnover, oct_, support, setup) -> dict:
     """gain_loss_50_50_deadband by hand: keep the first 0.5% of turnover, pool half the rest;
     pool shared by turnover, charges/awards capped at 1% of turnover (water-filling);
-    organisation cliff support test after sharing. It returns the same per-member DOMAIN §5
-    columns that `engine.run` returns (pooled … vs_standalone), so the comparison is like for
-    like rather than one column against ten."""
+    organisation cliff support test after sharing. It returns the same per-member columns
+    (docs/agreements.md) that `engine.run` returns (pooled … vs_standalone), so the comparison
+    is like for like rather than one column against ten."""
     size = np.abs(v) * (100.0 / turnover)
     pooled = np.sign(v) * (0.5 * np.maximum(size - 0.5, 0.0)) * (turnover / 100.0)
     net = pooled.sum(axis=1)

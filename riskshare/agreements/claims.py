@@ -3,7 +3,7 @@
 A claims problem is an estate E ≥ 0 (pounds) and claims c_1, …, c_n ≥ 0 (pounds) with E ≤ Σc.
 A rule gives each claimant an award a_i with 0 ≤ a_i ≤ c_i and Σa = E. In riskshare the estate is
 a positive net pool and the claims are the shortfalls of members still short of their control
-total (`distribute = "claims"` in an agreement, DOMAIN.md §5), but the rules are general.
+total (`distribute = "claims"` in an agreement, docs/agreements.md), but the rules are general.
 
 The rules
 ---------
@@ -17,7 +17,7 @@ The rules
 - ``random_arrival`` (O'Neill 1982): claimants arrive in a random order (all n! orders equally
   likely) and each takes min(c_i, what is left); the award is the average over orders.
 
-Identities (useful tests, DOMAIN.md §7): in the bankruptcy game v(S) = max(0, E − Σ_{j∉S} c_j),
+Identities (useful tests, docs/games.md): in the bankruptcy game v(S) = max(0, E − Σ_{j∉S} c_j),
 the Talmud rule is the nucleolus (Aumann & Maschler 1985) and the random-arrival rule is the
 Shapley value (O'Neill 1982).
 
@@ -122,6 +122,8 @@ def _prepare(estate, claims, rule: str,
         problems.append(problem(f"has {e.shape[0]} scenarios but claims has {c.shape[0]} rows "
                                 f"(shape {c.shape}); they must match", column="estate"))
     raise_if_errors(problems, f"{rule}(estate, claims)")
+    # _as_float_array gives None only after recording an error, so the line above raised
+    assert e is not None and c is not None
     single = e.ndim == 0 and c.ndim == 1
     rows = c.shape[0] if c.ndim == 2 else (1 if e.ndim == 0 else e.shape[0])
     e2 = np.broadcast_to(e.reshape(-1) if e.ndim else e, (rows,)).astype(float)
@@ -352,4 +354,5 @@ def apply_rule(name: str, estate, claims, **options) -> np.ndarray:
     if rule is None:
         raise_if_errors([problem(f"is not a claims rule (valid: {', '.join(RULES)})",
                                  column="rule", value=name)], "claims rule")
+    assert rule is not None     # an unknown rule raised just above
     return rule(estate, claims, **options)

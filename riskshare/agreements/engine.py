@@ -1,7 +1,7 @@
 """Applying an agreement to a system: one vectorised code path for one or many scenarios.
 
 Every step works on arrays of shape (S, n), S scenarios by n members; the deterministic case is
-S = 1. Money in £, surplus/favourable positive. Per member (DOMAIN §5):
+S = 1. Money in £, surplus/favourable positive. Per member (docs/agreements.md):
 
     pooled          part of the variance passed to the pool (same sign as the variance)
     retained        variance − pooled
@@ -293,8 +293,10 @@ def distribute(net: np.ndarray, retained: np.ndarray, agreement: Agreement, syst
     weights = _weights(agreement, system, members)
     charge_cap = None if pool.max_charge is None else pool.max_charge * scale / 100.0
     award_cap = None if pool.max_award is None else pool.max_award * scale / 100.0
-    if pool.distribute != "claims" and (charge_cap is None) == (award_cap is None) and (
-            charge_cap is None or np.array_equal(charge_cap, award_cap)):
+    if pool.distribute != "claims" and (
+            (charge_cap is None and award_cap is None)
+            or (charge_cap is not None and award_cap is not None
+                and np.array_equal(charge_cap, award_cap))):
         return spread(net, weights, charge_cap)      # one pass: the same caps either way
     losses = np.minimum(net, 0.0)
     gains = np.maximum(net, 0.0)
@@ -399,7 +401,7 @@ def run(agreement: Agreement, system: System, variances: np.ndarray,
     scale = orgs[agreement.scale].to_numpy(dtype=float)
     support = orgs["support"].to_numpy(dtype=float)
     shared = ~system.members.isin(agreement.exempt)
-    sct = system.control_total
+    sct: float | np.ndarray = system.control_total     # per scenario with `members`
     system_scale = None
     if members is not None:
         members = np.broadcast_to(np.asarray(members, dtype=bool), v.shape)
@@ -489,6 +491,7 @@ def as_variances(system: System, variances, bytes_per_cell: int | None = None
         raise_if_errors(problems or [problem(
             "must be numbers of pounds, one per member (or a table of scenarios × members)",
             column="variances")], "variances")
+    assert arr is not None      # _numbers gives None only with an error: raised just above
     if arr.ndim not in (1, 2) or arr.shape[-1] != system.n:
         problems.append(problem(f"must have one column per member ({system.n}); got shape "
                                 f"{arr.shape}", column="variances"))

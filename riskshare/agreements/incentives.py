@@ -1,4 +1,4 @@
-"""Incentive effects of an agreement on each member (DOMAIN §6).
+"""Incentive effects of an agreement on each member (docs/metrics.md).
 
 `incentives(agreement, system)` returns a table with, per member at its current position:
 

@@ -1,8 +1,8 @@
 """`rs.apply(agreement, system, variances=None)` and its result, `Outcome`.
 
 Deterministic (variances None: forecast − control total, or a 1-D array): `.table` has one row
-per member with the DOMAIN §5 columns, `.system` is a Series (pool, reserve used, unallocated,
-support at stake / earned / lost, system outturn and its variance against the SCT), and
+per member with the columns of docs/agreements.md, `.system` is a Series (pool, reserve used,
+unallocated, support at stake / earned / lost, system outturn and its variance against the SCT), and
 `.explain(org_id)` walks a member from variance to final position in plain English.
 
 Scenarios (variances a 2-D array, scenarios × members): `outcome["final"]` is an array
@@ -59,8 +59,8 @@ class Outcome:
 
     @property
     def table(self) -> pd.DataFrame:
-        """Per member: name, control_total, support and the DOMAIN columns (£). For scenarios,
-        a long table indexed by (scenario, org_id)."""
+        """Per member: name, control_total, support and the docs/agreements.md columns (£). For
+        scenarios, a long table indexed by (scenario, org_id)."""
         if self.deterministic:
             t = pd.DataFrame({c: self.arrays[c][0] for c in engine.COLUMNS},
                              index=self.base.members)
@@ -81,7 +81,7 @@ class Outcome:
         return frame.iloc[0].rename(self.agreement.name) if self.deterministic else frame
 
     @classmethod
-    def of(cls, agreement: Agreement, system: System, arrays: dict,
+    def of(cls, agreement: Agreement, system: System, arrays: engine.EngineResult,
            deterministic: bool) -> Outcome:
         """An Outcome of `engine.run`'s arrays; a deterministic one is put in whole pennies
         (`in_pennies`), scenarios stay as computed."""
@@ -231,6 +231,7 @@ def _explain(outcome: Outcome, org_id: str) -> str:
                        f"{a.scale}) is as well placed as possible"}[a.pool.distribute]
     text = (f"4. Received: {_m(row['received'])} — the net pool of {_m(pool)} is shared {how}")
     if reserve > 0:
+        assert a.reserve is not None    # engine.run uses no reserve without one
         text += f", after a reserve held by {a.reserve.holder} absorbs {_m(reserve)}"
         if org_id == a.reserve.holder:
             text += " (charged to this member as holder)"

@@ -1,4 +1,4 @@
-"""Risk and participation across scenarios, and agreements side by side (DOMAIN §6; issue 4).
+"""Risk and participation across scenarios, and agreements side by side (docs/metrics.md; issue 4).
 
 For each member, with x = final − control_total (£; negative = short of its control total):
 
@@ -59,7 +59,7 @@ def tail_count(s: int, alpha: float) -> int:
 
 
 def risk_table(agreement, system: System, scenarios, alpha: float = ALPHA,
-               progress: Callable[[int, int], None] | None = None,
+               progress: Callable[[int, int], object] | None = None,
                chunk: int = CHUNK) -> pd.DataFrame:
     """The metrics above for one agreement: index org_id plus SYSTEM (see module docstring)."""
     agreement = load_agreement(agreement)
@@ -164,7 +164,7 @@ def system_against_sct(row, system: System) -> tuple[float, float]:
 
 
 def compare(agreements: Iterable, system: System, scenarios, alpha: float = ALPHA,
-            progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
+            progress: Callable[[int, int], object] | None = None) -> pd.DataFrame:
     """Metrics of several agreements on the same scenarios, as one tidy DataFrame with columns
     agreement, org_id, name and METRICS (rows: each member, then SYSTEM, per agreement).
 

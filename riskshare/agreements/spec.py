@@ -1,4 +1,4 @@
-"""Risk-share agreements: the declarative spec (DOMAIN §5), read from and written to TOML.
+"""Risk-share agreements: the declarative spec (docs/agreements.md), read from and written to TOML.
 
 An agreement is applied to each member's variance in layers: a *schedule* (gains or losses)
 decides how much of the variance is passed to the pool, a *pool* section how the net pool is
@@ -16,6 +16,7 @@ columns present and numeric).
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import asdict, dataclass, field, fields, replace
 from enum import StrEnum
@@ -92,8 +93,8 @@ class Pool:
     as unallocated.
     """
 
-    distribute: DistributeName = Distribute.BASIS
-    basis: object = "turnover"
+    distribute: Distribute | DistributeName = Distribute.BASIS
+    basis: str | tuple[tuple[str, float], ...] = "turnover"
     counterparty: str | None = None
     rule: str = "proportional"
     max_charge: float | None = None
@@ -124,21 +125,22 @@ class Support:
                    to their support.
     """
 
-    test: SupportTestName = SupportTest.ORGANISATION
+    test: SupportTest | SupportTestName = SupportTest.ORGANISATION
     system_share: float = 0.0
     after_sharing: bool = True
     taper: float = 0.0
-    unearned: UnearnedName = Unearned.LOST
+    unearned: Unearned | UnearnedName = Unearned.LOST
 
 
 @dataclass(frozen=True)
 class Agreement:
-    """A risk-share agreement (DOMAIN §5). Build with `load_agreement` or `Agreement.from_dict`.
+    """A risk-share agreement (docs/agreements.md). Build with `load_agreement` or
+    `Agreement.from_dict`.
 
     scale:  the column that percentages refer to (default turnover).
     exempt: members whose own variance is not shared (e.g. a counterparty); they still take
             part in distribution.
-    sample: (an addition to DOMAIN §5) the bundled sample system a preset is designed for;
+    sample: (see docs/agreements.md) the bundled sample system a preset is designed for;
             informational, it does not restrict where the agreement can be applied."""
 
     name: str
@@ -175,7 +177,8 @@ class Agreement:
         for key in ("gains", "losses"):
             sched: Schedule = getattr(self, key)
             if sched != Schedule():
-                section = {"bands": [_drop_none(asdict(b)) for b in sched.bands]}
+                section: dict[str, object] = {"bands": [_drop_none(asdict(b))
+                                                      for b in sched.bands]}
                 for f in ("threshold", "max_pool", "max_keep"):
                     if getattr(sched, f) is not None:
                         section[f] = getattr(sched, f)
@@ -191,6 +194,11 @@ class Agreement:
         if support:
             out["support"] = support
         return out
+
+    @property
+    def fingerprint(self) -> str:
+        """A digest of the agreement's content (its TOML): caches key on it."""
+        return hashlib.sha256(self.to_toml().encode("utf-8")).hexdigest()
 
     def to_toml(self) -> str:
         """TOML text that `load_agreement` reads back to an equal Agreement."""
@@ -317,12 +325,11 @@ def _number(value, key: str, problems: list, *, low=None, high=None, share=False
 def _choice(value, key: str, choices: type[StrEnum] | tuple, problems: list):
     """`value` as a member of `choices` (an enumeration, or a tuple of names), or a problem
     naming the valid strings."""
-    enum = isinstance(choices, type)
-    valid = values(choices) if enum else tuple(choices)
+    valid = values(choices) if isinstance(choices, type) else tuple(choices)
     if not isinstance(value, str) or value not in valid:
         problems.append(problem(f"must be one of: {', '.join(valid)}", key=key, value=value))
         return value
-    return choices(value) if enum else value
+    return choices(value) if isinstance(choices, type) else value
 
 
 def _table(data: dict, key: str, problems: list) -> dict:

@@ -29,9 +29,10 @@ from __future__ import annotations
 import math
 import sys
 from pathlib import Path
+from typing import cast
 
 import typer
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.table import Table
 from rich.text import Text
 
@@ -126,7 +127,8 @@ def resolve_system(target: str) -> System:
 def _table(title: str, columns: list[tuple[str, str]]) -> Table:
     table = Table(title=title, title_justify="left", show_lines=False, header_style="bold")
     for name, justify in columns:
-        table.add_column(name, justify=justify)
+        # every table here is built from "left"/"right" literals; rich wants its Literal type
+        table.add_column(name, justify=cast(JustifyMethod, justify))
     return table
 
 
@@ -598,7 +600,7 @@ def report_cmd(
                                        "Chromium)."),
 ) -> None:
     """A workshop session's reports: every step's figures and findings, as prepared (the
-    selected step with its what-if changes). Without --xlsx/--html/--pdf, print them."""
+    selected step with its what-if changes), printed; with --xlsx/--html/--pdf, also written."""
     from riskshare.workshop import printable
     from riskshare.workshop.report import write_session_report
     from riskshare.workshop.session import load_session
@@ -626,6 +628,7 @@ def report_cmd(
             out.print(f"  What if: {line}", highlight=False)
     html_text = printable.html_report(session, views) if (html or pdf) else None
     if pdf is not None:
+        assert html_text is not None     # made above whenever --pdf is given
         pdf_data = printable.pdf_bytes(html_text)   # before writing anything: all or nothing
     if xlsx is not None:
         write_to(xlsx, lambda p: write_session_report(session, p, views))

@@ -15,7 +15,7 @@ import pandas as pd
 from riskshare.core.errors import problem, raise_if_errors
 from riskshare.core.system import System
 
-__all__ = ["WEIGHT_LIMIT", "basis_weights", "bases"]
+__all__ = ["WEIGHT_LIMIT", "NOT_A_BASIS", "basis_weights", "bases"]
 
 #: The largest basis weight (a turnover of £10¹², or any proportion): large enough for any
 #: basis, small enough that the weights of ten thousand members add up exactly.
@@ -70,10 +70,13 @@ def basis_weights(system: System, basis) -> np.ndarray:
     return w.to_numpy(dtype=float)
 
 
+#: Numeric columns that are positions or rates, never a size to share by or scale by.
+NOT_A_BASIS = ("control_total", "forecast", "volatility")
+
+
 def bases(system: System) -> list[str]:
-    """The bases a user can choose for `system`: "equal" and each numeric column with a positive
-    total (in table order), the list every page and command offers."""
-    orgs = system.orgs
-    usable = [c for c in system.numeric_columns()
-              if pd.to_numeric(orgs[c], errors="coerce").clip(lower=0).sum() > 0]
-    return ["equal", *usable]
+    """The columns money can be shared by (a basis) or an agreement scaled by (its scale):
+    the numeric columns that measure a member's size, turnover first, the rest in table order.
+    Every page and command that offers a basis offers these (plus "equal" for a basis)."""
+    usable = [c for c in system.numeric_columns() if c not in NOT_A_BASIS]
+    return sorted(usable, key=lambda c: c != "turnover")

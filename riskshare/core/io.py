@@ -241,7 +241,8 @@ def _from_excel(data: bytes, label: str) -> System:
             raise InputFileError(f"{name}: no '{ORGS_SHEET}' sheet (found: "
                                  f"{', '.join(wb.sheetnames) or 'none'}); download the template "
                                  "to see the layout")
-        meta, found = {}, []
+        meta: dict = {}
+        found: list = []
         if SYSTEM_SHEET in lower:
             values, formats = _sheet_grid(wb[lower[SYSTEM_SHEET]], name)
             if values.isna().any().any():
@@ -452,7 +453,8 @@ def _read_system_sheet(sheet: pd.DataFrame, label: str) -> tuple[dict, list]:
     if not {"key", "value"} <= set(cols):
         raise InputFileError(f"{label}: the '{SYSTEM_SHEET}' sheet needs columns 'key' and "
                              "'value'")
-    meta, problems, seen = {}, [], {}
+    meta, problems = {}, []
+    seen: dict[str, int] = {}     # key -> the row it was first given on
     for i, key, value in zip(sheet.index, sheet[cols["key"]], sheet[cols["value"]]):
         if is_blank(key):
             if not is_blank(value):

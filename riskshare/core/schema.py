@@ -3,8 +3,8 @@
 `ORG_COLUMNS` drives validation (`check_orgs`), the app's column configuration, the blank template
 workbook's guide sheet and the README table, so a column is described once and used everywhere.
 
-Units and signs (DOMAIN §2): money in pounds, surplus/favourable positive, deficit/adverse negative;
-percentages are percent numbers (3.0 means 3%).
+Units and signs (docs/glossary.md): money in pounds, surplus/favourable positive,
+deficit/adverse negative; percentages are percent numbers (3.0 means 3%).
 """
 
 from __future__ import annotations
@@ -315,6 +315,7 @@ def check_orgs(frame: pd.DataFrame, row_numbers=None) -> tuple[pd.DataFrame, lis
     if len(numbers) != len(df):
         raise ValueError("row_numbers must give one number per row")
     totals = _totals_rows(df)
+    i: int | np.integer         # a row position: from a list, enumerate or np.flatnonzero
     for i in totals:
         problems.append(problem("looks like a totals row (its figures are the sums of the "
                                 "members' rows): remove it and load the file again",
@@ -360,7 +361,7 @@ def check_orgs(frame: pd.DataFrame, row_numbers=None) -> tuple[pd.DataFrame, lis
                                              for t in ids], dtype=bool)
     who = [None if h else t for t, h in zip(ids, hidden)]
 
-    def where(i: int) -> dict:
+    def where(i: int | np.integer) -> dict:
         return {"member": who[i], "row": int(rows[i])}
 
     if len(df) == 0:

@@ -9,6 +9,7 @@ Money is in pounds; surplus/favourable positive, deficit/adverse negative.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -165,6 +166,19 @@ class System:
         """The organisations table with `org_id` as the first column (for files and editors)."""
         return self.orgs.reset_index()
 
+    @property
+    def fingerprint(self) -> str:
+        """A digest of the system's content (members, every figure, labels, SCT): two systems
+        with the same fingerprint are `equals`. Caches key on it instead of object identity."""
+        digest = hashlib.sha256()
+        for part in (self.name, str(self.year), repr(self.control_total),
+                     str(self.control_total_set), "|".join(map(str, self.orgs.columns)),
+                     "|".join(map(str, self.orgs.dtypes))):
+            digest.update(part.encode("utf-8"))
+            digest.update(b"\0")
+        digest.update(pd.util.hash_pandas_object(self.orgs, index=True).to_numpy().tobytes())
+        return digest.hexdigest()
+
     def equals(self, other: System) -> bool:
         """Same members, figures, labels and SCT (exactly)."""
         return (isinstance(other, System) and self.name == other.name and self.year == other.year
@@ -198,7 +212,8 @@ def require_system(value, caller: str) -> System:
 
 def _shown(value) -> str:
     """A value of the wrong type, briefly ('a list', 'a table')."""
-    return {list: "a list", dict: "a table", tuple: "a list"}.get(type(value), repr(value)[:40])
+    shown: dict[type, str] = {list: "a list", dict: "a table", tuple: "a list"}
+    return shown.get(type(value), repr(value)[:40])
 
 
 def _year_text(year) -> str:

@@ -1,6 +1,7 @@
 """Writing systems: a folder (`organisations.csv` + `system.toml`), a workbook (sheets
 organisations, system, guide) or the blank template. What is written reads back exactly through
-`riskshare.core.io.load_system`. Money in £; percentages as fractions with % formats."""
+`riskshare.core.io.load_system`. Money in £; volatility as the percent number it is (2.0 for
+2%), shown with a % format."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ ORGS_SHEET, SYSTEM_SHEET, GUIDE_SHEET = "organisations", "system", "guide"
 
 def system_meta(system: System) -> dict:
     """The system file's keys: name, year and the SCT when it was given."""
-    meta = {"name": system.name, "year": system.year}
+    meta: dict[str, str | float] = {"name": system.name, "year": system.year}
     if system.control_total_set:
         meta["control_total"] = system.control_total
     return meta

@@ -1,4 +1,4 @@
-"""Cooperative games: who gains what from pooling (DOMAIN §7; issue 6).
+"""Cooperative games: who gains what from pooling (docs/games.md; issue 6).
 
     g = rs.games.Game(players, v)                 # v: {frozenset: value} or a callable
     g = rs.games.Game.from_vector(players, values) # by coalition size, then lexicographic

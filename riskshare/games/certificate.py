@@ -127,7 +127,7 @@ class Certificate:
                          f"({describe_group(top['players'], self.system.members)}) would be "
                          f"{amount(top['shortfall'])} better off.")
         if self.epsilon is not None:
-            lines.append(self._epsilon_sentence())
+            lines.append(self._epsilon_sentence(self.epsilon))
         share = self._share_sentence()
         if share:
             lines.append(share)
@@ -161,8 +161,7 @@ class Certificate:
                 f"own they would end at {amount(self.alone_total)}: pooling under this "
                 f"agreement {effect}.")
 
-    def _epsilon_sentence(self) -> str:
-        eps = self.epsilon
+    def _epsilon_sentence(self, eps: float) -> str:
         if eps <= HALF_PENNY:
             margin = f"at least {amount(-eps)} better off" if eps < -HALF_PENNY else "no worse off"
             return (f"Least-core ε = {amount(eps)}: the core is not empty, so some split "

@@ -1,4 +1,4 @@
-"""`Game`: a transferable-utility cooperative game (DOMAIN §7).
+"""`Game`: a transferable-utility cooperative game (docs/games.md).
 
 Players are members (any hashable labels, usually org_ids); v(S) is what coalition S can secure
 on its own (£ in riskshare; any unit for a textbook game), v(∅) = 0.
@@ -175,6 +175,7 @@ class Game:
     def _evaluate_all(self) -> np.ndarray:
         n = len(self.players)
         full = np.zeros(1 << n)
+        assert self._batch is not None     # called only once a batch evaluator is set
         full[1:] = self._batch(bits(n)[1:].astype(bool))
         return _checked_values(full, self.players)
 
@@ -193,6 +194,7 @@ class Game:
         """v by coalition mask (length 2ⁿ, read-only); raises TooManyPlayersError above
         MAX_EXACT players."""
         self.require_exact("enumerating every coalition")
+        assert self._values is not None    # require_exact raised otherwise
         return self._values
 
     @property
@@ -218,6 +220,7 @@ class Game:
         out = np.zeros(len(rows))
         some = rows.any(axis=1)
         if some.any():
+            assert self._batch is not None     # a game without all values has an evaluator
             out[some] = self._batch(rows[some])
         return out
 
@@ -298,6 +301,7 @@ def _check_players(players) -> tuple:
             problems.append(problem("riskshare handles games of at most 62 players",
                                     column="players", value=len(out)))
     raise_if_errors(problems, "game")
+    assert out is not None      # None recorded an error: raised just above
     return out
 
 

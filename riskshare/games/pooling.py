@@ -1,6 +1,6 @@
 """The cooperative game an agreement defines: what each coalition secures by pooling on its own.
 
-v(S), in £, for a coalition S of members (DOMAIN §7):
+v(S), in £, for a coalition S of members (docs/games.md):
 
 - |S| ≥ 2: S applies the agreement among itself only: its members pool their variances under the
   agreement's schedules and share the pool between themselves; a reserve counts only if its

@@ -28,7 +28,7 @@ class Built:
     order: np.ndarray | None = None     # x[k] is member order[k] (models are in org_id order)
 
 
-def _name(family: str, i: int | None = None) -> str:
+def _name(family: str, i: int | np.integer | None = None) -> str:
     return family if i is None else f"{family}_{i:05d}"
 
 
@@ -111,9 +111,9 @@ def build(st: Setup, objective: str, *, elastic: bool = False, near: tuple | Non
     terms = _objective_terms(st, objective, built, fix_binaries)
     built.objective = terms
     if near is not None:
-        sense, bound = near
-        model.add(terms, sense, bound, lp.Row("near_optimal", "near_optimal", None, sense,
-                                                   bound, relaxable=False))
+        sense, limit = near
+        model.add(terms, sense, limit, lp.Row("near_optimal", "near_optimal", None, sense,
+                                                   limit, relaxable=False))
     if least_movement:
         w = np.ones(n) if movement_weights is None else movement_weights
         model.set_objective([(a, float(wi)) for (a, _), wi in
@@ -129,7 +129,7 @@ def _support_rows(st: Setup, built: Built, fix_binaries: dict | None) -> None:
     model, x = built.model, built.x
     n = st.n
     who = st.labels()
-    terms_per = []
+    terms_per: list[list] = []      # per member: its (variable, coefficient) terms
     for i in range(n):
         at_stake = st.support_var[i]
         if at_stake <= 0:
@@ -207,6 +207,7 @@ def _support_objective(st: Setup, built: Built, fix_binaries) -> list:
         terms.append((model.var("support_system_tied", fixed, fixed), 1.0))
     if not st.redistribute:
         return terms
+    assert st.support is not None       # setup() always gives it
     total = float(st.support.sum())
     anyone = model.var("someone_earns_all", 0, 1)
     full = []
@@ -221,7 +222,7 @@ def _support_objective(st: Setup, built: Built, fix_binaries) -> list:
     return [(earned, 1.0)]
 
 
-def _on_target(st: Setup, built: Built, i: int, var: str, row: str, fix_binaries,
+def _on_target(st: Setup, built: Built, i: int | np.integer, var: str, row: str, fix_binaries,
                family: str = "meets"):
     """A binary that may be 1 only when member `i` ends on or above its control total
     (base_i + x_i ≥ 0), by big-M; fixed to its value in `fix_binaries` when given (the LP

@@ -104,6 +104,46 @@ class Allocation:
         }, name=self.objective)
         return out
 
+    @property
+    def money_moved(self) -> float:
+        """Money moved between members (£): half the sum of every member's net transfer in or
+        out."""
+        return float(np.abs(self.outcome["net_transfer"]).sum()) / 2
+
+    def short_value(self) -> str:
+        """The objective's value for a metric tile (e.g. "1.25%", "4 of 7", "£3.10m")."""
+        unit = OBJECTIVES[self.objective].unit
+        if unit == "pct":
+            return (pct(self.value, 2) if self.value > 0
+                    else f"none ({pct(-self.value, 2)} ahead)")
+        if unit == "members":
+            return f"{self.value:.0f} of {self.setup.n}"
+        return money_m(self.value, 2)
+
+    def binding_sentences(self) -> list[str]:
+        """The binding conditions in words, each a sentence. Members with no favourable variance
+        trivially "pay out at most £0.00m" under a minimum retention: they are said once,
+        together."""
+        variance = self.table["variance"]
+        idle = [b.member for b in self.binding
+                if b.family == "min_retention" and b.member in variance.index
+                and variance[b.member] <= 0]
+        lines = []
+        for b in self.binding:
+            if b.member in idle and b.family == "min_retention":
+                continue
+            line = b.text[:1].upper() + b.text[1:]
+            if b.family == "pool":
+                line += " (the pool being shared out)"
+            lines.append(line)
+        if idle:
+            who = ", ".join(idle[:-1]) + (" and " if len(idle) > 1 else "") + idle[-1]
+            one = len(idle) == 1
+            lines.append(f"{who} {'pays' if one else 'pay'} nothing out: "
+                         f"{'it has' if one else 'they have'} no favourable variance, and "
+                         "members keep the agreed share of their gains")
+        return lines
+
     def value_text(self) -> str:
         return value_text(self.setup, self.objective, self.value)
 

@@ -45,7 +45,7 @@ class Setup:
     fixed: np.ndarray           # fixed received (£; NaN none)
     big: float                  # bound on any member's received (£)
     sct: float                  # the system control total (£)
-    support: np.ndarray = None  # support at stake (£)
+    support: np.ndarray | None = None   # support at stake (£); setup() always gives it
     redistribute: bool = False  # unearned support goes to members that earn all theirs
 
     MONEY_FIELDS = ("scale", "oct", "variance", "pooled", "base", "holder", "total", "internal",
@@ -69,7 +69,7 @@ class Setup:
         original order). Models are always built in org_id order, so the same members in any
         row order give the same model, and the same answer to the penny."""
         order = np.argsort(np.asarray(self.members, dtype=object).astype(str), kind="stable")
-        moved = {f: np.asarray(getattr(self, f))[order] for f in self.MEMBER_FIELDS}
+        moved: dict = {f: np.asarray(getattr(self, f))[order] for f in self.MEMBER_FIELDS}
         return replace(self, members=self.members[order], **moved), order
 
     def labels(self) -> list[str]:

@@ -15,6 +15,7 @@ from riskshare.agreements.spec import PERCENT_LIMIT, Agreement
 from riskshare.core.constants import Objective as ObjectiveKey
 from riskshare.core.constants import ObjectiveName
 from riskshare.core.errors import RiskshareError, problem, raise_if_errors
+from riskshare.core.format import money
 from riskshare.core.schema import MONEY_LIMIT
 from riskshare.core.system import System
 from riskshare.solver import lp
@@ -29,26 +30,59 @@ class Objective:
     """One objective: its key, label, unit ("pct", "gbp" or "members"), direction and
     whether it needs whole numbers (a MILP)."""
 
-    key: ObjectiveName
+    key: ObjectiveKey | ObjectiveName
     label: str
     unit: str           # "pct" (percentage points of scale), "gbp" or "members"
     maximise: bool
     mip: bool
     words: str          # the quantity, for sentences ("the largest shortfall")
+    short: str = ""     # a metric's caption ("Largest shortfall")
+    help: str = ""      # what it asks for, in a sentence; "{scale}" stands for the scale column
+
+    def label_for(self, scale: str) -> str:
+        """The label with the scale column named ("% of turnover", not "% of scale")."""
+        return self.label.replace("% of scale", f"% of {scale}")
+
+    def help_for(self, scale: str) -> str:
+        return self.help.replace("{scale}", scale)
 
 
-OBJECTIVES = {o.key: o for o in (
-    Objective(ObjectiveKey.MINIMAX_SHORTFALL, "Smallest largest shortfall (% of scale)", "pct", False, False,
-              "the largest shortfall"),
-    Objective(ObjectiveKey.MIN_TOTAL_TRANSFER, "Least money moved between members", "gbp", False, False,
-              "the total of net transfers in and out"),
-    Objective(ObjectiveKey.CLOSEST_TO_BASIS, "Positions closest to a basis share of the system's position",
-              "gbp", False, False, "the distance from the basis shares"),
-    Objective(ObjectiveKey.MAX_MEETING_CONTROL_TOTAL, "Most members meeting their control total (MILP)",
-              "members", True, True, "the number of members meeting their control total"),
-    Objective(ObjectiveKey.MAX_SUPPORT_EARNED, "Most support funding earned (MILP)", "gbp", True, True,
-              "the support earned"),
+OBJECTIVES: dict[str, Objective] = {o.key: o for o in (
+    Objective(ObjectiveKey.MINIMAX_SHORTFALL, "Smallest largest shortfall (% of scale)", "pct",
+              False, False, "the largest shortfall", "Largest shortfall",
+              "Make the worst-placed member as well placed as possible: the largest shortfall "
+              "against a control total, as % of {scale}, is as small as it can be."),
+    Objective(ObjectiveKey.MIN_TOTAL_TRANSFER, "Least money moved between members", "gbp", False,
+              False, "the total of net transfers in and out", "Net transfers in and out",
+              "Move as little money between members as the conditions allow."),
+    Objective(ObjectiveKey.CLOSEST_TO_BASIS,
+              "Positions closest to a basis share of the system's position", "gbp", False, False,
+              "the distance from the basis shares", "Distance from basis shares",
+              "Leave each member as close as possible to its fair share (pro rata to the "
+              "agreement's basis) of the system's overall position."),
+    Objective(ObjectiveKey.MAX_MEETING_CONTROL_TOTAL,
+              "Most members meeting their control total (MILP)", "members", True, True,
+              "the number of members meeting their control total",
+              "Members meeting their control total",
+              "Get as many members as possible to their control total (a whole-number model)."),
+    Objective(ObjectiveKey.MAX_SUPPORT_EARNED, "Most support funding earned (MILP)", "gbp", True,
+              True, "the support earned", "Support earned",
+              "Earn as much of the conditional support funding as possible (a whole-number "
+              "model)."),
 )}
+
+
+def setting_text(key: str, value, scale: str) -> str:
+    """A condition's value in words for a report: £, % of the scale column, a share, or yes."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {setting_text(key, v, scale)}" for k, v in value.items())
+    if key in ("pool", "fixed") or key.endswith("_gbp"):
+        return money(value)
+    if key == "min_retention":
+        return f"{value:g} (share kept)"
+    return f"{value:g}% of {scale}"
 
 
 class SolverError(RiskshareError):
@@ -102,7 +136,7 @@ class Constraints:
         if not isinstance(data, Mapping):
             raise_if_errors([problem("must be a table of constraint keys", value=data)], source)
         valid = [f.name for f in fields(cls)]
-        out = {}
+        out: dict = {}
         for key, value in data.items():
             if key not in valid:
                 problems.append(problem(f"is not a constraint (valid: {', '.join(valid)})",

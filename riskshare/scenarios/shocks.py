@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
@@ -140,7 +141,7 @@ def read_shock_dict(data: dict, source: str = "shock") -> Shock:
             if k in e and (isinstance(v, bool) or not isinstance(v, (int, float))
                            or not math.isfinite(v)):
                 problems.append(problem("must be a finite number", key=f"{key}.{k}", value=v))
-            elif k in e and abs(v) > limit:
+            elif k in e and abs(cast(float, v)) > limit:     # a number: the `if` took the rest
                 problems.append(problem(f"must lie {words}", key=f"{key}.{k}", value=v))
         column = e.get("column", "turnover")
         if not isinstance(column, str):

@@ -1,4 +1,4 @@
-"""Monte Carlo scenarios of members' variances (DOMAIN §6; issue 4).
+"""Monte Carlo scenarios of members' variances (docs/workshop.md, scenario settings; issue 4).
 
 `simulate(system, n, seed=..., correlation=..., ...)` returns `Scenarios`: an (n × members)
 array of variances (£, forecast − control total plus a random draw plus any shocks) and what made
@@ -31,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import asdict, dataclass, field
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -121,7 +122,7 @@ def memory_budget() -> int:
     return budget
 
 
-def size_problem(n: int, members: int, key: str = "n"):
+def size_problem(n: int | np.integer, members: int, key: str = "n"):
     """A problem when `n` scenarios of `members` members would exceed the memory budget (the
     estimate, the budget and the largest n that fits), else None. Checked before anything is
     drawn, so a runaway request is refused at once."""
@@ -197,7 +198,9 @@ def simulate(system: System, n: int, seed: int | None = 0, correlation: float = 
     shocks = tuple(load_shock(s) for s in (shocks or ()))
     shock = total_shock(system, shocks)
 
-    entropy = np.random.SeedSequence().entropy if seed is None else int(seed)
+    # SeedSequence() with no entropy draws an int from the OS (numpy types .entropy as any
+    # entropy it accepts: int, a sequence of ints or None)
+    entropy = cast(int, np.random.SeedSequence().entropy) if seed is None else int(seed)
     m = system.n
     rho, rho_k = float(correlation), float(kind_correlation)
     z = _stream(entropy, "system").standard_normal((n, 1))

@@ -1,7 +1,8 @@
 """The conditions an optimisation can impose, described once for every place that words them.
 
-Each constraint row of an optimisation model belongs to a *family* (DOMAIN words: a cap on
-charges, a floor on final position, ...). A family knows how to say, in plain English:
+Each constraint row of an optimisation model belongs to a *family* (in the words of
+docs/glossary.md: a cap on charges, a floor on final position, ...). A family knows how to say,
+in plain English:
 - the condition itself ("NGH is charged at most £4.2m");
 - how much it would have to give when a request is infeasible ("charge NGH £1.1m more");
 - the relaxation a shadow price is quoted for ("raising the cap on charges to NGH by £1m").

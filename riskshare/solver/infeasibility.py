@@ -19,6 +19,7 @@ give. `diagnose` returns an `InfeasibleError` for the caller to raise.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import cast
 
 from riskshare.core.constants import HALF_PENNY
 from riskshare.core.errors import Conflict, InfeasibleError
@@ -48,7 +49,9 @@ def diagnose(build: Callable[[], lp.Model], solver: str, headline: str) -> Infea
                           smallest.get(n), conditions.give(rows[n].family, rows[n].member,
                                                            smallest[n]) if n in smallest else "")
                  for n in names]
-    relaxations = sorted((c for c in conflicts if c.give is not None), key=lambda c: -abs(c.give))
+    # the key sees only conflicts filtered to a give (mypy does not narrow into the lambda)
+    relaxations = sorted((c for c in conflicts if c.give is not None),
+                         key=lambda c: -abs(cast(float, c.give)))
     return InfeasibleError(headline, conflicts, relaxations)
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import time
 import warnings
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -28,7 +29,10 @@ from riskshare.core.constants import Status, StatusName
 from riskshare.core.errors import problem, raise_if_errors
 from riskshare.core.lazy import lazy_module
 
-pulp = lazy_module("pulp")   # the solver library loads at the first model built
+if TYPE_CHECKING:     # for annotations (pulp is untyped: its names are Any to mypy)
+    import pulp
+else:
+    pulp = lazy_module("pulp")   # the solver library loads at the first model built
 
 SOLVERS = ("highs", "cbc")
 MONEY = 1000.0                  # £ per model unit: models are written in £ thousands
@@ -64,7 +68,7 @@ class SolveStatus:
     wall time of build-to-solution for this solve; mip_gap: relative gap for MILPs (0 when
     proven optimal)."""
 
-    status: StatusName
+    status: Status | StatusName
     termination: str
     solver: str
     seconds: float
@@ -74,6 +78,15 @@ class SolveStatus:
     @property
     def ok(self) -> bool:
         return self.status == "optimal"
+
+    @property
+    def words(self) -> str:
+        """How the solve ended, for a sentence ("proven optimal")."""
+        words: dict[str, str] = {
+            Status.OPTIMAL: "proven optimal",
+            Status.TIME_LIMIT: "stopped at the time limit: the best allocation found, which may "
+                               "not be optimal"}
+        return words.get(self.status, str(self.status))
 
 
 @dataclass
@@ -85,7 +98,7 @@ class Model:
     rows: dict = field(default_factory=dict)
     elastic: dict = field(default_factory=dict)     # row name -> list of elastic variables
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         sense = pulp.LpMaximize if self.maximise else pulp.LpMinimize
         self.prob = pulp.LpProblem(self.name, sense)
         self.started = time.perf_counter()

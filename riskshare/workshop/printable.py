@@ -75,7 +75,7 @@ def pdf_available() -> bool:
 def key_views(views) -> list:
     """The charts worth printing: the shock, the comparison and the final fairness step (in
     session order), up to MAX_CHARTS; other kinds fill in when a session has fewer."""
-    chosen = []
+    chosen: list = []
     for kind in KEY_CHART_KINDS:
         matching = [v for v in views if v.step.kind == kind and v.chart is not None]
         if matching and len(chosen) < MAX_CHARTS:

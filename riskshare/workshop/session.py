@@ -123,12 +123,12 @@ class Step:
                 session's simulated years, for compare, walk_away and fairer steps).
     """
 
-    kind: StepKindName
+    kind: StepKind | StepKindName
     title: str
     notes: str = ""
     agreements: tuple[str, ...] = ()
     shocks: tuple[str, ...] | None = None
-    judge: JudgeName = Judge.FORECAST
+    judge: Judge | JudgeName = Judge.FORECAST
 
     def to_dict(self) -> dict:
         out: dict = {"kind": self.kind, "title": self.title}
@@ -364,6 +364,7 @@ def read_session_dict(data: dict, source: str = "session") -> Session:
         step = 1
     what_if = _read_what_if(data.get("what_if", {}), declared, problems)
     raise_if_errors(problems, source)
+    assert system is not None   # _read_system gives None only with an error: raised above
     session = Session(title.strip(), system, tuple(agreements), tuple(steps), settings,
                       risk_aversion, tuple(shocks), description, step, what_if, sample)
     _check_what_if(session, source)
@@ -415,7 +416,7 @@ def _read_agreements(section, system, problems) -> list[tuple[str, Agreement]]:
                                 "`preset = \"<name>\"`", key="agreements"))
         return []
     out = []
-    names = {}
+    names: dict[str, str] = {}      # agreement name -> the label it was first given
     for label, body in section.items():
         key = f"agreements.{label}"
         if control_character(label) or not label.strip():

@@ -367,8 +367,8 @@ def _fairer(c: _Context):
         side = (after.table[f"gain_{after.fair}"] - after.table["gain_agreement"]).round(2)
         t["side payment to reach it"] = side
         sentences.insert(1, _side_payments(new, after, side))
-    money = tuple(col for col in t.columns if col != "name")
-    return (figures, sentences, t, money, charts.fairness_chart(after),
+    money_columns = tuple(col for col in t.columns if col != "name")
+    return (figures, sentences, t, money_columns, charts.fairness_chart(after),
             {"certificates": {old: before, new: after}})
 
 

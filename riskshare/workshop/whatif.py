@@ -122,8 +122,8 @@ def _agreement_knobs(a: Agreement, system: System) -> list[KnobSetting]:
     bands = _pooling_bands(a)
     if bands:
         out.append(_setting("pool_share", max(b.pool for b in bands)))
-    ends = [(s, _deadband(s)) for s in (a.gains, a.losses)]
-    ends = [(s, d) for s, d in ends if d is not None]
+    deadbands = [(s, _deadband(s)) for s in (a.gains, a.losses)]
+    ends = [(s, d) for s, d in deadbands if d is not None]
     if ends:
         nxt = [s.bands[1].upto for s, _ in ends if s.bands[1].upto is not None]
         high = min([KNOBS["deadband"].high] + [u - KNOBS["deadband"].step for u in nxt])

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import element_tree as et
 
@@ -48,4 +49,14 @@ def downloads(monkeypatch) -> dict:
         return original(self, path_or_data, mimetype, kind, filename)
 
     monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", record)
+
+    # a download made only when clicked (data given as a callable): what the click would save
+    deferred = MediaFileManager.add_deferred
+
+    def record_deferred(self, data_callable, mimetype, coordinates, file_name=None, **kwargs):
+        if file_name:
+            files[file_name] = data_callable()
+        return deferred(self, data_callable, mimetype, coordinates, file_name, **kwargs)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", record_deferred)
     return files

@@ -28,3 +28,51 @@ def test_the_agreement_core_loads_no_solver_or_spreadsheet_library():
                          check=True).stdout.splitlines()
     assert out[0] == ""                     # nothing heavy before the optimiser is asked for
     assert out[1] == "pulp,highspy"         # and the optimiser still finds its solver
+
+
+IMPORT_ONLY = """
+import sys
+before = set(sys.modules)
+import riskshare as rs
+loaded = sorted(m for m in set(sys.modules) - before
+                if m.split(".")[0] in ("riskshare", "pandas", "numpy"))
+print(",".join(loaded))
+rs.apply("standalone", rs.load_sample("workshop_4"))
+print(",".join(m for m in HEAVY if m in sys.modules))
+"""
+
+
+def test_import_riskshare_loads_only_its_front_door_and_apply_stays_light():
+    """`import riskshare` loads riskshare/__init__.py alone (the public names are lazy), and the
+    issue's own check — apply standalone to workshop_4 — leaves every heavy library unloaded.
+    (Import time is measured in benchmarks/bench_import.py, not asserted here.)"""
+    script = f"HEAVY = {HEAVY!r}\n" + IMPORT_ONLY
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         check=True).stdout.splitlines()
+    assert out[0] == "riskshare"
+    assert out[1] == ""
+
+
+def test_every_public_name_resolves_and_old_module_paths_still_work():
+    script = """
+import warnings
+import riskshare as rs
+missing = [n for n in rs.__all__ if getattr(rs, n, None) is None]
+print(",".join(missing))
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    import riskshare.engine as old
+    from riskshare.agreements import engine as new
+    from riskshare.session import load_session
+print(old is new, load_session is rs.workshop.load_session if hasattr(rs, "workshop") else
+      load_session.__module__ == "riskshare.workshop.session")
+print(sum(issubclass(w.category, DeprecationWarning) for w in caught) >= 2)
+import riskshare.optimise, riskshare.simulate
+print(callable(rs.optimise) and callable(rs.simulate))
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         check=True).stdout.splitlines()
+    assert out[0] == ""                     # every name in rs.__all__ is there
+    assert out[1] == "True True"            # the old path is the very same module
+    assert out[2] == "True"                 # and it says it has moved
+    assert out[3] == "True"                 # importing an old module never hides rs.optimise

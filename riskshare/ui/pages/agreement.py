@@ -7,7 +7,6 @@ import pandas as pd
 import streamlit as st
 
 from riskshare.agreements.claims import RULES
-from riskshare.agreements.incentives import incentives
 from riskshare.agreements.outcome import apply
 from riskshare.agreements.presets import list_presets, load_preset, preset_header
 from riskshare.agreements.spec import (
@@ -18,12 +17,13 @@ from riskshare.agreements.spec import (
     Schedule,
     read_agreement_text,
 )
+from riskshare.core.basis import bases
 from riskshare.core.errors import ValidationError
 from riskshare.core.format import money_m
 from riskshare.core.samples import SAMPLES, load_sample
 from riskshare.reports import charts
 from riskshare.reports.workbooks import outcome_workbook
-from riskshare.ui import state
+from riskshare.ui import cache, state
 from riskshare.ui.tables import (
     bands_frame,
     bands_from_frame,
@@ -98,9 +98,10 @@ with st.container(border=True):
         presets = list_presets()
         names = {p: load_preset(p).name for p in presets}
         choice = st.selectbox("Preset", presets, index=presets.index(state.chosen_preset()),
-                              format_func=names.get, key="preset_choice",
+                              format_func=lambda p: names[p], key="preset_choice",
                               on_change=_choose_preset,
                               help="Choosing a preset replaces the current agreement.")
+        assert choice is not None   # the options are never empty and an index is given
         st.caption(preset_header(choice))
         choose_slot = st.container()  # filled once edits are applied (below)
     with right:
@@ -188,8 +189,7 @@ def schedule_inputs(which: str, sched: Schedule, scale: str) -> dict:
 st.subheader("Edit the agreement")
 st.caption("Changes apply as soon as the whole agreement is valid; until then the results keep "
            "using the last valid agreement.")
-scales = [c for c in system.numeric_columns() if c not in ("control_total", "forecast",
-                                                            "volatility")]
+scales = bases(system)
 tab_schedules, tab_pool, tab_reserve, tab_support, tab_scope = st.tabs(
     ["Gains and losses", "Pool", "Reserve", "Support funding",
      "Name, scale and exempt members"])
@@ -227,7 +227,8 @@ with tab_pool:
     with c1:
         distribute = st.selectbox("The net pool goes", DISTRIBUTE,
                                   index=DISTRIBUTE.index(p.distribute),
-                                  format_func=DISTRIBUTE_LABELS.get, key=f"distribute_{k}")
+                                  format_func=lambda d: DISTRIBUTE_LABELS[d],
+                                  key=f"distribute_{k}")
         inline = isinstance(p.basis, tuple)
         basis_options = with_current(["equal", *scales], None if inline else p.basis)
         basis_options.append(WEIGHTS)
@@ -241,7 +242,7 @@ with tab_pool:
             weights_key = f"weights_{k}"
             if weights_key not in st.session_state or "rs_weights_base" not in st.session_state:
                 # start from the agreement's weights, or equal ones
-                agreed = dict(p.basis) if inline else {}
+                agreed = dict(p.basis) if isinstance(p.basis, tuple) else {}
                 ids = members + [m for m in agreed if m not in members]
                 st.session_state["rs_weights_base"] = pd.DataFrame(
                     {"org_id": ids, "weight": [float(agreed.get(m, 0.0 if agreed else 1.0))
@@ -305,7 +306,7 @@ with tab_support:
     s = agreement.support
     c1, c2 = st.columns(2, gap="large")
     test = c1.selectbox("Support funding is tested on", TESTS, index=TESTS.index(s.test),
-                        format_func=TEST_LABELS.get, key=f"support_test_{k}")
+                        format_func=lambda t: TEST_LABELS[t], key=f"support_test_{k}")
     system_share = c1.number_input(
         "Part of each member's support tied to the system test instead (0–1)",
         value=float(s.system_share), step=0.05, format="%.2f",
@@ -319,7 +320,8 @@ with tab_support:
                             help="Support is earned linearly over this width below the target "
                                  "instead of all or nothing.")
     unearned = c2.selectbox("Support a member does not earn", UNEARNED,
-                            index=UNEARNED.index(s.unearned), format_func=UNEARNED_LABELS.get,
+                            index=UNEARNED.index(s.unearned),
+                            format_func=lambda u: UNEARNED_LABELS[u],
                             key=f"support_unearned_{k}", disabled=test == "none")
     support = {"test": test, "after_sharing": after_sharing, "taper": taper,
                "unearned": unearned}
@@ -371,13 +373,13 @@ if problems:
                "designed for.")
 else:
     try:
-        outcome = apply(agreement, system)
-        inc = incentives(agreement, system)
+        outcome = cache.apply(agreement, system)
+        inc = cache.incentives(agreement, system)
     except ValidationError as exc:
         show_validation_error(exc, "This agreement cannot be applied —")
         outcome = inc = None
 
-if outcome is not None:
+if outcome is not None and inc is not None:   # both, or neither (see above)
     line = outcome.system
     m = st.columns(6)
     m[0].metric("Net pool", money_m(line["pool"], 2),

@@ -9,13 +9,12 @@ import dataclasses
 import pandas as pd
 import streamlit as st
 
-from riskshare.agreements.outcome import apply
 from riskshare.agreements.presets import list_presets, load_preset
 from riskshare.agreements.risk import compare, worse_off
 from riskshare.core.cells import csv_text
 from riskshare.core.errors import ValidationError
 from riskshare.reports import charts
-from riskshare.ui import state
+from riskshare.ui import cache, state
 from riskshare.ui.scenario_controls import scenario_controls, store, stored
 from riskshare.ui.tables import HIGHLIGHT, show_validation_error
 from riskshare.ui.text import md
@@ -59,7 +58,7 @@ for option in chosen:
     if option == CURRENT and any(preset_names[o] == a.name for o in chosen if o != CURRENT):
         a = dataclasses.replace(a, name=f"{a.name} (current)")
     try:
-        apply(a, system)
+        cache.apply(a, system)
     except ValidationError as exc:
         show_validation_error(exc, f"“{a.name}” does not fit this system and is left out —")
     else:
@@ -95,7 +94,7 @@ if result is None:
                                   "to compare again.", icon=":material/play_arrow:")
     st.stop()
 
-table: pd.DataFrame = result["table"]
+table = result["table"]
 names = [a.name for a in agreements]
 letter = {n: LETTERS[i] for i, n in enumerate(names)}
 st.caption(f"Results: {md(result['describe'])}.")

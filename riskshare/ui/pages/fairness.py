@@ -10,7 +10,6 @@ import math
 import pandas as pd
 import streamlit as st
 
-from riskshare.agreements.outcome import apply
 from riskshare.core.cells import csv_text
 from riskshare.core.errors import RiskshareError, ValidationError
 from riskshare.core.format import money_m
@@ -19,7 +18,7 @@ from riskshare.games.certificate import describe_group
 from riskshare.games.pooling import duration
 from riskshare.reports import charts
 from riskshare.reports.workbooks import fairness_workbook
-from riskshare.ui import state
+from riskshare.ui import cache, state
 from riskshare.ui.scenario_controls import scenario_controls, store, stored
 from riskshare.ui.tables import MONEY_M, money_m_columns, show_validation_error, styled_money
 from riskshare.ui.text import md
@@ -63,7 +62,7 @@ agreement = state.agreement_caption()
 
 # Does the agreement fit this system?
 try:
-    apply(agreement, system)
+    cache.apply(agreement, system)
 except ValidationError as exc:
     show_validation_error(exc, "The current agreement does not fit this system —")
     st.stop()
@@ -87,7 +86,7 @@ mode = st.radio("Judge at", [FORECAST, SCENARIOS], format_func=JUDGE_LABELS.get,
                      "by how it fares on average and in bad years.")
 groups = (1 << system.n) - 1 if system.n <= MAX_EXACT else 2 * system.n
 if mode == FORECAST:
-    inputs = (FORECAST, system, agreement)
+    inputs: tuple = (FORECAST, system, agreement)
     if stored(RESULT_FORECAST, inputs) is None:
         with st.spinner(f"Checking {groups:,} members and groups…"):
             store(RESULT_FORECAST, inputs, judge())

@@ -4,15 +4,16 @@ shadow prices), ask for near-optimal alternatives, and read an impossible reques
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import streamlit as st
 
-from riskshare.agreements.outcome import apply
 from riskshare.core.cells import csv_text
 from riskshare.core.errors import InfeasibleError, ValidationError, problem, raise_if_errors
 from riskshare.core.excel import Sheet, workbook_bytes
-from riskshare.core.format import money, money_m, pct
+from riskshare.core.format import money_m, pct
 from riskshare.optimisation.optimise import (
     NO_AGREEMENT,
     OBJECTIVES,
@@ -20,9 +21,10 @@ from riskshare.optimisation.optimise import (
     SolverError,
     optimise,
 )
+from riskshare.optimisation.spec import setting_text
 from riskshare.reports import charts
 from riskshare.reports.workbooks import allocation_sheets
-from riskshare.ui import state
+from riskshare.ui import cache, state
 from riskshare.ui.scenario_controls import store, stored
 from riskshare.ui.tables import (
     money_m_columns,
@@ -37,23 +39,6 @@ RESULT, ALTERNATIVES = "rs_optimise_result", "rs_optimise_alternatives"
 WITH, WITHOUT = "agreement", "none"
 START_LABELS = {WITH: "Start from the current agreement's pooled amounts",
                 WITHOUT: "No agreement: pure transfers between members"}
-OBJECTIVE_HELP = {
-    "minimax_shortfall": "Make the worst-placed member as well placed as possible: the largest "
-                         "shortfall against a control total, as % of {scale}, is as small as "
-                         "it can be.",
-    "min_total_transfer": "Move as little money between members as the conditions allow.",
-    "closest_to_basis": "Leave each member as close as possible to its fair share (pro rata to "
-                        "the agreement's basis) of the system's overall position.",
-    "max_meeting_control_total": "Get as many members as possible to their control total "
-                                 "(a whole-number model).",
-    "max_support_earned": "Earn as much of the conditional support funding as possible "
-                          "(a whole-number model).",
-}
-SHORT_VALUE = {"minimax_shortfall": "Largest shortfall",
-               "min_total_transfer": "Net transfers in and out",
-               "closest_to_basis": "Distance from basis shares",
-               "max_meeting_control_total": "Members meeting their control total",
-               "max_support_earned": "Support earned"}
 SOLVER_LABELS = {"highs": "HiGHS (the default)", "cbc": "CBC (an alternative solver)"}
 SOLVER_NAMES = {"highs": "HiGHS", "cbc": "CBC"}
 MEMBER_MONEY = {"control_total": "OCT", "variance": "variance", "pooled": "pooled",
@@ -78,8 +63,7 @@ members = list(system.members)
 
 
 def objective_label(key: str, scale: str) -> str:
-    """The objective's label with the scale column named ("% of turnover", not "% of scale")."""
-    return OBJECTIVES[key].label.replace("% of scale", f"% of {scale}")
+    return OBJECTIVES[key].label_for(scale)
 
 
 # -- the request --------------------------------------------------------------------------------
@@ -97,8 +81,8 @@ with st.container(border=True):
     if start == WITH:
         left.caption(f"Agreement: **{md(agreement.name)}** — change it on the Agreement page.")
         try:
-            line = apply(agreement, system).system
-            internal = float(line["pool"] + line["reserve_used"])
+            line = cache.apply(agreement, system).system
+            internal = float(line["pool"] + line["reserve_used"])   # the net pool
         except ValidationError:
             internal = None  # reported when Optimise is pressed
     else:
@@ -107,7 +91,7 @@ with st.container(border=True):
     objective = right.selectbox("Objective", list(OBJECTIVES),
                                 format_func=lambda key: objective_label(key, scale),
                                 key="opt_objective")
-    right.caption(OBJECTIVE_HELP[objective].format(scale=md(scale)))
+    right.caption(md(OBJECTIVES[objective].help_for(scale)))
 
     st.markdown("**Conditions** — all optional: leave a box blank or unticked for none.")
     c1, c2, c3 = st.columns([1, 1, 1.25], gap="large")
@@ -219,19 +203,20 @@ inputs = (start, objective, constraints, solver, system, chosen)
 pressed = st.button("Optimise", type="primary", icon=":material/tune:", key="opt_run",
                     disabled=constraints is None)
 if pressed and constraints is not None:
+    solved: dict[str, Any]
     with st.spinner("Optimising…"):
         try:
             allocation = optimise(system, chosen, objective, constraints, solver,
                                   time_limit=TIME_LIMIT)
         except InfeasibleError as exc:
-            outcome = {"infeasible": exc}
+            solved = {"infeasible": exc}
         except ValidationError as exc:
-            outcome = {"invalid": exc}
+            solved = {"invalid": exc}
         except SolverError as exc:
-            outcome = {"solver_error": str(exc)}
+            solved = {"solver_error": str(exc)}
         else:
-            outcome = {"allocation": allocation}
-    store(RESULT, inputs, outcome)
+            solved = {"allocation": allocation}
+    store(RESULT, inputs, solved)
     st.session_state.pop(ALTERNATIVES, None)
 
 result = stored(RESULT, inputs)
@@ -261,13 +246,11 @@ obj = OBJECTIVES[allocation.objective]
 table = allocation.table
 outcome = allocation.outcome
 worse = outcome.worse_off
-moved = float(np.abs(table["net_transfer"]).sum()) / 2
+moved = allocation.money_moved
 
 st.header("The optimised allocation", anchor="result")
 status = allocation.status
-finished = {"optimal": "proven optimal",
-            "time_limit": "stopped at the time limit: the best allocation found, which may not "
-                          "be optimal"}.get(status.status, status.status)
+finished = status.words
 st.markdown(f"**Result:** {md(allocation.value_text())}.")
 took = (f"in {allocation.seconds:.2f} s" if allocation.seconds >= 0.01
         else "in under a hundredth of a second")
@@ -275,19 +258,9 @@ st.caption(f"Objective: {md(objective_label(allocation.objective, scale))}. Solv
            f"{SOLVER_NAMES.get(status.solver, status.solver)}: {finished}, {took}.")
 
 
-def short_value(key: str, value: float) -> str:
-    unit = OBJECTIVES[key].unit
-    if unit == "pct":
-        return pct(value, 2) if value > 0 else f"none ({pct(-value, 2)} ahead)"
-    if unit == "members":
-        return f"{value:.0f} of {system.n}"
-    return money_m(value, 2)
-
-
 m = st.columns(4)
-m[0].metric(SHORT_VALUE[allocation.objective] + (f" (% of {md(scale)})" if obj.unit == "pct"
-                                                  else ""),
-            short_value(allocation.objective, allocation.value),
+m[0].metric(obj.short + (f" (% of {md(scale)})" if obj.unit == "pct" else ""),
+            allocation.short_value(),
             help=md(allocation.value_text()[:1].upper() + allocation.value_text()[1:] + "."))
 m[1].metric("Money moved between members", money_m(moved, 2),
             help="Half the sum of every member's net transfer in or out.")
@@ -324,36 +297,12 @@ st.dataframe(styled_money(members_table, list(shown_money),
                                 f"shortfall % {scale}", alignment="right")})
 
 # -- why ----------------------------------------------------------------------------------------
-def binding_lines(allocation) -> list[str]:
-    """The binding conditions in words. Members with no favourable variance trivially "pay out
-    at most £0.00m" under a minimum retention: they are said once, together."""
-    variance = allocation.table["variance"]
-    idle = [b.member for b in allocation.binding
-            if b.family == "min_retention" and b.member in variance.index
-            and variance[b.member] <= 0]
-    lines = []
-    for b in allocation.binding:
-        if b.member in idle and b.family == "min_retention":
-            continue
-        line = b.text[:1].upper() + b.text[1:]
-        if b.family == "pool":
-            line += " (the pool being shared out)"
-        lines.append(line)
-    if idle:
-        who = ", ".join(idle[:-1]) + (" and " if len(idle) > 1 else "") + idle[-1]
-        lines.append(f"{who} {'pays' if len(idle) == 1 else 'pay'} nothing out: "
-                     f"{'it has' if len(idle) == 1 else 'they have'} no favourable variance, "
-                     "and members keep the agreed share of their gains")
-    return lines
-
-
-
 st.subheader("What holds the answer back")
 why_left, why_right = st.columns(2, gap="large")
 with why_left:
     st.markdown("**Conditions with no room to spare**")
     if allocation.binding:
-        st.markdown(md_lines(binding_lines(allocation)))
+        st.markdown(md_lines(allocation.binding_sentences()))
     else:
         st.markdown("None: every condition has room to spare.")
 with why_right:
@@ -397,9 +346,8 @@ if alts is not None:
         lines = [f"- **Optimum:** {md(allocation.value_text())}; moves {md(money_m(moved, 2))}; "
                  f"{len(worse)} worse off than on their own."]
         for i, alt in enumerate(found, start=1):
-            alt_moved = float(np.abs(alt.outcome["net_transfer"]).sum()) / 2
             lines.append(f"- **Alternative {i}:** {md(alt.value_text())}; moves "
-                         f"{md(money_m(alt_moved, 2))}; {len(alt.outcome.worse_off)} worse off than "
+                         f"{md(money_m(alt.money_moved, 2))}; {len(alt.outcome.worse_off)} worse off than "
                          f"on their own.")
         st.markdown(f"Found {len(found)} of the {alts['k']} asked for within "
                     f"{alts['slack']:g}% of the optimum.\n\n" + "\n".join(lines))
@@ -431,26 +379,14 @@ st.caption("The member table as CSV (£); or a workbook with the members, the bi
            + (" and the alternatives found." if found else "."))
 
 
-def setting_text(key: str, value) -> str:
-    """A condition's value for the workbook: £, % of the scale column, a share, or yes."""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, dict):
-        return "; ".join(f"{k}: {setting_text(key, v)}" for k, v in value.items())
-    if key in ("pool", "fixed") or key.endswith("_gbp"):
-        return money(value)
-    if key == "min_retention":
-        return f"{value:g} (share kept)"
-    return f"{value:g}% of {scale}"
-
-
+assert constraints is not None   # a stored result is only ever made from valid conditions
 request = pd.DataFrame({
     "setting": ["system", "what is shared", "objective", "solver",
                 *constraints.to_dict().keys()],
     "value": [system.label, START_LABELS[start] + (f" ({agreement.name})" if start == WITH
                                                    else ""),
               objective_label(allocation.objective, scale), status.solver,
-              *[setting_text(k, v) for k, v in constraints.to_dict().items()]]})
+              *[setting_text(k, v, scale) for k, v in constraints.to_dict().items()]]})
 d1, d2, _ = st.columns([1, 1, 2])
 d1.download_button("Download the members (.csv)", csv_text(table, index=True).encode("utf-8"),
                    file_name="optimised_allocation.csv", mime="text/csv", key="dl_opt_csv",

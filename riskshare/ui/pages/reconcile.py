@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import streamlit as st
 
+from riskshare.core.basis import bases
 from riskshare.core.errors import InfeasibleError, ValidationError
 from riskshare.core.format import money, money_m
-from riskshare.reconciliation.rebalance import METHOD_WORDS, METHODS, rebalance
-from riskshare.reconciliation.reconcile import DEFAULT_UNREALISTIC_PCT, reconcile
+from riskshare.reconciliation.rebalance import METHOD_WORDS, METHODS
+from riskshare.reconciliation.reconcile import DEFAULT_UNREALISTIC_PCT
 from riskshare.reports import charts
 from riskshare.reports.workbooks import reconciliation_workbook
-from riskshare.ui import state
+from riskshare.ui import cache, state
 from riskshare.ui.tables import in_millions, money_m_columns, show_infeasible, show_validation_error
 from riskshare.ui.text import md
 
@@ -25,7 +26,7 @@ system = state.current_system()
 threshold = st.slider("Flag an OCT as unrealistic when the forecast is adverse by more than "
                       "(% of turnover)", 0.0, 5.0, DEFAULT_UNREALISTIC_PCT, 0.1,
                       key="unrealistic_pct")
-rec = reconcile(system, unrealistic_pct=threshold)
+rec = cache.reconcile(system, threshold)
 
 m1, m2, m3, m4, m5 = st.columns(5)
 m1.metric("Sum of OCTs", money_m(rec.amount("sum_oct")))
@@ -72,11 +73,11 @@ method = r1.selectbox("How to share the gap", list(METHODS),
                       format_func=lambda m: METHOD_WORDS[m][:1].upper() + METHOD_WORDS[m][1:],
                       key="rebalance_method")
 if method == "basis":
-    bases = ["turnover", "equal"] + [c for c in system.numeric_columns()
-                                     if c not in ("turnover", "control_total", "forecast",
-                                                  "volatility")]
-    basis = r2.selectbox("Share the gap pro rata to", bases, key="rebalance_basis")
-    how, request = f"on {basis}", {"basis": basis}
+    sizes = bases(system)
+    basis = r2.selectbox("Share the gap pro rata to", [*sizes[:1], "equal", *sizes[1:]],
+                         key="rebalance_basis")
+    how = f"on {basis}"
+    request: dict[str, object] = {"basis": basis}
 else:
     keep = r2.multiselect("Keep these members' OCTs", list(system.members),
                           format_func=lambda m: f"{m} · {system.orgs.loc[m, 'name']}",
@@ -93,7 +94,7 @@ else:
     request = {"keep": keep, "max_change": max_change}
 reb = None
 try:
-    reb = rebalance(system, method=method, **request)
+    reb = cache.rebalance(system, method, **request)
 except InfeasibleError as exc:
     show_infeasible(exc)
 except ValidationError as exc:
@@ -125,8 +126,14 @@ if reb is not None:
     with c2:
         st.altair_chart(charts.rebalance_chart(reb.table), width="stretch")
 
+def reconciliation_download() -> bytes:
+    """The workbook, made only when the button is clicked (it takes a moment to write)."""
+    return reconciliation_workbook(rec, reb) if reb is not None else b""
+
+
 st.download_button("Download the reconciliation (.xlsx)",
-                   reconciliation_workbook(rec, reb) if reb is not None else b"",
+                   # made only when asked for (a workbook takes a moment to write)
+                   reconciliation_download if reb is not None else b"",
                    file_name="reconciliation.xlsx", key="dl_reconciliation",
                    disabled=reb is None,
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -14,7 +14,7 @@ from riskshare.core.errors import ValidationError
 from riskshare.core.format import money_m
 from riskshare.reports import charts
 from riskshare.scenarios.shocks import shocked_variances
-from riskshare.ui import state
+from riskshare.ui import cache, state
 from riskshare.ui.scenario_controls import chunk_for, scenario_controls, store, stored
 from riskshare.ui.tables import money_m_columns, show_validation_error
 from riskshare.ui.text import md
@@ -62,7 +62,7 @@ def run() -> dict:
 
 # Does the agreement fit this system?
 try:
-    apply(agreement, system)
+    cache.apply(agreement, system)
 except ValidationError as exc:
     show_validation_error(exc, "The current agreement does not fit this system —")
     st.stop()
@@ -76,7 +76,7 @@ if st.button("Run", type="primary", icon=":material/play_arrow:", key="scn_run")
 result = stored(RESULT, inputs)
 
 # The deterministic shocked case: no randomness, just forecast + shocks.
-shocked = apply(agreement, system, shocked_variances(system, settings.shocks))
+shocked = cache.apply(agreement, system, shocked_variances(system, settings.shocks))
 t = shocked.table
 worse = shocked.worse_off
 which = "With the shocks" if settings.shocks else "At the forecast (no shocks chosen)"

@@ -11,7 +11,7 @@ from riskshare.core.format import money_m
 from riskshare.core.samples import SAMPLES, load_sample
 from riskshare.core.schema import COLUMNS, INDEX, column_guide
 from riskshare.core.system import System
-from riskshare.ui import state
+from riskshare.ui import cache, state
 from riskshare.ui.tables import editor_columns, show_load_error, show_validation_error
 from riskshare.ui.text import md
 
@@ -55,7 +55,7 @@ with st.container(border=True):
                            + (f" — {k} note{'s' if k > 1 else ''} below on how figures were "
                               "read." if k else "."))
                 st.rerun()
-        st.download_button("Download the blank template (.xlsx)", rsio.template_workbook(),
+        st.download_button("Download the blank template (.xlsx)", cache.template_workbook,
                            file_name="riskshare_template.xlsx", key="dl_template",
                            mime="application/vnd.openxmlformats-officedocument."
                                 "spreadsheetml.sheet")
@@ -109,10 +109,10 @@ m4.metric("Support at stake", money_m(float(system.orgs["support"].sum())))
 
 d1, d2, _ = st.columns([1, 1, 2])
 slug = "".join(ch if ch.isalnum() else "_" for ch in system.label.lower()).strip("_")
-d1.download_button("Download this system (.xlsx)", rsio.excel_bytes(system),
+d1.download_button("Download this system (.xlsx)", lambda: cache.excel_bytes(system),
                    file_name=f"{slug or 'system'}.xlsx", key="dl_xlsx",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-d2.download_button("Download members (.csv)", csv_text(system.to_frame()),
+d2.download_button("Download members (.csv)", lambda: csv_text(system.to_frame()),
                    file_name=f"{slug or 'system'}_organisations.csv", key="dl_csv",
                    mime="text/csv")
 

@@ -10,6 +10,7 @@ reports show the same figures. Session state keys start with `ws_`.
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 import streamlit as st
 
@@ -229,8 +230,8 @@ if not present:
                            "current system on every page.")
             failed = st.session_state.pop("ws_load_error", None)
             if failed:
-                name, exc = failed
-                show_load_error(exc, f"The session “{name}”")
+                name, error = failed
+                show_load_error(error, f"The session “{name}”")
         with right:
             upload = st.file_uploader(
                 "Or upload a session (.toml)", type=["toml"], key=f"ws_upload_{version}",
@@ -305,9 +306,9 @@ def what_if_panel() -> WhatIf:
     """The sliders; returns the what-if they set (changes from the prepared values only)."""
     st.subheader("What if…", anchor=False)
     label = workshop.target_label(session, number, seed)
-    if len(step.agreements) > 1:
+    if len(step.agreements) > 1 and label is not None:   # a step with agreements has a target
         label = st.selectbox(
-            "Agreement the sliders change", list(step.agreements),
+            "Agreement the sliders change", list[str](step.agreements),
             index=list(step.agreements).index(label), key=f"ws_target_{version}_{number}",
             help="The agreement knobs below change this agreement only: "
                  + "; ".join(f"{md(x)} — {md(session.agreement(x).name)}"
@@ -389,7 +390,7 @@ with main:
     if view.changes:
         st.caption("What if: " + "; ".join(md(c) for c in view.changes) + ".")
 
-    def delta_color(figure) -> str:
+    def delta_color(figure) -> Literal["normal", "inverse", "off"]:
         if figure.good is None or not figure.delta:
             return "off"
         falling = figure.delta.startswith("-")

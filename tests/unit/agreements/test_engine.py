@@ -41,7 +41,7 @@ def approx(d: dict, abs_=0.01):
 
 
 def assert_ledger_consistent(o: rs.Outcome) -> None:
-    """The DOMAIN §5 identities between the columns, and money conserved."""
+    """The identities between the columns (docs/agreements.md), and money conserved."""
     t = o.table
     np.testing.assert_allclose(t["retained"], t["variance"] - t["pooled"], atol=1e-6)
     np.testing.assert_allclose(t["net_transfer"], t["received"] - t["pooled"], atol=1e-6)

@@ -135,7 +135,7 @@ def test_money_is_conserved_to_the_penny(case):
     np.testing.assert_allclose(o["outturn"].sum(axis=1) + unalloc, (oct_ + v).sum(axis=1),
                                atol=PENNY, rtol=0)
     np.testing.assert_allclose(o["pool"], o["pooled"].sum(axis=1), atol=PENNY, rtol=0)
-    # the ledger identities of DOMAIN §5
+    # the ledger identities of docs/agreements.md
     np.testing.assert_allclose(o["retained"], v - o["pooled"], atol=1e-6, rtol=0)
     np.testing.assert_allclose(o["final"], o["outturn"] + o["support_earned"], atol=1e-6, rtol=0)
     # support earned lies between nothing and what is at stake, in total

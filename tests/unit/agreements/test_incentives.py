@@ -1,5 +1,5 @@
-"""Incentive measures (DOMAIN §6) checked by hand on the workshop system: retention rates, support
-per pound, cliff exposure and who is worse off than on their own."""
+"""Incentive measures (docs/metrics.md) checked by hand on the workshop system: retention rates,
+support per pound, cliff exposure and who is worse off than on their own."""
 
 from __future__ import annotations
 

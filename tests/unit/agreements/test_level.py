@@ -202,8 +202,8 @@ def test_scenarios_conserve_money_and_match_one_at_a_time(caps):
     pooled = out["pooled"]
     unallocated = out.system["unallocated"].to_numpy()
     reserve_used = out.system["reserve_used"].to_numpy()
-    # Σ received + unallocated = Σ pooled (DOMAIN §5), i.e. what was distributed plus what was
-    # left equals Σ pooled + reserve used, to a fraction of a penny
+    # Σ received + unallocated = Σ pooled (docs/agreements.md), i.e. what was distributed plus
+    # what was left equals Σ pooled + reserve used, to a fraction of a penny
     np.testing.assert_allclose(received.sum(axis=1) + unallocated, pooled.sum(axis=1),
                                atol=1e-5)
     holder = list(system.members).index(RESERVE_HOLDER)

@@ -1,4 +1,4 @@
-"""Risk across scenarios (`rs.risk_table`, `rs.compare`, DOMAIN §6): every metric on a tiny
+"""Risk across scenarios (`rs.risk_table`, `rs.compare`, docs/metrics.md): every metric on a tiny
 two-member system, computed by hand in the test (not by the engine), the Euler identity
 (tail contributions add up to the system's cvar95), agreement with the deterministic path, and
 the shape and plumbing of compare().

@@ -963,7 +963,7 @@ TABLE_COLUMNS = {"received", "net_transfer", "outturn", "final", "standalone", "
 
 
 def check_invariants(a: rs.Allocation, system: rs.System, cons: dict, total: float) -> None:
-    """Every invariant of an allocation (DOMAIN §5 and the optimise docstring)."""
+    """Every invariant of an allocation (docs/agreements.md and the optimise docstring)."""
     x = a.received.to_numpy()
     t = a.table
     assert TABLE_COLUMNS <= set(t.columns)

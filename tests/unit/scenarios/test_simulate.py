@@ -1,4 +1,4 @@
-"""Monte Carlo scenarios (`rs.simulate`, DOMAIN §6): reproducibility, the correlation and
+"""Monte Carlo scenarios (`rs.simulate`, docs/workshop.md): reproducibility, the correlation and
 volatility the module docstring promises (checked within sampling error), the t option, the
 recipe (variances = base + shock + draws) and the validation of its settings.
 
