@@ -64,7 +64,7 @@ def _drop(column: str) -> str:
 
 def _add(column: str, values: list[str]) -> str:
     header, rows = _table()
-    return _csv(header + [column], [r + [v] for r, v in zip(rows, values)])
+    return _csv(header + [column], [r + [v] for r, v in zip(rows, values, strict=True)])
 
 
 def _blank_line_before(org_id: str, text: str) -> str:

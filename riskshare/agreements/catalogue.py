@@ -19,6 +19,7 @@ ORDER = ("standalone", "full_pooling_turnover", "gain_loss_50_50_deadband",
 
 
 def models_dir() -> Path:
+    """The folder of bundled preset agreements (`models/`), one .toml file per preset."""
     return bundled_dir("models")
 
 
@@ -29,6 +30,8 @@ def list_presets() -> list[str]:
 
 
 def preset_path(name: str) -> Path:
+    """The .toml file of the preset called `name`; UnknownSampleError, listing the presets,
+    when there is none."""
     path = models_dir() / f"{name}.toml"
     if not path.exists():
         raise UnknownSampleError(f"no preset called '{name}' (presets: "

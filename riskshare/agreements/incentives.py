@@ -29,7 +29,7 @@ from riskshare.agreements.outcome import in_pennies
 from riskshare.agreements.spec import load_agreement
 from riskshare.core.constants import HALF_PENNY
 from riskshare.core.errors import UsageError
-from riskshare.core.system import System
+from riskshare.core.system import System, require_system
 
 NUDGE = 1.0  # £
 CHUNK_CELLS = 250_000   # scenario-member cells per block (2 MB an array; the engine holds ~50)
@@ -37,6 +37,11 @@ CHUNK_CELLS = 250_000   # scenario-member cells per block (2 MB an array; the en
 
 @dataclass(frozen=True, eq=False)
 class Incentives:
+    """The result of `incentives`: `table`, one row per member (index org_id) with name,
+    retention_gain, retention_loss and support_per_pound (fractions), cliff_exposure,
+    distance_to_cliff (NaN without a cliff) and vs_standalone (£), and worse_off (see the
+    module docstring)."""
+
     table: pd.DataFrame
 
     @property
@@ -49,7 +54,41 @@ def incentives(agreement, system: System, variances=None) -> Incentives:
     """Retention rates, cliff exposure and participation per member (see module docstring).
 
     The nudged runs go through the engine in blocks of members, so memory grows linearly with
-    the number of members (a block holds at most CHUNK_CELLS scenario-member cells)."""
+    the number of members (a block holds at most CHUNK_CELLS scenario-member cells).
+
+    Parameters
+    ----------
+    agreement : Agreement, str or pathlib.Path
+        An Agreement, a preset name, a .toml path or TOML text (see `load_agreement`).
+    system : System
+        The members, their control totals, forecasts and support (£), and the SCT.
+    variances : array-like, dict or pandas Series, optional
+        The one position to measure at: each member's variance, forecast − control total (£).
+        None: the system's forecast variances; else one figure per member, in member order or
+        by org_id (see `apply`).
+
+    Returns
+    -------
+    Incentives
+        `.table`, one row per member (index org_id): retention_gain and retention_loss (the
+        share of one more £ of favourable / adverse variance the member keeps / bears; 1 is a
+        full incentive, 0 none), support_per_pound (support earned per extra £), cliff_exposure
+        and distance_to_cliff (£; NaN without a cliff), vs_standalone (final − standalone, £,
+        whole pennies) and worse_off (at least a penny worse off); `.worse_off` lists them.
+
+    Raises
+    ------
+    UsageError
+        When `variances` holds more than one scenario.
+    ValidationError
+        When the agreement has problems or does not fit the system, or the variances are
+        malformed.
+    InputFileError
+        When the agreement cannot be read (see `load_agreement`).
+    ArgumentTypeError
+        When `system` is not a System.
+    """
+    require_system(system, "incentives")
     agreement = load_agreement(agreement)
     base, _ = engine.as_variances(system, variances)
     if base.shape[0] != 1:

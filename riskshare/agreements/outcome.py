@@ -99,10 +99,31 @@ class Outcome:
         if not self.deterministic:
             raise UsageError("worse_off is per scenario: use outcome.scenario(k).worse_off")
         vs = self.arrays.vs_standalone[0]
-        return [m for m, d in zip(self.base.members, vs) if d < -HALF_PENNY]
+        return [m for m, d in zip(self.base.members, vs, strict=True) if d < -HALF_PENNY]
 
     def explain(self, org_id: str) -> str:
-        """A plain-English ledger for one member, from variance to final position."""
+        """A plain-English ledger for one member, from variance to final position.
+
+        A heading, then eight numbered lines with every figure in £m: variance, pooled,
+        retained, received (and how the net pool is shared), net transfer, outturn, support,
+        and the final position against standing alone. For scenarios, the ledger of scenario
+        0, with a note on how to see the others.
+
+        Parameters
+        ----------
+        org_id : str
+            The member to explain.
+
+        Returns
+        -------
+        str
+            The ledger, one line per step.
+
+        Raises
+        ------
+        NotFoundError
+            When `org_id` is not a member of the system (the message lists the members).
+        """
         if not self.deterministic:
             return self.scenario(0).explain(org_id) + "\n(scenario 0 of " \
                    f"{self.n_scenarios}; use outcome.scenario(k).explain for others)"
@@ -113,11 +134,44 @@ class Outcome:
 
 
 def apply(agreement, system: System, variances=None) -> Outcome:
-    """Apply an agreement (an Agreement, a .toml path or TOML text) to a system.
+    """Apply an agreement (an Agreement, a preset name, a .toml path or TOML text) to a system.
 
     variances: None (forecast − control total), a 1-D array (one £ figure per member, in member
     order), or a 2-D array (scenarios × members). Raises ValidationError when the agreement
     does not fit the system (unknown members, missing columns) or the variances are malformed.
+
+    Parameters
+    ----------
+    agreement : Agreement, str or pathlib.Path
+        An Agreement, a preset name, a .toml path or TOML text (see `load_agreement`).
+    system : System
+        The members, their control totals, forecasts and support (£), and the SCT.
+    variances : array-like, dict, pandas object or Scenarios, optional
+        Each member's variance, forecast − control total (£; positive = favourable). None: the
+        system's own forecast variances. One position: a 1-D array or list in member order, or
+        a dict or Series by org_id. Scenarios: a 2-D array (scenarios × members), a DataFrame
+        with one column per org_id, or a `Scenarios` from `simulate`.
+
+    Returns
+    -------
+    Outcome
+        For one position: `.table`, one row per member in whole pennies (£: pooled, retained,
+        received, net_transfer, outturn, support_earned, final, standalone, vs_standalone),
+        `.system` (the system lines, £) and `.explain(org_id)`. For scenarios: each column as
+        an (S, n) array in £ (`outcome["final"]`), `.system` a DataFrame with a row per
+        scenario, and `.scenario(k)` the Outcome of scenario k.
+
+    Raises
+    ------
+    ValidationError
+        When the agreement has problems or does not fit the system, or the variances are
+        malformed (shape or labels, not finite numbers of pounds, beyond ±£2·10¹²).
+    InputFileError
+        When the agreement cannot be read (see `load_agreement`).
+    BudgetError
+        When a table of scenarios is too large to run within the memory budget.
+    ArgumentTypeError
+        When `system` is not a System.
     """
     agreement = load_agreement(agreement)
     v, deterministic = engine.as_variances(system, variances, engine.BYTES_PER_CELL)

@@ -36,9 +36,9 @@ import pandas as pd
 from riskshare.agreements import engine
 from riskshare.agreements.incentives import incentives
 from riskshare.agreements.spec import Agreement, load_agreement
-from riskshare.core.constants import HALF_PENNY
-from riskshare.core.errors import UsageError
-from riskshare.core.system import System
+from riskshare.core.constants import HALF_PENNY, Reference
+from riskshare.core.errors import UsageError, problem, raise_if_errors
+from riskshare.core.system import System, require_system
 
 SYSTEM_ROW = "SYSTEM"
 CHUNK = 25_000
@@ -53,6 +53,14 @@ def _variances(system: System, scenarios) -> np.ndarray:
     return arr
 
 
+def check_alpha(alpha) -> None:
+    """The confidence level of the tail metrics must be a fraction strictly between 0 and 1."""
+    if (isinstance(alpha, bool) or not isinstance(alpha, (int, float))
+            or not 0.0 < float(alpha) < 1.0):
+        raise_if_errors([problem("must be a fraction strictly between 0 and 1 (0.95: the worst "
+                                 "5% of scenarios)", column="alpha", value=alpha)], "risk table")
+
+
 def tail_count(s: int, alpha: float) -> int:
     """How many scenarios make up the worst (1 − alpha) tail (at least one)."""
     return max(1, math.ceil((1.0 - alpha) * s - 1e-9))
@@ -61,7 +69,48 @@ def tail_count(s: int, alpha: float) -> int:
 def risk_table(agreement, system: System, scenarios, alpha: float = ALPHA,
                progress: Callable[[int, int], object] | None = None,
                chunk: int = CHUNK) -> pd.DataFrame:
-    """The metrics above for one agreement: index org_id plus SYSTEM (see module docstring)."""
+    """The metrics above for one agreement: index org_id plus SYSTEM (see module docstring).
+
+    Parameters
+    ----------
+    agreement : Agreement, str or pathlib.Path
+        An Agreement, a preset name, a .toml path or TOML text (see `load_agreement`).
+    system : System
+        The members, their control totals and support (£), and the SCT.
+    scenarios : Scenarios or array-like
+        The variances to judge on, forecast − control total (£): a `Scenarios` from
+        `simulate`, or an array (scenarios × members) or DataFrame by org_id.
+    alpha : float, default 0.95
+        The confidence level of the tail metrics, a fraction below 1: var95 is the (1 − alpha)
+        quantile and cvar95 the mean of the worst (1 − alpha) share of scenarios (at least
+        one). The columns keep their names whatever alpha is.
+    progress : callable, optional
+        Called as progress(done, total) with scenarios done and in all, after each chunk.
+    chunk : int, default CHUNK (25,000)
+        Scenarios per run of the engine (bounds the memory used).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index org_id, then the SYSTEM row; columns METRICS: mean_final, sd_final,
+        mean_standalone, sd_standalone (£); p_miss_control_total, p_lose_support (NaN without
+        support), p_worse_off (probabilities); var95, cvar95, tail_contribution (£, of final −
+        own control total: negative is short); retention_gain, retention_loss (fractions at
+        the forecast; NaN for SYSTEM). The SYSTEM row's money is against ΣOCT and its
+        p_miss_control_total against the SCT, as `attrs["reference"]` says.
+
+    Raises
+    ------
+    ValidationError
+        When the agreement has problems or does not fit the system, or the scenarios are
+        malformed.
+    InputFileError
+        When the agreement cannot be read (see `load_agreement`).
+    BudgetError
+        When the scenarios are too many to run within the memory budget.
+    """
+    require_system(system, "risk_table")
+    check_alpha(alpha)
     agreement = load_agreement(agreement)
     v = _variances(system, scenarios)
     s, n = v.shape
@@ -134,11 +183,19 @@ def _metrics(agreement, system, x, alone, miss, lose, worse, sys_miss, support, 
     table.index.name = "org_id"
     table = table[list(METRICS)]
     table.attrs["reference"] = REFERENCE
+    table.attrs["references"] = dict(REFERENCES)
     return table
 
 
-REFERENCE = ("members: final − own control total (OCT); SYSTEM: Σ final − ΣOCT, except "
-             "p_miss_control_total, which is against the SCT")
+#: What each row's figures are measured against (the same words on every page, sheet and
+#: sentence): a member against its own OCT; the SYSTEM row against ΣOCT, except its chance of
+#: missing the control total, which is against the SCT. `attrs["references"]` holds the same as
+#: values: {"members": OCT, "SYSTEM": ΣOCT, "SYSTEM p_miss_control_total": SCT}.
+REFERENCES = {"members": Reference.OCT, SYSTEM_ROW: Reference.SUM_OCT,
+              f"{SYSTEM_ROW} p_miss_control_total": Reference.SCT}
+REFERENCE = (f"members: final − own control total ({Reference.OCT}); {SYSTEM_ROW}: Σ final − "
+             f"{Reference.SUM_OCT}, except p_miss_control_total, which is against the "
+             f"{Reference.SCT}")
 
 
 #: "More likely than not": the probability from which a member counts as worse off.
@@ -170,7 +227,43 @@ def compare(agreements: Iterable, system: System, scenarios, alpha: float = ALPH
 
     agreements: Agreement objects, preset names, .toml paths or TOML texts (names must differ).
     progress(done, total): called as scenario chunks finish, across all agreements.
+
+    Parameters
+    ----------
+    agreements : iterable of Agreement, str or pathlib.Path
+        At least one agreement, each as `load_agreement` takes it; their names must differ.
+    system : System
+        The members, their control totals and support (£), and the SCT.
+    scenarios : Scenarios or array-like
+        The variances every agreement is judged on, forecast − control total (£): a
+        `Scenarios` from `simulate`, or an array (scenarios × members) or DataFrame by org_id.
+    alpha : float, default 0.95
+        The confidence level of the tail metrics, a fraction below 1 (see `risk_table`).
+    progress : callable, optional
+        Called as progress(done, total), counting scenario runs across all agreements.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per agreement and member, then the agreement's SYSTEM row (name "Whole
+        system"): columns agreement, org_id, name and METRICS, in the units of `risk_table`
+        (money in £, probabilities and retention rates as fractions); `attrs["reference"]`
+        says what the money figures are measured against.
+
+    Raises
+    ------
+    UsageError
+        When no agreement is given, or two have the same name.
+    ValidationError
+        When an agreement has problems or does not fit the system, or the scenarios are
+        malformed.
+    InputFileError
+        When an agreement cannot be read (see `load_agreement`).
+    BudgetError
+        When the scenarios are too many to run within the memory budget.
     """
+    require_system(system, "compare")
+    check_alpha(alpha)
     loaded: list[Agreement] = [load_agreement(a) for a in agreements]
     if not loaded:
         raise UsageError("compare() needs at least one agreement")
@@ -190,4 +283,5 @@ def compare(agreements: Iterable, system: System, scenarios, alpha: float = ALPH
         frames.append(t)
     out = pd.concat(frames, ignore_index=True)
     out.attrs["reference"] = REFERENCE
+    out.attrs["references"] = dict(REFERENCES)
     return out

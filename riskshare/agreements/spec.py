@@ -35,7 +35,7 @@ from riskshare.core.constants import (
     values,
 )
 from riskshare.core.errors import Problem, problem, raise_if_errors, unknown_keys
-from riskshare.core.schema import MONEY_LIMIT, control_character, numeric_columns
+from riskshare.core.schema import MONEY_LIMIT, control_character, numeric_columns, text_key
 from riskshare.core.sources import parse_toml, resolve
 
 DISTRIBUTE = values(Distribute)
@@ -253,9 +253,35 @@ class Agreement:
 
 # -- loading ---------------------------------------------------------------------------------------
 def load_agreement(path_or_text) -> Agreement:
-    """An Agreement from a preset name (see `riskshare.presets`), a .toml file path, or TOML
-    text; ValidationError lists every problem, InputFileError says why a file cannot be read
-    (see `sources.resolve` for how a one-line string is told apart)."""
+    """An Agreement from a preset name (see `riskshare.agreements.presets`), a .toml file
+    path, or TOML text; ValidationError lists every problem, InputFileError says why a file
+    cannot be read (see `sources.resolve` for how a one-line string is told apart).
+
+    The agreement is validated on its own (unknown keys, bands out of order, shares outside
+    [0, 1], ...); `Agreement.check(system)` adds the checks that need a system.
+
+    Parameters
+    ----------
+    path_or_text : Agreement, str or pathlib.Path
+        An Agreement (returned as it is); a preset name (a file stem in `models/`, e.g.
+        "gain_loss_50_50_deadband"); a path to a .toml file; or the TOML text itself. A str
+        with a line break is TOML text; a one-line str is a preset if it names one, a path if
+        it ends in .toml or names an existing file, and TOML text if it holds an "=".
+
+    Returns
+    -------
+    Agreement
+        The validated agreement: percentages are percent numbers of its scale column (3.0 =
+        3% of turnover), shares are fractions, the reserve amount is in £.
+
+    Raises
+    ------
+    ValidationError
+        When the agreement has problems (every one listed by key, e.g. "gains.bands[2].upto").
+    InputFileError
+        When the file is missing or unreadable, is not UTF-8 or not TOML, the text is empty,
+        or a one-line name is neither a preset nor a file.
+    """
     if isinstance(path_or_text, Agreement):
         return path_or_text
 
@@ -398,25 +424,8 @@ def _parse_schedule(section: dict, where: str, problems: list) -> Schedule:
 
 def _parse(data: dict, problems: list) -> Agreement:
     unknown_keys(data, _TOP, "", problems)
-    name = data.get("name")
-    if name is not None and not isinstance(name, str):
-        problems.append(problem("must be text, in quotes (name = \"My agreement\")", key="name",
-                                value=name))
-        name = ""
-    elif not isinstance(name, str) or not name.strip():
-        problems.append(problem("every agreement needs a non-empty 'name'", key="name"))
-        name = ""
-    elif control_character(name):
-        problems.append(problem(control_character(name), key="name"))
-        name = ""
-    description = data.get("description", "")
-    if not isinstance(description, str):
-        problems.append(problem("must be text", key="description"))
-        description = ""
-    elif control_character(description, multiline=True):
-        problems.append(problem(control_character(description, multiline=True),
-                                key="description"))
-        description = ""
+    name = text_key(data, "name", problems, needed_by="agreement")
+    description = text_key(data, "description", problems, multiline=True)
     sample = data.get("sample", "")
     if not isinstance(sample, str):
         problems.append(problem("must name a bundled sample system", key="sample"))

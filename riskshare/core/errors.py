@@ -30,8 +30,8 @@ _UNSHOWABLE = re.compile(f"[\x00-\x09\x0b-\x1f\x7f-\x9f{INVISIBLE}]")
 
 
 def visible(text: str) -> str:
-    """`text` with every control or invisible character written as an escape ('\\x1b',
-    '\\u202e'), line breaks kept: how a message shows text it quotes from the user."""
+    r"""`text` with every control or invisible character written as an escape ('\x1b',
+    '\u202e'), line breaks kept: how a message shows text it quotes from the user."""
     return _UNSHOWABLE.sub(_escape, text)
 
 

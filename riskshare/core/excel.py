@@ -56,6 +56,9 @@ def neutralise(cell) -> None:
 
 
 def write_sheet(ws, sheet: Sheet) -> None:
+    """Write `sheet` onto the openpyxl worksheet `ws`: a bold header row, £, percent-number and
+    share formats on the columns the sheet names, formula-like text kept as text, fitted column
+    widths, panes frozen below the header, and any images below the table."""
     from openpyxl.styles import Alignment, Font, PatternFill
 
     frame = sheet.frame.reset_index() if sheet.index else sheet.frame
@@ -129,6 +132,7 @@ def write_workbook(target, sheets: Iterable[Sheet]) -> None:
 
 
 def workbook_bytes(sheets: Iterable[Sheet]) -> bytes:
+    """The .xlsx workbook of `sheets` as bytes (for a download), written by `write_workbook`."""
     import io
 
     buffer = io.BytesIO()

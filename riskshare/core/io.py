@@ -19,7 +19,9 @@ import io as _io
 import os
 import re
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -55,6 +57,24 @@ from riskshare.core.write import (
     write_folder,
 )
 
+
+@dataclass(frozen=True)
+class SystemSettings:
+    """A system's own settings as a file gives them: name, year, the SCT in £ (None: the sum of
+    the organisational control totals) and where they came from, for messages ("system.toml",
+    "'system' sheet"; "" when the file gave none). Checked by `System.from_frame`."""
+
+    name: Any = ""            # as the file has it: System.from_frame checks each
+    year: Any = ""
+    control_total: Any = None
+    source: str = ""
+
+    @classmethod
+    def of(cls, values: dict, source: str) -> SystemSettings:
+        return cls(values.get("name", ""), values.get("year", ""), values.get("control_total"),
+                   source)
+
+
 PERCENT_COLUMNS = tuple(c.name for c in ORG_COLUMNS if c.kind == "percent")
 COLUMN_NAMES = (INDEX, *(c.name for c in ORG_COLUMNS))
 
@@ -63,7 +83,35 @@ COLUMN_NAMES = (INDEX, *(c.name for c in ORG_COLUMNS))
 def load_system(path) -> System:
     """Load a system from a folder, a .csv, a system .toml or an .xlsx workbook.
 
-    `path` is a path (text or a pathlib.Path); bytes from an upload go to `load_bytes`."""
+    `path` is a path (text or a pathlib.Path); bytes from an upload go to `load_bytes`. The
+    formats are described in the module docstring and docs/data.md; figures are read to whole
+    pennies, and the system's `warnings` say what the load changed.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A folder holding organisations.csv (and optionally system.toml), a .csv file (a
+        system.toml beside it is used when present), a system .toml naming its table
+        (`organisations = "file.csv"`), or an .xlsx/.xlsm workbook with sheets organisations
+        and system. Money in the files is in £.
+
+    Returns
+    -------
+    System
+        The validated members (index org_id; money in £, volatility in % of turnover) and the
+        system control total (£; the sum of the OCTs when the file gives none).
+
+    Raises
+    ------
+    InputFileError
+        When the file or folder is missing, of an unsupported type, or cannot be read as a
+        table (not UTF-8, a missing sheet, columns separated by tabs, ...).
+    ValidationError
+        When the table or the system's settings have problems (every one listed, by row and
+        column).
+    ArgumentTypeError
+        When `path` is not a path (bytes from an upload, or another type).
+    """
     if isinstance(path, (bytes, bytearray)):
         raise ArgumentTypeError("load_system() takes a path; for a file's bytes (an upload) use "
                                 "riskshare.core.io.load_bytes(data, filename)")
@@ -79,17 +127,19 @@ def load_system(path) -> System:
         if not exists(path / ORGS_FILE):
             raise InputFileError(f"{path}: a system folder needs '{ORGS_FILE}' "
                                  f"(and optionally '{SYSTEM_FILE}')")
-        meta = _read_system_toml(path / SYSTEM_FILE) if exists(path / SYSTEM_FILE) else {}
-        return _from_csv(path / ORGS_FILE, meta, f"{path.name}/{ORGS_FILE}")
+        settings = (_read_system_toml(path / SYSTEM_FILE)[0] if exists(path / SYSTEM_FILE)
+                    else SystemSettings())
+        return _from_csv(path / ORGS_FILE, settings, f"{path.name}/{ORGS_FILE}")
     suffix = path.suffix.lower()
     if suffix == ".csv":
         beside = path.parent / SYSTEM_FILE
-        meta = _read_system_toml(beside) if exists(beside) else {"name": _name_of(path)}
-        return _from_csv(path, meta, path.name)
+        settings = (_read_system_toml(beside)[0] if exists(beside)
+                    else SystemSettings(name=_name_of(path)))
+        return _from_csv(path, settings, path.name)
     if suffix == ".toml":
-        meta = _read_system_toml(path, allow_table=True)
-        table = _table_beside(path, meta.pop("organisations", ORGS_FILE))
-        return _from_csv(path.parent / table, meta, table)
+        settings, named = _read_system_toml(path, allow_table=True)
+        table = _table_beside(path, named)
+        return _from_csv(path.parent / table, settings, table)
     if suffix in (".xlsx", ".xlsm"):
         return _from_excel(read_bytes(path), str(path))
     raise InputFileError(f"{path}: unsupported file type '{suffix}' "
@@ -107,7 +157,7 @@ def load_bytes(data: bytes, filename: str) -> System:
     """Load an uploaded file (`.csv` or `.xlsx`) from its bytes; `filename` picks the format."""
     suffix = Path(filename).suffix.lower()
     if suffix == ".csv":
-        return _from_csv(bytes(data), {"name": _name_of(filename)}, filename)
+        return _from_csv(bytes(data), SystemSettings(name=_name_of(filename)), filename)
     if suffix in (".xlsx", ".xlsm"):
         return _from_excel(data, filename)
     raise InputFileError(f"{filename}: unsupported file type '{suffix}' (use .csv or .xlsx)")
@@ -117,7 +167,7 @@ def load_bytes(data: bytes, filename: str) -> System:
 MAX_COLUMNS = len(ORG_COLUMNS) + 1 + MAX_EXTRA_COLUMNS
 
 
-def _from_csv(source, meta: dict, label: str) -> System:
+def _from_csv(source, settings: SystemSettings, label: str) -> System:
     """`source`: a path or the bytes of an upload; `label` names it in messages.
 
     Columns are separated by commas, or by semicolons when the header uses them (as European
@@ -167,9 +217,9 @@ def _from_csv(source, meta: dict, label: str) -> System:
     grid = [row[:width] + [""] * (width - len(row)) for row in rows]
     ambiguous = _point_thousands(rows, header_at, width) if sep == ";" else []
     if not ambiguous:
-        return _build(pd.DataFrame(grid, dtype=object), meta, label)
+        return _build(pd.DataFrame(grid, dtype=object), settings, label)
     try:                     # every other problem of the file in the same message, in row order
-        _build(pd.DataFrame(grid, dtype=object), meta, label)
+        _build(pd.DataFrame(grid, dtype=object), settings, label)
         others: list = []
     except ValidationError as exc:      # a cell that reads two ways is not also misread
         cells = {(p.row, p.column) for p in ambiguous}
@@ -241,7 +291,7 @@ def _from_excel(data: bytes, label: str) -> System:
             raise InputFileError(f"{name}: no '{ORGS_SHEET}' sheet (found: "
                                  f"{', '.join(wb.sheetnames) or 'none'}); download the template "
                                  "to see the layout")
-        meta: dict = {}
+        settings = SystemSettings()
         found: list = []
         if SYSTEM_SHEET in lower:
             values, formats = _sheet_grid(wb[lower[SYSTEM_SHEET]], name)
@@ -249,14 +299,14 @@ def _from_excel(data: bytes, label: str) -> System:
                 _unsaved_formulas(data, lower[SYSTEM_SHEET], values)
             for j in range(values.shape[1]):
                 _percent_money(values, formats, range(values.shape[0]), j)
-            meta, found = _read_system_sheet(_with_header(values), name)
+            settings, found = _read_system_sheet(_with_header(values), name)
         values, formats = _sheet_grid(wb[lower[ORGS_SHEET]], name)
     finally:
         wb.close()
     if values.isna().any().any():
         _unsaved_formulas(data, lower[ORGS_SHEET], values)
     notes = _percent_cells(values, formats)
-    return _build(values, meta, name, notes, found)
+    return _build(values, settings, name, notes, found)
 
 
 #: The most a workbook may hold once unzipped (a members workbook holds well under 1 MB; a
@@ -413,12 +463,13 @@ def _with_header(raw: pd.DataFrame) -> pd.DataFrame:
     return body.iloc[:, keep]
 
 
-def _build(raw: pd.DataFrame, meta: dict, label: str, notes: tuple = (), found=()) -> System:
+def _build(raw: pd.DataFrame, settings: SystemSettings, label: str, notes: tuple = (),
+           found=()) -> System:
     frame = _with_header(raw)
-    return System.from_frame(frame.reset_index(drop=True), meta.get("control_total"),
-                             meta.get("name", ""), meta.get("year", ""), source=label,
+    return System.from_frame(frame.reset_index(drop=True), settings.control_total,
+                             settings.name, settings.year, source=label,
                              row_numbers=frame.index.to_numpy(), notes=notes,
-                             settings_source=meta.get(SETTINGS_FROM, ""), found=found)
+                             settings_source=settings.source, found=found)
 
 
 def _table_beside(path: Path, table) -> str:
@@ -433,29 +484,29 @@ def _table_beside(path: Path, table) -> str:
     return table
 
 
-def _read_system_toml(path: Path, allow_table: bool = False) -> dict:
-    meta = parse_toml(read_text(path), path.name)
+def _read_system_toml(path: Path, allow_table: bool = False) -> tuple[SystemSettings, object]:
+    """The settings in a system.toml, and (with `allow_table`) its `organisations` key: the
+    table beside it (default organisations.csv)."""
+    values = parse_toml(read_text(path), path.name)
     valid = SYSTEM_KEYS + (("organisations",) if allow_table else ())
-    unknown = [k for k in meta if k not in valid]
+    unknown = [k for k in values if k not in valid]
     if unknown:
         raise_if_errors([problem(f"unknown key (valid keys: {', '.join(valid)})", key=k)
                          for k in unknown], path.name)
-    return {**meta, SETTINGS_FROM: path.name}
+    return SystemSettings.of(values, path.name), values.get("organisations", ORGS_FILE)
 
 
-SETTINGS_FROM = "\0from"   # where a meta dict's settings came from (never a key of a file)
-
-
-def _read_system_sheet(sheet: pd.DataFrame, label: str) -> tuple[dict, list]:
+def _read_system_sheet(sheet: pd.DataFrame, label: str) -> tuple[SystemSettings, list]:
     """The system sheet's settings and the problems with them (reported with the members
     sheet's, so one message lists both)."""
     cols = {str(c).strip().lower(): c for c in sheet.columns}
     if not {"key", "value"} <= set(cols):
         raise InputFileError(f"{label}: the '{SYSTEM_SHEET}' sheet needs columns 'key' and "
                              "'value'")
-    meta, problems = {}, []
+    values: dict = {}
+    problems: list = []
     seen: dict[str, int] = {}     # key -> the row it was first given on
-    for i, key, value in zip(sheet.index, sheet[cols["key"]], sheet[cols["value"]]):
+    for i, key, value in zip(sheet.index, sheet[cols["key"]], sheet[cols["value"]], strict=True):
         if is_blank(key):
             if not is_blank(value):
                 problems.append(problem(f"has a value but no key in the '{SYSTEM_SHEET}' sheet "
@@ -473,8 +524,8 @@ def _read_system_sheet(sheet: pd.DataFrame, label: str) -> tuple[dict, list]:
             continue
         seen[key] = int(i)
         if not is_blank(value):
-            meta[key] = value
-    return {**meta, SETTINGS_FROM: f"'{SYSTEM_SHEET}' sheet"}, problems
+            values[key] = value
+    return SystemSettings.of(values, f"'{SYSTEM_SHEET}' sheet"), problems
 
 
 __all__ = ["load_system", "load_bytes", "write_folder", "write_excel", "excel_bytes",

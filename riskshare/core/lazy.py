@@ -29,6 +29,7 @@ class LazyModule:
 
 
 def lazy_module(name: str) -> LazyModule:
+    """A stand-in for the module `name` that imports it at the first attribute looked up."""
     return LazyModule(name)
 
 

@@ -17,6 +17,7 @@ def to_pennies(pounds) -> np.ndarray:
 
 
 def from_pennies(pennies) -> np.ndarray:
+    """Whole pennies (int or array) -> pounds as floats."""
     return np.asarray(pennies, dtype=np.int64) / 100.0
 
 

@@ -22,6 +22,9 @@ DEFAULT_SAMPLE = "northshire_2018_19"
 
 @dataclass(frozen=True)
 class Sample:
+    """One bundled sample system: its folder under `sample_data/` (`name`), a title and a
+    description."""
+
     name: str
     title: str
     description: str
@@ -74,7 +77,13 @@ def data_dir() -> Path:
 
 
 def list_samples() -> list[str]:
-    """Names of the bundled sample systems, in registry order."""
+    """Names of the bundled sample systems, in registry order.
+
+    Returns
+    -------
+    list of str
+        The sample names, each one `load_sample` takes (e.g. "northshire_2018_19").
+    """
     return list(SAMPLES)
 
 
@@ -89,6 +98,8 @@ def catalogue() -> pd.DataFrame:
 
 
 def info(name: str) -> Sample:
+    """The registry entry of the sample called `name`; UnknownSampleError, listing the samples,
+    when there is none."""
     try:
         return SAMPLES[name]
     except KeyError:
@@ -97,7 +108,23 @@ def info(name: str) -> Sample:
 
 
 def load_sample(name: str) -> System:
-    """Load a bundled sample system by name (see `list_samples()`)."""
+    """Load a bundled sample system by name (see `list_samples()`).
+
+    Parameters
+    ----------
+    name : str
+        The sample's name, e.g. "northshire_2018_19" or "workshop_4".
+
+    Returns
+    -------
+    System
+        The sample's members and system control total (money in £).
+
+    Raises
+    ------
+    UnknownSampleError
+        When there is no sample called `name` (the message lists the samples).
+    """
     from riskshare.core.io import load_system
 
     return load_system(info(name).path)

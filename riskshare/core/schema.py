@@ -246,6 +246,31 @@ def control_character(text: str, multiline: bool = False) -> str:
     return ""
 
 
+
+def text_key(data: dict, key: str, problems: list, *, needed_by: str = "",
+             multiline: bool = False, path: str = "") -> str:
+    """The text under `key` in a section of a parsed file (an agreement, shock or session),
+    checked by the one rule every file kind shares: when `needed_by` names the kind ("agreement",
+    "step") it must be there and not blank ("every agreement needs a non-empty 'name'"); it must
+    be text; it must hold no control or invisible character (line breaks and tabs allowed when
+    `multiline`). A problem is recorded under `path` (default `key`) and "" returned when the
+    value cannot be used; an optional key that is absent gives ""."""
+    where = path or key
+    value = data.get(key)
+    if value is None or (needed_by and isinstance(value, str) and not value.strip()):
+        if needed_by:
+            problems.append(problem(f"every {needed_by} needs a non-empty '{key}'", key=where))
+        return ""
+    if not isinstance(value, str):
+        problems.append(problem(f'must be text, in quotes ({key} = "…")', key=where,
+                                value=value))
+        return ""
+    bad = control_character(value, multiline=multiline)
+    if bad:
+        problems.append(problem(bad, key=where))
+        return ""
+    return value
+
 def normalise_kind(value: object) -> str | None:
     """'Mental health' / 'mental-health' / 'MENTAL_HEALTH' -> 'mental_health'; None if unknown."""
     if not isinstance(value, str):
@@ -359,7 +384,7 @@ def check_orgs(frame: pd.DataFrame, row_numbers=None) -> tuple[pd.DataFrame, lis
     df.index = pd.Index(ids, name=INDEX)
     hidden = blank_id.to_numpy() | np.array([bool(control_character(t)) or len(t) > MAX_ID
                                              for t in ids], dtype=bool)
-    who = [None if h else t for t, h in zip(ids, hidden)]
+    who = [None if h else t for t, h in zip(ids, hidden, strict=True)]
 
     def where(i: int | np.integer) -> dict:
         return {"member": who[i], "row": int(rows[i])}
@@ -446,7 +471,8 @@ def _totals_rows(df: pd.DataFrame) -> list[int]:
     ids = [_text(v) for v in df.index]
     names = [_text(v) for v in df["name"]] if "name" in df.columns else [""] * len(df)
     labelled = [(i == "" or _TOTAL_WORDS.match(i) is not None)
-                and (n == "" or _TOTAL_WORDS.match(n) is not None) for i, n in zip(ids, names)]
+                and (n == "" or _TOTAL_WORDS.match(n) is not None)
+                for i, n in zip(ids, names, strict=True)]
     candidates = [k for k, flag in enumerate(labelled) if flag]
     if not candidates:
         return []

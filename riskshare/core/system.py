@@ -119,7 +119,7 @@ class System:
 
     @property
     def variance(self) -> pd.Series:
-        """forecast − control_total per member (£; positive = better than target)."""
+        """Each member's variance, forecast − control_total (£; positive: better than target)."""
         return (self.orgs["forecast"] - self.orgs["control_total"]).rename("variance")
 
     @property

@@ -67,6 +67,7 @@ def write_excel(system: System, target) -> None:
 
 
 def excel_bytes(system: System) -> bytes:
+    """The system as .xlsx bytes (sheets organisations, system, guide), for a download."""
     return workbook_bytes(_workbook_sheets(system))
 
 

@@ -36,7 +36,7 @@ from riskshare.core.constants import HALF_PENNY
 from riskshare.core.errors import UsageError
 from riskshare.core.format import amount
 from riskshare.core.money import round_to_total
-from riskshare.core.system import System
+from riskshare.core.system import System, require_system
 from riskshare.games.core import (
     core_violations,
     least_core,
@@ -118,7 +118,7 @@ class Certificate:
         members = self.members_worse_off
         if len(members):
             who = "; ".join(f"{p[0]} by {amount(s)}" for p, s in
-                            zip(members["players"], members["shortfall"]))
+                            zip(members["players"], members["shortfall"], strict=True))
             lines.append(f"Better off alone: {who}.")
         groups = self.groups_worse_off
         if len(groups):
@@ -199,7 +199,51 @@ def certificate(system: System, agreement, scenarios=None,
     """The participation certificate of `agreement` on `system` (see the module docstring).
     scenarios: None (the forecast), a `Scenarios` or an (S, n) array of variances (£).
     max_seconds: the most the judgement may take by its estimate (default the time budget,
-    `pooling.time_budget`); above it BudgetError says how long; math.inf runs regardless."""
+    `pooling.time_budget`); above it BudgetError says how long; math.inf runs regardless.
+
+    Parameters
+    ----------
+    system : System
+        The members (at least two), their control totals, forecasts, turnover and support
+        (£), and the SCT.
+    agreement : Agreement, str or pathlib.Path
+        An Agreement, a preset name, a .toml path or TOML text (see `load_agreement`).
+    scenarios : Scenarios or array-like, optional
+        None: the forecast variances. Else variances, forecast − control total (£): one set
+        (a 1-D array), or a `Scenarios` or an (S, n) array, one row per scenario.
+    risk_aversion : float, default 0.5
+        λ of the certainty equivalent, from 0 (the mean) to 1 (the tail mean); used with more
+        than one scenario.
+    alpha : float, default 0.95
+        The confidence level of the tail, from 0.5 to below 1 (0.95: the worst 5%).
+    max_seconds : float, optional
+        The most the judgement may take by its estimate, in seconds (> 0). None: the time
+        budget; math.inf: go ahead whatever the estimate.
+
+    Returns
+    -------
+    Certificate
+        `.passes` (no member or group checked is better off alone), `.table` per member (alone,
+        the agreement, Shapley, nucleolus and least core, £ in whole pennies; gains in £ and
+        shares of the cooperative gain as fractions), `.violations` (£), `.epsilon` (£) and
+        `.summary()` in sentences.
+
+    Raises
+    ------
+    UsageError
+        When the system has a single member, or `max_seconds` (or RISKSHARE_TIME_BUDGET) is
+        not a positive number of seconds.
+    ValidationError
+        When the agreement has problems or does not fit the system, risk_aversion or alpha is
+        out of range, or the scenarios are malformed or empty.
+    BudgetError
+        When the estimated time exceeds `max_seconds` (the message says how long).
+    InputFileError
+        When the agreement cannot be read (see `load_agreement`).
+    GameSolveError
+        When HiGHS cannot solve one of the game's LPs.
+    """
+    require_system(system, "certificate")
     agreement = load_agreement(agreement)
     if isinstance(system, System) and system.n < 2:
         raise UsageError(f"the system ({system.label}) has one member: participation is about who "

@@ -123,7 +123,26 @@ def least_core(g: Game) -> tuple[pd.Series, float]:
     minus the margin every coalition gets); the allocation is the least-core point nearest the
     Shapley value (a HiGHS QP; when HiGHS reports a solve error, the same projection by
     least-distance programming; should both fail, the prenucleolus, which is in the least
-    core). Same units as v."""
+    core). Same units as v.
+
+    Parameters
+    ----------
+    g : Game
+        The game; every coalition's value must be held (at most MAX_EXACT players).
+
+    Returns
+    -------
+    tuple of (pandas.Series, float)
+        The least-core allocation nearest the Shapley value (index the players, name
+        "least_core"), and ε; both in the units of v. A one-player game gives (v(N), 0).
+
+    Raises
+    ------
+    TooManyPlayersError
+        When the game has more than MAX_EXACT players.
+    GameSolveError
+        When HiGHS cannot solve the least-core LP.
+    """
     g.require_exact("the least core")
     if g.n == 1:
         return g.series([g.grand], "least_core"), 0.0
@@ -214,7 +233,7 @@ def _least_distance(v0: np.ndarray, eps0: float, target: np.ndarray, n: int):
 
 
 def _nnls(a: np.ndarray, b: np.ndarray, max_rounds: int = 500) -> np.ndarray:
-    """min ‖a u − b‖ subject to u ≥ 0 (Lawson–Hanson active set; a has few rows, many
+    """The u ≥ 0 that minimises ‖a u − b‖ (Lawson–Hanson active set; a has few rows, many
     columns)."""
     m = a.shape[1]
     u = np.zeros(m)
@@ -257,12 +276,57 @@ def _polish(x0: np.ndarray, target: np.ndarray, v0: np.ndarray, eps0: float, n: 
 
 def nucleolus(g: Game) -> pd.Series:
     """The nucleolus (within imputations: x_i ≥ v({i}), x(N) = v(N)). Raises
-    EmptyImputationSetError when Σ v({i}) > v(N)."""
+    EmptyImputationSetError when Σ v({i}) > v(N).
+
+    The allocation that lexicographically minimises the sorted excesses v(S) − x(S): the
+    coalitions with most to gain from leaving are treated as well as possible, then the next.
+
+    Parameters
+    ----------
+    g : Game
+        The game; every coalition's value must be held (at most MAX_EXACT players).
+
+    Returns
+    -------
+    pandas.Series
+        Each player's share (index the players, name "nucleolus"), in the units of v; the
+        shares add up to v(N).
+
+    Raises
+    ------
+    EmptyImputationSetError
+        When the players on their own secure more than v(N) in total (use `prenucleolus`).
+    TooManyPlayersError
+        When the game has more than MAX_EXACT players.
+    GameSolveError
+        When HiGHS cannot solve one of the LPs.
+    """
     return _lexicographic(g, within_imputations=True)
 
 
 def prenucleolus(g: Game) -> pd.Series:
-    """The prenucleolus (over all x with x(N) = v(N)); it always exists."""
+    """The prenucleolus (over all x with x(N) = v(N)); it always exists.
+
+    As `nucleolus`, without the condition that each player gets at least v({i}).
+
+    Parameters
+    ----------
+    g : Game
+        The game; every coalition's value must be held (at most MAX_EXACT players).
+
+    Returns
+    -------
+    pandas.Series
+        Each player's share (index the players, name "prenucleolus"), in the units of v; the
+        shares add up to v(N).
+
+    Raises
+    ------
+    TooManyPlayersError
+        When the game has more than MAX_EXACT players.
+    GameSolveError
+        When HiGHS cannot solve one of the LPs.
+    """
     return _lexicographic(g, within_imputations=False)
 
 
@@ -332,7 +396,29 @@ def _orthonormal(rows: np.ndarray) -> np.ndarray:
 
 # -- checking an allocation --------------------------------------------------------------------
 def excesses(g: Game, x) -> pd.Series:
-    """e(S, x) = v(S) − x(S) for every non-empty coalition, indexed by mask."""
+    """e(S, x) = v(S) − x(S) for every non-empty coalition, indexed by mask.
+
+    Parameters
+    ----------
+    g : Game
+        The game; every coalition's value must be held (at most MAX_EXACT players).
+    x : pandas.Series or array-like
+        An allocation: a Series indexed by the players (any order), or values in player order,
+        in the units of v.
+
+    Returns
+    -------
+    pandas.Series
+        The excess of each coalition (index "mask" 1 to 2ⁿ − 1, bit i the player in position
+        i; name "excess"): positive means the coalition would be better off on its own.
+
+    Raises
+    ------
+    ValidationError
+        When `x` does not give one finite value per player.
+    TooManyPlayersError
+        When the game has more than MAX_EXACT players.
+    """
     g.require_exact("the excess of every coalition")
     arr = g.allocation(x)
     totals = bits(g.n)[1:] @ arr
@@ -346,7 +432,32 @@ def core_violations(g: Game, x, tol: float | None = None) -> pd.DataFrame:
     columns coalition (label), players (tuple), size, value v(S), allocation x(S) and shortfall
     v(S) − x(S) > tol. The grand coalition appears when x hands out less than v(N); handing out
     more than v(N) is not an allocation and raises ValidationError. tol defaults to
-    1e-9·max(1, max|v|)."""
+    1e-9·max(1, max|v|).
+
+    Parameters
+    ----------
+    g : Game
+        The game; every coalition's value must be held (at most MAX_EXACT players).
+    x : pandas.Series or array-like
+        The allocation, in the units of v: a Series indexed by the players, or values in player
+        order.
+    tol : float, optional
+        The shortfall a coalition must exceed to count, in the units of v (the certificate
+        uses half a penny). None: 1e-9·max(1, max|v|).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per coalition better off on its own, largest shortfall first (ties by mask):
+        coalition, players, size, value, allocation, shortfall. Empty when x is in the core.
+
+    Raises
+    ------
+    ValidationError
+        When `x` does not give one finite value per player, or hands out more than v(N).
+    TooManyPlayersError
+        When the game has more than MAX_EXACT players.
+    """
     g.require_exact("checking every coalition")
     arr = g.allocation(x)
     tol = _tolerance(g) if tol is None else float(tol)
@@ -377,7 +488,31 @@ def violation_table(g: Game, masks, value, allocated, tol: float) -> pd.DataFram
 
 def is_in_core(g: Game, x, tol: float | None = None) -> bool:
     """Whether x is in the core: x(N) = v(N) and no coalition is better off alone (within
-    tol)."""
+    tol).
+
+    Parameters
+    ----------
+    g : Game
+        The game; every coalition's value must be held (at most MAX_EXACT players).
+    x : pandas.Series or array-like
+        The allocation, in the units of v: a Series indexed by the players, or values in player
+        order.
+    tol : float, optional
+        The tolerance, in the units of v. None: 1e-9·max(1, max|v|).
+
+    Returns
+    -------
+    bool
+        True when x hands out v(N) and no coalition's value exceeds what x gives it by more
+        than `tol`.
+
+    Raises
+    ------
+    ValidationError
+        When `x` does not give one finite value per player.
+    TooManyPlayersError
+        When the game has more than MAX_EXACT players.
+    """
     arr = g.allocation(x)
     tol = _tolerance(g) if tol is None else float(tol)
     return abs(arr.sum() - g.grand) <= tol and core_violations(g, arr, tol).empty

@@ -191,8 +191,8 @@ class Game:
 
     @property
     def values(self) -> np.ndarray:
-        """v by coalition mask (length 2ⁿ, read-only); raises TooManyPlayersError above
-        MAX_EXACT players."""
+        """The values v(S) by coalition mask (length 2ⁿ, read-only); raises
+        TooManyPlayersError above MAX_EXACT players."""
         self.require_exact("enumerating every coalition")
         assert self._values is not None    # require_exact raised otherwise
         return self._values
@@ -213,7 +213,7 @@ class Game:
         return pd.Index(list(self.players), name="player")
 
     def value_of(self, member_rows) -> np.ndarray:
-        """v for coalitions given as boolean rows (R, n) (True = in the coalition)."""
+        """The values v(S) of coalitions given as boolean rows (R, n) (True = in S)."""
         rows = np.asarray(member_rows, dtype=bool).reshape(-1, self.n)
         if self._values is not None:
             return self._values[rows.astype(np.int64) @ (1 << np.arange(self.n, dtype=np.int64))]

@@ -50,7 +50,18 @@ DEFAULT_TIME_BUDGET = 60.0    # seconds; RISKSHARE_TIME_BUDGET overrides
 
 def time_budget() -> float:
     """Seconds a judgement across scenarios may take before riskshare asks to be told to go
-    ahead: 60, or the environment variable RISKSHARE_TIME_BUDGET (seconds)."""
+    ahead: 60, or the environment variable RISKSHARE_TIME_BUDGET (seconds).
+
+    Returns
+    -------
+    float
+        The time budget in seconds (> 0).
+
+    Raises
+    ------
+    UsageError
+        When RISKSHARE_TIME_BUDGET is set but is not a finite number of seconds above 0.
+    """
     text = os.environ.get("RISKSHARE_TIME_BUDGET", "").strip()
     if not text:
         return DEFAULT_TIME_BUDGET
@@ -75,7 +86,23 @@ def coalitions_evaluated(members: int) -> int:
 
 
 def estimate_seconds(members: int, scenarios: int) -> float:
-    """Rough time (s) to evaluate the game of `members` across `scenarios` scenarios."""
+    """Rough time (s) to evaluate the game of `members` across `scenarios` scenarios.
+
+    The coalitions a certificate evaluates × scenarios × members × the engine's measured time
+    per cell; meant to be right within a factor of about two.
+
+    Parameters
+    ----------
+    members : int
+        The number of members (players).
+    scenarios : int
+        The number of scenarios (at least one is counted; 1 for the forecast).
+
+    Returns
+    -------
+    float
+        The estimate, in seconds.
+    """
     return coalitions_evaluated(members) * max(int(scenarios), 1) * members * SECONDS_PER_CELL
 
 
@@ -122,7 +149,20 @@ def check_time(members: int, scenarios: int, max_seconds: float | None = None,
 def coalition_target(system: System, members: np.ndarray) -> np.ndarray:
     """The system control total of each coalition (£; rows of bool `members`, (R, n)): the sum
     of its members' control totals plus its share, pro rata to turnover, of the gap between the
-    SCT and the sum of all control totals. The grand coalition's target is the SCT."""
+    SCT and the sum of all control totals. The grand coalition's target is the SCT.
+
+    Parameters
+    ----------
+    system : System
+        The members, their control totals and turnover (£), and the SCT.
+    members : numpy.ndarray
+        Boolean, shape (R, n): row r marks the members of coalition r, in member order.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (R,): each coalition's control total (£).
+    """
     members = np.asarray(members, dtype=bool)
     oct_ = system.orgs["control_total"].to_numpy(dtype=float)
     turnover = system.orgs["turnover"].to_numpy(dtype=float)
@@ -139,6 +179,8 @@ def certainty_equivalent(x: np.ndarray, risk_aversion: float, alpha: float = ALP
 
 
 def check_risk(risk_aversion, alpha) -> None:
+    """ValidationError unless risk_aversion is a number from 0 to 1 and alpha a confidence
+    level from 0.5 to below 1 (both problems at once)."""
     problems = []
     if not _is_real(risk_aversion) or not 0.0 <= float(risk_aversion) <= 1.0:
         problems.append(problem("must be a number from 0 (expected value) to 1 (tail mean)",
@@ -176,8 +218,48 @@ def from_agreement(system: System, agreement, scenarios=None,
     Up to MAX_EXACT members every coalition is evaluated at once; above, coalitions are
     evaluated on demand (sampled Shapley, named coalitions). Across many scenarios the work is
     estimated first (`check_time`): above `max_seconds` (default the time budget) BudgetError
-    says how long it would take; math.inf goes ahead whatever it costs."""
-    require_system(system, "certificate")
+    says how long it would take; math.inf goes ahead whatever it costs.
+
+    Parameters
+    ----------
+    system : System
+        The members, their control totals, forecasts, turnover and support (£), and the SCT.
+    agreement : Agreement, str or pathlib.Path
+        An Agreement, a preset name, a .toml path or TOML text (see `load_agreement`).
+    scenarios : Scenarios or array-like, optional
+        None: the forecast variances. Else variances, forecast − control total (£): one set
+        (a 1-D array), or a `Scenarios` or an (S, n) array, one row per scenario.
+    risk_aversion : float, default 0.5
+        λ, from 0 (a member values its positions by their mean) to 1 (by the mean of its worst
+        (1 − alpha) of scenarios); used with more than one scenario.
+    alpha : float, default 0.95
+        The confidence level of the tail, from 0.5 to below 1 (0.95: the worst 5%).
+    max_seconds : float, optional
+        The most the evaluation may take by its estimate, in seconds (> 0). None: the time
+        budget (`time_budget`); math.inf: go ahead whatever the estimate.
+
+    Returns
+    -------
+    Game
+        Players the org_ids; v(S) in £ (sum of the members' final positions, or certainty
+        equivalents), v({i}) the member's standalone position. `.source` records the
+        agreement, system, variances and settings.
+
+    Raises
+    ------
+    ValidationError
+        When the agreement has problems or does not fit the system, risk_aversion or alpha is
+        out of range, or the scenarios are malformed or empty.
+    BudgetError
+        When the estimated time exceeds `max_seconds` (the message says how long).
+    UsageError
+        When `max_seconds` (or RISKSHARE_TIME_BUDGET) is not a positive number of seconds.
+    InputFileError
+        When the agreement cannot be read (see `load_agreement`).
+    ArgumentTypeError
+        When `system` is not a System.
+    """
+    require_system(system, "from_agreement")
     agreement = load_agreement(agreement)
     raise_if_errors(agreement.check(system), f"agreement '{agreement.name}' on {system.label}")
     check_risk(risk_aversion, alpha)
@@ -195,7 +277,8 @@ def from_agreement(system: System, agreement, scenarios=None,
 
 def coalition_values(agreement: Agreement, system: System, variances: np.ndarray,
                      rows: np.ndarray, risk_aversion: float, alpha: float) -> np.ndarray:
-    """v for coalitions `rows` ((R, n) bool) with variances (K, n): K = 1 deterministic."""
+    """The values v(S) (£) of coalitions `rows` ((R, n) bool) for variances (K, n): with K = 1
+    the sum of S's final positions, else of its members' certainty equivalents."""
     rows = np.asarray(rows, dtype=bool)
     k, n = variances.shape
     out = np.empty(len(rows))

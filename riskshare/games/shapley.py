@@ -29,7 +29,35 @@ def shapley(g: Game, *, samples: int | None = None, seed=0) -> pd.Series:
     samples: None for exact (n ≤ MAX_EXACT; above, DEFAULT_SAMPLES orders are sampled), or a
     number of random orders of arrival to sample instead. `attrs["method"]` is "exact" or
     "sampled"; sampled results also carry `attrs["standard_error"]` (a Series) and
-    `attrs["samples"]`."""
+    `attrs["samples"]`.
+
+    Parameters
+    ----------
+    g : Game
+        The game (`Game`, or `from_agreement` for an agreement's game, v in £).
+    samples : int, optional
+        Keyword only. None: exact up to MAX_EXACT players, else DEFAULT_SAMPLES (4,000) orders
+        sampled. A whole number ≥ 2: that many random orders of arrival, sampled even when
+        exact is possible (drawn in antithetic pairs, so an odd number is rounded up).
+    seed : int or numpy seed, default 0
+        Keyword only. Seeds the sampled orders (same seed, same estimate); not used when exact.
+
+    Returns
+    -------
+    pandas.Series
+        Each player's Shapley value (index the players, name "shapley"), in the units of v;
+        the values add up to v(N).
+
+    Raises
+    ------
+    ValidationError
+        When `samples` is not a whole number ≥ 2.
+
+    Warns
+    -----
+    SampledShapleyWarning
+        When the value is estimated from sampled orders, not computed exactly.
+    """
     if samples is None and g.exact:
         out = g.series(_exact(g.values, g.n), "shapley")
         out.attrs["method"] = "exact"

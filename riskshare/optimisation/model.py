@@ -117,7 +117,8 @@ def build(st: Setup, objective: str, *, elastic: bool = False, near: tuple | Non
     if least_movement:
         w = np.ones(n) if movement_weights is None else movement_weights
         model.set_objective([(a, float(wi)) for (a, _), wi in
-                             zip(_abs_terms(model, x, st.pooled - st.holder, "move"), w)])
+                             zip(_abs_terms(model, x, st.pooled - st.holder, "move"), w,
+                                 strict=True)])
     else:
         model.set_objective(terms)
     return built
@@ -253,10 +254,14 @@ def to_model(objective: str, value: float) -> float:
 
 
 def to_pound(objective: str, value: float) -> float:
+    """An objective value from the model's units back to the user's (£ objectives: £ thousands
+    to £); the inverse of `to_model`."""
     return value * lp.MONEY if OBJECTIVES[objective].unit == "gbp" else value
 
 
 def status_value(model: lp.Model) -> float:
+    """The objective value of a solved model, in the model's units (£ thousands for £
+    objectives; 0.0 when the solver gave none)."""
     return float(pulp.value(model.prob.objective) or 0.0)
 
 

@@ -66,7 +66,53 @@ def optimise(system: System, agreement=None, objective: str = "minimax_shortfall
     of OBJECTIVES; constraints: a `Constraints` or a dict of its keys; solver: "highs" | "cbc".
     Returns an `Allocation`. Raises ValidationError for bad parameters (every problem named),
     InfeasibleError when no allocation meets every condition, SolverError when the solver
-    fails."""
+    fails. The allocation is chosen at the forecast (the system's own variances).
+
+    Parameters
+    ----------
+    system : System
+        The members, their control totals, forecasts and support (£), and the SCT.
+    agreement : Agreement, str or pathlib.Path, optional
+        None: no risk share (members keep their own variance; the transfers sum to zero).
+        Else an Agreement, a preset name, a .toml path or TOML text (see `load_agreement`):
+        its schedules decide what is pooled, and the optimiser replaces its `[pool]` rule.
+    objective : str, default "minimax_shortfall"
+        A key of OBJECTIVES: "minimax_shortfall" (% of scale), "min_total_transfer" and
+        "closest_to_basis" (£), "max_meeting_control_total" (members) or "max_support_earned"
+        (£); the last two are mixed-integer programmes.
+    constraints : Constraints or dict, optional
+        Conditions on the allocation (see the module docstring): caps and floors in % of the
+        agreement's scale, or £ with the `_gbp` keys; `pool` and `fixed` in £;
+        `min_retention` a share. None: only the agreement's own caps.
+    solver : {"highs", "cbc"}, default "highs"
+        The solver.
+    time_limit : float, optional
+        Seconds each solve may take (the optimum, and its polish and tie-break); None: no
+        limit. A solve stopped at the limit gives the best allocation found so far.
+
+    Returns
+    -------
+    Allocation
+        The transfers `received` per member (£, whole pennies, summing to the pool), the
+        objective's `value` as `rs.apply` would pay it, the `outcome` and per-member `table`,
+        the binding conditions and, for the LP objectives, shadow prices in words.
+
+    Raises
+    ------
+    ValidationError
+        When the objective, the solver, the agreement or a constraint is invalid (every
+        problem named), or "max_support_earned" is asked of a system with no support the
+        transfers can move.
+    InfeasibleError
+        When no allocation meets every condition: the message names the conditions in
+        conflict and the smallest set that would have to give.
+    SolverError
+        When the solver stops without a usable answer (`.status` says how).
+    InputFileError
+        When the agreement cannot be read (see `load_agreement`).
+    ArgumentTypeError
+        When `system` is not a System.
+    """
     problems = []
     if objective not in OBJECTIVES:
         problems.append(problem(f"unknown objective (valid: {', '.join(OBJECTIVES)})",

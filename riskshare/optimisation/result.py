@@ -167,7 +167,35 @@ class Allocation:
     def alternatives(self, k: int = 3, slack: float = 0.05, min_difference: float | None = None,
                      seed: int = 0) -> list[Allocation]:
         """Up to `k` materially different allocations whose objective is within `slack` of this
-        optimum, each evaluated as `rs.apply` would (the search: `riskshare.optimisation.mga`)."""
+        optimum, each evaluated as `rs.apply` would (the search: `riskshare.optimisation.mga`).
+
+        Parameters
+        ----------
+        k : int, default 3
+            The most alternatives wanted, from 1 to 20.
+        slack : float, default 0.05
+            How far an alternative's objective may fall short of the optimum, as a fraction of
+            it (0.05 = within 5%), from 0 to 1. Where the optimum is zero or tiny, a fraction
+            of a natural unit instead: 1 percentage point of scale for minimax_shortfall, 1% of
+            the total scale for £ objectives, one member for counts.
+        min_difference : float, optional
+            The least any two allocations kept may differ by (£, the sum over members of the
+            difference in what they receive). None: 5% of the sum of |received| in this
+            allocation, but at least 0.1% of the total scale and at least £1.
+        seed : int, default 0
+            Seeds the random weights that vary the search (same seed, same alternatives).
+
+        Returns
+        -------
+        list of Allocation
+            The alternatives found (possibly fewer than `k`, or none), in the order found,
+            each with a `note` and `model_value` None.
+
+        Raises
+        ------
+        ValidationError
+            When `k`, `slack` or `min_difference` is out of range (every problem named).
+        """
         found = near_optimal(self.setup, self.objective, self.value,
                            self.received.to_numpy(), self.solver, k=k, slack=slack,
                            min_difference=min_difference, seed=seed)
@@ -178,6 +206,8 @@ class Allocation:
 
 
 def value_text(st: Setup, objective: str, value: float) -> str:
+    """An objective's value in words: "largest shortfall 1.25% of turnover" (or "every member
+    at least … ahead"), "4 of 7 members meet their control total", or the £ objective in £m."""
     unit = OBJECTIVES[objective].unit
     scale = st.agreement.scale
     if unit == "pct":

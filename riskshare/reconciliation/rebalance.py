@@ -80,7 +80,50 @@ def rebalance(system: System, method: str = "basis", basis="turnover", keep=(),
               max_change: float | None = None, solver: str = "highs") -> Rebalancing:
     """Revised OCTs summing exactly to the SCT (see the module docstring).
 
-    keep and max_change apply to the optimised methods; solver: "highs" | "cbc"."""
+    The gap SCT − ΣOCT is shared between the members in whole pennies, so the revised OCTs add
+    up to the SCT to the penny. keep and max_change apply to the optimised methods; solver:
+    "highs" | "cbc".
+
+    Parameters
+    ----------
+    system : System
+        The members, their control totals, forecasts and turnover (£), and the SCT.
+    method : {"basis", "minimax_change", "closest_to_forecast"}, default "basis"
+        "basis" shares the gap pro rata to `basis`; "minimax_change" makes the largest change
+        to any OCT, as % of turnover, as small as it can be; "closest_to_forecast" makes the
+        largest gap between a revised OCT and its member's forecast, as % of turnover, as small
+        as it can be (a linear programme each).
+    basis : str or mapping, default "turnover"
+        For method "basis": a numeric column of the organisations table (≥ 0, not all zero),
+        "equal", or weights by org_id for every member (a dict or Series; only the ratios
+        matter). Not used by the optimised methods.
+    keep : str or iterable of str, default ()
+        org_ids whose OCT must not change (optimised methods only).
+    max_change : float, optional
+        The most any OCT may move, in % of turnover (optimised methods only); None: no cap.
+    solver : {"highs", "cbc"}, default "highs"
+        The solver of the optimised methods (not used by "basis").
+
+    Returns
+    -------
+    Rebalancing
+        `.revised` (the revised OCT per member, £, whole pennies, summing exactly to the SCT)
+        and `.table` (per member: control_total, revised, change in £ and in % of turnover,
+        forecast, variance_revised = forecast − revised); `.apply()` gives the system with
+        the revised OCTs.
+
+    Raises
+    ------
+    ValidationError
+        When the method, a kept member, max_change or the basis is invalid, or keep or
+        max_change is given with method "basis" (every problem listed), or the solver is
+        unknown (optimised methods).
+    InfeasibleError
+        When no rebalancing meets every condition (keep, max_change): the message names the
+        conditions in conflict and the smallest change that would make them hold.
+    ArgumentTypeError
+        When `system` is not a System.
+    """
     require_system(system, "rebalance")
     problems = []
     if method not in METHODS:

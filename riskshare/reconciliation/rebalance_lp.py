@@ -20,6 +20,9 @@ from riskshare.solver.infeasibility import diagnose
 
 
 def build(system: System, method: str, keep, max_change, elastic: bool = False) -> tuple:
+    """The rebalancing LP of `system` for `method` (see the module docstring), in £ thousands:
+    (model, the change variable of each member, current OCTs in £ thousands, mask of the kept
+    members). elastic=True lets the relaxable rows give, to diagnose an infeasible request."""
     orgs = system.orgs
     n = system.n
     who = [str(m) for m in system.members]

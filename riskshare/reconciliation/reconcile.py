@@ -26,6 +26,7 @@ from riskshare.core.system import System, require_system
 
 
 def money_m(pounds: float) -> str:
+    """£ -> £m for a flag sentence ("£3.50m", "£12.3m": two decimals below £10m, else one)."""
     return _money_m(pounds, dp=None)
 
 
@@ -46,6 +47,11 @@ STATEMENT_LINES: tuple[tuple[str, str], ...] = (
 
 @dataclass(frozen=True, eq=False)
 class Reconciliation:
+    """The result of `reconcile` (see the module docstring); money in £. `statement` has the
+    lines of STATEMENT_LINES (label, amount); `orgs` per member: name, kind, turnover,
+    control_total, forecast, support, variance, variance_pct (% of turnover), unrealistic and
+    gap_share; `unrealistic_pct` is the threshold used (% of turnover)."""
+
     system: System
     statement: pd.DataFrame
     orgs: pd.DataFrame
@@ -64,7 +70,35 @@ class Reconciliation:
 
 
 def reconcile(system: System, unrealistic_pct: float = DEFAULT_UNREALISTIC_PCT) -> Reconciliation:
-    """Reconcile a system's OCTs with its SCT (see the module docstring)."""
+    """Reconcile a system's OCTs with its SCT (see the module docstring).
+
+    States the gap between the system control total and the sum of the organisational control
+    totals, each member's forecast against its OCT, and the findings in sentences. A member's
+    OCT is flagged unrealistic when its forecast is adverse to it by more than
+    `unrealistic_pct` percent of its turnover.
+
+    Parameters
+    ----------
+    system : System
+        The members, their control totals and forecasts (£), and the SCT.
+    unrealistic_pct : float, default 1.0
+        The threshold of the unrealistic flag, in % of turnover (1.0 = 1%); a number ≥ 0.
+
+    Returns
+    -------
+    Reconciliation
+        `.statement` (the lines of STATEMENT_LINES in £), `.orgs` (per member: variance in £
+        and % of turnover, the unrealistic flag, and its share of the gap pro rata to turnover
+        in whole pennies), `.gap` (SCT − ΣOCT, £; positive: the members' targets fall short of
+        the SCT) and `.flags` (findings in sentences).
+
+    Raises
+    ------
+    UsageError
+        When `unrealistic_pct` is not a finite percent number ≥ 0 (True/False included).
+    ArgumentTypeError
+        When `system` is not a System.
+    """
     require_system(system, "reconcile")
     try:
         if isinstance(unrealistic_pct, bool):

@@ -5,3 +5,14 @@ distributions, allocation, fairness, shocks, comparison) and renders them offlin
 vl-convert; `workbooks` writes the result workbooks shared by the CLI's `--xlsx` and the app's
 downloads. Altair loads only when a chart is built.
 """
+
+from riskshare.reports.workbooks import (
+    allocation_workbook,
+    fairness_workbook,
+    outcome_workbook,
+    reconciliation_workbook,
+    risk_workbook,
+)
+
+__all__ = ["reconciliation_workbook", "outcome_workbook", "risk_workbook", "allocation_workbook",
+           "fairness_workbook"]

@@ -22,7 +22,8 @@ PCT_LABEL = "format(datum.value, '.1f') + '%'"
 
 def waterfall_data(rec: Reconciliation) -> pd.DataFrame:
     """Steps from ΣOCT through each member's forecast variance to the forecast outturn, then the
-    remaining distance to the SCT. Columns: step, start, end (£m), kind, amount (£m), label."""
+    remaining distance to the SCT. Columns: step, start, end (£m), kind, description, amount
+    (£m) and order."""
     rows = []
     sum_oct = rec.amount("sum_oct") / 1e6
     rows.append(("ΣOCT", 0.0, sum_oct, "total", "Sum of organisational control totals"))
@@ -44,6 +45,9 @@ def waterfall_data(rec: Reconciliation) -> pd.DataFrame:
 
 
 def waterfall(rec: Reconciliation, height: int = 360) -> alt.Chart:
+    """The reconciliation as a waterfall chart in £m (`waterfall_data`): ΣOCT, each member's
+    forecast variance, the forecast outturn, the distance to the SCT and the SCT, each bar
+    labelled with its amount; `height` in pixels."""
     data = waterfall_data(rec)
     colour = alt.Color("kind:N", title=None, scale=alt.Scale(
         domain=["total", "favourable", "adverse", "gap", "target"],
@@ -154,7 +158,7 @@ def member_walk_data(outcome) -> tuple[pd.DataFrame, pd.DataFrame]:
     member = _member_labels(t)
     own_support = t["standalone"] - t["control_total"] - t["variance"]
     columns = dict(zip(WALK_PARTS, (t["variance"], own_support, t["retained"], t["received"],
-                                    t["support_earned"])))
+                                    t["support_earned"]), strict=True))
     parts = pd.concat([pd.DataFrame({"member": member, "part": part, "bar": WALK_PARTS[part][0],
                                      "value": values / 1e6 + 0.0})
                        for part, values in columns.items()], ignore_index=True)
@@ -279,7 +283,8 @@ def band_data(final: np.ndarray, standalone: np.ndarray, system) -> pd.DataFrame
     own and under the agreement, from (scenarios × members) arrays of final and standalone
     positions (£). Columns: member, which, q05, q25, q50, q75, q95, mean."""
     oct_ = system.orgs["control_total"].to_numpy(dtype=float)
-    member = [_short(f"{m} · {n}") for m, n in zip(system.members, system.orgs["name"])]
+    member = [_short(f"{m} · {n}")
+              for m, n in zip(system.members, system.orgs["name"], strict=True)]
     frames = []
     for which, values in ((ON_OWN, standalone), (UNDER, final)):
         x = (np.asarray(values, dtype=float) - oct_) / 1e6
@@ -426,7 +431,8 @@ def allocation_data(allocation) -> tuple[pd.DataFrame, pd.DataFrame]:
     scale = np.asarray(allocation.setup.scale, dtype=float)
     after = 100.0 * (t["outturn"] - t["control_total"]).to_numpy() / scale
     before = 100.0 * (t["outturn"] - t["control_total"] - t["received"]).to_numpy() / scale
-    member = [_short(f"{m} · {n}") for m, n in zip(t.index, t["name"].astype(str))]
+    member = [_short(f"{m} · {n}") for m, n in zip(t.index, t["name"].astype(str),
+                                                   strict=True)]
     members = pd.DataFrame({"member": member, "org_id": list(t.index),
                             "received_m": t["received"].to_numpy() / 1e6 + 0.0,
                             "before": before + 0.0, "after": after + 0.0})
@@ -506,7 +512,8 @@ def fairness_data(cert) -> pd.DataFrame:
     t = cert.table
     fair = cert.fair
     data = pd.DataFrame({
-        "member": [_short(f"{m} · {n}") for m, n in zip(t.index, t["name"].astype(str))],
+        "member": [_short(f"{m} · {n}") for m, n in zip(t.index, t["name"].astype(str),
+                                                        strict=True)],
         "org_id": list(t.index),
         "alone": t["alone"].to_numpy() / 1e6 + 0.0,
         "agreement": t["gain_agreement"].to_numpy() / 1e6 + 0.0,
@@ -518,7 +525,7 @@ def fairness_data(cert) -> pd.DataFrame:
     data["status"] = [FAIR_WORSE if m in worse else FAIR_BETTER for m in t.index]
     data["label"] = [f"{amount(abs(g))} worse off" if m in worse else
                      (f"{amount(g)} better off" if g >= HALF_SHOWN_M else "as well off")
-                     for m, g in zip(t.index, t["gain_agreement"])]
+                     for m, g in zip(t.index, t["gain_agreement"], strict=True)]
     return data
 
 

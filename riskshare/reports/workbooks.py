@@ -27,10 +27,13 @@ def reconciliation_sheets(rec: Reconciliation, reb: Rebalancing) -> list[Sheet]:
 
 
 def write_reconciliation(rec: Reconciliation, reb: Rebalancing, target) -> None:
+    """Write the reconciliation workbook (`reconciliation_sheets`) to `target`, a path or a
+    binary buffer."""
     write_workbook(target, reconciliation_sheets(rec, reb))
 
 
 def reconciliation_workbook(rec: Reconciliation, reb: Rebalancing) -> bytes:
+    """The reconciliation workbook (`reconciliation_sheets`) as .xlsx bytes, for a download."""
     return workbook_bytes(reconciliation_sheets(rec, reb))
 
 
@@ -53,10 +56,13 @@ def outcome_sheets(outcome, incentives) -> list[Sheet]:
 
 
 def write_outcome(outcome, incentives, target) -> None:
+    """Write an agreement's outcome and incentives (`outcome_sheets`) to `target`, a path or a
+    binary buffer."""
     write_workbook(target, outcome_sheets(outcome, incentives))
 
 
 def outcome_workbook(outcome, incentives) -> bytes:
+    """An agreement's outcome and incentives (`outcome_sheets`) as .xlsx bytes."""
     return workbook_bytes(outcome_sheets(outcome, incentives))
 
 
@@ -81,10 +87,13 @@ def risk_sheets(table: pd.DataFrame, scenarios) -> list[Sheet]:
 
 
 def write_risk(table: pd.DataFrame, scenarios, target) -> None:
+    """Write a risk table or comparison and its scenario settings (`risk_sheets`) to `target`,
+    a path or a binary buffer."""
     write_workbook(target, risk_sheets(table, scenarios))
 
 
 def risk_workbook(table: pd.DataFrame, scenarios) -> bytes:
+    """A risk table or comparison and its scenario settings (`risk_sheets`) as .xlsx bytes."""
     return workbook_bytes(risk_sheets(table, scenarios))
 
 
@@ -113,7 +122,7 @@ def allocation_sheets(allocation, alternatives=()) -> list[Sheet]:
         for k, alt in enumerate(alternatives, start=1):
             frame[f"alternative {k}"] = alt.received
         values = pd.DataFrame([{"allocation": name, "value": a.value_text()} for name, a in
-                               zip(frame.columns, [allocation, *alternatives])])
+                               zip(frame.columns, [allocation, *alternatives], strict=True)])
         sheets.append(Sheet("alternatives", frame.rename_axis("org_id").reset_index(),
                             money=tuple(frame.columns)))
         sheets.append(Sheet("alternative values", values))
@@ -121,10 +130,13 @@ def allocation_sheets(allocation, alternatives=()) -> list[Sheet]:
 
 
 def write_allocation(allocation, target, alternatives=()) -> None:
+    """Write an optimised allocation and any alternatives (`allocation_sheets`) to `target`, a
+    path or a binary buffer."""
     write_workbook(target, allocation_sheets(allocation, alternatives))
 
 
 def allocation_workbook(allocation, alternatives=()) -> bytes:
+    """An optimised allocation and any alternatives (`allocation_sheets`) as .xlsx bytes."""
     return workbook_bytes(allocation_sheets(allocation, alternatives))
 
 
@@ -144,8 +156,11 @@ def fairness_sheets(cert) -> list[Sheet]:
 
 
 def write_fairness(cert, target) -> None:
+    """Write a participation certificate (`fairness_sheets`) to `target`, a path or a binary
+    buffer."""
     write_workbook(target, fairness_sheets(cert))
 
 
 def fairness_workbook(cert) -> bytes:
+    """A participation certificate (`fairness_sheets`) as .xlsx bytes, for a download."""
     return workbook_bytes(fairness_sheets(cert))

@@ -26,7 +26,7 @@ import numpy as np
 
 from riskshare.core.errors import Problem, problem, raise_if_errors, unknown_keys
 from riskshare.core.samples import bundled_dir
-from riskshare.core.schema import KINDS, MONEY_LIMIT, control_character, numeric_columns
+from riskshare.core.schema import KINDS, MONEY_LIMIT, numeric_columns, text_key
 from riskshare.core.sources import bundled_only, parse_toml, resolve
 from riskshare.core.system import System
 
@@ -37,6 +37,9 @@ PCT_LIMIT = 1000.0   # a shock of more than ten times a column is not a scenario
 
 @dataclass(frozen=True)
 class Effect:
+    """One effect of a shock: the members it targets ("all", "kind:<kind>", "member:<org_id>")
+    and what it adds to each one's variance: `pct` % of `column`, or `amount` £ (one of them)."""
+
     target: str
     pct: float | None = None
     amount: float | None = None
@@ -50,6 +53,8 @@ class Effect:
 
 @dataclass(frozen=True)
 class Shock:
+    """A named shock (see the module docstring): its effects add up, member by member."""
+
     name: str
     description: str
     effects: tuple[Effect, ...]
@@ -74,21 +79,51 @@ class Shock:
 
 
 def shocks_dir() -> Path:
+    """The folder of bundled shock presets (`sample_data/shocks/`)."""
     return bundled_dir("sample_data") / "shocks"
 
 
 def list_shocks() -> list[str]:
-    """Names of the shock presets (file stems)."""
+    """Names of the shock presets (file stems).
+
+    Returns
+    -------
+    list of str
+        The bundled shock presets in `sample_data/shocks/`, in alphabetical order, each one
+        `load_shock` takes.
+    """
     return sorted(p.stem for p in shocks_dir().glob("*.toml"))
 
 
 def shock_path(name: str) -> Path:
+    """The file of the shock preset called `name` (which may not exist)."""
     return shocks_dir() / f"{name}.toml"
 
 
 def load_shock(shock) -> Shock:
     """A Shock from a Shock, a preset name, a .toml path, or TOML text (a caller's value: see
-    `sources.resolve`; names written inside a file go through `bundled_shock`)."""
+    `sources.resolve`; names written inside a file go through `bundled_shock`).
+
+    Parameters
+    ----------
+    shock : Shock, str or pathlib.Path
+        A Shock (returned as it is), a preset name (see `list_shocks`), a path to a .toml
+        file, or the TOML text itself (a str with a line break, or one holding an "=").
+
+    Returns
+    -------
+    Shock
+        The validated shock: its name, description and effects (each `pct` % of a column or
+        `amount` £ per member targeted).
+
+    Raises
+    ------
+    ValidationError
+        When the shock has problems (every one listed by key, e.g. "effects[2].target").
+    InputFileError
+        When the file is missing or unreadable, is not UTF-8 or not TOML, or a one-line name is
+        neither a preset nor a file.
+    """
     if isinstance(shock, Shock):
         return shock
     source = resolve(shock, "shock", list_shocks, shock_path, "shock preset")
@@ -104,19 +139,8 @@ def read_shock_dict(data: dict, source: str = "shock") -> Shock:
     """A Shock from a parsed TOML document; one ValidationError lists every problem."""
     problems: list[Problem] = []
     unknown_keys(data, _TOP, "", problems)
-    name = data.get("name")
-    if not isinstance(name, str) or not name.strip():
-        problems.append(problem("every shock needs a non-empty 'name'", key="name"))
-        name = ""
-    elif control_character(name):
-        problems.append(problem(control_character(name), key="name"))
-        name = ""
-    description = data.get("description", "")
-    if not isinstance(description, str) or control_character(description, multiline=True):
-        problems.append(problem(control_character(description, multiline=True)
-                                if isinstance(description, str) else "must be text",
-                                key="description"))
-        description = ""
+    name = text_key(data, "name", problems, needed_by="shock")
+    description = text_key(data, "description", problems, multiline=True)
     effects = []
     raw = data.get("effects", [])
     if not isinstance(raw, list) or not raw:
@@ -195,7 +219,7 @@ def shock_vector(shock, system: System) -> np.ndarray:
             total += np.where(mask, e.pct / 100.0 * system.orgs[e.column].to_numpy(float), 0.0)
         else:
             total += np.where(mask, e.amount, 0.0)
-    big = [m for m, x in zip(system.members, total) if abs(x) > MONEY_LIMIT]
+    big = [m for m, x in zip(system.members, total, strict=True) if abs(x) > MONEY_LIMIT]
     if big:
         problems.append(problem("moves " + ", ".join(big[:5]) + " by more than "
                                 "£1,000,000,000,000 (10¹²), the most riskshare takes",
@@ -205,7 +229,10 @@ def shock_vector(shock, system: System) -> np.ndarray:
 
 
 def total_shock(system: System, shocks=()) -> np.ndarray:
-    """The £ that all of `shocks` together add to each member's variance."""
+    """The £ that all of `shocks` together add to each member's variance; `shocks` is a list of
+    shocks (names, paths, TOML text or Shock objects), or one of them on its own."""
+    if isinstance(shocks, (str, Path, Shock)):
+        shocks = [shocks]
     return sum((shock_vector(s, system) for s in shocks), np.zeros(system.n))
 
 
@@ -222,5 +249,30 @@ def shocked_system(system: System, shocks=(), scale: float = 1.0) -> System:
 
 
 def shocked_variances(system: System, shocks=()) -> np.ndarray:
-    """Forecast − control total after every shock (£ per member): the deterministic case."""
+    """Forecast − control total after every shock (£ per member): the deterministic case.
+
+    The shocks move each member's forecast together, in whole pennies, as every page and
+    workshop step applies them (`shocked_system`).
+
+    Parameters
+    ----------
+    system : System
+        The members, their forecasts and control totals (£).
+    shocks : iterable of Shock, str or pathlib.Path, default ()
+        The shocks to add: Shock objects, preset names, .toml paths or TOML text. Give a list,
+        even of one shock; none gives the forecast variances.
+
+    Returns
+    -------
+    numpy.ndarray
+        One variance per member, in member order (£; positive = favourable).
+
+    Raises
+    ------
+    ValidationError
+        When a shock has problems or does not fit the system (a kind, member or column it does
+        not have, or a move beyond £10¹²).
+    InputFileError
+        When a shock cannot be read (see `load_shock`).
+    """
     return shocked_system(system, shocks).variance.to_numpy(dtype=float)

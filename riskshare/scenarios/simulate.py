@@ -186,6 +186,50 @@ def simulate(system: System, n: int, seed: int | None = 0, correlation: float = 
 
     shocks: Shock objects (or shock .toml paths / preset names) added to every scenario.
     volatility_scale: multiplies every member's volatility (1.0 = as given).
+
+    Parameters
+    ----------
+    system : System
+        The members: forecast and control total (£) give the base variance, turnover (£) and
+        volatility (% of turnover; blank: the kind's default) the spread of the draws.
+    n : int
+        The number of scenarios, at least 1; n × members must fit the memory budget.
+    seed : int or None, default 0
+        A whole number from 0 to 2³² − 1: the same seed gives the same scenarios. None draws
+        fresh randomness (not reproducible; `.seed` is then None).
+    correlation : float, default 0.3
+        ρ, the correlation between any two members (the common system factor), in [0, 1].
+    distribution : {"normal", "t"}, default "normal"
+        "t": a multivariate t with the same standard deviations and correlations but fatter,
+        jointly occurring tails.
+    df : float, default 5.0
+        Degrees of freedom of the t distribution (> 2); not used with "normal".
+    shocks : Shock, str, pathlib.Path or iterable of them, default ()
+        Shocks added to every scenario: Shock objects, preset names, .toml paths or TOML
+        text; one shock may be given on its own.
+    kind_correlation : float, default 0.0
+        ρ_k, extra correlation between members of the same kind, in [0, 1]; correlation +
+        kind_correlation must be at most 1.
+    volatility_scale : float, default 1.0
+        Multiplies every member's volatility, from 0 to 100.
+
+    Returns
+    -------
+    Scenarios
+        `.variances` (n × members, £: forecast − control total + draw + shocks), `.base`,
+        `.draws` and `.shock` (£), `.volatility` (% of turnover, as scaled) and the settings.
+
+    Raises
+    ------
+    ValidationError
+        When a setting is invalid or n × members would exceed the memory budget (every problem
+        listed), or a shock has problems or does not fit the system.
+    InputFileError
+        When a shock cannot be read (see `load_shock`).
+    UsageError
+        When the environment variable RISKSHARE_MEMORY_BUDGET is not a size.
+    ArgumentTypeError
+        When `system` is not a System.
     """
     from riskshare.scenarios.shocks import Shock, load_shock, total_shock
 

@@ -22,6 +22,10 @@ from riskshare.core.format import amount as pounds_text
 
 @dataclass(frozen=True)
 class Family:
+    """How one family of conditions is worded: templates for the `condition`, what it would
+    `give` and the `relax`ation a shadow price is quoted for, and `direction` (see the module
+    docstring)."""
+
     key: str
     condition: str
     give: str
@@ -74,4 +78,5 @@ def give(family: str, who: str | None, amount: float) -> str:
 
 
 def relax(family: str, who: str | None, step: float) -> str:
+    """The relaxation a shadow price is quoted for, in words: the condition eased by `step` £."""
     return FAMILIES[family].relax.format(who=who or "the system", step=pounds_text(step))

@@ -206,6 +206,7 @@ class Model:
 
 
 def check_solver(solver: str) -> str:
+    """`solver` if it is one of SOLVERS ("highs", "cbc"), else ValidationError naming them."""
     if solver not in SOLVERS:
         raise_if_errors([problem(f"unknown solver (valid: {', '.join(SOLVERS)})", value=solver,
                                  column="solver")])
@@ -349,13 +350,13 @@ def _solve_highs(model: Model, options: dict) -> None:
     solution = h.getSolution()
     values = list(solution.col_value)
     if len(values) == n:
-        for v, x in zip(columns, values):
+        for v, x in zip(columns, values, strict=True):
             v.varValue = x
-    for v, d in zip(columns, list(solution.col_dual)):
+    for v, d in zip(columns, list(solution.col_dual), strict=False):  # none if HiGHS has no duals
         v.dj = d
     duals = list(solution.row_dual)
     if len(duals) == len(model.matrix):
-        for c, d in zip(model.constraints.values(), duals):
+        for c, d in zip(model.constraints.values(), duals, strict=True):
             c.pi = d
 
 

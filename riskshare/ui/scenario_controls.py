@@ -23,6 +23,7 @@ DEFAULT_N = 10_000
 
 
 def shock_title(name: str) -> str:
+    """The title of the shock preset `name` (its own `name`), or `name` when it cannot load."""
     try:
         return load_shock(name).name
     except (InputFileError, ValidationError):
@@ -99,7 +100,7 @@ def stored(key: str, inputs: tuple):
     made_from, result = entry
     if len(made_from) != len(inputs):
         return None
-    for a, b in zip(made_from, inputs):
+    for a, b in zip(made_from, inputs, strict=True):
         if isinstance(a, System):
             if not (a is b or (isinstance(b, System) and a.equals(b))):
                 return None
@@ -109,4 +110,17 @@ def stored(key: str, inputs: tuple):
 
 
 def store(key: str, inputs: tuple, result) -> None:
+    """Keep `result` under `key` with the `inputs` that made it (read back by `stored`)."""
     st.session_state[key] = (inputs, result)
+
+
+def result_or_stop(key: str, inputs: tuple, first: str, again: str,
+                   icon: str = ":material/play_arrow:"):
+    """The result stored under `key` for exactly `inputs`; when there is none, say what to do —
+    `first` before any run, `again` when the settings, system or agreement changed since — and
+    stop the page there."""
+    result = stored(key, inputs)
+    if result is None:
+        st.info(first if key not in st.session_state else again, icon=icon)
+        st.stop()
+    return result

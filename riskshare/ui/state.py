@@ -30,20 +30,23 @@ def current_system() -> System:
 
 
 def source() -> str:
+    """Where the current system came from ("sample: …"), with " (edited)" once edited."""
     current_system()
     return st.session_state[_SOURCE]
 
 
 def version() -> int:
+    """A count that changes whenever a new system is loaded (the System page's widget keys)."""
     current_system()
     return st.session_state[_VERSION]
 
 
 def load(system: System, source: str, message: str | None = None) -> None:
     """Replace the system with a newly loaded one (resets the System page's widgets)."""
+    new_version = version() + 1        # read before the system is replaced (it may be the first)
     st.session_state[_SYSTEM] = system
     st.session_state[_SOURCE] = source
-    st.session_state[_VERSION] = version() + 1
+    st.session_state[_VERSION] = new_version
     # What the loader read differently from what was written (a percent-formatted cell, a
     # figure rounded to whole pennies): the grid the System page edits no longer shows it, so
     # the notes are kept with the version they were loaded with.
@@ -116,6 +119,7 @@ def current_agreement() -> Agreement:
 
 
 def agreement_source() -> str:
+    """Where the current agreement came from ("preset: …"), with " (edited)" once edited."""
     current_agreement()
     return st.session_state[_AGREEMENT_SOURCE]
 
@@ -129,6 +133,7 @@ def agreement_caption() -> Agreement:
 
 
 def agreement_version() -> int:
+    """A count that changes whenever an agreement is loaded (the Agreement page's widget keys)."""
     current_agreement()
     return st.session_state[_AGREEMENT_VERSION]
 

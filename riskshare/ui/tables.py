@@ -40,6 +40,7 @@ def editor_columns(extra: list[str]) -> dict:
 
 
 def in_millions(frame: pd.DataFrame, money: list[str]) -> pd.DataFrame:
+    """A copy of `frame` with its `money` columns in £m (divided by a million) for display."""
     out = frame.copy()
     for c in money:
         out[c] = out[c] / 1e6
@@ -112,7 +113,7 @@ def bands_from_frame(frame: pd.DataFrame) -> list[dict]:
     """The edited table back to TOML band tables; fully blank rows are dropped, half-blank ones
     kept so validation can name what is missing."""
     bands = []
-    for upto, pool in zip(frame["upto"], frame["pool"]):
+    for upto, pool in zip(frame["upto"], frame["pool"], strict=True):
         band = {}
         if not pd.isna(upto):
             band["upto"] = float(upto)

@@ -69,6 +69,7 @@ def chromium() -> str | None:
 
 
 def pdf_available() -> bool:
+    """Whether a PDF can be printed: a Chromium or Chrome was found (see `chromium`)."""
     return chromium() is not None
 
 
@@ -104,7 +105,7 @@ def html_report(session, views=None, generated: _dt.date | None = None) -> str:
         f"<title>{html.escape(session.title)}</title><style>{_CSS}</style></head><body>",
         "<header>", f"<h1>{html.escape(session.title)}</h1>",
         f'<div class="meta">{html.escape(system.label)} · {system.n} members · '
-        f"{html.escape(generated.strftime('%-d %B %Y'))}</div>",
+        f"{html.escape(f'{generated.day} {generated:%B %Y}')}</div>",
     ]
     if session.description:
         parts.append(f'<div class="meta">{html.escape(session.description)}</div>')
@@ -163,12 +164,16 @@ def pdf_bytes(html_text: str, timeout: float = 120.0) -> bytes:
 
 
 def write_html(session, target, views=None) -> Path:
+    """Write the printable HTML report of `session` (`html_report`) to the path `target`;
+    returns the path."""
     target = Path(target)
     target.write_text(html_report(session, views), encoding="utf-8")
     return target
 
 
 def write_pdf(session, target, views=None) -> Path:
+    """Write the printable report of `session` as a PDF to the path `target` and return the
+    path; PdfUnavailableError when there is no Chromium or it fails."""
     target = Path(target)
     target.write_bytes(pdf_bytes(html_report(session, views)))
     return target

@@ -103,8 +103,11 @@ def session_sheets(session, views=None, images: bool = True) -> list[Sheet]:
 
 
 def write_session_report(session, target, views=None) -> None:
+    """Write the workshop session workbook (`session_sheets`) to `target`, a path or a binary
+    buffer."""
     write_workbook(target, session_sheets(session, views))
 
 
 def session_workbook(session, views=None) -> bytes:
+    """The workshop session workbook (`session_sheets`) as .xlsx bytes, for a download."""
     return workbook_bytes(session_sheets(session, views))

@@ -78,7 +78,7 @@ from riskshare.core.errors import (
     unknown_keys,
 )
 from riskshare.core.samples import bundled_dir, list_samples, load_sample
-from riskshare.core.schema import control_character
+from riskshare.core.schema import control_character, text_key
 from riskshare.core.sources import parse_toml, resolve
 from riskshare.core.system import System
 from riskshare.core.write import system_meta
@@ -297,13 +297,14 @@ def draft_session(system: System, agreements, title: str = "", shocks=(),
         steps.append(Step("fairer", f"{labels[0]} against {labels[-1]}: which is fairer?",
                           agreements=(labels[-1], labels[0])))
     data = replace(Session(title or f"{system.label}: sharing the risk", system,
-                           tuple(zip(labels, loaded)), tuple(steps),
+                           tuple(zip(labels, loaded, strict=True)), tuple(steps),
                            scenarios or ScenarioSettings()), sample="").to_dict()
     return read_session_dict(data, "draft session")
 
 
 # -- the bundled sessions ---------------------------------------------------------------------------
 def sessions_dir() -> Path:
+    """The folder of bundled example sessions (`sample_data/sessions/`)."""
     return bundled_dir("sample_data") / "sessions"
 
 
@@ -314,6 +315,7 @@ def list_sessions() -> list[str]:
 
 # -- reading ----------------------------------------------------------------------------------------
 def session_path(name: str) -> Path:
+    """The file of the bundled session called `name` (which may not exist)."""
     return sessions_dir() / f"{name}.toml"
 
 
@@ -336,16 +338,8 @@ def read_session_dict(data: dict, source: str = "session") -> Session:
     """Validate a parsed session document; one ValidationError lists every problem."""
     problems: list[Problem] = []
     unknown_keys(data, _TOP, "", problems)
-    title = data.get("title")
-    if not isinstance(title, str) or not title.strip():
-        problems.append(problem("every session needs a non-empty 'title'", key="title"))
-        title = ""
-    title = _text(title, "title", problems)
-    description = data.get("description", "")
-    if not isinstance(description, str):
-        problems.append(problem("must be text", key="description"))
-        description = ""
-    description = _text(description, "description", problems, multiline=True)
+    title = text_key(data, "title", problems, needed_by="session")
+    description = text_key(data, "description", problems, multiline=True)
     system, sample = _read_system(data.get("system"), problems)
     agreements = _read_agreements(data.get("agreements"), system, problems)
     settings, risk_aversion = _read_scenarios(data.get("scenarios", {}), problems,
@@ -530,16 +524,8 @@ def _read_steps(raw, labels: list[str], problems) -> list[tuple[int, Step]]:
             problems.append(problem(f"must be one of: {', '.join(STEP_KINDS)}",
                                     key=f"{key}.kind", value=kind))
             continue
-        title = s.get("title")
-        if not isinstance(title, str) or not title.strip():
-            problems.append(problem("every step needs a non-empty 'title'", key=f"{key}.title"))
-            title = ""
-        title = _text(title, f"{key}.title", problems)
-        notes = s.get("notes", "")
-        if not isinstance(notes, str):
-            problems.append(problem("must be text", key=f"{key}.notes"))
-            notes = ""
-        notes = _text(notes, f"{key}.notes", problems, multiline=True)
+        title = text_key(s, "title", problems, needed_by="step", path=f"{key}.title")
+        notes = text_key(s, "notes", problems, multiline=True, path=f"{key}.notes")
         chosen = s.get("agreements", [])
         low, high = AGREEMENTS_NEEDED[kind]
         if not isinstance(chosen, list) or not all(isinstance(c, str) for c in chosen):
@@ -674,16 +660,6 @@ def _read_what_if(section, labels, problems) -> WhatIf:
         else:
             values[key] = value
     return WhatIf.of(agreement, **values)
-
-
-def _text(value: str, key: str, problems: list, multiline: bool = False) -> str:
-    """`value`, or "" with a problem when it holds a control character (line breaks and tabs
-    are allowed in multi-line text)."""
-    bad = control_character(value, multiline=multiline)
-    if bad:
-        problems.append(problem(bad, key=key))
-        return ""
-    return value
 
 
 # -- writing helpers ----------------------------------------------------------------------------------

@@ -343,7 +343,7 @@ def _fairer(c: _Context):
     before, after = _certificate(c, a), _certificate(c, b)
     figures = []
     for f_old, f_new in zip(_certificate_figures(old, before, True),
-                            _certificate_figures(new, after, True)):
+                            _certificate_figures(new, after, True), strict=True):
         change = f_new.value - f_old.value
         money = "pooling" in f_new.label
         unit = money_m(change, sign=True) if money else f"{change:+,.0f}"

@@ -65,7 +65,7 @@ def check_step(at: AppTest, view: workshop.StepView) -> None:
     assert not at.error, errors(at)
     assert heading(at) == view.title
     assert shown_figures(at) == figures(view)
-    for m, f in zip(at.metric, view.figures):
+    for m, f in zip(at.metric, view.figures, strict=True):
         if f.delta:
             assert m.proto.color == (GRAY if f.good is None else GREEN if f.good else RED), f
     body = "\n".join(m.value for m in at.markdown).replace("\\", "").replace("\u2060", "")

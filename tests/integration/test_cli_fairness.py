@@ -62,7 +62,8 @@ def test_workbook_matches_the_certificate(tmp_path, capsys):
     assert findings == cert.summary()
     members = book["members"]
     header = [c.value for c in members[1]]
-    rows = {r[0]: dict(zip(header, r)) for r in members.iter_rows(min_row=2, values_only=True)}
+    rows = {r[0]: dict(zip(header, r, strict=True))
+            for r in members.iter_rows(min_row=2, values_only=True)}
     for org_id, row in cert.table.iterrows():
         assert rows[org_id]["shapley"] == pytest.approx(row["shapley"], abs=0.005)
         assert rows[org_id][cert.fair] == pytest.approx(row[cert.fair], abs=0.005)

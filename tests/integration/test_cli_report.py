@@ -77,7 +77,7 @@ def test_report_writes_the_workbook_and_the_page_and_prints_every_step(tmp_path,
     rows = list(book["5 fairer"].iter_rows(min_row=2, values_only=True))
     assert [r[0] for r in rows] == list(views[4].table.index)
     side = list(views[4].table.columns).index("side payment to reach it") + 1
-    for r, want in zip(rows, views[4].table["side payment to reach it"]):
+    for r, want in zip(rows, views[4].table["side payment to reach it"], strict=True):
         assert r[side] == pytest.approx(want, abs=0.005)
     text = page.read_text(encoding="utf-8")
     assert text.startswith("<!DOCTYPE html>") and "<script" not in text.lower()

@@ -49,7 +49,7 @@ def test_simulate_with_shocks_and_a_workbook(tmp_path, capsys):
     table = rs.risk_table("standalone", system, scenarios)
     rows = list(wb["metrics"].iter_rows(values_only=True))
     header = rows[0]
-    ngh = dict(zip(header, next(r for r in rows if r[0] == "NGH")))
+    ngh = dict(zip(header, next(r for r in rows if r[0] == "NGH"), strict=True))
     assert ngh["mean_final"] == pytest.approx(table.loc["NGH", "mean_final"], abs=0.01)
     assert ngh["p_worse_off"] == pytest.approx(0.0)  # standalone is never worse than itself
 

@@ -15,7 +15,7 @@ from riskshare.core.cells import csv_text
 from riskshare.core.errors import ValidationError
 from riskshare.reports import charts
 from riskshare.ui import cache, state
-from riskshare.ui.scenario_controls import scenario_controls, store, stored
+from riskshare.ui.scenario_controls import result_or_stop, scenario_controls, store
 from riskshare.ui.tables import HIGHLIGHT, show_validation_error
 from riskshare.ui.text import md
 
@@ -87,12 +87,9 @@ if st.button("Run", type="primary", icon=":material/play_arrow:", key="cmp_run")
         bar.empty()
         store(RESULT, inputs, {"table": table, "describe": scenarios.describe()})
 
-result = stored(RESULT, inputs)
-if result is None:
-    st.info("Choose the agreements and settings and press **Run**." if RESULT not in
-            st.session_state else "The agreements, settings or system changed: press **Run** "
-                                  "to compare again.", icon=":material/play_arrow:")
-    st.stop()
+result = result_or_stop(RESULT, inputs, "Choose the agreements and settings and press **Run**.",
+                        "The agreements, settings or system changed: press **Run** to compare "
+                        "again.")
 
 table = result["table"]
 names = [a.name for a in agreements]

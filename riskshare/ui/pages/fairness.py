@@ -19,7 +19,7 @@ from riskshare.games.pooling import duration
 from riskshare.reports import charts
 from riskshare.reports.workbooks import fairness_workbook
 from riskshare.ui import cache, state
-from riskshare.ui.scenario_controls import scenario_controls, store, stored
+from riskshare.ui.scenario_controls import result_or_stop, scenario_controls, store, stored
 from riskshare.ui.tables import MONEY_M, money_m_columns, show_validation_error, styled_money
 from riskshare.ui.text import md
 
@@ -128,13 +128,10 @@ else:
             else:
                 run = judge(scenarios, cert_lambda, math.inf if long_run else None)
         store(RESULT_SCENARIOS, inputs, run)
-    result = stored(RESULT_SCENARIOS, inputs)
-    if result is None:
-        st.info("Choose the settings and press **Run** to judge the agreement across "
-                "scenarios." if RESULT_SCENARIOS not in st.session_state else
-                "The settings, system or agreement changed: press **Run** to judge again.",
-                icon=":material/play_arrow:")
-        st.stop()
+    result = result_or_stop(RESULT_SCENARIOS, inputs, "Choose the settings and press **Run** "
+                            "to judge the agreement across scenarios.",
+                            "The settings, system or agreement changed: press **Run** to judge "
+                            "again.")
 
 if "invalid" in result:
     show_validation_error(result["invalid"], "The agreement could not be judged —")

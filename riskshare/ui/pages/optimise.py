@@ -25,7 +25,7 @@ from riskshare.optimisation.spec import setting_text
 from riskshare.reports import charts
 from riskshare.reports.workbooks import allocation_sheets
 from riskshare.ui import cache, state
-from riskshare.ui.scenario_controls import store, stored
+from riskshare.ui.scenario_controls import result_or_stop, store, stored
 from riskshare.ui.tables import (
     money_m_columns,
     show_infeasible,
@@ -171,7 +171,7 @@ with st.container(border=True):
 def fixed_transfers(frame: pd.DataFrame) -> dict | None:
     """The fixed-transfer rows as {org_id: £}; blank rows are dropped, problems raised."""
     problems, fixed = [], {}
-    for i, (org, amount) in enumerate(zip(frame["org_id"], frame["amount"]), start=1):
+    for i, (org, amount) in enumerate(zip(frame["org_id"], frame["amount"], strict=True), start=1):
         org_blank = org is None or (isinstance(org, float) and np.isnan(org)) or org == ""
         if org_blank and pd.isna(amount):
             continue
@@ -219,13 +219,10 @@ if pressed and constraints is not None:
     store(RESULT, inputs, solved)
     st.session_state.pop(ALTERNATIVES, None)
 
-result = stored(RESULT, inputs)
-if result is None:
-    st.info("Choose what is shared, the objective and any conditions, then press **Optimise**."
-            if RESULT not in st.session_state else
-            "The settings or the system changed: press **Optimise** to solve again.",
-            icon=":material/tune:")
-    st.stop()
+result = result_or_stop(RESULT, inputs, "Choose what is shared, the objective and any "
+                        "conditions, then press **Optimise**.",
+                        "The settings or the system changed: press **Optimise** to solve again.",
+                        icon=":material/tune:")
 if "infeasible" in result:
     show_infeasible(result["infeasible"])
     if any(c.family == "pool" for c in result["infeasible"].conflicts):

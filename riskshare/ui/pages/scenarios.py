@@ -15,7 +15,12 @@ from riskshare.core.format import money_m
 from riskshare.reports import charts
 from riskshare.scenarios.shocks import shocked_variances
 from riskshare.ui import cache, state
-from riskshare.ui.scenario_controls import chunk_for, scenario_controls, store, stored
+from riskshare.ui.scenario_controls import (
+    chunk_for,
+    result_or_stop,
+    scenario_controls,
+    store,
+)
 from riskshare.ui.tables import money_m_columns, show_validation_error
 from riskshare.ui.text import md
 
@@ -73,8 +78,6 @@ if st.button("Run", type="primary", icon=":material/play_arrow:", key="scn_run")
     except ValidationError as exc:
         show_validation_error(exc, "The scenarios were not run —")
 
-result = stored(RESULT, inputs)
-
 # The deterministic shocked case: no randomness, just forecast + shocks.
 shocked = cache.apply(agreement, system, shocked_variances(system, settings.shocks))
 t = shocked.table
@@ -86,11 +89,9 @@ st.info(f"**{which}**, without random variation: the system ends "
         + (f"worse off than on their own: {md(', '.join(worse))}." if worse
            else "no member is worse off than on its own."), icon=":material/bolt:")
 
-if result is None:
-    st.info("Choose the settings and press **Run** to simulate." if RESULT not in
-            st.session_state else "The settings, system or agreement changed: press **Run** "
-                                  "to simulate again.", icon=":material/play_arrow:")
-    st.stop()
+result = result_or_stop(RESULT, inputs, "Choose the settings and press **Run** to simulate.",
+                        "The settings, system or agreement changed: press **Run** to simulate "
+                        "again.")
 
 risk = result["risk"]
 st.caption(f"Results: {md(result['describe'])} — agreement “{md(agreement.name)}”.")

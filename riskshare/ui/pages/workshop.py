@@ -402,7 +402,7 @@ with main:
         per_row = -(-len(figures) // max(rows, 1))
         for i in range(0, len(figures), per_row):
             cols = st.columns(per_row)
-            for col, f in zip(cols, figures[i:i + per_row]):
+            for col, f in zip(cols, figures[i:i + per_row], strict=False):  # last row may be short
                 signed = f.delta[:1] in ("+", "-")
                 col.metric(md(f.label), f.text, delta=f.delta or None,
                            delta_color=delta_color(f), delta_arrow="auto" if signed else "off",

@@ -33,7 +33,7 @@ def run(preset_or_text: str, sample: str, variances=None) -> rs.Outcome:
 
 
 def col(outcome: rs.Outcome, column: str) -> dict[str, float]:
-    return dict(zip(outcome.base.members, outcome[column].tolist()))
+    return dict(zip(outcome.base.members, outcome[column].tolist(), strict=True))
 
 
 def approx(d: dict, abs_=0.01):
@@ -353,7 +353,7 @@ def test_optimised_pool_levels_the_worst_placed_within_caps():
     assert col(o, "received") == approx({"A": 1.2 * M, "B": -0.8 * M, "C": -0.8 * M,
                                          "D": -2.6 * M})
     position = {k: v - c for (k, v), c in zip(col(o, "outturn").items(),
-                                               o.base.orgs["control_total"])}
+                                               o.base.orgs["control_total"], strict=True)}
     assert position == approx({"A": -1.8 * M, "B": -0.3 * M, "C": -0.3 * M, "D": -3.6 * M})
     assert o.system["unallocated"] == pytest.approx(0.0, abs=0.005)
     assert_ledger_consistent(o)

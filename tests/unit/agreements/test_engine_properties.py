@@ -93,7 +93,7 @@ def build(spec: dict, ids, money: float = 1.0) -> Agreement:
     if "counterparty" in p:
         p["counterparty"] = ids[p["counterparty"]]
     if p.get("basis") == "weights":
-        p["basis"] = dict(zip(ids, p.pop("weights")))
+        p["basis"] = dict(zip(ids, p.pop("weights"), strict=True))
     doc["pool"] = p
     if "reserve" in spec:
         holder, amount = spec["reserve"]
@@ -270,6 +270,6 @@ def test_worse_off_matches_vs_standalone(case):
     spec, system, v = case
     a = build(spec, list(system.members))
     o = rs.apply(a, system, v[0])
-    expected = [m for m, d in zip(system.members, o["vs_standalone"]) if d < -0.005]
+    expected = [m for m, d in zip(system.members, o["vs_standalone"], strict=True) if d < -0.005]
     assert o.worse_off == expected
     assert rs.incentives(a, system, v[0]).worse_off == expected

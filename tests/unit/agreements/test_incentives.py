@@ -128,7 +128,7 @@ def test_worse_off_lists_exactly_the_members_below_standalone(name):
     system = rs.load_sample(a.sample)
     inc = rs.incentives(a, system)
     vs = rs.apply(a, system)["vs_standalone"]
-    expected = [m for m, d in zip(system.members, vs) if d < -0.005]
+    expected = [m for m, d in zip(system.members, vs, strict=True) if d < -0.005]
     assert inc.worse_off == expected
     assert list(inc.table.index[inc.table["worse_off"]]) == expected
     np.testing.assert_allclose(inc.table["vs_standalone"], vs)

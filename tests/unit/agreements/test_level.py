@@ -30,7 +30,7 @@ def maxmin_lp(amount: float, position, scale, low, high) -> float | None:
     unit = np.asarray(scale, dtype=float) / 100.0 / U
     pos = np.asarray(position, dtype=float) / U
     bounds = [(None if not np.isfinite(a) else a / U, None if not np.isfinite(b) else b / U)
-              for a, b in zip(low, high)]
+              for a, b in zip(low, high, strict=True)]
     # variables x (n), t; minimise −t;  t·unit_i − x_i ≤ pos_i
     res = linprog(np.r_[np.zeros(n), -1.0],
                   A_ub=np.hstack([-np.eye(n), unit[:, None]]), b_ub=pos,
@@ -155,7 +155,8 @@ def test_apply_equals_optimise(seed, caps):
     a = rs.optimise(system, text, constraints=cons)
     assert got == pytest.approx(a.value, abs=PCT_TOL)
     plain = agreement_text()
-    cap_cons = {k: v for k, v in zip(("max_charge", "max_award"), caps) if v is not None}
+    cap_cons = {k: v for k, v in zip(("max_charge", "max_award"), caps, strict=True)
+                if v is not None}
     b = rs.optimise(system, plain, constraints={**cap_cons, **cons})
     assert got == pytest.approx(b.value, abs=PCT_TOL)
     # and an independent LP on the retained positions

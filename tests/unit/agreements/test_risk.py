@@ -238,3 +238,34 @@ def test_risk_table_refuses_malformed_variances():
         rs.risk_table(load_preset("standalone"), duo(), np.zeros((5, 3)))
     with pytest.raises(rs.ValidationError, match="found NaN or infinity"):
         rs.risk_table(load_preset("standalone"), duo(), np.full((5, 2), np.nan))
+
+
+@pytest.mark.parametrize("alpha", [0, 1, 1.5, -0.1, True, "0.95", float("nan")])
+def test_a_tail_level_outside_zero_to_one_is_refused_by_name(alpha):
+    system = rs.load_sample("workshop_4")
+    scenarios = rs.simulate(system, 20, seed=1)
+    for call in (lambda: rs.risk_table("standalone", system, scenarios, alpha=alpha),
+                 lambda: rs.compare(["standalone"], system, scenarios, alpha=alpha)):
+        with pytest.raises(rs.ValidationError, match="column 'alpha'.*strictly between 0 and 1"):
+            call()
+
+
+@pytest.mark.parametrize("name, call", [
+    ("incentives", lambda: rs.incentives("standalone", "workshop_4")),
+    ("risk_table", lambda: rs.risk_table("standalone", "workshop_4", None)),
+    ("compare", lambda: rs.compare(["standalone"], "workshop_4", None)),
+    ("certificate", lambda: rs.games.certificate("workshop_4", "standalone")),
+    ("from_agreement", lambda: rs.games.from_agreement("workshop_4", "standalone")),
+])
+def test_a_system_that_is_not_one_is_refused_naming_the_call_made(name, call):
+    with pytest.raises(rs.ArgumentTypeError, match=rf"^{name}\(\) takes a riskshare System"):
+        call()
+
+
+def test_the_risk_table_states_what_each_row_is_measured_against():
+    system = rs.load_sample("workshop_4")
+    for table in (rs.risk_table("standalone", system, rs.simulate(system, 20, seed=1)),
+                  rs.compare(["standalone"], system, rs.simulate(system, 20, seed=1))):
+        assert table.attrs["references"] == {"members": "OCT", "SYSTEM": "ΣOCT",
+                                             "SYSTEM p_miss_control_total": "SCT"}
+        assert "against the SCT" in table.attrs["reference"]

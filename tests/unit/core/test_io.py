@@ -393,7 +393,7 @@ def test_csv_blank_lines_are_ignored_when_valid():
 
 def test_text_column_with_a_blank_cell_is_kept_with_a_warning():
     text = "".join(line + f",{v}\n" for line, v in zip(
-        GOOD_CSV.splitlines(), ["note", "host", "", "new chair", "ICB"]))
+        GOOD_CSV.splitlines(), ["note", "host", "", "new chair", "ICB"], strict=True))
     system = load_bytes(text.encode(), "organisations.csv")
     assert system.orgs["note"].tolist() == ["host", "", "new chair", "ICB"]
     assert [w.column for w in system.warnings] == ["note"]
@@ -401,6 +401,6 @@ def test_text_column_with_a_blank_cell_is_kept_with_a_warning():
 
 def test_a_column_with_values_but_no_header_is_refused():
     text = "".join(line + f",{v}\n" for line, v in zip(GOOD_CSV.splitlines(),
-                                                         ["", "1", "2", "3", "4"]))
+                                                         ["", "1", "2", "3", "4"], strict=True))
     with pytest.raises(rs.ValidationError, match="a column has no header"):
         load_bytes(text.encode(), "organisations.csv")

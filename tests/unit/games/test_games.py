@@ -31,7 +31,7 @@ def bankruptcy_game(estate, claims, players=None) -> G.Game:
     """v(S) = max(0, E − Σ_{j∉S} c_j): what S secures after paying everyone outside in full."""
     claims = [float(c) for c in claims]
     players = list(players) if players is not None else list(range(1, len(claims) + 1))
-    claim = dict(zip(players, claims))
+    claim = dict(zip(players, claims, strict=True))
     return G.Game(players, lambda S: max(0.0, estate - sum(claim[p] for p in players
                                                            if p not in S)))
 
@@ -46,7 +46,7 @@ AIRPORT_COSTS = (8.0, 11.0, 13.0, 18.0)
 
 def airport_game(costs=AIRPORT_COSTS) -> G.Game:
     """v = −c with c(S) the longest runway S needs (Littlechild & Owen 1973)."""
-    cost = dict(zip(range(1, len(costs) + 1), costs))
+    cost = dict(zip(range(1, len(costs) + 1), costs, strict=True))
     return G.Game(list(cost), lambda S: -max(cost[p] for p in S))
 
 
@@ -86,7 +86,7 @@ def convex_game(seed: int, n: int, kind: str) -> G.Game:
     rng = np.random.default_rng(seed)
     players = PLAYERS[:n]
     if kind == "square":                                   # v(S) = (Σ_S w)²
-        w = dict(zip(players, rng.uniform(0.5, 5.0, n)))
+        w = dict(zip(players, rng.uniform(0.5, 5.0, n), strict=True))
         return G.Game(players, lambda S: sum(w[p] for p in S) ** 2)
     if kind == "size":                                     # v(S) = f(|S|), f convex, f(0) = 0
         steps = np.cumsum(rng.uniform(0.0, 3.0, n)) + rng.uniform(-2.0, 2.0)
@@ -209,7 +209,7 @@ def reference_nucleolus(g: G.Game, imputations: bool = True) -> np.ndarray:
 
 def lex_smaller(a: np.ndarray, b: np.ndarray, tol: float) -> bool:
     """Whether sorted-descending vector a is lexicographically smaller than b (beyond tol)."""
-    for p, q in zip(-np.sort(-a), -np.sort(-b)):
+    for p, q in zip(-np.sort(-a), -np.sort(-b), strict=True):
         if p < q - tol:
             return True
         if p > q + tol:
@@ -250,7 +250,7 @@ def test_airport_game_littlechild_owen_1973():
     # Shapley cost shares: 8/4, 8/4 + 3/3, 3 + 2/2, 4 + 5/1
     np.testing.assert_allclose(-G.shapley(g).to_numpy(), [2, 3, 4, 9], rtol=0, atol=1e-9)
     # The same as a savings game s(S) = Σ_S c − c(S): savings shares c_i − cost share.
-    cost = dict(zip([1, 2, 3, 4], AIRPORT_COSTS))
+    cost = dict(zip([1, 2, 3, 4], AIRPORT_COSTS, strict=True))
     savings = G.Game([1, 2, 3, 4], lambda S: sum(cost[p] for p in S) - max(cost[p] for p in S))
     np.testing.assert_allclose(G.shapley(savings).to_numpy(),
                                np.array(AIRPORT_COSTS) - [2, 3, 4, 9], rtol=0, atol=1e-9)
@@ -288,7 +288,7 @@ def test_from_vector_order_four_players_pairs():
     code = [float("".join(map(str, c))) for c in coalitions]
     assert coalitions[4:10] == [(1, 2), (1, 3), (1, 4), (2, 3), (2, 4), (3, 4)]
     g = G.Game.from_vector(players, code)
-    for c, value in zip(coalitions, code):
+    for c, value in zip(coalitions, code, strict=True):
         assert g(set(c)) == value
     assert [g({1, 2}), g({1, 3}), g({1, 4}), g({2, 3}), g({2, 4}), g({3, 4})] == \
         [12, 13, 14, 23, 24, 34]
@@ -546,7 +546,7 @@ def test_relabelling_players_permutes_every_solution(seed, n, kind, order_seed):
 def test_solutions_are_covariant(seed, n, kind, a):
     """w = a·v + b(S), a > 0: every solution maps to a·x + b and ε to a·ε."""
     g = random_game(seed, n, kind)
-    b = dict(zip(g.players, np.random.default_rng(seed + 1).normal(0, 10, n)))
+    b = dict(zip(g.players, np.random.default_rng(seed + 1).normal(0, 10, n), strict=True))
     h = G.Game(g.players, lambda S: a * g(S) + sum(b[p] for p in S))
     bb = np.array([b[p] for p in g.players])
     tol = 1e-7 * max(1.0, np.abs(h.values).max())
@@ -841,7 +841,7 @@ def test_is_in_core_agrees_with_core_violations(seed, n):
         short = g.values[m] - inc @ x
         assert sorted(table["shortfall"].tolist(), reverse=True) == table["shortfall"].tolist()
         assert set(map(tuple, table["players"])) == {
-            g.coalition_players(k) for k, s in zip(m, short) if s > tol}
+            g.coalition_players(k) for k, s in zip(m, short, strict=True) if s > tol}
         np.testing.assert_allclose(np.sort(table["shortfall"].to_numpy()),
                                    np.sort(short[short > tol]))
         in_core = G.is_in_core(g, x)

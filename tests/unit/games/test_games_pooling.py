@@ -139,7 +139,7 @@ def brute_force_violations(game, x: np.ndarray) -> dict[frozenset, float]:
     rows = all_rows(game.n)
     excess = game.value_of(rows) - rows @ x
     players = np.array(game.players, dtype=object)
-    return {frozenset(players[r]): e for r, e in zip(rows, excess)
+    return {frozenset(players[r]): e for r, e in zip(rows, excess, strict=True)
             if e > HALF_PENNY and abs(e - HALF_PENNY) > 1e-6}
 
 
@@ -147,7 +147,8 @@ def ambiguous(game, x: np.ndarray) -> set[frozenset]:
     rows = all_rows(game.n)
     excess = game.value_of(rows) - rows @ x
     players = np.array(game.players, dtype=object)
-    return {frozenset(players[r]) for r, e in zip(rows, excess) if abs(e - HALF_PENNY) <= 1e-6}
+    return {frozenset(players[r]) for r, e in zip(rows, excess, strict=True)
+            if abs(e - HALF_PENNY) <= 1e-6}
 
 
 # -- agreements written for the masking tests -----------------------------------------------------
@@ -581,9 +582,10 @@ def test_relabelling_members_relabels_the_certificate(name, system_key, with_sce
     assert (cert2.epsilon is None) == (cert.epsilon is None)
     if cert.epsilon is not None:
         assert cert2.epsilon == pytest.approx(cert.epsilon, abs=PENNY)
-    shortfalls = dict(zip(map(frozenset, cert.violations["players"]), cert.violations["shortfall"]))
+    shortfalls = dict(zip(map(frozenset, cert.violations["players"]), cert.violations["shortfall"],
+                          strict=True))
     shortfalls2 = dict(zip(map(frozenset, cert2.violations["players"]),
-                           cert2.violations["shortfall"]))
+                           cert2.violations["shortfall"], strict=True))
     assert shortfalls.keys() == shortfalls2.keys()
     for k, s in shortfalls.items():
         assert shortfalls2[k] == pytest.approx(s, abs=PENNY)
@@ -651,7 +653,7 @@ def test_certificate_violations_match_a_brute_force_check(path, with_scenarios):
     expected = brute_force_violations(game, x)
     fuzzy = ambiguous(game, x)
     found = {frozenset(p): s for p, s in zip(cert.violations["players"],
-                                             cert.violations["shortfall"])}
+                                             cert.violations["shortfall"], strict=True)}
     assert set(found) - fuzzy == set(expected)
     for coalition, excess in expected.items():
         assert found[coalition] == pytest.approx(excess, abs=PENNY)
@@ -661,7 +663,7 @@ def test_certificate_violations_match_a_brute_force_check(path, with_scenarios):
     assert (v["size"] == v["players"].map(len)).all()
     np.testing.assert_allclose(v["shortfall"], v["value"] - v["allocation"], rtol=0,
                                atol=PENNY + 1e-6)   # each rounded on its own
-    for players, value in zip(v["players"], v["value"]):
+    for players, value in zip(v["players"], v["value"], strict=True):
         assert value == pytest.approx(game(players), abs=HALF_PENNY + 1e-9)
     assert v["shortfall"].is_monotonic_decreasing
     assert cert.passes == v.empty
@@ -942,7 +944,7 @@ def test_certificate_above_sixteen_members_samples_and_says_so(name):
     rows = np.vstack([np.eye(n, dtype=bool), ~np.eye(n, dtype=bool)])
     excess = cert.game.value_of(rows) - rows @ x
     players = np.array(system.members, dtype=object)
-    expected = {frozenset(players[r]) for r, e in zip(rows, excess) if e > HALF_PENNY}
+    expected = {frozenset(players[r]) for r, e in zip(rows, excess, strict=True) if e > HALF_PENNY}
     assert set(map(frozenset, cert.violations["players"])) == expected
     assert cert.violations["shortfall"].is_monotonic_decreasing
     assert cert.violations["size"].isin([1, n - 1]).all()

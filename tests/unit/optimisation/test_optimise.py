@@ -112,7 +112,7 @@ def limits(d: dict, cons: dict) -> tuple[np.ndarray, np.ndarray, float]:
 
 def _bounds(low, high):
     return [(None if not np.isfinite(a) else a / U, None if not np.isfinite(b) else b / U)
-            for a, b in zip(low, high)]
+            for a, b in zip(low, high, strict=True)]
 
 
 def reference_lp(d: dict, objective: str, cons: dict | None = None, *, low=None, high=None,

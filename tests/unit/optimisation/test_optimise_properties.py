@@ -142,7 +142,7 @@ def test_reordering_and_relabelling_keep_the_value(request, objective, rnd):
     rnd.shuffle(order)
     labels = [f"Q{k}" for k in range(system.n)]
     rnd.shuffle(labels)
-    names = dict(zip(ids, labels))
+    names = dict(zip(ids, labels, strict=True))
     df = system.to_frame().iloc[order].copy()
     df["org_id"] = df["org_id"].map(names)
     other = rs.System.from_frame(df, system.control_total)

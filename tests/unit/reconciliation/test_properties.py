@@ -93,7 +93,7 @@ def test_renaming_members_gives_the_same_figures_per_member(system, rnd):
     old = list(system.members)
     new = [f"R{i}" for i in range(len(old))]
     rnd.shuffle(new)
-    mapping = dict(zip(old, new))
+    mapping = dict(zip(old, new, strict=True))
     renamed = system.replace(orgs=system.orgs.rename(index=mapping))
 
     rec, rec2 = rs.reconcile(system), rs.reconcile(renamed)

@@ -24,7 +24,7 @@ def north() -> rs.System:
 
 
 def vec(shock, system) -> dict[str, float]:
-    return dict(zip(system.members, shock_vector(shock, system).tolist()))
+    return dict(zip(system.members, shock_vector(shock, system).tolist(), strict=True))
 
 
 # -- the presets ------------------------------------------------------------------------------------
@@ -69,7 +69,7 @@ def test_shocked_variances_are_forecast_minus_control_total_plus_shocks(north):
     # NGH: forecast −11.6m − control total 1.8m = −13.4m; −10.248m winter; −10m provider
     # = −33.648m.  SVH: −10.7m − (−9.4m) = −1.3m; −7.378m = −8.678m. NCH: 1.45m − 1.1m = 0.35m.
     v = rs.shocked_variances(north, ["winter_pressure", "provider_10m"])
-    got = dict(zip(north.members, v.tolist()))
+    got = dict(zip(north.members, v.tolist(), strict=True))
     assert got["NGH"] == pytest.approx(-33_648_000, abs=1e-6)
     assert got["SVH"] == pytest.approx(-8_678_000, abs=1e-6)
     assert got["NCH"] == pytest.approx(350_000, abs=1e-6)
@@ -213,3 +213,9 @@ def test_a_bad_shock_file_names_the_file(tmp_path):
     path.write_text('name = "x"\n', encoding="utf-8")
     with pytest.raises(rs.ValidationError, match="in mine.toml"):
         rs.load_shock(path)
+
+
+def test_one_shock_on_its_own_is_the_same_as_a_list_of_one():
+    north = rs.load_sample("northshire_2018_19")
+    np.testing.assert_array_equal(rs.shocked_variances(north, "winter_pressure"),
+                                  rs.shocked_variances(north, ["winter_pressure"]))

@@ -433,7 +433,7 @@ def assert_permuted(va, vb) -> None:
     for col in va.money:
         assert abs(tb[col].sum() - ta[col].sum()) <= PENNY + 1e-6, col
     assert [f.label for f in vb.figures] == [f.label for f in va.figures]
-    for fa, fb in zip(va.figures, vb.figures):
+    for fa, fb in zip(va.figures, vb.figures, strict=True):
         assert fb.value == pytest.approx(fa.value, abs=PENNY), fa.label
         assert fb.text == fa.text
 

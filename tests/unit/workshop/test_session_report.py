@@ -80,7 +80,7 @@ def records(ws) -> list[dict]:
     for row in rows:
         if all(v is None for v in row):
             break                                        # the table ends (charts: captions)
-        out.append(dict(zip(header, row)))
+        out.append(dict(zip(header, row, strict=True)))
     return out
 
 
@@ -93,7 +93,7 @@ def assert_sheet_is_frame(ws, frame: pd.DataFrame) -> None:
     assert header(ws) == [str(c) for c in frame.columns]
     rows = records(ws)
     assert len(rows) == len(frame)
-    for got, (_, want) in zip(rows, frame.iterrows()):
+    for got, (_, want) in zip(rows, frame.iterrows(), strict=True):
         for col in frame.columns:
             value, expected = got[str(col)], want[col]
             if isinstance(expected, (float, np.floating)) and np.isnan(expected):
@@ -145,7 +145,7 @@ def test_reconciliation_is_the_librarys(book, session):
 
 
 def test_each_step_sheet_is_the_steps_table(book, views):
-    for v, title in zip(views, SHEETS[5:10]):
+    for v, title in zip(views, SHEETS[5:10], strict=True):
         assert_sheet_is_frame(book[title], v.table.reset_index())
 
 

@@ -554,7 +554,7 @@ def test_charts_enlarged_for_presentation_keep_their_data_and_grow_their_text():
                     elif key not in ("datasets", "data"):
                         collect(a[key], b[key])
             elif isinstance(a, list):
-                for x, y in zip(a, b):
+                for x, y in zip(a, b, strict=True):
                     collect(x, y)
 
         collect(small, big)
