@@ -37,10 +37,25 @@ def _read_markdown_as_shown():
             setattr(cls, name, old)
 
 
+class _Downloads(dict):
+    """File name -> the bytes the user would save; a download made only when clicked (data given
+    as a callable) is made when the test reads it, once."""
+
+    def __getitem__(self, name):
+        value = super().__getitem__(name)
+        if callable(value):
+            value = value()
+            self[name] = value
+        return value
+
+    def get(self, name, default=None):
+        return self[name] if name in self else default
+
+
 @pytest.fixture
 def downloads(monkeypatch) -> dict:
     """Files handed to download buttons, by file name (the bytes the user would save)."""
-    files: dict[str, bytes] = {}
+    files = _Downloads()
     original = MemoryMediaFileStorage.load_and_get_id
 
     def record(self, path_or_data, mimetype, kind, filename=None):
@@ -55,7 +70,7 @@ def downloads(monkeypatch) -> dict:
 
     def record_deferred(self, data_callable, mimetype, coordinates, file_name=None, **kwargs):
         if file_name:
-            files[file_name] = data_callable()
+            files[file_name] = data_callable      # made when the test reads it, as on a click
         return deferred(self, data_callable, mimetype, coordinates, file_name, **kwargs)
 
     monkeypatch.setattr(MediaFileManager, "add_deferred", record_deferred)
