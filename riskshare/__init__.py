@@ -60,16 +60,23 @@ _WHERE = {name: module for module, names in _HOMES.items() for name in names}
 __all__ = [*_WHERE, *_MODULES]
 
 
+#: The subpackages, reachable as attributes (rs.workshop, rs.agreements, ...) at first use.
+_SUBPACKAGES = ("core", "solver", "scenarios", "agreements", "reconciliation", "optimisation",
+                "games", "reports", "workshop")
+
+
 def __getattr__(name: str):
     """Load a public name from its home module at first use (PEP 562)."""
     if name in _MODULES:
         value = importlib.import_module(_MODULES[name])
     elif name in _WHERE:
         value = getattr(importlib.import_module(_WHERE[name]), name)
-    elif name in MOVED:     # an old flat module reached as an attribute (rs.errors)
-        warnings.warn(f"riskshare.{name} has moved to riskshare.{MOVED[name]}; the old name "
-                      "goes in the next release", DeprecationWarning, stacklevel=2)
-        value = importlib.import_module(f"riskshare.{MOVED[name]}")
+    elif name in _SUBPACKAGES:
+        value = importlib.import_module(f"riskshare.{name}")
+    elif name in _MOVED:     # an old flat module reached as an attribute (rs.errors)
+        warnings.warn(f"riskshare.{name} has moved to {_new_home(name)}; the old name goes in "
+                      "the next release", DeprecationWarning, stacklevel=2)
+        value = importlib.import_module(f"riskshare.{name}")
     else:
         raise AttributeError(f"module 'riskshare' has no attribute {name!r}")
     globals()[name] = value
@@ -77,44 +84,72 @@ def __getattr__(name: str):
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+    return sorted({*__all__, *_SUBPACKAGES, "__version__"})
 
 
 # Modules that lived flat in riskshare/ before the subpackages: `import riskshare.engine` and
-# `from riskshare.session import ...` keep working for one release, with a DeprecationWarning,
-# and give the very same module object as the new path.
-MOVED = {
-    "errors": "core.errors", "lazy": "core.lazy", "sources": "core.sources", "cells": "core.cells",
-    "money": "core.money", "format": "core.format", "schema": "core.schema", "system": "core.system",
-    "io": "core.io", "excel": "core.excel", "lp": "solver.lp", "conditions": "solver.conditions",
-    "infeasibility": "solver.infeasibility", "shocks": "scenarios.shocks",
-    "agreement": "agreements.spec", "presets": "agreements.presets", "engine": "agreements.engine",
-    "outcome": "agreements.outcome", "risk": "agreements.risk",
-    "optimise_octs": "reconciliation.rebalance_lp", "alternatives": "optimisation.mga",
-    "charts": "reports.charts", "report": "reports.workbooks", "printable": "workshop.printable",
-    "session": "workshop.session",
+# `from riskshare.session import ...` keep working for one release, with a DeprecationWarning
+# naming the new home, and give the very same module object as the new path. An old module whose
+# contents went to two homes (report) is a read-only view of both.
+_MOVED: dict[str, tuple[str, ...]] = {
+    "errors": ("core.errors",), "lazy": ("core.lazy",), "sources": ("core.sources",),
+    "cells": ("core.cells",), "money": ("core.money",), "format": ("core.format",),
+    "schema": ("core.schema",), "system": ("core.system",), "io": ("core.io",),
+    "excel": ("core.excel",), "samples": ("core.samples",), "lp": ("solver.lp",),
+    "conditions": ("solver.conditions",), "infeasibility": ("solver.infeasibility",),
+    "shocks": ("scenarios.shocks",), "agreement": ("agreements.spec",),
+    "presets": ("agreements.presets",), "claims": ("agreements.claims",),
+    "engine": ("agreements.engine",), "outcome": ("agreements.outcome",),
+    "risk": ("agreements.risk",), "optimise_octs": ("reconciliation.rebalance_lp",),
+    "alternatives": ("optimisation.mga",), "charts": ("reports.charts",),
+    "report": ("reports.workbooks", "workshop.report"), "printable": ("workshop.printable",),
+    "session": ("workshop.session",),
     # these old module names are also public functions: the alias never replaces the function
-    "simulate": "scenarios.simulate", "incentives": "agreements.incentives",
-    "reconcile": "reconciliation.reconcile", "rebalance": "reconciliation.rebalance",
-    "optimise": "optimisation.optimise",
+    "simulate": ("scenarios.simulate",), "incentives": ("agreements.incentives",),
+    "reconcile": ("reconciliation.reconcile",), "rebalance": ("reconciliation.rebalance",),
+    "optimise": ("optimisation.optimise",),
 }
 
 
+def _new_home(old: str) -> str:
+    return " and ".join(f"riskshare.{home}" for home in _MOVED[old])
+
+
 class _MovedModules(MetaPathFinder, Loader):
+    def __init__(self) -> None:
+        self._specs: dict[str, ModuleSpec] = {}
+
     def find_spec(self, fullname, path=None, target=None):
         head, _, tail = fullname.partition(".")
-        if head == "riskshare" and tail in MOVED:
+        # riskshare.workshop is a package now: only the old names that are not packages alias
+        if head == "riskshare" and tail in _MOVED and tail not in _SUBPACKAGES:
             return ModuleSpec(fullname, self)
         return None
 
     def create_module(self, spec):
-        new = "riskshare." + MOVED[spec.name.partition(".")[2]]
-        warnings.warn(f"{spec.name} has moved to {new}; the old name goes in the next release",
-                      DeprecationWarning, stacklevel=3)
-        return importlib.import_module(new)
+        old = spec.name.partition(".")[2]
+        warnings.warn(f"{spec.name} has moved to {_new_home(old)}; the old name goes in the next "
+                      "release", DeprecationWarning, stacklevel=2)
+        homes = [importlib.import_module(f"riskshare.{home}") for home in _MOVED[old]]
+        if len(homes) == 1:
+            self._specs[homes[0].__name__] = homes[0].__spec__
+            return homes[0]
+        view = types.ModuleType(spec.name, f"Moved: see {_new_home(old)}.")
+
+        def lookup(name: str):
+            for home in homes:
+                if hasattr(home, name):
+                    return getattr(home, name)
+            raise AttributeError(f"{spec.name} has no attribute {name!r} (it moved to "
+                                 f"{_new_home(old)})")
+        view.__getattr__ = lookup  # type: ignore[method-assign]  # PEP 562 on a module object
+        return view
 
     def exec_module(self, module):
-        pass
+        # the import system stamped the alias's spec on the real module: give it back its own
+        spec = self._specs.pop(module.__name__, None)
+        if spec is not None:
+            module.__spec__ = spec
 
 
 class _Package(types.ModuleType):

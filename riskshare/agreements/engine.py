@@ -495,6 +495,9 @@ def as_variances(system: System, variances, bytes_per_cell: int | None = None
     if arr.ndim not in (1, 2) or arr.shape[-1] != system.n:
         problems.append(problem(f"must have one column per member ({system.n}); got shape "
                                 f"{arr.shape}", column="variances"))
+    elif arr.ndim == 2 and arr.shape[0] == 0:
+        problems.append(problem("holds no scenarios: give at least one row (scenarios × "
+                                "members)", column="variances"))
     elif not np.isfinite(arr).all():
         problems.append(problem("must be finite numbers of pounds (found NaN or infinity)",
                                 column="variances"))

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -264,6 +265,8 @@ def compare(agreements: Iterable, system: System, scenarios, alpha: float = ALPH
     """
     require_system(system, "compare")
     check_alpha(alpha)
+    if isinstance(agreements, (str, Path, Agreement)):     # one agreement on its own
+        agreements = [agreements]
     loaded: list[Agreement] = [load_agreement(a) for a in agreements]
     if not loaded:
         raise UsageError("compare() needs at least one agreement")

@@ -52,6 +52,7 @@ from riskshare.core.write import (
     SYSTEM_KEYS,
     SYSTEM_SHEET,
     excel_bytes,
+    system_meta,
     template_workbook,
     write_excel,
     write_folder,
@@ -529,4 +530,4 @@ def _read_system_sheet(sheet: pd.DataFrame, label: str) -> tuple[SystemSettings,
 
 
 __all__ = ["load_system", "load_bytes", "write_folder", "write_excel", "excel_bytes",
-           "template_workbook"]
+           "template_workbook", "system_meta"]

@@ -27,7 +27,7 @@ from riskshare.optimisation.setup import Setup
 from riskshare.optimisation.spec import OBJECTIVES
 from riskshare.solver import lp
 
-__all__ = ["allowance", "near_optimal", "MAX_TRIES"]
+__all__ = ["allowance", "near_optimal", "alternatives", "MAX_TRIES"]
 
 MAX_TRIES = 4               # weightings tried per alternative wanted
 
@@ -91,3 +91,10 @@ def near_optimal(st: Setup, objective: str, optimum: float, received: np.ndarray
         kept.append(x)
         found.append((x, status))
     return found
+
+
+def alternatives(allocation, k: int = 3, slack: float = 0.05,
+                 min_difference: float | None = None, seed: int = 0) -> list:
+    """`allocation.alternatives(...)` as a free function: up to `k` materially different
+    allocations within `slack` of the optimum (see `Allocation.alternatives`)."""
+    return allocation.alternatives(k=k, slack=slack, min_difference=min_difference, seed=seed)

@@ -24,7 +24,13 @@ from typing import cast
 
 import numpy as np
 
-from riskshare.core.errors import Problem, problem, raise_if_errors, unknown_keys
+from riskshare.core.errors import (
+    ArgumentTypeError,
+    Problem,
+    problem,
+    raise_if_errors,
+    unknown_keys,
+)
 from riskshare.core.samples import bundled_dir
 from riskshare.core.schema import KINDS, MONEY_LIMIT, numeric_columns, text_key
 from riskshare.core.sources import bundled_only, parse_toml, resolve
@@ -231,8 +237,13 @@ def shock_vector(shock, system: System) -> np.ndarray:
 def total_shock(system: System, shocks=()) -> np.ndarray:
     """The £ that all of `shocks` together add to each member's variance; `shocks` is a list of
     shocks (names, paths, TOML text or Shock objects), or one of them on its own."""
-    if isinstance(shocks, (str, Path, Shock)):
+    if shocks is None:
+        shocks = []
+    elif isinstance(shocks, (str, Path, Shock)):
         shocks = [shocks]
+    elif not isinstance(shocks, (list, tuple)):
+        raise ArgumentTypeError(f"shocks must be a shock (a name, a .toml path, TOML text or a "
+                                f"Shock) or a list of them, not {type(shocks).__name__}")
     return sum((shock_vector(s, system) for s in shocks), np.zeros(system.n))
 
 

@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from riskshare.core.errors import UsageError, problem, raise_if_errors
+from riskshare.core.seed import SEED_MAX as SEED_MAX  # re-exported: its old home
 from riskshare.core.seed import check_seed
 from riskshare.core.system import System, require_system
 

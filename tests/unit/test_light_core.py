@@ -76,3 +76,35 @@ print(callable(rs.optimise) and callable(rs.simulate))
     assert out[1] == "True True"            # the old path is the very same module
     assert out[2] == "True"                 # and it says it has moved
     assert out[3] == "True"                 # importing an old module never hides rs.optimise
+
+
+OLD_PATHS = """
+from riskshare.report import session_workbook, outcome_workbook
+from riskshare.claims import talmud
+from riskshare.samples import synthetic
+from riskshare.alternatives import alternatives
+from riskshare.simulate import SEED_MAX
+from riskshare.io import system_meta
+import riskshare.session
+import riskshare as rs
+print(riskshare.workshop.session.__spec__.name)
+print(",".join(sorted(n for n in dir(rs) if n[:1].islower() and n in (
+    "importlib", "sys", "types", "warnings", "annotations", "core", "workshop", "agreements"))))
+print(rs.workshop.view.__module__)
+"""
+
+
+def test_every_old_path_still_imports_says_where_it_went_and_leaves_the_new_module_itself():
+    """Old flat paths (the layout before the subpackages) keep working for one release. Their
+    DeprecationWarning is shown by default at the line of a script that used one, names the new
+    home, and importing through the old name does not rename the new module."""
+    run = subprocess.run([sys.executable, "-c", OLD_PATHS], capture_output=True, text=True,
+                         check=True)
+    out = run.stdout.splitlines()
+    assert out[0] == "riskshare.workshop.session"      # its own spec, not the alias's
+    assert out[1] == "agreements,core,workshop"         # the subpackages, not the machinery
+    assert out[2] == "riskshare.workshop.steps"
+    warned = [line for line in run.stderr.splitlines() if "DeprecationWarning" in line]
+    assert len(warned) == 7
+    assert warned[0].startswith("<string>:2: DeprecationWarning: riskshare.report has moved to "
+                                "riskshare.reports.workbooks and riskshare.workshop.report")

@@ -269,3 +269,16 @@ def test_the_risk_table_states_what_each_row_is_measured_against():
         assert table.attrs["references"] == {"members": "OCT", "SYSTEM": "ΣOCT",
                                              "SYSTEM p_miss_control_total": "SCT"}
         assert "against the SCT" in table.attrs["reference"]
+
+
+def test_a_table_of_no_scenarios_is_refused_not_a_traceback():
+    system = rs.load_sample("workshop_4")
+    with pytest.raises(rs.ValidationError, match="holds no scenarios"):
+        rs.risk_table("standalone", system, np.zeros((0, system.n)))
+
+
+def test_one_agreement_on_its_own_is_compared_as_a_list_of_one():
+    system = rs.load_sample("workshop_4")
+    scenarios = rs.simulate(system, 50, seed=3)
+    pd.testing.assert_frame_equal(rs.compare("standalone", system, scenarios),
+                                  rs.compare(["standalone"], system, scenarios))

@@ -219,3 +219,16 @@ def test_one_shock_on_its_own_is_the_same_as_a_list_of_one():
     north = rs.load_sample("northshire_2018_19")
     np.testing.assert_array_equal(rs.shocked_variances(north, "winter_pressure"),
                                   rs.shocked_variances(north, ["winter_pressure"]))
+
+
+@pytest.mark.parametrize("shocks", [123, 1.5, {"name": "x"}])
+def test_shocks_that_are_neither_a_shock_nor_a_list_are_refused_by_type(shocks):
+    north = rs.load_sample("northshire_2018_19")
+    with pytest.raises(rs.ArgumentTypeError, match="shocks must be a shock .* not "):
+        rs.shocked_variances(north, shocks)
+
+
+def test_no_shocks_given_as_none_is_the_forecast():
+    north = rs.load_sample("northshire_2018_19")
+    np.testing.assert_array_equal(rs.shocked_variances(north, None),
+                                  north.variance.to_numpy(dtype=float))
