@@ -66,6 +66,15 @@ _CHUNK_FLOATS = 1 << 20
 
 # -- validation and shapes --------------------------------------------------------------------
 def _as_float_array(x, name: str, problems: list[Problem]) -> np.ndarray | None:
+    """`x` as floats, or None with a problem: text and True/False are not pounds, even where
+    numpy would read them as numbers ("100" as 100, True as 1)."""
+    numeric = isinstance(x, np.ndarray) and x.dtype.kind in "iuf"     # the engine's arrays
+    if not numeric and any(isinstance(v, (str, bytes, bool, np.bool_))
+                           for v in np.asarray(x, dtype=object).reshape(-1)):
+        problems.append(problem("must be a number or a rectangular array of numbers (pounds), "
+                                "not text or True/False", column=name,
+                                value=x if np.isscalar(x) else type(x).__name__))
+        return None
     try:
         arr = np.asarray(x, dtype=float)
     except (TypeError, ValueError):

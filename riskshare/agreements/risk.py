@@ -188,15 +188,17 @@ def _metrics(agreement, system, x, alone, miss, lose, worse, sys_miss, support, 
     return table
 
 
-#: What each row's figures are measured against (the same words on every page, sheet and
-#: sentence): a member against its own OCT; the SYSTEM row against ΣOCT, except its chance of
-#: missing the control total, which is against the SCT. `attrs["references"]` holds the same as
-#: values: {"members": OCT, "SYSTEM": ΣOCT, "SYSTEM p_miss_control_total": SCT}.
+#: What each figure is measured against (the same words on every page, sheet and sentence):
+#: mean_final, sd_final and the standalone pair describe the final position itself (£); var95,
+#: cvar95 and tail_contribution measure a member against its own OCT and the SYSTEM row against
+#: ΣOCT; p_miss_control_total is against each member's OCT and, for SYSTEM, the SCT.
+#: `attrs["references"]` holds the references as values.
 REFERENCES = {"members": Reference.OCT, SYSTEM_ROW: Reference.SUM_OCT,
               f"{SYSTEM_ROW} p_miss_control_total": Reference.SCT}
-REFERENCE = (f"members: final − own control total ({Reference.OCT}); {SYSTEM_ROW}: Σ final − "
-             f"{Reference.SUM_OCT}, except p_miss_control_total, which is against the "
-             f"{Reference.SCT}")
+REFERENCE = (f"means and s.d.: the final position itself; var95, cvar95, tail_contribution: "
+             f"members against their own control total ({Reference.OCT}), {SYSTEM_ROW} against "
+             f"{Reference.SUM_OCT}; p_miss_control_total: members against their "
+             f"{Reference.OCT}, {SYSTEM_ROW} against the {Reference.SCT}")
 
 
 #: "More likely than not": the probability from which a member counts as worse off.

@@ -333,8 +333,9 @@ def simulate_cmd(
     with bar:
         table = risk_table(agreement, system, scenarios, progress=update)
     out.print(bold(agreement.name, f" on {system.label}: {scenarios.describe()}"))
-    _print_risk(table, "Risk by member (£m; x = final − control total; VaR/CVaR at 95%; "
-                       "SYSTEM: against ΣOCT, P(miss) against the SCT)")
+    _print_risk(table, "Risk by member (£m; mean final: the final position itself; VaR/CVaR "
+                       "at 95% of final − control total, SYSTEM against ΣOCT; P(miss): SYSTEM "
+                       "against the SCT)")
     if xlsx is not None:
         write_to(xlsx, lambda p: write_risk(table, scenarios, p))
 

@@ -130,15 +130,15 @@ BLOCKS, PROBLEMS = parse(README.read_text(encoding="utf-8"))
 # -- Python blocks ---------------------------------------------------------------------------------
 def old_module_paths(tree: ast.AST, namespace: dict) -> list[str]:
     """Each use of a module by its old flat path (riskshare.session, rs.session)."""
-    moved, public = riskshare.MOVED, set(riskshare.__all__)
+    moved, public = riskshare._MOVED, set(riskshare.__all__)
     aliases = {name for name, value in namespace.items() if value is riskshare}
     found = []
 
     def check(dotted: str, node: ast.AST) -> None:
         parts = dotted.split(".")
         if parts[0] == "riskshare" and len(parts) > 1 and parts[1] in moved:
-            found.append(f"line {node.lineno}: riskshare.{parts[1]} is now "
-                         f"riskshare.{moved[parts[1]]}")
+            homes = " and ".join(f"riskshare.{home}" for home in moved[parts[1]])
+            found.append(f"line {node.lineno}: riskshare.{parts[1]} is now {homes}")
 
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -168,7 +168,7 @@ def run_python(block: Block, namespace: dict) -> str:
         return traceback.format_exc(limit=0)
     old = old_module_paths(tree, namespace)
     if old:
-        return "old import paths (see riskshare/__init__.py MOVED):\n  " + "\n  ".join(old)
+        return "old import paths (see riskshare/__init__.py _MOVED):\n  " + "\n  ".join(old)
     try:
         exec(compile(tree, str(README), "exec"), namespace)
     except Exception as exc:  # shown with the block, pointing at README.md's lines

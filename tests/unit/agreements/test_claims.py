@@ -428,3 +428,11 @@ def test_random_arrival_options_are_checked(kwargs, key):
     with pytest.raises(ValidationError) as excinfo:  # reported together with bad claims
         cl.random_arrival(1, [1, -2], **kwargs)
     assert len(excinfo.value.problems) == 2
+
+
+@pytest.mark.parametrize("estate, claims", [("100", [1, 2]), (True, [1, 2]), (100, ["1", 2]),
+                                            (100, [False, 2])])
+def test_text_and_true_false_are_not_pounds(estate, claims):
+    for rule in (cl.proportional, cl.talmud, cl.random_arrival):
+        with pytest.raises(ValidationError, match="not text or True/False"):
+            rule(estate, claims)

@@ -237,3 +237,4 @@ def test_reconciliation_identities_hold_for_every_sample():
         assert a("variance_vs_sct") - a("variance_vs_oct") == pytest.approx(-a("gap"))
         assert rec.orgs["variance"].sum() == pytest.approx(a("variance_vs_oct"))
         pd.testing.assert_index_equal(rec.orgs.index, system.members)
+
