@@ -178,8 +178,10 @@ def test_rebalancing_keeps_the_chosen_octs_within_the_cap():
     at = start()
     at.switch_page(RECONCILE).run()
     at.selectbox(key="rebalance_method").select("closest_to_forecast").run()
-    at.multiselect(key="rebalance_keep_0").set_value(["NGH", "ICB"]).run()
-    at.number_input(key="rebalance_max_change").set_value(2.0).run()
+    # the conditions are a form: they go in together when Rebalance is pressed
+    at.multiselect(key="rebalance_keep_0").set_value(["NGH", "ICB"])
+    at.number_input(key="rebalance_max_change").set_value(2.0)
+    at.button(key="rebalance_submit").click().run()
     assert not at.exception and not at.error, errors(at)
     table = next(d.value for d in at.dataframe if "revised" in d.value.columns)
     changes = table.set_index("org_id")["change"]
@@ -195,7 +197,8 @@ def test_an_impossible_rebalancing_is_explained_in_words():
     at = start()
     at.switch_page(RECONCILE).run()
     at.selectbox(key="rebalance_method").select("minimax_change").run()
-    at.number_input(key="rebalance_max_change").set_value(0.05).run()
+    at.number_input(key="rebalance_max_change").set_value(0.05)    # a form: sent on Rebalance
+    at.button(key="rebalance_submit").click().run()
     assert not at.exception
     message = errors(at)
     assert "No rebalancing of Northshire and Vale 2018/19 meets every condition." in message

@@ -79,17 +79,21 @@ if method == "basis":
     how = f"on {basis}"
     request: dict[str, object] = {"basis": basis}
 else:
-    keep = r2.multiselect("Keep these members' OCTs", list(system.members),
-                          format_func=lambda m: f"{m} · {system.orgs.loc[m, 'name']}",
-                          key=f"rebalance_keep_{state.version()}",
-                          placeholder="none: every OCT may change",
-                          help="Their control totals stay exactly as they are; the others "
-                               "share the whole gap.")
-    max_change = r3.number_input("Cap on any change (%)", value=None, min_value=0.0, step=0.1,
-                                 format="%.2f", placeholder="no cap",
-                                 key="rebalance_max_change",
-                                 help="No OCT moves by more than this % of the member's "
-                                      "turnover. Leave blank for no cap.")
+    # the conditions go in together: each change would otherwise solve the LP again
+    with st.form("rebalance_conditions", border=False):
+        f1, f2, f3 = st.columns([3, 1.6, 1.2], gap="medium", vertical_alignment="bottom")
+        keep = f1.multiselect("Keep these members' OCTs", list(system.members),
+                              format_func=lambda m: f"{m} · {system.orgs.loc[m, 'name']}",
+                              key=f"rebalance_keep_{state.version()}",
+                              placeholder="none: every OCT may change",
+                              help="Their control totals stay exactly as they are; the others "
+                                   "share the whole gap.")
+        max_change = f2.number_input("Cap on any change (%)", value=None, min_value=0.0,
+                                     step=0.1, format="%.2f", placeholder="no cap",
+                                     key="rebalance_max_change",
+                                     help="No OCT moves by more than this % of the member's "
+                                          "turnover. Leave blank for no cap.")
+        f3.form_submit_button("Rebalance", icon=":material/balance:", key="rebalance_submit")
     how = f"by {METHOD_WORDS[method].split(':')[0]}"
     request = {"keep": keep, "max_change": max_change}
 reb = None
