@@ -423,9 +423,12 @@ def run(agreement: Agreement, system: System, variances: np.ndarray,
     if received is None:
         received, unallocated = distribute(net + reserve_used, retained, agreement, system,
                                            scale, holder_charge, members)
+        # what the caps left with nobody is still the system's money (or loss)
+        still_inside = unallocated
     else:
         received = np.broadcast_to(np.asarray(received, dtype=float), v.shape)
         unallocated = net + reserve_used - received.sum(axis=1)
+        still_inside = np.zeros_like(unallocated)    # a chosen pool may bring money from outside
     received = received + holder_charge
     outturn = oct_ + retained + received
 
@@ -435,7 +438,9 @@ def run(agreement: Agreement, system: System, variances: np.ndarray,
     def total(a):                      # Σ over the members in each row
         return a.sum(axis=1) if members is None else np.where(members, a, 0.0).sum(axis=1)
 
-    system_total = total(outturn) if after else total(oct_ + v)
+    # the system test is on the system's whole position: a pooled loss that caps left with no
+    # member is still the system's loss (Σ outturn + unallocated = Σ (OCT + variance))
+    system_total = total(outturn) + still_inside if after else total(oct_ + v)
     fraction = support_fraction(agreement, org_position, system_total - sct, scale,
                                 system_scale)
     earned = fraction * support

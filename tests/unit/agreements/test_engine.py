@@ -663,3 +663,24 @@ def test_explain_of_a_schedule_that_pools_nothing_reads_once():
 def test_explain_unknown_member():
     with pytest.raises(KeyError, match=r"'Q' is not a member \(members: A, B, C, D\)"):
         run("standalone", "workshop_4").explain("Q")
+
+
+def test_a_loss_the_caps_leave_with_nobody_still_counts_against_the_system_test():
+    """Two members, £100m turnover each, OCTs 0, SCT −£1m. A forecasts −£10m, B on plan; each has
+    £5m support tied to the system test. All of A's loss is pooled, but no member may be charged
+    more than 0.1% of turnover (£0.1m): £0.2m is charged, £9.8m is left with nobody. The system
+    still ends at −£10m, £9m short of the SCT, so the system test fails and all £10m of support
+    is lost — as it is when the test is before sharing. (Found by the fresh-user review: the
+    test used to see only the £0.2m the members were charged, and paid all £10m.)"""
+    frame = pd.DataFrame({"org_id": ["A", "B"], "name": ["A", "B"], "kind": ["acute", "acute"],
+                          "turnover": [100e6, 100e6], "control_total": [0.0, 0.0],
+                          "forecast": [-10e6, 0.0], "support": [5e6, 5e6]})
+    system = rs.System.from_frame(frame, -1e6, "two", "2025/26")
+    capped = ('name = "capped"\n[losses]\nbands = [{pool = 1.0}]\n[pool]\nmax_charge = 0.1\n'
+              '[support]\ntest = "system"\n')
+    after = rs.apply(capped, system).system
+    assert after["unallocated"] == -9_800_000.00
+    assert after["support_earned_total"] == 0.00
+    assert after["support_lost"] == 10_000_000.00
+    before = rs.apply(capped + "after_sharing = false\n", system).system
+    assert before["support_earned_total"] == after["support_earned_total"]
