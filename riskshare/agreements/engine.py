@@ -325,6 +325,12 @@ def _earned_fraction(position: np.ndarray, width: np.ndarray | float, taper: flo
     return np.clip(1.0 + position / width, 0.0, 1.0)
 
 
+def system_tied(support) -> float:
+    """The share of each member's support that follows the system test: all of it under the
+    system test, `system_share` under the organisation test (the rest follows the member)."""
+    return 1.0 if support.test == "system" else float(support.system_share)
+
+
 def support_fraction(agreement: Agreement, org_position, system_position, scale,
                      system_scale=None):
     """Share of each member's support earned (S, n) before any redistribution.
@@ -335,12 +341,13 @@ def support_fraction(agreement: Agreement, org_position, system_position, scale,
         return np.ones_like(org_position)
     width_sys = s.taper / 100.0 * (scale.sum() if system_scale is None else system_scale)
     sys = _earned_fraction(system_position, width_sys, s.taper)[:, None]
-    if s.test == "system":
+    share = system_tied(s)
+    if share == 1.0:
         return np.broadcast_to(sys, org_position.shape).astype(float)
     org = _earned_fraction(org_position, s.taper / 100.0 * scale, s.taper)
-    if s.system_share == 0:
+    if share == 0.0:
         return org
-    return (1.0 - s.system_share) * org + s.system_share * sys
+    return (1.0 - share) * org + share * sys
 
 
 def support_split(agreement: Agreement, support: np.ndarray, system_position: float,
@@ -356,7 +363,7 @@ def support_split(agreement: Agreement, support: np.ndarray, system_position: fl
         return support.astype(float), np.zeros_like(support, dtype=float)
     width = s.taper / 100.0 * scale.sum()
     earned = float(_earned_fraction(np.array([system_position]), width, s.taper)[0])
-    share = 1.0 if s.test == "system" else s.system_share
+    share = system_tied(s)
     return support * share * earned, support * (1.0 - share)
 
 

@@ -115,7 +115,7 @@ def incentives(agreement, system: System, variances=None) -> Incentives:
     support = system.orgs["support"].to_numpy(dtype=float)
     cliff = np.zeros(n)
     if s.test == "organisation" and s.taper <= 0:
-        cliff = support * (1.0 - s.system_share)
+        cliff = support * (1.0 - engine.system_tied(s))   # the part on its own cliff
     shown = in_pennies(out, system)        # the figures rs.apply's table shows
     position = (shown["retained"][0] + shown["received"][0]) if s.after_sharing else base[0]
     vs = shown["vs_standalone"][0]
