@@ -55,7 +55,7 @@ class Outcome:
 
     @property
     def n_scenarios(self) -> int:
-        return len(self.arrays.pool)
+        return self.arrays.n_scenarios
 
     @property
     def table(self) -> pd.DataFrame:
