@@ -5,15 +5,29 @@ Run with `make app` (or `streamlit run app.py`).
 
 import streamlit as st
 
-from riskshare.ui import state
+from riskshare.agreements import describe as agreement_words
+from riskshare.ui import scenario_controls, state
 from riskshare.ui.text import md
 
 st.set_page_config(page_title="riskshare", page_icon=":material/account_balance:",
                    layout="wide")
+# Narrower side margins than Streamlit's 5rem, so tables fit a 1280 px projector uncut.
+st.html("<style>[data-testid='stMainBlockContainer']"
+        "{padding-left:2rem;padding-right:2rem;max-width:1800px}</style>")
+
+# The System page is the app's root ("/"). A default page still reserves a pathname, so it
+# reserves "home", and "/system" (the name a user types) is a hidden page that leads there.
+SYSTEM_PAGE = st.Page("riskshare/ui/pages/system.py", title="System", icon=":material/groups:",
+                      url_path="home", default=True)
+
+
+def _system_by_name() -> None:
+    """/system leads to the System page."""
+    st.switch_page(SYSTEM_PAGE)
+
 
 PAGES = [
-    st.Page("riskshare/ui/pages/system.py", title="System", icon=":material/groups:",
-            url_path="system", default=True),
+    SYSTEM_PAGE,
     st.Page("riskshare/ui/pages/reconcile.py", title="Reconcile", icon=":material/balance:",
             url_path="reconcile"),
     st.Page("riskshare/ui/pages/agreement.py", title="Agreement", icon=":material/handshake:",
@@ -28,12 +42,24 @@ PAGES = [
             url_path="fairness"),
     st.Page("riskshare/ui/pages/workshop.py", title="Workshop", icon=":material/co_present:",
             url_path="workshop"),
+    st.Page("riskshare/ui/pages/presenter.py", title="Presenter view",
+            icon=":material/speaker_notes:", url_path="presenter", visibility="hidden"),
+    st.Page("riskshare/ui/pages/glossary.py", title="Glossary", icon=":material/menu_book:",
+            url_path="glossary"),
 ]
 
-page = st.navigation(PAGES)
+page = st.navigation([*PAGES, st.Page(_system_by_name, title="System", url_path="system",
+                                      visibility="hidden")])
 with st.sidebar:
     st.markdown("### riskshare")
     system = state.current_system()
-    st.caption(f"{md(system.label)} · {system.n} members")
-    st.caption(f"Agreement: {md(state.current_agreement().name)}")
-page.run()
+    st.caption(f"System: **{md(system.label)}** · {system.n} members · {md(state.source())}")
+    state.return_button()
+    agreement_slot = st.empty()   # filled after the page runs: it may edit the agreement
+    scenario_controls.sidebar()
+try:
+    page.run()
+finally:
+    agreement = state.current_agreement()  # named, then said from its parameters in force
+    agreement_slot.caption(f"Agreement: **{md(agreement_words.title(agreement))}** · "
+                           f"{md(agreement_words.headline(agreement))}")

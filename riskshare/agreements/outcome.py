@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from riskshare.agreements import engine
+from riskshare.agreements.describe import EDITED, edited
 from riskshare.agreements.spec import Agreement, load_agreement
 from riskshare.core.constants import HALF_PENNY
 from riskshare.core.errors import NotFoundError, UsageError
@@ -262,7 +263,8 @@ def _explain(outcome: Outcome, org_id: str) -> str:
     o = system.orgs.loc[org_id]
     scale = float(o[a.scale])
     v = row["variance"]
-    lines = [f"{o['name']} ({org_id}) under “{a.name}”"]
+    lines = [f"{o['name']} ({org_id}) under “{a.name}”"
+             + (f" {EDITED}" if edited(a) else "")]   # the name may describe other parameters
     kind = "favourable" if v > 0 else "adverse" if v < 0 else "on target"
     lines.append(f"1. Variance: forecast {_m(o['forecast'])} against a control total of "
                  f"{_m(o['control_total'])} = {_m(v)} ({pct(100 * abs(v) / scale, 2)} of "

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from dataclasses import asdict, dataclass, field, fields, replace
 from enum import StrEnum
 
@@ -25,6 +26,7 @@ import tomli_w
 
 from riskshare.agreements.catalogue import list_presets, preset_path
 from riskshare.agreements.claims import RULES
+from riskshare.agreements.describe import toml_header
 from riskshare.core.constants import (
     Distribute,
     DistributeName,
@@ -141,7 +143,12 @@ class Agreement:
     exempt: members whose own variance is not shared (e.g. a counterparty); they still take
             part in distribution.
     sample: (see docs/agreements.md) the bundled sample system a preset is designed for;
-            informational, it does not restrict where the agreement can be applied."""
+            informational, it does not restrict where the agreement can be applied.
+    description_for: the `parameters_fingerprint` of the parameters the name and description
+            were written for, when the parameters have been changed since (None: they were
+            written for the parameters in force; a value equal to the parameters in force is
+            read as None). The app's editor sets it; `describe.edited` reads it. The plain-English
+            summary of the parameters in force is `describe.summary`, never the description."""
 
     name: str
     description: str = ""
@@ -153,6 +160,7 @@ class Agreement:
     pool: Pool = field(default_factory=Pool)
     reserve: Reserve | None = None
     support: Support = field(default_factory=Support)
+    description_for: str | None = None
 
     # -- building ------------------------------------------------------------------------------
     @classmethod
@@ -170,6 +178,8 @@ class Agreement:
             out["description"] = self.description
         if self.sample:
             out["sample"] = self.sample
+        if self.description_for is not None:
+            out["description_for"] = self.description_for
         if self.scale != "turnover":
             out["scale"] = self.scale
         if self.exempt:
@@ -197,15 +207,31 @@ class Agreement:
 
     @property
     def fingerprint(self) -> str:
-        """A digest of the agreement's content (its TOML): caches key on it."""
-        return hashlib.sha256(self.to_toml().encode("utf-8")).hexdigest()
+        """A digest of the agreement's content (its TOML, comments aside): caches key on it."""
+        return hashlib.sha256(self._toml_body().encode("utf-8")).hexdigest()
 
-    def to_toml(self) -> str:
-        """TOML text that `load_agreement` reads back to an equal Agreement."""
+    @property
+    def parameters_fingerprint(self) -> str:
+        """A short digest (12 hex digits) of the parameters alone: everything but the name,
+        description, sample and `description_for`. Two agreements that pay the same have the
+        same one."""
+        words = replace(self, name="-", description="", sample="", description_for=None)
+        return hashlib.sha256(words._toml_body().encode("utf-8")).hexdigest()[:12]
+
+    def _toml_body(self) -> str:
         return tomli_w.dumps(self.to_dict(), multiline_strings=True)
 
+    def to_toml(self) -> str:
+        """TOML text that `load_agreement` reads back to an equal Agreement: a comment header
+        with the plain-English summary of the parameters (`describe.summary`, written afresh
+        on every export and never read back), then the keys."""
+        return toml_header(self) + self._toml_body()
+
     def replace(self, **changes) -> Agreement:
-        """A copy with some fields changed, re-validated (raises ValidationError)."""
+        """A copy with some fields changed, re-validated (raises ValidationError).
+
+        To record that the name and description were written for the parameters before the
+        change, pass `description_for=self.parameters_fingerprint` (the app's editor does)."""
         return Agreement.from_dict(replace(self, **changes).to_dict(), self.name or "agreement")
 
     # -- checks that need a system ---------------------------------------------------------------
@@ -296,7 +322,8 @@ def read_agreement_text(text: str, source: str = "agreement") -> Agreement:
 
 
 # -- parsing with collected problems ---------------------------------------------------------------
-_TOP = ("name", "description", "sample", "scale", "exempt", "gains", "losses", "pool", "reserve", "support")
+_TOP = ("name", "description", "sample", "scale", "exempt", "gains", "losses", "pool", "reserve",
+        "support", "description_for")
 _SCHEDULE = tuple(f.name for f in fields(Schedule))
 _POOL = tuple(f.name for f in fields(Pool))
 _RESERVE = tuple(f.name for f in fields(Reserve))
@@ -433,6 +460,13 @@ def _parse(data: dict, problems: list) -> Agreement:
     elif control_character(sample):
         problems.append(problem(control_character(sample), key="sample"))
         sample = ""
+    description_for = data.get("description_for")
+    if description_for is not None and (not isinstance(description_for, str)
+                                        or not re.fullmatch(r"[0-9a-f]{12}", description_for)):
+        problems.append(problem("must be the 12-digit fingerprint riskshare writes (delete the "
+                                "key once the name and description describe the parameters)",
+                                key="description_for", value=description_for))
+        description_for = None
     scale = data.get("scale", "turnover")
     if not isinstance(scale, str) or not scale:
         problems.append(problem("must name a numeric column", key="scale", value=scale))
@@ -516,5 +550,9 @@ def _parse(data: dict, problems: list) -> Agreement:
     unearned = _choice(s.get("unearned", "lost"), "support.unearned", Unearned, problems)
     support = Support(test, system_share or 0.0, after, taper or 0.0, unearned)
 
-    return Agreement(name.strip() if name else "", description, sample, scale, tuple(exempt), gains,
-                     losses, pool, reserve, support)
+    agreement = Agreement(name.strip() if name else "", description, sample, scale,
+                          tuple(exempt), gains, losses, pool, reserve, support)
+    if description_for is not None and description_for != agreement.parameters_fingerprint:
+        # written for other parameters: kept, so the name and description are marked as such
+        agreement = replace(agreement, description_for=description_for)
+    return agreement

@@ -36,6 +36,7 @@ from rich.console import Console, JustifyMethod
 from rich.table import Table
 from rich.text import Text
 
+from riskshare.agreements import describe
 from riskshare.agreements.incentives import incentives as measure_incentives
 from riskshare.agreements.outcome import SYSTEM_LINES
 from riskshare.agreements.outcome import apply as apply_agreement
@@ -58,10 +59,11 @@ from riskshare.reconciliation.rebalance import METHOD_WORDS, rebalance
 from riskshare.reconciliation.reconcile import DEFAULT_UNREALISTIC_PCT, reconcile
 from riskshare.reports.workbooks import (
     write_allocation,
+    write_compare,
     write_fairness,
     write_outcome,
     write_reconciliation,
-    write_risk,
+    write_scenarios,
 )
 from riskshare.scenarios.simulate import simulate
 
@@ -240,7 +242,11 @@ def apply_cmd(
     system = resolve_system(target)
     outcome = apply_agreement(agreement, system)
     inc = measure_incentives(agreement, system)
-    out.print(bold(agreement.name, f" on {system.label}"))
+    out.print(bold(describe.title(agreement), f" on {system.label}"))
+    # what it does, from the parameters in force (the name and description are the user's)
+    out.print(describe.summary(agreement), highlight=False, markup=False)
+    if describe.edited(agreement):
+        out.print(describe.EDITED_NOTE, highlight=False, markup=False)
     cols = [("org_id", "left"), ("variance", "right"), ("pooled", "right"),
             ("retained", "right"), ("received", "right"), ("outturn", "right"),
             ("support", "right"), ("final", "right"), ("standalone", "right"),
@@ -337,7 +343,7 @@ def simulate_cmd(
                        "at 95% of final − control total, SYSTEM against ΣOCT; P(miss): SYSTEM "
                        "against the SCT)")
     if xlsx is not None:
-        write_to(xlsx, lambda p: write_risk(table, scenarios, p))
+        write_to(xlsx, lambda p: write_scenarios(table, scenarios, agreement, p, system))
 
 
 def _print_risk(table, title: str) -> None:
@@ -382,7 +388,7 @@ def compare_cmd(
         out.print(f"Under {name}, more often worse off than alone: "
                   + ", ".join(part["org_id"]) + ".")
     if xlsx is not None:
-        write_to(xlsx, lambda p: write_risk(table, scenarios, p))
+        write_to(xlsx, lambda p: write_compare(table, scenarios, p, system))
 
 
 def _pairs(values: list[str] | None, option: str) -> dict:
@@ -470,9 +476,10 @@ def optimise_cmd(
                    + (f" starting from “{chosen.name}”" if chosen else "")))
     out.print(f"{result.value_text()} — {result.status.solver.upper()} "
               f"{result.status.status} in {result.seconds:.2f} s")
-    t = _table("Members (£m; position = outturn − control total)",
+    t = _table("Members (£m; position = outturn − control total; net transfer = from the "
+               "pool − pooled)",
                [("org_id", "left"), ("variance", "right"), ("pooled", "right"),
-                ("received", "right"), ("net transfer", "right"), ("position", "right"),
+                ("from the pool", "right"), ("net transfer", "right"), ("position", "right"),
                 ("position %", "right"), ("support", "right"), ("final", "right"),
                 ("vs alone", "right")])
     for org_id, r in result.table.iterrows():
@@ -493,7 +500,8 @@ def optimise_cmd(
     if result.note:
         out.print(result.note, highlight=False)
     if alternatives:
-        out.print(bold(f"Alternatives within {slack:.0%} of the optimum", " (received, £m)"))
+        out.print(bold(f"Alternatives within {slack:.0%} of the optimum",
+                       " (received from the pool, £m; − = pays in)"))
         at = _table("",
                     [("org_id", "left"), ("optimum", "right")]
                     + [(f"alt {k}", "right") for k in range(1, len(alts) + 1)])

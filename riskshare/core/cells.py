@@ -4,7 +4,8 @@ Text a spreadsheet would run as a formula ("=HYPERLINK(…)", "+1+1", "-2+3", "@
 neutralised wherever riskshare writes it: in workbooks it is stored as text with Excel's quote
 prefix (`excel.neutralise`); in CSV files, which carry no formats, it is written with a leading
 apostrophe, the CSV convention spreadsheets show as text. Numbers stay numbers, written without
-float noise (420000000, not 420000000.0). When riskshare reads a CSV or workbook back, a text
+float noise (420000000, not 420000000.0), and £ columns (`core.columns.money_columns`) in whole
+pennies (a scenario mean of 1234567.891 is written 1234567.89). When riskshare reads a CSV or workbook back, a text
 cell written this way ("'=x") is read as the text it stands for ("=x"), so a file riskshare
 wrote loads back unchanged.
 """
@@ -17,6 +18,8 @@ import math
 
 import numpy as np
 import pandas as pd
+
+from riskshare.core.columns import money_columns
 
 FORMULA_START = ("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 _LEADING = " \t\r\n\u00a0\u3000"
@@ -54,16 +57,28 @@ def csv_value(value) -> str:
     return "'" + text if is_formula_like(text) else text
 
 
-def csv_text(frame: pd.DataFrame, index: bool = False) -> str:
-    """`frame` as CSV text (a header row, then one row per record), every cell through
-    `csv_value`; the index is written first when `index`."""
+def penny(value):
+    """A £ figure rounded to the penny (-0.0 becomes 0.0); anything else unchanged."""
+    if isinstance(value, (float, np.floating)) and not math.isnan(value):
+        return round(float(value), 2) + 0.0
+    return value
+
+
+def csv_text(frame: pd.DataFrame, index: bool = False,
+             money: tuple[str, ...] | None = None) -> str:
+    """`frame` as CSV text (a header row of the column names, then one row per record), every
+    cell through `csv_value`; the index is written first when `index`. The `money` columns
+    (default: those `core.columns.money_columns` knows as £) are rounded to whole pennies."""
     frame = frame.reset_index() if index else frame
+    money = money_columns(frame) if money is None else tuple(money)
+    rounded = [str(c) in money for c in frame.columns]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([csv_value(str(c)) for c in frame.columns])
     for row in frame.itertuples(index=False, name=None):
-        writer.writerow([csv_value(v) for v in row])
+        writer.writerow([csv_value(penny(v) if r else v)
+                         for v, r in zip(row, rounded, strict=True)])
     return out.getvalue()
 
 
-__all__ = ["FORMULA_START", "is_formula_like", "unquote", "csv_value", "csv_text"]
+__all__ = ["FORMULA_START", "is_formula_like", "unquote", "csv_value", "penny", "csv_text"]

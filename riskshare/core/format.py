@@ -1,7 +1,11 @@
 """How riskshare writes money and percentages for people (CLI, app, sentences).
 
-Money is shown in £m with thousands separators and one decimal by default ("£1,684.0m",
-"-£13.4m"); a plain hyphen is used for negatives so text copies cleanly into spreadsheets.
+One rule for money everywhere a figure is shown in £m (app metrics, tables, CLI, sentences):
+£m to two decimals with thousands separators ("£1,684.00m", "-£13.40m", "+£0.44m"); `money` shows
+whole pounds ("£1,234") where a figure is shown in £. Values are £ in, surplus positive, deficit
+negative; a plain hyphen is used for negatives so text copies cleanly into spreadsheets. A value
+that rounds to zero takes no sign ("£0.00m", never "-£0.00m" or "+£0.00m"), and a missing value
+(None or NaN) is shown as "—" (MISSING), never as "None", "nan" or a blank.
 """
 
 from __future__ import annotations
@@ -12,6 +16,12 @@ from decimal import ROUND_HALF_UP, Decimal
 #: Figures from this size up (£10¹⁵, far past riskshare's ±£10¹² bound) are written in powers
 #: of ten: they only ever appear in a message saying they are out of bounds.
 HUGE = 1e15
+
+#: Decimals of £m shown everywhere (metrics, tables, sentences, CLI).
+MONEY_M_DP = 2
+
+#: What a missing figure (None or NaN) is shown as.
+MISSING = "—"
 
 
 def _huge(value: float, unit: str = "") -> str:
@@ -28,45 +38,80 @@ def _round(value: float, dp: int) -> float:
     return float(q) or 0.0  # no negative zero
 
 
-def money_m(pounds: float, dp: int | None = 1, sign: bool = False) -> str:
-    """£ -> '£1,234.5m' / '-£13.4m'; `sign=True` adds '+' to positives (for changes).
+def _missing(value) -> bool:
+    """None or NaN (a float, NumPy or pandas missing value, pandas' NA)."""
+    if value is None or type(value).__name__ in ("NAType", "NaTType"):
+        return True
+    try:
+        return math.isnan(float(value))
+    except (TypeError, ValueError):
+        return False
 
-    `dp=None` picks the decimals for a sentence: 1 from £10m up, else 2 ('£0.38m').
+
+def money_m(pounds: float | None, dp: int | None = MONEY_M_DP, sign: bool = False) -> str:
+    """£ -> '£1,234.50m' / '-£13.40m' (two decimals, MONEY_M_DP); `sign=True` adds '+' to
+    positives (for changes). A value that rounds to zero has no sign ('£0.00m'); None or NaN
+    gives '—'.
+
+    `dp=None` is the sentence mode: the same rule as tables and metrics (two decimals).
     """
-    if pounds is None or (isinstance(pounds, float) and math.isnan(pounds)):
-        return ""
+    if pounds is None or _missing(pounds):
+        return MISSING
     if not math.isfinite(float(pounds)) or abs(float(pounds)) >= HUGE:
         return _huge(float(pounds) / 1e6, "m")
     millions = Decimal(repr(float(pounds))) / Decimal(1_000_000)
     if dp is None:
-        dp = 1 if abs(_round(float(millions), 2)) >= 10 else 2
+        dp = MONEY_M_DP
     value = _round(float(millions), dp)
     prefix = "-" if value < 0 else ("+" if sign and value > 0 else "")
     return f"{prefix}£{abs(value):,.{dp}f}m"
 
 
-def amount(pounds: float, sign: bool = False) -> str:
-    """For sentences: £m to two decimals, or whole pounds below £10,000 (so £9 does not read
-    as £0.00m)."""
+def millions(value_m: float | None) -> str:
+    """A figure already in £m as a table cell shows it: '1,234.57', '-13.40', '0.00' (never
+    '-0.00'), '—' when missing — the number part of `money_m`."""
+    if value_m is None or _missing(value_m):
+        return MISSING
+    if not math.isfinite(float(value_m)) or abs(float(value_m)) >= HUGE:
+        return f"{float(value_m):.3g}"
+    return f"{_round(value_m, MONEY_M_DP):,.{MONEY_M_DP}f}"
+
+
+def amount(pounds: float | None, sign: bool = False) -> str:
+    """For sentences: £m to two decimals (`money_m`), or whole pounds below £10,000 (so £9 does
+    not read as £0.00m); a value that rounds to zero has no sign; None or NaN gives '—'."""
+    if pounds is None or _missing(pounds):
+        return MISSING
     if abs(pounds) < 10_000:
         text = money(pounds, 0)
-        return ("+" + text) if sign and pounds > 0 else text
-    return money_m(pounds, dp=2, sign=sign)
+        return ("+" + text) if sign and pounds > 0 and text != "£0" else text
+    return money_m(pounds, sign=sign)
 
 
-def money(pounds: float, dp: int = 0) -> str:
-    """£ -> '£1,234,567' / '-£12,345.68' (dp=2)."""
-    if pounds is None or (isinstance(pounds, float) and math.isnan(pounds)):
-        return ""
+def money(pounds: float | None, dp: int = 0) -> str:
+    """£ -> '£1,234,567' / '-£12,345.68' (dp=2), for figures shown in £; no sign on a value
+    that rounds to zero; None or NaN gives '—'."""
+    if pounds is None or _missing(pounds):
+        return MISSING
     if not math.isfinite(float(pounds)) or abs(float(pounds)) >= HUGE:
         return _huge(float(pounds))
     value = _round(pounds, dp)
     return f"{'-' if value < 0 else ''}£{abs(value):,.{dp}f}"
 
 
-def pct(percent: float, dp: int = 1, sign: bool = False) -> str:
-    """A percent number (3.0 means 3%) -> '3.0%'."""
-    if percent is None or (isinstance(percent, float) and math.isnan(percent)):
-        return ""
+def pounds_input(pounds: float) -> str:
+    """£ as a person types it in an input box: thousands separators, no £ sign, whole pounds
+    when the figure is whole ('-2,000,000') and pennies otherwise ('1,234,567.89'). The money
+    reader (`schema.read_number`) reads it back to the same figure to the penny."""
+    value = _round(pounds, 2)
+    whole = value == int(value) if math.isfinite(value) else False
+    return f"{'-' if value < 0 else ''}{abs(value):,.{0 if whole else 2}f}"
+
+
+def pct(percent: float | None, dp: int = 1, sign: bool = False) -> str:
+    """A percent number (3.0 means 3%) -> '3.0%'; no sign on a value that rounds to zero; None
+    or NaN gives '—'."""
+    if percent is None or _missing(percent):
+        return MISSING
     value = _round(percent, dp)
     return f"{'+' if sign and value > 0 else ''}{value:.{dp}f}%"

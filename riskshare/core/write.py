@@ -1,7 +1,10 @@
 """Writing systems: a folder (`organisations.csv` + `system.toml`), a workbook (sheets
-organisations, system, guide) or the blank template. What is written reads back exactly through
-`riskshare.core.io.load_system`. Money in £; volatility as the percent number it is (2.0 for
-2%), shown with a % format."""
+organisations, system, guide, after a cover sheet) or the blank template. What is written reads
+back exactly through `riskshare.core.io.load_system`, which reads the organisations and system
+sheets by name and ignores the others (cover, guide). Those two sheets keep one header row of the
+column names the loader reads; the guide gives each column's readable heading, unit and meaning.
+Money in £ to the penny; volatility as the percent number it is (2.0 for 2%), shown with a %
+format."""
 
 from __future__ import annotations
 
@@ -12,13 +15,16 @@ import pandas as pd
 import tomli_w
 
 from riskshare.core.cells import csv_text
-from riskshare.core.excel import Sheet, workbook_bytes, write_workbook
+from riskshare.core.columns import heading
+from riskshare.core.excel import Cover, Sheet, workbook_bytes, write_workbook
+from riskshare.core.format import money
 from riskshare.core.schema import INDEX, MONEY_COLUMNS, ORG_COLUMNS, column_guide
 
 if TYPE_CHECKING:   # System calls these writers, so they take it without importing it
     from riskshare.core.system import System
 
-__all__ = ["system_meta", "write_folder", "write_excel", "excel_bytes", "template_workbook"]
+__all__ = ["system_meta", "system_cover", "write_folder", "write_excel", "excel_bytes",
+           "template_workbook"]
 
 ORGS_FILE = "organisations.csv"
 SYSTEM_FILE = "system.toml"
@@ -56,21 +62,42 @@ def _workbook_sheets(system: System | None) -> list[Sheet]:
         [("(system sheet) control_total", "no (sum of OCTs)", "£",
           "System control total (SCT); blank means the sum of organisational control totals.")],
         columns=["column", "required (default)", "unit", "meaning"])], ignore_index=True)
-    return [Sheet(ORGS_SHEET, orgs, money=MONEY_COLUMNS, percent=("volatility",)),
-            Sheet(SYSTEM_SHEET, meta),
-            Sheet(GUIDE_SHEET, guide)]
+    guide.insert(1, "heading", [heading(c).label if c.isidentifier() else ""
+                                for c in guide["column"]])
+    return [Sheet(ORGS_SHEET, orgs, money=MONEY_COLUMNS, percent=("volatility",),
+                  names_only=True),
+            Sheet(SYSTEM_SHEET, meta, names_only=True),
+            Sheet(GUIDE_SHEET, guide, labels={"column": "Column name", "heading": "Heading",
+                                              "required (default)": "Required (default)",
+                                              "unit": "Unit", "meaning": "Meaning"})]
+
+
+def system_cover(system: System | None) -> Cover:
+    """The system workbook's cover: the system, its members and SCT (or a blank template)."""
+    if system is None:
+        return Cover("blank input workbook (template)", what_if="not applicable (input data)",
+                     notes=("Fill in the organisations sheet (one row per member) and the "
+                            "system sheet, then load the workbook on the System page or with "
+                            "the riskshare command line.",))
+    sct = (money(system.control_total, 2) + ("" if system.control_total_set
+                                             else " (the sum of the members' OCTs)"))
+    return Cover("system (input workbook)", system=system.label,
+                 what_if="not applicable (input data)",
+                 settings=(("members", system.n), ("system control total", sct)),
+                 notes=("This workbook loads back into riskshare unchanged.",))
 
 
 def write_excel(system: System, target) -> None:
-    """Write the system as a workbook (sheets organisations, system, guide) to a path or buffer."""
-    write_workbook(target, _workbook_sheets(system))
+    """Write the system as a workbook (cover, then sheets organisations, system, guide) to a
+    path or buffer."""
+    write_workbook(target, _workbook_sheets(system), system_cover(system))
 
 
 def excel_bytes(system: System) -> bytes:
-    """The system as .xlsx bytes (sheets organisations, system, guide), for a download."""
-    return workbook_bytes(_workbook_sheets(system))
+    """The system as .xlsx bytes (cover, organisations, system, guide), for a download."""
+    return workbook_bytes(_workbook_sheets(system), system_cover(system))
 
 
 def template_workbook() -> bytes:
-    """A blank workbook with the right sheets, headers and a guide to every column."""
-    return workbook_bytes(_workbook_sheets(None))
+    """A blank workbook with a cover, the right sheets, headers and a guide to every column."""
+    return workbook_bytes(_workbook_sheets(None), system_cover(None))

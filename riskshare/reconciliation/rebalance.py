@@ -42,6 +42,8 @@ class Rebalancing:
     revised: revised OCT per member (£, whole pennies), summing exactly to the SCT.
     table:   per member: name, turnover, control_total, revised, change (£), change_pct (% of
              turnover), forecast, variance_revised (forecast − revised).
+    keep, max_change: the optimised methods' conditions as asked for (org_ids whose OCT was
+             kept; the cap on any change, % of turnover, None for no cap).
     """
 
     system: System
@@ -49,6 +51,8 @@ class Rebalancing:
     basis: object
     revised: pd.Series
     table: pd.DataFrame
+    keep: tuple[str, ...] = ()
+    max_change: float | None = None
 
     @property
     def total(self) -> float:
@@ -163,4 +167,4 @@ def rebalance(system: System, method: str = "basis", basis="turnover", keep=(),
         "change_pct": 100.0 * change / orgs["turnover"], "forecast": orgs["forecast"],
         "variance_revised": orgs["forecast"] - revised,
     })
-    return Rebalancing(system, method, basis, revised, table)
+    return Rebalancing(system, method, basis, revised, table, keep, max_change)

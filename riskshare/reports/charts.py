@@ -6,24 +6,78 @@ and reused (e.g. in reports) without Streamlit.
 
 from __future__ import annotations
 
+import json
+
 import altair as alt
 import numpy as np
 import pandas as pd
 
-from riskshare.core.constants import HALF_SHOWN_M
-from riskshare.core.format import amount
+from riskshare.core.constants import HALF_PENNY, HALF_SHOWN_M
+from riskshare.core.format import MONEY_M_DP, amount, money_m
 from riskshare.reconciliation.reconcile import Reconciliation
 
 FAVOURABLE, ADVERSE, UNREALISTIC, TOTAL, TARGET = "#009639", "#ED8B00", "#DA291C", "#005EB8", "#41B6E6"
-# Axis labels such as "£1.5m" and "-£2.0m".
-MONEY_M_LABEL = ("(datum.value < 0 ? '-£' : '£') + format(abs(datum.value), ',.1f') + 'm'")
+# £m axes: `money_axis` (zero included, round ticks, labels "£2m", "-£0.5m", "£0.05m").
 PCT_LABEL = "format(datum.value, '.1f') + '%'"
+MONEY_TICKS = 5  # about this many round ticks on a £m axis
+
+
+def _tick_step(low: float, high: float, count: int = MONEY_TICKS) -> float:
+    """The step between round ticks Vega draws from `low` to `high` for `count` ticks
+    (d3's tickIncrement: 1, 2 or 5 × a power of ten)."""
+    span = abs(high - low) or 1.0
+    raw = span / count
+    power = 10.0 ** np.floor(np.log10(raw))
+    error = raw / power
+    factor = 10 if error >= np.sqrt(50) else 5 if error >= np.sqrt(10) else \
+        2 if error >= np.sqrt(2) else 1
+    return float(factor * power)
+
+
+def _decimals(step: float) -> int:
+    """The fewest decimals (at most MONEY_M_DP) that write `step` exactly: 0.25 -> 2, 2.5 -> 1,
+    20 -> 0."""
+    return next((d for d in range(MONEY_M_DP + 1)
+                 if abs(step * 10 ** d - round(step * 10 ** d)) < 1e-6), MONEY_M_DP)
+
+
+def money_label(low: float, high: float, step: float | None = None) -> str:
+    """A Vega label expression for a £m axis from `low` to `high` (£m): '£1,000m', '-£2.5m',
+    '£0.05m' — as many decimals as the tick step needs (at most MONEY_M_DP), so round ticks
+    read as round figures and no two ticks read the same."""
+    if step is None:
+        low, high = min(low, 0.0), max(high, 0.0)
+        first = _tick_step(low, high)
+        # Vega rounds the ends out to ticks first (nice), then draws ticks on that span
+        steps = [first, _tick_step(np.floor(low / first) * first, np.ceil(high / first) * first)]
+    else:
+        steps = [step]
+    dp = max(_decimals(s) for s in steps)
+    return f"(datum.value < 0 ? '-£' : '£') + format(abs(datum.value), ',.{dp}f') + 'm'"
+
+
+def money_axis(values, domain: list[float] | None = None, **axis) -> dict:
+    """`scale` and `axis` for a quantitative £m channel: zero always inside the axis, about
+    MONEY_TICKS round ticks, labels in £m (`money_label`). `values` are the £m figures
+    plotted; `domain` (£m, optional) fixes the ends — e.g. to leave room for text — and must
+    contain zero; without it the ends are rounded out to ticks (nice)."""
+    figures = np.asarray(values, dtype=float)
+    figures = figures[np.isfinite(figures)]
+    low = min(float(figures.min()) if figures.size else 0.0, 0.0)
+    high = max(float(figures.max()) if figures.size else 0.0, 0.0)
+    if domain is not None:
+        low, high = domain
+        scale = alt.Scale(domain=domain, nice=False, zero=True)
+    else:
+        scale = alt.Scale(zero=True, nice=MONEY_TICKS)
+    return {"scale": scale, "axis": alt.Axis(labelExpr=money_label(low, high),
+                                             tickCount=MONEY_TICKS, **axis)}
 
 
 def waterfall_data(rec: Reconciliation) -> pd.DataFrame:
     """Steps from ΣOCT through each member's forecast variance to the forecast outturn, then the
     remaining distance to the SCT. Columns: step, start, end (£m), kind, description, amount
-    (£m) and order."""
+    (£m), order and label (the amount in words: '+£1.45m' for a step, '£1.50m' for a total)."""
     rows = []
     sum_oct = rec.amount("sum_oct") / 1e6
     rows.append(("ΣOCT", 0.0, sum_oct, "total", "Sum of organisational control totals"))
@@ -41,6 +95,9 @@ def waterfall_data(rec: Reconciliation) -> pd.DataFrame:
     df = pd.DataFrame(rows, columns=["step", "start", "end", "kind", "description"])
     df["amount"] = df["end"] - df["start"]
     df["order"] = range(len(df))
+    # the label, by the one £m rule; steps carry a sign, totals do not
+    df["label"] = [money_m(a * 1e6, sign=k not in ("total", "target"))
+                   for a, k in zip(df["amount"], df["kind"], strict=True)]
     return df
 
 
@@ -62,12 +119,14 @@ def waterfall(rec: Reconciliation, height: int = 360) -> alt.Chart:
                alt.Tooltip("amount:Q", title="£m", format=",.2f"),
                alt.Tooltip("end:Q", title="level after (£m)", format=",.2f")]
     bars = alt.Chart(data).mark_bar(size=28).encode(
-        x=x, y=alt.Y("start:Q", title="£m", axis=alt.Axis(labelExpr=MONEY_M_LABEL)),
+        x=x, y=alt.Y("start:Q", title="£m",
+                     **money_axis(pd.concat([data["start"], data["end"]]))),
         y2="end:Q", color=colour, tooltip=tooltip)
     zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="#425563").encode(y="y:Q")
-    labels = alt.Chart(data).mark_text(dy=-8, fontSize=11, color="#212B32").encode(
-        x=x, y=alt.Y("top:Q"),
-        text=alt.Text("amount:Q", format="+,.1f")).transform_calculate(
+    # each label just above its bar's top edge, so the bar never covers it
+    labels = alt.Chart(data).mark_text(dy=-3, fontSize=11, color="#212B32",
+                                       baseline="bottom").encode(
+        x=x, y=alt.Y("top:Q"), text="label:N").transform_calculate(
         top="max(datum.start, datum.end)")
     return (bars + zero + labels).properties(height=height, title="From the members' control "
                                              "totals to the system control total (£m)")
@@ -80,6 +139,7 @@ def variance_chart(rec: Reconciliation, height: int | None = None) -> alt.LayerC
     o["status"] = o.apply(lambda r: "unrealistic target" if r["unrealistic"] else
                           ("favourable" if r["variance"] >= 0 else "adverse"), axis=1)
     o["variance_m"] = o["variance"] / 1e6
+    o["label"] = [money_m(v) for v in o["variance"]]
     o["member"] = o["org_id"] + " · " + o["name"]
     colour = alt.Color("status:N", title=None, scale=alt.Scale(
         domain=["favourable", "adverse", "unrealistic target"],
@@ -99,11 +159,10 @@ def variance_chart(rec: Reconciliation, height: int | None = None) -> alt.LayerC
                  alt.Tooltip("variance_m:Q", title="variance £m", format=",.2f"),
                  alt.Tooltip("variance_pct:Q", title="% of turnover", format=".2f"),
                  alt.Tooltip("status:N")])
+    # the £m label right of the bar's right end (of zero for a deficit): never under its bar
     text = alt.Chart(o).mark_text(align="left", dx=4, fontSize=11, color="#212B32").encode(
         x=alt.X("label_x:Q"), y=y, text="label:N").transform_calculate(
-        label_x="max(datum.variance_pct, 0)",
-        label=("(datum.variance_m < 0 ? '-£' : '£') + format(abs(datum.variance_m), ',.2f') "
-               "+ 'm'"))
+        label_x="max(datum.variance_pct, 0)")
     rule = alt.Chart(pd.DataFrame({"x": [-rec.unrealistic_pct]})).mark_rule(
         color=UNREALISTIC, strokeDash=[5, 4]).encode(x="x:Q")
     zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(color="#425563").encode(x="x:Q")
@@ -125,7 +184,7 @@ def rebalance_chart(table: pd.DataFrame) -> alt.Chart:
         x=alt.X("org_id:N", title=None, sort=list(t["org_id"]),
                 axis=alt.Axis(labelAngle=0, labelOverlap=False)),
         xOffset="which:N",
-        y=alt.Y("value:Q", title="£m", axis=alt.Axis(labelExpr=MONEY_M_LABEL)),
+        y=alt.Y("value:Q", title="£m", **money_axis(long["value"])),
         color=alt.Color("which:N", title=None, scale=alt.Scale(range=["#AEB7BD", TOTAL]),
                         legend=alt.Legend(orient="bottom")),
         tooltip=["org_id:N", "which:N", alt.Tooltip("value:Q", format=",.2f", title="£m")],
@@ -175,6 +234,28 @@ def member_walk_data(outcome) -> tuple[pd.DataFrame, pd.DataFrame]:
     return parts, totals
 
 
+LABEL_GAP = 10  # px between the plot and the verdicts on its right
+
+
+def _verdicts(rows: pd.Series, order: list[str], words: pd.Series,
+              colours: pd.Series) -> alt.Chart:
+    """An invisible layer whose right-hand axis writes each row's verdict (`words`, in
+    `colours`) beside the plot, level with its bars: Vega lays an axis out outside the plot, so
+    no bar or marker ever covers a verdict, at any text size (presentation mode enlarges it).
+
+    `rows` are the y values of the chart's `member` field, in `order` (the same field and sort
+    as the other layers, so the rows line up); layer it with `.resolve_axis(y="independent")`
+    and no left axis on the other layers but one."""
+    said = json.dumps(dict(zip(rows, words, strict=True)), ensure_ascii=True)
+    inked = json.dumps(dict(zip(rows, colours, strict=True)), ensure_ascii=True)
+    axis = alt.Axis(orient="right", labelExpr=f"{said}[datum.value]",
+                    labelColor=alt.ExprRef(f"{inked}[datum.value]"), labelFontWeight="bold",
+                    labelFontSize=12, labelLimit=360, labelOverlap=False,
+                    labelPadding=LABEL_GAP, domain=False, ticks=False)
+    return alt.Chart(pd.DataFrame({"member": list(rows)})).mark_point(opacity=0).encode(
+        y=alt.Y("member:N", sort=order, title=None, axis=axis))
+
+
 def member_walk(outcome) -> alt.LayerChart:
     """Per member, two bars against its control total: on its own (variance + its own support)
     and under the agreement (retained + received + support earned), each with a diamond at the
@@ -187,16 +268,14 @@ def member_walk(outcome) -> alt.LayerChart:
     low = min(float(sums["neg"].min()), float(totals["value"].min()), 0.0)
     high = max(float(sums["pos"].max()), float(totals["value"].max()), 0.0)
     span = (high - low) or 1.0
-    right = high + 0.30 * span  # room for the "better / worse off" labels
-    domain = [low - 0.03 * span, right]
+    domain = [low - 0.03 * span, high + 0.03 * span]   # the verdicts are beside the plot
 
     y = alt.Y("member:N", sort=order, title=None,
               axis=alt.Axis(labelLimit=360, labelFontSize=12, labelOverlap=False))
     y_offset = alt.YOffset("bar:N", sort=[ON_OWN, UNDER],
                            scale=alt.Scale(paddingInner=0.15))
     x = alt.X("value:Q", title="£m against the member's control total",
-              scale=alt.Scale(domain=domain, nice=False),
-              axis=alt.Axis(labelExpr=MONEY_M_LABEL))
+              **money_axis([low, high], domain=domain))
     colour = alt.Color("part:N", title=None, sort=list(WALK_PARTS), scale=alt.Scale(
         domain=list(WALK_PARTS), range=[c for _, c in WALK_PARTS.values()]),
         legend=alt.Legend(orient="bottom", columns=2, labelLimit=320, columnPadding=24,
@@ -208,24 +287,22 @@ def member_walk(outcome) -> alt.LayerChart:
     diamonds = alt.Chart(totals).mark_point(shape="diamond", filled=True, size=90,
                                             color="#212B32", stroke="white",
                                             strokeWidth=1).encode(
-        y=y, yOffset=y_offset, x="value:Q",
+        y=alt.Y("member:N", sort=order, axis=None), yOffset=y_offset, x="value:Q",
         tooltip=[alt.Tooltip("member:N"), alt.Tooltip("bar:N", title=""),
                  alt.Tooltip("value:Q", title="against control total £m", format=",.2f"),
                  alt.Tooltip("position:Q", title="position £m", format=",.2f")])
-    verdict = totals[totals["bar"] == UNDER].assign(x=right)
+    verdict = totals[totals["bar"] == UNDER]
     verdict["label"] = verdict["vs_standalone"].map(
-        lambda v: (f"£{abs(v):,.2f}m " + ("better off" if v >= HALF_SHOWN_M else "worse off"))
+        lambda v: (f"{money_m(abs(v) * 1e6)} " + ("better off" if v >= HALF_SHOWN_M else
+                                                   "worse off"))
         if abs(v) >= HALF_SHOWN_M else "as well off")
     verdict["status"] = verdict["vs_standalone"].map(
         lambda v: "worse" if v <= -HALF_SHOWN_M else "better")
-    text = alt.Chart(verdict).mark_text(align="right", dx=-4, fontSize=12,
-                                        fontWeight="bold").encode(
-        y=y, x="x:Q", text="label:N",
-        color=alt.Color("status:N", scale=alt.Scale(domain=["better", "worse"],
-                                                    range=[FAVOURABLE, UNREALISTIC]),
-                        legend=None))
+    text = _verdicts(verdict["member"], order, verdict["label"],
+                     verdict["status"].map({"better": FAVOURABLE, "worse": UNREALISTIC}))
     zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(color="#425563").encode(x="x:Q")
-    return (bars + zero + diamonds + text).resolve_scale(color="independent").properties(
+    return (bars + zero + diamonds + text).resolve_scale(color="independent").resolve_axis(
+        y="independent").properties(
         height=alt.Step(17),  # per bar: two bars per member
         title=alt.TitleParams(
             "Each member against its control total, on its own and under the agreement (£m)",
@@ -307,7 +384,7 @@ def distribution_bands(data: pd.DataFrame) -> alt.LayerChart:
     colour = alt.Color("which:N", title=None, sort=BAND_WHICH, scale=alt.Scale(
         domain=BAND_WHICH, range=["#AEB7BD", TOTAL]), legend=alt.Legend(orient="bottom"))
     x = alt.X("q05:Q", title="£m against the member's control total (0 = on target)",
-              axis=alt.Axis(labelExpr=MONEY_M_LABEL))
+              **money_axis(data[["q05", "q95"]].to_numpy().ravel()))
     tooltip = [alt.Tooltip("member:N"), alt.Tooltip("which:N", title="")] + [
         alt.Tooltip(f"q{p:02d}:Q", title=f"{p}% (£m)", format=",.2f")
         for p in (5, 25, 50, 75, 95)] + [alt.Tooltip("mean:Q", title="mean (£m)", format=",.2f")]
@@ -395,7 +472,7 @@ def incentive_risk_chart(compared: pd.DataFrame, order: list[str]) -> alt.LayerC
         domain=order, range=AGREEMENT_COLOURS[:len(order)]),
         legend=alt.Legend(orient="bottom", columns=2, labelLimit=420))
     x = alt.X("risk_reduction:Q", title="Risk reduction: fall in the sd of the position (£m)",
-              axis=alt.Axis(labelExpr=MONEY_M_LABEL))
+              **money_axis(data["risk_reduction"]))
     y = alt.Y("retention:Q", title="Incentive: share of the next £1 of gain kept",
               axis=alt.Axis(format="%"))
     tooltip = [alt.Tooltip("agreement:N"), alt.Tooltip("name:N", title="member"),
@@ -423,10 +500,13 @@ BEFORE, AFTER = "before the transfers", "after the transfers"
 def allocation_data(allocation) -> tuple[pd.DataFrame, pd.DataFrame]:
     """From an `rs.optimise` Allocation: per member its position against its control total as %
     of the scale column, before the transfers (what it retains, and any reserve charge) and
-    after them (outturn − control total); and what it receives (£m, − = charged).
+    after them (outturn − control total); what it receives from the pool (£m, − = pays in)
+    and its net transfer (£m, received − pooled; the same as received when nothing is pooled).
 
     Returns (bars, members): `bars` has one row per member and `which` (BEFORE, AFTER) with
-    `pct`; `members` one row per member with `received_m`, `before`, `after` and `label`."""
+    `pct`; `members` one row per member with `received_m`, `net_m`, `before`, `after` and
+    `label` ("from pool +£1.20m · net +£4.08m"; "net transfer +£4.08m" when nothing is
+    pooled)."""
     t = allocation.table
     scale = np.asarray(allocation.setup.scale, dtype=float)
     after = 100.0 * (t["outturn"] - t["control_total"]).to_numpy() / scale
@@ -435,10 +515,13 @@ def allocation_data(allocation) -> tuple[pd.DataFrame, pd.DataFrame]:
                                                    strict=True)]
     members = pd.DataFrame({"member": member, "org_id": list(t.index),
                             "received_m": t["received"].to_numpy() / 1e6 + 0.0,
+                            "net_m": t["net_transfer"].to_numpy() / 1e6 + 0.0,
                             "before": before + 0.0, "after": after + 0.0})
-    members["label"] = members["received_m"].map(
-        lambda v: f"receives £{v:,.2f}m" if v >= HALF_SHOWN_M else
-        (f"pays £{-v:,.2f}m" if v <= -HALF_SHOWN_M else "no transfer"))
+    pooling = bool((t["pooled"].abs() >= HALF_PENNY).any())
+    members["label"] = [
+        f"from pool {money_m(r, sign=True)} · net {money_m(n, sign=True)}" if pooling else
+        f"net transfer {money_m(n, sign=True)}"
+        for r, n in zip(t["received"], t["net_transfer"], strict=True)]
     members["flow"] = members["received_m"].map(
         lambda v: "in" if v >= HALF_SHOWN_M else ("out" if v <= -HALF_SHOWN_M else "none"))
     bars = pd.concat([members.assign(which=BEFORE, pct=members["before"]),
@@ -457,16 +540,23 @@ def _ticks(low: float, high: float, n: int = 8) -> list[float]:
     return [round(float(v), 10) + 0.0 for v in np.arange(start, high + step / 2, step)]
 
 
+def _step(ticks: list[float]) -> float:
+    """The step between explicit tick values (1 when there is only one)."""
+    return ticks[1] - ticks[0] if len(ticks) > 1 else 1.0
+
+
 def allocation_chart(allocation) -> alt.LayerChart:
     """Per member, two bars: its position against its control total (% of the scale column)
-    before and after the optimised transfers, with what it receives or pays (£m) on the right."""
+    before and after the optimised transfers, with what it receives from the pool and its net
+    transfer (£m) on the right."""
     bars_data, members = allocation_data(allocation)
     scale_name = allocation.setup.agreement.scale
     order = list(members["member"])  # explicit: layered charts drop field sorts
     low = min(float(bars_data["pct"].min()), 0.0)
     high = max(float(bars_data["pct"].max()), 0.0)
     span = (high - low) or 1.0
-    right = high + 0.28 * span  # room for the "receives / pays" labels
+    pooling = bool(members["label"].str.startswith("from pool").any())
+    right = high + (0.5 if pooling else 0.3) * span  # room for the transfer labels
     y = alt.Y("member:N", sort=order, title=None,
               axis=alt.Axis(labelLimit=360, labelFontSize=12, labelOverlap=False))
     y_offset = alt.YOffset("which:N", sort=[BEFORE, AFTER], scale=alt.Scale(paddingInner=0.15))
@@ -481,7 +571,10 @@ def allocation_chart(allocation) -> alt.LayerChart:
         color=colour,
         tooltip=[alt.Tooltip("member:N"), alt.Tooltip("which:N", title=""),
                  alt.Tooltip("pct:Q", title=f"% of {scale_name}", format=".2f"),
-                 alt.Tooltip("received_m:Q", title="receives £m (− = pays)", format=",.2f")])
+                 alt.Tooltip("received_m:Q", title="from the pool £m (− = pays in)",
+                             format=",.2f"),
+                 alt.Tooltip("net_m:Q", title="net transfer £m (from the pool − pooled)",
+                             format=",.2f")])
     text = alt.Chart(members.assign(x=right)).mark_text(
         align="right", dx=-4, fontSize=12, fontWeight="bold").encode(
         y=y, x="x:Q", text="label:N",
@@ -494,8 +587,10 @@ def allocation_chart(allocation) -> alt.LayerChart:
         title=alt.TitleParams(
             "Each member against its control total, before and after the optimised transfers",
             subtitle=[f"Grey: before — what the member retains of its own variance. Blue: "
-                      f"after — once it receives or pays its transfer (shown on the right). "
-                      f"% of {scale_name}; 0 = on target."],
+                      f"after — once it receives from the pool or pays into it. % of "
+                      f"{scale_name}; 0 = on target.",
+                      "On the right: what the member receives from the pool (− = pays in) and "
+                      "its net transfer (from the pool − what it pooled)."],
             anchor="start", subtitleFontSize=12, subtitleColor="#425563"))
 
 
@@ -540,14 +635,15 @@ def fairness_chart(cert) -> alt.LayerChart:
     low = min(float(np.nanmin(values)), 0.0)
     high = max(float(np.nanmax(values)), 0.0)
     span = (high - low) or 1.0
-    right = high + 0.30 * span  # room for the "better / worse off" labels
+    right = high + 0.04 * span  # room for the markers; the verdicts are beside the plot
     y = alt.Y("member:N", sort=order, title=None,
               axis=alt.Axis(labelLimit=360, labelFontSize=12, labelOverlap=False))
-    ticks = _ticks(low, high)
+    ticks = _ticks(low, high, n=MONEY_TICKS)
     x = alt.X("agreement:Q", title="Gain over standing alone (£m; negative: worse off than "
                                    "alone)",
-              scale=alt.Scale(domain=[min(low - 0.04 * span, ticks[0]), right], nice=False),
-              axis=alt.Axis(labelExpr=MONEY_M_LABEL, values=ticks))
+              scale=alt.Scale(domain=[min(low - 0.04 * span, ticks[0]), right], nice=False,
+                              zero=True),
+              axis=alt.Axis(labelExpr=money_label(low, high, step=_step(ticks)), values=ticks))
     fair_word = fair or "nucleolus"
     tooltip = [alt.Tooltip("member:N"),
                alt.Tooltip("agreement:Q", title="agreement − alone £m", format=",.2f"),
@@ -575,16 +671,13 @@ def fairness_chart(cert) -> alt.LayerChart:
         alt.Chart(pd.DataFrame({"member": data["member"], "which": label,
                                 "value": data[column]})).mark_point(
             filled=True, size=size, stroke="white", strokeWidth=1, opacity=1, yOffset=offset
-        ).encode(y=y, x="value:Q", color=colour, shape=shape,
+        ).encode(y=alt.Y("member:N", sort=order, axis=None), x="value:Q", color=colour,
+                 shape=shape,
                  tooltip=[alt.Tooltip("member:N"), alt.Tooltip("which:N", title=""),
                           alt.Tooltip("value:Q", title="gain over alone £m", format=",.2f")])
         for column, label, _, _, offset, size in marks])
-    text = alt.Chart(data.assign(x=right)).mark_text(
-        align="right", dx=-4, fontSize=12, fontWeight="bold").encode(
-        y=y, x="x:Q", text="label:N",
-        color=alt.Color("status:N", scale=alt.Scale(domain=[FAIR_BETTER, FAIR_WORSE],
-                                                    range=[FAVOURABLE, UNREALISTIC]),
-                        legend=None))
+    text = _verdicts(data["member"], order, data["label"],
+                     data["status"].map({FAIR_BETTER: FAVOURABLE, FAIR_WORSE: UNREALISTIC}))
     zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(color="#425563").encode(x="x:Q")
     subtitle = ["Bar: what the agreement gives the member beyond what it would secure on its "
                 "own (green: better off, red: worse off; the amount is on the right).",
@@ -594,7 +687,7 @@ def fairness_chart(cert) -> alt.LayerChart:
         subtitle.append(f"● {fair_word[:1].upper() + fair_word[1:]}: the split that leaves the "
                         "worst-treated group as well off as possible.")
     return (zero + bars + markers + text).resolve_scale(
-        color="independent", shape="independent").properties(
+        color="independent", shape="independent").resolve_axis(y="independent").properties(
         height=alt.Step(36),
         title=alt.TitleParams(
             "What each member gains by pooling: the agreement against the fair shares (£m)",
@@ -618,7 +711,7 @@ def shock_chart(table: pd.DataFrame) -> alt.LayerChart:
     bars = alt.Chart(data).mark_bar().encode(
         y=y, yOffset=alt.YOffset("when:N", sort=["before the shock", "after the shock"]),
         x=alt.X("value:Q", title="Variance against the control total (£m)",
-                axis=alt.Axis(labelExpr=MONEY_M_LABEL)),
+                **money_axis(data["value"])),
         color=alt.Color("when:N", title=None, sort=["before the shock", "after the shock"],
                         scale=alt.Scale(domain=["before the shock", "after the shock"],
                                         range=["#AEB7BD", ADVERSE]),
@@ -651,7 +744,7 @@ def compare_chart(table: pd.DataFrame, labels: dict) -> alt.LayerChart:
     bars = alt.Chart(data).mark_bar().encode(
         y=y, yOffset=alt.YOffset("agreement:N", sort=legend),
         x=alt.X("value:Q", title="Better (+) or worse (−) off than standing alone (£m)",
-                axis=alt.Axis(labelExpr=MONEY_M_LABEL)),
+                **money_axis(data["value"])),
         color=alt.Color("agreement:N", title=None, sort=legend,
                         scale=alt.Scale(domain=legend, range=COMPARE_COLOURS[:len(legend)]),
                         legend=alt.Legend(orient="bottom", columns=1, labelLimit=560,

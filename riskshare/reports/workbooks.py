@@ -1,27 +1,68 @@
-"""Workbooks of results (one place, so the CLI's --xlsx and the app's downloads agree)."""
+"""Workbooks of results (one place, so the CLI's --xlsx and the app's downloads agree).
+
+Each workbook is a cover sheet (`core.excel.Cover`: the system, the agreement, the settings, the
+what-if in force, the date and version) and tables with readable headings over the column
+names, £ to the penny and percentages as fractions (`core.excel`). Money in £, surplus positive.
+"""
 
 from __future__ import annotations
 
 import pandas as pd
 
+from riskshare.agreements.outcome import SYSTEM_LINES
 from riskshare.agreements.risk import REFERENCE
-from riskshare.core.excel import Sheet, workbook_bytes, write_workbook
-from riskshare.reconciliation.rebalance import Rebalancing
+from riskshare.core.excel import NO_WHAT_IF, Cover, Sheet, workbook_bytes, write_workbook
+from riskshare.core.format import money
+from riskshare.reconciliation.rebalance import METHOD_WORDS, Rebalancing
 from riskshare.reconciliation.reconcile import Reconciliation
 
-_MEMBER_MONEY = ("turnover", "control_total", "forecast", "support", "variance", "gap_share")
+_MEMBER_MONEY = ("turnover", "control_total", "forecast", "support", "variance")
 _REBALANCE_MONEY = ("turnover", "control_total", "revised", "change", "forecast",
                     "variance_revised")
 
 
+# -- reconciliation --------------------------------------------------------------------------------
+def rebalancing_settings(reb: Rebalancing) -> list[tuple[str, str]]:
+    """How the gap was shared, in words: the method, the basis (pro rata), the members kept
+    and the cap on any change (optimised methods)."""
+    rows = [("rebalancing method", f"{reb.method} ({METHOD_WORDS.get(reb.method, reb.method)})")]
+    if reb.method == "basis":
+        basis = reb.basis if isinstance(reb.basis, str) else "weights given by member"
+        rows.append(("shared pro rata to", basis))
+    else:
+        rows.append(("members kept (OCT unchanged)", ", ".join(reb.keep) or "none"))
+        rows.append(("cap on any change", "no cap" if reb.max_change is None
+                     else f"{reb.max_change:g}% of turnover"))
+    return rows
+
+
+def reconciliation_cover(rec: Reconciliation, reb: Rebalancing) -> Cover:
+    """The reconciliation workbook's cover: the system, the threshold and how the gap was
+    shared."""
+    settings = [("unrealistic when the forecast is adverse by more than",
+                 f"{rec.unrealistic_pct:g}% of turnover"),
+                ("gap: SCT − ΣOCT", money(rec.gap, 2))]
+    settings += rebalancing_settings(reb)
+    return Cover("reconciliation of control totals", system=rec.system.label,
+                 settings=tuple(settings),
+                 notes=(reb.describe(),
+                        "The rebalancing sheet's 'Share of the gap' column is each member's "
+                        "change to its control total under this method; the revised control "
+                        "totals add up to the SCT to the penny."))
+
+
 def reconciliation_sheets(rec: Reconciliation, reb: Rebalancing) -> list[Sheet]:
-    """Sheets statement, members, rebalancing and flags (money in £ with £ number formats)."""
+    """Sheets statement, members, rebalancing (the one share-of-the-gap column: `change`),
+    settings (method, basis, members kept, cap) and flags."""
+    members = rec.orgs.drop(columns=["gap_share"], errors="ignore").reset_index()
+    settings = pd.DataFrame(reconciliation_cover(rec, reb).settings,
+                            columns=["setting", "value"])
     return [
         Sheet("statement", rec.statement.reset_index(), money=("amount",)),
-        Sheet("members", rec.orgs.reset_index(), money=_MEMBER_MONEY,
-              percent=("variance_pct",)),
+        Sheet("members", members, money=_MEMBER_MONEY, percent=("variance_pct",)),
         Sheet("rebalancing", reb.table.reset_index(), money=_REBALANCE_MONEY,
               percent=("change_pct",)),
+        Sheet("settings", settings),
         Sheet("flags", pd.DataFrame({"finding": list(rec.flags)})),
     ]
 
@@ -29,26 +70,43 @@ def reconciliation_sheets(rec: Reconciliation, reb: Rebalancing) -> list[Sheet]:
 def write_reconciliation(rec: Reconciliation, reb: Rebalancing, target) -> None:
     """Write the reconciliation workbook (`reconciliation_sheets`) to `target`, a path or a
     binary buffer."""
-    write_workbook(target, reconciliation_sheets(rec, reb))
+    write_workbook(target, reconciliation_sheets(rec, reb), reconciliation_cover(rec, reb))
 
 
 def reconciliation_workbook(rec: Reconciliation, reb: Rebalancing) -> bytes:
     """The reconciliation workbook (`reconciliation_sheets`) as .xlsx bytes, for a download."""
-    return workbook_bytes(reconciliation_sheets(rec, reb))
+    return workbook_bytes(reconciliation_sheets(rec, reb), reconciliation_cover(rec, reb))
 
 
+# -- one agreement's outcome -----------------------------------------------------------------------
 OUTCOME_MONEY = ("control_total", "support", "variance", "pooled", "retained", "received",
                   "net_transfer", "outturn", "support_earned", "final", "standalone",
                   "vs_standalone")
 
 
+def agreement_words(agreement) -> str:
+    """An agreement for a cover: its name and fingerprint."""
+    return f"{agreement.name} (fingerprint {agreement.fingerprint[:12]})"
+
+
+def outcome_cover(outcome, what_if: str = NO_WHAT_IF) -> Cover:
+    """The outcome workbook's cover: the system, the agreement, the position it is applied at."""
+    position = ("at the forecast (forecast − control total per member)" if outcome.deterministic
+                else "across scenarios")
+    return Cover("an agreement's outcome and incentives", system=outcome.base.label,
+                 agreement=agreement_words(outcome.agreement),
+                 settings=(("position", position),), what_if=what_if)
+
+
 def outcome_sheets(outcome, incentives) -> list[Sheet]:
     """Sheets members, system, incentives and agreement (the TOML, one line per row)."""
     system = outcome.system
+    lines = pd.DataFrame({"line": list(system.index),
+                          "label": [SYSTEM_LINES.get(k, k) for k in system.index],
+                          "amount": system.to_numpy()})
     return [
         Sheet("members", outcome.table.reset_index(), money=OUTCOME_MONEY),
-        Sheet("system", pd.DataFrame({"line": list(system.index),
-                                      "amount": system.to_numpy()}), money=("amount",)),
+        Sheet("system", lines, money=("amount",)),
         Sheet("incentives", incentives.table.reset_index(),
               money=("cliff_exposure", "distance_to_cliff", "vs_standalone")),
         Sheet("agreement", pd.DataFrame({"toml": outcome.agreement.to_toml().splitlines()})),
@@ -58,53 +116,144 @@ def outcome_sheets(outcome, incentives) -> list[Sheet]:
 def write_outcome(outcome, incentives, target) -> None:
     """Write an agreement's outcome and incentives (`outcome_sheets`) to `target`, a path or a
     binary buffer."""
-    write_workbook(target, outcome_sheets(outcome, incentives))
+    write_workbook(target, outcome_sheets(outcome, incentives), outcome_cover(outcome))
 
 
 def outcome_workbook(outcome, incentives) -> bytes:
     """An agreement's outcome and incentives (`outcome_sheets`) as .xlsx bytes."""
-    return workbook_bytes(outcome_sheets(outcome, incentives))
+    return workbook_bytes(outcome_sheets(outcome, incentives), outcome_cover(outcome))
 
 
+# -- risk across scenarios: one agreement (Scenarios page) or several (Compare) ----------------------
 RISK_MONEY = ("mean_final", "sd_final", "mean_standalone", "sd_standalone", "var95", "cvar95",
                "tail_contribution")
 RISK_SHARES = ("p_miss_control_total", "p_lose_support", "p_worse_off", "retention_gain",
                 "retention_loss")
 
 
+def scenario_settings(scenarios) -> list[tuple[str, object]]:
+    """The scenario recipe as (setting, value) pairs, from `Scenarios` (simulated) or
+    `ScenarioSettings` (the recipe): count, seed, correlations, distribution, d.f., volatility
+    scale (when known) and shocks."""
+    shocks = [getattr(s, "name", s) for s in getattr(scenarios, "shocks", ())]
+    t = scenarios.distribution != "normal"
+    rows: list[tuple[str, object]] = [
+        ("scenarios", int(scenarios.n)), ("seed", scenarios.seed),
+        ("correlation", scenarios.correlation),
+        ("kind_correlation", scenarios.kind_correlation),
+        ("distribution", scenarios.distribution),
+        ("df", scenarios.df if t else "not used (normal)"),
+    ]
+    if hasattr(scenarios, "volatility_scale"):
+        rows.append(("volatility_scale", scenarios.volatility_scale))
+    rows.append(("shocks", ", ".join(str(s) for s in shocks) or "none"))
+    return rows
+
+
+def _settings_sheet(table: pd.DataFrame, scenarios) -> Sheet:
+    rows = scenario_settings(scenarios)
+    rows.append(("figures are against", table.attrs.get("reference", REFERENCE)))
+    return Sheet("scenarios", pd.DataFrame(rows, columns=["setting", "value"]))
+
+
 def risk_sheets(table: pd.DataFrame, scenarios) -> list[Sheet]:
-    """A comparison (or one agreement's risk table) and the scenario settings."""
+    """A comparison (or one agreement's risk table) and the scenario settings; `scenarios` is
+    the `Scenarios` simulated or the `ScenarioSettings` that made them."""
     frame = table.reset_index() if "org_id" not in table.columns else table
-    settings = pd.DataFrame({"setting": ["scenarios", "seed", "correlation",
-                                         "kind_correlation", "distribution", "df", "shocks",
-                                         "figures are against"],
-                             "value": [scenarios.n, scenarios.seed, scenarios.correlation,
-                                       scenarios.kind_correlation, scenarios.distribution,
-                                       scenarios.df, ", ".join(s.name for s in scenarios.shocks),
-                                       table.attrs.get("reference", REFERENCE)]})
-    return [Sheet("metrics", frame, money=RISK_MONEY, shares=RISK_SHARES),
-            Sheet("scenarios", settings)]
+    return [Sheet("metrics", frame, money=RISK_MONEY, shares=RISK_SHARES,
+                  labels={"agreement": "Agreement"}),
+            _settings_sheet(table, scenarios)]
 
 
-def write_risk(table: pd.DataFrame, scenarios, target) -> None:
+def risk_cover(table: pd.DataFrame, scenarios, agreement=None, system=None,
+               what_if: str = NO_WHAT_IF) -> Cover:
+    """The cover of a risk table (`agreement` given) or a comparison (the agreements named in
+    the table's `agreement` column)."""
+    system = system if system is not None else getattr(scenarios, "system", None)
+    if agreement is not None:
+        what, agreed = "risk across scenarios", agreement_words(agreement)
+    else:
+        names = list(dict.fromkeys(table["agreement"])) if "agreement" in table.columns else []
+        what, agreed = "agreements compared across scenarios", "; ".join(names)
+    return Cover(what, system=system.label if system is not None else "",
+                 agreement=agreed, settings=tuple(scenario_settings(scenarios)),
+                 what_if=what_if, notes=(table.attrs.get("reference", REFERENCE),))
+
+
+def write_risk(table: pd.DataFrame, scenarios, target, agreement=None) -> None:
     """Write a risk table or comparison and its scenario settings (`risk_sheets`) to `target`,
     a path or a binary buffer."""
-    write_workbook(target, risk_sheets(table, scenarios))
+    write_workbook(target, risk_sheets(table, scenarios),
+                   risk_cover(table, scenarios, agreement))
 
 
-def risk_workbook(table: pd.DataFrame, scenarios) -> bytes:
+def risk_workbook(table: pd.DataFrame, scenarios, agreement=None) -> bytes:
     """A risk table or comparison and its scenario settings (`risk_sheets`) as .xlsx bytes."""
-    return workbook_bytes(risk_sheets(table, scenarios))
+    return workbook_bytes(risk_sheets(table, scenarios), risk_cover(table, scenarios, agreement))
 
 
+def compare_workbook(table: pd.DataFrame, scenarios, system=None) -> bytes:
+    """The Compare page's (and `riskshare compare --xlsx`'s) workbook: every metric for every
+    agreement and member (`rs.compare`'s table) and the scenario settings, with a cover naming
+    the agreements. `scenarios`: the `Scenarios` or the `ScenarioSettings` that made them."""
+    return workbook_bytes(risk_sheets(table, scenarios), risk_cover(table, scenarios,
+                                                                    system=system))
+
+
+def write_compare(table: pd.DataFrame, scenarios, target, system=None) -> None:
+    """Write `compare_workbook` to `target`, a path or a binary buffer."""
+    write_workbook(target, risk_sheets(table, scenarios),
+                   risk_cover(table, scenarios, system=system))
+
+
+def scenarios_sheets(risk: pd.DataFrame, scenarios, system=None) -> list[Sheet]:
+    """The Scenarios page's sheets: the per-member risk table (with names; the SYSTEM row last)
+    and the scenario settings."""
+    frame = risk.reset_index() if "org_id" not in risk.columns else risk.copy()
+    system = system if system is not None else getattr(scenarios, "system", None)
+    if system is not None and "name" not in frame.columns:
+        names = system.orgs["name"]
+        frame.insert(1, "name", [names.get(m, "Whole system") for m in frame["org_id"]])
+    return [Sheet("metrics", frame, money=RISK_MONEY, shares=RISK_SHARES),
+            _settings_sheet(risk, scenarios)]
+
+
+def scenarios_workbook(risk: pd.DataFrame, scenarios, agreement, system=None) -> bytes:
+    """The Scenarios page's (and `riskshare simulate --xlsx`'s) workbook: one agreement's risk
+    table across scenarios and the settings that made them, with a cover."""
+    return workbook_bytes(scenarios_sheets(risk, scenarios, system),
+                          risk_cover(risk, scenarios, agreement, system))
+
+
+def write_scenarios(risk: pd.DataFrame, scenarios, agreement, target, system=None) -> None:
+    """Write `scenarios_workbook` to `target`, a path or a binary buffer."""
+    write_workbook(target, scenarios_sheets(risk, scenarios, system),
+                   risk_cover(risk, scenarios, agreement, system))
+
+
+# -- an optimised allocation -----------------------------------------------------------------------
 _ALLOCATION_MONEY = ("control_total", "variance", "pooled", "retained", "received",
                      "net_transfer", "outturn", "support_earned", "final", "standalone",
                      "vs_standalone")
 
 
-def allocation_sheets(allocation, alternatives=()) -> list[Sheet]:
-    """Sheets allocation (per member), conditions (binding, shadow prices in words), system
-    and, when given, alternatives (received per member for the optimum and each alternative)."""
+def allocation_cover(allocation, request: pd.DataFrame | None = None) -> Cover:
+    """The optimised allocation's cover: the system, the agreement it starts from, the
+    objective and, when given, what was asked for (`request`: columns setting, value)."""
+    setup = allocation.setup
+    settings: list[tuple[str, object]] = [("objective", allocation.value_text())]
+    if request is not None:
+        settings += [(str(k), v) for k, v in zip(request["setting"], request["value"],
+                                                  strict=True)]
+    return Cover("an optimised allocation", system=setup.system.label,
+                 agreement=agreement_words(setup.agreement), settings=tuple(settings))
+
+
+def allocation_sheets(allocation, alternatives=(), request: pd.DataFrame | None = None
+                      ) -> list[Sheet]:
+    """Sheets allocation (per member), conditions (binding, shadow prices in words), system,
+    when given, alternatives (received per member for the optimum and each alternative) and
+    request (what was asked for: setting, value)."""
     table = allocation.table.reset_index()
     lines = [{"kind": "objective", "text": allocation.value_text()}]
     lines += [{"kind": "binding", "text": b.text} for b in allocation.binding]
@@ -114,7 +263,7 @@ def allocation_sheets(allocation, alternatives=()) -> list[Sheet]:
     system = allocation.system.rename("amount").rename_axis("line").reset_index()
     sheets = [
         Sheet("allocation", table, money=_ALLOCATION_MONEY),
-        Sheet("conditions", pd.DataFrame(lines)),
+        Sheet("conditions", pd.DataFrame(lines), labels={"kind": "Kind of line"}),
         Sheet("system", system, money=("amount",)),
     ]
     if alternatives:
@@ -124,20 +273,39 @@ def allocation_sheets(allocation, alternatives=()) -> list[Sheet]:
         values = pd.DataFrame([{"allocation": name, "value": a.value_text()} for name, a in
                                zip(frame.columns, [allocation, *alternatives], strict=True)])
         sheets.append(Sheet("alternatives", frame.rename_axis("org_id").reset_index(),
-                            money=tuple(frame.columns)))
-        sheets.append(Sheet("alternative values", values))
+                            money=tuple(frame.columns),
+                            labels={c: f"Received from the pool, {c} (£)" for c in frame.columns}))
+        sheets.append(Sheet("alternative values", values,
+                            labels={"allocation": "Allocation", "value": "Objective"}))
+    if request is not None:
+        sheets.append(Sheet("request", request))
     return sheets
 
 
-def write_allocation(allocation, target, alternatives=()) -> None:
+def write_allocation(allocation, target, alternatives=(), request=None) -> None:
     """Write an optimised allocation and any alternatives (`allocation_sheets`) to `target`, a
     path or a binary buffer."""
-    write_workbook(target, allocation_sheets(allocation, alternatives))
+    write_workbook(target, allocation_sheets(allocation, alternatives, request),
+                   allocation_cover(allocation, request))
 
 
-def allocation_workbook(allocation, alternatives=()) -> bytes:
+def allocation_workbook(allocation, alternatives=(), request=None) -> bytes:
     """An optimised allocation and any alternatives (`allocation_sheets`) as .xlsx bytes."""
-    return workbook_bytes(allocation_sheets(allocation, alternatives))
+    return workbook_bytes(allocation_sheets(allocation, alternatives, request),
+                          allocation_cover(allocation, request))
+
+
+# -- fairness --------------------------------------------------------------------------------------
+FAIRNESS_LABELS = {"agreement": "Under the agreement (£)", "value": "Value of the group alone (£)"}
+
+
+def fairness_cover(cert, what_if: str = NO_WHAT_IF) -> Cover:
+    """The participation certificate's cover: the system, the agreement and the basis."""
+    return Cover("participation certificate (fairness)", system=cert.system.label,
+                 agreement=agreement_words(cert.agreement),
+                 settings=(("judged", cert.basis), ("groups checked", int(cert.checked)),
+                           ("every group checked", "yes" if cert.exhaustive else "no")),
+                 what_if=what_if)
 
 
 def fairness_sheets(cert) -> list[Sheet]:
@@ -150,17 +318,18 @@ def fairness_sheets(cert) -> list[Sheet]:
     violations = cert.violations.drop(columns=["players"])
     return [
         Sheet("certificate", pd.DataFrame({"finding": cert.summary()})),
-        Sheet("members", table, money=money, shares=shares),
-        Sheet("violations", violations, money=("value", "allocation", "shortfall")),
+        Sheet("members", table, money=money, shares=shares, labels=FAIRNESS_LABELS),
+        Sheet("violations", violations, money=("value", "allocation", "shortfall"),
+              labels=FAIRNESS_LABELS),
     ]
 
 
 def write_fairness(cert, target) -> None:
     """Write a participation certificate (`fairness_sheets`) to `target`, a path or a binary
     buffer."""
-    write_workbook(target, fairness_sheets(cert))
+    write_workbook(target, fairness_sheets(cert), fairness_cover(cert))
 
 
 def fairness_workbook(cert) -> bytes:
     """A participation certificate (`fairness_sheets`) as .xlsx bytes, for a download."""
-    return workbook_bytes(fairness_sheets(cert))
+    return workbook_bytes(fairness_sheets(cert), fairness_cover(cert))

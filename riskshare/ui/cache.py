@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from riskshare.agreements.describe import fit as _fit
 from riskshare.agreements.incentives import incentives as _incentives
 from riskshare.agreements.outcome import apply as _apply
+from riskshare.agreements.presets import list_presets as _list_presets
+from riskshare.agreements.presets import load_preset as _load_preset
 from riskshare.agreements.spec import Agreement
 from riskshare.core.system import System
 from riskshare.core.write import excel_bytes as _excel_bytes
@@ -62,3 +65,17 @@ def excel_bytes(system: System) -> bytes:
 def template_workbook() -> bytes:
     """The blank input workbook, made once."""
     return _template_workbook()
+
+
+@st.cache_resource(show_spinner=False)
+def presets() -> dict:
+    """Every preset agreement by name, in display order, read once per process (an Agreement
+    is frozen, so the one copy is shared safely)."""
+    return {name: _load_preset(name) for name in _list_presets()}
+
+
+@_cached
+def preset_fit(system: System) -> dict:
+    """Why each preset cannot be applied to `system` ("" when it can), by name
+    (`describe.fit`)."""
+    return {name: _fit(agreement, system) for name, agreement in presets().items()}

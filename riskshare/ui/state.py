@@ -2,11 +2,18 @@
 
 The System in session state is only ever replaced by a complete, validated one, so a bad edit or
 upload never leaves the analysis pages looking at half-applied data. `version` changes whenever a
-new system is *loaded* (sample, upload, adopted rebalancing); widgets on the System page key
-themselves on it so they reset to the new data.
+new system is *loaded* (sample, upload, adopted rebalancing) or an edit is undone; widgets on the
+System page key themselves on it so they reset to the new data.
+
+The user's own work is never lost without asking: loading over an uploaded, edited or rebalanced
+system waits for a confirmation (`request_load` / `confirm_pending`), the replaced system is kept
+for "Return to your system" (`previous` / `return_to_previous`), and every valid edit on the
+System page can be undone (`undo`) or reset to the system as loaded (`reset_to_loaded`).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import streamlit as st
 
@@ -18,6 +25,10 @@ from riskshare.ui.text import md
 
 _SYSTEM, _SOURCE, _VERSION, _FLASH = "rs_system", "rs_source", "rs_version", "rs_flash"
 _NOTES, _FLASH_NOTES = "rs_load_notes", "rs_flash_notes"
+_HISTORY, _LOADED, _PREVIOUS, _PENDING = "rs_history", "rs_loaded", "rs_previous", "rs_pending"
+UNDO_DEPTH = 50          # edits kept for "Undo last edit"
+#: Sources a user can get back at any time by loading them again: replacing one loses nothing.
+_RELOADABLE = ("sample: ", "workshop session: ")
 
 
 def current_system() -> System:
@@ -26,6 +37,7 @@ def current_system() -> System:
         st.session_state[_SYSTEM] = load_sample(DEFAULT_SAMPLE)
         st.session_state[_SOURCE] = f"sample: {SAMPLES[DEFAULT_SAMPLE].title}"
         st.session_state[_VERSION] = 0
+        st.session_state[_LOADED] = (st.session_state[_SYSTEM], st.session_state[_SOURCE])
     return st.session_state[_SYSTEM]
 
 
@@ -35,18 +47,35 @@ def source() -> str:
     return st.session_state[_SOURCE]
 
 
+_current_source = source     # for functions whose `source` parameter hides the function
+
+
 def version() -> int:
     """A count that changes whenever a new system is loaded (the System page's widget keys)."""
     current_system()
     return st.session_state[_VERSION]
 
 
+def own_work() -> bool:
+    """True when the current system is the user's own work — uploaded, edited or rebalanced —
+    which loading another system would lose (a bundled sample or session can be reloaded)."""
+    current_system()
+    src = st.session_state[_SOURCE]
+    return "(edited)" in src or "rebalanced" in src or not src.startswith(_RELOADABLE)
+
+
 def load(system: System, source: str, message: str | None = None) -> None:
-    """Replace the system with a newly loaded one (resets the System page's widgets)."""
+    """Replace the system with a newly loaded one (resets the System page's widgets).
+
+    The system replaced is kept for "Return to your system" when it is the user's own work."""
     new_version = version() + 1        # read before the system is replaced (it may be the first)
+    if own_work() and not system.equals(current_system()):
+        st.session_state[_PREVIOUS] = (current_system(), _current_source())
     st.session_state[_SYSTEM] = system
     st.session_state[_SOURCE] = source
     st.session_state[_VERSION] = new_version
+    st.session_state[_LOADED] = (system, source)
+    st.session_state[_HISTORY] = []
     # What the loader read differently from what was written (a percent-formatted cell, a
     # figure rounded to whole pennies): the grid the System page edits no longer shows it, so
     # the notes are kept with the version they were loaded with.
@@ -55,6 +84,97 @@ def load(system: System, source: str, message: str | None = None) -> None:
     if message:
         st.session_state[_FLASH] = message
         st.session_state[_FLASH_NOTES] = notes
+
+
+def request_load(system: System, source: str, message: str | None = None, *, origin: str,
+                 then: Callable[[], None] | None = None) -> bool:
+    """Load `system` now when nothing of the user's would be lost; otherwise park it until the
+    user confirms with the buttons `confirm_pending(origin)` draws. `then` runs after the load
+    (now or on confirmation). Returns True when loaded now (the caller should rerun)."""
+    if not own_work() or system.equals(current_system()):
+        load(system, source, message)
+        if then is not None:
+            then()
+        return True
+    st.session_state[_PENDING] = (origin, system, source, message, then)
+    return False
+
+
+def confirm_pending(origin: str) -> None:
+    """Where a load was requested from `origin`: ask whether to replace the user's system."""
+    pending = st.session_state.get(_PENDING)
+    if pending is None or pending[0] != origin:
+        return
+    _, system, new_source, message, then = pending
+    current = current_system()
+    with st.container(border=True):
+        st.warning(md(f"Loading **{system.label}** ({new_source}) replaces the system you are "
+                      f"working on: **{current.label}** ({source()}). It is kept: "
+                      "“Return to your system” in the sidebar brings it back."),
+                   icon=":material/warning:")
+        c1, c2, _ = st.columns([1, 1, 2])
+        if c1.button("Replace it", key=f"confirm_load_{origin}", type="primary"):
+            st.session_state.pop(_PENDING, None)
+            load(system, new_source, message)
+            if then is not None:
+                then()
+            st.rerun()
+        if c2.button("Keep my system", key=f"cancel_load_{origin}"):
+            st.session_state.pop(_PENDING, None)
+            st.rerun()
+
+
+def previous() -> tuple[System, str] | None:
+    """The user's own system that the last load replaced, with its source; None if none."""
+    return st.session_state.get(_PREVIOUS)
+
+
+def return_to_previous() -> None:
+    """Swap back to the system the last load replaced (the one left is kept in its place when
+    it is the user's own work, so the swap can be repeated)."""
+    kept = previous()
+    if kept is None:
+        return
+    system, src = kept
+    st.session_state.pop(_PREVIOUS, None)
+    load(system, src, f"Returned to {system.label} ({src}).")
+
+
+def undo_depth() -> int:
+    """How many edits on the System page can be undone."""
+    return len(st.session_state.get(_HISTORY, []))
+
+
+def _restore(system: System, src: str) -> None:
+    """Put `system` back after an undo or reset (the System page's widgets start afresh)."""
+    notes = st.session_state.get(_NOTES)
+    st.session_state[_SYSTEM] = system
+    st.session_state[_SOURCE] = src
+    st.session_state[_VERSION] = version() + 1
+    if notes and notes[0] == st.session_state[_VERSION] - 1:
+        st.session_state[_NOTES] = (st.session_state[_VERSION], *notes[1:])
+
+
+def undo() -> None:
+    """Undo the last valid edit made on the System page."""
+    history = st.session_state.get(_HISTORY, [])
+    if history:
+        system, src = history.pop()
+        _restore(system, src)
+
+
+def reset_to_loaded() -> None:
+    """Drop every edit since the system was loaded (the undo history goes with them)."""
+    loaded = st.session_state.get(_LOADED)
+    if loaded is not None:
+        _restore(*loaded)
+        st.session_state[_HISTORY] = []
+
+
+def edited_since_load() -> bool:
+    """True when the current system differs from the one last loaded."""
+    loaded = st.session_state.get(_LOADED)
+    return loaded is not None and not loaded[0].equals(current_system())
 
 
 def load_notes() -> tuple[str, tuple[str, ...]]:
@@ -76,6 +196,9 @@ def show_load_notes() -> None:
 def update(system: System) -> None:
     """Replace the system after an edit on the System page (widgets keep their state)."""
     if not system.equals(current_system()):
+        history = st.session_state.setdefault(_HISTORY, [])
+        history.append((current_system(), source()))
+        del history[:-UNDO_DEPTH]
         st.session_state[_SYSTEM] = system
         if "edited" not in st.session_state[_SOURCE]:
             st.session_state[_SOURCE] += " (edited)"
@@ -91,6 +214,19 @@ def show_flash(notes: bool = True) -> None:
         if notes:
             for note in flash_notes:
                 st.warning(md(note), icon=":material/warning:")
+
+
+def return_button() -> None:
+    """"Return to your system" (in the sidebar) while a load has replaced the user's own work."""
+    kept = previous()
+    if kept is None:
+        return
+    system, src = kept
+    if st.button(f"Return to your system: {md(system.label)}", key="return_previous",
+                 icon=":material/undo:", width="stretch",
+                 help=md(f"Brings back {system.label} ({src}), which the last load replaced.")):
+        return_to_previous()
+        st.rerun()
 
 
 def system_caption() -> None:

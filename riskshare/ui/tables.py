@@ -5,12 +5,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from riskshare.core.constants import HALF_SHOWN_M
 from riskshare.core.errors import MAX_LISTED, InputFileError, ValidationError
-from riskshare.core.format import money_m
+from riskshare.core.format import MISSING, MONEY_M_DP, millions, money_m
 from riskshare.core.schema import COLUMNS, INDEX, KINDS
 from riskshare.ui.text import md, md_lines
 
-MONEY_M = "%,.2f"
+MONEY_M = f"%,.{MONEY_M_DP}f"   # £m in table columns: the rule of format.money_m
 HIGHLIGHT = "#FDE2E1"  # rows that need attention (e.g. members worse off than standalone)
 
 
@@ -40,15 +41,23 @@ def editor_columns(extra: list[str]) -> dict:
 
 
 def in_millions(frame: pd.DataFrame, money: list[str]) -> pd.DataFrame:
-    """A copy of `frame` with its `money` columns in £m (divided by a million) for display."""
+    """A copy of `frame` with its `money` columns (£) in £m (divided by a million) for display.
+
+    A figure that rounds to zero at two decimals (under £5,000 either side) becomes exactly 0,
+    so a table never shows "-0.00"; blanks stay blank."""
     out = frame.copy()
     for c in money:
-        out[c] = out[c] / 1e6
+        shown = pd.to_numeric(out[c], errors="coerce") / 1e6
+        out[c] = shown.mask(shown.abs() < HALF_SHOWN_M, 0.0)
     return out
 
 
 def money_m_columns(money: dict[str, str], pct: dict[str, str] | None = None) -> dict:
-    """Column configs: {column: label} shown in £m with thousands separators, and % columns."""
+    """Column configs: {column: label} shown in £m to two decimals with thousands separators
+    (MONEY_M, the rule of `format.money_m`), and % columns to two decimals.
+
+    The column format wins over a Styler's text in st.dataframe, so pass the figures through
+    `in_millions` (or `styled_money`), which clears what would show as "-0.00"."""
     cc = st.column_config
     config = {c: cc.NumberColumn(label, format=MONEY_M) for c, label in money.items()}
     for c, label in (pct or {}).items():
@@ -81,17 +90,16 @@ INLINE_PROBLEMS = 12
 
 
 def _m(value) -> str:
-    """£m cell text like MONEY_M, never '-0.00'."""
-    if pd.isna(value):
-        return ""
-    return f"{round(float(value), 2) + 0.0:,.2f}"
+    """£m cell text like MONEY_M, never '-0.00'; '—' when missing."""
+    return millions(value)
 
 
 def styled_money(frame: pd.DataFrame, money: list[str], highlight=None):
-    """A Styler showing `money` columns (£) in £m with thousands separators, and shading the
-    rows where `highlight` (a boolean sequence) is true — e.g. members worse off."""
+    """A Styler showing `money` columns (£) in £m to two decimals with thousands separators
+    (never "-0.00"; "—" when missing), and shading the rows where `highlight` (a boolean
+    sequence) is true — e.g. members worse off."""
     shown = in_millions(frame, money)
-    styler = shown.style.format(_m, subset=money, na_rep="—")
+    styler = shown.style.format(_m, subset=money, na_rep=MISSING)
     if highlight is not None:
         flags = list(highlight)
         styler = styler.apply(lambda row: [f"background-color: {HIGHLIGHT}"
@@ -164,7 +172,7 @@ def warn_worse_off(outcome, advice: str) -> bool:
         st.warning(f"**{len(worse)} of {n} members {'is' if len(worse) == 1 else 'are'} worse "
                    "off than on their own:** "
                    + ", ".join(f"{md(m)} by "
-                               f"{md(money_m(-outcome.table.loc[m, 'vs_standalone'], 2))}"
+                               f"{md(money_m(-outcome.table.loc[m, 'vs_standalone']))}"
                                for m in worse)
                    + f". {md(advice)}", icon=":material/warning:")
     return bool(worse)

@@ -5,6 +5,10 @@ PDF of it where a Chromium browser is installed.
 The charts are rendered offline (Altair → vl-convert → SVG), so the file needs no network, no
 JavaScript and no other files: it can be e-mailed, opened and printed as it is. All text from
 the session (titles, names, notes) is HTML-escaped.
+
+A step shown under a what-if prints its figures as prepared and, below them, its figures under
+the what-if, each labelled "What-if", with the change in words; the header names the what-if in
+force, so no figure computed under a what-if reads as the prepared agreement's.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ section.step { break-inside: avoid; margin-bottom: 6px; }
 .figure .delta { font-size: 7.5pt; color: #425563; }
 ul { margin: 2px 0 0 16px; padding: 0; } li { margin: 1px 0; }
 .whatif { font-size: 8.5pt; color: #7C2855; }
+.figure.whatif { border-style: dashed; }
 .charts { break-before: page; }
 .chart { break-inside: avoid; margin: 4px 0 8px 0; text-align: center; }
 .chart svg { max-width: 100%; max-height: 80mm; width: auto; height: auto; }
@@ -84,18 +89,25 @@ def key_views(views) -> list:
     return sorted(chosen, key=lambda v: v.number)
 
 
-def _figure(f) -> str:
+def _figure(f, what_if: bool = False) -> str:
     tone = "" if f.good is None else (" good" if f.good else " bad")
     delta = f'<div class="delta">{html.escape(f.delta)}</div>' if f.delta else ""
-    return (f'<div class="figure{tone}"><div class="label">{html.escape(f.label)}</div>'
+    label = f"{WHAT_IF_MARK}: {f.label}" if what_if else f.label
+    return (f'<div class="figure{tone}{" whatif" if what_if else ""}"><div class="label">'
+            f'{html.escape(label)}</div>'
             f'<div class="value">{html.escape(f.text)}</div>{delta}</div>')
+
+
+WHAT_IF_MARK = "What-if"
 
 
 def html_report(session, views=None, generated: _dt.date | None = None) -> str:
     """The printable report of `session` as one self-contained HTML document."""
+    from riskshare.workshop.report import prepared_views, what_if_label
     from riskshare.workshop.steps import views as all_views
 
     views = list(views) if views is not None else all_views(session)
+    prepared = prepared_views(session, views)
     generated = generated or _dt.date.today()
     system = session.system
     agreements = "; ".join(f"{label}: {a.name}" for label, a in session.agreements)
@@ -113,19 +125,31 @@ def html_report(session, views=None, generated: _dt.date | None = None) -> str:
     parts.append(f'<div class="meta">Scenarios: {s.n:,} simulated years (seed {s.seed}, '
                  f"correlation {s.correlation:g}); fairness values each member by its average "
                  f"year less {session.risk_aversion:g} × its shortfall in the worst 1-in-20."
-                 "</div></header>")
-    for v in views:
+                 "</div>")
+    changed = [v for v in views if v.changes]
+    in_force = ("; ".join(what_if_label(v) for v in changed) + ". Figures marked "
+                f"“{WHAT_IF_MARK}” are under it; every other figure is as prepared."
+                if changed else "none: every figure is as prepared.")
+    parts.append(f'<div class="meta whatif">What-if in force — {html.escape(in_force)}</div>'
+                 "</header>")
+    for v, p in zip(views, prepared, strict=True):
         parts.append('<section class="step">')
-        parts.append(f"<h2>{v.number}. {html.escape(v.title)}</h2>")
-        parts.append('<div class="figures">' + "".join(_figure(f) for f in v.figures)
+        parts.append(f"<h2>{v.number}. {html.escape(p.title)}</h2>")
+        parts.append('<div class="figures">' + "".join(_figure(f) for f in p.figures)
                      + "</div>")
-        findings = list(v.sentences[:MAX_FINDINGS])
+        findings = list(p.sentences[:MAX_FINDINGS])
         if findings:
             parts.append("<ul>" + "".join(f"<li>{html.escape(x)}</li>" for x in findings)
                          + "</ul>")
         if v.changes:
-            parts.append('<div class="whatif">What if: '
+            parts.append(f'<div class="whatif">{WHAT_IF_MARK} (as shown in the room): '
                          + html.escape("; ".join(v.changes)) + "</div>")
+            parts.append('<div class="figures">'
+                         + "".join(_figure(f, what_if=True) for f in v.figures) + "</div>")
+            if v.sentences:
+                parts.append('<ul class="whatif">' + "".join(
+                    f"<li>{WHAT_IF_MARK}: {html.escape(x)}</li>"
+                    for x in v.sentences[:MAX_FINDINGS]) + "</ul>")
         parts.append("</section>")
     parts.append("<footer>Money in £m; surplus positive, deficit negative. Produced by riskshare "
                  "from the session file; the Excel report holds every figure.</footer>")
@@ -134,8 +158,9 @@ def html_report(session, views=None, generated: _dt.date | None = None) -> str:
         parts.append('<div class="charts">')
         for v in chosen:
             svg = charts.to_svg(v.chart, width=CHART_WIDTH)
+            mark = (f" — {WHAT_IF_MARK}: " + "; ".join(v.changes)) if v.changes else ""
             parts.append(f'<div class="chart"><div class="caption">Step {v.number}: '
-                         f"{html.escape(v.title)}</div>{svg}</div>")
+                         f"{html.escape(v.title + mark)}</div>{svg}</div>")
         parts.append("</div>")
     parts.append("</body></html>")
     return "\n".join(parts)

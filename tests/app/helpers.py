@@ -13,3 +13,30 @@ def errors(at: AppTest) -> str:
 def metric(at: AppTest, label: str) -> str:
     """The value of the metric with this label."""
     return next(m.value for m in at.metric if m.label == label)
+
+
+def apply_settings(at: AppTest, **values) -> AppTest:
+    """Set fields of the sidebar's scenario settings form (n, seed, correlation, shocks, …, as in
+    ScenarioSettings) and press its Apply button, as a user would: one rerun."""
+    from riskshare.ui.scenario_controls import APPLY, KEYS
+
+    for field, value in values.items():
+        key = KEYS[field]
+        if field == "shocks":
+            at.multiselect(key=key).set_value(list(value))
+        elif field == "n":
+            at.select_slider(key=key).set_value(value)
+        elif field in ("seed", "df"):
+            at.number_input(key=key).set_value(value)
+        elif field == "distribution":
+            at.radio(key=key).set_value(value)
+        else:
+            at.slider(key=key).set_value(value)
+    at.button(key=APPLY).click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def warnings(at: AppTest) -> str:
+    """Every warning element's text, one per line."""
+    return "\n".join(w.value for w in at.warning)

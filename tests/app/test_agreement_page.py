@@ -329,3 +329,114 @@ def test_the_toml_download_round_trips(downloads):
     upload(at, text, name)
     assert not at.error, errors(at)
     assert agreement(at) == edited
+
+
+# -- the agreement in words (issue 15) ------------------------------------------------------------
+def in_words(at: AppTest) -> str:
+    return next(m.value for m in at.markdown if m.value.startswith("**In words:**"))
+
+
+def captions(at: AppTest) -> str:
+    return "\n".join(c.value for c in at.caption)
+
+
+def sidebar_agreement(at: AppTest) -> str:
+    return next(c.value for c in at.sidebar.caption if c.value.startswith("Agreement:"))
+
+
+def test_editing_the_caps_rewrites_the_summary_everywhere_and_marks_the_description(downloads):
+    at = open_page()
+    assert "Charges and awards from the pool are capped at 1% of turnover per member." \
+        in in_words(at)
+    assert sidebar_agreement(at) == (
+        "Agreement: **Gain/loss share 50:50 beyond 0.5% of turnover, capped at 1%** · pooled: "
+        "50% beyond 0.5% of turnover; shared pro rata to turnover; capped at 1% of turnover")
+    assert "*Description:* Half of each variance beyond 0.5% of turnover is pooled" \
+        in captions(at)
+
+    at.number_input(key="max_charge_0_0").set_value(2.0).run()
+    at.number_input(key="max_award_0_0").set_value(2.0).run()
+    assert not at.exception and not at.error, errors(at)
+    words = in_words(at)
+    assert "Charges and awards from the pool are capped at 2% of turnover per member." in words
+    assert "capped at 1%" not in words
+    assert sidebar_agreement(at) == (
+        "Agreement: **Gain/loss share 50:50 beyond 0.5% of turnover, capped at 1% (edited)** · "
+        "pooled: 50% beyond 0.5% of turnover; shared pro rata to turnover; capped at 2% of "
+        "turnover")
+    text = captions(at)
+    assert ("*Description, written for the preset; parameters edited since:* Half of each "
+            "variance beyond 0.5% of turnover is pooled") in text
+    assert ("The name and description were written for the preset; the parameters have been "
+            "edited since.") in text
+    assert "**Current agreement:** Gain/loss share 50:50 beyond 0.5% of turnover, capped at 1% " \
+           "(edited) · preset: gain_loss_50_50_deadband (edited)" in text
+    # the member's ledger names the agreement as edited
+    ledger = "\n".join(m.value for m in at.markdown)
+    assert "under “Gain/loss share 50:50 beyond 0.5% of turnover, capped at 1%” (edited)" \
+        in ledger
+    # the downloaded agreement says what it does now, and reads back marked
+    name = next(n for n in downloads if n.endswith(".toml"))
+    toml = downloads[name]
+    toml = toml.decode() if isinstance(toml, bytes) else toml
+    header = " ".join(line[1:].strip() for line in toml.splitlines() if line.startswith("#"))
+    assert "Charges and awards from the pool are capped at 2% of turnover per member." in header
+    assert "The name and description were written for earlier parameters" in header
+    assert rs.load_agreement(toml) == agreement(at)
+
+    # writing a new description takes it as written for the parameters in force
+    at.text_area(key="description_0_0").input("Half pooled beyond 0.5%; caps at 2%.").run()
+    assert agreement(at).description_for is None
+    assert "*Description:* Half pooled beyond 0.5%; caps at 2%." in captions(at)
+    assert "(edited)" not in sidebar_agreement(at)
+
+
+def test_going_back_to_the_preset_parameters_clears_the_mark():
+    at = open_page()
+    at.number_input(key="max_charge_0_0").set_value(2.0).run()
+    assert agreement(at).description_for is not None
+    at.number_input(key="max_charge_0_0").set_value(1.0).run()
+    assert agreement(at) == load_preset(DEFAULT)
+    assert "edited since" not in captions(at)
+
+
+def test_presets_that_do_not_fit_the_system_are_marked_with_the_reason():
+    at = open_page()
+    picker = at.selectbox(key="preset_choice")
+    # northshire_2018_19 has no target or benchmark column, and no PAYER, CMS or CLI member
+    marked = [o for o in picker.options if o.endswith(" — does not fit this system")]
+    assert marked == [f"{load_preset(p).name} — does not fit this system" for p in
+                      ("aca_risk_corridors", "medicare_part_d_corridors", "mssp_one_sided",
+                       "mssp_two_sided", "nec_target_cost")]
+    assert "Full pooling pro rata to turnover" in picker.options
+    assert "5 of 12 presets do not fit this system and are marked in the list" in captions(at)
+    picker.select("aca_risk_corridors").run()
+    assert "**ACA risk corridors** needs member PAYER and column target, not in this system." \
+        in "\n".join(w.value for w in at.warning)
+    # its own sample fits it (and not the NHS pooled-budget preset, nor the MSSP and NEC ones)
+    at.button(key="load_agreement_sample").click().run()
+    assert not at.exception and not at.error, errors(at)
+    options = at.selectbox(key="preset_choice").options
+    assert "ACA risk corridors" in options
+    assert [o for o in options if o.endswith("does not fit this system")] == [
+        f"{load_preset(p).name} — does not fit this system" for p in
+        ("pooled_budget_reserve", "mssp_one_sided", "mssp_two_sided", "nec_target_cost")]
+    assert not [w for w in at.warning if "needs member" in w.value]
+
+
+def test_member_ids_in_the_summary_are_shown_as_text():
+    from tests.app.test_trust_pages import assert_text_shown_as_text, hostile_system, start_with
+
+    at = start_with(hostile_system())
+    hostile = rs.load_agreement(
+        'name = "Payer [a] takes all"\n[gains]\nbands = [{ pool = 1.0 }]\n'
+        '[losses]\nbands = [{ pool = 1.0 }]\n[pool]\ndistribute = "counterparty"\n'
+        'counterparty = "[a]"\n')
+    at.session_state["rs_agreement"] = hostile
+    at.session_state["rs_agreement_version"] = at.session_state["rs_agreement_version"] + 1
+    at.switch_page(AGREEMENT).run()
+    assert not at.exception, at.exception
+    shown = assert_text_shown_as_text(at)
+    assert ("The whole net pool goes to [a]: it takes a net pooled gain and bears a net pooled "
+            "loss.") in shown
+    assert "Agreement: **Payer [a] takes all** · pooled: all; all to [a]" in shown

@@ -39,8 +39,11 @@ def test_system_page_opens_on_the_default_sample():
     assert len(at.data_editor) == 1
     assert list(at.data_editor[0].value["org_id"]) == list(current(at).members)
     assert metric(at, "Members") == "9"
-    assert metric(at, "Sum of OCTs") == "-£2.0m"
-    assert metric(at, "System control total") == "£1.5m"
+    # OCTs 1.8 − 9.4 + 1.1 + 0.8 + 0.35 + 3.2 + 0 + 0 + 0.15 = −£2.00m; SCT +£1.5m (system.toml)
+    assert metric(at, "Sum of OCTs") == "-£2.00m"
+    assert metric(at, "System control total") == "£1.50m"
+    # support 12.3 + 8.1 + 1.9 + 2.6 + 0.9 + 2.7 + 10.0 = £38.50m
+    assert metric(at, "Support at stake") == "£38.50m"
     assert [b.label for b in at.get("download_button")] == [
         "Download the blank template (.xlsx)", "Download this system (.xlsx)",
         "Download members (.csv)"]
@@ -78,16 +81,43 @@ def test_a_valid_edit_applies_and_reaches_the_reconcile_page():
     assert current(at).orgs.loc["NGH", "forecast"] == 1_800_000.0
     at.switch_page(RECONCILE).run()
     assert not at.exception
-    assert metric(at, "Unrealistic OCTs") == "1 of 9"  # NGH no longer flagged, VGP still is
+    assert metric(at, "Unrealistic targets") == "1 of 9"  # NGH no longer flagged, VGP still is
 
 
 def test_setting_the_system_control_total():
     at = start()
-    at.number_input(key="sct_0").set_value(-2_000_000.0).run()
+    sct = at.text_input(key="sct_0")
+    assert sct.value == "1,500,000"        # thousands separators in the box itself
+    sct.set_value("-2,000,000").run()
+    assert not at.error
     assert current(at).control_total == -2_000_000.0
+    assert "= -£2.00m" in [c.value for c in at.caption]
+    at.text_input(key="sct_0").set_value("(1,250,000.50)").run()   # brackets: a deficit
+    assert current(at).control_total == -1_250_000.5
+    assert at.text_input(key="sct_0").value == "-1,250,000.50"
+    at.text_input(key="sct_0").set_value("£3500000").run()
+    assert current(at).control_total == 3_500_000.0
+    assert at.text_input(key="sct_0").value == "3,500,000"       # separators put in
+    assert metric(at, "System control total") == "£3.50m"
     at.checkbox(key="sct_default_0").check().run()
     assert not current(at).control_total_set
     assert current(at).control_total == current(at).sum_control_totals
+
+
+@pytest.mark.parametrize("typed, words", [
+    ("2,5", "decimal comma"),
+    ("£5m", "must be a finite number of pounds"),
+    ("", "is blank"),
+])
+def test_an_unreadable_system_control_total_is_named_and_changes_nothing(typed, words):
+    at = start()
+    before = current(at)
+    at.text_input(key="sct_0").set_value(typed).run()
+    assert not at.exception
+    message = errors(at)
+    assert "Your edits are not applied yet" in message
+    assert "column 'control_total'" in message and words in message
+    assert current(at) is before
 
 
 @pytest.mark.parametrize("case", representative(), ids=[c.id for c in representative()])
@@ -123,10 +153,10 @@ def test_reconcile_page_shows_the_statement_and_flags():
     at.switch_page(RECONCILE).run()
     assert not at.exception and not at.error
     assert at.title[0].value == "Reconcile"
-    assert metric(at, "Sum of OCTs") == "-£2.0m"
-    assert metric(at, "Gap (SCT − ΣOCT)") == "£3.5m"
-    assert metric(at, "Forecast against SCT") == "-£25.6m"
-    assert metric(at, "Unrealistic OCTs") == "2 of 9"
+    assert metric(at, "Members' totals (ΣOCT)") == "-£2.00m"
+    assert metric(at, "Gap (SCT − ΣOCT)") == "£3.50m"
+    assert metric(at, "Forecast against SCT") == "-£25.61m"  # -24.11 - 1.5
+    assert metric(at, "Unrealistic targets") == "2 of 9"
     text = "\n".join(m.value for m in at.markdown)
     assert "Northshire General Hospitals NHS Foundation Trust (NGH)" in text
     assert "Vale GP Federation (VGP)" in text
@@ -140,9 +170,9 @@ def test_threshold_slider_changes_the_flags():
     at = start()
     at.switch_page(RECONCILE).run()
     at.slider(key="unrealistic_pct").set_value(2.0).run()
-    assert metric(at, "Unrealistic OCTs") == "1 of 9"  # only NGH (2.6%) beyond 2%
+    assert metric(at, "Unrealistic targets") == "1 of 9"  # only NGH (2.6%) beyond 2%
     at.slider(key="unrealistic_pct").set_value(3.0).run()
-    assert metric(at, "Unrealistic OCTs") == "0 of 9"
+    assert metric(at, "Unrealistic targets") == "0 of 9"
 
 
 def test_adopting_the_rebalanced_octs_closes_the_gap():
@@ -158,7 +188,7 @@ def test_adopting_the_rebalanced_octs_closes_the_gap():
                - rs.load_sample("northshire_2018_19").orgs["control_total"]).round(2)
     assert sorted(changes.unique().tolist()) == [388_888.88, 388_888.89]
     assert round(changes.sum(), 2) == 3_500_000.0
-    assert metric(at, "Gap (SCT − ΣOCT)") == "£0.0m"
+    assert metric(at, "Gap (SCT − ΣOCT)") == "£0.00m"  # no "-£0.00m"
     assert "now the members' control totals" in at.success[0].value
 
 

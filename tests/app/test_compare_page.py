@@ -1,18 +1,28 @@
-"""Compare page (AppTest): defaults and a run, then a third agreement."""
+"""Compare page (AppTest): defaults and a run with the sidebar's shared scenario settings, then a
+third agreement; the system's figures in their own table; results kept (marked) when the inputs
+change; Compare and Fairness agree on the same settings."""
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 from pathlib import Path
 
 import numpy as np
+import openpyxl
 import pytest
 from streamlit.testing.v1 import AppTest
 
 import riskshare as rs
 from riskshare.agreements.presets import load_preset
 from riskshare.agreements.risk import compare
+from riskshare.core.filenames import slug
+from riskshare.core.samples import DEFAULT_SAMPLE
 from riskshare.ui.state import DEFAULT_PRESET
-from tests.app.helpers import errors
+from tests.app.helpers import apply_settings, errors, warnings
+
+# download names: riskshare-<system>-<what>-<date>.<ext>, for the default sample
+SLUG = slug(rs.load_sample(DEFAULT_SAMPLE).label)
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 PAGE = "riskshare/ui/pages/compare.py"
@@ -27,7 +37,7 @@ def open_page() -> AppTest:
 
 
 def run(at: AppTest) -> None:
-    at.select_slider(key="cmp_n").set_value(N).run()
+    apply_settings(at, n=N)
     at.button(key="cmp_run").click().run()
     assert not at.exception, at.exception
     assert not at.error, errors(at)
@@ -49,13 +59,19 @@ def test_defaults_then_run_matches_the_library():
                        rs.simulate(system, N, seed=0))
     got = table(at)
     assert list(got["agreement"]) == list(expected["agreement"])
-    np.testing.assert_allclose(got[list(rs.risk.METRICS)].to_numpy(float),
-                               expected[list(rs.risk.METRICS)].to_numpy(float), equal_nan=True)
+    np.testing.assert_allclose(got[list(rs.agreements.risk.METRICS)].to_numpy(float),
+                               expected[list(rs.agreements.risk.METRICS)].to_numpy(float), equal_nan=True)
     pivot = at.dataframe[0].value
-    assert list(pivot.index) == [*system.members, "SYSTEM"]
+    assert list(pivot.index) == list(system.members)      # the system has its own table
     a = expected[expected["agreement"] == expected["agreement"][0]].set_index("org_id")
-    np.testing.assert_allclose(pivot["A mean £m"], a["mean_final"] / 1e6)
+    np.testing.assert_allclose(pivot["A mean £m"], a["mean_final"].drop("SYSTEM") / 1e6)
     assert len(at.get("vega_lite_chart")) == 1
+    # the whole system, one row per agreement, its chances worded as "any member"
+    whole = at.dataframe[1].value
+    assert list(whole["agreement"]) == [f"A: {load_preset(DEFAULT_PRESET).name}",
+                                        "B: Full pooling pro rata to turnover"]
+    assert f"{a.loc['SYSTEM', 'p_worse_off']:.0%}" == whole["chance any member is worse off"][0]
+    np.testing.assert_allclose(whole["mean final £m"][0], a.loc["SYSTEM", "mean_final"] / 1e6)
 
 
 def test_choosing_a_third_agreement_and_running():
@@ -83,8 +99,8 @@ def test_an_agreement_that_does_not_fit_is_left_out_with_its_problems():
     at.multiselect(key="cmp_agreements").select("aca_risk_corridors").run()
     assert not at.exception
     assert "does not fit this system" in errors(at)
-    run_ok = at.select_slider(key="cmp_n").set_value(N).run()
-    run_ok.button(key="cmp_run").click().run()
+    apply_settings(at, n=N)
+    at.button(key="cmp_run").click().run()
     assert not at.exception
     assert len(set(table(at)["agreement"])) == 2
 
@@ -109,3 +125,59 @@ def test_every_sample_compares_on_the_page(sample, presets):
     result = table(at)
     assert set(result["agreement"]) == {load_preset(p).name for p in presets}
     assert len(result) == 2 * (rs.load_sample(sample).n + 1)
+
+
+def test_changed_inputs_keep_the_last_results_marked(downloads):
+    at = open_page()
+    run(at)
+    kept = table(at)
+    at.multiselect(key="cmp_agreements").select("support_cliff_2018_19").run()
+    apply_settings(at, seed=7)
+    assert not at.exception
+    # the earlier comparison is still there, downloads included, under a warning
+    assert "Settings changed since these results — press Run again." in warnings(at)
+    assert "Changed: scenario settings, agreements." in warnings(at)
+    assert "C mean £m" not in at.dataframe[0].value.columns          # as it was run
+    assert {f"riskshare-{SLUG}-comparison-{dt.date.today()}.{ext}" for ext in ("csv", "xlsx")} \
+        <= set(downloads)
+    # the workbook records the settings that made the results shown (seed 0), not the new ones
+    book = openpyxl.load_workbook(io.BytesIO(
+        downloads[f"riskshare-{SLUG}-comparison-{dt.date.today()}.xlsx"]))
+    assert book.sheetnames == ["cover", "metrics", "scenarios"]
+    cover = {r[0]: r[1] for r in book["cover"].iter_rows(min_row=3, values_only=True) if r[0]}
+    assert (cover["Setting: scenarios"], cover["Setting: seed"]) == (N, 0)
+    assert len(list(book["metrics"].iter_rows(min_row=3))) == len(kept)
+    assert table(at) is kept
+    at.button(key="cmp_run").click().run()
+    assert not at.warning
+    assert "C mean £m" in at.dataframe[0].value.columns
+
+
+def test_compare_and_fairness_agree_on_the_same_settings():
+    """Issue 15: Compare said ICB was £3.88m worse off on average while Fairness said it gained
+    £0.44m, each on its own settings. With one set of settings, the two pages' ICB figure — the
+    mean final position less the mean position alone — is the same number, worked out here from
+    the scenarios and the engine's arrays directly."""
+    at = open_page()
+    apply_settings(at, n=N, seed=3, correlation=0.4)
+    at.button(key="cmp_run").click().run()
+    assert not at.exception and not at.error, errors(at)
+    system = rs.load_sample("northshire_2018_19")
+    scenarios = rs.simulate(system, N, seed=3, correlation=0.4)
+    outcome = rs.apply(load_preset(DEFAULT_PRESET), system, scenarios)
+    icb = list(system.members).index("ICB")
+    expected = float((np.asarray(outcome["final"])[:, icb]
+                      - np.asarray(outcome["standalone"])[:, icb]).mean())
+    assert abs(expected) > 1e5                        # a figure worth comparing, not zero
+    compared = at.dataframe[0].value.loc["ICB", "A vs alone £m"]
+    assert compared == pytest.approx(expected / 1e6, abs=1e-8)
+    # Fairness on the same sidebar settings, judged by the plain average (λ = 0)
+    at.switch_page("riskshare/ui/pages/fairness.py").run()
+    at.radio(key="fair_mode").set_value("scenarios").run()
+    at.slider(key="fair_lambda").set_value(0.0).run()
+    at.button(key="fair_run").click().run()
+    assert not at.exception and not at.error, errors(at)
+    members = next(d.value for d in at.dataframe if "gain_agreement" in d.value.columns)
+    fair = float(members.set_index("org_id").loc["ICB", "gain_agreement"])
+    assert fair == pytest.approx(expected / 1e6, abs=0.005e-6 + 1e-8)   # to the penny
+    assert round(fair, 2) == round(compared, 2)

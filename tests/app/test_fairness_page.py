@@ -14,14 +14,16 @@ import riskshare as rs
 from riskshare.agreements.presets import list_presets, load_preset
 from riskshare.core.format import money_m
 from riskshare.core.samples import SAMPLES
+from riskshare.scenarios.simulate import ScenarioSettings
 from riskshare.ui.state import DEFAULT_PRESET
-from tests.app.helpers import errors, metric
+from tests.app.helpers import apply_settings, errors, metric, warnings
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 PAGE = "riskshare/ui/pages/fairness.py"
 SAMPLE = "northshire_2018_19"
 SCENARIOS = "rs_fairness_scenarios"
 VERDICT = "**Participation certificate:"
+EPSILON = "Walk-away margin at the best split"   # the least-core ε, in words
 
 
 def open_page(at: AppTest | None = None) -> AppTest:
@@ -81,7 +83,7 @@ def check_shows(at: AppTest, cert) -> None:
         assert note in infos
     # the metrics
     assert metric(at, "Cooperative gain") == money_m(cert.gain, 2)
-    assert metric(at, "Least-core ε") == ("—" if cert.epsilon is None
+    assert metric(at, EPSILON) == ("—" if cert.epsilon is None
                                           else money_m(cert.epsilon, 2))
     assert metric(at, "Members better off alone") == \
         f"{len(cert.members_worse_off)} of {cert.system.n}"
@@ -95,8 +97,10 @@ def check_shows(at: AppTest, cert) -> None:
         money.append(cert.fair)
     for column in money:
         if column in cert.table.columns:
-            np.testing.assert_allclose(table[column].to_numpy(float),
-                                       cert.table[column].to_numpy() / 1e6, atol=5e-9)
+            expected = cert.table[column].to_numpy() / 1e6
+            # under £5,000 either side shows as 0.00, never "-0.00" (ui.tables.in_millions)
+            expected = np.where(np.abs(expected) < 0.005, 0.0, expected)
+            np.testing.assert_allclose(table[column].to_numpy(float), expected, atol=5e-9)
     # the coalitions that would walk away
     if cert.passes:
         assert any("No member and no group" in s.value for s in at.success)
@@ -104,8 +108,9 @@ def check_shows(at: AppTest, cert) -> None:
         walk = walk_table(at)
         top = cert.violations.head(20)
         assert len(walk) == len(top)
-        np.testing.assert_allclose(walk["shortfall"].to_numpy(float),
-                                   top["shortfall"].to_numpy() / 1e6, atol=5e-9)
+        expected = top["shortfall"].to_numpy() / 1e6
+        expected = np.where(np.abs(expected) < 0.005, 0.0, expected)   # shown as 0.00
+        np.testing.assert_allclose(walk["shortfall"].to_numpy(float), expected, atol=5e-9)
         assert list(walk["size"]) == list(top["size"])
         assert f"{len(cert.violations):,}" in "\n".join(c.value for c in at.caption)
     assert [b.label for b in at.get("download_button")] == [
@@ -119,7 +124,7 @@ def test_the_forecast_certificate_on_the_default_sample_and_agreement():
     cert = rs.games.certificate(rs.load_sample(SAMPLE), load_preset(DEFAULT_PRESET))
     check_shows(at, cert)
     assert not cert.passes and cert.epsilon is not None
-    assert metric(at, "Least-core ε") == money_m(cert.epsilon, 2) == "£1.41m"
+    assert metric(at, EPSILON) == money_m(cert.epsilon, 2) == "£1.41m"
     assert metric(at, "Members better off alone") == "7 of 9"
     # the prenucleolus stands in for the nucleolus, and is labelled so
     assert cert.fair == "prenucleolus"
@@ -140,33 +145,42 @@ def test_the_forecast_result_is_kept_between_reruns():
     assert at.session_state["rs_fairness_forecast"] is first
 
 
-def test_across_scenarios_with_a_small_count():
+def test_across_scenarios_with_the_shared_settings():
     at = open_page()
+    apply_settings(at, n=1_000)
     at.radio(key="fair_mode").set_value("scenarios").run()
     assert not at.exception
-    assert at.select_slider(key="fair_n").value == 1_000
     assert at.slider(key="fair_lambda").value == 0.5
     assert "press **Run**" in at.info[0].value
+    assert any("1,000 scenarios · seed 0 · correlation 0.30 · normal · no shocks" in c.value
+               for c in at.caption)
     assert not at.get("vega_lite_chart")
     at.slider(key="fair_lambda").set_value(0.25).run()
     at.button(key="fair_run").click().run()
     assert not at.exception, at.exception
     inputs, result = at.session_state[SCENARIOS]
     settings = inputs[1]
-    assert settings.n == 1_000 and inputs[2] == 0.25
+    assert settings == ScenarioSettings(n=1_000) and inputs[2] == 0.25
     system = rs.load_sample(SAMPLE)
     expected = rs.games.certificate(system, load_preset(DEFAULT_PRESET),
-                                    settings.simulate(system), 0.25)
+                                    rs.simulate(system, 1_000, seed=0), 0.25)
     cert = result["cert"]
     assert cert.gain == expected.gain and cert.epsilon == expected.epsilon
     check_shows(at, expected)
     assert "1,000 scenarios" in text(at)
     # positive gain: the shares of it are shown, as percentages of the gain
     assert "share_agreement" in member_table(at).columns
-    # moving λ retires the result until Run is pressed again
+    # above λ = 0 the caption says these are not Compare's plain averages
+    assert any("not the plain averages the Compare page shows" in c.value for c in at.caption)
+    # moving λ keeps the result on show, marked, until Run is pressed again
     at.slider(key="fair_lambda").set_value(1.0).run()
-    assert not at.get("vega_lite_chart")
-    assert "press **Run** to judge again" in at.info[0].value
+    assert len(at.get("vega_lite_chart")) == 1
+    assert "Settings changed since these results — press Run again." in warnings(at)
+    assert "Changed: weight of bad years (λ)." in warnings(at)
+    assert [b.label for b in at.get("download_button")] == [
+        "Download the members (.csv)", "Download the certificate (.xlsx)"]
+    # the shown result is still the λ = 0.25 one, said so in its caption
+    assert any("λ = 0.25" in c.value for c in at.caption)
     # back at the forecast, the forecast certificate is shown at once
     at.radio(key="fair_mode").set_value("forecast").run()
     assert not at.exception
@@ -195,7 +209,7 @@ def test_more_than_sixteen_members_is_checked_in_part_and_says_so():
     warning = next(w.value for w in at.warning if "more than the 16" in w.value)
     assert "Only 36 of the 262,143 groups were checked" in warning
     assert "*estimated*" in warning
-    assert metric(at, "Least-core ε") == "—"
+    assert metric(at, EPSILON) == "—"
     table = member_table(at)
     assert "shapley_se" in table.columns
     assert "least_core" not in table.columns and "nucleolus" not in table.columns

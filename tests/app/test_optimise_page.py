@@ -3,6 +3,7 @@ words, alternatives, fixed transfers and bad input."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from pathlib import Path
 
@@ -13,10 +14,17 @@ from streamlit.testing.v1 import AppTest
 
 import riskshare as rs
 from riskshare.agreements.presets import load_preset
+from riskshare.core.filenames import slug
+from riskshare.core.format import money_m
+from riskshare.core.samples import DEFAULT_SAMPLE
 from riskshare.optimisation.optimise import OBJECTIVES
+from riskshare.reports import charts
 from riskshare.reports.workbooks import allocation_workbook
 from riskshare.ui.state import DEFAULT_PRESET
 from tests.app.helpers import errors, metric
+
+# download names: riskshare-<system>-<what>-<date>.<ext>, for the default sample
+SLUG = slug(rs.load_sample(DEFAULT_SAMPLE).label)
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 PAGE = "riskshare/ui/pages/optimise.py"
@@ -166,7 +174,7 @@ def test_bad_fixed_transfers_are_named_and_nothing_is_solved():
     message = errors(at)
     assert "These conditions cannot be used yet" in message
     assert "row 2 (NCC), column 'member': is fixed twice" in message
-    assert "row 3 (SVH), column 'receives': has no amount" in message
+    assert "row 3 (SVH), column 'from the pool': has no amount" in message
     assert at.button(key="opt_run").disabled
 
 
@@ -183,13 +191,81 @@ def test_an_objective_that_does_not_fit_the_system_is_a_validation_error():
     assert "no support at stake" in message
 
 
-def test_changing_a_setting_retires_the_result():
+def test_changing_a_setting_keeps_the_result_marked_until_optimised_again(downloads):
     at = open_page()
     optimise(at)
+    kept = result(at)
     assert len(at.get("vega_lite_chart")) == 1
     at.checkbox(key="opt_system_ct").check().run()
-    assert not at.get("vega_lite_chart")
-    assert "press **Optimise** to solve again" in at.info[0].value
+    # still on show, with its downloads, under a warning naming what changed
+    assert len(at.get("vega_lite_chart")) == 1
+    assert result(at) is kept
+    warning = "\n".join(w.value for w in at.warning)
+    assert "Settings changed since these results — press Optimise again." in warning
+    assert "Changed: conditions." in warning
+    name = f"riskshare-{SLUG}-optimised-allocation-{dt.date.today()}"
+    assert f"{name}.csv" in downloads
+    # the request sheet describes the conditions the shown result was solved with
+    request = downloads[f"{name}.xlsx"]
+    book = openpyxl.load_workbook(io.BytesIO(request))
+    rows = {r[0]: r[1] for r in book["request"].iter_rows(values_only=True)}
+    assert "objective" in rows and "system_meets_control_total" not in rows  # not asked then
+    optimise(at)
+    assert not any("Settings changed" in w.value for w in at.warning)
+    assert result(at) is not kept
+
+
+def test_the_page_says_it_works_at_the_forecast():
+    at = open_page()
+    assert any("scenario settings in the sidebar are not used on this page" in c.value
+               for c in at.caption)
+
+
+def test_alternatives_default_to_the_library_and_cli_slack():
+    """One default everywhere: the library's `alternatives(slack=0.05)` and the CLI's
+    `--slack 0.05` are 5%, and so is the page's box."""
+    import inspect
+
+    from riskshare.cli.commands import optimise_cmd
+    from riskshare.optimisation.result import Allocation
+
+    assert inspect.signature(Allocation.alternatives).parameters["slack"].default == 0.05
+    assert inspect.signature(optimise_cmd).parameters["slack"].default.default == 0.05
+    at = open_page()
+    optimise(at)
+    assert at.number_input(key="opt_alt_slack").value == 5.0
+    at.button(key="opt_alt_run").click().run()
+    assert not at.exception and not at.error, errors(at)
+    assert at.session_state["rs_optimise_alternatives"][1]["slack"] == 5.0
+
+
+def test_pool_receipts_and_net_transfers_are_labelled_apart():
+    """Issue 15: the chart said "receives £1.20m" for a member whose net transfer was +£4.08m.
+    Each label now gives both, by their own names: what the member receives from the pool and
+    its net transfer (from the pool − what it pooled)."""
+    at = open_page()
+    optimise(at)
+    allocation = result(at)["allocation"]
+    table = allocation.table
+    _, members = charts.allocation_data(allocation)
+    labels = dict(zip(members["org_id"], members["label"], strict=True))
+    pooled_somewhere = False
+    for org_id, row in table.iterrows():
+        received, pooled = float(row["received"]), float(row["pooled"])
+        net = received - pooled                      # the definition, worked here
+        assert labels[org_id] == (f"from pool {money_m(received, sign=True)} · "
+                                  f"net {money_m(net, sign=True)}")
+        pooled_somewhere |= abs(pooled) >= 0.005
+    assert pooled_somewhere      # the two figures differ for someone on the default agreement
+    # the member table's column is named for the pool, beside the net transfer
+    shown = table_with(at, "received")
+    assert {"received", "net_transfer"} <= set(shown.columns)
+    # with no agreement nothing is pooled: one figure, the net transfer
+    at.radio(key="opt_start").set_value("none").run()
+    optimise(at)
+    _, members = charts.allocation_data(result(at)["allocation"])
+    assert all(label.startswith("net transfer ") for label in members["label"])
+
 
 
 def test_the_cbc_solver_gives_the_same_optimum():

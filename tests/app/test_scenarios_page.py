@@ -1,18 +1,29 @@
-"""Scenarios page (AppTest): defaults, a run, a shock, and a shock that does not fit."""
+"""Scenarios page (AppTest): defaults, a run with the sidebar's shared scenario settings, a
+shock, a shock that does not fit, the system's figures in their own table, and results kept on
+show (marked) when the settings change."""
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 from pathlib import Path
 
 import numpy as np
+import openpyxl
 import pytest
 from streamlit.testing.v1 import AppTest
 
 import riskshare as rs
 from riskshare.agreements.presets import load_preset
 from riskshare.agreements.risk import SYSTEM_ROW, risk_table
+from riskshare.core.filenames import slug
+from riskshare.core.format import money_m
+from riskshare.core.samples import DEFAULT_SAMPLE
 from riskshare.ui.state import DEFAULT_PRESET
-from tests.app.helpers import errors, metric
+from tests.app.helpers import apply_settings, errors, metric, warnings
+
+# download names: riskshare-<system>-<what>-<date>.<ext>, for the default sample
+SLUG = slug(rs.load_sample(DEFAULT_SAMPLE).label)
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 PAGE = "riskshare/ui/pages/scenarios.py"
@@ -30,7 +41,7 @@ def open_page(sample: str | None = None) -> AppTest:
 
 
 def run(at: AppTest) -> None:
-    at.select_slider(key="scn_n").set_value(N).run()
+    apply_settings(at, n=N)
     at.button(key="scn_run").click().run()
     assert not at.exception, at.exception
     assert not at.error, errors(at)
@@ -40,39 +51,98 @@ def result(at: AppTest) -> dict:
     return at.session_state["rs_scenarios_result"][1]
 
 
+def summary(at: AppTest) -> str:
+    return next(c.value for c in at.caption if c.value.startswith("**Scenarios** —"))
+
+
 def test_defaults_then_run_matches_the_library():
     at = open_page()
     assert at.title[0].value == "Scenarios"
     assert not at.error
     assert any("press **Run**" in i.value for i in at.info)
     assert len(at.dataframe) == 0  # nothing computed before Run
+    # the settings come from the sidebar, summarised on the page
+    assert "10,000 scenarios · seed 0 · correlation 0.30 · normal · no shocks" in summary(at)
+    assert "Scenario settings** in the sidebar" in summary(at)
     run(at)
+    assert f"{N:,} scenarios · seed 0" in summary(at)
     system = rs.load_sample("northshire_2018_19")
     expected = risk_table(load_preset(DEFAULT_PRESET), system, rs.simulate(system, N, seed=0))
     got = result(at)["risk"]
     np.testing.assert_allclose(got.to_numpy(float), expected.to_numpy(float), equal_nan=True)
-    assert metric(at, "System: mean final") == rs.format.money_m(
-        expected.loc[SYSTEM_ROW, "mean_final"], 1)
-    assert metric(at, "System: P(miss SCT)") == \
+    assert metric(at, "System: mean final") == money_m(expected.loc[SYSTEM_ROW, "mean_final"])
+    assert metric(at, "System: chance of a shortfall") == \
         f"{expected.loc[SYSTEM_ROW, 'p_miss_control_total']:.0%}"
     table = at.dataframe[0].value
-    assert list(table["org_id"]) == [*system.members, SYSTEM_ROW]
-    np.testing.assert_allclose(table["mean_final"], expected["mean_final"] / 1e6)
+    assert list(table["org_id"]) == list(system.members)  # members only: the system has its own
+    np.testing.assert_allclose(table["mean_final"], expected["mean_final"].drop(SYSTEM_ROW) / 1e6)
     assert len(at.get("vega_lite_chart")) == 2
     assert any(f"{N:,} scenarios" in c.value for c in at.caption)
-    # a rerun with the same settings keeps the result; changing a setting asks for a new run
+    # a rerun with the same settings keeps the result
     at.run()
-    assert len(at.dataframe) == 1
-    at.slider(key="scn_correlation").set_value(0.5).run()
-    assert len(at.dataframe) == 0
-    assert any("changed" in i.value for i in at.info)
+    assert len(at.dataframe) == 2 and not at.warning
+
+
+def test_changed_settings_keep_the_last_results_marked_until_run_again(downloads):
+    at = open_page()
+    run(at)
+    kept = result(at)
+    apply_settings(at, correlation=0.5)
+    # still shown, with its download, under a warning naming what changed
+    assert len(at.dataframe) == 2 and len(at.get("vega_lite_chart")) == 2
+    assert "Settings changed since these results — press Run again." in warnings(at)
+    assert "Changed: scenario settings." in warnings(at)
+    assert {f"riskshare-{SLUG}-scenario-risk-{dt.date.today()}.{ext}" for ext in ("csv", "xlsx")} \
+        <= set(downloads)
+    # the workbook records the settings that made the results shown (correlation 0.3)
+    book = openpyxl.load_workbook(io.BytesIO(
+        downloads[f"riskshare-{SLUG}-scenario-risk-{dt.date.today()}.xlsx"]))
+    assert book.sheetnames == ["cover", "metrics", "scenarios"]
+    cover = {r[0]: r[1] for r in book["cover"].iter_rows(min_row=3, values_only=True) if r[0]}
+    assert (cover["Setting: scenarios"], cover["Setting: correlation"]) == (N, 0.3)
+    assert f"{N:,} scenarios (normal; correlation 0.3;" in "\n".join(c.value for c in at.caption)
+    assert result(at) is kept                         # nothing recomputed by itself
+    # another agreement: named too
+    at.session_state["rs_agreement"] = load_preset("full_pooling_turnover")
+    at.run()
+    assert "Changed: scenario settings, agreement." in warnings(at)
+    # Run: the warning goes, the new settings are used
+    at.button(key="scn_run").click().run()
+    assert not at.warning and not at.exception
+    assert "correlation 0.5" in result(at)["describe"]
+    # back to the settings of this run: no warning
+    apply_settings(at, correlation=0.3)
+    assert "Changed: scenario settings." in warnings(at)
+    apply_settings(at, correlation=0.5)
+    assert not at.warning
+
+
+def test_the_system_figures_are_in_their_own_table_with_any_member_wording():
+    at = open_page()
+    run(at)
+    system = rs.load_sample("northshire_2018_19")
+    outcome = rs.apply(load_preset(DEFAULT_PRESET), system, rs.simulate(system, N, seed=0))
+    final = np.asarray(outcome["final"])
+    alone = np.asarray(outcome["standalone"])
+    # worked from the engine's arrays, not from the risk table: in how many scenarios is *any*
+    # member worse off than alone (by more than half a penny)
+    any_worse = float(((final - alone) < -0.005).any(axis=1).mean())
+    table = at.dataframe[1].value
+    shown = dict(zip(table["measure"], table["value"], strict=True))
+    assert shown["Chance any member is worse off than alone"] == f"{any_worse:.1%}"
+    assert shown["Mean against every member standing alone"] == money_m(
+        float((final - alone).sum(axis=1).mean()), sign=True)
+    assert "Chance any member loses support" in shown
+    assert "SYSTEM" not in list(at.dataframe[0].value["org_id"])
+    assert any("*any* member" in c.value for c in at.caption)
 
 
 def test_adding_a_shock_and_running():
     at = open_page()
-    at.multiselect(key="scn_shocks").select("winter_pressure").run()
+    apply_settings(at, shocks=["winter_pressure"])
     assert not at.error, errors(at)
     assert any("With the shocks" in i.value for i in at.info)
+    assert "shocks: Winter pressure" in summary(at)
     run(at)
     system = rs.load_sample("northshire_2018_19")
     scenarios = rs.simulate(system, N, seed=0, shocks=["winter_pressure"])
@@ -82,19 +152,35 @@ def test_adding_a_shock_and_running():
     assert "shocks: Winter pressure" in result(at)["describe"]
 
 
-def test_a_shock_that_does_not_fit_is_reported_and_not_applied():
+def test_a_shock_that_does_not_fit_is_not_offered_and_says_why():
     at = open_page("workshop_4")
-    at.multiselect(key="scn_shocks").select("provider_10m").run()
-    assert not at.exception
-    assert len(at.error) == 1
-    text = errors(at)
-    assert "does not fit" in text and "NGH" in text and "Traceback" not in text
-    run_at = at.select_slider(key="scn_n").set_value(N).run()
-    run_at.button(key="scn_run").click().run()
-    assert not at.exception
-    assert result(at)["describe"].count("shocks") == 0  # run without the misfit shock
+    # only the shock that fits workshop_4 (it has acute members) is offered
+    assert at.multiselect(key="sc_shocks").options == ["Winter pressure: acute −2% of turnover"]
+    note = next(c.value for c in at.sidebar.caption if c.value.startswith("Not offered"))
+    assert "One member £10m adverse (NGH) ('NGH' is not a member of Workshop system" in note
+    assert "'efficiency_plan' is not a numeric column of the system" in note
+    assert not at.error
+
+
+def test_a_chosen_shock_that_stops_fitting_is_marked_and_not_applied():
+    at = open_page()
+    apply_settings(at, shocks=["provider_10m"])           # fits Northshire (it has NGH)
+    at.session_state["rs_system"] = rs.load_sample("workshop_4")  # as the System page loads it
+    at.session_state["rs_version"] = at.session_state["rs_version"] + 1
+    at.run()
+    assert not at.exception and not at.error, errors(at)
+    # kept in the picker, marked, so the choice is not lost silently
+    assert at.multiselect(key="sc_shocks").value == ["provider_10m"]
+    assert "One member £10m adverse (NGH) (does not fit this system: not applied)" in \
+        at.multiselect(key="sc_shocks").options
+    text = warnings(at)
+    assert "Chosen shocks not applied" in text and "'NGH' is not a member" in text
+    assert "no shocks" in summary(at)
+    at.button(key="scn_run").click().run()
+    assert not at.exception and not at.error, errors(at)
+    assert "shocks" not in result(at)["describe"]  # run without the misfit shock
     system = rs.load_sample("workshop_4")
-    expected = risk_table(load_preset(DEFAULT_PRESET), system, rs.simulate(system, N, seed=0))
+    expected = risk_table(load_preset(DEFAULT_PRESET), system, rs.simulate(system, 10_000, seed=0))
     np.testing.assert_allclose(result(at)["risk"].to_numpy(float), expected.to_numpy(float),
                                equal_nan=True)
 

@@ -4,6 +4,7 @@ asked for, and a sample of the shared bad-file tables."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import tomllib
 from pathlib import Path
@@ -13,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 import riskshare as rs
 from tests.app.conftest import rendered
-from tests.app.helpers import errors
+from tests.app.helpers import apply_settings, errors
 from tests.bad_files import BAD_SESSIONS, SESSION, representative
 
 REPO = Path(__file__).resolve().parents[2]
@@ -89,7 +90,7 @@ def test_names_are_text_on_every_page():
 def test_names_are_text_in_results_and_the_workshop():
     at = start_with(hostile_system())
     at.switch_page(PAGES["scenarios"]).run()
-    at.select_slider(key="scn_n").set_value(1_000).run()
+    apply_settings(at, n=1_000)      # the sidebar's scenario settings
     at.button(key="scn_run").click().run()
     assert not at.exception
     assert_text_shown_as_text(at)
@@ -155,14 +156,15 @@ def test_csv_downloads_neutralise_formula_like_text(downloads):
     frame["name"] = ["=HYPERLINK(\"http://x\")", "+1+1", "-2 ward", "@SUM(A1)"]
     at = start_with(rs.System.from_frame(frame, -5_000_000, "W", "2019/20"))
     assert not at.exception
-    text = downloads["w_2019_20_organisations.csv"]
+    today = dt.date.today()
+    text = downloads[f"riskshare-w-2019-20-organisations-{today}.csv"]
     text = text.decode() if isinstance(text, bytes) else text
     lines = text.splitlines()
     assert lines[1].startswith("A,\"'=HYPERLINK(\"\"http://x\"\")\",acute,500000000,-10000000,")
     assert lines[2].startswith("B,'+1+1,") and lines[3].startswith("C,'-2 ward,")
     assert lines[4].startswith("D,'@SUM(A1),")
     at.switch_page(PAGES["fairness"]).run()
-    fair = downloads["fairness_members.csv"]
+    fair = downloads[f"riskshare-w-2019-20-fairness-members-{today}.csv"]
     fair = fair.decode() if isinstance(fair, bytes) else fair
     assert "'=HYPERLINK" in fair and ",=HYPERLINK" not in fair
 
@@ -176,14 +178,14 @@ def test_a_long_fairness_run_shows_its_estimate_and_asks():
     at = AppTest.from_file(APP, default_timeout=90).run()
     at.switch_page(PAGES["fairness"]).run()
     at.radio(key="fair_mode").set_value("scenarios").run()
-    at.select_slider(key="fair_n").set_value(100_000).run()
+    apply_settings(at, n=100_000)    # the sidebar's scenario settings
     assert not at.exception
     warning = " ".join(w.value for w in at.warning)
     assert "This run would take about" in warning and "longer than the 60 seconds" in warning
     assert at.button(key="fair_run").disabled
     at.checkbox(key="fair_long").check().run()
     assert not at.button(key="fair_run").disabled
-    at.select_slider(key="fair_n").set_value(1_000).run()
+    apply_settings(at, n=1_000)
     assert not at.button(key="fair_run").disabled and not at.warning
 
 
@@ -209,4 +211,7 @@ def test_how_an_upload_was_read_is_shown_and_stays_until_another_load():
     assert [w.value for w in at.warning] == [note]           # still true of the loaded system
     at.selectbox(key="sample_choice").set_value("workshop_4").run()
     at.button(key="load_sample").click().run()
+    # the upload is the user's own work: loading over it asks first (issue 15)
+    assert "replaces the system you are working on" in " ".join(w.value for w in at.warning)
+    at.button(key="confirm_load_system").click().run()
     assert not at.warning                                      # another system: no old notes

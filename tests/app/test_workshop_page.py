@@ -120,8 +120,8 @@ def test_the_page_opens_on_the_bundled_session_at_its_own_step():
     assert [i.value for i in at.info] == [SESSION.steps[0].notes]
     assert at.button(key="ws_back").disabled and not at.button(key="ws_next").disabled
     assert [b.proto.label for b in at.get("download_button")][:1] == ["Save session"]
-    # a step without knobs says so
-    assert not at.slider
+    # a step without knobs says so (the sidebar holds the scenario settings' sliders)
+    assert not at.main.slider
     assert any("Nothing to change at this step" in c.value for c in at.caption)
 
 
@@ -150,7 +150,7 @@ def test_next_walks_every_step_with_the_library_figures_then_back_and_reset():
 # -- what if --------------------------------------------------------------------------------------
 def test_the_shock_size_slider_changes_the_figures_to_the_library_view():
     at = go_to(open_page(), 2)
-    assert [s.label for s in at.slider] == ["Size of the shock"]
+    assert [s.label for s in at.main.slider] == ["Size of the shock"]
     slider(at, 2, "shock_scale").set_value(2.0)
     check_step(run(at), expected(2, WhatIf.of(None, shock_scale=2.0)))
     assert shown_figures(at) != figures(expected(2))
@@ -177,7 +177,7 @@ def test_the_agreement_knobs_can_change_the_other_agreement():
     at = go_to(open_page(), 3)
     at.selectbox(key=f"ws_target_{at.session_state['ws_version']}_3").select("A")
     run(at)
-    labels = [s.label for s in at.slider]
+    labels = [s.label for s in at.main.slider]
     assert "A: Support taper (0 = cliff edge)" in labels
     assert not any(label.startswith("B:") for label in labels)
     slider(at, 3, "taper", "A").set_value(2.0)

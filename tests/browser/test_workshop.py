@@ -14,6 +14,7 @@ from riskshare import workshop
 from riskshare.workshop.printable import pdf_available
 from riskshare.workshop.session import load_session, read_session_text
 
+from .conftest import SCREENSHOTS
 from .test_pages import ERROR_SELECTORS, _full_screenshot, _settle
 
 pytestmark = pytest.mark.browser
@@ -63,7 +64,7 @@ def test_preparation_mode(app_url, page):
     _open(page, app_url)
     body = page.locator('[data-testid="stMain"]').inner_text()
     for text in ("Session", "Bundled sessions", "Or upload a session", SESSION.title,
-                 "Save session", "Step 1 of 5", "System control total", "£1.5m"):
+                 "Save session", "Step 1 of 5", "System control total", "£1.50m"):
         assert text in body, f"{text!r} not on the Workshop page"
     assert page.locator('[data-testid="stSidebar"]').is_visible()
     _no_errors(page, "workshop")
@@ -130,3 +131,121 @@ def test_a_what_if_is_saved_and_the_reports_download(app_url, page):
         data = open(report.value.path(), "rb").read()
         assert data.lstrip().startswith(start), (name, data[:40])
     _no_errors(page, "after the downloads")
+
+
+# -- the presentation clicker and the presenter view ------------------------------------------------
+SLIDER = ".st-key-ws_whatif input[type='range']"
+
+
+def _present(page) -> None:
+    """Turn presentation mode on with a click on the toggle (which keeps the keyboard focus)."""
+    page.locator(".st-key-ws_present label").click()
+    page.locator('[data-testid="stSidebar"]').wait_for(state="hidden", timeout=30_000)
+    page.locator(".st-key-ws_clicker").wait_for(state="attached", timeout=30_000)
+    _settle(page)
+
+
+def _slider_values(page) -> list[str]:
+    return page.eval_on_selector_all(SLIDER, "els => els.map(e => e.value)")
+
+
+def test_pagedown_right_after_presentation_mode_is_turned_on_moves_to_the_next_step(app_url, page):
+    _open(page, app_url)
+    _present(page)
+    _wait_for_step(page, 1)
+    page.keyboard.press("PageDown")          # no click on the page first
+    _wait_for_step(page, 2)
+    assert f"Step 2 of {len(SESSION.steps)}" in page.locator('[data-testid="stMain"]').inner_text()
+    page.keyboard.press("PageUp")
+    _wait_for_step(page, 1)
+
+
+def test_the_clicker_moves_the_step_and_never_a_focused_what_if_slider(app_url, page):
+    n = len(SESSION.steps)
+    _open(page, app_url)
+    _present(page)
+    page.locator(".st-key-ws_next button").click()
+    _wait_for_step(page, 2)
+    # the shock slider has the focus: PageDown moves to step 3, the slider does not move
+    page.locator(SLIDER).first.focus()
+    before = _slider_values(page)
+    page.keyboard.press("PageDown")
+    _wait_for_step(page, 3)
+    body = page.locator('[data-testid="stMain"]').inner_text()
+    assert f"Step 3 of {n}" in body and "What if:" not in body
+    # the last step: Next is disabled, so PageDown does nothing at all; no other key moves a
+    # focused slider either
+    while f"Step {n} of {n}" not in page.locator('[data-testid="stMain"]').inner_text():
+        page.keyboard.press("ArrowRight")    # a clicker's other "next" key
+        page.wait_for_timeout(300)
+        _settle(page)
+    _wait_for_step(page, n)
+    page.locator(SLIDER).first.focus()
+    before = _slider_values(page)
+    for key in ("PageDown", "ArrowRight", "ArrowDown", "End", "Home"):
+        page.keyboard.press(key)
+        page.wait_for_timeout(200)
+    _settle(page)
+    assert _slider_values(page) == before
+    body = page.locator('[data-testid="stMain"]').inner_text()
+    assert f"Step {n} of {n}" in body and "What if:" not in body
+    # the mouse still changes a what-if: a click near the end of the slider's track
+    widget = page.locator(".st-key-ws_whatif [data-testid='stSlider']").first
+    widget.scroll_into_view_if_needed()
+    track = widget.locator("[role='group']").bounding_box()
+    assert track is not None
+    page.mouse.click(track["x"] + track["width"] - 10, track["y"] + track["height"] / 2)
+    page.get_by_text("What if:").wait_for(timeout=60_000)
+    _settle(page)
+    assert _slider_values(page) != before
+    _no_errors(page, "a what-if set with the mouse")
+    page.keyboard.press("PageUp")
+    _wait_for_step(page, n - 1)
+
+
+def test_presenter_view_follows_and_moves_the_room(app_url, browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    room, presenter = context.new_page(), context.new_page()
+    try:
+        _open(room, app_url)
+        _present(room)
+        link = room.locator(".st-key-ws_presenter a").first.get_attribute("href")
+        assert link and "presenter?room=" in link
+        presenter.goto(f"{app_url}/{link.lstrip('/')}" if not link.startswith("http") else link)
+        heading = presenter.locator("h3").filter(has_text="Step 1 of")
+        heading.wait_for(timeout=30_000)
+        notes = presenter.locator(".st-key-pv_notes").inner_text()
+        assert "Ask the room: whose target is realistic?" in notes
+        assert "Next: step 2, A hard winter" in presenter.locator('[data-testid="stMain"]').inner_text()
+        # Next in the presenter view moves the screen in the room
+        presenter.locator(".st-key-pv_next button").click()
+        presenter.locator("h3").filter(has_text="Step 2 of").wait_for(timeout=30_000)
+        _wait_for_step(room, 2)
+        # and the room's own clicker moves the presenter view
+        room.keyboard.press("PageDown")
+        _wait_for_step(room, 3)
+        presenter.locator("h3").filter(has_text="Step 3 of").wait_for(timeout=30_000)
+        _no_errors(presenter, "the presenter view")
+        presenter.screenshot(path=str(SCREENSHOTS / "workshop_presenter.png"))
+        room.screenshot(path=str(SCREENSHOTS / "workshop_present_1280x720.png"))
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("k", range(1, len(SESSION.steps) + 1))
+def test_in_presentation_mode_at_1280x720_the_chart_is_on_screen(app_url, browser, k):
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    try:
+        _open(page, app_url)
+        _present(page)
+        for _ in range(k - 1):
+            page.keyboard.press("PageDown")
+            page.wait_for_timeout(300)
+        _wait_for_step(page, k)
+        box = page.locator("[data-testid='stVegaLiteChart']").first.bounding_box()
+        assert box is not None
+        assert box["y"] >= 0 and box["y"] + box["height"] <= 720, (k, box)
+        page.screenshot(path=str(SCREENSHOTS / f"workshop_present_step_{k}.png"))
+    finally:
+        context.close()

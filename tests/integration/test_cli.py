@@ -85,24 +85,26 @@ def test_reconcile_writes_a_workbook_matching_the_library(tmp_path, capsys):
     system = rs.load_sample("northshire_2018_19")
     rec, reb = rs.reconcile(system), rs.rebalance(system)
     wb = openpyxl.load_workbook(target)
-    assert wb.sheetnames == ["statement", "members", "rebalancing", "flags"]
+    assert wb.sheetnames == ["cover", "statement", "members", "rebalancing", "settings", "flags"]
+    # each table: row 1 the readable headings, row 2 the column names, the figures from row 3
     rows = list(wb["statement"].iter_rows(values_only=True))
-    assert rows[0] == ("line", "label", "amount")
-    assert [r[0] for r in rows[1:]] == list(rec.statement.index)
-    for key, label, amount in rows[1:]:
+    assert rows[0] == ("Line key", "Line", "Amount (£)")
+    assert rows[1] == ("line", "label", "amount")
+    assert [r[0] for r in rows[2:]] == list(rec.statement.index)
+    for key, label, amount in rows[2:]:
         assert label == rec.statement.loc[key, "label"]
         assert amount == pytest.approx(rec.amount(key), abs=1e-6)
-    assert wb["statement"]["C2"].number_format.startswith("£")
+    assert wb["statement"]["C3"].number_format.startswith("£")
     members = list(wb["members"].iter_rows(values_only=True))
-    header = members[0]
+    header = members[1]
     assert header[0] == "org_id"
-    assert [r[0] for r in members[1:]] == list(system.members)
-    flagged = [r[0] for r in members[1:] if r[header.index("unrealistic")]]
+    assert [r[0] for r in members[2:]] == list(system.members)
+    flagged = [r[0] for r in members[2:] if r[header.index("unrealistic")]]
     assert flagged == rec.unrealistic == ["NGH", "VGP"]
     reb_rows = list(wb["rebalancing"].iter_rows(values_only=True))
-    revised = {r[0]: r[reb_rows[0].index("revised")] for r in reb_rows[1:]}
+    revised = {r[0]: r[reb_rows[1].index("revised")] for r in reb_rows[2:]}
     assert revised == pytest.approx(reb.revised.to_dict(), abs=1e-9)
-    assert [r[0] for r in wb["flags"].iter_rows(min_row=2, values_only=True)] == list(rec.flags)
+    assert [r[0] for r in wb["flags"].iter_rows(min_row=3, values_only=True)] == list(rec.flags)
 
 
 def test_unrealistic_pct_option(capsys):
@@ -145,11 +147,11 @@ def test_template_writes_the_blank_workbook(tmp_path, capsys):
     assert code == 0, err
     assert "Wrote" in out
     wb = openpyxl.load_workbook(target)
-    assert wb.sheetnames == ["organisations", "system", "guide"]
+    assert wb.sheetnames == ["cover", "organisations", "system", "guide"]
     assert [c.value for c in wb["organisations"][1]] == ["org_id"] + [c.name for c in
                                                                     rs.ORG_COLUMNS]
     expected = openpyxl.load_workbook(io.BytesIO(template_workbook()))
-    for sheet in wb.sheetnames:
+    for sheet in wb.sheetnames[1:]:     # the cover carries the date it was written
         assert list(wb[sheet].iter_rows(values_only=True)) == list(
             expected[sheet].iter_rows(values_only=True))
 

@@ -74,11 +74,11 @@ def test_apply_xlsx_writes_the_library_figures(tmp_path, capsys):
     assert code == 0, err
     assert f"Wrote {target}" in out.replace("\n", "")
     wb = openpyxl.load_workbook(target)
-    assert wb.sheetnames == ["members", "system", "incentives", "agreement"]
+    assert wb.sheetnames == ["cover", "members", "system", "incentives", "agreement"]
 
     def frame(sheet: str) -> pd.DataFrame:
         rows = list(wb[sheet].iter_rows(values_only=True))
-        return pd.DataFrame(rows[1:], columns=rows[0])
+        return pd.DataFrame(rows[2:], columns=rows[1])     # row 2: the column names
 
     a = load_preset("gain_loss_50_50_deadband")
     system = rs.load_sample("workshop_4")
@@ -95,7 +95,7 @@ def test_apply_xlsx_writes_the_library_figures(tmp_path, capsys):
     # −£1.75m × 500/1,900 = −£460,526.3158, in the whole pennies that add up to the pool:
     # −£460,526.31 (see test_engine.test_gain_loss_50_50_deadband_on_workshop_4)
     assert members.loc["A", "received"] == -460_526.31
-    assert wb["members"]["F2"].number_format.startswith("£")
+    assert wb["members"]["F3"].number_format.startswith("£")
 
     sys_sheet = frame("system").set_index("line")["amount"]
     assert list(sys_sheet.index) == list(SYSTEM_LINES)
@@ -107,7 +107,7 @@ def test_apply_xlsx_writes_the_library_figures(tmp_path, capsys):
         np.testing.assert_allclose(incs[c].astype(float), inc.table[c], atol=1e-9, err_msg=c)
     assert incs["worse_off"].tolist() == inc.table["worse_off"].tolist()
 
-    toml_lines = [v or "" for (v,) in wb["agreement"].iter_rows(min_row=2, values_only=True)]
+    toml_lines = [v or "" for (v,) in wb["agreement"].iter_rows(min_row=3, values_only=True)]
     assert toml_lines == a.to_toml().splitlines()
     assert rs.load_agreement("\n".join(toml_lines) + "\n") == a
 

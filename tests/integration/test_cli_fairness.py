@@ -57,18 +57,18 @@ def test_workbook_matches_the_certificate(tmp_path, capsys):
     cert = rs.games.certificate(rs.load_sample("northshire_2018_19"),
                                 load_preset("full_pooling_turnover"))
     book = openpyxl.load_workbook(target)
-    assert book.sheetnames == ["certificate", "members", "violations"]
-    findings = [r[0] for r in book["certificate"].iter_rows(min_row=2, values_only=True)]
+    assert book.sheetnames == ["cover", "certificate", "members", "violations"]
+    findings = [r[0] for r in book["certificate"].iter_rows(min_row=3, values_only=True)]
     assert findings == cert.summary()
     members = book["members"]
-    header = [c.value for c in members[1]]
+    header = [c.value for c in members[2]]      # row 1: readable headings; row 2: names
     rows = {r[0]: dict(zip(header, r, strict=True))
-            for r in members.iter_rows(min_row=2, values_only=True)}
+            for r in members.iter_rows(min_row=3, values_only=True)}
     for org_id, row in cert.table.iterrows():
         assert rows[org_id]["shapley"] == pytest.approx(row["shapley"], abs=0.005)
         assert rows[org_id][cert.fair] == pytest.approx(row[cert.fair], abs=0.005)
-    assert members.freeze_panes == "B2"           # header row and org_id column frozen
-    assert book["violations"].max_row == len(cert.violations) + 1
+    assert members.freeze_panes == "B3"           # header rows and org_id column frozen
+    assert book["violations"].max_row == len(cert.violations) + 2
 
 
 def test_bad_input_is_one_message(capsys):

@@ -74,7 +74,7 @@ def test_report_writes_the_workbook_and_the_page_and_prints_every_step(tmp_path,
     assert [n for n in book.sheetnames if n[0].isdigit()] == [
         "1 baseline", "2 shock", "3 compare", "4 walk away", "5 fairer"]
     # the step sheets hold the same figures as the workshop views
-    rows = list(book["5 fairer"].iter_rows(min_row=2, values_only=True))
+    rows = list(book["5 fairer"].iter_rows(min_row=3, values_only=True))
     assert [r[0] for r in rows] == list(views[4].table.index)
     side = list(views[4].table.columns).index("side payment to reach it") + 1
     for r, want in zip(rows, views[4].table["side payment to reach it"], strict=True):

@@ -42,13 +42,13 @@ def test_simulate_with_shocks_and_a_workbook(tmp_path, capsys):
     assert ("shocks: Winter pressure: acute −2% of turnover, Efficiency plans slip by 30%"
             in flat(out))
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["metrics", "scenarios"]
+    assert wb.sheetnames == ["cover", "metrics", "scenarios"]
     system = rs.load_sample("northshire_2018_19")
     scenarios = rs.simulate(system, 2000, seed=0, distribution="t", df=6,
                             shocks=["winter_pressure", "efficiency_slip"])
     table = rs.risk_table("standalone", system, scenarios)
     rows = list(wb["metrics"].iter_rows(values_only=True))
-    header = rows[0]
+    header = rows[1]                                # row 1: readable headings; row 2: names
     ngh = dict(zip(header, next(r for r in rows if r[0] == "NGH"), strict=True))
     assert ngh["mean_final"] == pytest.approx(table.loc["NGH", "mean_final"], abs=0.01)
     assert ngh["p_worse_off"] == pytest.approx(0.0)  # standalone is never worse than itself
@@ -69,7 +69,7 @@ def test_compare_shows_every_agreement_and_who_is_worse_off(tmp_path, capsys):
     assert ("Under Full pooling pro rata to turnover, more often worse off than alone: "
             + ", ".join(pooled.org_id) + ".") in out
     rows = list(openpyxl.load_workbook(path)["metrics"].iter_rows(values_only=True))
-    assert len(rows) == 1 + 2 * (system.n + 1)
+    assert len(rows) == 2 + 2 * (system.n + 1)       # two header rows
 
 
 @pytest.mark.parametrize("args, fragment", [

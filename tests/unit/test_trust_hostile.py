@@ -503,7 +503,7 @@ def test_figures_far_past_the_bounds_are_written_not_crashed_on():
 
     assert money_m(1e300) == "£1e+294m"
     assert money(-1e300) == "-£1e+300"
-    assert money_m(1_234_567.0) == "£1.2m"
+    assert money_m(1_234_567.0) == "£1.23m"
 
 
 def test_digits_other_than_0_to_9_are_refused_not_read():

@@ -6,9 +6,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from riskshare.agreements import describe
 from riskshare.agreements.claims import RULES
 from riskshare.agreements.outcome import apply
-from riskshare.agreements.presets import list_presets, load_preset, preset_header
+from riskshare.agreements.presets import preset_header
 from riskshare.agreements.spec import (
     DISTRIBUTE,
     TESTS,
@@ -19,7 +20,8 @@ from riskshare.agreements.spec import (
 )
 from riskshare.core.basis import bases
 from riskshare.core.errors import ValidationError
-from riskshare.core.format import money_m
+from riskshare.core.filenames import export_name
+from riskshare.core.format import millions, money_m
 from riskshare.core.samples import SAMPLES, load_sample
 from riskshare.reports import charts
 from riskshare.reports.workbooks import outcome_workbook
@@ -86,7 +88,7 @@ def default_member() -> str:
 # -- choose ------------------------------------------------------------------------------------
 def _choose_preset() -> None:
     name = st.session_state["preset_choice"]
-    preset = load_preset(name)
+    preset = cache.presets()[name]
     state.load_agreement(preset, f"preset: {name}", f"Now using the preset “{preset.name}”.",
                          preset=name)
 
@@ -95,14 +97,30 @@ with st.container(border=True):
     st.subheader("Choose an agreement")
     left, right = st.columns(2, gap="large")
     with left:
-        presets = list_presets()
-        names = {p: load_preset(p).name for p in presets}
+        catalogue = cache.presets()
+        presets = list(catalogue)
+        names = {p: a.name for p, a in catalogue.items()}
+        unfit = {p: why for p, why in cache.preset_fit(system).items() if why}
+
+        def preset_label(p: str) -> str:
+            """The preset's name, marked when it cannot be applied to the current system."""
+            return f"{names[p]} — does not fit this system" if p in unfit else names[p]
+
         choice = st.selectbox("Preset", presets, index=presets.index(state.chosen_preset()),
-                              format_func=lambda p: names[p], key="preset_choice",
+                              format_func=preset_label, key="preset_choice",
                               on_change=_choose_preset,
-                              help="Choosing a preset replaces the current agreement.")
+                              help="Choosing a preset replaces the current agreement. Presets "
+                                   "marked “does not fit this system” name members or columns "
+                                   "the current system lacks; choosing one offers its sample "
+                                   "system.")
         assert choice is not None   # the options are never empty and an index is given
+        if choice in unfit:
+            st.warning(f"**{md(names[choice])}** {md(unfit[choice])}.",
+                       icon=":material/block:")
         st.caption(preset_header(choice))
+        if unfit:
+            st.caption(f"{len(unfit)} of {len(presets)} presets do not fit this system and are "
+                       "marked in the list (they name members or columns it lacks).")
         choose_slot = st.container()  # filled once edits are applied (below)
     with right:
         upload = st.file_uploader("Or upload an agreement (.toml)", type=["toml"],
@@ -143,7 +161,7 @@ def schedule_inputs(which: str, sched: Schedule, scale: str) -> dict:
     cc = st.column_config
     edited = st.data_editor(
         st.session_state[base_key], key=editor_key, num_rows="dynamic", hide_index=True,
-        width="stretch",
+        width="stretch", placeholder="no upper end",
         column_config={
             "upto": cc.NumberColumn(f"band up to (% of {scale})", format="%.2f",
                                     help="Upper end of the band, % of the scale column. Leave "
@@ -152,8 +170,8 @@ def schedule_inputs(which: str, sched: Schedule, scale: str) -> dict:
                                     help=f"Of each £ of the {word} within this band, the share "
                                          "passed to the pool (0.5 = half); the member keeps "
                                          "the rest.")})
-    st.caption("The last band's “band up to” is blank (shown as None): it has no upper end. "
-               "Add or delete rows to change the bands.")
+    st.caption("The last band's “band up to” is left empty (“no upper end”). Add or delete "
+               "rows to change the bands.")
     section: dict = {"bands": bands_from_frame(edited)}
     threshold_on = st.checkbox(
         "First-pound threshold", value=sched.threshold is not None,
@@ -202,8 +220,12 @@ with tab_scope:  # first in the script: the scale's name labels the other tabs
         scale = st.selectbox("Scale: the column the percentages refer to", scale_options,
                              index=scale_options.index(agreement.scale), key=f"scale_{k}")
     with c2:
-        description = st.text_area("Description", value=agreement.description, height=68,
-                                   key=f"description_{k}")
+        description = st.text_area("Description (your own words)", value=agreement.description,
+                                   height=68, key=f"description_{k}",
+                                   help="Kept as you write it. What the agreement does is "
+                                        "always summarised from its parameters under “What "
+                                        "the agreement does”.")
+        description_slot = st.container()  # says whether it was written for other parameters
         exempt_options = members + [m for m in agreement.exempt if m not in members]
         exempt = st.multiselect("Exempt members: their own variance is not shared (they still "
                                 "take part in the distribution)", exempt_options,
@@ -331,6 +353,10 @@ with tab_support:
 document = {"name": name, "description": description, "sample": agreement.sample,
             "scale": scale, "exempt": exempt, "gains": gains, "losses": losses, "pool": pool,
             "support": support}
+if name == agreement.name and description == agreement.description:
+    # the name and description stay those written for the parameters before any edit; a new
+    # name or description is taken as written for the parameters in force
+    document["description_for"] = agreement.description_for or agreement.parameters_fingerprint
 if reserve_on:
     document["reserve"] = {"holder": holder, "amount": amount}
 try:
@@ -342,10 +368,19 @@ else:
     state.update_agreement(candidate)
     agreement = state.current_agreement()
 
+source = state.agreement_source()
+# what the name and description were written for: the file loaded, if edited here since
+written_for = ("earlier parameters" if "(edited)" not in source else "the preset"
+               if source.startswith("preset") else "the uploaded file"
+               if source.startswith("upload") else "earlier parameters")
 with current_slot:
-    st.caption(f"**Current agreement:** {md(agreement.name)} · {md(state.agreement_source())}")
+    st.caption(f"**Current agreement:** {md(describe.title(agreement))} · {md(source)}")
+with description_slot:
+    if describe.edited(agreement):
+        st.caption(f"The name and description were written for {written_for}; the parameters "
+                   "have been edited since. Edit either to describe the parameters in force.")
 with choose_slot:
-    if agreement != load_preset(choice):
+    if agreement != cache.presets()[choice]:
         if st.button(f"Use the preset “{names[choice]}”", key="preset_reuse",
                      help="Replace the current agreement (and any changes) with this preset."):
             _choose_preset()
@@ -355,14 +390,25 @@ with choose_slot:
         title = SAMPLES[sample].title
         st.caption(f"“{md(agreement.name)}” is designed for the sample system **{md(title)}**; "
                    f"the current system is {md(system.label)}.")
-        if st.button(f"Load its sample system ({title})", key="load_agreement_sample"):
-            state.load(load_sample(sample), f"sample: {title}",
-                       f"Loaded the sample {title}, which “{agreement.name}” is designed for.")
+        if st.button(f"Load its sample system ({title})", key="load_agreement_sample") and \
+                state.request_load(load_sample(sample), f"sample: {title}",
+                                   f"Loaded the sample {title}, which “{agreement.name}” is "
+                                   "designed for.", origin="agreement"):
             st.rerun()
+    state.confirm_pending("agreement")
 
 # -- outcome -----------------------------------------------------------------------------------
 st.header("What the agreement does", anchor="outcome")
-st.caption(f"**{md(agreement.name)}** on **{md(system.label)}**. {md(agreement.description)}")
+st.caption(f"**{md(describe.title(agreement))}** on **{md(system.label)}**")
+with st.container(border=True):
+    # written from the parameters in force, never from the name or description
+    st.markdown("**In words:** " + " ".join(md(s) for s in describe.explain(agreement)))
+    if agreement.description:
+        if describe.edited(agreement):
+            st.caption(f"*Description, written for {written_for}; parameters edited since:* "
+                       f"{md(agreement.description)}")
+        else:
+            st.caption(f"*Description:* {md(agreement.description)}")
 outcome = inc = None
 problems = agreement.check(system)
 if problems:
@@ -405,7 +451,7 @@ if outcome is not None and inc is not None:   # both, or neither (see above)
     st.caption("£m. Outturn = control total + retained + received; final = outturn + support "
                "earned; standalone = the final position with no agreement. Rows of members "
                "worse off than standalone are shaded.")
-    member_money = {"control_total": "OCT", "variance": "variance", "pooled": "pooled",
+    member_money = {"control_total": "control total", "variance": "variance", "pooled": "pooled",
                     "retained": "retained", "received": "received",
                     "net_transfer": "net transfer", "outturn": "outturn",
                     "support_earned": "support earned", "final": "final",
@@ -413,7 +459,7 @@ if outcome is not None and inc is not None:   # both, or neither (see above)
     members_table = outcome.table.reset_index()
     st.dataframe(styled_money(members_table, list(member_money),
                               highlight=members_table["org_id"].isin(outcome.worse_off)),
-                 hide_index=True, width="stretch",
+                 hide_index=True, width="stretch", placeholder="—",
                  column_order=["org_id", *member_money],
                  column_config={**money_m_columns(member_money),
                                 "org_id": st.column_config.TextColumn("org_id", pinned=True)})
@@ -427,12 +473,12 @@ if outcome is not None and inc is not None:   # both, or neither (see above)
     cliff_money = ["cliff_exposure", "vs_standalone"]
     # blank (NaN) when no support hangs on a cliff edge: say so rather than show "None"
     t["distance_to_cliff"] = [("no cliff edge" if pd.isna(d) else
-                               f"{round(d / 1e6, 2) + 0.0:,.2f}") for d in t["distance_to_cliff"]]
+                               millions(d / 1e6)) for d in t["distance_to_cliff"]]
     # Labels only (no number formats), so the Styler's display text is what shows.
     st.dataframe(styled_money(t, cliff_money, highlight=t["worse_off"]).format(
                      "{:.1%}", subset=["retention_gain", "retention_loss"]).format(
                      "{:.2f}", subset=["support_per_pound"]),
-                 hide_index=True, width="stretch",
+                 hide_index=True, width="stretch", placeholder="—",
                  column_order=["org_id", "retention_gain", "retention_loss",
                                "support_per_pound", "cliff_exposure", "distance_to_cliff",
                                "vs_standalone", "worse_off"],
@@ -476,6 +522,7 @@ d1.download_button("Download the agreement (.toml)", agreement.to_toml(),
 d2.download_button("Download the results (.xlsx)",
                    # made only when asked for (a workbook takes a moment to write)
                    (lambda: outcome_workbook(outcome, inc)) if outcome is not None else b"",
-                   file_name=f"{slug}_results.xlsx", key="dl_agreement_xlsx",
+                   file_name=export_name(system.label, f"results {agreement.name}", "xlsx"),
+                   key="dl_agreement_xlsx",
                    disabled=outcome is None, on_click="ignore",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -10,22 +10,38 @@ import pandas as pd
 import streamlit as st
 
 from riskshare.agreements.presets import list_presets, load_preset
-from riskshare.agreements.risk import compare, worse_off
+from riskshare.agreements.risk import SYSTEM_ROW, compare, worse_off
 from riskshare.core.cells import csv_text
 from riskshare.core.errors import ValidationError
+from riskshare.core.filenames import export_name
+from riskshare.core.format import MISSING, millions
 from riskshare.reports import charts
+from riskshare.reports.workbooks import compare_workbook
 from riskshare.ui import cache, state
-from riskshare.ui.scenario_controls import result_or_stop, scenario_controls, store
+from riskshare.ui.scenario_controls import last_result, page_summary, store
 from riskshare.ui.tables import HIGHLIGHT, show_validation_error
 from riskshare.ui.text import md
 
 RESULT = "rs_compare_result"
 CURRENT = "__current__"
 LETTERS = "ABCD"
-# metric: (column label, kind) — money in £m, probabilities in %
-SHOWN = {"mean_final": ("mean £m", "money"), "vs_alone": ("vs alone £m", "money"),
-         "sd_final": ("sd £m", "money"), "p_worse_off": ("P(worse)", "pct"),
-         "p_miss_control_total": ("P(miss CT)", "pct"), "cvar95": ("CVaR £m", "money")}
+NAMES = ("scenario settings", "system", "agreements")
+# metric: (column label, kind, help) — money in £m, probabilities in %; plain words in the
+# labels, the technical term in the help
+SHOWN = {"mean_final": ("mean £m", "money", "The final position (support included), averaged "
+                                            "over the scenarios."),
+         "vs_alone": ("vs alone £m", "money", "Mean final position − mean position with no "
+                                              "agreement (negative: worse off on average)."),
+         "sd_final": ("spread £m", "money", "Standard deviation (sd) of the final position."),
+         "p_worse_off": ("chance worse off", "pct", "P(worse off): the share of scenarios in "
+                                                    "which the member ends below where it "
+                                                    "would be alone."),
+         "p_miss_control_total": ("chance of missing CT", "pct",
+                                  "P(miss CT): the share of scenarios in which the outturn "
+                                  "(before support) is below the control total."),
+         "cvar95": ("worst 5% average £m", "money",
+                    "CVaR 95%: the mean of final − control total over the worst 5% of "
+                    "scenarios.")}
 DEFAULT_SHOWN = ["mean_final", "vs_alone", "p_worse_off", "cvar95"]
 
 st.title("Compare")
@@ -35,6 +51,8 @@ st.markdown("Run two to four agreements on the same scenarios and compare, membe
 state.system_caption()
 system = state.current_system()
 current = state.current_agreement()
+
+settings = page_summary(system)
 
 presets = list_presets()
 preset_names = {p: load_preset(p).name for p in presets}
@@ -64,15 +82,15 @@ for option in chosen:
     else:
         agreements.append(a)
 
-settings = scenario_controls("cmp", system)
 inputs = (settings, system, tuple(agreements))
 
-if len(agreements) < 2:
+enough = len(agreements) >= 2
+if not enough:
     st.info("Choose at least two agreements that fit this system.",
             icon=":material/compare_arrows:")
-    st.stop()
 
-if st.button("Run", type="primary", icon=":material/play_arrow:", key="cmp_run"):
+if st.button("Run", type="primary", icon=":material/play_arrow:", key="cmp_run",
+             disabled=not enough):
     bar = st.progress(0.0, text="Simulating…")
     try:
         scenarios = settings.simulate(system)
@@ -87,14 +105,14 @@ if st.button("Run", type="primary", icon=":material/play_arrow:", key="cmp_run")
         bar.empty()
         store(RESULT, inputs, {"table": table, "describe": scenarios.describe()})
 
-result = result_or_stop(RESULT, inputs, "Choose the agreements and settings and press **Run**.",
-                        "The agreements, settings or system changed: press **Run** to compare "
-                        "again.")
+result, (made_settings, made_system, made_agreements) = last_result(
+    RESULT, inputs, NAMES,
+    "Choose the agreements, check the scenario settings (in the sidebar) and press **Run**.")
 
 table = result["table"]
-names = [a.name for a in agreements]
+names = list(dict.fromkeys(table["agreement"]))
 letter = {n: LETTERS[i] for i, n in enumerate(names)}
-st.caption(f"Results: {md(result['describe'])}.")
+st.caption(f"Results: {md(result['describe'])} on {md(made_system.label)}.")
 st.markdown("  \n".join(f"**{letter[n]}** — {md(n)}" for n in names))
 
 # -- the pivot ------------------------------------------------------------------------------------
@@ -102,32 +120,61 @@ metrics = st.multiselect("Metrics shown", list(SHOWN), default=DEFAULT_SHOWN,
                          format_func=lambda m: SHOWN[m][0], key="cmp_metrics")
 t = table.assign(vs_alone=table["mean_final"] - table["mean_standalone"])
 t["worse"] = worse_off(t)
-rows = list(dict.fromkeys(t["org_id"]))
-pivot = pd.DataFrame({"member": [system.orgs.loc[m, "name"] if m in system.orgs.index
-                                 else "Whole system" for m in rows]}, index=rows)
+rows = [r for r in dict.fromkeys(t["org_id"]) if r != SYSTEM_ROW]
+orgs = made_system.orgs
+pivot = pd.DataFrame({"member": [orgs.loc[m, "name"] if m in orgs.index else m
+                                 for m in rows]}, index=rows)
 pivot.index.name = "org_id"
+whole = pd.DataFrame(index=pd.Index([letter[n] for n in names], name="agreement"))
+whole["name"] = names
 flags = pd.DataFrame(index=rows)
-formats = {}
+formats, config = {}, {}
 for n in names:
-    part = t[t["agreement"] == n].set_index("org_id").reindex(rows)
+    part = t[t["agreement"] == n].set_index("org_id")
     for m in metrics:
-        label, kind = SHOWN[m]
+        label, kind, help_ = SHOWN[m]
         column = f"{letter[n]} {label}"
-        pivot[column] = part[m] / 1e6 if kind == "money" else part[m] * 100
-        formats[column] = (lambda v: "" if pd.isna(v) else f"{round(v, 2) + 0.0:,.2f}") \
-            if kind == "money" else (lambda v: "" if pd.isna(v) else f"{v:.0f}%")
-        flags[column] = part["worse"].to_numpy()
+        values = part[m].reindex(rows)
+        pivot[column] = values / 1e6 if kind == "money" else values * 100
+        formats[column] = millions \
+            if kind == "money" else (lambda v: MISSING if pd.isna(v) else f"{v:.0f}%")
+        flags[column] = part["worse"].reindex(rows).to_numpy()
+        config[column] = st.column_config.Column(column, help=help_)
 styler = pivot.style.format(formats).apply(
     lambda col: [f"background-color: {HIGHLIGHT}" if col.name in flags and flags.loc[i, col.name]
                  else "" for i in col.index], axis=0)
-st.dataframe(styler, width="stretch", column_config={
-    "member": st.column_config.TextColumn("member", width="medium")})
+st.dataframe(styler, width="stretch", placeholder="—", column_config={
+    "member": st.column_config.TextColumn("member", width="medium"), **config})
 worse = {n: list(t[(t["agreement"] == n) & t["worse"]]["org_id"]) for n in names}
-st.caption("Shaded: the member is more likely than not worse off than on its own under that "
-           "agreement (the 'vs alone' column shows the average). " + " ".join(
-               f"{letter[n]}: {md(', '.join(w)) if w else 'none'}." for n, w in worse.items())
-           + " CVaR: mean of final − control total over the worst 5% of scenarios (for the "
-             "whole system: against the sum of the members' control totals, ΣOCT).")
+st.caption("£m; chances in % of the scenarios. Shaded: the member is more likely than not worse "
+           "off than on its own under that agreement (the 'vs alone' column shows the average). "
+           + " ".join(f"{letter[n]}: {md(', '.join(w)) if w else 'none'}."
+                      for n, w in worse.items())
+           + " Worst 5% average: the mean of final − control total over the worst 5% of "
+             "scenarios (CVaR 95%).")
+
+# -- the whole system, in its own table -------------------------------------------------------------
+st.subheader("The whole system")
+sys_rows = t[t["org_id"] == SYSTEM_ROW].set_index("agreement").reindex(names)
+lose = sys_rows["p_lose_support"]
+system_table = pd.DataFrame({
+    "agreement": [f"{letter[n]}: {n}" for n in names],
+    "mean final £m": (sys_rows["mean_final"] / 1e6).to_numpy(),
+    "vs all alone £m": (sys_rows["vs_alone"] / 1e6).to_numpy(),
+    "spread £m": (sys_rows["sd_final"] / 1e6).to_numpy(),
+    "chance of missing the SCT": [f"{v:.0%}" for v in sys_rows["p_miss_control_total"]],
+    "chance any member loses support": ["—" if pd.isna(v) else f"{v:.0%}" for v in lose],
+    "chance any member is worse off": [f"{v:.0%}" for v in sys_rows["p_worse_off"]],
+    "worst 5% average vs ΣOCT £m": (sys_rows["cvar95"] / 1e6).to_numpy()})
+system_money = ["mean final £m", "vs all alone £m", "spread £m", "worst 5% average vs ΣOCT £m"]
+st.dataframe(system_table.style.format(millions, subset=system_money),
+             hide_index=True, width="stretch", placeholder="—",
+             column_config={"agreement": st.column_config.TextColumn("agreement",
+                                                                     width="medium")})
+st.caption("Across the same scenarios. The system's chances are of the system missing its "
+           "control total (SCT) and of *any* member losing support or ending worse off than "
+           "alone in a scenario — so they can be high while the system gains on average. Worst "
+           "5% average: against the sum of the members' control totals (ΣOCT), CVaR 95%.")
 
 # -- incentive against risk reduction ---------------------------------------------------------------
 st.subheader("Incentive against risk reduction, per member")
@@ -138,8 +185,18 @@ labelled = table.assign(agreement=table["agreement"].map(lambda n: f"{letter[n]}
 st.altair_chart(charts.incentive_risk_chart(labelled, [f"{letter[n]}: {n}" for n in names]),
                 width="stretch")
 
-st.download_button("Download the comparison (.csv)", csv_text(table).encode("utf-8"),
-                   file_name="comparison.csv", mime="text/csv", key="dl_cmp_csv",
-                   on_click="ignore",
-                   help="Every metric for every agreement and member (£; probabilities as "
-                        "fractions). " + md(table.attrs.get("reference", "")) + ".")
+d1, d2, _ = st.columns([1, 1, 2])
+d1.download_button("Download the comparison (.csv)", csv_text(table).encode("utf-8"),
+                   file_name=export_name(made_system.label, "comparison", "csv"),
+                   mime="text/csv", key="dl_cmp_csv", on_click="ignore",
+                   help="Every metric for every agreement and member (£ to the penny; "
+                        "probabilities as fractions). "
+                        + md(table.attrs.get("reference", "")) + ".")
+d2.download_button("Download the comparison (.xlsx)",
+                   # made only when asked for, from the settings that made these results
+                   lambda: compare_workbook(table, made_settings, made_system),
+                   file_name=export_name(made_system.label, "comparison", "xlsx"),
+                   mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                   key="dl_cmp_xlsx", on_click="ignore",
+                   help="A workbook with a cover (system, agreements, scenario settings, date), "
+                        "every metric with readable headings, and the scenario settings.")

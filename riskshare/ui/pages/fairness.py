@@ -12,6 +12,7 @@ import streamlit as st
 
 from riskshare.core.cells import csv_text
 from riskshare.core.errors import RiskshareError, ValidationError
+from riskshare.core.filenames import export_name
 from riskshare.core.format import money_m
 from riskshare.games import MAX_EXACT, certificate, estimate_seconds, time_budget
 from riskshare.games.certificate import describe_group
@@ -19,15 +20,16 @@ from riskshare.games.pooling import duration
 from riskshare.reports import charts
 from riskshare.reports.workbooks import fairness_workbook
 from riskshare.ui import cache, state
-from riskshare.ui.scenario_controls import result_or_stop, scenario_controls, store, stored
+from riskshare.ui.scenario_controls import last_result, page_summary, store, stored
 from riskshare.ui.tables import MONEY_M, money_m_columns, show_validation_error, styled_money
 from riskshare.ui.text import md
 
 RESULT_FORECAST, RESULT_SCENARIOS = "rs_fairness_forecast", "rs_fairness_scenarios"
 FORECAST, SCENARIOS = "forecast", "scenarios"
 JUDGE_LABELS = {FORECAST: "the forecast", SCENARIOS: "across scenarios"}
-DEFAULT_SCENARIOS = 1_000
+NAMES = ("judging", "scenario settings", "weight of bad years (λ)", "system", "agreement")
 SHOWN_VIOLATIONS = 20
+EPSILON_LABEL = "Walk-away margin at the best split"   # the least-core ε, in words
 SLOW_WORK = 5_000_000  # coalition × scenario evaluations above which a run may take a while
 
 st.title("Fairness")
@@ -52,8 +54,8 @@ with st.expander("The terms used on this page"):
         "possible, then the next worst, and so on. When pooling loses money in total it cannot "
         "also leave every member at least as well off as alone; the *prenucleolus* drops that "
         "requirement and is shown instead.\n"
-        "- **Least core ε**: the smallest amount such that some split leaves no group more "
-        "than ε better off on its own than with the agreement. ε of zero or below means a split "
+        "- **Walk-away margin at the best split** (the *least-core ε*): the smallest amount "
+        "such that some split leaves no group more than ε better off on its own than with the agreement. ε of zero or below means a split "
         "exists that every group accepts (the *core* is not empty); above zero, whatever the "
         "split, some group would be at least ε better off on its own.")
 state.system_caption()
@@ -93,8 +95,9 @@ if mode == FORECAST:
     result = stored(RESULT_FORECAST, inputs)
     cert_lambda = 0.5
 else:
-    st.session_state.setdefault("fair_n", DEFAULT_SCENARIOS)  # fewer than the other pages
-    settings = scenario_controls("fair", system)
+    settings = page_summary(system, note="Every member and group is judged on these same "
+                                          "scenarios, so at λ = 0 the figures here are the "
+                                          "averages the Compare page shows.")
     with st.container(border=True):
         left, right = st.columns([1, 1], gap="large")
         risk_aversion = left.slider(
@@ -111,8 +114,8 @@ else:
     if seconds > budget:
         st.warning(f"**This run would take {duration(seconds)}**, longer than the "
                    f"{duration(budget, about=False)} riskshare runs without asking. Use fewer "
-                   "scenarios, or "
-                   "confirm below to run it anyway (the page waits until it finishes).",
+                   "scenarios (under Scenario settings in the sidebar), or confirm below to run "
+                   "it anyway (the page waits until it finishes).",
                    icon=":material/hourglass_top:")
         long_run = st.checkbox(f"Run it anyway ({duration(seconds)})", key="fair_long")
     cert_lambda = float(risk_aversion)
@@ -128,10 +131,11 @@ else:
             else:
                 run = judge(scenarios, cert_lambda, math.inf if long_run else None)
         store(RESULT_SCENARIOS, inputs, run)
-    result = result_or_stop(RESULT_SCENARIOS, inputs, "Choose the settings and press **Run** "
-                            "to judge the agreement across scenarios.",
-                            "The settings, system or agreement changed: press **Run** to judge "
-                            "again.")
+    result, made_from = last_result(RESULT_SCENARIOS, inputs, NAMES,
+                                    "Check the scenario settings (in the sidebar) and "
+                                    "press **Run** to judge the agreement across them.")
+    # a result kept from earlier settings is shown as it was made
+    _, _, cert_lambda, system, agreement = made_from
 
 if "invalid" in result:
     show_validation_error(result["invalid"], "The agreement could not be judged —")
@@ -175,8 +179,9 @@ m = st.columns(4)
 m[0].metric("Cooperative gain", money_m(cert.gain, 2),
             help="What pooling under the agreement adds for all members together, over each "
                  "standing alone (negative: pooling costs them in total).")
-m[1].metric("Least-core ε", "—" if cert.epsilon is None else money_m(cert.epsilon, 2),
-            help="Zero or below: some split leaves every group at least as well off as on its "
+m[1].metric(EPSILON_LABEL, "—" if cert.epsilon is None else money_m(cert.epsilon, 2),
+            help="The least-core ε: the most some group would still gain by leaving, under the "
+                 "split that makes that gain smallest. Zero or below: some split leaves every group at least as well off as on its "
                  "own. Above zero: whatever the split, some group would be at least this much "
                  "better off on its own." + (" Not computed above "
                                              f"{MAX_EXACT} members." if cert.epsilon is None
@@ -224,7 +229,10 @@ if shares:
     styler = styler.format(lambda v: f"{v:.1%}", subset=list(shares), na_rep="—")
 where = ("at the forecast" if mode == FORECAST else
          f"across the scenarios, each valued at its average less λ = {cert_lambda:g} times how "
-         "far its worst 5% of years fall below it")
+         "far its worst 5% of years fall below it"
+         + (" (at λ = 0, the plain averages the Compare page shows for the same settings)"
+            if cert_lambda == 0 else " (so not the plain averages the Compare page shows: "
+                                     "those are these figures at λ = 0)"))
 st.caption(
     f"£m, each member's position {where}. Alone: outside any agreement. Agreement: what the "
     "agreement gives it. The fair shares split the same system total differently. Vs alone: "
@@ -246,7 +254,7 @@ if sampled:
         help="The standard error of the estimated Shapley value, in pounds.")
 config["org_id"] = st.column_config.TextColumn("member", pinned=True,
                                                help="org_id (names in the chart above)")
-st.dataframe(styler, hide_index=True, width="stretch", column_config=config)
+st.dataframe(styler, hide_index=True, width="stretch", placeholder="—", column_config=config)
 
 # -- who would walk away --------------------------------------------------------------------------
 st.subheader("Who would walk away")
@@ -275,7 +283,7 @@ else:
             else ""))
     walk_money = {"value": "on their own £m", "allocation": "under the agreement £m",
                   "shortfall": "shortfall £m"}
-    st.dataframe(styled_money(walk, list(walk_money)), hide_index=True, width="stretch",
+    st.dataframe(styled_money(walk, list(walk_money)), hide_index=True, width="stretch", placeholder="—",
                  height=35 * (len(walk) + 1) + 3,  # every row shown, no inner scrolling
                  column_config={**money_m_columns(walk_money),
                                 "group": st.column_config.TextColumn("group", width="large"),
@@ -290,8 +298,10 @@ st.caption("The member table as CSV (£, shares as fractions); or a workbook wit
 d1, d2, _ = st.columns([1, 1, 2])
 d1.download_button("Download the members (.csv)",
                    csv_text(table.rename_axis("org_id"), index=True).encode("utf-8"),
-                   file_name="fairness_members.csv", mime="text/csv",
+                   file_name=export_name(system.label, "fairness-members", "csv"),
+                   mime="text/csv",
                    key="dl_fair_csv", on_click="ignore")
 d2.download_button("Download the certificate (.xlsx)", lambda: fairness_workbook(cert),
-                   file_name="fairness_certificate.xlsx", key="dl_fair_xlsx", on_click="ignore",
+                   file_name=export_name(system.label, "fairness-certificate", "xlsx"),
+                   key="dl_fair_xlsx", on_click="ignore",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

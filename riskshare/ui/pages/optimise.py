@@ -12,7 +12,7 @@ import streamlit as st
 
 from riskshare.core.cells import csv_text
 from riskshare.core.errors import InfeasibleError, ValidationError, problem, raise_if_errors
-from riskshare.core.excel import Sheet, workbook_bytes
+from riskshare.core.filenames import export_name
 from riskshare.core.format import money_m, pct
 from riskshare.optimisation.optimise import (
     NO_AGREEMENT,
@@ -23,9 +23,9 @@ from riskshare.optimisation.optimise import (
 )
 from riskshare.optimisation.spec import setting_text
 from riskshare.reports import charts
-from riskshare.reports.workbooks import allocation_sheets
+from riskshare.reports.workbooks import allocation_workbook
 from riskshare.ui import cache, state
-from riskshare.ui.scenario_controls import result_or_stop, store, stored
+from riskshare.ui.scenario_controls import last_result, store, stored
 from riskshare.ui.tables import (
     money_m_columns,
     show_infeasible,
@@ -42,10 +42,16 @@ START_LABELS = {WITH: "Start from the current agreement's pooled amounts",
 SOLVER_LABELS = {"highs": "HiGHS (the default)", "cbc": "CBC (an alternative solver)"}
 SOLVER_NAMES = {"highs": "HiGHS", "cbc": "CBC"}
 MEMBER_MONEY = {"control_total": "OCT", "variance": "variance", "pooled": "pooled",
-                "retained": "retained", "received": "received", "net_transfer": "net transfer",
+                "retained": "retained", "received": "from the pool",
+                "net_transfer": "net transfer",
                 "outturn": "outturn", "support_earned": "support earned", "final": "final",
                 "standalone": "standalone", "vs_standalone": "vs standalone"}
+NAMES = ("choice of what is shared", "objective", "conditions", "solver", "system",
+         "agreement")
 TIME_LIMIT = 60.0  # seconds per solve
+#: Alternatives within this % of the optimum unless the user says otherwise: the library's
+#: and the CLI's default (`Allocation.alternatives(slack=0.05)`, `--slack 0.05`).
+DEFAULT_SLACK_PCT = 5.0
 CHANGED = "#E8F1FB"  # alternatives: a member's transfer differs from the optimum
 
 st.title("Optimise")
@@ -57,6 +63,8 @@ st.markdown(
     "hold, the page says which of them conflict and the smallest change that would fix it. "
     "Money in £m.")
 state.system_caption()
+st.caption("The optimiser works at the forecast — one year, each member at its forecast "
+           "variance — so the scenario settings in the sidebar are not used on this page.")
 system = state.current_system()
 agreement = state.current_agreement()
 members = list(system.members)
@@ -149,8 +157,8 @@ with st.container(border=True):
 
     e1, e2 = st.columns([3, 2], gap="large")
     with e1.expander("Fix some members' transfers (£)"):
-        st.caption("A member listed here receives exactly this amount (negative: pays it); "
-                   "the optimiser shares out the rest.")
+        st.caption("A member listed here receives exactly this amount from the pool (negative: "
+                   "pays it in); the optimiser shares out the rest.")
         fixed_key = f"opt_fixed_{state.version()}"
         fixed_frame = st.data_editor(
             pd.DataFrame({"org_id": pd.Series([], dtype="object"),
@@ -159,7 +167,7 @@ with st.container(border=True):
             column_config={
                 "org_id": st.column_config.SelectboxColumn("member", options=members,
                                                            required=True),
-                "amount": st.column_config.NumberColumn("receives (£; − = pays)",
+                "amount": st.column_config.NumberColumn("from the pool (£; − = pays in)",
                                                         format="%,.0f", required=True)})
     with e2.expander("Solver"):
         solver = st.radio("Solver", list(SOLVER_LABELS), format_func=SOLVER_LABELS.get,
@@ -178,7 +186,8 @@ def fixed_transfers(frame: pd.DataFrame) -> dict | None:
         if org_blank:
             problems.append(problem("has an amount but no member", row=i, column="member"))
         elif pd.isna(amount):
-            problems.append(problem("has no amount", row=i, member=str(org), column="receives"))
+            problems.append(problem("has no amount", row=i, member=str(org),
+                                    column="from the pool"))
         elif org in fixed:
             problems.append(problem("is fixed twice: keep one row per member", row=i,
                                     member=str(org), column="member"))
@@ -219,10 +228,15 @@ if pressed and constraints is not None:
     store(RESULT, inputs, solved)
     st.session_state.pop(ALTERNATIVES, None)
 
-result = result_or_stop(RESULT, inputs, "Choose what is shared, the objective and any "
-                        "conditions, then press **Optimise**.",
-                        "The settings or the system changed: press **Optimise** to solve again.",
-                        icon=":material/tune:")
+result, made_from = last_result(RESULT, inputs, NAMES,
+                                "Choose what is shared, the objective and any conditions, then "
+                                "press **Optimise**.", button="Optimise", icon=":material/tune:")
+# a result kept from earlier settings is shown as it was made
+inputs = made_from
+start, objective, constraints, solver, system, chosen = made_from
+agreement = chosen if chosen is not None else agreement
+scale = chosen.scale if chosen is not None else NO_AGREEMENT.scale
+members = list(system.members)
 if "infeasible" in result:
     show_infeasible(result["infeasible"])
     if any(c.family == "pool" for c in result["infeasible"].conflicts):
@@ -271,10 +285,13 @@ warn_worse_off(outcome, "Tick “No member worse off than on its own” to rule 
 st.altair_chart(charts.allocation_chart(allocation), width="stretch")
 
 st.subheader("Members")
-st.caption("£m. Received: the member's share of the pool chosen by the optimiser (negative: "
-           "charged); " + ("net transfer = received − pooled; outturn = control total + "
-                           "retained + received; " if start == WITH else
-                           "outturn = control total + variance + received; ")
+st.caption("£m. From the pool: the member's share of the pool chosen by the optimiser "
+           "(negative: charged); " + ("net transfer = from the pool − pooled, what the member "
+                                      "gains or loses by the agreement's pooling and sharing; "
+                                      "outturn = control total + retained + from the pool; "
+                                      if start == WITH else
+                                      "net transfer = from the pool (nothing is pooled); "
+                                      "outturn = control total + variance + net transfer; ")
            + f"final = outturn + support earned; shortfall: how far outturn falls short of the "
              f"control total, % of {md(scale)} (negative: ahead). Rows of members worse off than on "
              f"their own are shaded.")
@@ -286,7 +303,7 @@ members_table = table.reset_index()
 st.dataframe(styled_money(members_table, list(shown_money),
                           highlight=members_table["org_id"].isin(worse)).format(
                  lambda v: f"{v + 0.0:.2f}%", subset=["shortfall_pct"]),
-             hide_index=True, width="stretch",
+             hide_index=True, width="stretch", placeholder="—",
              column_order=["org_id", *shown_money, "shortfall_pct"],
              column_config={**money_m_columns(shown_money),
                             "org_id": st.column_config.TextColumn("org_id", pinned=True),
@@ -321,9 +338,9 @@ st.caption("Other allocations nearly as good as the optimum but materially diffe
 a1, a2, a3 = st.columns([1, 1, 2], vertical_alignment="bottom")
 k = a1.number_input("How many", min_value=1, max_value=5, value=3, step=1, key="opt_alt_k")
 slack = a2.number_input("Within (% of the optimum)", min_value=0.0, max_value=100.0,
-                        value=10.0, step=1.0, format="%.0f", key="opt_alt_slack",
-                        help="How much worse than the optimum an alternative may be: 10 means "
-                             "within 10% of the optimal value.")
+                        value=DEFAULT_SLACK_PCT, step=1.0, format="%.0f", key="opt_alt_slack",
+                        help="How much worse than the optimum an alternative may be: 5 means "
+                             "within 5% of the optimal value.")
 if a3.button("Find alternatives", icon=":material/alt_route:", key="opt_alt_run"):
     with st.spinner("Looking for alternatives…"):
         try:
@@ -354,15 +371,16 @@ if alts is not None:
             compare[f"alternative {i}"] = alt.received.reindex(members).to_numpy()
         compare.index.name = "org_id"
         money_columns = [c for c in compare.columns if c != "member"]
-        st.caption("What each member receives (£m; negative: pays), at the optimum and in each "
-                   "alternative. Shaded: different from the optimum by £0.01m or more.")
+        st.caption("What each member receives from the pool (£m; negative: pays into it), at "
+                   "the optimum and in each alternative. Shaded: different from the optimum by "
+                   "£0.01m or more.")
         changed = compare.reset_index()
         styler = styled_money(changed, money_columns).apply(
             lambda col: [f"background-color: {CHANGED}" if col.name.startswith("alternative")
                          and abs(changed.loc[i, col.name] - changed.loc[i, "optimum"]) >= 5e3
                          else "" for i in col.index], axis=0)
         st.dataframe(styler, hide_index=True,
-                     width="stretch",
+                     width="stretch", placeholder="—",
                      column_config={"member": st.column_config.TextColumn("member",
                                                                           width="large"),
                                     **money_m_columns({c: f"{c} £m" for c in money_columns})})
@@ -386,11 +404,11 @@ request = pd.DataFrame({
               *[setting_text(k, v, scale) for k, v in constraints.to_dict().items()]]})
 d1, d2, _ = st.columns([1, 1, 2])
 d1.download_button("Download the members (.csv)", csv_text(table, index=True).encode("utf-8"),
-                   file_name="optimised_allocation.csv", mime="text/csv", key="dl_opt_csv",
-                   on_click="ignore")
+                   file_name=export_name(system.label, "optimised-allocation", "csv"),
+                   mime="text/csv", key="dl_opt_csv", on_click="ignore")
 d2.download_button("Download the results (.xlsx)",
                    # made only when asked for (a workbook takes a moment to write)
-                   lambda: workbook_bytes([*allocation_sheets(allocation, found),
-                                           Sheet("request", request)]),
-                   file_name="optimised_allocation.xlsx", key="dl_opt_xlsx", on_click="ignore",
+                   lambda: allocation_workbook(allocation, found, request),
+                   file_name=export_name(system.label, "optimised-allocation", "xlsx"),
+                   key="dl_opt_xlsx", on_click="ignore",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

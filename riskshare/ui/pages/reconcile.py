@@ -6,6 +6,7 @@ import streamlit as st
 
 from riskshare.core.basis import bases
 from riskshare.core.errors import InfeasibleError, ValidationError
+from riskshare.core.filenames import export_name
 from riskshare.core.format import money, money_m
 from riskshare.reconciliation.rebalance import METHOD_WORDS, METHODS
 from riskshare.reconciliation.reconcile import DEFAULT_UNREALISTIC_PCT
@@ -29,19 +30,30 @@ threshold = st.slider("Flag an OCT as unrealistic when the forecast is adverse b
 rec = cache.reconcile(system, threshold)
 
 m1, m2, m3, m4, m5 = st.columns(5)
-m1.metric("Sum of OCTs", money_m(rec.amount("sum_oct")))
-m2.metric("System control total", money_m(rec.amount("sct")))
-m3.metric("Gap (SCT − ΣOCT)", money_m(rec.gap))
-m4.metric("Forecast against SCT", money_m(rec.amount("variance_vs_sct")))
-m5.metric("Unrealistic OCTs", f"{len(rec.unrealistic)} of {system.n}")
+# short labels in plain words (they fit a fifth of the page), the abbreviation in brackets
+m1.metric("Members' totals (ΣOCT)", money_m(rec.amount("sum_oct")),
+          help="The sum of the members' organisational control totals (OCTs): the surplus (+) "
+               "or deficit (−) each member has agreed to deliver.")
+m2.metric("System total (SCT)", money_m(rec.amount("sct")),
+          help="The system control total: the target for the system as a whole.")
+m3.metric("Gap (SCT − ΣOCT)", money_m(rec.gap),
+          help="The system total less the sum of the members' totals: positive when the "
+               "members' targets add up to less than the system is asked for.")
+m4.metric("Forecast against SCT", money_m(rec.amount("variance_vs_sct")),
+          help="The system's forecast outturn against the system control total (negative: "
+               "short of it).")
+m5.metric("Unrealistic targets", f"{len(rec.unrealistic)} of {system.n}",
+          help="Members whose forecast is adverse to their control total by more than the "
+               "threshold above (% of turnover).")
 
-left, right = st.columns([2, 3], gap="large")
+left, right = st.columns([1, 1], gap="large")
 with left:
-    st.subheader("Statement")
+    st.subheader("Statement: from the members' totals to the system's")
     statement = rec.statement.reset_index(drop=True)
     statement["amount"] = statement["amount"] / 1e6
-    st.dataframe(statement, hide_index=True, width="stretch",
-                 column_config={"label": st.column_config.TextColumn("line"),
+    # the line wide enough for its longest label at 1280 px, the amount beside it (never cut)
+    st.dataframe(statement, hide_index=True, width="stretch", placeholder="—",
+                 column_config={"label": st.column_config.TextColumn("line", width=310),
                                 **money_m_columns({"amount": "£m"})})
 with right:
     st.subheader("What stands out")
@@ -56,8 +68,9 @@ st.altair_chart(charts.variance_chart(rec), width="stretch")
 member_money = {"turnover": "turnover £m", "control_total": "OCT £m", "forecast": "forecast £m",
          "support": "support £m", "variance": "variance £m", "gap_share": "share of gap £m"}
 members = in_millions(rec.orgs.reset_index(), list(member_money))
-st.dataframe(members, hide_index=True, width="stretch",
-             column_order=["org_id", "name", "kind", "turnover", "control_total", "forecast",
+st.dataframe(members, hide_index=True, width="stretch", placeholder="—",
+             # no "kind" (it is on the System page): every column fits 1280 px uncut
+             column_order=["org_id", "name", "turnover", "control_total", "forecast",
                            "variance", "variance_pct", "unrealistic", "support", "gap_share"],
              column_config={**money_m_columns(member_money, {"variance_pct": "variance % turnover"}),
                             "name": st.column_config.TextColumn("name", width="medium"),
@@ -106,13 +119,13 @@ except ValidationError as exc:
 else:
     st.caption(md(reb.describe()))
 if reb is not None:
-    c1, c2 = st.columns([3, 2], gap="large")
-    with c1:
+    # the table full width (six columns are cut at 1280 px beside the chart); the chart below
+    with st.container():
         money_r = {"turnover": "turnover £m", "control_total": "OCT £m", "revised": "revised £m",
                    "change": "change £m", "forecast": "forecast £m",
                    "variance_revised": "variance vs revised £m"}
         st.dataframe(in_millions(reb.table.reset_index(), list(money_r)), hide_index=True,
-                     width="stretch",
+                     width="stretch", placeholder="—",
                      column_order=["org_id", "control_total", "revised", "change", "change_pct",
                                    "variance_revised"],
                      column_config={**money_m_columns(money_r),
@@ -127,8 +140,7 @@ if reb is not None:
                        f"The revised OCTs (rebalanced {how}) are now the members' control "
                        "totals.")
             st.rerun()
-    with c2:
-        st.altair_chart(charts.rebalance_chart(reb.table), width="stretch")
+    st.altair_chart(charts.rebalance_chart(reb.table), width="stretch")
 
 def reconciliation_download() -> bytes:
     """The workbook, made only when the button is clicked (it takes a moment to write)."""
@@ -138,6 +150,7 @@ def reconciliation_download() -> bytes:
 st.download_button("Download the reconciliation (.xlsx)",
                    # made only when asked for (a workbook takes a moment to write)
                    reconciliation_download if reb is not None else b"",
-                   file_name="reconciliation.xlsx", key="dl_reconciliation",
+                   file_name=export_name(system.label, "reconciliation", "xlsx"),
+                   key="dl_reconciliation",
                    disabled=reb is None,
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -5,31 +5,53 @@ total, lose support or be worse off than on its own."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 
 from riskshare.agreements.outcome import apply
 from riskshare.agreements.risk import SYSTEM_ROW, risk_table, worse_off
 from riskshare.core.cells import csv_text
 from riskshare.core.errors import ValidationError
+from riskshare.core.filenames import export_name
 from riskshare.core.format import money_m
 from riskshare.reports import charts
+from riskshare.reports.workbooks import scenarios_workbook
 from riskshare.scenarios.shocks import shocked_variances
 from riskshare.ui import cache, state
-from riskshare.ui.scenario_controls import (
-    chunk_for,
-    result_or_stop,
-    scenario_controls,
-    store,
-)
-from riskshare.ui.tables import money_m_columns, show_validation_error
+from riskshare.ui.scenario_controls import chunk_for, last_result, page_summary, store
+from riskshare.ui.tables import MONEY_M, show_validation_error
 from riskshare.ui.text import md
 
 RESULT = "rs_scenarios_result"
-MONEY = {"mean_final": "mean final £m", "sd_final": "sd final £m",
-         "mean_standalone": "mean alone £m", "sd_standalone": "sd alone £m",
-         "var95": "VaR 95% £m", "cvar95": "CVaR 95% £m", "tail_contribution": "tail share £m"}
-PCT = {"p_miss_control_total": "P(miss CT)", "p_lose_support": "P(lose support)",
-       "p_worse_off": "P(worse off)"}
+NAMES = ("scenario settings", "system", "agreement")
+# column: (label, help) — plain words in the labels, the technical term in the help
+MONEY = {
+    "mean_final": ("mean final £m", "The member's final position (support included), averaged "
+                                    "over the scenarios."),
+    "sd_final": ("spread £m", "Standard deviation (sd) of the final position."),
+    "mean_standalone": ("mean alone £m", "The final position with no agreement, averaged."),
+    "sd_standalone": ("spread alone £m", "Standard deviation (sd) of the position alone."),
+    "var95": ("1-in-20 bad year £m", "VaR 95%: final − control total in the 5th-worst "
+                                     "percentile of scenarios (negative: short)."),
+    "cvar95": ("average of worst 5% £m", "CVaR 95% (expected shortfall): the mean of final − "
+                                         "control total over the member's worst 5% of "
+                                         "scenarios."),
+    "tail_contribution": ("in the system's worst 5% £m",
+                          "Tail share: the member's mean final − control total over the "
+                          "system's worst 5% of scenarios; these add up to the system's "
+                          "CVaR 95%."),
+}
+PCT = {
+    "p_miss_control_total": ("chance of missing its control total",
+                             "P(miss CT): the share of scenarios in which the member's outturn "
+                             "(before support) is below its control total."),
+    "p_lose_support": ("chance of losing support",
+                       "P(lose support): the share of scenarios in which the member earns less "
+                       "than all the support at stake for it (blank: none at stake)."),
+    "p_worse_off": ("chance of being worse off than alone",
+                    "P(worse off): the share of scenarios in which the member ends below where "
+                    "it would be with no agreement."),
+}
 
 st.title("Scenarios")
 st.markdown("Thousands of possible years: each member's variance is its forecast variance plus a "
@@ -40,7 +62,7 @@ state.system_caption()
 system = state.current_system()
 agreement = state.agreement_caption()
 
-settings = scenario_controls("scn", system)
+settings = page_summary(system)
 inputs = (settings, system, agreement)
 
 
@@ -84,52 +106,93 @@ t = shocked.table
 worse = shocked.worse_off
 which = "With the shocks" if settings.shocks else "At the forecast (no shocks chosen)"
 st.info(f"**{which}**, without random variation: the system ends "
-        f"{money_m(float((t['final'] - t['control_total']).sum()), 1, sign=True)} against the "
+        f"{money_m(float((t['final'] - t['control_total']).sum()), sign=True)} against the "
         f"sum of control totals; "
         + (f"worse off than on their own: {md(', '.join(worse))}." if worse
            else "no member is worse off than on its own."), icon=":material/bolt:")
 
-result = result_or_stop(RESULT, inputs, "Choose the settings and press **Run** to simulate.",
-                        "The settings, system or agreement changed: press **Run** to simulate "
-                        "again.")
+result, (made_settings, made_system, made_agreement) = last_result(
+    RESULT, inputs, NAMES,
+    "Check the scenario settings (in the sidebar) and press **Run** to simulate.")
 
 risk = result["risk"]
-st.caption(f"Results: {md(result['describe'])} — agreement “{md(agreement.name)}”.")
+st.caption(f"Results: {md(result['describe'])} — agreement “{md(made_agreement.name)}”"
+           f" on {md(made_system.label)}.")
 
 members = risk.drop(index=SYSTEM_ROW)
 row = risk.loc[SYSTEM_ROW]
 c1, c2, c3, c4 = st.columns(4)
-c1.metric("System: mean final", money_m(row["mean_final"], 1),
-          delta=money_m(row["mean_final"] - row["mean_standalone"], 1, sign=True) + " vs alone")
-c2.metric("System: P(miss SCT)", f"{row['p_miss_control_total']:.0%}")
-c3.metric("System: CVaR 95% vs ΣOCT", money_m(row["cvar95"], 1),
-          help="Mean shortfall against the sum of control totals over the worst 5% of scenarios.")
+c1.metric("System: mean final", money_m(row["mean_final"]),
+          delta=money_m(row["mean_final"] - row["mean_standalone"], sign=True) + " vs alone",
+          help="The system's final position (support included), averaged over the scenarios; "
+               "the change is against every member standing alone.")
+c2.metric("System: chance of a shortfall", f"{row['p_miss_control_total']:.0%}",
+          help="P(miss SCT): the share of scenarios in which the system's outturn is below the "
+               "system control total (SCT), i.e. the system misses its control total.")
+c3.metric("System: worst 5% of years", money_m(row["cvar95"]),
+          help="CVaR 95%: the average of the system's final position against the sum of the "
+               "members' control totals (ΣOCT) over its worst 5% of scenarios.")
 c4.metric("Members more likely than not worse off",
-          str(int(worse_off(members).sum())))
+          str(int(worse_off(members).sum())),
+          help="Members worse off than on their own in more than half of the scenarios.")
 
 st.altair_chart(charts.distribution_bands(result["bands"]), width="stretch")
-st.altair_chart(charts.probability_chart(risk, system), width="stretch")
+st.altair_chart(charts.probability_chart(risk, made_system), width="stretch")
 
-st.subheader("Risk metrics")
-shown = risk.drop(columns=["retention_gain", "retention_loss"])  # on the Agreement page
+st.subheader("Risk metrics for each member")
+shown = members.drop(columns=["retention_gain", "retention_loss"])  # on the Agreement page
 for c in MONEY:
     shown[c] = shown[c] / 1e6
 for c in PCT:
     shown[c] = shown[c] * 100
-config = money_m_columns(MONEY)
-config.update({c: st.column_config.NumberColumn(label, format="%.1f%%")
-               for c, label in PCT.items()})
+config = {c: st.column_config.NumberColumn(label, format=MONEY_M, help=help_)
+          for c, (label, help_) in MONEY.items()}
+config.update({c: st.column_config.NumberColumn(label, format="%.1f%%", help=help_)
+               for c, (label, help_) in PCT.items()})
 config["org_id"] = st.column_config.TextColumn("member", help="org_id (names in the charts "
                                                               "above)")
-st.dataframe(shown.reset_index(), hide_index=True, width="stretch", column_config=config)
-st.caption("Positions are final − control total for VaR, CVaR (mean of the worst 5%) and tail "
-           "share (the member's mean over the system's worst 5%, adding up to the system's "
-           "CVaR). "
-           "SYSTEM: P(miss CT) is P(system misses its SCT); P(lose support) is P(any member "
-           "loses support).")
-st.download_button("Download the risk metrics (.csv)",
+st.dataframe(shown.reset_index(), hide_index=True, width="stretch", placeholder="—", column_config=config)
+st.caption("£m; chances in % of the scenarios. The 1-in-20 bad year and the average of the worst "
+           "5% are final − control total (negative: short of it); “in the system's worst 5%” "
+           "is the member's average in the system's worst 5% of years, and these add up to the "
+           "system's figure below.")
+
+# The system in its own table: its chances are of *any* member losing support or being worse
+# off, and its money figures are against the sum of the members' control totals.
+st.subheader("The whole system")
+lose = row["p_lose_support"]
+system_rows = [
+    ("Mean final position", money_m(row["mean_final"], 2)),
+    ("Mean against every member standing alone",
+     money_m(row["mean_final"] - row["mean_standalone"], 2, sign=True)),
+    ("Spread (standard deviation)", money_m(row["sd_final"], 2)),
+    ("Chance the system misses its control total (SCT)", f"{row['p_miss_control_total']:.1%}"),
+    ("Chance any member loses support", "—" if np.isnan(lose) else f"{lose:.1%}"),
+    ("Chance any member is worse off than alone", f"{row['p_worse_off']:.1%}"),
+    ("1-in-20 bad year, against ΣOCT (VaR 95%)", money_m(row["var95"], 2)),
+    ("Average of the worst 5% of years, against ΣOCT (CVaR 95%)", money_m(row["cvar95"], 2)),
+]
+st.dataframe(pd.DataFrame(system_rows, columns=["measure", "value"]), hide_index=True,
+             width="stretch", placeholder="—", column_config={
+                 "measure": st.column_config.TextColumn("measure", width="large"),
+                 "value": st.column_config.TextColumn("value", alignment="right")})
+st.caption("Across the same scenarios. The system's chances are of the system missing the SCT, "
+           "and of *any* member losing support or ending worse off than alone in a scenario — "
+           "so they can be high while the system as a whole gains on average. ΣOCT: the sum of "
+           "the members' control totals.")
+d1, d2, _ = st.columns([1, 1, 2])
+d1.download_button("Download the risk metrics (.csv)",
                    csv_text(risk, index=True).encode("utf-8"),
-                   file_name="scenario_risk_metrics.csv", mime="text/csv", key="dl_scn_csv",
-                   on_click="ignore",
+                   file_name=export_name(made_system.label, "scenario-risk", "csv"),
+                   mime="text/csv", key="dl_scn_csv", on_click="ignore",
                    help="Every metric for every member and the system (£; probabilities as "
-                        "fractions). " + md(risk.attrs.get("reference", "")) + ".")
+                        "fractions; the SYSTEM row's p_lose_support and p_worse_off are of any "
+                        "member). " + md(risk.attrs.get("reference", "")) + ".")
+d2.download_button("Download the risk metrics (.xlsx)",
+                   # made only when asked for, from the settings that made these results
+                   lambda: scenarios_workbook(risk, made_settings, made_agreement, made_system),
+                   file_name=export_name(made_system.label, "scenario-risk", "xlsx"),
+                   mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                   key="dl_scn_xlsx", on_click="ignore",
+                   help="A workbook with a cover (system, agreement, scenario settings, date), "
+                        "the risk table per member with readable headings, and the settings.")

@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+import math
+
 import streamlit as st
 
 from riskshare.core import io as rsio
 from riskshare.core.cells import csv_text
-from riskshare.core.errors import InputFileError, ValidationError
-from riskshare.core.format import money_m
+from riskshare.core.errors import InputFileError, ValidationError, problem
+from riskshare.core.filenames import export_name
+from riskshare.core.format import money_m, pounds_input
 from riskshare.core.samples import SAMPLES, load_sample
-from riskshare.core.schema import COLUMNS, INDEX, column_guide
+from riskshare.core.schema import COLUMNS, INDEX, column_guide, read_number
 from riskshare.core.system import System
 from riskshare.ui import cache, state
 from riskshare.ui.tables import editor_columns, show_load_error, show_validation_error
 from riskshare.ui.text import md
+
+
+def _tidy_sct(key: str) -> None:
+    """Rewrite a readable SCT typed in the box with its thousands separators ('1234000' ->
+    '1,234,000'); anything unreadable is left as typed for the validation to name."""
+    read, _ = read_number(st.session_state[key], "money")
+    if read is not None and math.isfinite(read) and abs(read) < 1e15:
+        st.session_state[key] = pounds_input(read)
+
 
 st.title("System")
 st.markdown("The members of the integrated care system, their organisational control totals "
@@ -33,9 +45,9 @@ with st.container(border=True):
         choice = st.selectbox("Bundled sample", names, format_func=lambda n: SAMPLES[n].title,
                               key="sample_choice")
         st.caption(SAMPLES[choice].description)
-        if st.button("Load sample", key="load_sample", type="primary"):
-            state.load(load_sample(choice), f"sample: {SAMPLES[choice].title}",
-                       f"Loaded the sample {SAMPLES[choice].title}.")
+        if st.button("Load sample", key="load_sample", type="primary") and state.request_load(
+                load_sample(choice), f"sample: {SAMPLES[choice].title}",
+                f"Loaded the sample {SAMPLES[choice].title}.", origin="system"):
             st.rerun()
     with right:
         upload = st.file_uploader("Or upload your own (.csv or .xlsx)", type=["csv", "xlsx"],
@@ -43,26 +55,44 @@ with st.container(border=True):
                                   help="An organisations table (CSV), or a workbook with sheets "
                                        "'organisations' and 'system' — download the template "
                                        "below.")
-        if upload is not None:
+        # An upload is read once: after "Keep my system" it is not offered again until a
+        # different file is chosen.
+        if upload is not None and st.session_state.get("rs_upload_seen") != upload.file_id:
             try:
                 loaded = rsio.load_bytes(upload.getvalue(), upload.name)
             except (ValidationError, InputFileError) as exc:
                 show_load_error(exc, upload.name)
             else:
+                st.session_state["rs_upload_seen"] = upload.file_id
                 k = len(loaded.warnings)
-                state.load(loaded, f"upload: {upload.name}",
-                           f"Loaded {upload.name}: {loaded.n} members"
-                           + (f" — {k} note{'s' if k > 1 else ''} below on how figures were "
-                              "read." if k else "."))
-                st.rerun()
+                if state.request_load(loaded, f"upload: {upload.name}",
+                                      f"Loaded {upload.name}: {loaded.n} members"
+                                      + (f" — {k} note{'s' if k > 1 else ''} below on how "
+                                         "figures were read." if k else "."),
+                                      origin="system"):
+                    st.rerun()
         st.download_button("Download the blank template (.xlsx)", cache.template_workbook,
                            file_name="riskshare_template.xlsx", key="dl_template",
                            mime="application/vnd.openxmlformats-officedocument."
                                 "spreadsheetml.sheet")
 
+state.confirm_pending("system")
+
 # -- system figures ---------------------------------------------------------------------------
 st.subheader(md(system.label))
 st.caption(md(state.source()))
+u1, u2, _ = st.columns([1.1, 1.5, 3])
+if u1.button("Undo last edit", key="undo_edit", icon=":material/undo:",
+             disabled=state.undo_depth() == 0,
+             help="Puts back the members, figures and names as they were before the last "
+                  "valid edit on this page."):
+    state.undo()
+    st.rerun()
+if u2.button("Reset to the loaded file", key="reset_loaded", icon=":material/restart_alt:",
+             disabled=not state.edited_since_load(),
+             help="Drops every edit made since this system was loaded."):
+    state.reset_to_loaded()
+    st.rerun()
 c1, c2, c3 = st.columns([2, 1, 2])
 name = c1.text_input("System name", value=system.name, key=f"name_{v}")
 year = c2.text_input("Year", value=system.year, key=f"year_{v}")
@@ -70,11 +100,22 @@ with c3:
     sct_default = st.checkbox("SCT is the sum of the OCTs", value=not system.control_total_set,
                               key=f"sct_default_{v}",
                               help="Tick when no separate system control total has been set.")
-    sct_value = st.number_input("System control total (£)", value=float(system.control_total),
-                                step=100_000.0, format="%.2f", key=f"sct_{v}",
-                                disabled=sct_default)
-    if not sct_default:
-        st.caption(f"= {money_m(sct_value, 2)}")
+    # A text box, so the figure shows its thousands separators; read with the money reader
+    # ("£1,234,000", "(2,000,000)" for a deficit) and validated with the members below.
+    sct_shown = pounds_input(system.control_total)
+    sct_text = st.text_input("System control total (£)", value=sct_shown, key=f"sct_{v}",
+                             disabled=sct_default, on_change=_tidy_sct, args=(f"sct_{v}",),
+                             help="In pounds, surplus positive and deficit negative: "
+                                  "-2,000,000, £1,234,000 or (2,000,000).")
+    # unchanged text keeps the figure to the penny (the box shows it rounded)
+    sct_value: float | str = (system.control_total if sct_text.strip() == sct_shown
+                              else sct_text)
+    sct_read = read_number(sct_value, "money")[0]
+    sct_problems = [] if sct_default or sct_text.strip() else [problem(
+        "is blank: give the system control total in £, or tick 'SCT is the sum of the OCTs'",
+        column="control_total")]
+    if not sct_default and sct_read is not None and math.isfinite(sct_read):
+        st.caption(f"= {money_m(sct_read)}")
 
 # -- members editor ---------------------------------------------------------------------------
 st.markdown("**Members** — edit cells, add or delete rows; changes apply as soon as they are "
@@ -90,7 +131,7 @@ edited = st.data_editor(base, key=editor_key, num_rows="dynamic", hide_index=Tru
 
 try:
     candidate = System.from_frame(edited, None if sct_default else sct_value, name, year,
-                                  source="the members table")
+                                  source="the members table", found=sct_problems)
 except ValidationError as exc:
     show_validation_error(exc, "Your edits are not applied yet —")
     st.caption("The other pages keep using the last valid data until these are fixed.")
@@ -108,14 +149,13 @@ m3.metric("System control total", money_m(system.control_total))
 m4.metric("Support at stake", money_m(float(system.orgs["support"].sum())))
 
 d1, d2, _ = st.columns([1, 1, 2])
-slug = "".join(ch if ch.isalnum() else "_" for ch in system.label.lower()).strip("_")
 d1.download_button("Download this system (.xlsx)", lambda: cache.excel_bytes(system),
-                   file_name=f"{slug or 'system'}.xlsx", key="dl_xlsx",
+                   file_name=export_name(system.label, "system", "xlsx"), key="dl_xlsx",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 d2.download_button("Download members (.csv)", lambda: csv_text(system.to_frame()),
-                   file_name=f"{slug or 'system'}_organisations.csv", key="dl_csv",
+                   file_name=export_name(system.label, "organisations", "csv"), key="dl_csv",
                    mime="text/csv")
 
 with st.expander("Column guide"):
     guide = column_guide()
-    st.dataframe(guide, hide_index=True, width="stretch")
+    st.dataframe(guide, hide_index=True, width="stretch", placeholder="—")

@@ -10,6 +10,7 @@ reports show the same figures. Session state keys start with `ws_`.
 from __future__ import annotations
 
 import re
+import textwrap
 from typing import Literal
 
 import streamlit as st
@@ -18,7 +19,7 @@ from riskshare import workshop
 from riskshare.agreements.presets import load_preset
 from riskshare.core.errors import InputFileError, RiskshareError, ValidationError
 from riskshare.reports import charts
-from riskshare.ui import state
+from riskshare.ui import clicker, rooms, state
 from riskshare.ui.scenario_controls import store, stored
 from riskshare.ui.tables import (
     money_m_columns,
@@ -43,9 +44,20 @@ DEFAULT_SESSION = "northshire_workshop"
 SESSION, SOURCE, STEP, REVEALED = "ws_session", "ws_source", "ws_step", "ws_revealed"
 SEED, VERSION, PRESENT, CHOICE = "ws_seed", "ws_version", "ws_present", "ws_choice"
 FLASH_DRAFT = "ws_drafted"
+ROOM = "ws_room"           # the code of this window's room, once a presenter view can follow it
+POLL_SECONDS = 1.0         # how often the page looks for a step moved in the presenter view
 VIEW = "ws_view_{}"        # the last view worked out for each step, keyed on its inputs
 METRICS_PER_ROW = 4
 PRESENT_CHART_SCALE = 1.5   # chart text and row heights in presentation mode
+# Presentation mode at 1280×720: the whole chart (title, plot, axis and legend) is this tall
+# (px), so it fits under the step's heading without scrolling — unless its rows would be
+# shorter than PRESENT_MIN_ROW px (18px labels need the room) once PRESENT_CHART_FRAME px go to
+# the titles, axis and legend: then each row keeps its enlarged height and the page scrolls.
+PRESENT_CHART_HEIGHT, PRESENT_CHART_FRAME, PRESENT_MIN_ROW = 500, 240, 24
+PRESENT_SUBTITLE_CHARS = 115  # a subtitle line longer than this wraps (it would be cut off)
+PRESENT_LABEL_LIMIT = 300     # px: longer axis and legend labels end in "…" (the plot keeps room)
+PRESENT_SUBTITLE_SIZE = 15    # px: subtitles a little smaller than the chart's other text
+PRESENT_BAR_BAND = 0.7        # a bar drawn at a fixed thickness fills this much of its row
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 PRESENTATION_CSS = """
@@ -54,12 +66,13 @@ PRESENTATION_CSS = """
 [data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"] {
   display: none !important;
 }
-[data-testid="stMainBlockContainer"] { padding-top: 1.5rem; }
+[data-testid="stMainBlockContainer"] { padding-top: 1rem; padding-bottom: 2rem; }
 [data-testid="stMetricValue"] { font-size: 2.6rem; line-height: 1.25; }
 [data-testid="stMetricValue"] > div { overflow: visible; }
 [data-testid="stMetricLabel"] p { font-size: 1.15rem; }
 [data-testid="stMetricDelta"] div { font-size: 1.1rem; }
-.st-key-ws_heading h2 { font-size: 2.6rem; }
+.st-key-ws_heading h2 { font-size: 2.6rem; padding: 0.25rem 0 0; }
+.st-key-ws_figures [data-testid="stMetric"] { padding: 0.5rem 0.9rem; }
 .st-key-ws_body [data-testid="stMarkdownContainer"] p,
 .st-key-ws_body [data-testid="stMarkdownContainer"] li { font-size: 1.2rem; }
 </style>
@@ -74,6 +87,9 @@ BASE_CSS = """
   white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
 }
 .st-key-ws_figures [data-testid="stMetricDelta"] { height: auto !important; }
+.st-key-ws_follow, [data-testid="stLayoutWrapper"]:has(> .st-key-ws_follow) {
+  display: none;
+}
 </style>
 """
 
@@ -84,6 +100,13 @@ def unbroken(text: str) -> str:
 
 
 # -- the session in state -------------------------------------------------------------------------
+def publish() -> None:
+    """Tell this window's room (if any) the session and step now on screen."""
+    code = st.session_state.get(ROOM)
+    if code:
+        rooms.registry().show(code, st.session_state[SESSION], int(st.session_state[STEP]))
+
+
 def open_session(session: Session, source: str) -> None:
     """Show `session` at its own selected step and what-if (the what-if seeds the sliders)."""
     st.session_state[SESSION] = session
@@ -94,14 +117,19 @@ def open_session(session: Session, source: str) -> None:
     st.session_state[VERSION] = st.session_state.get(VERSION, 0) + 1
     for k in range(1, len(session.steps) + 1):
         st.session_state.pop(VIEW.format(k), None)
+    publish()
 
 
-def adopt(session: Session, source: str) -> None:
-    """Open a session chosen by the facilitator; its system becomes the app's current system."""
-    open_session(session, source)
-    state.load(session.system, f"workshop session: {session.title}",
-               f"Opened the session “{session.title}” at step {session.step} of "
-               f"{len(session.steps)}; {session.system.label} is now the current system.")
+def adopt(session: Session, source: str) -> bool:
+    """Open a session chosen by the facilitator; its system becomes the app's current system.
+
+    When that would replace the user's own (uploaded, edited, rebalanced) system, nothing
+    changes until they confirm (`state.confirm_pending("workshop")`); True when opened now."""
+    return state.request_load(
+        session.system, f"workshop session: {session.title}",
+        f"Opened the session “{session.title}” at step {session.step} of "
+        f"{len(session.steps)}; {session.system.label} is now the current system.",
+        origin="workshop", then=lambda: open_session(session, source))
 
 
 if SESSION not in st.session_state:
@@ -115,9 +143,7 @@ if SESSION not in st.session_state:
 
 session: Session = st.session_state[SESSION]
 n_steps = len(session.steps)
-number = min(max(int(st.session_state[STEP]), 1), n_steps)
 version = st.session_state[VERSION]
-seed: WhatIf | None = st.session_state.get(SEED)
 
 
 # -- navigation (callbacks run before the script) --------------------------------------------------
@@ -125,6 +151,17 @@ def go(step: int) -> None:
     st.session_state[STEP] = step
     st.session_state[REVEALED] = max(st.session_state.get(REVEALED, 1), step)
     st.session_state[SEED] = None          # what-ifs belong to the step they were made on
+    publish()
+
+
+def move(by: int) -> None:
+    """Move `by` steps (+1 Next, -1 Back) from the step on screen, within the session: two
+    quick presses of a clicker move two steps."""
+    session = st.session_state[SESSION]
+    room = rooms.registry().find(st.session_state.get(ROOM))
+    # the room's step when it shows this session: it may have moved since this window last ran
+    at = room.step if room is not None and room.session is session else st.session_state[STEP]
+    go(min(max(int(at) + by, 1), len(session.steps)))
 
 
 def reset() -> None:
@@ -132,6 +169,37 @@ def reset() -> None:
     st.session_state[REVEALED] = 1
     st.session_state[SEED] = None
     st.session_state[VERSION] = st.session_state.get(VERSION, 0) + 1
+    publish()
+
+
+# -- the presenter view's room (riskshare.ui.rooms) ------------------------------------------------
+def open_room() -> None:
+    """A room for this window, so that a presenter view can follow and move its steps."""
+    if rooms.registry().find(st.session_state.get(ROOM)) is None:
+        room = rooms.registry().open(st.session_state[SESSION], int(st.session_state[STEP]))
+        st.session_state[ROOM] = room.code
+
+
+def follow_room() -> rooms.Room | None:
+    """This window's room, once the step shown here agrees with it: a step moved in the
+    presenter view comes on screen here (as Next or Back would bring it)."""
+    room = rooms.registry().find(st.session_state.get(ROOM))
+    if room is None:
+        st.session_state.pop(ROOM, None)      # expired (or never opened)
+    elif room.session is not st.session_state[SESSION]:
+        publish()
+    elif room.step != st.session_state[STEP]:
+        go(room.step)
+    return room
+
+
+@st.fragment(run_every=POLL_SECONDS)
+def watch_room(code: str, step: int) -> None:
+    """Every second: rerun the page when the presenter view has moved the room's step."""
+    room = rooms.registry().find(code)
+    if room is not None and room.session is st.session_state.get(SESSION) \
+            and room.step != step:
+        st.rerun()
 
 
 def back_to_prepared() -> None:
@@ -190,19 +258,46 @@ def describe_session(s: Session) -> str:
             f"weigh λ = {s.risk_aversion:g} · {md(st.session_state[SOURCE])}")
 
 
+def which_system(s: Session) -> str:
+    """In words: the system this page works on (the session's) against the current system the
+    sidebar and the other pages use."""
+    current = state.current_system()
+    if s.system.equals(current):
+        return (f"This page uses the session's system, **{md(s.system.label)}** "
+                f"({s.system.n} members): the current system, as in the sidebar.")
+    return (f"This page uses the session's own system, **{md(s.system.label)}** "
+            f"({s.system.n} members), not the current system in the sidebar, "
+            f"**{md(current.label)}** ({current.n} members), which the other pages use. "
+            "Load or upload a session to make its system the current one.")
+
+
+def presenter_link(code: str) -> str:
+    """The presenter view's address for a room, relative to this page."""
+    return f"presenter?room={code}"
+
+
 # -- the page -------------------------------------------------------------------------------------
 present = bool(st.session_state.get(PRESENT, False))
+if present:
+    open_room()              # presenting: a presenter view can follow from now on
+room = follow_room()         # a step moved in the presenter view comes on screen here
+number = min(max(int(st.session_state[STEP]), 1), n_steps)
+seed: WhatIf | None = st.session_state.get(SEED)
 st.html(BASE_CSS + (PRESENTATION_CSS if present else ""))
 
 head, toggle = st.columns([3, 1], vertical_alignment="center")
 with toggle:
     present = st.toggle("Presentation mode", key=PRESENT,
                         help="Large figures, no sidebar or preparation controls: for the "
-                             "screen in the room. Turn off to prepare, load or save.")
+                             "screen in the room; the clicker's PageDown / PageUp (or arrow "
+                             "keys) move between steps. Turn off to prepare, load or save.")
 if present:
-    head.markdown(f"**{md(session.title)}**")
+    clicker.install("ws_next", "ws_back", marker="ws_clicker", guard="ws_whatif")
 else:
     head.title("Workshop")
+if room is not None:
+    with st.container(key="ws_follow"):
+        watch_room(room.code, number)
 
 downloads = None
 if not present:
@@ -232,16 +327,19 @@ if not present:
             if failed:
                 name, error = failed
                 show_load_error(error, f"The session “{name}”")
+        state.confirm_pending("workshop")
         with right:
             upload = st.file_uploader(
                 "Or upload a session (.toml)", type=["toml"], key=f"ws_upload_{version}",
                 help="A session as saved below: the system, agreements, scenario settings, "
                      "steps, and the step and what-if on screen.")
-            if upload is not None:
+            # read once: after "Keep my system" the same file is not offered again
+            if upload is not None and st.session_state.get("ws_upload_seen") != upload.file_id:
                 loaded = read_text_upload(upload, read_session_text)
                 if loaded is not None:
-                    adopt(loaded, f"upload: {upload.name}")
-                    st.rerun()
+                    st.session_state["ws_upload_seen"] = upload.file_id
+                    if adopt(loaded, f"upload: {upload.name}"):
+                        st.rerun()
         with left:
             st.button("Draft from the current system and agreement", key="ws_draft",
                       icon=":material/edit_note:", on_click=draft,
@@ -253,18 +351,30 @@ if not present:
             if failed:
                 show_validation_error(failed, "No session could be drafted:")
         st.markdown(describe_session(session))
+        st.markdown(which_system(session))
         downloads = st.container()   # filled once the what-if on screen is known
 
 # -- navigation -----------------------------------------------------------------------------------
 revealed = min(max(int(st.session_state.get(REVEALED, number)), number), n_steps)
-with st.container(horizontal=True, vertical_alignment="center", key="ws_nav"):
+# presenting: the buttons share the top line with the toggle (the chart needs the height)
+with head if present else st.container(), \
+        st.container(horizontal=True, vertical_alignment="center", key="ws_nav"):
     st.button("Back", key="ws_back", icon=":material/arrow_back:", disabled=number <= 1,
-              on_click=go, args=(number - 1,), shortcut="PageUp")
+              on_click=move, args=(-1,), shortcut="PageUp")
     st.button("Next", key="ws_next", icon=":material/arrow_forward:", type="primary",
-              disabled=number >= n_steps, on_click=go, args=(number + 1,), shortcut="PageDown")
+              disabled=number >= n_steps, on_click=move, args=(1,), shortcut="PageDown")
     st.button("Reset", key="ws_reset", icon=":material/restart_alt:", on_click=reset,
               help="Back to step 1, every what-if cleared.")
     st.markdown(f"**Step {number} of {n_steps}**", width="content")
+    presenter_help = ("Opens in a new tab for your own screen: this step's notes, the next "
+                      "step and a timer, with Back and Next that move this screen too. The "
+                      "room does not see it.")
+    if room is not None:
+        st.link_button("Presenter view", presenter_link(room.code), key="ws_presenter",
+                       icon=":material/speaker_notes:", type="tertiary", help=presenter_help)
+    else:
+        st.button("Set up a presenter view", key="ws_open_room", on_click=open_room,
+                  icon=":material/speaker_notes:", type="tertiary", help=presenter_help)
 st.progress(number / n_steps)
 shown = []
 for k, s in enumerate(session.steps, start=1):
@@ -274,19 +384,18 @@ for k, s in enumerate(session.steps, start=1):
         shown.append(f"{k} {md(s.title)}")
     else:
         shown.append(f":gray[{k}]")
-st.caption(" · ".join(shown))
+st.caption((f"**{md(session.title)}** — " if present else "") + " · ".join(shown))
 
 step = session.steps[number - 1]
 with st.container(key="ws_heading"):
     st.header(md(step.title), anchor=False)
-if step.notes.strip():
-    if present:
-        with st.expander("Facilitator's notes", expanded=False):
-            st.markdown(md(step.notes))
-    else:
-        st.info(md(step.notes), icon=":material/record_voice_over:")
+if step.notes.strip() and not present:   # presenting: below the chart, or the presenter view
+    st.info(md(step.notes), icon=":material/record_voice_over:")
 
 main, side = st.columns([3, 1], gap="large")
+# Presenting, the figures stand beside the chart (above the what-if panel), so the chart sits
+# under the heading, on screen without scrolling at 1280×720.
+figures_home = side.container() if present else main.container()
 
 
 # -- what if --------------------------------------------------------------------------------------
@@ -364,6 +473,45 @@ def work_out(what_if: WhatIf) -> dict:
     return result
 
 
+def presented(chart, rows: int) -> dict:
+    """The chart for the screen in the room: text `PRESENT_CHART_SCALE` times larger, legends
+    stacked and long subtitle lines wrapped (nothing runs off the side), and the whole chart
+    `PRESENT_CHART_HEIGHT` px tall when its `rows` (members on the vertical axis) still get
+    `PRESENT_MIN_ROW` px each (bars of a fixed thickness then fill `PRESENT_BAR_BAND` of their
+    row, so neighbours never touch)."""
+    spec = charts.enlarged(chart, PRESENT_CHART_SCALE)
+    spec.setdefault("config", {}).setdefault("legend", {}).setdefault("columns", 1)
+
+    def cap(node) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "labelLimit" and isinstance(value, (int, float)):
+                    node[key] = min(value, PRESENT_LABEL_LIMIT)
+                elif key not in ("datasets", "data"):
+                    cap(value)
+        elif isinstance(node, list):
+            for item in node:
+                cap(item)
+
+    cap(spec)
+    title = spec.get("title")
+    if isinstance(title, dict) and title.get("subtitle"):
+        lines = title["subtitle"] if isinstance(title["subtitle"], list) else [title["subtitle"]]
+        title["subtitle"] = [part for line in lines
+                             for part in textwrap.wrap(str(line), PRESENT_SUBTITLE_CHARS) or [""]]
+        title["subtitleFontSize"] = PRESENT_SUBTITLE_SIZE
+    height = spec.get("height")
+    fits = rows * PRESENT_MIN_ROW <= PRESENT_CHART_HEIGHT - PRESENT_CHART_FRAME
+    if isinstance(height, (int, float)) or (isinstance(height, dict) and fits):
+        spec["height"] = PRESENT_CHART_HEIGHT      # Streamlit fits the whole chart in it
+        for layer in spec.get("layer", []):
+            mark = layer.get("mark")
+            if isinstance(mark, dict) and mark.get("type") == "bar" \
+                    and isinstance(mark.get("height"), (int, float)):
+                mark["height"] = {"band": PRESENT_BAR_BAND}
+    return spec
+
+
 with side:
     with st.container(border=True, key="ws_whatif"):
         what_if = what_if_panel()
@@ -396,10 +544,10 @@ with main:
         falling = figure.delta.startswith("-")
         return "normal" if figure.good != falling else "inverse"
 
-    with st.container(key="ws_figures"):
+    with figures_home.container(key="ws_figures"):
         figures = list(view.figures)
         rows = -(-len(figures) // METRICS_PER_ROW)
-        per_row = -(-len(figures) // max(rows, 1))
+        per_row = 1 if present else -(-len(figures) // max(rows, 1))
         for i in range(0, len(figures), per_row):
             cols = st.columns(per_row)
             for col, f in zip(cols, figures[i:i + per_row], strict=False):  # last row may be short
@@ -408,11 +556,14 @@ with main:
                            delta_color=delta_color(f), delta_arrow="auto" if signed else "off",
                            border=True, height="stretch")
     if present:   # text and rows larger, for the screen in the room
-        st.vega_lite_chart(charts.enlarged(view.chart, PRESENT_CHART_SCALE), width="stretch")
+        st.vega_lite_chart(presented(view.chart, len(view.table)), width="stretch")
     else:
         st.altair_chart(view.chart, width="stretch")
     with st.container(key="ws_body"):
         st.markdown("\n".join(f"- {unbroken(md(s))}" for s in view.sentences))
+    if present and step.notes.strip():   # tucked away: the room sees only the heading
+        with st.expander("Facilitator's notes", expanded=False):
+            st.markdown(md(step.notes))
 
 # The member table spans the page (below the what-if panel too): every column fits.
 with st.expander("Member figures (£m)", expanded=False):

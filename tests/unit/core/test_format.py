@@ -2,50 +2,80 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 import pytest
 
-from riskshare.core.format import money, money_m, pct
+from riskshare.core.format import amount, money, money_m, pct
 
 
 @pytest.mark.parametrize("pounds, kwargs, text", [
-    (1_684_000_000, {}, "£1,684.0m"),
-    (-13_400_000, {}, "-£13.4m"),
+    (1_684_000_000, {}, "£1,684.00m"),        # two decimals by default
+    (-13_400_000, {}, "-£13.40m"),
+    (-13.4e6, {}, "-£13.40m"),
     (512_400_000, {"dp": 2}, "£512.40m"),
-    (-40_000, {}, "£0.0m"),                 # rounds to zero: no "-£0.0m"
+    (-40_000, {}, "-£0.04m"),
+    (4_000, {}, "£0.00m"),                    # 0.004e6 rounds to zero
+    (-4_000, {}, "£0.00m"),                   # rounds to zero: no "-£0.00m"
     (-4_000, {"dp": 2}, "£0.00m"),
-    (-0.0, {}, "£0.0m"),
-    (0, {"sign": True}, "£0.0m"),            # zero takes no sign
+    (-0.0, {}, "£0.00m"),
+    (0, {"sign": True}, "£0.00m"),            # zero takes no sign
+    (4_000, {"sign": True}, "£0.00m"),        # nor does what rounds to zero: no "+£0.00m"
+    (-4_000, {"sign": True}, "£0.00m"),
+    (0.44e6, {"sign": True}, "+£0.44m"),
     (789_473.69, {"dp": 2, "sign": True}, "+£0.79m"),
     (-789_473.69, {"dp": 2, "sign": True}, "-£0.79m"),
-    (3_000_000, {"dp": None}, "£3.00m"),     # auto: 2 dp below £10m
+    (3_000_000, {"dp": None}, "£3.00m"),      # sentence mode: the same two decimals
     (380_000, {"dp": None}, "£0.38m"),
     (-9_000_000, {"dp": None}, "-£9.00m"),
     (9_940_000, {"dp": None}, "£9.94m"),
-    (10_000_000, {"dp": None}, "£10.0m"),    # 1 dp from £10m up
-    (-16_000_000, {"dp": None}, "-£16.0m"),
-    (2_500_000_000, {"dp": None}, "£2,500.0m"),
+    (10_000_000, {"dp": None}, "£10.00m"),
+    (-16_000_000, {"dp": None}, "-£16.00m"),
+    (2_500_000_000, {"dp": None}, "£2,500.00m"),
     (1_234_567, {"dp": 0}, "£1m"),
+    (1_250_000, {"dp": 1}, "£1.3m"),          # an explicit dp still wins
 ])
 def test_money_m(pounds, kwargs, text):
     assert money_m(pounds, **kwargs) == text
 
 
-def test_money_m_uses_a_plain_hyphen_and_blank_for_missing():
+def test_money_m_uses_a_plain_hyphen_and_a_dash_for_missing():
     assert "\u2212" not in money_m(-5e6) and money_m(-5e6).startswith("-£")
-    assert money_m(float("nan")) == "" and money_m(None) == ""
+    assert money_m(float("nan")) == "—" and money_m(None) == "—"
+    assert money_m(np.float64("nan")) == "—" and money_m(pd.NA) == "—"
+    assert money_m(None, sign=True) == "—"
 
 
-def test_money_m_auto_dp_at_the_boundary():
-    assert money_m(9_950_000, dp=None) == "£9.95m"   # below £10m: two decimals
-    assert money_m(9_999_999, dp=None) == "£10.0m"   # rounds to £10.00m: one decimal
+def test_sentence_mode_is_the_same_rule_as_tables():
+    # one rule for £m: the sentence mode (dp=None) writes exactly what the default writes
+    for pounds in (9_950_000, 9_999_999, -9_950_000, 123_456_789, -4_000):
+        assert money_m(pounds, dp=None) == money_m(pounds)
+    assert money_m(9_999_999, dp=None) == "£10.00m"   # 9.999999 rounds up to 10.00
     assert money_m(-9_950_000, dp=None) == "-£9.95m"
 
 
 def test_rounding_is_half_up_like_a_spreadsheet():
-    # Python's round(0.25, 1) gives 0.2 (binary); a finance reader expects 0.3
-    assert money_m(250_000) == "£0.3m"
-    assert money_m(-250_000) == "-£0.3m"
+    # Python's round(1.005, 2) gives 1.0 (binary); a finance reader expects 1.01
+    assert money_m(1_005_000) == "£1.01m"
+    assert money_m(-1_005_000) == "-£1.01m"
+    assert money_m(250_000, dp=1) == "£0.3m"
     assert money(0.125, 2) == "£0.13"
+
+
+@pytest.mark.parametrize("pounds, kwargs, text", [
+    (13_404_000, {}, "£13.40m"),
+    (-13_404_000, {"sign": True}, "-£13.40m"),
+    (440_000, {"sign": True}, "+£0.44m"),
+    (9_400, {}, "£9,400"),                    # below £10,000: whole pounds, not "£0.01m"
+    (9_400, {"sign": True}, "+£9,400"),
+    (-9_400, {"sign": True}, "-£9,400"),
+    (0.3, {"sign": True}, "£0"),              # rounds to zero: no sign
+    (-0.3, {}, "£0"),
+    (None, {}, "—"),
+    (float("nan"), {"sign": True}, "—"),
+])
+def test_amount(pounds, kwargs, text):
+    assert amount(pounds, **kwargs) == text
 
 
 @pytest.mark.parametrize("pounds, dp, text", [
@@ -61,8 +91,8 @@ def test_money(pounds, dp, text):
     assert money(pounds, dp) == text
 
 
-def test_money_missing_is_blank():
-    assert money(float("nan")) == "" and money(None) == ""
+def test_money_missing_is_a_dash():
+    assert money(float("nan")) == "—" and money(None) == "—"
 
 
 @pytest.mark.parametrize("percent, kwargs, text", [
@@ -80,5 +110,5 @@ def test_pct(percent, kwargs, text):
     assert pct(percent, **kwargs) == text
 
 
-def test_pct_missing_is_blank():
-    assert pct(float("nan")) == "" and pct(None) == ""
+def test_pct_missing_is_a_dash():
+    assert pct(float("nan")) == "—" and pct(None) == "—"

@@ -126,7 +126,13 @@ def test_csv_with_bom_and_spaces_after_commas_loads():
 # -- the template workbook -------------------------------------------------------------------------
 def test_template_workbook_layout():
     wb = read_workbook(template_workbook())
-    assert wb.sheetnames == ["organisations", "system", "guide"]
+    # a cover first (the loader reads the organisations and system sheets by name)
+    assert wb.sheetnames == ["cover", "organisations", "system", "guide"]
+    lines = list(wb["cover"].iter_rows(min_row=3, values_only=True))
+    cover = {r[0]: r[1] for r in lines if r[0]}
+    assert cover["What-if"] == "not applicable (input data)"
+    assert ("The organisations and system sheets keep one header row of the column names "
+            "riskshare reads") in " ".join(str(r[1]) for r in lines)
     orgs = wb["organisations"]
     assert [c.value for c in orgs[1]] == ["org_id"] + [c.name for c in rs.ORG_COLUMNS]
     assert [c.value for c in orgs[1]] == ["org_id"] + SCHEMA_COLUMNS
@@ -134,14 +140,19 @@ def test_template_workbook_layout():
     assert list(wb["system"].iter_rows(values_only=True)) == [
         ("key", "value"), ("name", None), ("year", None), ("control_total", None)]
     guide = list(wb["guide"].iter_rows(values_only=True))
-    assert guide[0] == ("column", "required (default)", "unit", "meaning")
-    described = [row[0] for row in guide[1:]]
+    # readable headings over the column names
+    assert guide[0] == ("Column name", "Heading", "Required (default)", "Unit", "Meaning")
+    assert guide[1] == ("column", "heading", "required (default)", "unit", "meaning")
+    described = [row[0] for row in guide[2:]]
     for column in ["org_id"] + SCHEMA_COLUMNS:
         assert column in described, column
-    required = {row[0]: row[1] for row in guide[1:]}
+    headings = {row[0]: row[1] for row in guide[2:]}
+    assert headings["control_total"] == "Organisational control total (£)"
+    assert headings["volatility"] == "Volatility (% of turnover)"
+    required = {row[0]: row[2] for row in guide[2:]}
     assert required["turnover"] == "yes" and required["support"] == "no (0)"
     assert required["volatility"] == "no (blank)"
-    kinds = next(row[3] for row in guide[1:] if row[0] == "kind")
+    kinds = next(row[4] for row in guide[2:] if row[0] == "kind")
     assert all(k in kinds for k in rs.KINDS)
 
 

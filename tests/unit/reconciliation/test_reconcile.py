@@ -138,8 +138,8 @@ def test_flags_are_readable_sentences_with_the_figures(rec):
         "add up to (-£8.00m): the organisational targets need rebalancing, or the gap needs an "
         "owner.",
         "On current forecasts the system misses its control total by £9.00m (forecast outturn "
-        "-£14.0m, before support).",
-        "Acute trust (A): forecast -£16.0m against a control total of -£10.0m, £6.00m adverse "
+        "-£14.00m, before support).",
+        "Acute trust (A): forecast -£16.00m against a control total of -£10.00m, £6.00m adverse "
         "(1.2% of turnover, beyond the 1.0% threshold): the control total looks unrealistic.",
     )
     gap, miss, acute = rec.flags
@@ -153,7 +153,7 @@ def test_flags_for_headroom_exact_match_and_a_met_target(workshop):
     headroom = rs.reconcile(workshop.replace(control_total=-10 * M))
     assert headroom.gap == -2 * M
     assert headroom.flags[0] == ("The members' control totals add up to -£8.00m, £2.00m better "
-                                 "than the system control total (-£10.0m): there is headroom at "
+                                 "than the system control total (-£10.00m): there is headroom at "
                                  "system level.")
     # SCT defaulted: equal to ΣOCT exactly
     exact = rs.reconcile(workshop.replace(control_total=None))
@@ -164,7 +164,7 @@ def test_flags_for_headroom_exact_match_and_a_met_target(workshop):
     met = rs.reconcile(workshop.replace(control_total=-20 * M))
     assert met.amount("variance_vs_sct") == 6 * M
     assert met.flags[1] == ("On current forecasts the system meets its control total with "
-                            "£6.00m to spare (forecast outturn -£14.0m, before support).")
+                            "£6.00m to spare (forecast outturn -£14.00m, before support).")
 
 
 def test_several_unrealistic_members_are_listed_worst_first(workshop):

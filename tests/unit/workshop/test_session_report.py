@@ -73,8 +73,11 @@ def scenarios(session):
     return session.scenarios.simulate(workshop.system_at(session, 3))
 
 
+NAMES_ROW = 2   # row 1: the readable headings; row 2: the column names; the table from row 3
+
+
 def records(ws) -> list[dict]:
-    rows = ws.iter_rows(values_only=True)
+    rows = ws.iter_rows(min_row=NAMES_ROW, values_only=True)
     header = next(rows)
     out = []
     for row in rows:
@@ -85,17 +88,25 @@ def records(ws) -> list[dict]:
 
 
 def header(ws) -> list[str]:
-    return [c.value for c in ws[1]]
+    return [c.value for c in ws[NAMES_ROW]]
 
 
-def assert_sheet_is_frame(ws, frame: pd.DataFrame) -> None:
-    """Every cell of the sheet's table is the frame's value: text exactly, numbers to the penny."""
+def headings(ws) -> dict[str, str]:
+    """{column name: the readable heading above it}."""
+    return dict(zip(header(ws), [c.value for c in ws[1]], strict=True))
+
+
+def assert_sheet_is_frame(ws, frame: pd.DataFrame, percent=()) -> None:
+    """Every cell of the sheet's table is the frame's value: text exactly, numbers to the penny;
+    a `percent` column (percent numbers, 2.5 for 2.5%) holds the fraction (0.025)."""
     assert header(ws) == [str(c) for c in frame.columns]
     rows = records(ws)
     assert len(rows) == len(frame)
     for got, (_, want) in zip(rows, frame.iterrows(), strict=True):
         for col in frame.columns:
             value, expected = got[str(col)], want[col]
+            if col in percent and not pd.isna(expected):
+                expected = expected / 100
             if isinstance(expected, (float, np.floating)) and np.isnan(expected):
                 assert value is None, col
             elif isinstance(expected, (int, float, np.integer, np.floating)) \
@@ -107,7 +118,7 @@ def assert_sheet_is_frame(ws, frame: pd.DataFrame) -> None:
 
 # -- the workbook ----------------------------------------------------------------------------------
 def test_the_workbook_has_every_sheet(book):
-    assert book.sheetnames == SHEETS
+    assert book.sheetnames == ["cover", *SHEETS]
 
 
 def test_summary_holds_every_steps_figures_and_findings(book, session, views):
@@ -124,7 +135,7 @@ def test_summary_holds_every_steps_figures_and_findings(book, session, views):
 
 
 def test_inputs_agreements_and_settings(book, session):
-    assert_sheet_is_frame(book["inputs"], session.system.to_frame())
+    assert_sheet_is_frame(book["inputs"], session.system.to_frame(), percent=("volatility",))
     lines = records(book["agreements"])
     for label, a in session.agreements:
         # (a blank line of TOML is an empty cell)
@@ -146,7 +157,7 @@ def test_reconciliation_is_the_librarys(book, session):
 
 def test_each_step_sheet_is_the_steps_table(book, views):
     for v, title in zip(views, SHEETS[5:10], strict=True):
-        assert_sheet_is_frame(book[title], v.table.reset_index())
+        assert_sheet_is_frame(book[title], v.table.reset_index(), percent=("variance_pct",))
 
 
 @pytest.mark.parametrize("label,first_step", [("A", 3), ("B", 3), ("C", 5)])
@@ -201,19 +212,19 @@ def test_money_columns_carry_the_pound_format(book):
         names = header(ws)
         for col in columns:
             j = names.index(col) + 1
-            cells = [ws.cell(row=r, column=j) for r in range(2, len(records(ws)) + 2)]
+            cells = [ws.cell(row=r, column=j) for r in range(3, len(records(ws)) + 3)]
             assert cells, (title, col)
             assert all(c.number_format == MONEY_FORMAT for c in cells), (title, col)
     # text and counts are not money
     ws = book["3 compare"]
     j = header(ws).index("A P(worse than alone)") + 1
-    assert ws.cell(row=2, column=j).number_format != MONEY_FORMAT
-    assert book["1 baseline"].cell(row=2, column=2).number_format != MONEY_FORMAT
+    assert ws.cell(row=3, column=j).number_format != MONEY_FORMAT
+    assert book["1 baseline"].cell(row=3, column=2).number_format != MONEY_FORMAT
 
 
 def test_headers_are_frozen_and_bold(book):
-    for ws in book.worksheets:
-        assert ws.freeze_panes == ("B2" if ws.max_column > 1 else "A2"), ws.title
+    for ws in book.worksheets[1:]:                      # every sheet after the cover
+        assert ws.freeze_panes == ("B3" if ws.max_column > 1 else "A3"), ws.title
         assert all(c.font.bold for c in ws[1]), ws.title
 
 
@@ -222,7 +233,7 @@ def test_the_charts_sheet_holds_one_picture_per_step(book, workbook_data, views)
     assert [(r["step"], r["chart"]) for r in records(ws)] == \
         [(v.number, f"Step {v.number}: {v.title}") for v in views]
     captions = [c.value for c in ws["A"] if isinstance(c.value, str)
-                and c.value.startswith("Step ") and c.row > len(views) + 1]
+                and c.value.startswith("Step ") and c.row > len(views) + 2]
     assert captions == [f"Step {v.number}: {v.title}" for v in views]
     images = ws._images
     assert len(images) == len(views)

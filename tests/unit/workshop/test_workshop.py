@@ -352,7 +352,7 @@ def test_shock_scale_zero_removes_the_shock_and_two_doubles_it():
     s = bundled()
     prepared = bundled_view(2)
     none = workshop.view(s, 2, WhatIf.of(shock_scale=0))
-    assert none.figures[0].value == 0 and none.figures[0].text == "£0.0m"
+    assert none.figures[0].value == 0 and none.figures[0].text == "£0.00m"
     assert (none.table["shock"] == 0).all()
     assert workshop.system_at(s, 2, 0.0).equals(s.system)
     assert none.changes == ("size of the shock 0× (prepared: 1×)",)

@@ -1,0 +1,163 @@
+"""The one table of column headings for exported files: each machine column name riskshare
+writes (`control_total`, `p_worse_off`, …) with the heading a person reads ("Organisational
+control total (£)") and its kind, which decides the number format in a workbook and the rounding
+in a CSV (`core.excel`, `core.cells`).
+
+Kinds:
+- "money": £, whole pennies (values rounded to 0.01); surplus/favourable positive;
+- "percent": a percent number (2.5 means 2.5%; its heading says "% of what"), written to a workbook as the fraction 0.025
+  with a percentage format;
+- "share": a fraction (0.25 means 25%), written as it is with a percentage format;
+- "count": a whole number; "number": any other number (a rate, a multiplier);
+- "text", "flag" (true/false).
+
+A column not in the table gets a heading made from its name ("gain_shapley" → "Gain shapley")
+and the kind its sheet gives it. A sheet may override a heading where a name means something
+else on it (`agreement` is the agreement's name in a comparison but £ in a certificate).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+__all__ = ["Heading", "HEADINGS", "KINDS", "UNITS", "MONEY_WHEN_NUMERIC", "heading",
+           "money_columns"]
+
+KINDS = ("money", "percent", "share", "count", "number", "text", "flag")
+#: The unit a readable heading ends with, by kind ("" adds nothing).
+UNITS = {"money": " (£)", "share": " (%)"}
+_PERCENT_UNIT = " (%)"   # a percent column not in the table (the table's say "% of what")
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A column's readable heading (its unit included) and its kind (one of KINDS)."""
+
+    label: str
+    kind: str = "text"
+
+
+def _h(label: str, kind: str = "text") -> Heading:
+    return Heading(label + UNITS.get(kind, ""), kind)
+
+
+HEADINGS: dict[str, Heading] = {
+    # the organisations table (core.schema)
+    "org_id": _h("Member ID"),
+    "name": _h("Name"),
+    "kind": _h("Kind of member"),
+    "turnover": _h("Turnover", "money"),
+    "control_total": _h("Organisational control total", "money"),
+    "forecast": _h("Forecast outturn", "money"),
+    "support": _h("Conditional support at stake", "money"),
+    "volatility": _h("Volatility (% of turnover)", "percent"),
+    "contribution": _h("Contribution", "money"),
+    "efficiency_plan": _h("Efficiency plan", "money"),
+    # reconciliation and rebalancing
+    "line": _h("Line key"),
+    "label": _h("Line"),
+    "amount": _h("Amount", "money"),
+    "variance": _h("Variance: forecast − control total", "money"),
+    "variance_pct": _h("Variance (% of turnover)", "percent"),
+    "unrealistic": _h("Control total unrealistic?", "flag"),
+    "revised": _h("Revised control total", "money"),
+    "change": _h("Share of the gap: change to the control total", "money"),
+    "change_pct": _h("Change (% of turnover)", "percent"),
+    "variance_revised": _h("Forecast − revised control total", "money"),
+    "finding": _h("Finding"),
+    # an agreement's outcome (agreements.outcome)
+    "pooled": _h("Pooled", "money"),
+    "retained": _h("Retained", "money"),
+    "received": _h("Received from the pool (− pays in)", "money"),
+    "net_transfer": _h("Net transfer: received − pooled", "money"),
+    "outturn": _h("Outturn after sharing", "money"),
+    "support_earned": _h("Support earned", "money"),
+    "final": _h("Final position", "money"),
+    "standalone": _h("Final position standing alone", "money"),
+    "vs_standalone": _h("Final − standing alone", "money"),
+    "toml": _h("Agreement file (TOML), line by line"),
+    # incentives
+    "retention_gain": _h("Share of the next £1 of gain kept", "share"),
+    "retention_loss": _h("Share of the next £1 of loss borne", "share"),
+    "support_per_pound": _h("Support earned per £1 of gain", "number"),
+    "cliff_exposure": _h("Cliff-edge exposure", "money"),
+    "distance_to_cliff": _h("Distance to the support test", "money"),
+    "worse_off": _h("Worse off than alone?", "flag"),
+    # risk across scenarios (agreements.risk)
+    "mean_final": _h("Mean final position", "money"),
+    "sd_final": _h("Standard deviation of the final position", "money"),
+    "mean_standalone": _h("Mean final position standing alone", "money"),
+    "sd_standalone": _h("Standard deviation standing alone", "money"),
+    "p_miss_control_total": _h("Chance of missing the control total", "share"),
+    "p_lose_support": _h("Chance of losing support", "share"),
+    "p_worse_off": _h("Chance of being worse off than alone", "share"),
+    "var95": _h("Value at risk, 95% (final − control total)", "money"),
+    "cvar95": _h("Mean of the worst 5% (final − control total)", "money"),
+    "tail_contribution": _h("Share of the system's worst 5%", "money"),
+    # fairness (games.certificate)
+    "alone": _h("Value standing alone", "money"),
+    "shapley": _h("Shapley value", "money"),
+    "nucleolus": _h("Nucleolus", "money"),
+    "least_core": _h("Least core", "money"),
+    "gain_agreement": _h("Gain under the agreement", "money"),
+    "gain_shapley": _h("Gain at the Shapley value", "money"),
+    "gain_nucleolus": _h("Gain at the nucleolus", "money"),
+    "gain_least_core": _h("Gain at the least core", "money"),
+    "share_agreement": _h("Share of the gain, agreement", "share"),
+    "share_shapley": _h("Share of the gain, Shapley", "share"),
+    "share_nucleolus": _h("Share of the gain, nucleolus", "share"),
+    "share_least_core": _h("Share of the gain, least core", "share"),
+    "coalition": _h("Group"),
+    "size": _h("Members in the group", "count"),
+    "allocation": _h("Allocated to the group", "money"),
+    "shortfall": _h("Shortfall against going alone", "money"),
+    # settings and text sheets
+    "setting": _h("Setting"),
+    "value": _h("Value"),
+    "key": _h("Key"),
+    "step": _h("Step", "count"),
+    "title": _h("Title"),
+    "text": _h("Text"),
+    "chart": _h("Chart"),
+}
+
+
+def heading(name: str, kind: str | None = None) -> Heading:
+    """The heading of column `name`: from HEADINGS, else made from the name; `kind` (when
+    given) replaces the table's kind and its unit."""
+    known = HEADINGS.get(name)
+    if known is not None and (kind is None or kind == known.kind):
+        return known
+    base = known.label[:-len(UNITS.get(known.kind, ""))] if known and UNITS.get(known.kind) \
+        else (known.label if known else _readable(name))
+    kind = kind or (known.kind if known else "text")
+    unit = _PERCENT_UNIT if kind == "percent" and "%" not in base else UNITS.get(kind, "")
+    return Heading(base + unit, kind)
+
+
+def _readable(name: str) -> str:
+    text = str(name).replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+#: Names that are £ when their column holds numbers (a certificate's `agreement` and `value`)
+#: and text elsewhere (a comparison's agreement name, a settings sheet's value).
+MONEY_WHEN_NUMERIC = frozenset({"agreement", "value"})
+
+
+def money_columns(frame) -> tuple[str, ...]:
+    """The £ columns of `frame` by name: those HEADINGS knows as money, and MONEY_WHEN_NUMERIC
+    names (or an optimised allocation's "optimum" and "alternative k") when the column is
+    numeric."""
+    out = []
+    for c in frame.columns:
+        if not isinstance(c, str):
+            continue
+        numeric = pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(
+            frame[c])
+        if (c in HEADINGS and HEADINGS[c].kind == "money") or (
+                numeric and (c in MONEY_WHEN_NUMERIC or c.startswith(("alternative ", "optimum")))):
+            out.append(c)
+    return tuple(out)

@@ -1,0 +1,132 @@
+"""The user's own work is never replaced without asking (issue 15): loading a sample, an
+agreement's sample or a workshop session over an edited or uploaded system asks first, the
+replaced system comes back with "Return to your system", and edits on the System page can be
+undone one by one or reset to the system as loaded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+import riskshare as rs
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+WORKSHOP = "riskshare/ui/pages/workshop.py"
+AGREEMENT = "riskshare/ui/pages/agreement.py"
+NORTHSHIRE = "northshire_2018_19"
+
+
+def start() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def current(at: AppTest) -> rs.System:
+    return at.session_state["rs_system"]
+
+
+def edit_forecast(at: AppTest, row: int, value: float, editor: str = "editor_0") -> None:
+    """Set one member's forecast in the members editor (AppTest sets the editor's delta)."""
+    state = dict(at.session_state[editor]) if editor in at.session_state else {}
+    rows = dict(state.get("edited_rows", {}))
+    rows[row] = {**rows.get(row, {}), "forecast": value}
+    at.session_state[editor] = {"edited_rows": rows, "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert not at.exception, at.exception
+
+
+def buttons(at: AppTest) -> dict[str, str]:
+    return {b.key: b.label for b in at.button if b.key}
+
+
+def test_loading_a_sample_over_an_edited_system_asks_first():
+    at = start()
+    edit_forecast(at, 0, 1_800_000.0)
+    edited = current(at)
+    assert edited.orgs.loc["NGH", "forecast"] == 1_800_000.0
+    at.selectbox(key="sample_choice").select("workshop_4").run()
+    at.button(key="load_sample").click().run()
+    # nothing replaced yet: a question naming both systems
+    assert current(at) is edited
+    question = " ".join(w.value for w in at.warning)
+    assert "replaces the system you are working on" in question
+    assert "Workshop system" in question and "Northshire" in question
+    # "Keep my system": still the edited system, and the question is gone
+    at.button(key="cancel_load_system").click().run()
+    assert current(at) is edited
+    assert "cancel_load_system" not in buttons(at)
+    # asked again and confirmed: replaced, with a way back in the sidebar
+    at.button(key="load_sample").click().run()
+    at.button(key="confirm_load_system").click().run()
+    assert current(at).equals(rs.load_sample("workshop_4"))
+    assert "Return to your system" in buttons(at)["return_previous"]
+    at.button(key="return_previous").click().run()
+    assert current(at).equals(edited)
+    assert current(at).orgs.loc["NGH", "forecast"] == 1_800_000.0
+    assert "return_previous" not in buttons(at)   # the sample is not "your work": nothing kept
+
+
+def test_loading_over_an_unedited_sample_does_not_ask():
+    at = start()
+    at.selectbox(key="sample_choice").select("workshop_4").run()
+    at.button(key="load_sample").click().run()
+    assert current(at).equals(rs.load_sample("workshop_4"))
+    assert "confirm_load_system" not in buttons(at)
+    assert "return_previous" not in buttons(at)
+
+
+def test_undo_takes_back_one_edit_at_a_time_and_reset_drops_them_all():
+    at = start()
+    original = rs.load_sample(NORTHSHIRE)
+    assert at.button(key="undo_edit").disabled
+    assert at.button(key="reset_loaded").disabled
+    edit_forecast(at, 0, 1_800_000.0)
+    edit_forecast(at, 1, -3_000_000.0)
+    second = current(at)
+    assert second.orgs.iloc[1]["forecast"] == -3_000_000.0
+    assert not at.button(key="undo_edit").disabled
+    at.button(key="undo_edit").click().run()
+    once = current(at)
+    assert once.orgs.loc["NGH", "forecast"] == 1_800_000.0
+    assert once.orgs.iloc[1]["forecast"] == original.orgs.iloc[1]["forecast"]
+    # the editor shows the restored figures (its widgets start afresh)
+    editor = at.data_editor[0].value.set_index("org_id")
+    assert editor.iloc[1]["forecast"] == original.orgs.iloc[1]["forecast"]
+    at.button(key="undo_edit").click().run()
+    assert current(at).equals(original)
+    assert at.button(key="undo_edit").disabled
+    # reset after several edits: back to the loaded sample in one step
+    v = at.session_state["rs_version"]
+    edit_forecast(at, 0, 2_500_000.0, editor=f"editor_{v}")
+    edit_forecast(at, 2, 0.0, editor=f"editor_{v}")
+    assert not current(at).equals(original)
+    at.button(key="reset_loaded").click().run()
+    assert current(at).equals(original)
+    assert "(edited)" not in at.session_state["rs_source"]
+
+
+def test_opening_the_workshop_session_over_your_system_asks_first():
+    at = start()
+    edit_forecast(at, 0, 1_800_000.0)
+    edited = current(at)
+    at.switch_page(WORKSHOP).run()
+    assert not at.exception, at.exception
+    at.button(key="ws_load").click().run()
+    assert current(at) is edited
+    assert "replaces the system you are working on" in " ".join(w.value for w in at.warning)
+    at.button(key="confirm_load_workshop").click().run()
+    assert not at.exception, at.exception
+    assert not current(at).equals(edited)
+    assert at.session_state["rs_source"].startswith("workshop session: ")
+    assert "return_previous" in buttons(at)
+
+
+def test_the_sidebar_names_the_system_every_page_uses():
+    at = start()
+    edit_forecast(at, 0, 1_800_000.0)
+    for page in (AGREEMENT, WORKSHOP):
+        at.switch_page(page).run()
+        sidebar = " ".join(c.value for c in at.sidebar.caption)
+        assert "System: **Northshire and Vale 2018/19**" in sidebar and "(edited)" in sidebar
