@@ -12,8 +12,10 @@ from riskshare.ui.text import md
 st.set_page_config(page_title="riskshare", page_icon=":material/account_balance:",
                    layout="wide")
 # Narrower side margins than Streamlit's 5rem, so tables fit a 1280 px projector uncut.
+# Metric figures a little smaller below 1500 px, so six to a row are never cut ("-£24.1…").
 st.html("<style>[data-testid='stMainBlockContainer']"
-        "{padding-left:2rem;padding-right:2rem;max-width:1800px}</style>")
+        "{padding-left:2rem;padding-right:2rem;max-width:1800px}"
+        "@media (max-width:1500px){[data-testid='stMetricValue']{font-size:1.7rem}}</style>")
 
 # The System page is the app's root ("/"). A default page still reserves a pathname, so it
 # reserves "home", and "/system" (the name a user types) is a hidden page that leads there.
@@ -55,11 +57,18 @@ with st.sidebar:
     system = state.current_system()
     st.caption(f"System: **{md(system.label)}** · {system.n} members · {md(state.source())}")
     state.return_button()
-    agreement_slot = st.empty()   # filled after the page runs: it may edit the agreement
+    agreement_slot = st.empty()   # said again after the page runs: it may edit the agreement
     scenario_controls.sidebar()
-try:
-    page.run()
-finally:
+
+
+def _agreement_caption() -> None:
     agreement = state.current_agreement()  # named, then said from its parameters in force
     agreement_slot.caption(f"Agreement: **{md(agreement_words.title(agreement))}** · "
                            f"{md(agreement_words.headline(agreement))}")
+
+
+_agreement_caption()       # kept when a page stops early (st.stop ends the run's output)
+try:
+    page.run()
+finally:
+    _agreement_caption()

@@ -23,7 +23,7 @@ PAGE = "riskshare/ui/pages/fairness.py"
 SAMPLE = "northshire_2018_19"
 SCENARIOS = "rs_fairness_scenarios"
 VERDICT = "**Participation certificate:"
-EPSILON = "Walk-away margin at the best split"   # the least-core ε, in words
+EPSILON = "Walk-away margin"   # the least-core ε, in words
 
 
 def open_page(at: AppTest | None = None) -> AppTest:
@@ -87,7 +87,7 @@ def check_shows(at: AppTest, cert) -> None:
                                           else money_m(cert.epsilon, 2))
     assert metric(at, "Members better off alone") == \
         f"{len(cert.members_worse_off)} of {cert.system.n}"
-    assert metric(at, "Groups better off in a smaller deal") == f"{len(cert.groups_worse_off):,}"
+    assert metric(at, "Groups better off apart") == f"{len(cert.groups_worse_off):,}"
     assert len(at.get("vega_lite_chart")) == 1
     # the member table, £m to the penny
     table = member_table(at)

@@ -80,7 +80,7 @@ def test_defaults_then_run_matches_the_library():
     assert any(f"{N:,} scenarios" in c.value for c in at.caption)
     # a rerun with the same settings keeps the result
     at.run()
-    assert len(at.dataframe) == 2 and not at.warning
+    assert len(at.dataframe) == 4 and not at.warning   # three tabs of members + the system
 
 
 def test_changed_settings_keep_the_last_results_marked_until_run_again(downloads):
@@ -89,7 +89,7 @@ def test_changed_settings_keep_the_last_results_marked_until_run_again(downloads
     kept = result(at)
     apply_settings(at, correlation=0.5)
     # still shown, with its download, under a warning naming what changed
-    assert len(at.dataframe) == 2 and len(at.get("vega_lite_chart")) == 2
+    assert len(at.dataframe) == 4 and len(at.get("vega_lite_chart")) == 2
     assert "Settings changed since these results — press Run again." in warnings(at)
     assert "Changed: scenario settings." in warnings(at)
     assert {f"riskshare-{SLUG}-scenario-risk-{dt.date.today()}.{ext}" for ext in ("csv", "xlsx")} \
@@ -127,7 +127,7 @@ def test_the_system_figures_are_in_their_own_table_with_any_member_wording():
     # worked from the engine's arrays, not from the risk table: in how many scenarios is *any*
     # member worse off than alone (by more than half a penny)
     any_worse = float(((final - alone) < -0.005).any(axis=1).mean())
-    table = at.dataframe[1].value
+    table = next(d.value for d in at.dataframe if "measure" in d.value.columns)
     shown = dict(zip(table["measure"], table["value"], strict=True))
     assert shown["Chance any member is worse off than alone"] == f"{any_worse:.1%}"
     assert shown["Mean against every member standing alone"] == money_m(

@@ -27,7 +27,7 @@ PAGES = [
                                  "Make the worst-placed member as well placed",
                                  "press Optimise"]),
     ("fairness", "Fairness", 1, ["Participation certificate: not passed", "Cooperative gain",
-                                 "Walk-away margin at the best split", "£1.41m",
+                                 "Walk-away margin", "£1.41m",
                                  "Who would walk away",
                                  "255 members and groups would do better", "prenucleolus"]),
 ]

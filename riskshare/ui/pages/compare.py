@@ -42,7 +42,6 @@ SHOWN = {"mean_final": ("mean £m", "money", "The final position (support includ
          "cvar95": ("worst 5% average £m", "money",
                     "CVaR 95%: the mean of final − control total over the worst 5% of "
                     "scenarios.")}
-DEFAULT_SHOWN = ["mean_final", "vs_alone", "p_worse_off", "cvar95"]
 
 st.title("Compare")
 st.markdown("Run two to four agreements on the same scenarios and compare, member by member, "
@@ -115,39 +114,39 @@ letter = {n: LETTERS[i] for i, n in enumerate(names)}
 st.caption(f"Results: {md(result['describe'])} on {md(made_system.label)}.")
 st.markdown("  \n".join(f"**{letter[n]}** — {md(n)}" for n in names))
 
-# -- the pivot ------------------------------------------------------------------------------------
-metrics = st.multiselect("Metrics shown", list(SHOWN), default=DEFAULT_SHOWN,
-                         format_func=lambda m: SHOWN[m][0], key="cmp_metrics")
+# -- one table per measure: members down, agreements across (fits 1280 px for four agreements) ----
 t = table.assign(vs_alone=table["mean_final"] - table["mean_standalone"])
 t["worse"] = worse_off(t)
 rows = [r for r in dict.fromkeys(t["org_id"]) if r != SYSTEM_ROW]
 orgs = made_system.orgs
-pivot = pd.DataFrame({"member": [orgs.loc[m, "name"] if m in orgs.index else m
-                                 for m in rows]}, index=rows)
-pivot.index.name = "org_id"
-whole = pd.DataFrame(index=pd.Index([letter[n] for n in names], name="agreement"))
-whole["name"] = names
-flags = pd.DataFrame(index=rows)
-formats, config = {}, {}
-for n in names:
-    part = t[t["agreement"] == n].set_index("org_id")
-    for m in metrics:
-        label, kind, help_ = SHOWN[m]
+member_names = [orgs.loc[m, "name"] if m in orgs.index else m for m in rows]
+worse_flags = {n: t[t["agreement"] == n].set_index("org_id")["worse"].reindex(rows).to_numpy()
+               for n in names}
+for tab, m in zip(st.tabs([SHOWN[m][0] for m in SHOWN]), SHOWN, strict=True):
+    label, kind, help_ = SHOWN[m]
+    pivot = pd.DataFrame({"member": member_names}, index=pd.Index(rows, name="org_id"))
+    formats, config, flags = {}, {}, pd.DataFrame(index=rows)
+    for n in names:
+        part = t[t["agreement"] == n].set_index("org_id")
         column = f"{letter[n]} {label}"
         values = part[m].reindex(rows)
         pivot[column] = values / 1e6 if kind == "money" else values * 100
         formats[column] = millions \
             if kind == "money" else (lambda v: MISSING if pd.isna(v) else f"{v:.0f}%")
-        flags[column] = part["worse"].reindex(rows).to_numpy()
-        config[column] = st.column_config.Column(column, help=help_)
-styler = pivot.style.format(formats).apply(
-    lambda col: [f"background-color: {HIGHLIGHT}" if col.name in flags and flags.loc[i, col.name]
-                 else "" for i in col.index], axis=0)
-st.dataframe(styler, width="stretch", placeholder="—", column_config={
-    "member": st.column_config.TextColumn("member", width="medium"), **config})
+        flags[column] = worse_flags[n]
+        config[column] = st.column_config.Column(column, help=f"{md(n)}: {help_}")
+    styler = pivot.style.format(formats).apply(
+        lambda col, flags=flags: [f"background-color: {HIGHLIGHT}"
+                                  if col.name in flags and flags.loc[i, col.name] else ""
+                                  for i in col.index], axis=0)
+    with tab:
+        st.caption(help_)
+        st.dataframe(styler, width="stretch", placeholder="—", column_config={
+            "member": st.column_config.TextColumn("member", width="large"), **config})
 worse = {n: list(t[(t["agreement"] == n) & t["worse"]]["org_id"]) for n in names}
-st.caption("£m; chances in % of the scenarios. Shaded: the member is more likely than not worse "
-           "off than on its own under that agreement (the 'vs alone' column shows the average). "
+st.caption("£m; chances in % of the scenarios. One tab per measure. Shaded: the member is more "
+           "likely than not worse off than on its own under that agreement (the 'vs alone' tab "
+           "shows the average). "
            + " ".join(f"{letter[n]}: {md(', '.join(w)) if w else 'none'}."
                       for n, w in worse.items())
            + " Worst 5% average: the mean of final − control total over the worst 5% of "

@@ -29,7 +29,7 @@ FORECAST, SCENARIOS = "forecast", "scenarios"
 JUDGE_LABELS = {FORECAST: "the forecast", SCENARIOS: "across scenarios"}
 NAMES = ("judging", "scenario settings", "weight of bad years (λ)", "system", "agreement")
 SHOWN_VIOLATIONS = 20
-EPSILON_LABEL = "Walk-away margin at the best split"   # the least-core ε, in words
+EPSILON_LABEL = "Walk-away margin"   # at the best split: the least-core ε, in words
 SLOW_WORK = 5_000_000  # coalition × scenario evaluations above which a run may take a while
 
 st.title("Fairness")
@@ -180,7 +180,7 @@ m[0].metric("Cooperative gain", money_m(cert.gain, 2),
             help="What pooling under the agreement adds for all members together, over each "
                  "standing alone (negative: pooling costs them in total).")
 m[1].metric(EPSILON_LABEL, "—" if cert.epsilon is None else money_m(cert.epsilon, 2),
-            help="The least-core ε: the most some group would still gain by leaving, under the "
+            help="At the best split (the least-core ε): the most some group would still gain by leaving, under the "
                  "split that makes that gain smallest. Zero or below: some split leaves every group at least as well off as on its "
                  "own. Above zero: whatever the split, some group would be at least this much "
                  "better off on its own." + (" Not computed above "
@@ -188,7 +188,7 @@ m[1].metric(EPSILON_LABEL, "—" if cert.epsilon is None else money_m(cert.epsil
                                              else ""))
 m[2].metric("Members better off alone", f"{len(members_worse)} of {system.n}",
             help="Members the agreement leaves worse off than standing alone.")
-m[3].metric("Groups better off in a smaller deal", f"{n_groups_worse:,}",
+m[3].metric("Groups better off apart", f"{n_groups_worse:,}",
             help=f"Groups of two or more members (of the {cert.checked - system.n:,} checked) "
                  "that would secure more by pooling on their own than the agreement gives "
                  "them together.")

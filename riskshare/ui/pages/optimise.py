@@ -44,8 +44,8 @@ SOLVER_NAMES = {"highs": "HiGHS", "cbc": "CBC"}
 MEMBER_MONEY = {"control_total": "OCT", "variance": "variance", "pooled": "pooled",
                 "retained": "retained", "received": "from the pool",
                 "net_transfer": "net transfer",
-                "outturn": "outturn", "support_earned": "support earned", "final": "final",
-                "standalone": "standalone", "vs_standalone": "vs standalone"}
+                "outturn": "outturn", "support_earned": "support", "final": "final",
+                "standalone": "alone", "vs_standalone": "vs alone"}
 NAMES = ("choice of what is shared", "objective", "conditions", "solver", "system",
          "agreement")
 TIME_LIMIT = 60.0  # seconds per solve
@@ -293,8 +293,9 @@ st.caption("£m. From the pool: the member's share of the pool chosen by the opt
                                       "net transfer = from the pool (nothing is pooled); "
                                       "outturn = control total + variance + net transfer; ")
            + f"final = outturn + support earned; shortfall: how far outturn falls short of the "
-             f"control total, % of {md(scale)} (negative: ahead). Rows of members worse off than on "
-             f"their own are shaded.")
+             f"control total, % of {md(scale)} (negative: ahead); support: support earned; alone: "
+             f"its final position with no agreement. Rows of members worse off than on their "
+             f"own are shaded.")
 shown_money = dict(MEMBER_MONEY)
 if start == WITHOUT:  # nothing is pooled: retained is the variance
     for column in ("pooled", "retained"):
@@ -304,7 +305,8 @@ st.dataframe(styled_money(members_table, list(shown_money),
                           highlight=members_table["org_id"].isin(worse)).format(
                  lambda v: f"{v + 0.0:.2f}%", subset=["shortfall_pct"]),
              hide_index=True, width="stretch", placeholder="—",
-             column_order=["org_id", *shown_money, "shortfall_pct"],
+             # the objective's own measure beside the member, never off the edge at 1280 px
+             column_order=["org_id", "shortfall_pct", *shown_money],
              column_config={**money_m_columns(shown_money),
                             "org_id": st.column_config.TextColumn("org_id", pinned=True),
                             "shortfall_pct": st.column_config.TextColumn(

@@ -132,8 +132,8 @@ c2.metric("System: chance of a shortfall", f"{row['p_miss_control_total']:.0%}",
 c3.metric("System: worst 5% of years", money_m(row["cvar95"]),
           help="CVaR 95%: the average of the system's final position against the sum of the "
                "members' control totals (ΣOCT) over its worst 5% of scenarios.")
-c4.metric("Members more likely than not worse off",
-          str(int(worse_off(members).sum())),
+c4.metric("Members likely worse off",
+          f"{int(worse_off(members).sum())} of {len(members)}",
           help="Members worse off than on their own in more than half of the scenarios.")
 
 st.altair_chart(charts.distribution_bands(result["bands"]), width="stretch")
@@ -151,7 +151,14 @@ config.update({c: st.column_config.NumberColumn(label, format="%.1f%%", help=hel
                for c, (label, help_) in PCT.items()})
 config["org_id"] = st.column_config.TextColumn("member", help="org_id (names in the charts "
                                                               "above)")
-st.dataframe(shown.reset_index(), hide_index=True, width="stretch", placeholder="—", column_config=config)
+# three tabs of a few columns each: eleven columns side by side are cut at 1280 px
+GROUPS = {"Position": ["mean_final", "sd_final", "mean_standalone", "sd_standalone"],
+          "Chances": list(PCT),
+          "Bad years": ["var95", "cvar95", "tail_contribution"]}
+for tab, columns in zip(st.tabs(list(GROUPS)), GROUPS.values(), strict=True):
+    with tab:
+        st.dataframe(shown.reset_index(), hide_index=True, width="stretch", placeholder="—",
+                     column_order=["org_id", *columns], column_config=config)
 st.caption("£m; chances in % of the scenarios. The 1-in-20 bad year and the average of the worst "
            "5% are final − control total (negative: short of it); “in the system's worst 5%” "
            "is the member's average in the system's worst 5% of years, and these add up to the "
