@@ -18,22 +18,24 @@ HIGHLIGHT = "#FDE2E1"  # rows that need attention (e.g. members worse off than s
 def editor_columns(extra: list[str]) -> dict:
     """Column configuration for the members editor, from `schema.ORG_COLUMNS` (money in £)."""
     cc = st.column_config
+    # org_id pinned: with a system's extra columns (sharing bases) the table is wider than a
+    # 1280 px screen, and a row must stay identifiable while it scrolls sideways
     config = {INDEX: cc.TextColumn("org_id", required=True, help="Unique id of the member",
-                                   max_chars=40)}
+                                   max_chars=40, pinned=True)}
     for name, col in COLUMNS.items():
         label = f"{name} ({col.unit})" if col.unit else name
         if col.kind == "text":
             config[name] = cc.TextColumn(label, required=True, help=col.description,
-                                         width="medium")
+                                         width=130)   # every column fits 1280 px
         elif col.kind == "kind":
             config[name] = cc.SelectboxColumn(label, options=list(KINDS), required=True,
                                               help=col.description)
         elif col.kind == "money":
             config[name] = cc.NumberColumn(label, help=col.description, format="%,.0f",
                                            required=col.required, default=col.default)
-        else:
-            config[name] = cc.NumberColumn(label, help=col.description, format="%.2f",
-                                           min_value=col.minimum)
+        else:   # a percent ("volatility (%)"; the help says of what), short enough to fit
+            config[name] = cc.NumberColumn(f"{name} (%)", help=f"{col.description} ({col.unit})",
+                                           format="%.2f", min_value=col.minimum)
     for name in extra:
         config[name] = cc.NumberColumn(name, help="Extra column (can be a sharing basis)",
                                        format="%,.2f")

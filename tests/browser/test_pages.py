@@ -242,3 +242,12 @@ def test_reconcile_rebalances_by_optimisation(app_url, page):
         "[data-testid=\"stVegaLiteChart\"] canvas').length >= 3", timeout=30_000)
     _full_screenshot(page, "reconcile_minimax_change")
     _no_errors(page)
+
+
+def test_the_system_page_answers_by_its_name(app_url, page):
+    """/system leads to the System page (it is the app's root), never "Page not found"."""
+    page.goto(f"{app_url}/system")
+    _settle(page)
+    page.get_by_role("heading", name="System").first.wait_for(timeout=30_000)
+    assert "Load a system" in page.locator('[data-testid="stMain"]').inner_text()
+    assert page.locator('[role="dialog"]:has-text("Page not found")').count() == 0

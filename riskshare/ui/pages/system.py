@@ -128,6 +128,9 @@ base = st.session_state["rs_editor_base"]
 extra = [c for c in base.columns if c != INDEX and c not in COLUMNS]
 edited = st.data_editor(base, key=editor_key, num_rows="dynamic", hide_index=True,
                         width="stretch", column_config=editor_columns(extra))
+if extra:
+    st.caption(md(f"Also in this table (scroll right; org_id stays in view): "
+                  f"{', '.join(extra)} — extra columns a sharing basis can use."))
 
 try:
     candidate = System.from_frame(edited, None if sct_default else sct_value, name, year,
