@@ -306,11 +306,12 @@ def member_walk(outcome) -> alt.LayerChart:
         height=alt.Step(17),  # per bar: two bars per member
         title=alt.TitleParams(
             "Each member against its control total, on its own and under the agreement (£m)",
-            subtitle=["Top bar: on its own — its variance and the support it would earn alone. "
-                      "Bottom bar: under the agreement — what it retains, what it receives "
-                      "from the pool and the support it earns.",
-                      "◆ marks each bar's sum: the standalone and the final position. On the "
-                      "right: how much better or worse off the agreement leaves the member."],
+            # short lines: a subtitle is cut, not wrapped, on a 1280 px screen
+            subtitle=["Top bar: on its own — its variance and the support it would earn alone.",
+                      "Bottom bar: under the agreement — what it retains, receives from the "
+                      "pool and earns in support.",
+                      "◆ marks each bar's sum (standalone; final position). Right: how much "
+                      "better or worse off the agreement leaves it."],
             anchor="start", subtitleFontSize=12, subtitleColor="#425563"))
 
 

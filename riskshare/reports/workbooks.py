@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from riskshare.agreements import describe
 from riskshare.agreements.outcome import SYSTEM_LINES
 from riskshare.agreements.risk import REFERENCE
 from riskshare.core.excel import NO_WHAT_IF, Cover, Sheet, workbook_bytes, write_workbook
@@ -85,8 +86,9 @@ OUTCOME_MONEY = ("control_total", "support", "variance", "pooled", "retained", "
 
 
 def agreement_words(agreement) -> str:
-    """An agreement for a cover: its name and fingerprint."""
-    return f"{agreement.name} (fingerprint {agreement.fingerprint[:12]})"
+    """An agreement for a cover: its name — with "(edited)" when its parameters were changed
+    after the name was written (`describe.title`) — and its fingerprint."""
+    return f"{describe.title(agreement)} (fingerprint {agreement.fingerprint[:12]})"
 
 
 def outcome_cover(outcome, what_if: str = NO_WHAT_IF) -> Cover:

@@ -35,7 +35,8 @@ class Room:
     """One presentation: its session, the step on screen (from 1) and the clock.
 
     `opened` and `step_since` are monotonic seconds: when the room (or its clock) started and
-    when the current step came on screen. Change it only through `Rooms` (which holds the lock).
+    when the current step came on screen; `followed` is True once a presenter view has opened
+    the room. Change it only through `Rooms` (which holds the lock).
     """
 
     code: str
@@ -44,6 +45,7 @@ class Room:
     opened: float
     step_since: float
     used: float = field(repr=False)
+    followed: bool = False
 
     @property
     def n_steps(self) -> int:
@@ -85,9 +87,9 @@ class Rooms:
             self._rooms[code] = room
             return room
 
-    def find(self, code: object) -> Room | None:
-        """The room with this code (marked as used), or None: no code, an unknown or expired
-        one."""
+    def find(self, code: object, presenter: bool = False) -> Room | None:
+        """The room with this code (marked as used; as followed when `presenter`), or None: no
+        code, an unknown or expired one."""
         if not isinstance(code, str) or not code:
             return None
         with self._lock:
@@ -96,6 +98,7 @@ class Rooms:
             room = self._rooms.get(code)
             if room is not None:
                 room.used = now
+                room.followed = room.followed or presenter
                 self._rooms.move_to_end(code)
             return room
 

@@ -218,6 +218,11 @@ def _same(a, b) -> bool:
     return bool(a == b)
 
 
+def same_inputs(a: tuple, b: tuple) -> bool:
+    """True when two tuples of inputs are the same (a System compared by content)."""
+    return _same(tuple(a), tuple(b))
+
+
 def stored(key: str, inputs: tuple):
     """The result stored under `key` if it was made from exactly `inputs`, else None."""
     entry = st.session_state.get(key)

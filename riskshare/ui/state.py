@@ -108,9 +108,10 @@ def confirm_pending(origin: str) -> None:
     _, system, new_source, message, then = pending
     current = current_system()
     with st.container(border=True):
-        st.warning(md(f"Loading **{system.label}** ({new_source}) replaces the system you are "
-                      f"working on: **{current.label}** ({source()}). It is kept: "
-                      "“Return to your system” in the sidebar brings it back."),
+        # the names are the user's text (escaped); the bold around them is ours
+        st.warning(f"Loading **{md(system.label)}** ({md(new_source)}) replaces the system you "
+                   f"are working on: **{md(current.label)}** ({md(source())}). It is kept: "
+                   "“Return to your system” in the sidebar brings it back.",
                    icon=":material/warning:")
         c1, c2, _ = st.columns([1, 1, 2])
         if c1.button("Replace it", key=f"confirm_load_{origin}", type="primary"):

@@ -326,3 +326,54 @@ def test_a_session_can_be_drafted_from_the_current_system_and_agreement():
     assert [s.kind for s in session.steps] == ["baseline", "compare", "walk_away", "fairer"]
     assert any("Drafted" in s.value for s in at.success)
     assert shown_figures(at) == figures(workshop.view(session, 1))
+
+
+# -- which system, the clicker, the presenter view ----------------------------------------------
+def test_the_page_says_in_words_which_system_it_uses_against_the_sidebars():
+    at = open_page()
+    text = "\n".join(m.value for m in at.markdown).replace("\\", "")
+    # the bundled session's system is the default sample, the app's current system at first
+    assert ("This page uses the session's system, **Northshire and Vale 2018/19** (9 members): "
+            "the current system, as in the sidebar.") in text
+    at.session_state["rs_system"] = rs.load_sample("workshop_4")   # another system meanwhile
+    run(at)
+    text = "\n".join(m.value for m in at.markdown).replace("\\", "")
+    assert ("This page uses the session's own system, **Northshire and Vale 2018/19** (9 "
+            "members), not the current system in the sidebar, **Workshop system 2019/20** (4 "
+            "members), which the other pages use.") in text
+    check_step(at, expected(1))                     # still the session's figures
+
+
+def clicker_scripts(at: AppTest) -> list[str]:
+    return [h.proto.body for h in at.get("html") if "<script>" in h.proto.body]
+
+
+def test_presentation_mode_puts_the_clicker_on_the_page_and_preparation_mode_does_not():
+    at = open_page()
+    assert not clicker_scripts(at)
+    assert at.button(key="ws_open_room").proto.label == "Set up a presenter view"
+    at.toggle(key="ws_present").set_value(True)
+    run(at)
+    (script,) = clicker_scripts(at)
+    for part in ('"next": ["PageDown", "ArrowRight", "ArrowDown"]',
+                 '"back": ["PageUp", "ArrowLeft", "ArrowUp"]', '"nextKey": "ws_next"',
+                 '"backKey": "ws_back"', '"marker": "ws_clicker"', '"guard": "ws_whatif"',
+                 'addEventListener("keydown", onKey, true)'):
+        assert part in script, part
+    assert at.session_state["ws_room"]
+    at.toggle(key="ws_present").set_value(False)
+    run(at)
+    assert not clicker_scripts(at)
+    # the room stays: the presenter view's link is still on the page
+    assert [b.proto.url for b in at.get("link_button")] == \
+        [f"presenter?room={at.session_state['ws_room']}"]
+
+
+def test_two_presses_before_the_page_reruns_move_two_steps():
+    # a clicker pressed twice quickly: both presses count (each moves on from the step then on
+    # screen, not from the step the button was drawn on)
+    at = open_page()
+    at.button(key="ws_next").click()
+    at.session_state["ws_step"] = 2                 # the first press, already applied
+    run(at)
+    check_step(at, expected(3))

@@ -37,7 +37,7 @@ def restart() -> None:
 @st.fragment(run_every=1.0)
 def presenter() -> None:
     """The room as it is now: redrawn every second (the timer, a step moved in the room)."""
-    room = rooms.registry().find(code)
+    room = rooms.registry().find(code, presenter=True)
     if room is None:
         st.title("Presenter view")
         st.error("**No presentation is open with this link.** Open the Workshop page, turn on "

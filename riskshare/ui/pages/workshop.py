@@ -9,6 +9,7 @@ reports show the same figures. Session state keys start with `ws_`.
 
 from __future__ import annotations
 
+import functools
 import re
 import textwrap
 from typing import Literal
@@ -19,7 +20,7 @@ from riskshare import workshop
 from riskshare.agreements.presets import load_preset
 from riskshare.core.errors import InputFileError, RiskshareError, ValidationError
 from riskshare.reports import charts
-from riskshare.ui import clicker, rooms, state
+from riskshare.ui import clicker, prefetch, rooms, state
 from riskshare.ui.scenario_controls import store, stored
 from riskshare.ui.tables import (
     money_m_columns,
@@ -46,6 +47,7 @@ SEED, VERSION, PRESENT, CHOICE = "ws_seed", "ws_version", "ws_present", "ws_choi
 FLASH_DRAFT = "ws_drafted"
 ROOM = "ws_room"           # the code of this window's room, once a presenter view can follow it
 POLL_SECONDS = 1.0         # how often the page looks for a step moved in the presenter view
+WAIT_SECONDS = 5.0         # ... and, until a presenter view has opened the room, for one
 VIEW = "ws_view_{}"        # the last view worked out for each step, keyed on its inputs
 METRICS_PER_ROW = 4
 PRESENT_CHART_SCALE = 1.5   # chart text and row heights in presentation mode
@@ -193,12 +195,26 @@ def follow_room() -> rooms.Room | None:
     return room
 
 
+def moved_elsewhere(code: str, step: int, followed: bool) -> bool:
+    """Whether the room has moved off `step` (or a presenter view has come since the page ran
+    with `followed`): the page must run again to show it."""
+    room = rooms.registry().find(code)
+    return room is not None and room.session is st.session_state.get(SESSION) \
+        and (room.step != step or room.followed != followed)
+
+
 @st.fragment(run_every=POLL_SECONDS)
 def watch_room(code: str, step: int) -> None:
-    """Every second: rerun the page when the presenter view has moved the room's step."""
-    room = rooms.registry().find(code)
-    if room is not None and room.session is st.session_state.get(SESSION) \
-            and room.step != step:
+    """Every second, once a presenter view is open: rerun the page when it moved the step."""
+    if moved_elsewhere(code, step, True):
+        st.rerun()
+
+
+@st.fragment(run_every=WAIT_SECONDS)
+def await_presenter(code: str, step: int) -> None:
+    """Every few seconds, until a presenter view opens the room: rerun the page when it does
+    (the page then watches every second)."""
+    if moved_elsewhere(code, step, False):
         st.rerun()
 
 
@@ -297,7 +313,7 @@ else:
     head.title("Workshop")
 if room is not None:
     with st.container(key="ws_follow"):
-        watch_room(room.code, number)
+        (watch_room if room.followed else await_presenter)(room.code, number)
 
 downloads = None
 if not present:
@@ -455,22 +471,42 @@ def what_if_panel() -> WhatIf:
     return WhatIf.of(label if step.agreements else None, **values) if values else WhatIf()
 
 
+def view_result(session: Session, number: int, what_if: WhatIf) -> dict:
+    """Step `number`'s view for `what_if`, or what went wrong (pure: no Streamlit call, so it
+    can run in the background — see `riskshare.ui.prefetch`)."""
+    try:
+        return {"view": workshop.view(session, number, what_if)}
+    except ValidationError as exc:
+        return {"invalid": exc}
+    except RiskshareError as exc:
+        return {"error": str(exc)}
+
+
 def work_out(what_if: WhatIf) -> dict:
-    """The step's view for `what_if` (kept per step), or what went wrong."""
+    """The step's view for `what_if` (kept per step; taken from the background when it was
+    worked out ahead), or what went wrong."""
     key, inputs = VIEW.format(number), (session, number, what_if)
     result = stored(key, inputs)
     if result is None:
         slow = step.judge == "scenarios"
         with st.spinner(f"Working out “{step.title}” across {session.scenarios.n:,} simulated "
                         "years…" if slow else "Working out the step…"):
-            try:
-                result = {"view": workshop.view(session, number, what_if)}
-            except ValidationError as exc:
-                result = {"invalid": exc}
-            except RiskshareError as exc:
-                result = {"error": str(exc)}
+            result = prefetch.take(key, inputs)
+            if result is None:
+                result = view_result(session, number, what_if)
         store(key, inputs, result)
     return result
+
+
+def prefetch_next() -> None:
+    """Start working out the next step as prepared while the room looks at this one, so the
+    clicker's next press shows it at once (a step judged across scenarios takes a second)."""
+    if number >= n_steps:
+        return
+    key, inputs = VIEW.format(number + 1), (session, number + 1, WhatIf())
+    if stored(key, inputs) is None:
+        prefetch.start(key, inputs, functools.partial(view_result, session, number + 1,
+                                                      WhatIf()))
 
 
 def presented(chart, rows: int) -> dict:
@@ -581,6 +617,8 @@ with st.expander("Member figures (£m)", expanded=False):
     if "name" in table.columns:
         config["name"] = st.column_config.TextColumn("name", width="medium")
     st.dataframe(styler, hide_index=True, width="stretch", column_config=config)
+
+prefetch_next()
 
 # -- hand-outs (preparation mode) -----------------------------------------------------------------
 if downloads is not None:
