@@ -99,6 +99,12 @@ def main() -> None:
                if any(w.key == "opt_pool" for w in at.number_input)
                else at.toggle(key="opt_retention_on").set_value(i % 2 == 1)), 0.3)
 
+    at.button(key="opt_run").click().run()
+    show("Optimise: change a condition with the last result on show",
+         timed(at, lambda at, i: at.number_input(key=pools[0]).set_value(1_000_000.0 * (i + 1))
+               if any(w.key == "opt_pool" for w in at.number_input)
+               else at.toggle(key="opt_retention_on").set_value(i % 2 == 1)), 0.3)
+
     at.switch_page(PAGES["workshop"]).run()
 
     def step(at, i):
