@@ -269,9 +269,11 @@ def describe_session(s: Session) -> str:
     kind = f", +{sc.kind_correlation:g} within a kind" if sc.kind_correlation else ""
     return (f"**{md(s.title)}** · system: {md(s.system.label)} ({s.system.n} members) · "
             f"{n_steps} steps  \nAgreements: {agreements}  \n"
-            f"Scenarios: {sc.n:,} simulated years, seed {sc.seed}, correlation "
-            f"{sc.correlation:g}{kind}, {dist}, volatility ×{sc.volatility_scale:g}; bad years "
-            f"weigh λ = {s.risk_aversion:g} · {md(st.session_state[SOURCE])}")
+            f"Scenarios: the session's own — {sc.n:,} simulated years, seed {sc.seed}, "
+            f"correlation {sc.correlation:g}{kind}, {dist}, volatility "
+            f"×{sc.volatility_scale:g}; bad years weigh λ = {s.risk_aversion:g} (the sidebar's "
+            f"Scenario settings are for the Scenarios, Compare and Fairness pages) · "
+            f"{md(st.session_state[SOURCE])}")
 
 
 def which_system(s: Session) -> str:
