@@ -165,9 +165,9 @@ def test_adding_a_band():
     editor(at, "losses_bands_0_0", {1: {"upto": 2.0}}, [{"pool": 0.8}])
     at.run()
     assert not at.error, errors(at)
-    assert agreement(at).losses.bands == (rs.agreement.Band(0.0, 0.5),
-                                          rs.agreement.Band(0.5, 2.0),
-                                          rs.agreement.Band(0.8))
+    assert agreement(at).losses.bands == (rs.agreements.spec.Band(0.0, 0.5),
+                                          rs.agreements.spec.Band(0.5, 2.0),
+                                          rs.agreements.spec.Band(0.8))
 
 
 def test_edits_survive_a_visit_to_another_page():
@@ -204,7 +204,7 @@ def test_switching_on_a_reserve_and_support_options():
     at.number_input(key="support_taper_0_0").set_value(1.0).run()
     assert not at.error, errors(at)
     a = agreement(at)
-    assert a.reserve == rs.agreement.Reserve("ICB", 2_000_000.0)  # the commissioner by default
+    assert a.reserve == rs.agreements.spec.Reserve("ICB", 2_000_000.0)  # the commissioner by default
     assert (a.support.test, a.support.taper) == ("system", 1.0)
     assert metric(at, "Reserve used") == "£2.00m"
 

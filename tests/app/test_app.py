@@ -138,7 +138,7 @@ def test_every_bad_upload_gives_its_message_and_changes_nothing(case):
 
 def test_a_good_workbook_upload_loads():
     at = start()
-    system = rs.io.load_bytes(GOOD_CSV.encode(), "workshop.csv")
+    system = rs.core.io.load_bytes(GOOD_CSV.encode(), "workshop.csv")
     buffer = io.BytesIO()
     system.to_excel(buffer)
     at.file_uploader(key="upload_0").upload("workshop.xlsx", buffer.getvalue()).run()

@@ -19,6 +19,7 @@ import streamlit as st
 from riskshare import workshop
 from riskshare.agreements.presets import load_preset
 from riskshare.core.errors import InputFileError, RiskshareError, ValidationError
+from riskshare.core.filenames import export_name
 from riskshare.reports import charts
 from riskshare.ui import clicker, prefetch, rooms, state
 from riskshare.ui.scenario_controls import store, stored
@@ -635,14 +636,14 @@ if downloads is not None:
                                icon=":material/save:",
                                help="Reopens at this step with these what-if sliders.")
             st.download_button("Excel report", lambda: session_workbook(current),
-                               file_name=f"{file_name(session.title)}.xlsx", mime=XLSX,
+                               file_name=export_name(session.system.label, "workshop report", "xlsx"), mime=XLSX,
                                key="ws_xlsx", on_click="ignore", icon=":material/table:")
             st.download_button("Printable report (HTML)", lambda: html_report(current),
-                               file_name=f"{file_name(session.title)}.html",
+                               file_name=export_name(session.system.label, "workshop report", "html"),
                                mime="text/html", key="ws_html", on_click="ignore",
                                icon=":material/print:")
             if pdf_available():
                 st.download_button("PDF", lambda: pdf_bytes(html_report(current)),
-                                   file_name=f"{file_name(session.title)}.pdf",
+                                   file_name=export_name(session.system.label, "workshop report", "pdf"),
                                    mime="application/pdf", key="ws_pdf", on_click="ignore",
                                    icon=":material/picture_as_pdf:")

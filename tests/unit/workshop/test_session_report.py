@@ -377,4 +377,4 @@ def test_no_chromium_is_a_clear_error(monkeypatch, tmp_path, page):
     assert not printable.pdf_available()
     with pytest.raises(printable.PdfUnavailableError, match="Chromium"):
         printable.pdf_bytes(page)
-    assert isinstance(printable.PdfUnavailableError("x"), rs.errors.RiskshareError)
+    assert isinstance(printable.PdfUnavailableError("x"), rs.core.errors.RiskshareError)
