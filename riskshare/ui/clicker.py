@@ -82,3 +82,26 @@ def install(next_key: str, back_key: str, marker: str, guard: str | None = None)
         st.html(f"<style>{hidden} {{ display: none; }}</style>"
                 f"<script>{script(next_key, back_key, marker, guard)}</script>",
                 unsafe_allow_javascript=True)
+
+
+_TO_TOP = """
+(() => {
+  // step %(token)s: the new step starts at its title, wherever the last one was scrolled to
+  const main = document.querySelector('[data-testid="stMain"]');
+  if (main) main.scrollTo({top: 0});
+  window.scrollTo({top: 0});
+})();
+"""
+
+
+def to_top(token: str, marker: str) -> None:
+    """Scroll the page back to its top whenever `token` changes (the step on screen): after a
+    facilitator scrolled down to the what-if panel, the next step must open at its title and
+    chart, not half-way down. A rerun with the same `token` (a what-if moved) leaves the scroll
+    alone: the script is only run again when its text changes."""
+    with st.container(key=marker):
+        hidden = (f".st-key-{marker}, "
+                  f"[data-testid='stLayoutWrapper']:has(> .st-key-{marker})")
+        st.html(f"<style>{hidden} {{ display: none; }}</style>"
+                f"<script>{_TO_TOP % {'token': json.dumps(str(token))}}</script>",
+                unsafe_allow_javascript=True)

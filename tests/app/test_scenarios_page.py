@@ -70,8 +70,8 @@ def test_defaults_then_run_matches_the_library():
     expected = risk_table(load_preset(DEFAULT_PRESET), system, rs.simulate(system, N, seed=0))
     got = result(at)["risk"]
     np.testing.assert_allclose(got.to_numpy(float), expected.to_numpy(float), equal_nan=True)
-    assert metric(at, "System: mean final") == money_m(expected.loc[SYSTEM_ROW, "mean_final"])
-    assert metric(at, "System: chance of a shortfall") == \
+    assert metric(at, "System final (with support)") == money_m(expected.loc[SYSTEM_ROW, "mean_final"])
+    assert metric(at, "Chance system misses SCT") == \
         f"{expected.loc[SYSTEM_ROW, 'p_miss_control_total']:.0%}"
     table = at.dataframe[0].value
     assert list(table["org_id"]) == list(system.members)  # members only: the system has its own
@@ -202,3 +202,15 @@ def test_every_sample_runs_on_the_scenarios_page(sample):
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
     assert len(at.get("vega_lite_chart")) >= 2
+
+
+def test_the_forecast_line_gives_the_system_figures_the_agreement_page_gives():
+    """One figure, one reference, on every page: at the forecast the Northshire members'
+    forecasts sum to -£24.11m (-11.60 - 10.70 + 1.45 + 1.05 + 0.12 + 4.65 - 5.80 - 2.90 - 0.38,
+    by hand), £25.61m short of the £1.50m SCT — on Scenarios and on the Agreement page alike."""
+    at = open_page()
+    line = next(i.value for i in at.info if "without random variation" in i.value)
+    assert "system outturn (before support) -£24.11m, -£25.61m against the SCT" in line
+    at.switch_page("riskshare/ui/pages/agreement.py").run()
+    outturn = next(m for m in at.metric if m.label == "System outturn")
+    assert outturn.value == "-£24.11m" and outturn.delta == "-£25.61m vs SCT"

@@ -161,7 +161,7 @@ def _run_and_wait(page, charts: int, button: str = "Run") -> None:
 
 @pytest.mark.parametrize("path,title,charts,texts", [
     ("scenarios", "Scenarios", 2, ["Results: 10,000 scenarios", "Risk metrics",
-                                   "System: worst 5% of years",
+                                   "System worst 5% vs ΣOCT",
                                    "without random variation"]),
     ("compare", "Compare", 1, ["Results: 10,000 scenarios", "Shaded",
                                "Full pooling pro rata to turnover"]),

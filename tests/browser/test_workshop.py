@@ -249,3 +249,29 @@ def test_in_presentation_mode_at_1280x720_the_chart_is_on_screen(app_url, browse
         page.screenshot(path=str(SCREENSHOTS / f"workshop_present_step_{k}.png"))
     finally:
         context.close()
+
+
+def test_a_new_step_opens_at_its_top_after_the_facilitator_scrolled_down(app_url, browser):
+    """At 1280×720 the What-if panel is below the fold; after scrolling down to it, the clicker's
+    next step must show its title and chart, not the bottom half of the new step. Moving a
+    what-if (same step) leaves the scroll where it is."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    main = '[data-testid="stMain"]'
+    try:
+        _open(page, app_url)
+        _present(page)
+        page.keyboard.press("PageDown")
+        _wait_for_step(page, 2)
+        page.locator(SLIDER).first.scroll_into_view_if_needed()
+        _settle(page)
+        scrolled = page.evaluate(f"() => document.querySelector('{main}').scrollTop")
+        assert scrolled > 100, scrolled          # the what-if panel is below the fold
+        page.keyboard.press("PageDown")
+        _wait_for_step(page, 3)
+        page.wait_for_function(f"() => document.querySelector('{main}').scrollTop < 5",
+                               timeout=10_000)
+        box = page.locator("[data-testid='stVegaLiteChart']").first.bounding_box()
+        assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= 720, box
+    finally:
+        context.close()

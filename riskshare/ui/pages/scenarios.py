@@ -105,11 +105,15 @@ shocked = cache.apply(agreement, system, shocked_variances(system, settings.shoc
 t = shocked.table
 worse = shocked.worse_off
 which = "With the shocks" if settings.shocks else "At the forecast (no shocks chosen)"
-st.info(f"**{which}**, without random variation: the system ends "
-        f"{money_m(float((t['final'] - t['control_total']).sum()), sign=True)} against the "
-        f"sum of control totals; "
-        + (f"worse off than on their own: {md(', '.join(worse))}." if worse
-           else "no member is worse off than on its own."), icon=":material/bolt:")
+# The same system figures, with the same references, as the Agreement page's headline.
+line = shocked.system
+st.info(f"**{which}**, without random variation: system outturn (before support) "
+        f"{money_m(line['system_outturn'])}, {money_m(line['sct_variance'], sign=True)} against "
+        f"the SCT; after sharing and support the members end "
+        f"{money_m(float((t['final'] - t['control_total']).sum()), sign=True)} against the sum "
+        f"of their control totals (ΣOCT). "
+        + (f"Worse off than on their own: {md(', '.join(worse))}." if worse
+           else "No member is worse off than on its own."), icon=":material/bolt:")
 
 result, (made_settings, made_system, made_agreement) = last_result(
     RESULT, inputs, NAMES,
@@ -122,14 +126,14 @@ st.caption(f"Results: {md(result['describe'])} — agreement “{md(made_agreeme
 members = risk.drop(index=SYSTEM_ROW)
 row = risk.loc[SYSTEM_ROW]
 c1, c2, c3, c4 = st.columns(4)
-c1.metric("System: mean final", money_m(row["mean_final"]),
+c1.metric("System final (with support)", money_m(row["mean_final"]),
           delta=money_m(row["mean_final"] - row["mean_standalone"], sign=True) + " vs alone",
           help="The system's final position (support included), averaged over the scenarios; "
                "the change is against every member standing alone.")
-c2.metric("System: chance of a shortfall", f"{row['p_miss_control_total']:.0%}",
+c2.metric("Chance system misses SCT", f"{row['p_miss_control_total']:.0%}",
           help="P(miss SCT): the share of scenarios in which the system's outturn is below the "
                "system control total (SCT), i.e. the system misses its control total.")
-c3.metric("System: worst 5% of years", money_m(row["cvar95"]),
+c3.metric("System worst 5% vs ΣOCT", money_m(row["cvar95"]),
           help="CVaR 95%: the average of the system's final position against the sum of the "
                "members' control totals (ΣOCT) over its worst 5% of scenarios.")
 c4.metric("Members likely worse off",

@@ -312,6 +312,7 @@ with toggle:
                              "keys) move between steps. Turn off to prepare, load or save.")
 if present:
     clicker.install("ws_next", "ws_back", marker="ws_clicker", guard="ws_whatif")
+    clicker.to_top(f"{st.session_state.get(VERSION, 0)}-{number}", marker="ws_to_top")
 else:
     head.title("Workshop")
 if room is not None:
