@@ -61,6 +61,7 @@ with st.sidebar:
     st.caption(f"System: **{md(system.label)}** · {system.n} members · {md(state.source())}")
     state.return_button()
     agreement_slot = st.empty()   # said again after the page runs: it may edit the agreement
+    state.return_agreement_button()
     scenario_controls.sidebar()
 
 
@@ -70,6 +71,7 @@ def _agreement_caption() -> None:
                            f"{md(agreement_words.headline(agreement))}")
 
 
+state.keep_choices()       # a page's choices are still there when the user comes back
 _agreement_caption()       # kept when a page stops early (st.stop ends the run's output)
 try:
     page.run()

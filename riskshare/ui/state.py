@@ -242,6 +242,7 @@ def system_caption() -> None:
 # widgets on it (and on the system's version) so they reset to the new agreement.
 _AGREEMENT, _AGREEMENT_SOURCE = "rs_agreement", "rs_agreement_source"
 _AGREEMENT_VERSION, _PRESET = "rs_agreement_version", "rs_preset"
+_PREVIOUS_AGREEMENT = "rs_previous_agreement"
 DEFAULT_PRESET = "gain_loss_50_50_deadband"
 
 
@@ -283,8 +284,16 @@ def chosen_preset() -> str:
 
 def load_agreement(agreement: Agreement, source: str, message: str | None = None,
                    preset: str | None = None) -> None:
-    """Replace the agreement with a newly loaded one (resets the Agreement page's widgets)."""
+    """Replace the agreement with a newly loaded one (resets the Agreement page's widgets).
+
+    The agreement replaced is kept for "Return to your agreement" when it is the user's own
+    work (edited or uploaded): choosing a preset never loses it for good."""
     version = agreement_version()
+    previous_source = agreement_source()
+    own = "(edited)" in previous_source or not previous_source.startswith("preset: ")
+    if own and agreement != current_agreement():
+        st.session_state[_PREVIOUS_AGREEMENT] = (current_agreement(), previous_source,
+                                                 chosen_preset())
     st.session_state[_AGREEMENT] = agreement
     st.session_state[_AGREEMENT_SOURCE] = source
     st.session_state[_AGREEMENT_VERSION] = version + 1
@@ -295,9 +304,54 @@ def load_agreement(agreement: Agreement, source: str, message: str | None = None
         st.session_state.pop(_FLASH_NOTES, None)
 
 
+def return_to_previous_agreement() -> None:
+    """Swap back to the user's own agreement that the last load replaced."""
+    kept = st.session_state.pop(_PREVIOUS_AGREEMENT, None)
+    if kept is not None:
+        agreement, src, preset = kept
+        load_agreement(agreement, src, f"Returned to “{agreement.name}” ({src}).", preset=preset)
+
+
+def return_agreement_button() -> None:
+    """"Return to your agreement" (in the sidebar) while a load has replaced the user's own
+    edited or uploaded agreement."""
+    kept = st.session_state.get(_PREVIOUS_AGREEMENT)
+    if kept is None:
+        return
+    agreement, src, _ = kept
+    if st.button(f"Return to your agreement: {md(agreement.name)}", key="return_agreement",
+                 icon=":material/undo:", width="stretch",
+                 help=md(f"Brings back “{agreement.name}” ({src}), which the last load "
+                         "replaced.")):
+        return_to_previous_agreement()
+        st.rerun()
+
+
 def update_agreement(agreement: Agreement) -> None:
     """Replace the agreement after an edit on the Agreement page (widgets keep their state)."""
     if agreement != current_agreement():
         st.session_state[_AGREEMENT] = agreement
         if "edited" not in st.session_state[_AGREEMENT_SOURCE]:
             st.session_state[_AGREEMENT_SOURCE] += " (edited)"
+
+
+# -- choices that survive a visit to another page ------------------------------------------------
+#: Widgets whose value must still be there when the user comes back to their page: Streamlit
+#: forgets a widget's value when a run does not draw it (another page is showing), so each is
+#: written back to itself on every run, whatever the page (`keep_choices`, from app.py).
+KEPT_CHOICES = (
+    "cmp_agreements",                                                   # Compare
+    "fair_mode", "fair_lambda", "fair_long",                            # Fairness
+    "opt_start", "opt_objective", "opt_pool", "opt_floor", "opt_max_charge", "opt_max_award",
+    "opt_retention_on", "opt_retention", "opt_standalone", "opt_system_ct", "opt_solver",
+    "opt_alt_k", "opt_alt_slack",                                       # Optimise
+    "unrealistic_pct", "rebalance_method", "rebalance_basis", "rebalance_max_change",  # Reconcile
+)
+
+
+def keep_choices() -> None:
+    """Keep the `KEPT_CHOICES` widgets' values across pages (call on every run)."""
+    for key in KEPT_CHOICES:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+

@@ -130,3 +130,41 @@ def test_the_sidebar_names_the_system_every_page_uses():
         at.switch_page(page).run()
         sidebar = " ".join(c.value for c in at.sidebar.caption)
         assert "System: **Northshire and Vale 2018/19**" in sidebar and "(edited)" in sidebar
+
+
+def test_choices_on_a_page_are_still_there_after_visiting_another():
+    """Streamlit forgets a widget's value when another page runs; the app keeps them."""
+    at = start()
+    compare, fairness = "riskshare/ui/pages/compare.py", "riskshare/ui/pages/fairness.py"
+    at.switch_page(compare).run()
+    at.multiselect(key="cmp_agreements").select("support_cliff_2018_19").run()
+    chosen = list(at.multiselect(key="cmp_agreements").value)
+    assert "support_cliff_2018_19" in chosen and len(chosen) == 3
+    at.switch_page(fairness).run()
+    at.radio(key="fair_mode").set_value("scenarios").run()
+    at.slider(key="fair_lambda").set_value(0.0).run()
+    at.switch_page("riskshare/ui/pages/system.py").run()
+    at.switch_page(compare).run()
+    assert not at.exception, at.exception
+    assert list(at.multiselect(key="cmp_agreements").value) == chosen
+    at.switch_page(fairness).run()
+    assert at.radio(key="fair_mode").value == "scenarios"
+    assert at.slider(key="fair_lambda").value == 0.0
+    assert not [w.value for w in at.warning if "Session State" in w.value]
+
+
+def test_an_edited_agreement_replaced_by_a_preset_can_be_brought_back():
+    at = start()
+    at.switch_page(AGREEMENT).run()
+    cap = next(w.key for w in at.number_input if w.key and w.key.startswith("losses_max_pool"))
+    at.number_input(key=cap).set_value(2.0).run()
+    edited = at.session_state["rs_agreement"]
+    assert "(edited)" in at.session_state["rs_agreement_source"]
+    assert edited.losses.max_pool == 2.0
+    at.selectbox(key="preset_choice").set_value("full_pooling_turnover").run()
+    assert at.session_state["rs_agreement"] != edited
+    assert "Return to your agreement" in buttons(at)["return_agreement"]
+    at.button(key="return_agreement").click().run()
+    assert not at.exception, at.exception
+    assert at.session_state["rs_agreement"] == edited
+    assert "return_agreement" not in buttons(at)

@@ -9,6 +9,7 @@ import dataclasses
 import pandas as pd
 import streamlit as st
 
+from riskshare.agreements import describe as agreement_words
 from riskshare.agreements.presets import list_presets, load_preset
 from riskshare.agreements.risk import SYSTEM_ROW, compare, worse_off
 from riskshare.core.cells import csv_text
@@ -60,7 +61,7 @@ options = [CURRENT] + presets
 
 def option_label(option: str) -> str:
     if option == CURRENT:
-        return f"Current agreement (Agreement page): {current.name}"
+        return f"Current agreement (Agreement page): {agreement_words.title(current)}"
     return preset_names[option]
 
 
@@ -72,7 +73,10 @@ chosen = st.multiselect("Agreements to compare (2–4)", options,
 agreements = []
 for option in chosen:
     a = current if option == CURRENT else load_preset(option)
-    if option == CURRENT and any(preset_names[o] == a.name for o in chosen if o != CURRENT):
+    if option == CURRENT and agreement_words.edited(a):
+        # named as everywhere else: its parameters are no longer the preset's
+        a = dataclasses.replace(a, name=agreement_words.title(a))
+    elif option == CURRENT and any(preset_names[o] == a.name for o in chosen if o != CURRENT):
         a = dataclasses.replace(a, name=f"{a.name} (current)")
     try:
         cache.apply(a, system)

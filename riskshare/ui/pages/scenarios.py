@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from riskshare.agreements import describe as agreement_words
 from riskshare.agreements.outcome import apply
 from riskshare.agreements.risk import SYSTEM_ROW, risk_table, worse_off
 from riskshare.core.cells import csv_text
@@ -120,8 +121,8 @@ result, (made_settings, made_system, made_agreement) = last_result(
     "Check the scenario settings (in the sidebar) and press **Run** to simulate.")
 
 risk = result["risk"]
-st.caption(f"Results: {md(result['describe'])} — agreement “{md(made_agreement.name)}”"
-           f" on {md(made_system.label)}.")
+st.caption(f"Results: {md(result['describe'])} — agreement "
+           f"“{md(agreement_words.title(made_agreement))}” on {md(made_system.label)}.")
 
 members = risk.drop(index=SYSTEM_ROW)
 row = risk.loc[SYSTEM_ROW]
