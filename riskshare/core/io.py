@@ -15,6 +15,7 @@ Row numbers in error messages match the CSV line / spreadsheet row (the header i
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io as _io
 import os
 import re
@@ -307,6 +308,9 @@ def _from_excel(data: bytes, label: str) -> System:
     if values.isna().any().any():
         _unsaved_formulas(data, lower[ORGS_SHEET], values)
     notes = _percent_cells(values, formats)
+    if settings.name is None or (isinstance(settings.name, str) and not settings.name.strip()):
+        # no name in the workbook: the file's, as for a CSV ('Northshire.xlsx' -> 'Northshire')
+        settings = dataclasses.replace(settings, name=_name_of(name))
     return _build(values, settings, name, notes, found)
 
 

@@ -70,7 +70,10 @@ def load(system: System, source: str, message: str | None = None) -> None:
     The system replaced is kept for "Return to your system" when it is the user's own work."""
     new_version = version() + 1        # read before the system is replaced (it may be the first)
     if own_work() and not system.equals(current_system()):
-        st.session_state[_PREVIOUS] = (current_system(), _current_source())
+        # with what it was loaded from and its edits, so Undo and Reset work after a return
+        st.session_state[_PREVIOUS] = (current_system(), _current_source(),
+                                       st.session_state.get(_LOADED),
+                                       list(st.session_state.get(_HISTORY, [])))
     st.session_state[_SYSTEM] = system
     st.session_state[_SOURCE] = source
     st.session_state[_VERSION] = new_version
@@ -127,18 +130,22 @@ def confirm_pending(origin: str) -> None:
 
 def previous() -> tuple[System, str] | None:
     """The user's own system that the last load replaced, with its source; None if none."""
-    return st.session_state.get(_PREVIOUS)
+    kept = st.session_state.get(_PREVIOUS)
+    return None if kept is None else (kept[0], kept[1])
 
 
 def return_to_previous() -> None:
     """Swap back to the system the last load replaced (the one left is kept in its place when
     it is the user's own work, so the swap can be repeated)."""
-    kept = previous()
+    kept = st.session_state.get(_PREVIOUS)
     if kept is None:
         return
-    system, src = kept
+    system, src, loaded, history = kept
     st.session_state.pop(_PREVIOUS, None)
     load(system, src, f"Returned to {system.label} ({src}).")
+    if loaded is not None:
+        st.session_state[_LOADED] = loaded
+    st.session_state[_HISTORY] = history
 
 
 def undo_depth() -> int:

@@ -65,6 +65,11 @@ def test_loading_a_sample_over_an_edited_system_asks_first():
     at.button(key="return_previous").click().run()
     assert current(at).equals(edited)
     assert current(at).orgs.loc["NGH", "forecast"] == 1_800_000.0
+    # its edits came back with it: Undo takes back the forecast edit, Reset goes to the sample
+    assert not at.button(key="undo_edit").disabled
+    assert not at.button(key="reset_loaded").disabled
+    at.button(key="undo_edit").click().run()
+    assert current(at).equals(rs.load_sample(NORTHSHIRE))
     assert "return_previous" not in buttons(at)   # the sample is not "your work": nothing kept
 
 

@@ -415,3 +415,23 @@ def test_a_column_with_values_but_no_header_is_refused():
                                                          ["", "1", "2", "3", "4"], strict=True))
     with pytest.raises(rs.ValidationError, match="a column has no header"):
         load_bytes(text.encode(), "organisations.csv")
+
+
+def test_a_workbook_without_a_name_is_named_after_its_file_as_a_csv_is():
+    """An uploaded .xlsx with no 'system' sheet takes its file's name, like a .csv
+    ('Vale plan.xlsx' -> 'Vale plan'), never 'Unnamed system'; a name in the workbook wins."""
+    import io as _io
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "organisations"
+    ws.append(["org_id", "name", "kind", "turnover", "control_total", "forecast"])
+    ws.append(["A", "Acute trust", "acute", 100_000_000, 0, -1_000_000])
+    buffer = _io.BytesIO()
+    wb.save(buffer)
+    assert rs.core.io.load_bytes(buffer.getvalue(), "Vale plan.xlsx").name == "Vale plan"
+    named = _io.BytesIO()
+    rs.load_sample("workshop_4").to_excel(named)
+    assert rs.core.io.load_bytes(named.getvalue(), "other.xlsx").name == "Workshop system"
