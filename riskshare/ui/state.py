@@ -357,8 +357,13 @@ KEPT_CHOICES = (
 
 
 def keep_choices() -> None:
-    """Keep the `KEPT_CHOICES` widgets' values across pages (call on every run)."""
+    """Keep the `KEPT_CHOICES` widgets' values across pages (call on every run, before the
+    page): each value is copied aside while its widget has it, and put back once Streamlit has
+    dropped it (a value written over a live widget would make Streamlit warn on every run)."""
     for key in KEPT_CHOICES:
+        aside = f"rs_kept_{key}"
         if key in st.session_state:
-            st.session_state[key] = st.session_state[key]
+            st.session_state[aside] = st.session_state[key]
+        elif aside in st.session_state:
+            st.session_state[key] = st.session_state[aside]
 

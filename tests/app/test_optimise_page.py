@@ -292,3 +292,22 @@ def test_members_with_nothing_to_retain_are_said_once():
     assert "pays out at most £0.00m" not in body
     assert "NGH, SVH, ICB and NSC pay nothing out" in body
     assert "NCH pays out at most £0.18m" in body
+
+
+def test_support_lost_under_the_optimised_transfers_is_said():
+    """The default objective (smallest largest shortfall) moves money so that members who
+    earned support under the agreement's own sharing no longer do: the page says so, with the
+    same support figure the Agreement page shows (£4.60m on Northshire), and names exactly the
+    members whose support falls (checked against the library's own tables)."""
+    at = open_page()
+    at.button(key="opt_run").click().run()
+    assert not at.exception, at.exception
+    allocation = at.session_state["rs_optimise_result"][1]["allocation"]
+    system = rs.load_sample("northshire_2018_19")
+    before = rs.apply(load_preset(DEFAULT_PRESET), system).table["support_earned"]
+    after = allocation.table["support_earned"].reindex(before.index)
+    losing = [m for m in before.index if after[m] < before[m] - 0.005]
+    assert losing                                   # the case this test is about
+    message = next(w.value for w in at.warning if "Support earned falls" in w.value)
+    assert "from £4.60m under the agreement's own sharing" in message
+    assert f"{', '.join(losing)} earn less" in message

@@ -11,9 +11,10 @@ import pandas as pd
 import streamlit as st
 
 from riskshare.core.cells import csv_text
+from riskshare.core.constants import HALF_PENNY
 from riskshare.core.errors import InfeasibleError, ValidationError, problem, raise_if_errors
 from riskshare.core.filenames import export_name
-from riskshare.core.format import money_m, pct
+from riskshare.core.format import listed, money_m, pct
 from riskshare.optimisation.optimise import (
     NO_AGREEMENT,
     OBJECTIVES,
@@ -281,6 +282,18 @@ m[2].metric("Worse off than on their own", f"{len(worse)} of {system.n}",
 m[3].metric("Pool shared out", money_m(float(allocation.received.sum()), 2),
             help="What the transfers add up to (negative: a net charge on the members).")
 warn_worse_off(outcome, "Tick “No member worse off than on its own” to rule this out.")
+if start == WITH:
+    # support the agreement's own sharing earns, lost under the optimised transfers: a cost the
+    # objective does not see unless it is "most support earned"
+    before = cache.apply(agreement, system).table["support_earned"]
+    after = table["support_earned"].reindex(before.index)
+    losing = [m for m in before.index if after[m] < before[m] - HALF_PENNY]
+    if losing:
+        st.warning(md(f"Support earned falls from {money_m(float(before.sum()), 2)} under the "
+                      f"agreement's own sharing to {money_m(float(after.sum()), 2)} under these "
+                      f"transfers: {listed(losing)} earn less. Choose “Most support funding earned” "
+                      "as the objective, or add a condition, to keep it."),
+                   icon=":material/money_off:")
 
 st.altair_chart(charts.allocation_chart(allocation), width="stretch")
 
