@@ -121,8 +121,9 @@ def incentives(agreement, system: System, variances=None) -> Incentives:
     vs = shown["vs_standalone"][0]
     table = pd.DataFrame({
         "name": system.orgs["name"],
-        "retention_gain": np.round(gain, 6), "retention_loss": np.round(loss, 6),
-        "support_per_pound": np.round(support_slope, 6),
+        # to six decimals (the £1 nudge's float noise gone), and + 0.0: never a negative zero
+        "retention_gain": np.round(gain, 6) + 0.0, "retention_loss": np.round(loss, 6) + 0.0,
+        "support_per_pound": np.round(support_slope, 6) + 0.0,
         "cliff_exposure": cliff,
         "distance_to_cliff": np.where(cliff > 0, position, np.nan),
         "vs_standalone": vs, "worse_off": vs < -HALF_PENNY,   # by a whole penny

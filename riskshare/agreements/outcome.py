@@ -22,7 +22,7 @@ from riskshare.agreements.describe import EDITED, edited
 from riskshare.agreements.spec import Agreement, load_agreement
 from riskshare.core.constants import HALF_PENNY
 from riskshare.core.errors import NotFoundError, UsageError
-from riskshare.core.format import money_m, pct
+from riskshare.core.format import listed, money_m, pct
 from riskshare.core.money import from_pennies, round_to_total, to_pennies
 from riskshare.core.system import System
 
@@ -130,7 +130,7 @@ class Outcome:
                    f"{self.n_scenarios}; use outcome.scenario(k).explain for others)"
         if org_id not in self.base.members:
             raise NotFoundError(f"'{org_id}' is not a member (members: "
-                           f"{', '.join(self.base.members)})")
+                           f"{listed(self.base.members)})")
         return _explain(self, org_id)
 
 

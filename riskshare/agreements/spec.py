@@ -11,7 +11,9 @@ shares (`pool`, `system_share`) are fractions in [0, 1]; money (`reserve.amount`
 `load_agreement(path_or_text)` validates the file on its own (unknown keys, bands out of order,
 shares outside [0, 1], negative caps, ...) and collects every problem into one
 `ValidationError`; `Agreement.check(system)` adds the checks that need a system (members named,
-columns present and numeric).
+columns present and numeric). Given the system it is meant for (`load_agreement(..., system=)`,
+`read_agreement_text(..., system=)`), reading reports both kinds in one error, so a file is
+mended in one pass.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from riskshare.core.constants import (
     values,
 )
 from riskshare.core.errors import Problem, problem, raise_if_errors, unknown_keys
+from riskshare.core.format import listed
 from riskshare.core.schema import MONEY_LIMIT, control_character, numeric_columns, text_key
 from riskshare.core.sources import parse_toml, resolve
 
@@ -164,10 +167,17 @@ class Agreement:
 
     # -- building ------------------------------------------------------------------------------
     @classmethod
-    def from_dict(cls, data: dict, source: str = "agreement") -> Agreement:
-        """Validate a parsed TOML document; raise ValidationError listing every problem."""
+    def from_dict(cls, data: dict, source: str = "agreement", system=None) -> Agreement:
+        """Validate a parsed TOML document; raise ValidationError listing every problem. With
+        `system` (a System), the checks against it (`check`: members named, columns present)
+        are made too and reported in the same error, but for keys already in error."""
         problems: list[Problem] = []
         agreement = _parse(data, problems)
+        if system is not None:
+            # what was parsed stands in for each bad value (a default), so checking it against
+            # the system finds the problems only a system can show without repeating a key
+            flagged = {p.column for p in problems}
+            problems += [p for p in agreement.check(system) if p.column not in flagged]
         raise_if_errors(problems, source)
         return agreement
 
@@ -244,7 +254,7 @@ class Agreement:
         def member(key: str, org_id) -> None:
             if org_id is not None and org_id not in members:
                 problems.append(problem(f"names '{org_id}', which is not a member of the system "
-                                        f"(members: {', '.join(system.members)})", key=key))
+                                        f"(members: {listed(system.members)})", key=key))
 
         for org_id in self.exempt:
             member("exempt", org_id)
@@ -253,11 +263,11 @@ class Agreement:
             member("reserve.holder", self.reserve.holder)
         if self.scale not in usable:
             problems.append(problem(f"'{self.scale}' is not a numeric column of the system "
-                                    f"(numeric columns: {', '.join(usable)})", key="scale"))
+                                    f"(numeric columns: {listed(usable)})", key="scale"))
         elif not (system.orgs[self.scale] > 0).all():
             bad = [m for m in system.members if not system.orgs.loc[m, self.scale] > 0]
             problems.append(problem(f"the scale column '{self.scale}' must be > 0 for every "
-                                    f"member (not for {', '.join(bad)})", key="scale"))
+                                    f"member (not for {listed(bad)})", key="scale"))
         basis = self.pool.basis
         if isinstance(basis, tuple):
             for org_id, _ in basis:
@@ -265,11 +275,11 @@ class Agreement:
             missing = members - {k for k, _ in basis}
             if missing:
                 problems.append(problem("inline weights miss members " +
-                                        ", ".join(sorted(missing)), key="pool.basis"))
+                                        listed(sorted(missing)), key="pool.basis"))
         elif basis != "equal":
             if basis not in usable:
                 problems.append(problem(f"'{basis}' is not a numeric column of the system "
-                                        f"(use 'equal', a column from: {', '.join(usable)}, or "
+                                        f"(use 'equal', a column from: {listed(usable)}, or "
                                         "an inline table of weights)", key="pool.basis"))
             elif (system.orgs[basis] < 0).any() or system.orgs[basis].sum() <= 0:
                 problems.append(problem(f"the basis column '{basis}' must be ≥ 0 and not all "
@@ -278,7 +288,7 @@ class Agreement:
 
 
 # -- loading ---------------------------------------------------------------------------------------
-def load_agreement(path_or_text) -> Agreement:
+def load_agreement(path_or_text, system=None) -> Agreement:
     """An Agreement from a preset name (see `riskshare.agreements.presets`), a .toml file
     path, or TOML text; ValidationError lists every problem, InputFileError says why a file
     cannot be read (see `sources.resolve` for how a one-line string is told apart).
@@ -293,6 +303,10 @@ def load_agreement(path_or_text) -> Agreement:
         "gain_loss_50_50_deadband"); a path to a .toml file; or the TOML text itself. A str
         with a line break is TOML text; a one-line str is a preset if it names one, a path if
         it ends in .toml or names an existing file, and TOML text if it holds an "=".
+    system : System, optional
+        The system the agreement is meant for: read from a file or text, its problems against
+        the system (members named, columns present; `Agreement.check`) are reported with the
+        file's own, in one ValidationError. An Agreement given as it is is not checked here.
 
     Returns
     -------
@@ -312,13 +326,14 @@ def load_agreement(path_or_text) -> Agreement:
         return path_or_text
 
     source = resolve(path_or_text, "agreement", list_presets, preset_path, "preset")
-    return read_agreement_text(source.read(), source.label)
+    return read_agreement_text(source.read(), source.label, system)
 
 
-def read_agreement_text(text: str, source: str = "agreement") -> Agreement:
+def read_agreement_text(text: str, source: str = "agreement", system=None) -> Agreement:
     """An Agreement from TOML text only (never read as a path: use this for uploads);
-    `source` names it in messages."""
-    return Agreement.from_dict(parse_toml(text, source), source)
+    `source` names it in messages. With `system`, every problem the agreement has on its own
+    and against that system is reported at once (see `Agreement.from_dict`)."""
+    return Agreement.from_dict(parse_toml(text, source), source, system)
 
 
 # -- parsing with collected problems ---------------------------------------------------------------

@@ -7,9 +7,16 @@ Kinds:
 - "money": £, whole pennies (values rounded to 0.01); surplus/favourable positive;
 - "percent": a percent number (2.5 means 2.5%; its heading says "% of what"), written to a workbook as the fraction 0.025
   with a percentage format;
+- "percent_number": a percent number kept as it is in every workbook (2 means 2%; its heading
+  says "% of what"), shown with two decimals ("0.00"): volatility, which the system workbook
+  must hold as the number riskshare reads back;
 - "share": a fraction (0.25 means 25%), written as it is with a percentage format;
 - "count": a whole number; "number": any other number (a rate, a multiplier);
 - "text", "flag" (true/false).
+
+The whole system's row of a risk table (`SYSTEM`) is measured against other things than a
+member's (any member, ΣOCT, the SCT): its columns take their headings from SYSTEM_HEADINGS on a
+sheet of its own. Settings on a workbook's cover read as SETTINGS' words (`setting_name`).
 
 A column not in the table gets a heading made from its name ("gain_shapley" → "Gain shapley")
 and the kind its sheet gives it. A sheet may override a heading where a name means something
@@ -22,10 +29,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-__all__ = ["Heading", "HEADINGS", "KINDS", "UNITS", "MONEY_WHEN_NUMERIC", "heading",
-           "money_columns"]
+__all__ = ["Heading", "HEADINGS", "KINDS", "UNITS", "MONEY_WHEN_NUMERIC", "SETTINGS",
+           "SYSTEM_HEADINGS", "heading", "money_columns", "setting_name"]
 
-KINDS = ("money", "percent", "share", "count", "number", "text", "flag")
+KINDS = ("money", "percent", "percent_number", "share", "count", "number", "text", "flag")
 #: The unit a readable heading ends with, by kind ("" adds nothing).
 UNITS = {"money": " (£)", "share": " (%)"}
 _PERCENT_UNIT = " (%)"   # a percent column not in the table (the table's say "% of what")
@@ -52,7 +59,7 @@ HEADINGS: dict[str, Heading] = {
     "control_total": _h("Organisational control total", "money"),
     "forecast": _h("Forecast outturn", "money"),
     "support": _h("Conditional support at stake", "money"),
-    "volatility": _h("Volatility (% of turnover)", "percent"),
+    "volatility": _h("Volatility (% of turnover)", "percent_number"),
     "contribution": _h("Contribution", "money"),
     "efficiency_plan": _h("Efficiency plan", "money"),
     # reconciliation and rebalancing
@@ -124,6 +131,47 @@ HEADINGS: dict[str, Heading] = {
 }
 
 
+#: The whole system's figures (the SYSTEM row of a risk table or comparison), each heading
+#: saying what it is measured against: its chances are of *any* member losing support or being
+#: worse off, its tail figures against the sum of the members' control totals (ΣOCT), its
+#: chance of a shortfall against the system control total (SCT). The app's "The whole system"
+#: tables use the same words.
+SYSTEM_HEADINGS: dict[str, Heading] = {
+    "mean_final": _h("Mean final position, whole system", "money"),
+    "sd_final": _h("Spread (standard deviation) of the system's final position", "money"),
+    "mean_standalone": _h("Mean with every member standing alone", "money"),
+    "sd_standalone": _h("Spread with every member standing alone", "money"),
+    "p_miss_control_total": _h("Chance the system misses its control total (SCT)", "share"),
+    "p_lose_support": _h("Chance any member loses support", "share"),
+    "p_worse_off": _h("Chance any member is worse off than alone", "share"),
+    "var95": _h("1-in-20 bad year, against the sum of the members' control totals (ΣOCT), "
+                "VaR 95%", "money"),
+    "cvar95": _h("Average of the worst 5% of years, against the sum of the members' control "
+                 "totals (ΣOCT), CVaR 95%", "money"),
+}
+
+#: Settings as they read on a workbook's cover: {the key riskshare uses: words}. A key not
+#: here is shown as it is (most settings are written in words already).
+SETTINGS: dict[str, str] = {
+    "scenarios": "scenarios",
+    "seed": "seed",
+    "correlation": "correlation between members",
+    "kind_correlation": "extra correlation within a kind",
+    "distribution": "distribution",
+    "df": "degrees of freedom (t)",
+    "volatility_scale": "volatility scale (× each member's volatility)",
+    "shocks": "shocks",
+    "risk_aversion": "how much bad years weigh (risk aversion)",
+    "steps": "steps",
+}
+
+
+def setting_name(key: object) -> str:
+    """The words for setting `key` on a cover ("kind_correlation" → "extra correlation within
+    a kind"); a key not in SETTINGS as it is."""
+    return SETTINGS.get(str(key), str(key))
+
+
 def heading(name: str, kind: str | None = None) -> Heading:
     """The heading of column `name`: from HEADINGS, else made from the name; `kind` (when
     given) replaces the table's kind and its unit."""
@@ -133,7 +181,8 @@ def heading(name: str, kind: str | None = None) -> Heading:
     base = known.label[:-len(UNITS.get(known.kind, ""))] if known and UNITS.get(known.kind) \
         else (known.label if known else _readable(name))
     kind = kind or (known.kind if known else "text")
-    unit = _PERCENT_UNIT if kind == "percent" and "%" not in base else UNITS.get(kind, "")
+    unit = (_PERCENT_UNIT if kind in ("percent", "percent_number") and "%" not in base
+            else UNITS.get(kind, ""))
     return Heading(base + unit, kind)
 
 

@@ -14,7 +14,12 @@ Every workbook riskshare writes goes through `write_workbook`, so these rules ho
   organisations and system sheets, `Sheet.names_only`) keeps one row of column names.
 - **Numbers**: £ to the penny (values rounded to 0.01, shown `£#,##0.00;-£#,##0.00`);
   percentages stored as fractions and shown `0.0%` (a percent number such as variance_pct 2.5
-  is written 0.025); counts as whole numbers.
+  is written 0.025); counts as whole numbers. One exception, the same in every workbook:
+  volatility (kind "percent_number") is the percent number itself (2 means 2% of turnover),
+  shown `0.00` under a heading saying "(% of turnover)", as the system workbook that loads back
+  holds it.
+- **Settings** on the cover read as words (`core.columns.setting_name`: "kind_correlation" →
+  "extra correlation within a kind").
 """
 
 from __future__ import annotations
@@ -28,16 +33,17 @@ import numpy as np
 import pandas as pd
 
 from riskshare.core.cells import is_formula_like
-from riskshare.core.columns import heading
+from riskshare.core.columns import heading, setting_name
 
 MONEY_FORMAT = "£#,##0.00;-£#,##0.00"
 PERCENT_FORMAT = "0.0%"        # fractions (0.25) shown as 25.0%
 SHARE_FORMAT = PERCENT_FORMAT
-PERCENT_NUMBER_FORMAT = '0.00"%"'   # percent numbers kept as such (a sheet read back)
+PERCENT_NUMBER_FORMAT = "0.00"    # percent numbers kept as such (2 means 2%; volatility)
 COUNT_FORMAT = "#,##0"
 NUMBER_FORMAT = "#,##0.00####"
 FORMATS = {"money": MONEY_FORMAT, "percent": PERCENT_FORMAT, "share": SHARE_FORMAT,
-           "count": COUNT_FORMAT, "number": NUMBER_FORMAT}
+           "percent_number": PERCENT_NUMBER_FORMAT, "count": COUNT_FORMAT,
+           "number": NUMBER_FORMAT}
 HEADER_COLOUR = "005EB8"       # NHS blue; openpyxl is loaded only when a workbook is written
 NAMES_COLOUR = "E8EDEE"        # the row of column names under the headings
 COVER_TITLE = "cover"
@@ -51,6 +57,8 @@ LAYOUT_NAMES = ("The {sheets} sheet{s} keep{verb} one header row of the column n
                 "gives each column's meaning and unit.")
 CONVENTIONS = ("Money in £ to the penny: surplus or favourable positive, deficit or adverse "
                "negative. Percentages are stored as fractions (0.602 shows as 60.2%).")
+CONVENTION_PERCENT_NUMBERS = ("Volatility is the percent number itself: 2 means 2% of "
+                              "turnover (shown 2.00).")
 
 
 @dataclass(frozen=True)
@@ -59,9 +67,10 @@ class Sheet:
 
     money / percent / shares / counts: columns that are £, percent numbers (2.5 = 2.5%, written
     as the fraction 0.025), fractions (0.25 = 25%) and whole numbers; a column not named here
-    takes its kind from `core.columns.HEADINGS`. `labels` overrides a readable heading for this
-    sheet ({column: heading}). `names_only`: one header row of column names and percent numbers
-    kept as they are (a sheet riskshare reads back)."""
+    takes its kind from `core.columns.HEADINGS`, and a column HEADINGS holds as a percent number
+    (volatility: 2 means 2%) stays one whatever the sheet lists. `labels` overrides a readable
+    heading for this sheet ({column: heading}). `names_only`: one header row of column names and
+    percent numbers kept as they are (a sheet riskshare reads back)."""
 
     title: str
     frame: pd.DataFrame
@@ -76,6 +85,8 @@ class Sheet:
 
     def kind(self, column: str) -> str:
         """The kind of `column` on this sheet (see `core.columns`)."""
+        if heading(column).kind == "percent_number":
+            return "percent_number"
         for kind, names in (("money", self.money), ("percent", self.percent),
                             ("share", self.shares), ("count", self.counts)):
             if column in names:
@@ -160,6 +171,8 @@ def _shown(value, kind: str) -> str:
             return f"-£{abs(value):,.2f}"
         if kind in ("percent", "share"):
             return f"{value * 100:.1f}%"
+        if kind == "percent_number":
+            return f"{value:,.2f}"
         if kind == "count":
             return f"{value:,.0f}"
         return f"{value:,.4g}"
@@ -243,7 +256,7 @@ def cover_rows(cover: Cover, sheets: list[Sheet]) -> list[tuple[str, object]]:
         ("Written", written.isoformat()),
         ("riskshare version", version()),
     ]
-    rows += [(f"Setting: {k}", "" if v is None else v) for k, v in cover.settings]
+    rows += [(f"Setting: {setting_name(k)}", "" if v is None else v) for k, v in cover.settings]
     layout = []
     if any(not s.names_only for s in sheets):
         layout.append(LAYOUT_TWO_ROWS)
@@ -253,7 +266,10 @@ def cover_rows(cover: Cover, sheets: list[Sheet]) -> list[tuple[str, object]]:
         layout.append(LAYOUT_NAMES.format(sheets=" and ".join(read_back), s="s" if many else "",
                                           verb="" if many else "s"))
     rows += [("Layout" if i == 0 else "", line) for i, line in enumerate(layout)]
-    rows.append(("Conventions", CONVENTIONS))
+    conventions = [CONVENTIONS]
+    if any(s.kind(str(c)) == "percent_number" for s in sheets for c in s.frame.columns):
+        conventions.append(CONVENTION_PERCENT_NUMBERS)
+    rows.append(("Conventions", " ".join(conventions)))
     rows += [("Note" if i == 0 else "", line) for i, line in enumerate(cover.notes)]
     rows += [("Sheets" if i == 0 else "", s.title[:31]) for i, s in enumerate(sheets)]
     return rows

@@ -15,11 +15,18 @@ MAX_PART = 40   # characters of the system's or the file's description
 
 def slug(text: object, limit: int = MAX_PART) -> str:
     """`text` as a file-name part: ASCII letters and digits joined by single hyphens, lower
-    case, at most `limit` characters ("Northshire & Vale 2018/19" → "northshire-vale-2018-19")."""
+    case, at most `limit` characters ("Northshire & Vale 2018/19" → "northshire-vale-2018-19").
+    A longer text is cut at the end of a word ("a-hard-winter" at 10 → "a-hard"); only a first
+    word longer than `limit` is itself cut."""
     ascii_text = (unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore")
                   .decode("ascii"))
     words = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    return words[:limit].rstrip("-")
+    if len(words) <= limit:
+        return words
+    if words[limit] == "-":            # the cut falls between two words
+        return words[:limit]
+    kept = words[:limit]
+    return kept.rsplit("-", 1)[0] if "-" in kept else kept
 
 
 def export_name(system: object, what: str, ext: str, day: _dt.date | None = None) -> str:

@@ -115,3 +115,26 @@ def pct(percent: float | None, dp: int = 1, sign: bool = False) -> str:
         return MISSING
     value = _round(percent, dp)
     return f"{'+' if sign and value > 0 else ''}{value:.{dp}f}%"
+
+
+def share(fraction: float | None, dp: int = 0) -> str:
+    """A fraction (0.5 means half) as a percentage, by `pct`'s rule: 0.5 -> '50%'; a value
+    that rounds to zero is '0%', never '-0%'; None or NaN gives '—'."""
+    if fraction is None or _missing(fraction):
+        return MISSING
+    return pct(float(fraction) * 100, dp)
+
+
+#: Items a sentence names before it says how many more there are ("A, B, … and 4,988 more").
+LISTED = 12
+
+
+def listed(items, limit: int = LISTED, sep: str = ", ") -> str:
+    """Items for a sentence, at most `limit` of them: 'A, B, C'; beyond that the first `limit`
+    and how many more ('A, B, … L and 4,988 more'), so a system of thousands of members does
+    not fill a page with ids. Items are written with str() as given: escape them first where
+    the sentence is Markdown."""
+    items = [str(i) for i in items]
+    if len(items) <= limit:
+        return sep.join(items)
+    return f"{sep.join(items[:limit])} and {len(items) - limit:,} more"

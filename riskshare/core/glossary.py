@@ -3,7 +3,8 @@ docs/glossary.md carries the same entries (tests/docs checks the two agree).
 
 Each `Term` is a word as the app and the reports write it (`term`), an optional aside (its long
 form, another name, or the column that holds it), and its definition in Markdown (`words`),
-which may link to the reference pages in docs/ ("[metrics.md](metrics.md)"). Money is in £,
+which may link to the reference pages in docs/ ("[metrics.md](metrics.md)"); the app writes
+each link as the page of the app where the word is at work (`app_links`), never as a file. Money is in £,
 surplus positive; percentages are percent numbers; shares and probabilities are fractions.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["Term", "TERMS", "markdown", "find", "plain_links"]
+__all__ = ["Term", "TERMS", "markdown", "find", "plain_links", "app_links", "APP_PAGES"]
 
 
 @dataclass(frozen=True)
@@ -35,14 +36,15 @@ TERMS: tuple[Term, ...] = (
     Term(
         "agreement",
         "",
-        "a risk-share agreement written as a TOML file; see [agreements.md](agreements.md). The "
-        "files in `models/` are the **presets**.",
+        "a risk-share agreement, kept as a TOML file that can be downloaded, edited and "
+        "uploaded again; see [agreements.md](agreements.md). The ready-made agreements offered "
+        "on the Agreement page are the **presets**.",
     ),
     Term(
         "band",
         "",
         "a slice of a member's variance, measured as % of its scale, within which a fixed share "
-        "is pooled; see `bands` in [agreements.md](agreements.md).",
+        "is pooled (`bands` in an agreement file); see [agreements.md](agreements.md).",
     ),
     Term(
         "basis",
@@ -50,6 +52,13 @@ TERMS: tuple[Term, ...] = (
         "what a sum of money is shared by: a numeric column of the organisations table (such as "
         '`turnover` or `contribution`), `"equal"`, or weights named member by member. Only the '
         "ratios matter.",
+    ),
+    Term(
+        "binding",
+        "binding condition",
+        "a condition (a cap, a member kept whole) that the optimiser's answer sits right "
+        "against: relaxing it would improve the objective. What that is worth is its **shadow "
+        "price**.",
     ),
     Term(
         "cap",
@@ -101,9 +110,19 @@ TERMS: tuple[Term, ...] = (
         "SCT.",
     ),
     Term(
-        "core, least core, nucleolus, Shapley value",
+        "cooperative gain",
         "",
-        "ways of judging or choosing how a pooled gain is split; see [games.md](games.md).",
+        "what pooling under the agreement adds for all the members together over each standing "
+        "alone: the sum of where they end in the agreement less the sum of where they would "
+        "end alone (£; negative when pooling costs them in total). The **fair shares** split "
+        "the same total in different ways.",
+    ),
+    Term(
+        "core",
+        "",
+        "the splits of the system's total that leave every member and every group of members at "
+        "least as well off as in a smaller deal of its own. When the core is empty, whatever the "
+        "split, some group would do better apart. See [games.md](games.md).",
     ),
     Term(
         "counterparty",
@@ -113,7 +132,7 @@ TERMS: tuple[Term, ...] = (
     ),
     Term(
         "CVaR",
-        "expected shortfall, `cvar95`",
+        "expected shortfall, worst 5% average, `cvar95`",
         "the average of the worst 5% of simulated years: the mean of final − control total over "
         "the scenarios in the worst 5% tail, in £ (negative means short of target). For the "
         "system it is measured against ΣOCT. See [metrics.md](metrics.md).",
@@ -137,6 +156,13 @@ TERMS: tuple[Term, ...] = (
         "exempt",
         "",
         "a member whose own variance is not pooled. It still takes part in the distribution.",
+    ),
+    Term(
+        "fair share",
+        "",
+        "a split of the system's total by a rule of cooperative game theory (the **Shapley "
+        "value**, the **nucleolus**, the **least core**), shown on the Fairness page beside what "
+        "the agreement gives each member, as a yardstick.",
     ),
     Term("favourable", "", "better than target; a positive variance."),
     Term(
@@ -163,10 +189,33 @@ TERMS: tuple[Term, ...] = (
     ),
     Term("ICS", "", "integrated care system, the partnership the whole table describes."),
     Term(
+        "imputation set",
+        "",
+        "the splits of the system's total that leave every member at least as well off as "
+        "alone. It is empty when pooling under the agreement leaves the members with less in "
+        "total than acting alone (a negative **cooperative gain**): then no split can leave "
+        "every member as well off as alone, the nucleolus does not exist, and the "
+        "**prenucleolus** is shown in its place.",
+    ),
+    Term(
         "kind",
         "",
         "the type of member (acute, community, mental health, ambulance, specialist, "
         "commissioner, local authority, primary care, other); see [data.md](data.md).",
+    ),
+    Term(
+        "λ",
+        "lambda, how much bad years weigh, `risk_aversion`",
+        "the weight of bad years when a member's position across the scenarios is summed up in "
+        "one figure (its **certainty equivalent**): 0 judges each member by its average year, 1 "
+        "by the average of its worst 1-in-20 years; in between, a blend.",
+    ),
+    Term(
+        "least core",
+        "",
+        "when no split satisfies every group (the **core** is empty), the splits that leave no "
+        "group more than **ε** better off on its own, for the smallest ε possible. riskshare "
+        "shows the one nearest the Shapley value. See [games.md](games.md).",
     ),
     Term(
         "LP",
@@ -184,6 +233,18 @@ TERMS: tuple[Term, ...] = (
     ),
     Term(
         "net pool", "", "the sum of what every member pooled. Negative when losses outweigh gains."
+    ),
+    Term(
+        "net transfer",
+        "`net_transfer`",
+        "received − pooled: what the agreement's transfers bring a member (+) or cost it (−).",
+    ),
+    Term(
+        "nucleolus",
+        "",
+        "the split that makes the worst-treated group as well off as possible, then the next "
+        "worst, and so on, among the splits that leave every member at least as well off as "
+        "alone. It lies in the core whenever the core is not empty. See [games.md](games.md).",
     ),
     Term(
         "OCT",
@@ -204,10 +265,22 @@ TERMS: tuple[Term, ...] = (
         "below the SCT. See [metrics.md](metrics.md).",
     ),
     Term(
+        "P(worse off)",
+        "chance worse off, `p_worse_off`",
+        "the share of simulated years in which a member ends below where it would be alone; "
+        "for the system, the share in which any member does.",
+    ),
+    Term(
         "pool",
         "",
         "the common fund the agreement's schedules pay into and the distribution pays out of. "
         "**Pooled** (`pooled`) is what one member puts in.",
+    ),
+    Term(
+        "prenucleolus",
+        "",
+        "the nucleolus without the requirement that every member does at least as well as "
+        "alone. It is shown in place of the nucleolus when the **imputation set** is empty.",
     ),
     Term(
         "received",
@@ -242,8 +315,8 @@ TERMS: tuple[Term, ...] = (
     Term(
         "scenario",
         "",
-        "one simulated year: a variance for every member. See [workshop.md](workshop.md) for how "
-        "they are drawn.",
+        "one simulated year: a variance for every member, drawn from the members' volatility "
+        "under the scenario settings; see [workshop.md](workshop.md).",
     ),
     Term(
         "SCT",
@@ -252,6 +325,14 @@ TERMS: tuple[Term, ...] = (
         "system file). When none is given it is the sum of the OCTs.",
     ),
     Term("ΣOCT", "", "the sum of the members' organisational control totals."),
+    Term(
+        "Shapley value",
+        "",
+        "each member's average contribution: how much it adds to a group when it joins, "
+        "averaged over every order in which the members could join. Above 16 members it is "
+        "estimated from random orders of joining, with a standard error. See "
+        "[games.md](games.md).",
+    ),
     Term(
         "shock",
         "",
@@ -266,10 +347,24 @@ TERMS: tuple[Term, ...] = (
         "LP objectives only.",
     ),
     Term(
-        "standalone",
+        "shortfall",
         "",
+        "how far a position falls short of a target (£; zero when it meets it). On the Fairness "
+        "page, how much more a member or group would secure on its own than the agreement gives "
+        "it.",
+    ),
+    Term(
+        "spread",
+        "sd",
+        "the standard deviation of a position across the simulated years (£m): how far a "
+        "typical year lies from the average. A smaller spread means less risk.",
+    ),
+    Term(
+        "standalone",
+        "alone, on its own",
         "where a member would end with no agreement: control total + its own variance + the "
-        "support it would earn on its own test.",
+        "support it would earn on its own test. **vs standalone** (vs alone) is final − "
+        "standalone: positive when the member is better off in the agreement.",
     ),
     Term(
         "support funding",
@@ -321,6 +416,13 @@ TERMS: tuple[Term, ...] = (
         "scenarios.",
     ),
     Term("walk away", "", "a member or group that would do better outside the agreement."),
+    Term(
+        "walk-away margin",
+        "the least-core ε at the best split",
+        "the Fairness page's name for **ε**: under the split that makes it smallest, the most "
+        "some group would still gain by leaving. Zero or below: some split leaves every member "
+        "and group at least as well off as on its own.",
+    ),
 )
 
 
@@ -342,3 +444,21 @@ def plain_links(words: str) -> str:
     """Links to the docs pages written as their file in docs/ ("docs/metrics.md"), for a
     reader without the pages beside it (the app)."""
     return _LINK.sub(lambda m: f"docs/{m.group(2)}", words)
+
+
+#: Where, in the app, the subject of each reference page is at work: the app's Glossary names
+#: these instead of files a finance director does not have.
+APP_PAGES = {
+    "agreements.md": "the Agreement page",
+    "data.md": "the System page",
+    "games.md": "the Fairness page",
+    "metrics.md": "the Agreement, Scenarios and Compare pages",
+    "reconciliation.md": "the Reconcile page",
+    "workshop.md": "the Scenario settings in the sidebar",
+}
+
+
+def app_links(words: str) -> str:
+    """Links to the docs pages written as the app page where their subject is at work ("see
+    [games.md](games.md)" -> "see the Fairness page"), for the app's Glossary."""
+    return _LINK.sub(lambda m: APP_PAGES.get(m.group(2), "the Glossary"), words)

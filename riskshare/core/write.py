@@ -3,8 +3,8 @@ organisations, system, guide, after a cover sheet) or the blank template. What i
 back exactly through `riskshare.core.io.load_system`, which reads the organisations and system
 sheets by name and ignores the others (cover, guide). Those two sheets keep one header row of the
 column names the loader reads; the guide gives each column's readable heading, unit and meaning.
-Money in £ to the penny; volatility as the percent number it is (2.0 for 2%), shown with a %
-format."""
+Money in £ to the penny; volatility as the percent number it is (2.0 for 2% of turnover), shown
+2.00 (format "0.00", as in every workbook riskshare writes)."""
 
 from __future__ import annotations
 

@@ -34,7 +34,7 @@ from riskshare.agreements.risk import ALPHA
 from riskshare.agreements.spec import Agreement, load_agreement
 from riskshare.core.constants import HALF_PENNY
 from riskshare.core.errors import UsageError
-from riskshare.core.format import amount
+from riskshare.core.format import LISTED, amount, listed
 from riskshare.core.money import round_to_total
 from riskshare.core.system import System, require_system
 from riskshare.games.core import (
@@ -117,8 +117,9 @@ class Certificate:
         lines = [self._verdict(), self._gain_sentence()]
         members = self.members_worse_off
         if len(members):
-            who = "; ".join(f"{p[0]} by {amount(s)}" for p, s in
-                            zip(members["players"], members["shortfall"], strict=True))
+            who = listed([f"{p[0]} by {amount(s)}" for p, s in
+                          zip(members["players"].iloc[:LISTED], members["shortfall"].iloc[:LISTED],
+                              strict=True)] + list(members["players"].iloc[LISTED:]), sep="; ")
             lines.append(f"Better off alone: {who}.")
         groups = self.groups_worse_off
         if len(groups):

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from riskshare.core.constants import HALF_PENNY, HALF_SHOWN_M
-from riskshare.core.format import MONEY_M_DP, amount, money_m
+from riskshare.core.format import MONEY_M_DP, amount, listed, money_m
 from riskshare.reconciliation.reconcile import Reconciliation
 
 FAVOURABLE, ADVERSE, UNREALISTIC, TOTAL, TARGET = "#009639", "#ED8B00", "#DA291C", "#005EB8", "#41B6E6"
@@ -54,6 +54,13 @@ def money_label(low: float, high: float, step: float | None = None) -> str:
         steps = [step]
     dp = max(_decimals(s) for s in steps)
     return f"(datum.value < 0 ? '-£' : '£') + format(abs(datum.value), ',.{dp}f') + 'm'"
+
+
+def pct_label(step: float) -> str:
+    """A Vega label expression for a percent axis with ticks `step` apart ('-0.75%', '2.5%',
+    '0%'): as many decimals as the step needs (at most 3), so no two ticks read the same."""
+    dp = next((d for d in range(4) if abs(step * 10 ** d - round(step * 10 ** d)) < 1e-6), 3)
+    return f"format(datum.value, '.{dp}f') + '%'"
 
 
 def money_axis(values, domain: list[float] | None = None, **axis) -> dict:
@@ -151,9 +158,14 @@ def variance_chart(rec: Reconciliation, height: int | None = None) -> alt.LayerC
     high = max(float(o["variance_pct"].max()), 0.0)
     span = (high - low) or 1.0
     domain = [low - 0.05 * span, high + 0.25 * span]  # room for the £m labels on the right
+    # explicit round ticks through zero, under the bars only (never under the £m labels), with
+    # the decimals their step needs: Vega's own ticks at 1920 px came 0.05 apart under a
+    # one-decimal format ("-0.8% -0.8%") and the rule at zero hid its label
+    ticks = _ticks(low, high, 6)
     bars = alt.Chart(o).mark_bar().encode(
         x=alt.X("variance_pct:Q", title="Forecast variance against control total, % of turnover",
-                axis=alt.Axis(labelExpr=PCT_LABEL), scale=alt.Scale(domain=domain, nice=False)),
+                axis=alt.Axis(labelExpr=pct_label(_step(ticks)), values=ticks),
+                scale=alt.Scale(domain=domain, nice=False)),
         y=y, color=colour,
         tooltip=[alt.Tooltip("name:N", title="member"),
                  alt.Tooltip("variance_m:Q", title="variance £m", format=",.2f"),
@@ -444,22 +456,23 @@ def incentive_risk_data(compared: pd.DataFrame) -> pd.DataFrame:
 
 
 def _cluster_labels(t: pd.DataFrame) -> pd.Series:
-    """One label per cluster of nearby points of an agreement ("NCH, NVP, RAS" on the first of
-    them, blank on the others), so labels do not print over each other."""
+    """One label per cluster of nearby points, whatever their agreement ("NCH, NVP, RAS" on the
+    first of them, blank on the others; each member named once), so labels never print over
+    each other — at 100% kept, several agreements' points sit together. The tooltip says which
+    agreement each point is."""
     span_x = float(t["risk_reduction"].max() - t["risk_reduction"].min()) or 1.0
     labels = pd.Series("", index=t.index, dtype=object)
-    for _, group in t.groupby("agreement", sort=False):
-        anchor, members = None, []
-        for i, r in group.sort_values(["retention", "risk_reduction"]).iterrows():
-            if anchor is not None and abs(r["risk_reduction"] - anchor[1]) < 0.08 * span_x \
-                    and abs(r["retention"] - anchor[2]) < 0.05:
-                members.append(r["org_id"])
-                continue
-            if anchor is not None:
-                labels[anchor[0]] = ", ".join(members)
-            anchor, members = (i, r["risk_reduction"], r["retention"]), [r["org_id"]]
+    anchor, members = None, []
+    for i, r in t.sort_values(["retention", "risk_reduction"]).iterrows():
+        if anchor is not None and abs(r["risk_reduction"] - anchor[1]) < 0.08 * span_x \
+                and abs(r["retention"] - anchor[2]) < 0.05:
+            members.append(r["org_id"])
+            continue
         if anchor is not None:
-            labels[anchor[0]] = ", ".join(members)
+            labels[anchor[0]] = listed(dict.fromkeys(members), limit=6)
+        anchor, members = (i, r["risk_reduction"], r["retention"]), [r["org_id"]]
+    if anchor is not None:
+        labels[anchor[0]] = listed(dict.fromkeys(members), limit=6)
     return labels
 
 
@@ -485,11 +498,9 @@ def incentive_risk_chart(compared: pd.DataFrame, order: list[str]) -> alt.LayerC
     points = alt.Chart(data).mark_point(filled=True, size=90, opacity=0.85).encode(
         x=x, y=y, color=colour, shape=alt.Shape("agreement:N", sort=order, legend=None),
         tooltip=tooltip)
-    text = alt.Chart(data).mark_text(align="left", dx=7, fontSize=11).encode(
-        x=x, y=y, text="label:N", color=alt.Color("agreement:N", sort=order, legend=None,
-                                                  scale=alt.Scale(domain=order,
-                                                                  range=AGREEMENT_COLOURS[
-                                                                      :len(order)])))
+    # labels in one neutral colour: a label may name members of several agreements' points
+    text = alt.Chart(data).mark_text(align="left", dx=7, fontSize=11, color="#425563").encode(
+        x=x, y=y, text="label:N")
     zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(color="#425563").encode(x="x:Q")
     return (zero + points + text).properties(height=380)
 

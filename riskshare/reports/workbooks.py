@@ -3,6 +3,11 @@
 Each workbook is a cover sheet (`core.excel.Cover`: the system, the agreement, the settings, the
 what-if in force, the date and version) and tables with readable headings over the column
 names, £ to the penny and percentages as fractions (`core.excel`). Money in £, surplus positive.
+
+A risk table or comparison keeps the members and the whole system apart: the members on one
+sheet, the system (the SYSTEM row, whose chances are of *any* member and whose tail figures are
+against ΣOCT) on a sheet of its own with headings that say so (`core.columns.SYSTEM_HEADINGS`),
+so a column of the members sheet can be summed or filtered as it stands.
 """
 
 from __future__ import annotations
@@ -11,7 +16,8 @@ import pandas as pd
 
 from riskshare.agreements import describe
 from riskshare.agreements.outcome import SYSTEM_LINES
-from riskshare.agreements.risk import REFERENCE
+from riskshare.agreements.risk import REFERENCE, SYSTEM_ROW
+from riskshare.core.columns import SYSTEM_HEADINGS
 from riskshare.core.excel import NO_WHAT_IF, Cover, Sheet, workbook_bytes, write_workbook
 from riskshare.core.format import money
 from riskshare.reconciliation.rebalance import METHOD_WORDS, Rebalancing
@@ -80,9 +86,12 @@ def reconciliation_workbook(rec: Reconciliation, reb: Rebalancing) -> bytes:
 
 
 # -- one agreement's outcome -----------------------------------------------------------------------
-OUTCOME_MONEY = ("control_total", "support", "variance", "pooled", "retained", "received",
-                  "net_transfer", "outturn", "support_earned", "final", "standalone",
-                  "vs_standalone")
+OUTCOME_MONEY = ("turnover", "control_total", "forecast", "support", "variance", "pooled",
+                 "retained", "received", "net_transfer", "outturn", "support_earned", "final",
+                 "standalone", "vs_standalone")
+#: The members sheet's first columns: what a reader needs to check variance = forecast −
+#: control total before the agreement's own columns.
+OUTCOME_INPUTS = ("name", "turnover", "control_total", "forecast", "variance", "support")
 
 
 def agreement_words(agreement) -> str:
@@ -100,14 +109,28 @@ def outcome_cover(outcome, what_if: str = NO_WHAT_IF) -> Cover:
                  settings=(("position", position),), what_if=what_if)
 
 
+def outcome_members(outcome) -> pd.DataFrame:
+    """The outcome's members table (index org_id, £) with each member's turnover and forecast
+    beside its control total and variance (forecast − control total), so the variance can be
+    checked from the sheet; a table across scenarios as it is."""
+    table = outcome.table
+    if not outcome.deterministic:
+        return table
+    orgs = outcome.base.orgs
+    table = table.assign(turnover=orgs["turnover"], forecast=orgs["forecast"])
+    first = [c for c in OUTCOME_INPUTS if c in table.columns]
+    return table[first + [c for c in table.columns if c not in first]]
+
+
 def outcome_sheets(outcome, incentives) -> list[Sheet]:
-    """Sheets members, system, incentives and agreement (the TOML, one line per row)."""
+    """Sheets members (turnover, control total, forecast and variance first, then where every
+    pound goes), system, incentives and agreement (the TOML, one line per row)."""
     system = outcome.system
     lines = pd.DataFrame({"line": list(system.index),
                           "label": [SYSTEM_LINES.get(k, k) for k in system.index],
                           "amount": system.to_numpy()})
     return [
-        Sheet("members", outcome.table.reset_index(), money=OUTCOME_MONEY),
+        Sheet("members", outcome_members(outcome).reset_index(), money=OUTCOME_MONEY),
         Sheet("system", lines, money=("amount",)),
         Sheet("incentives", incentives.table.reset_index(),
               money=("cliff_exposure", "distance_to_cliff", "vs_standalone")),
@@ -158,12 +181,43 @@ def _settings_sheet(table: pd.DataFrame, scenarios) -> Sheet:
     return Sheet("scenarios", pd.DataFrame(rows, columns=["setting", "value"]))
 
 
-def risk_sheets(table: pd.DataFrame, scenarios) -> list[Sheet]:
-    """A comparison (or one agreement's risk table) and the scenario settings; `scenarios` is
-    the `Scenarios` simulated or the `ScenarioSettings` that made them."""
+SYSTEM_NOTE = ("The members sheet holds the members only. The whole system's figures are on "
+               "the system sheet: its chances are of the system missing its control total "
+               "(SCT) and of any member losing support or ending worse off than alone; its "
+               "1-in-20 and worst-5% figures are against the sum of the members' control totals "
+               "(ΣOCT).")
+
+
+def split_system(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(members, system): the rows of a risk table or comparison (with an `org_id` column or
+    index) for the members, and the SYSTEM rows."""
     frame = table.reset_index() if "org_id" not in table.columns else table
-    return [Sheet("metrics", frame, money=RISK_MONEY, shares=RISK_SHARES,
+    is_system = (frame["org_id"] == SYSTEM_ROW).to_numpy()
+    return frame[~is_system].reset_index(drop=True), frame[is_system].reset_index(drop=True)
+
+
+def system_sheet(rows: pd.DataFrame, title: str = "system") -> Sheet:
+    """The whole system's figures on a sheet of their own (one row, or one per agreement in a
+    comparison), each heading saying what it is measured against (SYSTEM_HEADINGS): the
+    chances of any member, the tail figures against ΣOCT, the shortfall against the SCT. The
+    members' own columns (tail share, retention rates) are left out."""
+    columns = [c for c in ("agreement",) if c in rows.columns]
+    columns += [c for c in SYSTEM_HEADINGS if c in rows.columns]
+    labels = {c: SYSTEM_HEADINGS[c].label for c in columns if c in SYSTEM_HEADINGS}
+    labels["agreement"] = "Agreement"
+    return Sheet(title, rows[columns].reset_index(drop=True),
+                 money=tuple(c for c in columns if c in RISK_MONEY),
+                 shares=tuple(c for c in columns if c in RISK_SHARES), labels=labels)
+
+
+def risk_sheets(table: pd.DataFrame, scenarios) -> list[Sheet]:
+    """A comparison (or one agreement's risk table) as sheets members (the members' rows) and
+    system (the SYSTEM rows, `system_sheet`), and the scenario settings; `scenarios` is the
+    `Scenarios` simulated or the `ScenarioSettings` that made them."""
+    members, system = split_system(table)
+    return [Sheet("members", members, money=RISK_MONEY, shares=RISK_SHARES,
                   labels={"agreement": "Agreement"}),
+            system_sheet(system),
             _settings_sheet(table, scenarios)]
 
 
@@ -179,7 +233,8 @@ def risk_cover(table: pd.DataFrame, scenarios, agreement=None, system=None,
         what, agreed = "agreements compared across scenarios", "; ".join(names)
     return Cover(what, system=system.label if system is not None else "",
                  agreement=agreed, settings=tuple(scenario_settings(scenarios)),
-                 what_if=what_if, notes=(table.attrs.get("reference", REFERENCE),))
+                 what_if=what_if,
+                 notes=(table.attrs.get("reference", REFERENCE), SYSTEM_NOTE))
 
 
 def write_risk(table: pd.DataFrame, scenarios, target, agreement=None) -> None:
@@ -209,14 +264,16 @@ def write_compare(table: pd.DataFrame, scenarios, target, system=None) -> None:
 
 
 def scenarios_sheets(risk: pd.DataFrame, scenarios, system=None) -> list[Sheet]:
-    """The Scenarios page's sheets: the per-member risk table (with names; the SYSTEM row last)
-    and the scenario settings."""
-    frame = risk.reset_index() if "org_id" not in risk.columns else risk.copy()
+    """The Scenarios page's sheets: members (the per-member risk table, with names), system
+    (the whole system's figures, `system_sheet`) and the scenario settings."""
+    members, whole = split_system(risk)
+    members = members.copy()
     system = system if system is not None else getattr(scenarios, "system", None)
-    if system is not None and "name" not in frame.columns:
+    if system is not None and "name" not in members.columns:
         names = system.orgs["name"]
-        frame.insert(1, "name", [names.get(m, "Whole system") for m in frame["org_id"]])
-    return [Sheet("metrics", frame, money=RISK_MONEY, shares=RISK_SHARES),
+        members.insert(1, "name", [names.get(m, m) for m in members["org_id"]])
+    return [Sheet("members", members, money=RISK_MONEY, shares=RISK_SHARES),
+            system_sheet(whole),
             _settings_sheet(risk, scenarios)]
 
 

@@ -7,7 +7,7 @@ import streamlit as st
 
 from riskshare.core.constants import HALF_SHOWN_M
 from riskshare.core.errors import MAX_LISTED, InputFileError, ValidationError
-from riskshare.core.format import MISSING, MONEY_M_DP, millions, money_m
+from riskshare.core.format import LISTED, MISSING, MONEY_M_DP, listed, millions, money_m
 from riskshare.core.schema import COLUMNS, INDEX, KINDS
 from riskshare.ui.text import md, md_lines
 
@@ -46,7 +46,9 @@ def in_millions(frame: pd.DataFrame, money: list[str]) -> pd.DataFrame:
     """A copy of `frame` with its `money` columns (£) in £m (divided by a million) for display.
 
     A figure that rounds to zero at two decimals (under £5,000 either side) becomes exactly 0,
-    so a table never shows "-0.00"; blanks stay blank."""
+    so a table never shows "-0.00"; blanks stay blank. The figures keep their precision (a
+    table sorts and compares on them); what a cell *shows* is the Styler's text
+    (`styled_money`), rounded by the app's rule."""
     out = frame.copy()
     for c in money:
         shown = pd.to_numeric(out[c], errors="coerce") / 1e6
@@ -55,13 +57,15 @@ def in_millions(frame: pd.DataFrame, money: list[str]) -> pd.DataFrame:
 
 
 def money_m_columns(money: dict[str, str], pct: dict[str, str] | None = None) -> dict:
-    """Column configs: {column: label} shown in £m to two decimals with thousands separators
-    (MONEY_M, the rule of `format.money_m`), and % columns to two decimals.
+    """Column configs: {column: label} for £m columns, and % columns to two decimals.
 
-    The column format wins over a Styler's text in st.dataframe, so pass the figures through
-    `in_millions` (or `styled_money`), which clears what would show as "-0.00"."""
+    The £m columns carry no number format of their own: a column format would override the
+    Styler's text, and the browser's formatting rounds -0.175 (binary -0.17499…) to "-0.17"
+    where every sentence says -£0.18m. Pass the frame through `styled_money`, whose text is
+    the app's rule (`format.millions`: two decimals, separators, half away from zero, never
+    "-0.00"); the figures underneath keep their precision for sorting."""
     cc = st.column_config
-    config = {c: cc.NumberColumn(label, format=MONEY_M) for c, label in money.items()}
+    config = {c: cc.NumberColumn(label) for c, label in money.items()}
     for c, label in (pct or {}).items():
         config[c] = cc.NumberColumn(label, format="%.2f%%")
     return config
@@ -173,9 +177,9 @@ def warn_worse_off(outcome, advice: str) -> bool:
         n = outcome.base.n
         st.warning(f"**{len(worse)} of {n} members {'is' if len(worse) == 1 else 'are'} worse "
                    "off than on their own:** "
-                   + ", ".join(f"{md(m)} by "
-                               f"{md(money_m(-outcome.table.loc[m, 'vs_standalone']))}"
-                               for m in worse)
+                   + listed([f"{md(m)} by "
+                             f"{md(money_m(-outcome.table.loc[m, 'vs_standalone']))}"
+                             for m in worse[:LISTED]] + worse[LISTED:])
                    + f". {md(advice)}", icon=":material/warning:")
     return bool(worse)
 

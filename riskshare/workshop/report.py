@@ -1,6 +1,8 @@
 """The workshop session report as a workbook: a cover, a summary of every step, the inputs, the
-agreements, the scenario settings, a sheet per step, outcomes, the comparison, the fairness
-tables and the charts. Money in £ to the penny with £ formats; the same views as the room saw.
+agreements, the scenario settings, a sheet per step, outcomes, the comparison (members, and the
+whole system on its own sheet), the fairness tables and the charts. Numbers are stored as
+numbers; chances as fractions shown 0.0%; volatility as the percent number (2 means 2%).
+Money in £ to the penny with £ formats; the same views as the room saw.
 
 What-ifs: every sheet without "what-if" in its name holds the figures **as prepared** (the
 agreements in the agreements sheet, the session's shocks). A step shown with a what-if in force
@@ -22,6 +24,8 @@ from riskshare.reports.workbooks import (
     RISK_SHARES,
     fairness_sheets,
     scenario_settings,
+    split_system,
+    system_sheet,
 )
 from riskshare.workshop.session import WhatIf
 from riskshare.workshop.steps import system_at, view
@@ -68,7 +72,7 @@ def session_cover(session, views=None) -> Cover:
                  "figures as prepared") if changed else NO_WHAT_IF
     settings = [*[(k, v) for k, v in scenario_settings(session.scenarios) if k != "shocks"],
                 ("shocks", "by step: see the scenarios sheet"),
-                ("risk_aversion (how much bad years weigh)", session.risk_aversion),
+                ("risk_aversion", session.risk_aversion),
                 ("steps", len(session.steps))]
     notes = (session.title,) + ((session.description,) if session.description else ())
     return Cover("workshop session report", system=f"{session.system.label}: "
@@ -92,7 +96,8 @@ def _summary_rows(v, what_if: bool) -> list[dict]:
 
 def _step_sheet(v, what_if: bool) -> Sheet:
     table = v.table.reset_index()
-    shares = tuple(c for c in table.columns if str(c).startswith("P("))
+    # chances as fractions, shown 0.0%: "P(worse than alone)", "A P(worse than alone)"
+    shares = tuple(c for c in table.columns if "P(" in str(c))
     percent = tuple(c for c in _PERCENT_WORDS if c in table.columns)
     sheet = Sheet(_step_sheet_title(v, what_if), table, money=v.money, percent=percent,
                   shares=shares)
@@ -127,8 +132,12 @@ def _result_sheets(v, session) -> list[Sheet]:
         if changed is not None:
             frame["agreement"] = frame["agreement"].replace(
                 {changed[1].name: f"{changed[1].name} ({WHAT_IF})"})
-        s = Sheet(f"{WHAT_IF} comparison", frame, money=RISK_MONEY, shares=RISK_SHARES)
-        sheets.append(Sheet(s.title, frame, money=RISK_MONEY, shares=RISK_SHARES,
+        members, whole = split_system(frame)
+        s = Sheet(f"{WHAT_IF} comparison", members, money=RISK_MONEY, shares=RISK_SHARES)
+        sheets.append(Sheet(s.title, members, money=RISK_MONEY, shares=RISK_SHARES,
+                            labels={**_kinds_marked(s), "agreement": "Agreement"}))
+        s = system_sheet(whole, f"{WHAT_IF} comparison system")
+        sheets.append(Sheet(s.title, s.frame, money=s.money, shares=s.shares,
                             labels={**_kinds_marked(s), "agreement": "Agreement"}))
     for label, cert in v.results.get("certificates", {}).items():
         if not (scaled or weighed or label == target):
@@ -147,7 +156,8 @@ def session_sheets(session, views=None, images: bool = True) -> list[Sheet]:
     figures and findings), inputs (the members), agreements (each one's TOML, and any agreement
     as changed by a what-if), scenarios (settings and the shocks by step), reconciliation, one
     sheet per step (its member table), the outcome of each agreement at the first step that
-    shows it, the comparison across scenarios, the fairness tables, the what-if sheets of a
+    shows it, the comparison across scenarios (the members; the whole system on a sheet of
+    its own, `reports.workbooks.system_sheet`), the fairness tables, the what-if sheets of a
     step shown under a what-if and, when `images`, a charts sheet with each step's chart as a
     picture. Money in £ with £ formats."""
     views = list(views) if views is not None else all_views(session)
@@ -182,17 +192,14 @@ def session_sheets(session, views=None, images: bool = True) -> list[Sheet]:
                       for line in a.to_toml().splitlines()]
     sheets.append(Sheet("agreements", pd.DataFrame(lines),
                         labels={"label": "Agreement label", "name": "Agreement name"}))
-    s = session.scenarios
-    settings = [("scenarios", s.n), ("seed", s.seed), ("correlation", s.correlation),
-                ("kind_correlation", s.kind_correlation), ("distribution", s.distribution),
-                ("df", s.df), ("volatility_scale", s.volatility_scale),
-                ("risk_aversion", session.risk_aversion)]
+    settings = [(k, v) for k, v in scenario_settings(session.scenarios) if k != "shocks"]
+    settings.append(("risk_aversion", session.risk_aversion))
     settings += [(f"step {k} shocks", ", ".join(session.shock(n).name for n in
                                                    session.shocks_at(k - 1)) or "none")
                  for k in range(1, len(session.steps) + 1)]
     settings += [(f"step {v.number} {WHAT_IF}", "; ".join(v.changes)) for v in changed]
-    sheets.append(Sheet("scenarios", pd.DataFrame(settings, columns=["setting", "value"])
-                        .astype({"value": str})))
+    # numbers stay numbers (1000, 0.3), text as text
+    sheets.append(Sheet("scenarios", pd.DataFrame(settings, columns=["setting", "value"])))
     rec = next((v.results["reconciliation"] for v in prepared if "reconciliation" in v.results),
                None)
     if rec is not None:
@@ -212,9 +219,11 @@ def session_sheets(session, views=None, images: bool = True) -> list[Sheet]:
     for label, o in outcomes.items():
         sheets.append(Sheet(f"outcome {label}", o.table.reset_index(), money=OUTCOME_MONEY))
     for v in prepared:
-        if "comparison" in v.results:
-            sheets.append(Sheet("comparison", v.results["comparison"], money=RISK_MONEY,
+        if "comparison" in v.results:     # the members, then the whole system apart
+            members, whole = split_system(v.results["comparison"])
+            sheets.append(Sheet("comparison", members, money=RISK_MONEY,
                                 shares=RISK_SHARES, labels={"agreement": "Agreement"}))
+            sheets.append(system_sheet(whole, "comparison system"))
             break
     seen = set()
     for v in prepared:

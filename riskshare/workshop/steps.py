@@ -27,7 +27,7 @@ from riskshare.agreements.risk import SYSTEM_ROW, compare, system_against_sct, w
 from riskshare.agreements.spec import Agreement
 from riskshare.core.constants import HALF_PENNY
 from riskshare.core.errors import UsageError
-from riskshare.core.format import amount, money_m
+from riskshare.core.format import LISTED, amount, listed, money_m
 from riskshare.core.system import System
 from riskshare.games import certificate
 from riskshare.games.certificate import Certificate, describe_group
@@ -225,7 +225,8 @@ def _outcome_sentences(label: str, o: Outcome) -> list[str]:
     worse = o.worse_off
     out = []
     if worse:
-        who = ", ".join(f"{m} ({amount(float(t.at[m, 'vs_standalone']))})" for m in worse)
+        who = listed([f"{m} ({amount(float(t.at[m, 'vs_standalone']))})"
+                      for m in worse[:LISTED]] + worse[LISTED:])
         out.append(f"{label} — {name}: worse off than alone: {who}.")
     else:
         out.append(f"{label} — {name}: no member is worse off than standing alone.")

@@ -7,8 +7,10 @@ Editing widgets are keyed on "<agreement version>_<system version>": "0_0" on fi
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -27,6 +29,25 @@ from tests.bad_agreements import (
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 AGREEMENT = "riskshare/ui/pages/agreement.py"
 DEFAULT = "gain_loss_50_50_deadband"
+#: An agreement wrong in many ways at once: 9 problems of its own, 2 more against Northshire.
+NONSENSE = """name = "Nonsense"
+scale = "banana"
+exempt = ["NOPE"]
+colour = "red"
+
+[gains]
+bands = [{ pool = 1.5, upto = 2.0 }, { pool = -1 }]
+max_pool = -3
+
+[pool]
+distribute = "somewhere"
+rule = "talmud"
+max_award = "lots"
+
+[support]
+test = "maybe"
+taper = -1
+"""
 
 
 def open_page(sample: str | None = None) -> AppTest:
@@ -440,3 +461,96 @@ def test_member_ids_in_the_summary_are_shown_as_text():
     assert ("The whole net pool goes to [a]: it takes a net pooled gain and bears a net pooled "
             "loss.") in shown
     assert "Agreement: **Payer [a] takes all** · pooled: all; all to [a]" in shown
+
+
+# -- words a finance director can read -------------------------------------------------------------
+#: A negative zero as a person would see it: "-0", "-0%", "-0.0%", "-£0.00m" (never a real
+#: negative such as "-0.5%").
+NEGATIVE_ZERO = re.compile(r"-£?0(?:\.0+)?(?![\d.,])")
+
+
+def shown_cells(at: AppTest) -> list[str]:
+    """Every cell of every table as the page displays it (a Styler's display text)."""
+    from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
+
+    cells = []
+    for d in at.dataframe:
+        styler = d.proto.arrow_data.styler
+        frame = (convert_arrow_bytes_to_pandas_df(styler.display_values)
+                 if styler.display_values else d.value)
+        cells += [str(v) for v in frame.to_numpy().ravel()]
+    return cells
+
+
+def page_text(at: AppTest) -> str:
+    return "\n".join(e.value for e in [*at.markdown, *at.caption, *at.info, *at.warning,
+                                       *at.error, *at.success])
+
+
+def test_the_pooled_budget_shows_no_negative_zero():
+    at = open_page("pooled_budget_2")
+    at.selectbox(key="preset_choice").select("pooled_budget_reserve").run()
+    assert not at.exception and not at.error, errors(at)
+    assert agreement(at).name == "Pooled budget pro rata to contributions, risk reserve first"
+    text = page_text(at) + "\n" + "\n".join(m.value for m in at.metric)
+    assert not NEGATIVE_ZERO.search(text), NEGATIVE_ZERO.findall(text)
+    cells = shown_cells(at)
+    assert not [c for c in cells if NEGATIVE_ZERO.fullmatch(c.strip().rstrip("%"))], cells
+    # everything pooled and shared back by contribution (48.2 : 31.5): ICB keeps
+    # 48.2 / 79.7 = 60.5% of an extra £1, NSC 31.5 / 79.7 = 39.5%
+    assert "60.5%" in cells and "39.5%" in cells
+    assert "**Weakest incentive:** NSC keeps 40% of an extra £1 gain and bears 40% of an " \
+           "extra £1 loss." in text
+
+
+def test_a_member_that_keeps_nothing_keeps_0_percent_not_minus_0():
+    # a third member with no contribution pools all its variance and gets none of the pool back
+    base = rs.load_sample("pooled_budget_2").to_frame()
+    extra = pd.DataFrame([{"org_id": "AAH", "name": "A health", "kind": "other",
+                           "turnover": 2e9, "control_total": -3.3e8, "forecast": -3.31e8,
+                           "support": 0, "contribution": 0}])
+    system = rs.System.from_frame(pd.concat([base, extra], ignore_index=True))
+    at = open_page("pooled_budget_2")
+    at.selectbox(key="preset_choice").select("pooled_budget_reserve").run()
+    at.session_state["rs_system"] = system
+    at.session_state["rs_version"] = at.session_state["rs_version"] + 1
+    at.run()
+    assert not at.exception and not at.error, errors(at)
+    text = page_text(at)
+    assert "**Weakest incentive:** AAH keeps 0% of an extra £1 gain and bears 0% of an extra " \
+           "£1 loss." in text
+    cells = shown_cells(at)
+    assert "0.0%" in cells
+    assert not NEGATIVE_ZERO.search(text + "\n".join(cells))
+
+
+def test_a_long_list_of_members_worse_off_is_cut_short():
+    big = rs.samples.synthetic(60, 1)
+    worse = rs.apply(DEFAULT, big).worse_off
+    assert len(worse) > 12
+    at = open_page()
+    at.session_state["rs_system"] = big
+    at.session_state["rs_version"] = at.session_state["rs_version"] + 1
+    at.run()
+    assert not at.exception, at.exception
+    sentence = next(m.value for m in at.markdown
+                    if m.value.startswith("**Worse off than on their own ("))
+    assert sentence.startswith(f"**Worse off than on their own ({len(worse)} of 60, shaded):** "
+                               + ", ".join(worse[:12]) + f" and {len(worse) - 12} more.")
+    warning = next(w.value for w in at.warning if "worse off than on their own:" in w.value)
+    assert f" and {len(worse) - 12} more." in warning
+    assert worse[12] not in warning and worse[12] not in sentence
+
+
+def test_an_upload_reports_every_problem_at_once():
+    at = open_page()
+    upload(at, NONSENSE, "nonsense.toml")
+    assert not at.exception, at.exception
+    message = errors(at)
+    assert "nonsense.toml was not loaded" in message
+    # the file's own problems and those against the system (Northshire), in one pass
+    for key in ("colour", "gains.bands[1].pool", "gains.max_pool", "pool.distribute",
+                "support.test", "exempt", "scale"):
+        assert f"key '{key}'" in message, key
+    assert "'banana' is not a numeric column of the system" in message
+    assert "names 'NOPE', which is not a member of the system" in message

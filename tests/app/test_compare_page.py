@@ -71,11 +71,18 @@ def test_defaults_then_run_matches_the_library():
     a = expected[expected["agreement"] == expected["agreement"][0]].set_index("org_id")
     np.testing.assert_allclose(pivot["A mean £m"], a["mean_final"].drop("SYSTEM") / 1e6)
     assert len(at.get("vega_lite_chart")) == 1
-    # the whole system, one row per agreement, its chances worded as "any member"
-    whole = shown(at, "chance any member is worse off")
-    assert list(whole["agreement"]) == [f"A: {load_preset(DEFAULT_PRESET).name}",
-                                        "B: Full pooling pro rata to turnover"]
-    assert f"{a.loc['SYSTEM', 'p_worse_off']:.0%}" == whole["chance any member is worse off"][0]
+    # the whole system, one row per agreement, its chances worded as "any member"; the letter
+    # only (the names are listed above the member tables) and short headings, to fit 1280 px
+    whole = shown(at, "any worse off")
+    assert list(whole["agreement"]) == ["A", "B"]
+    assert list(whole.columns) == ["agreement", "mean final £m", "vs all alone £m", "spread £m",
+                                   "misses SCT", "any loses support", "any worse off",
+                                   "worst 5% £m"]
+    assert max(len(c) for c in whole.columns) <= 17
+    names = "\n".join(m.value for m in at.markdown)
+    assert f"**A** — {load_preset(DEFAULT_PRESET).name}" in names
+    assert "**B** — Full pooling pro rata to turnover" in names
+    assert f"{a.loc['SYSTEM', 'p_worse_off']:.0%}" == whole["any worse off"][0]
     np.testing.assert_allclose(whole["mean final £m"][0], a.loc["SYSTEM", "mean_final"] / 1e6)
 
 
@@ -148,10 +155,17 @@ def test_changed_inputs_keep_the_last_results_marked(downloads):
     # the workbook records the settings that made the results shown (seed 0), not the new ones
     book = openpyxl.load_workbook(io.BytesIO(
         downloads[f"riskshare-{SLUG}-comparison-{dt.date.today()}.xlsx"]))
-    assert book.sheetnames == ["cover", "metrics", "scenarios"]
+    assert book.sheetnames == ["cover", "members", "system", "scenarios"]
     cover = {r[0]: r[1] for r in book["cover"].iter_rows(min_row=3, values_only=True) if r[0]}
     assert (cover["Setting: scenarios"], cover["Setting: seed"]) == (N, 0)
-    assert len(list(book["metrics"].iter_rows(min_row=3))) == len(kept)
+    # the members on one sheet, the whole system (one row per agreement) on its own
+    members = kept[kept["org_id"] != "SYSTEM"]
+    assert len(list(book["members"].iter_rows(min_row=3))) == len(members)
+    assert len(list(book["system"].iter_rows(min_row=3))) == 2
+    # the CSV: the members only (the system's figures are in the workbook)
+    csv = downloads[f"riskshare-{SLUG}-comparison-{dt.date.today()}.csv"]
+    rows = (csv if isinstance(csv, str) else csv.decode()).splitlines()
+    assert len(rows) == 1 + len(members) and not any(",SYSTEM," in r for r in rows)
     assert table(at) is kept
     at.button(key="cmp_run").click().run()
     assert not at.warning
@@ -186,3 +200,18 @@ def test_compare_and_fairness_agree_on_the_same_settings():
     fair = float(members.set_index("org_id").loc["ICB", "gain_agreement"])
     assert fair == pytest.approx(expected / 1e6, abs=0.005e-6 + 1e-8)   # to the penny
     assert round(fair, 2) == round(compared, 2)
+
+
+def test_presets_that_do_not_fit_are_marked_as_on_the_agreement_page():
+    at = open_page()
+    labels = at.multiselect(key="cmp_agreements").options
+    # Northshire's table has no member PAYER, CMS or CLI and no column target or benchmark,
+    # which the corridor, MSSP and NEC presets name: the marks the Agreement page gives them
+    marked = {o.removesuffix(" — does not fit this system") for o in labels
+              if o.endswith(" — does not fit this system")}
+    assert marked == {load_preset(p).name for p in (
+        "aca_risk_corridors", "medicare_part_d_corridors", "mssp_one_sided", "mssp_two_sided",
+        "nec_target_cost")}
+    assert "Full pooling pro rata to turnover" in labels
+    assert not any(o.startswith("Current agreement") and o.endswith("fit this system")
+                   for o in labels)

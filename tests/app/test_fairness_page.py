@@ -237,3 +237,46 @@ def test_every_preset_on_its_own_sample(preset):
     open_page(at)
     assert not at.error, errors(at)
     check_shows(at, rs.games.certificate(rs.load_sample(agreement.sample), agreement))
+
+
+def page_text(at: AppTest) -> str:
+    """Every message, Markdown and caption the page shows."""
+    return "\n".join(e.value for e in [*at.markdown, *at.caption, *at.info, *at.warning,
+                                       *at.error, *at.success])
+
+
+def test_a_system_too_large_to_judge_at_the_forecast_is_told_what_to_do_instead():
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    load_system(at, rs.samples.synthetic(5000, 1), "synthetic: 5,000 members")
+    open_page(at)
+    # 5,000 members: each alone, each group of all but one and 4,000 sampled orders of joining,
+    # (2 + 4,000) × 5,000 groups × 5,000 members × 2.5e-7 s = 25,012.5 s, about 6.9 hours; the
+    # budget of 60 s fits 4,002 × n² × 2.5e-7 ≤ 60, n ≤ 244.9: 244 members
+    warning = next(w.value for w in at.warning if "5,000 members" in w.value)
+    assert warning.startswith("**Checking 5,000 members and the groups they form would take "
+                              "about 6.9 hours**, longer than the 60 seconds this page runs "
+                              "without asking.")
+    assert "every group exactly for systems of up to 16 members" in warning
+    assert "up to 244 members" in warning
+    assert "**Compare** or **Scenarios** page" in warning and "--allow-long" in warning
+    text = page_text(at)
+    # the page is at the forecast: no talk of scenarios to cut, nor of Python or settings
+    for jargon in ("RISKSHARE_TIME_BUDGET", "max_seconds", "math.inf", "in Python",
+                   "Use at most", "1 scenarios"):
+        assert jargon not in text, jargon
+    # a finding, not a fault (the sidebar's scenario settings may report their own problem)
+    assert "could not be judged" not in errors(at)
+    assert not at.get("vega_lite_chart")
+
+
+def test_across_scenarios_a_system_too_large_for_even_one_year_is_not_told_to_use_fewer():
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    load_system(at, rs.samples.synthetic(5000, 1), "synthetic: 5,000 members")
+    open_page(at)
+    at.radio(key="fair_mode").set_value("scenarios").run()
+    assert not at.exception, at.exception
+    warning = next(w.value for w in at.warning if w.value.startswith("**This run would take"))
+    assert "Fewer scenarios will not help: even one year takes about 6.9 hours with 5,000 " \
+           "members." in warning
+    assert "Use at most" not in warning
+    assert "RISKSHARE_TIME_BUDGET" not in page_text(at)

@@ -38,8 +38,17 @@ def test_the_glossary_shows_every_entry_with_the_jargon_explained():
     assert "**ΣOCT**: the sum of the members' organisational control totals." in text
     assert "**VaR** (value at risk, `var95`): the 1-in-20 bad year" in text
     assert "**shadow price**: how much the optimiser's objective would improve" in text
-    # links to the reference pages are written as file names (no page beside the app)
-    assert "docs/metrics.md" in text and "](metrics.md)" not in text
+    # the reference pages are named as the app page where their subject is at work: a finance
+    # director has no repository beside the app
+    assert "](metrics.md)" not in text and "docs/" not in text and "models/" not in text
+    assert "**rebalancing**: proposing revised OCTs that add up exactly to the SCT; see the " \
+           "Reconcile page." in text
+    # the words the pages use are defined here too
+    assert "**walk-away margin** (the least-core ε at the best split): " in text
+    assert "**prenucleolus**: the nucleolus without the requirement" in text
+    assert "**imputation set**: the splits of the system's total" in text
+    assert "**cooperative gain**: what pooling under the agreement adds" in text
+    assert "**spread** (sd): the standard deviation of a position" in text
 
 
 def test_finding_a_word_keeps_only_its_entries():

@@ -97,9 +97,15 @@ def test_changed_settings_keep_the_last_results_marked_until_run_again(downloads
     # the workbook records the settings that made the results shown (correlation 0.3)
     book = openpyxl.load_workbook(io.BytesIO(
         downloads[f"riskshare-{SLUG}-scenario-risk-{dt.date.today()}.xlsx"]))
-    assert book.sheetnames == ["cover", "metrics", "scenarios"]
+    assert book.sheetnames == ["cover", "members", "system", "scenarios"]
     cover = {r[0]: r[1] for r in book["cover"].iter_rows(min_row=3, values_only=True) if r[0]}
-    assert (cover["Setting: scenarios"], cover["Setting: correlation"]) == (N, 0.3)
+    assert (cover["Setting: scenarios"], cover["Setting: correlation between members"]) == \
+        (N, 0.3)
+    # the CSV: one row per member, no SYSTEM row (the system's figures are in the workbook)
+    csv = downloads[f"riskshare-{SLUG}-scenario-risk-{dt.date.today()}.csv"]
+    rows = (csv if isinstance(csv, str) else csv.decode()).splitlines()
+    members = list(rs.load_sample(DEFAULT_SAMPLE).orgs.index)
+    assert [r.split(",")[0] for r in rows[1:]] == members
     assert f"{N:,} scenarios (normal; correlation 0.3;" in "\n".join(c.value for c in at.caption)
     assert result(at) is kept                         # nothing recomputed by itself
     # another agreement: named too

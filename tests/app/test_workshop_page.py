@@ -219,6 +219,8 @@ def test_saving_writes_the_step_and_what_if_and_reopening_restores_them(download
     what_if = WhatIf.of("B", pool_share=0.75)
     shown = shown_figures(at)
     text = saved(downloads)
+    # the file is named from the title, cut at the end of a word: "…of a hard", not "…hard_winte"
+    assert "northshire_and_vale_2018_19_sharing_the_risk_of_a_hard.toml" in downloads
     reread = read_session_text(text)
     assert reread.equals(SESSION.at_step(3, what_if))
     assert figures(workshop.view(reread)) == shown
@@ -354,7 +356,9 @@ def test_presentation_mode_puts_the_clicker_on_the_page_and_preparation_mode_doe
     assert at.button(key="ws_open_room").proto.label == "Set up a presenter view"
     at.toggle(key="ws_present").set_value(True)
     run(at)
-    (script,) = clicker_scripts(at)
+    scripts = clicker_scripts(at)
+    (script,) = [s for s in scripts if "onKey" in s]       # the clicker
+    assert any("scrollTo" in s for s in scripts)             # and a new step opens at its top
     for part in ('"next": ["PageDown", "ArrowRight", "ArrowDown"]',
                  '"back": ["PageUp", "ArrowLeft", "ArrowUp"]', '"nextKey": "ws_next"',
                  '"backKey": "ws_back"', '"marker": "ws_clicker"', '"guard": "ws_whatif"',

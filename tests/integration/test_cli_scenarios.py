@@ -42,16 +42,21 @@ def test_simulate_with_shocks_and_a_workbook(tmp_path, capsys):
     assert ("shocks: Winter pressure: acute −2% of turnover, Efficiency plans slip by 30%"
             in flat(out))
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["cover", "metrics", "scenarios"]
+    assert wb.sheetnames == ["cover", "members", "system", "scenarios"]
     system = rs.load_sample("northshire_2018_19")
     scenarios = rs.simulate(system, 2000, seed=0, distribution="t", df=6,
                             shocks=["winter_pressure", "efficiency_slip"])
     table = rs.risk_table("standalone", system, scenarios)
-    rows = list(wb["metrics"].iter_rows(values_only=True))
+    rows = list(wb["members"].iter_rows(values_only=True))
     header = rows[1]                                # row 1: readable headings; row 2: names
     ngh = dict(zip(header, next(r for r in rows if r[0] == "NGH"), strict=True))
     assert ngh["mean_final"] == pytest.approx(table.loc["NGH", "mean_final"], abs=0.01)
     assert ngh["p_worse_off"] == pytest.approx(0.0)  # standalone is never worse than itself
+    # the members only; the whole system in one row on its own sheet
+    assert [r[0] for r in rows[2:]] == list(system.members)
+    whole = list(wb["system"].iter_rows(values_only=True))
+    assert len(whole) == 3 and whole[1][0] == "mean_final"
+    assert whole[2][0] == pytest.approx(table.loc["SYSTEM", "mean_final"], abs=0.01)
 
 
 def test_compare_shows_every_agreement_and_who_is_worse_off(tmp_path, capsys):
@@ -68,8 +73,10 @@ def test_compare_shows_every_agreement_and_who_is_worse_off(tmp_path, capsys):
     pooled = worse[worse.agreement == "Full pooling pro rata to turnover"]
     assert ("Under Full pooling pro rata to turnover, more often worse off than alone: "
             + ", ".join(pooled.org_id) + ".") in out
-    rows = list(openpyxl.load_workbook(path)["metrics"].iter_rows(values_only=True))
-    assert len(rows) == 2 + 2 * (system.n + 1)       # two header rows
+    wb = openpyxl.load_workbook(path)
+    rows = list(wb["members"].iter_rows(values_only=True))
+    assert len(rows) == 2 + 2 * system.n              # two header rows, then the members
+    assert len(list(wb["system"].iter_rows(values_only=True))) == 2 + 2   # one per agreement
 
 
 @pytest.mark.parametrize("args, fragment", [

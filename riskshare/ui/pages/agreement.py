@@ -21,7 +21,7 @@ from riskshare.agreements.spec import (
 from riskshare.core.basis import bases
 from riskshare.core.errors import ValidationError
 from riskshare.core.filenames import export_name
-from riskshare.core.format import millions, money_m
+from riskshare.core.format import listed, millions, money_m, share
 from riskshare.core.samples import SAMPLES, load_sample
 from riskshare.reports import charts
 from riskshare.reports.workbooks import outcome_workbook
@@ -129,7 +129,13 @@ with st.container(border=True):
                                        "in models/). It must fit the current system.")
         if upload is not None:
             def read_fitting(text: str, name: str):
-                loaded = read_agreement_text(text, name)
+                try:
+                    loaded = read_agreement_text(text, name)
+                except ValidationError:
+                    # every problem at once: the file's own, and those against the current
+                    # system (members named, columns present) in the same message
+                    read_agreement_text(text, name, system)
+                    raise
                 apply(loaded, system)  # does it fit the current system? (members, columns)
                 return loaded
 
@@ -475,9 +481,10 @@ if outcome is not None and inc is not None:   # both, or neither (see above)
     t["distance_to_cliff"] = [("no cliff edge" if pd.isna(d) else
                                millions(d / 1e6)) for d in t["distance_to_cliff"]]
     # Labels only (no number formats), so the Styler's display text is what shows.
+    # shares by the one percent rule: a rate a hair below zero reads "0.0%", never "-0.0%"
     st.dataframe(styled_money(t, cliff_money, highlight=t["worse_off"]).format(
-                     "{:.1%}", subset=["retention_gain", "retention_loss"]).format(
-                     "{:.2f}", subset=["support_per_pound"]),
+                     lambda v: share(v, 1), subset=["retention_gain", "retention_loss"]).format(
+                     lambda v: f"{round(v, 2) + 0.0:.2f}", subset=["support_per_pound"]),
                  hide_index=True, width="stretch", placeholder="—",
                  column_order=["org_id", "retention_gain", "retention_loss",
                                "support_per_pound", "cliff_exposure", "distance_to_cliff",
@@ -495,14 +502,14 @@ if outcome is not None and inc is not None:   # both, or neither (see above)
     sentences = []
     if inc.worse_off:
         sentences.append(f"**Worse off than on their own ({len(inc.worse_off)} of {system.n}, "
-                         "shaded):** " + ", ".join(md(m) for m in inc.worse_off) + ".")
+                         "shaded):** " + listed(md(m) for m in inc.worse_off) + ".")
     else:
         sentences.append("**No member would be better off on its own.**")
     weakest = t.loc[(t["retention_gain"] + t["retention_loss"]).idxmin()]
     if min(weakest["retention_gain"], weakest["retention_loss"]) < 1:
         sentences.append(f"**Weakest incentive:** {md(weakest['org_id'])} keeps "
-                         f"{weakest['retention_gain']:.0%} of an extra £1 gain and bears "
-                         f"{weakest['retention_loss']:.0%} of an extra £1 loss.")
+                         f"{share(weakest['retention_gain'])} of an extra £1 gain and bears "
+                         f"{share(weakest['retention_loss'])} of an extra £1 loss.")
     st.markdown(" ".join(sentences))
     st.altair_chart(charts.retention_chart(inc.table), width="stretch")
 

@@ -15,7 +15,7 @@ from riskshare.agreements.risk import SYSTEM_ROW, compare, worse_off
 from riskshare.core.cells import csv_text
 from riskshare.core.errors import ValidationError
 from riskshare.core.filenames import export_name
-from riskshare.core.format import MISSING, millions
+from riskshare.core.format import MISSING, listed, millions, share
 from riskshare.reports import charts
 from riskshare.reports.workbooks import compare_workbook
 from riskshare.ui import cache, state
@@ -57,18 +57,24 @@ settings = page_summary(system)
 presets = list_presets()
 preset_names = {p: load_preset(p).name for p in presets}
 options = [CURRENT] + presets
+# the Agreement page's fit check and mark: a preset naming members or columns this system lacks
+unfit = {p for p, why in cache.preset_fit(system).items() if why}
+UNFIT = " — does not fit this system"
 
 
 def option_label(option: str) -> str:
     if option == CURRENT:
-        return f"Current agreement (Agreement page): {agreement_words.title(current)}"
-    return preset_names[option]
+        return (f"Current agreement (Agreement page): {agreement_words.title(current)}"
+                + (UNFIT if current.check(system) else ""))
+    return preset_names[option] + (UNFIT if option in unfit else "")
 
 
 chosen = st.multiselect("Agreements to compare (2–4)", options,
                         default=[CURRENT, "full_pooling_turnover"], max_selections=4,
                         format_func=option_label, key="cmp_agreements",
-                        help="Presets by name, and the agreement as set on the Agreement page.")
+                        help="Presets by name, and the agreement as set on the Agreement page. "
+                             "Presets marked “does not fit this system” name members or "
+                             "columns the current system lacks, and are left out if chosen.")
 
 agreements = []
 for option in chosen:
@@ -151,7 +157,7 @@ worse = {n: list(t[(t["agreement"] == n) & t["worse"]]["org_id"]) for n in names
 st.caption("£m; chances in % of the scenarios. One tab per measure. Shaded: the member is more "
            "likely than not worse off than on its own under that agreement (the 'vs alone' tab "
            "shows the average). "
-           + " ".join(f"{letter[n]}: {md(', '.join(w)) if w else 'none'}."
+           + " ".join(f"{letter[n]}: {listed(md(m) for m in w) if w else 'none'}."
                       for n, w in worse.items())
            + " Worst 5% average: the mean of final − control total over the worst 5% of "
              "scenarios (CVaR 95%).")
@@ -160,20 +166,37 @@ st.caption("£m; chances in % of the scenarios. One tab per measure. Shaded: the
 st.subheader("The whole system")
 sys_rows = t[t["org_id"] == SYSTEM_ROW].set_index("agreement").reindex(names)
 lose = sys_rows["p_lose_support"]
+# The letter only (the names are listed above) and short headings, with the long words in
+# each column's help: the table fits 1280 px without cutting a name or a column.
+SYSTEM_COLUMNS = {  # column: help
+    "mean final £m": "The system's final position (support included), averaged over the "
+                     "scenarios.",
+    "vs all alone £m": "Mean final position − mean position with every member on its own.",
+    "spread £m": "Standard deviation (sd) of the system's final position.",
+    "misses SCT": "Chance the system misses its control total (SCT).",
+    "any loses support": "Chance any member loses support funding.",
+    "any worse off": "Chance any member ends worse off than on its own.",
+    "worst 5% £m": "CVaR 95%: the mean of final − ΣOCT over the worst 5% of scenarios.",
+}
 system_table = pd.DataFrame({
-    "agreement": [f"{letter[n]}: {n}" for n in names],
+    "agreement": [letter[n] for n in names],
     "mean final £m": (sys_rows["mean_final"] / 1e6).to_numpy(),
     "vs all alone £m": (sys_rows["vs_alone"] / 1e6).to_numpy(),
     "spread £m": (sys_rows["sd_final"] / 1e6).to_numpy(),
-    "chance of missing the SCT": [f"{v:.0%}" for v in sys_rows["p_miss_control_total"]],
-    "chance any member loses support": ["—" if pd.isna(v) else f"{v:.0%}" for v in lose],
-    "chance any member is worse off": [f"{v:.0%}" for v in sys_rows["p_worse_off"]],
-    "worst 5% average vs ΣOCT £m": (sys_rows["cvar95"] / 1e6).to_numpy()})
-system_money = ["mean final £m", "vs all alone £m", "spread £m", "worst 5% average vs ΣOCT £m"]
+    "misses SCT": [share(v) for v in sys_rows["p_miss_control_total"]],
+    "any loses support": [share(v) for v in lose],
+    "any worse off": [share(v) for v in sys_rows["p_worse_off"]],
+    "worst 5% £m": (sys_rows["cvar95"] / 1e6).to_numpy()})
+system_money = ["mean final £m", "vs all alone £m", "spread £m", "worst 5% £m"]
 st.dataframe(system_table.style.format(millions, subset=system_money),
              hide_index=True, width="stretch", placeholder="—",
-             column_config={"agreement": st.column_config.TextColumn("agreement",
-                                                                     width="medium")})
+             column_config={
+                 "agreement": st.column_config.TextColumn(
+                     "agreement", help="The letter of the agreement, as listed above the "
+                                       "member tables."),
+                 **{c: (st.column_config.Column(c, help=h) if c in system_money else
+                        st.column_config.TextColumn(c, help=h, alignment="right"))
+                    for c, h in SYSTEM_COLUMNS.items()}})
 st.caption("Across the same scenarios. The system's chances are of the system missing its "
            "control total (SCT) and of *any* member losing support or ending worse off than "
            "alone in a scenario — so they can be high while the system gains on average. Worst "
@@ -189,12 +212,13 @@ st.altair_chart(charts.incentive_risk_chart(labelled, [f"{letter[n]}: {n}" for n
                 width="stretch")
 
 d1, d2, _ = st.columns([1, 1, 2])
-d1.download_button("Download the comparison (.csv)", csv_text(table).encode("utf-8"),
+d1.download_button("Download the comparison (.csv)",
+                   csv_text(table[table["org_id"] != SYSTEM_ROW]).encode("utf-8"),
                    file_name=export_name(made_system.label, "comparison", "csv"),
                    mime="text/csv", key="dl_cmp_csv", on_click="ignore",
-                   help="Every metric for every agreement and member (£ to the penny; "
-                        "probabilities as fractions). "
-                        + md(table.attrs.get("reference", "")) + ".")
+                   help="Every metric for every agreement and member, one row each (£ to the "
+                        "penny; probabilities as fractions). The whole system's figures are in "
+                        "the .xlsx workbook, on a sheet of their own.")
 d2.download_button("Download the comparison (.xlsx)",
                    # made only when asked for, from the settings that made these results
                    lambda: compare_workbook(table, made_settings, made_system),
@@ -202,4 +226,6 @@ d2.download_button("Download the comparison (.xlsx)",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                    key="dl_cmp_xlsx", on_click="ignore",
                    help="A workbook with a cover (system, agreements, scenario settings, date), "
-                        "every metric with readable headings, and the scenario settings.")
+                        "every metric per member with readable headings, the whole system's "
+                        "figures on a sheet of their own (any member; against ΣOCT), and the "
+                        "scenario settings.")

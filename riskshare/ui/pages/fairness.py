@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from riskshare.core.cells import csv_text
-from riskshare.core.errors import RiskshareError, ValidationError
+from riskshare.core.errors import BudgetError, RiskshareError, ValidationError
 from riskshare.core.filenames import export_name
 from riskshare.core.format import money_m
 from riskshare.games import MAX_EXACT, certificate, estimate_seconds, time_budget
@@ -21,7 +21,7 @@ from riskshare.reports import charts
 from riskshare.reports.workbooks import fairness_workbook
 from riskshare.ui import cache, state
 from riskshare.ui.scenario_controls import last_result, page_summary, store, stored
-from riskshare.ui.tables import MONEY_M, money_m_columns, show_validation_error, styled_money
+from riskshare.ui.tables import money_m_columns, show_validation_error, styled_money
 from riskshare.ui.text import md
 
 RESULT_FORECAST, RESULT_SCENARIOS = "rs_fairness_forecast", "rs_fairness_scenarios"
@@ -57,7 +57,9 @@ with st.expander("The terms used on this page"):
         "- **Walk-away margin at the best split** (the *least-core ε*): the smallest amount "
         "such that some split leaves no group more than ε better off on its own than with the agreement. ε of zero or below means a split "
         "exists that every group accepts (the *core* is not empty); above zero, whatever the "
-        "split, some group would be at least ε better off on its own.")
+        "split, some group would be at least ε better off on its own.\n\n"
+        "Every word is also in the **Glossary** (in the navigation), with the rest of the "
+        "app's vocabulary.")
 state.system_caption()
 system = state.current_system()
 agreement = state.agreement_caption()
@@ -70,6 +72,28 @@ except ValidationError as exc:
     st.stop()
 
 
+def members_within(budget: float, scenarios: int = 1) -> int:
+    """The most members whose fairness judgement over `scenarios` riskshare estimates within
+    `budget` seconds (at least 1)."""
+    low, high = 1, 10_000_000
+    while low < high:                       # the estimate grows with the number of members
+        mid = (low + high + 1) // 2
+        low, high = (mid, high) if estimate_seconds(mid, scenarios) <= budget else (low, mid - 1)
+    return low
+
+
+def too_long_at_forecast(seconds: float, budget: float) -> str:
+    """Why the page does not judge this system at the forecast, and what to do instead: in a
+    finance director's words (the library's message speaks to Python and the command line)."""
+    return (f"**Checking {system.n:,} members and the groups they form would take "
+            f"{duration(seconds)}**, longer than the {duration(budget, about=False)} this page "
+            f"runs without asking. This page checks every group exactly for systems of up to "
+            f"{MAX_EXACT} members, and each member and each group of all but one up to "
+            f"{members_within(budget):,} members. For this system, use the **Compare** or "
+            "**Scenarios** page (who is worse off than on their own, and how often), or judge "
+            "fairness on the command line with `riskshare fairness … --allow-long`.")
+
+
 def judge(scenarios=None, risk_aversion: float = 0.5, max_seconds=None) -> dict:
     """The certificate, or what went wrong, to store."""
     try:
@@ -77,6 +101,12 @@ def judge(scenarios=None, risk_aversion: float = 0.5, max_seconds=None) -> dict:
                                     max_seconds=max_seconds)}
     except ValidationError as exc:
         return {"invalid": exc}
+    except BudgetError:
+        # the page checks the estimate first; this is the budget changing in between
+        n = 1 if scenarios is None else len(scenarios.variances)
+        return {"error": f"It would take {duration(estimate_seconds(system.n, n))}, longer "
+                         f"than the {duration(time_budget(), about=False)} this page runs "
+                         "without asking."}
     except RiskshareError as exc:
         return {"error": str(exc)}
 
@@ -89,6 +119,10 @@ mode = st.radio("Judge at", [FORECAST, SCENARIOS], format_func=JUDGE_LABELS.get,
 groups = (1 << system.n) - 1 if system.n <= MAX_EXACT else 2 * system.n
 if mode == FORECAST:
     inputs: tuple = (FORECAST, system, agreement)
+    at_forecast, budget = estimate_seconds(system.n, 1), time_budget()
+    if at_forecast > budget:
+        st.warning(too_long_at_forecast(at_forecast, budget), icon=":material/hourglass_top:")
+        st.stop()
     if stored(RESULT_FORECAST, inputs) is None:
         with st.spinner(f"Checking {groups:,} members and groups…"):
             store(RESULT_FORECAST, inputs, judge())
@@ -112,10 +146,15 @@ else:
                       "riskshare's estimate.")
     long_run = False
     if seconds > budget:
+        one = estimate_seconds(system.n, 1)
+        fewer = (f"Use at most {int(budget // one):,} scenarios (under Scenario settings in "
+                 "the sidebar)" if one <= budget else
+                 f"Fewer scenarios will not help: even one year takes {duration(one)} with "
+                 f"{system.n:,} members. Use the **Compare** or **Scenarios** page for this "
+                 "system")
         st.warning(f"**This run would take {duration(seconds)}**, longer than the "
-                   f"{duration(budget, about=False)} riskshare runs without asking. Use fewer "
-                   "scenarios (under Scenario settings in the sidebar), or confirm below to run "
-                   "it anyway (the page waits until it finishes).",
+                   f"{duration(budget, about=False)} riskshare runs without asking. {fewer}, "
+                   "or confirm below to run it anyway (the page waits until it finishes).",
                    icon=":material/hourglass_top:")
         long_run = st.checkbox(f"Run it anyway ({duration(seconds)})", key="fair_long")
     cert_lambda = float(risk_aversion)
@@ -242,7 +281,8 @@ st.caption(
        f"{money_m(cert.gain, 2)} each split gives the member." if shares else
        " Shares of the gain are not shown: pooling under this agreement creates no gain to "
        "share."))
-config = {c: st.column_config.NumberColumn(label, format=MONEY_M, help=money_help.get(c))
+# no column format: the Styler's text (the app's rounding rule) is what shows
+config = {c: st.column_config.NumberColumn(label, help=money_help.get(c))
           for c, label in money.items()}
 config.update({c: st.column_config.TextColumn(label, alignment="right",
                                               help="Of the cooperative gain, the part this "

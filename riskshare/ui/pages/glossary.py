@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from riskshare.core.glossary import TERMS, find, plain_links
+from riskshare.core.glossary import TERMS, app_links, find
 from riskshare.ui.text import md
 
 st.title("Glossary")
@@ -23,5 +23,5 @@ if not terms:
 else:
     if query.strip():
         st.caption(f"{len(terms)} of {len(TERMS)} entries mention “{md(query.strip())}”.")
-    # the library's own Markdown (no user text), with links to docs/ written as file names
-    st.markdown("\n\n".join(plain_links(t.entry) for t in terms))
+    # the library's own Markdown (no user text), links written as the app page they concern
+    st.markdown("\n\n".join(app_links(t.entry) for t in terms))

@@ -13,7 +13,12 @@ from riskshare.reconciliation.reconcile import DEFAULT_UNREALISTIC_PCT
 from riskshare.reports import charts
 from riskshare.reports.workbooks import reconciliation_workbook
 from riskshare.ui import cache, state
-from riskshare.ui.tables import in_millions, money_m_columns, show_infeasible, show_validation_error
+from riskshare.ui.tables import (
+    money_m_columns,
+    show_infeasible,
+    show_validation_error,
+    styled_money,
+)
 from riskshare.ui.text import md
 
 st.title("Reconcile")
@@ -49,8 +54,7 @@ m5.metric("Unrealistic targets", f"{len(rec.unrealistic)} of {system.n}",
 left, right = st.columns([1, 1], gap="large")
 with left:
     st.subheader("Statement: from the members' totals to the system's")
-    statement = rec.statement.reset_index(drop=True)
-    statement["amount"] = statement["amount"] / 1e6
+    statement = styled_money(rec.statement.reset_index(drop=True), ["amount"])
     # the line wide enough for its longest label at 1280 px, the amount beside it (never cut)
     st.dataframe(statement, hide_index=True, width="stretch", placeholder="—",
                  column_config={"label": st.column_config.TextColumn("line", width=310),
@@ -67,7 +71,7 @@ st.subheader("Members")
 st.altair_chart(charts.variance_chart(rec), width="stretch")
 member_money = {"turnover": "turnover £m", "control_total": "OCT £m", "forecast": "forecast £m",
          "support": "support £m", "variance": "variance £m", "gap_share": "share of gap £m"}
-members = in_millions(rec.orgs.reset_index(), list(member_money))
+members = styled_money(rec.orgs.reset_index(), list(member_money))
 st.dataframe(members, hide_index=True, width="stretch", placeholder="—",
              # no "kind" (it is on the System page): every column fits 1280 px uncut
              column_order=["org_id", "name", "turnover", "control_total", "forecast",
@@ -124,7 +128,7 @@ if reb is not None:
         money_r = {"turnover": "turnover £m", "control_total": "OCT £m", "revised": "revised £m",
                    "change": "change £m", "forecast": "forecast £m",
                    "variance_revised": "variance vs revised £m"}
-        st.dataframe(in_millions(reb.table.reset_index(), list(money_r)), hide_index=True,
+        st.dataframe(styled_money(reb.table.reset_index(), list(money_r)), hide_index=True,
                      width="stretch", placeholder="—",
                      column_order=["org_id", "control_total", "revised", "change", "change_pct",
                                    "variance_revised"],

@@ -14,13 +14,13 @@ from riskshare.agreements.risk import SYSTEM_ROW, risk_table, worse_off
 from riskshare.core.cells import csv_text
 from riskshare.core.errors import ValidationError
 from riskshare.core.filenames import export_name
-from riskshare.core.format import money_m
+from riskshare.core.format import listed, millions, money_m
 from riskshare.reports import charts
 from riskshare.reports.workbooks import scenarios_workbook
 from riskshare.scenarios.shocks import shocked_variances
 from riskshare.ui import cache, state
 from riskshare.ui.scenario_controls import chunk_for, last_result, page_summary, store
-from riskshare.ui.tables import MONEY_M, show_validation_error
+from riskshare.ui.tables import show_validation_error
 from riskshare.ui.text import md
 
 RESULT = "rs_scenarios_result"
@@ -113,7 +113,7 @@ st.info(f"**{which}**, without random variation: system outturn (before support)
         f"the SCT; after sharing and support the members end "
         f"{money_m(float((t['final'] - t['control_total']).sum()), sign=True)} against the sum "
         f"of their control totals (ΣOCT). "
-        + (f"Worse off than on their own: {md(', '.join(worse))}." if worse
+        + (f"Worse off than on their own: {listed(md(m) for m in worse)}." if worse
            else "No member is worse off than on its own."), icon=":material/bolt:")
 
 result, (made_settings, made_system, made_agreement) = last_result(
@@ -150,7 +150,8 @@ for c in MONEY:
     shown[c] = shown[c] / 1e6
 for c in PCT:
     shown[c] = shown[c] * 100
-config = {c: st.column_config.NumberColumn(label, format=MONEY_M, help=help_)
+# £m shown as the Styler writes them (the app's rounding rule), not by a column format
+config = {c: st.column_config.NumberColumn(label, help=help_)
           for c, (label, help_) in MONEY.items()}
 config.update({c: st.column_config.NumberColumn(label, format="%.1f%%", help=help_)
                for c, (label, help_) in PCT.items()})
@@ -162,7 +163,8 @@ GROUPS = {"Position": ["mean_final", "sd_final", "mean_standalone", "sd_standalo
           "Bad years": ["var95", "cvar95", "tail_contribution"]}
 for tab, columns in zip(st.tabs(list(GROUPS)), GROUPS.values(), strict=True):
     with tab:
-        st.dataframe(shown.reset_index(), hide_index=True, width="stretch", placeholder="—",
+        st.dataframe(shown.reset_index().style.format(millions, subset=list(MONEY)),
+                     hide_index=True, width="stretch", placeholder="—",
                      column_order=["org_id", *columns], column_config=config)
 st.caption("£m; chances in % of the scenarios. The 1-in-20 bad year and the average of the worst "
            "5% are final − control total (negative: short of it); “in the system's worst 5%” "
@@ -194,12 +196,12 @@ st.caption("Across the same scenarios. The system's chances are of the system mi
            "the members' control totals.")
 d1, d2, _ = st.columns([1, 1, 2])
 d1.download_button("Download the risk metrics (.csv)",
-                   csv_text(risk, index=True).encode("utf-8"),
+                   csv_text(members, index=True).encode("utf-8"),
                    file_name=export_name(made_system.label, "scenario-risk", "csv"),
                    mime="text/csv", key="dl_scn_csv", on_click="ignore",
-                   help="Every metric for every member and the system (£; probabilities as "
-                        "fractions; the SYSTEM row's p_lose_support and p_worse_off are of any "
-                        "member). " + md(risk.attrs.get("reference", "")) + ".")
+                   help="Every metric for every member, one row each (£ to the penny; "
+                        "probabilities as fractions). The whole system's figures are in the "
+                        ".xlsx workbook, on a sheet of their own.")
 d2.download_button("Download the risk metrics (.xlsx)",
                    # made only when asked for, from the settings that made these results
                    lambda: scenarios_workbook(risk, made_settings, made_agreement, made_system),
@@ -207,4 +209,6 @@ d2.download_button("Download the risk metrics (.xlsx)",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                    key="dl_scn_xlsx", on_click="ignore",
                    help="A workbook with a cover (system, agreement, scenario settings, date), "
-                        "the risk table per member with readable headings, and the settings.")
+                        "the risk table per member with readable headings, the whole system's "
+                        "figures on a sheet of their own (any member; against ΣOCT), and the "
+                        "settings.")

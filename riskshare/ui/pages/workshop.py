@@ -10,7 +10,6 @@ reports show the same figures. Session state keys start with `ws_`.
 from __future__ import annotations
 
 import functools
-import re
 import textwrap
 from typing import Literal
 
@@ -19,7 +18,7 @@ import streamlit as st
 from riskshare import workshop
 from riskshare.agreements.presets import load_preset
 from riskshare.core.errors import InputFileError, RiskshareError, ValidationError
-from riskshare.core.filenames import export_name
+from riskshare.core.filenames import export_name, slug
 from riskshare.reports import charts
 from riskshare.ui import clicker, prefetch, rooms, state
 from riskshare.ui.scenario_controls import store, stored
@@ -259,8 +258,9 @@ def bundled_title(name: str) -> str:
 
 
 def file_name(title: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "_", title.lower()).strip("_")[:60].strip("_")
-    return slug or "session"
+    """The session file's stem: the title's words joined by underscores, at most 60 characters,
+    cut at the end of a word (`core.filenames.slug`)."""
+    return slug(title, 60).replace("-", "_") or "session"
 
 
 def describe_session(s: Session) -> str:

@@ -66,6 +66,15 @@ def test_download_names_say_what_for_which_system_and_when():
     assert len(slug("x" * 200)) == 40
 
 
+def test_a_long_name_is_cut_at_the_end_of_a_word():
+    title = "Northshire and Vale 2018/19: sharing the risk of a hard winter"
+    # 62 characters once slugged; at 60 the cut would fall inside "winter": the word goes
+    assert slug(title, 60) == "northshire-and-vale-2018-19-sharing-the-risk-of-a-hard"
+    assert slug("a-hard-winter", 6) == "a-hard"           # the cut falls between two words
+    assert slug("a hard winter", 8) == "a-hard"
+    assert slug("winterpressure and more", 6) == "winter"  # one long first word is cut itself
+
+
 # -- workbooks -------------------------------------------------------------------------------------
 def test_a_sheet_has_headings_over_names_and_formats_by_kind():
     frame = pd.DataFrame({"org_id": ["A"], "control_total": [-1_234.567], "variance_pct": [2.5],
@@ -117,3 +126,32 @@ def test_the_system_workbook_has_a_cover_and_still_loads_back():
     assert wb["organisations"]["A1"].value == "org_id"
     assert wb["organisations"].freeze_panes == "B2"
     assert load_bytes(data, "back.xlsx").equals(system)
+
+
+def test_volatility_is_a_percent_number_in_every_workbook():
+    # workshop_4's organisations.csv: A's volatility is 2.0 (2% of turnover), D's 0.5
+    system = rs.load_sample("workshop_4")
+    data = excel_bytes(system)
+    orgs = openpyxl.load_workbook(io.BytesIO(data))["organisations"]
+    j = [c.value for c in orgs[1]].index("volatility") + 1
+    cells = [orgs.cell(row=r, column=j) for r in range(2, 6)]
+    assert [c.value for c in cells] == [2, 1, 1, 0.5]
+    assert {c.number_format for c in cells} == {"0.00"}
+    assert load_bytes(data, "back.xlsx").equals(system)       # and it still loads back
+    guide = openpyxl.load_workbook(io.BytesIO(data))["guide"]
+    headings = {r[0]: r[1] for r in guide.iter_rows(min_row=3, values_only=True)}
+    assert headings["volatility"] == "Volatility (% of turnover)"
+    # any other workbook: the same number and format under a heading saying "% of turnover",
+    # even on a sheet that lists it among its percentages
+    for sheet in (Sheet("t", system.to_frame()),
+                  Sheet("t", system.to_frame(), percent=("volatility",))):
+        wb = openpyxl.load_workbook(io.BytesIO(workbook_bytes([sheet], Cover("a test"))))
+        ws = wb["t"]
+        j = [c.value for c in ws[2]].index("volatility") + 1
+        assert ws.cell(row=1, column=j).value == "Volatility (% of turnover)"
+        assert [ws.cell(row=r, column=j).value for r in range(3, 7)] == [2, 1, 1, 0.5]
+        assert {ws.cell(row=r, column=j).number_format for r in range(3, 7)} == {"0.00"}
+        cover = {r[0]: r[1] for r in wb["cover"].iter_rows(min_row=3, values_only=True)
+                 if r[0]}
+        assert "Volatility is the percent number itself: 2 means 2% of turnover" \
+            in cover["Conventions"]

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from riskshare.core.format import amount, money, money_m, pct
+from riskshare.core.format import amount, listed, money, money_m, pct, share
 
 
 @pytest.mark.parametrize("pounds, kwargs, text", [
@@ -112,3 +112,31 @@ def test_pct(percent, kwargs, text):
 
 def test_pct_missing_is_a_dash():
     assert pct(float("nan")) == "—" and pct(None) == "—"
+
+
+@pytest.mark.parametrize("fraction, dp, text", [
+    (0.5, 0, "50%"), (0.604768, 1, "60.5%"), (1.0, 0, "100%"),
+    (-0.0, 0, "0%"), (-0.0, 1, "0.0%"),             # a negative zero is zero
+    (-0.000001, 1, "0.0%"), (-0.004, 0, "0%"),       # so is what rounds to it
+    (-0.006, 0, "-1%"), (-0.25, 0, "-25%"),          # a real negative keeps its sign
+    (None, 0, "—"), (float("nan"), 1, "—"),
+])
+def test_share_is_a_fraction_as_a_percentage_never_minus_zero(fraction, dp, text):
+    assert share(fraction, dp) == text
+
+
+def test_a_short_list_is_written_in_full():
+    assert listed([]) == ""
+    assert listed(["NGH"]) == "NGH"
+    assert listed(["NGH", "SVH", "NCH"]) == "NGH, SVH, NCH"
+    assert listed([f"M{i}" for i in range(12)]) == ", ".join(f"M{i}" for i in range(12))
+    assert listed(["A by £1", "B by £2"], sep="; ") == "A by £1; B by £2"
+
+
+def test_a_long_list_names_the_first_twelve_and_counts_the_rest():
+    ids = [f"M{i:04d}" for i in range(1, 5001)]
+    text = listed(ids)
+    assert text == ("M0001, M0002, M0003, M0004, M0005, M0006, M0007, M0008, M0009, M0010, "
+                    "M0011, M0012 and 4,988 more")
+    assert listed(ids, limit=2) == "M0001, M0002 and 4,998 more"
+    assert listed(iter(["A", "B", "C"]), limit=2) == "A, B and 1 more"     # any iterable

@@ -106,3 +106,46 @@ def test_an_axis_of_deficits_still_reaches_zero():
                          index=pd.Index(["A", "B"], name="org_id"))
     labels = tick_labels(charts.shock_chart(table))
     assert max(millions(t) for t in labels) == 0.0 and "£0m" in labels
+
+
+PCT_TICK = re.compile(r"^[−-]?[\d.]+%$")
+
+
+def pct_tick_labels(chart) -> list[str]:
+    """The percent axis tick labels a rendered chart shows ('−1.0%', '0.0%')."""
+    return [t for group in AXIS_LABELS.findall(charts.to_svg(chart))
+            for t in TEXT.findall(group) if PCT_TICK.match(t)]
+
+
+@pytest.mark.parametrize("step, decimals", [(5.0, 0), (1.0, 0), (2.5, 1), (0.5, 1), (0.2, 1),
+                                            (0.25, 2), (0.05, 2), (0.025, 3)])
+def test_percent_labels_have_the_decimals_the_tick_step_needs(step, decimals):
+    assert f"'.{decimals}f'" in charts.pct_label(step)
+
+
+@pytest.mark.parametrize("width", [600, 1280, 1920])
+def test_the_variance_axis_reads_each_tick_once_and_shows_zero(width):
+    # workshop_4: variances −£6m of £500m (−1.2%), +£1m of £200m (0.5%) twice, −£2m of £1,000m
+    # (−0.2%), the unrealistic line at −1%: the axis spans −1.2% … 0.5%, six ticks' worth of
+    # 1.7 points is 0.28, so ticks every 0.5 from −1.0 (−1.5 lies outside the plot) through 0
+    rec = rs.reconcile(rs.load_sample("workshop_4"))
+    labels = pct_tick_labels(charts.variance_chart(rec).properties(width=width))
+    assert labels == ["−1.0%", "−0.5%", "0.0%", "0.5%"]
+
+
+@pytest.mark.parametrize("sample", ["northshire_2018_19", "pooled_budget_2", "corridor_2"])
+def test_every_sample_s_variance_axis_has_distinct_ticks_through_zero(sample):
+    rec = rs.reconcile(rs.load_sample(sample))
+    labels = pct_tick_labels(charts.variance_chart(rec).properties(width=1920))
+    assert len(labels) == len(set(labels)) >= 3, labels
+    assert any(label.strip("0.%") == "" for label in labels), labels     # "0%" or "0.0%"
+
+
+def test_a_narrow_variance_axis_at_1920_px_does_not_repeat_its_labels():
+    # pooled_budget_2 with the unrealistic line at −0.5%: variances −£1.8m of £1,684m (−0.107%)
+    # and −£2.9m of £436.5m (−0.664%); Vega's own ticks at 1920 px fell 0.05 apart under a
+    # one-decimal format ("−0.6% −0.6%"). Six ticks' worth of 0.664 points is 0.11: ticks
+    # every 0.2 from −0.6 (−0.8 lies outside the plot) to 0
+    rec = rs.reconcile(rs.load_sample("pooled_budget_2"), unrealistic_pct=0.5)
+    labels = pct_tick_labels(charts.variance_chart(rec).properties(width=1920))
+    assert labels == ["−0.6%", "−0.4%", "−0.2%", "0.0%"]

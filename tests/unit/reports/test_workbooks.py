@@ -2,7 +2,9 @@
 system, the agreement, the settings, the what-if (none), the date and the version; readable
 headings over the column names; £ to the penny with a £ format; percentages stored as fractions
 with a % format; frozen header rows; widths that show every heading; one share-of-the-gap column
-in the reconciliation, with the method, the members kept and the cap recorded.
+in the reconciliation, with the method, the members kept and the cap recorded; the members and
+the whole system on separate sheets; the outcome's turnover and forecast beside each variance;
+settings named in words.
 
 The figures are worked out by hand from workshop_4 (four members, round numbers: turnover
 £500m, £200m, £200m, £1,000m = £1,900m; ΣOCT −£8m; SCT −£5m, a +£3m gap).
@@ -132,6 +134,26 @@ def test_headings_formats_and_frozen_rows(system):
 
 
 # -- an agreement's outcome ------------------------------------------------------------------------
+def test_the_outcome_members_sheet_lets_a_reader_check_the_variance(system):
+    wb = book(outcome_workbook(rs.apply("standalone", system), incentives("standalone",
+                                                                         system)))
+    heads, rows = table(wb["members"])
+    assert list(heads)[:7] == ["org_id", "name", "turnover", "control_total", "forecast",
+                               "variance", "support"]
+    assert (heads["turnover"], heads["forecast"]) == ("Turnover (£)", "Forecast outturn (£)")
+    # sample_data/workshop_4/organisations.csv, by hand: variance = forecast − control total
+    # A: −£16m − (−£10m) = −£6m; B: £3m − £2m = +£1m; C: £1m − 0 = +£1m; D: −£2m − 0 = −£2m
+    by_id = {r["org_id"]: r for r in rows}
+    assert [(by_id[m]["turnover"], by_id[m]["control_total"], by_id[m]["forecast"],
+             by_id[m]["variance"]) for m in "ABCD"] == [
+        (500_000_000, -10_000_000, -16_000_000, -6_000_000),
+        (200_000_000, 2_000_000, 3_000_000, 1_000_000),
+        (200_000_000, 0, 1_000_000, 1_000_000),
+        (1_000_000_000, 0, -2_000_000, -2_000_000)]
+    for name in ("turnover", "forecast"):
+        assert all(c.number_format == MONEY_FORMAT for c in column(wb["members"], name))
+
+
 def test_the_outcome_cover_names_the_agreement_and_the_figures_are_pennies(system):
     a = load_preset("gain_loss_50_50_deadband")
     wb = book(outcome_workbook(rs.apply(a, system), incentives(a, system)))
@@ -154,23 +176,44 @@ def test_the_compare_workbook_records_the_settings_and_rounds_to_pennies(system)
     agreements = [load_preset("standalone"), load_preset("full_pooling_turnover")]
     result = compare(agreements, system, settings.simulate(system))
     wb = book(compare_workbook(result, settings, system))
-    assert wb.sheetnames == ["cover", "metrics", "scenarios"]
+    assert wb.sheetnames == ["cover", "members", "system", "scenarios"]
     c = cover(wb)
     assert c["System"] == "Workshop system 2019/20"
     assert c["Agreement"] == "Standalone (no sharing); Full pooling pro rata to turnover"
-    assert (c["Setting: scenarios"], c["Setting: seed"], c["Setting: correlation"]) == \
-        (200, 7, 0.25)
+    assert (c["Setting: scenarios"], c["Setting: seed"],
+            c["Setting: correlation between members"]) == (200, 7, 0.25)
     assert c["Setting: shocks"] == "none"
-    heads, rows = table(wb["metrics"])
+    heads, rows = table(wb["members"])
     assert heads["p_worse_off"] == "Chance of being worse off than alone (%)"
-    assert len(rows) == 2 * (system.n + 1)
-    for r, (_, want) in zip(rows, result.iterrows(), strict=True):
+    # the members only: two agreements × four members, no SYSTEM row to sum or filter by mistake
+    assert len(rows) == 2 * system.n
+    assert {r["org_id"] for r in rows} == {"A", "B", "C", "D"}
+    members = result[result["org_id"] != SYSTEM_ROW]
+    for r, (_, want) in zip(rows, members.iterrows(), strict=True):
         assert r["mean_final"] == round(want["mean_final"], 2)     # whole pennies
         assert r["p_worse_off"] == want["p_worse_off"]              # a fraction, as computed
     # standalone is never worse off than itself
     assert all(r["p_worse_off"] == 0 for r in rows if r["agreement"].startswith("Standalone"))
-    assert all(cell.number_format == PERCENT_FORMAT for cell in column(wb["metrics"],
+    assert all(cell.number_format == PERCENT_FORMAT for cell in column(wb["members"],
                                                                         "p_worse_off"))
+    # the whole system, one row per agreement, on its own sheet with headings that say what
+    # its figures are measured against
+    heads, whole = table(wb["system"])
+    assert [r["agreement"] for r in whole] == ["Standalone (no sharing)",
+                                               "Full pooling pro rata to turnover"]
+    assert heads["p_lose_support"] == "Chance any member loses support (%)"
+    assert heads["p_worse_off"] == "Chance any member is worse off than alone (%)"
+    assert heads["p_miss_control_total"] == \
+        "Chance the system misses its control total (SCT) (%)"
+    assert heads["cvar95"] == ("Average of the worst 5% of years, against the sum of the "
+                               "members' control totals (ΣOCT), CVaR 95% (£)")
+    assert "tail_contribution" not in heads and "retention_gain" not in heads
+    # standing alone, the system's final position is every member's position alone
+    alone = whole[0]
+    assert alone["mean_final"] == alone["mean_standalone"] and alone["p_worse_off"] == 0
+    assert all(cell.number_format == PERCENT_FORMAT for cell in column(wb["system"],
+                                                                        "p_lose_support"))
+    assert all(cell.number_format == MONEY_FORMAT for cell in column(wb["system"], "cvar95"))
 
 
 def test_the_scenarios_workbook_holds_the_risk_table_with_names(system):
@@ -179,16 +222,41 @@ def test_the_scenarios_workbook_holds_the_risk_table_with_names(system):
     scenarios = settings.simulate(system)
     risk = risk_table(a, system, scenarios)
     wb = book(scenarios_workbook(risk, settings, a, system))
+    assert wb.sheetnames == ["cover", "members", "system", "scenarios"]
     c = cover(wb)
     assert c["Agreement"].startswith("Full pooling pro rata to turnover (fingerprint ")
     assert c["Setting: shocks"] == "winter_pressure"
-    _, rows = table(wb["metrics"])
-    assert [r["org_id"] for r in rows] == ["A", "B", "C", "D", SYSTEM_ROW]
+    _, rows = table(wb["members"])
+    assert [r["org_id"] for r in rows] == ["A", "B", "C", "D"]
     assert [r["name"] for r in rows] == ["Acute trust", "Community trust",
-                                         "Mental health trust", "Integrated care board",
-                                         "Whole system"]
+                                         "Mental health trust", "Integrated care board"]
+    heads, whole = table(wb["system"])
+    assert len(whole) == 1 and "org_id" not in heads
+    # worked from the engine's arrays, not from the risk table: in how many scenarios is *any*
+    # member worse off than alone, or short of its support (by more than half a penny)
+    out = rs.apply(a, system, scenarios)
+    final, alone = out["final"], out["standalone"]
+    any_worse = ((final - alone) < -0.005).any(axis=1).mean()
+    any_short = ((out["support_earned"] - system.orgs["support"].to_numpy()) < -0.005) \
+        .any(axis=1).mean()
+    assert whole[0]["p_worse_off"] == pytest.approx(any_worse, abs=1e-12)
+    assert whole[0]["p_lose_support"] == pytest.approx(any_short, abs=1e-12)
+    assert heads["var95"] == ("1-in-20 bad year, against the sum of the members' control "
+                              "totals (ΣOCT), VaR 95% (£)")
+    assert "The whole system's figures are on the system sheet" in c["Note"]
     settings_rows = {r["setting"]: r["value"] for r in table(wb["scenarios"])[1]}
     assert settings_rows["scenarios"] == 100 and settings_rows["seed"] == 3
+
+
+def test_covers_name_settings_in_words_not_keys(system):
+    settings = ScenarioSettings(n=50, seed=1, kind_correlation=0.2, distribution="t", df=4)
+    a = load_preset("standalone")
+    risk = risk_table(a, system, settings.simulate(system))
+    c = cover(book(scenarios_workbook(risk, settings, a, system)))
+    assert c["Setting: extra correlation within a kind"] == 0.2
+    assert c["Setting: degrees of freedom (t)"] == 4
+    assert c["Setting: volatility scale (× each member's volatility)"] == 1
+    assert not [k for k in c if k.startswith("Setting:") and "_" in k]
 
 
 def test_cover_text_that_looks_like_a_formula_stays_text(system):

@@ -37,8 +37,8 @@ FORMULA_START = ("=", "+", "-", "@")
 GENERATED = dt.date(2026, 3, 14)
 SHEETS = ["summary", "inputs", "agreements", "scenarios", "reconciliation", "1 baseline",
           "2 shock", "3 compare", "4 walk away", "5 fairer", "outcome A", "outcome B",
-          "outcome C", "comparison", "fairness B", "walk away B", "fairness C", "walk away C",
-          "charts"]
+          "outcome C", "comparison", "comparison system", "fairness B", "walk away B",
+          "fairness C", "walk away C", "charts"]
 
 
 # -- built once ------------------------------------------------------------------------------------
@@ -121,6 +121,15 @@ def test_the_workbook_has_every_sheet(book):
     assert book.sheetnames == ["cover", *SHEETS]
 
 
+def test_the_cover_names_the_settings_in_words(book):
+    cover = {r[0]: r[1] for r in book["cover"].iter_rows(min_row=3, values_only=True) if r[0]}
+    assert cover["Setting: scenarios"] == 1000
+    assert cover["Setting: extra correlation within a kind"] == 0
+    assert cover["Setting: degrees of freedom (t)"] == "not used (normal)"
+    assert cover["Setting: how much bad years weigh (risk aversion)"] == 0.5
+    assert not [k for k in cover if k.startswith("Setting:") and "_" in k]
+
+
 def test_summary_holds_every_steps_figures_and_findings(book, session, views):
     rows = records(book["summary"])
     assert rows[0]["title"] == session.title and rows[0]["text"] == session.description
@@ -135,7 +144,15 @@ def test_summary_holds_every_steps_figures_and_findings(book, session, views):
 
 
 def test_inputs_agreements_and_settings(book, session):
-    assert_sheet_is_frame(book["inputs"], session.system.to_frame(), percent=("volatility",))
+    # volatility is the percent number itself (NGH 2.0 means 2% of turnover), as in the system
+    # workbook that loads back: shown 0.00 under a heading that says "% of turnover"
+    assert_sheet_is_frame(book["inputs"], session.system.to_frame())
+    ws = book["inputs"]
+    j = header(ws).index("volatility") + 1
+    assert headings(ws)["volatility"] == "Volatility (% of turnover)"
+    assert ws.cell(row=3, column=j).value == 2 and records(ws)[0]["org_id"] == "NGH"
+    assert {ws.cell(row=r, column=j).number_format for r in range(3, 3 + session.system.n)} \
+        == {"0.00"}
     lines = records(book["agreements"])
     for label, a in session.agreements:
         # (a blank line of TOML is an empty cell)
@@ -143,8 +160,10 @@ def test_inputs_agreements_and_settings(book, session):
             a.to_toml().splitlines()
         assert {r["name"] for r in lines if r["label"] == label} == {a.name}
     settings = {r["setting"]: r["value"] for r in records(book["scenarios"])}
-    assert settings["scenarios"] == "1000" and settings["seed"] == "2018"
-    assert settings["risk_aversion"] == "0.5"
+    # numbers stored as numbers, not as text
+    assert settings["scenarios"] == 1000 and settings["seed"] == 2018
+    assert settings["correlation"] == 0.3 and settings["risk_aversion"] == 0.5
+    assert settings["distribution"] == "normal" and settings["df"] == "not used (normal)"
     assert settings["step 1 shocks"] == "none"
     for k in range(2, 6):
         assert settings[f"step {k} shocks"] == "Winter pressure: acute −2% of turnover"
@@ -173,8 +192,16 @@ def test_outcome_sheets_are_rs_apply_at_the_first_step_showing_the_agreement(
 def test_comparison_is_rs_compare(book, session, scenarios):
     expected = rs.compare([session.agreement("A"), session.agreement("B")],
                           workshop.system_at(session, 3), scenarios)
-    assert_sheet_is_frame(book["comparison"], expected)
-    assert SYSTEM_ROW in {r["org_id"] for r in records(book["comparison"])}
+    # the members on one sheet; the whole system (any member, against ΣOCT) on its own
+    members = expected[expected["org_id"] != SYSTEM_ROW].reset_index(drop=True)
+    assert_sheet_is_frame(book["comparison"], members)
+    assert SYSTEM_ROW not in {r["org_id"] for r in records(book["comparison"])}
+    whole = expected[expected["org_id"] == SYSTEM_ROW].reset_index(drop=True)
+    columns = ["agreement", "mean_final", "sd_final", "mean_standalone", "sd_standalone",
+               "p_miss_control_total", "p_lose_support", "p_worse_off", "var95", "cvar95"]
+    assert_sheet_is_frame(book["comparison system"], whole[columns])
+    assert headings(book["comparison system"])["p_worse_off"] == \
+        "Chance any member is worse off than alone (%)"
 
 
 @pytest.mark.parametrize("label,step", [("B", 4), ("C", 5)])
@@ -215,10 +242,13 @@ def test_money_columns_carry_the_pound_format(book):
             cells = [ws.cell(row=r, column=j) for r in range(3, len(records(ws)) + 3)]
             assert cells, (title, col)
             assert all(c.number_format == MONEY_FORMAT for c in cells), (title, col)
-    # text and counts are not money
+    # text and counts are not money; chances are fractions shown as percentages
     ws = book["3 compare"]
-    j = header(ws).index("A P(worse than alone)") + 1
-    assert ws.cell(row=3, column=j).number_format != MONEY_FORMAT
+    for name in ("A P(worse than alone)", "B P(worse than alone)"):
+        j = header(ws).index(name) + 1
+        cells = [ws.cell(row=r, column=j) for r in range(3, len(records(ws)) + 3)]
+        assert {c.number_format for c in cells} == {"0.0%"}
+        assert all(0 <= c.value <= 1 for c in cells)
     assert book["1 baseline"].cell(row=3, column=2).number_format != MONEY_FORMAT
 
 

@@ -111,7 +111,8 @@ def test_ngh_pooled_worked_by_hand(book):
 
 
 def test_every_what_if_figure_is_headed_what_if(book, session):
-    for sheet in ("3 compare what-if", "what-if outcome B", "what-if comparison"):
+    for sheet in ("3 compare what-if", "what-if outcome B", "what-if comparison",
+                  "what-if comparison system"):
         heads = headings(book[sheet])
         figures = [c for c in heads if c not in ("org_id", "name", "agreement")]
         assert figures and all(heads[c].endswith(", what-if") for c in figures), sheet
@@ -121,6 +122,11 @@ def test_every_what_if_figure_is_headed_what_if(book, session):
     assert agreements == {session.agreement("A").name, f"{name} (what-if)"}
     assert {r["agreement"] for r in table(book["comparison"])} == {
         session.agreement("A").name, name}
+    # the whole system apart, one row per agreement, under the what-if too
+    assert [r["agreement"] for r in table(book["what-if comparison system"])] == [
+        session.agreement("A").name, f"{name} (what-if)"]
+    assert headings(book["what-if comparison system"])["p_lose_support"] == \
+        "Chance any member loses support (%), what-if"
 
 
 def test_the_summary_keeps_the_prepared_figures_and_marks_the_what_ifs(book, session, views):
