@@ -337,3 +337,24 @@ def representative(cases: tuple[BadAgreement, ...] = BAD_AGREEMENTS, every: int 
 
 __all__ = ["BadAgreement", "BAD_AGREEMENTS", "BAD_TOML_SYNTAX", "GOOD_AGREEMENT",
            "KNOWN_BUG_AGREEMENTS", "bad_agreement_params", "representative"]
+
+#: An agreement wrong in every way a stranger might try, at once: every problem of its own and,
+#: with a system, its scale and exempt members are reported in one pass.
+NONSENSE = """name = "Nonsense"
+scale = "banana"
+exempt = ["NOPE"]
+colour = "red"
+
+[gains]
+bands = [{ pool = 1.5, upto = 2.0 }, { pool = -1 }]
+max_pool = -3
+
+[pool]
+distribute = "somewhere"
+rule = "talmud"
+max_award = "lots"
+
+[support]
+test = "maybe"
+taper = -1
+"""

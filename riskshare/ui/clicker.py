@@ -76,12 +76,7 @@ def install(next_key: str, back_key: str, marker: str, guard: str | None = None)
     keyed `marker` holding the script. Call it only in presentation mode, on every run (the
     script runs once, when the container first appears). Keys aimed at the container keyed
     `guard` (the what-if panel) are dropped, except Tab and Escape."""
-    with st.container(key=marker):
-        hidden = (f".st-key-{marker}, "
-                  f"[data-testid='stLayoutWrapper']:has(> .st-key-{marker})")
-        st.html(f"<style>{hidden} {{ display: none; }}</style>"
-                f"<script>{script(next_key, back_key, marker, guard)}</script>",
-                unsafe_allow_javascript=True)
+    _hidden_script(marker, script(next_key, back_key, marker, guard))
 
 
 _TO_TOP = """
@@ -99,9 +94,13 @@ def to_top(token: str, marker: str) -> None:
     facilitator scrolled down to the what-if panel, the next step must open at its title and
     chart, not half-way down. A rerun with the same `token` (a what-if moved) leaves the scroll
     alone: the script is only run again when its text changes."""
+    _hidden_script(marker, _TO_TOP % {"token": json.dumps(str(token))})
+
+
+def _hidden_script(marker: str, javascript: str) -> None:
+    """`javascript` run on the page from a container keyed `marker` that takes no room."""
     with st.container(key=marker):
         hidden = (f".st-key-{marker}, "
                   f"[data-testid='stLayoutWrapper']:has(> .st-key-{marker})")
-        st.html(f"<style>{hidden} {{ display: none; }}</style>"
-                f"<script>{_TO_TOP % {'token': json.dumps(str(token))}}</script>",
+        st.html(f"<style>{hidden} {{ display: none; }}</style><script>{javascript}</script>",
                 unsafe_allow_javascript=True)

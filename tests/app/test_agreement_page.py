@@ -22,6 +22,7 @@ from tests.bad_agreements import (
     BAD_TOML_SYNTAX,
     GOOD_AGREEMENT,
     KNOWN_BUG_AGREEMENTS,
+    NONSENSE,
     bad_agreement_params,
     representative,
 )
@@ -30,24 +31,6 @@ APP = str(Path(__file__).resolve().parents[2] / "app.py")
 AGREEMENT = "riskshare/ui/pages/agreement.py"
 DEFAULT = "gain_loss_50_50_deadband"
 #: An agreement wrong in many ways at once: 9 problems of its own, 2 more against Northshire.
-NONSENSE = """name = "Nonsense"
-scale = "banana"
-exempt = ["NOPE"]
-colour = "red"
-
-[gains]
-bands = [{ pool = 1.5, upto = 2.0 }, { pool = -1 }]
-max_pool = -3
-
-[pool]
-distribute = "somewhere"
-rule = "talmud"
-max_award = "lots"
-
-[support]
-test = "maybe"
-taper = -1
-"""
 
 
 def open_page(sample: str | None = None) -> AppTest:

@@ -5,26 +5,14 @@ undone one by one or reset to the system as loaded."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from streamlit.testing.v1 import AppTest
 
 import riskshare as rs
+from tests.app.test_app import current, start
 
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
 WORKSHOP = "riskshare/ui/pages/workshop.py"
 AGREEMENT = "riskshare/ui/pages/agreement.py"
 NORTHSHIRE = "northshire_2018_19"
-
-
-def start() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60).run()
-    assert not at.exception, at.exception
-    return at
-
-
-def current(at: AppTest) -> rs.System:
-    return at.session_state["rs_system"]
 
 
 def edit_forecast(at: AppTest, row: int, value: float, editor: str = "editor_0") -> None:

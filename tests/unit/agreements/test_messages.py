@@ -14,26 +14,9 @@ from riskshare.agreements.incentives import incentives
 from riskshare.agreements.presets import load_preset
 from riskshare.agreements.spec import read_agreement_text
 from riskshare.core.errors import NotFoundError, ValidationError
+from tests.bad_agreements import NONSENSE
 
 #: Wrong in nine ways of its own, and in two more that only a system can show.
-NONSENSE = """name = "Nonsense"
-scale = "banana"
-exempt = ["NOPE"]
-colour = "red"
-
-[gains]
-bands = [{ pool = 1.5, upto = 2.0 }, { pool = -1 }]
-max_pool = -3
-
-[pool]
-distribute = "somewhere"
-rule = "talmud"
-max_award = "lots"
-
-[support]
-test = "maybe"
-taper = -1
-"""
 OWN_KEYS = ["colour", "gains.bands[1].pool", "gains.bands[2].pool", "gains.max_pool",
             "pool.distribute", "pool.rule", "pool.max_award", "support.test", "support.taper"]
 
