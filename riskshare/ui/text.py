@@ -13,11 +13,17 @@ from __future__ import annotations
 import re
 
 _PUNCTUATION = re.compile(r"""([!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~])""")
+#: GitHub-flavoured Markdown turns bare "http://…", "www.…" and "name@host.tld" into links even
+#: when their punctuation is escaped; a word joiner (U+2060, invisible) inside each breaks that.
+_AUTOLINK = re.compile(r"(\\:)(?=\\/\\/)|(?i:(www))(?=\\\.)|(\\@)")
+WORD_JOINER = "\u2060"
 
 
 def md(text) -> str:
-    """`text` (any value, shown with str) escaped for Markdown: it displays literally."""
-    return _PUNCTUATION.sub(r"\\\1", str(text))
+    """`text` (any value, shown with str) escaped for Markdown: it displays literally, and a
+    web address or e-mail address in it is never made a link."""
+    escaped = _PUNCTUATION.sub(r"\\\1", str(text))
+    return _AUTOLINK.sub(lambda m: m.group(0) + WORD_JOINER, escaped)
 
 
 def md_lines(lines, bullet: str = "- ") -> str:

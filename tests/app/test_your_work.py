@@ -76,6 +76,9 @@ def test_undo_takes_back_one_edit_at_a_time_and_reset_drops_them_all():
     assert at.button(key="undo_edit").disabled
     assert at.button(key="reset_loaded").disabled
     edit_forecast(at, 0, 1_800_000.0)
+    # on the very run that applied the edit, Undo can take it back (not one edit behind)
+    assert not at.button(key="undo_edit").disabled
+    assert not at.button(key="reset_loaded").disabled
     edit_forecast(at, 1, -3_000_000.0)
     second = current(at)
     assert second.orgs.iloc[1]["forecast"] == -3_000_000.0

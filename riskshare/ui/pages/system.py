@@ -81,18 +81,31 @@ state.confirm_pending("system")
 # -- system figures ---------------------------------------------------------------------------
 st.subheader(md(system.label))
 st.caption(md(state.source()))
-u1, u2, _ = st.columns([1.1, 1.5, 3])
-if u1.button("Undo last edit", key="undo_edit", icon=":material/undo:",
-             disabled=state.undo_depth() == 0,
-             help="Puts back the members, figures and names as they were before the last "
-                  "valid edit on this page."):
-    state.undo()
-    st.rerun()
-if u2.button("Reset to the loaded file", key="reset_loaded", icon=":material/restart_alt:",
-             disabled=not state.edited_since_load(),
-             help="Drops every edit made since this system was loaded."):
-    state.reset_to_loaded()
-    st.rerun()
+# drawn once the members table below has applied this run's edit: drawn before it, "Undo"
+# would still be greyed out just after the edit it should take back
+undo_slot = st.container()
+
+
+def undo_buttons() -> None:
+    u1, u2, _ = undo_slot.columns([1.1, 1.5, 3])
+    draw_undo(u1, u2)
+
+
+def draw_undo(u1, u2) -> None:
+    """Undo last edit / Reset to the loaded file, enabled by the state after this run's edit."""
+    if u1.button("Undo last edit", key="undo_edit", icon=":material/undo:",
+                 disabled=state.undo_depth() == 0,
+                 help="Puts back the members, figures and names as they were before the last "
+                      "valid edit on this page."):
+        state.undo()
+        st.rerun()
+    if u2.button("Reset to the loaded file", key="reset_loaded", icon=":material/restart_alt:",
+                 disabled=not state.edited_since_load(),
+                 help="Drops every edit made since this system was loaded."):
+        state.reset_to_loaded()
+        st.rerun()
+
+
 c1, c2, c3 = st.columns([2, 1, 2])
 name = c1.text_input("System name", value=system.name, key=f"name_{v}")
 year = c2.text_input("Year", value=system.year, key=f"year_{v}")
@@ -143,6 +156,7 @@ else:
     system = candidate
     for w in system.warnings:
         st.warning(md(w), icon=":material/warning:")
+undo_buttons()
 
 # -- summary and downloads --------------------------------------------------------------------
 m1, m2, m3, m4 = st.columns(4)
