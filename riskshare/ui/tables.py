@@ -31,8 +31,13 @@ def editor_columns(extra: list[str]) -> dict:
             config[name] = cc.SelectboxColumn(label, options=list(KINDS), required=True,
                                               help=col.description)
         elif col.kind == "money":
-            config[name] = cc.NumberColumn(label, help=col.description, format="%,.0f",
-                                           required=col.required, default=col.default)
+            # text, read by the library's money reader when the system is rebuilt: a number
+            # cell would take "(£9,000,000)" as +9,000,000 without a word
+            config[name] = cc.TextColumn(
+                label, alignment="right", required=col.required,
+                default=None if col.default is None else pounds_cell(col.default),
+                help=f"{col.description} Type a deficit as -9,000,000 or (9,000,000); £ signs "
+                     "and thousands separators are fine.")
         else:   # a percent ("volatility (%)"; the help says of what), short enough to fit
             config[name] = cc.NumberColumn(f"{name} (%)", help=f"{col.description} ({col.unit})",
                                            format="%.2f", min_value=col.minimum)
@@ -40,6 +45,27 @@ def editor_columns(extra: list[str]) -> dict:
         config[name] = cc.NumberColumn(name, help="Extra column (can be a sharing basis)",
                                        format="%,.2f")
     return config
+
+
+def pounds_cell(pounds) -> str | None:
+    """A £ figure as the members table shows it for editing: '1,800,000', '-11,600,000.50';
+    None when blank."""
+    if pounds is None or pd.isna(pounds):
+        return None
+    text = f"{float(pounds):,.2f}"
+    return text[:-3] if text.endswith(".00") else text
+
+
+def editor_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """The members table (`System.to_frame`) for the editor: the schema's money columns as
+    text (`pounds_cell`), so whatever a user types — brackets, £, separators — reaches the
+    library's reader, which says what it could not read."""
+    out = frame.copy()
+    for name, col in COLUMNS.items():
+        if col.kind == "money" and name in out.columns:
+            out[name] = pd.Series([pounds_cell(v) for v in out[name]], index=out.index,
+                                  dtype=object)
+    return out
 
 
 def in_millions(frame: pd.DataFrame, money: list[str]) -> pd.DataFrame:

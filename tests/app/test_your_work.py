@@ -89,7 +89,9 @@ def test_undo_takes_back_one_edit_at_a_time_and_reset_drops_them_all():
     assert once.orgs.iloc[1]["forecast"] == original.orgs.iloc[1]["forecast"]
     # the editor shows the restored figures (its widgets start afresh)
     editor = at.data_editor[0].value.set_index("org_id")
-    assert editor.iloc[1]["forecast"] == original.orgs.iloc[1]["forecast"]
+    # SVH's forecast, -£10,700,000 in the sample, as the table writes pounds for editing
+    assert original.orgs.iloc[1]["forecast"] == -10_700_000.0
+    assert editor.iloc[1]["forecast"] == "-10,700,000"
     at.button(key="undo_edit").click().run()
     assert current(at).equals(original)
     assert at.button(key="undo_edit").disabled
@@ -164,3 +166,26 @@ def test_an_edited_agreement_replaced_by_a_preset_can_be_brought_back():
     assert not at.exception, at.exception
     assert at.session_state["rs_agreement"] == edited
     assert "return_agreement" not in buttons(at)
+
+
+def test_a_bracketed_deficit_typed_in_the_members_table_is_a_deficit():
+    """A finance director types a deficit as "(£9,000,000)": the members table hands the text to
+    the library's money reader (as an upload's cells are), never a number cell that would drop
+    the brackets and make it +£9,000,000 without a word."""
+    at = start()
+    at.session_state["editor_0"] = {"edited_rows": {0: {"forecast": "(£9,000,000)"},
+                                                    1: {"forecast": "-1,234,567.89"}},
+                                    "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert not at.exception, at.exception
+    assert not at.error
+    assert current(at).orgs.loc["NGH", "forecast"] == -9_000_000.0
+    assert current(at).orgs.iloc[1]["forecast"] == -1_234_567.89
+    # something unreadable is refused, naming the row and column, and nothing is applied
+    before = current(at)
+    at.session_state["editor_0"] = {"edited_rows": {0: {"forecast": "nine million"}},
+                                    "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert "Your edits are not applied yet" in " ".join(e.value for e in at.error)
+    assert "row 1 (NGH), column 'forecast'" in " ".join(e.value for e in at.error)
+    assert current(at) is before

@@ -15,7 +15,7 @@ from riskshare.core.samples import SAMPLES, load_sample
 from riskshare.core.schema import COLUMNS, INDEX, column_guide, read_number
 from riskshare.core.system import System
 from riskshare.ui import cache, state
-from riskshare.ui.tables import editor_columns, show_load_error, show_validation_error
+from riskshare.ui.tables import editor_columns, editor_frame, show_load_error, show_validation_error
 from riskshare.ui.text import md
 
 
@@ -136,7 +136,7 @@ st.markdown("**Members** — edit cells, add or delete rows; changes apply as so
 editor_key = f"editor_{v}"
 if editor_key not in st.session_state or "rs_editor_base" not in st.session_state:
     # A fresh editor (new load, or back from another page): start from the current system.
-    st.session_state["rs_editor_base"] = system.to_frame()
+    st.session_state["rs_editor_base"] = editor_frame(system.to_frame())
 base = st.session_state["rs_editor_base"]
 extra = [c for c in base.columns if c != INDEX and c not in COLUMNS]
 edited = st.data_editor(base, key=editor_key, num_rows="dynamic", hide_index=True,
