@@ -482,7 +482,8 @@ def test_the_pooled_budget_shows_no_negative_zero():
     # everything pooled and shared back by contribution (48.2 : 31.5): ICB keeps
     # 48.2 / 79.7 = 60.5% of an extra £1, NSC 31.5 / 79.7 = 39.5%
     assert "60.5%" in cells and "39.5%" in cells
-    assert "**Weakest incentive:** NSC keeps 40% of an extra £1 gain and bears 40% of an " \
+    # the sentence to the table's precision: 31.5 / 79.7 = 39.5% (not "40%" beside "39.5%")
+    assert "**Weakest incentive:** NSC keeps 39.5% of an extra £1 gain and bears 39.5% of an " \
            "extra £1 loss." in text
 
 
@@ -500,8 +501,8 @@ def test_a_member_that_keeps_nothing_keeps_0_percent_not_minus_0():
     at.run()
     assert not at.exception and not at.error, errors(at)
     text = page_text(at)
-    assert "**Weakest incentive:** AAH keeps 0% of an extra £1 gain and bears 0% of an extra " \
-           "£1 loss." in text
+    assert "**Weakest incentive:** AAH keeps 0.0% of an extra £1 gain and bears 0.0% of an " \
+           "extra £1 loss." in text
     cells = shown_cells(at)
     assert "0.0%" in cells
     assert not NEGATIVE_ZERO.search(text + "\n".join(cells))

@@ -217,6 +217,10 @@ def test_the_forecast_line_gives_the_system_figures_the_agreement_page_gives():
     at = open_page()
     line = next(i.value for i in at.info if "without random variation" in i.value)
     assert "system outturn (before support) -£24.11m, -£25.61m against the SCT" in line
+    # and the members' final positions together, as Fairness says them: outturn -24.11 plus
+    # the £4.60m of support earned = -£19.51m, which is -£17.51m against the -£2.00m ΣOCT
+    assert "the members end at -£19.51m together (as on the Fairness page), -£17.51m against " \
+           "the sum of their control totals (ΣOCT)" in line
     at.switch_page("riskshare/ui/pages/agreement.py").run()
     outturn = next(m for m in at.metric if m.label == "System outturn")
     assert outturn.value == "-£24.11m" and outturn.delta == "-£25.61m vs SCT"

@@ -508,8 +508,8 @@ if outcome is not None and inc is not None:   # both, or neither (see above)
     weakest = t.loc[(t["retention_gain"] + t["retention_loss"]).idxmin()]
     if min(weakest["retention_gain"], weakest["retention_loss"]) < 1:
         sentences.append(f"**Weakest incentive:** {md(weakest['org_id'])} keeps "
-                         f"{share(weakest['retention_gain'])} of an extra £1 gain and bears "
-                         f"{share(weakest['retention_loss'])} of an extra £1 loss.")
+                         f"{share(weakest['retention_gain'], 1)} of an extra £1 gain and bears "
+                         f"{share(weakest['retention_loss'], 1)} of an extra £1 loss.")
     st.markdown(" ".join(sentences))
     st.altair_chart(charts.retention_chart(inc.table), width="stretch")
 
