@@ -289,6 +289,15 @@ def _from_excel(data: bytes, label: str) -> System:
                              f"{str(exc)[:120]})") from None
     try:
         lower = {k.strip().lower(): k for k in wb.sheetnames}
+        sheet_note: tuple = ()
+        if ORGS_SHEET not in lower and len(wb.sheetnames) == 1:
+            # a user's own one-sheet workbook ('Members'): its only sheet is the members table,
+            # said in a note so nobody wonders which sheet was read
+            only = wb.sheetnames[0]
+            lower[ORGS_SHEET] = only
+            sheet_note = (problem(f"the workbook has one sheet, '{only}', read as the members "
+                                  f"table (the template names it '{ORGS_SHEET}')",
+                                  severity="warning"),)
         if ORGS_SHEET not in lower:
             raise InputFileError(f"{name}: no '{ORGS_SHEET}' sheet (found: "
                                  f"{', '.join(wb.sheetnames) or 'none'}); download the template "
@@ -303,11 +312,16 @@ def _from_excel(data: bytes, label: str) -> System:
                 _percent_money(values, formats, range(values.shape[0]), j)
             settings, found = _read_system_sheet(_with_header(values), name)
         values, formats = _sheet_grid(wb[lower[ORGS_SHEET]], name)
+        if sheet_note and not _has_index_header(values):
+            # the only sheet is not a members table either: say what the template expects
+            raise InputFileError(f"{name}: no '{ORGS_SHEET}' sheet (found: "
+                                 f"{', '.join(wb.sheetnames)}), and its only sheet has no "
+                                 f"'{INDEX}' column; download the template to see the layout")
     finally:
         wb.close()
     if values.isna().any().any():
         _unsaved_formulas(data, lower[ORGS_SHEET], values)
-    notes = _percent_cells(values, formats)
+    notes = sheet_note + tuple(_percent_cells(values, formats))
     if settings.name is None or (isinstance(settings.name, str) and not settings.name.strip()):
         # no name in the workbook: the file's, as for a CSV ('Northshire.xlsx' -> 'Northshire')
         settings = dataclasses.replace(settings, name=_name_of(name))
@@ -394,6 +408,15 @@ def _sheet_grid(ws, name: str = "") -> tuple[pd.DataFrame, pd.DataFrame]:
     pad = [r[:width] + [None] * (width - len(r[:width])) for r in values]
     fpad = [r[:width] + [None] * (width - len(r[:width])) for r in formats]
     return pd.DataFrame(pad, dtype=object), pd.DataFrame(fpad, dtype=object)
+
+
+def _has_index_header(values: pd.DataFrame) -> bool:
+    """True when the first non-blank row of a sheet names an `org_id` column."""
+    for i in range(len(values)):
+        row = [str(v).strip().lower() for v in values.iloc[i] if not is_blank(v)]
+        if row:
+            return INDEX in row
+    return False
 
 
 def _percent_cells(values: pd.DataFrame, formats: pd.DataFrame) -> tuple:

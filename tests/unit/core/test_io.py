@@ -260,8 +260,10 @@ def test_xlsx_without_an_organisations_sheet():
     wb.save(buffer)
     with pytest.raises(rs.InputFileError) as info:
         load_bytes(buffer.getvalue(), "book.xlsx")
-    assert str(info.value) == ("book.xlsx: no 'organisations' sheet (found: Members); download "
-                               "the template to see the layout")
+    # one sheet, but not a members table (no org_id column): nothing is guessed
+    assert str(info.value) == ("book.xlsx: no 'organisations' sheet (found: Members), and its "
+                               "only sheet has no 'org_id' column; download the template to see "
+                               "the layout")
 
 
 @pytest.mark.parametrize("data", [b"not a workbook", GOOD_CSV.encode(), b"",
@@ -435,3 +437,29 @@ def test_a_workbook_without_a_name_is_named_after_its_file_as_a_csv_is():
     named = _io.BytesIO()
     rs.load_sample("workshop_4").to_excel(named)
     assert rs.core.io.load_bytes(named.getvalue(), "other.xlsx").name == "Workshop system"
+
+
+def test_a_one_sheet_workbook_is_read_whatever_its_sheet_is_called():
+    """A finance director's own workbook with one sheet named 'Members' is the members table,
+    said in a note; with two sheets and no 'organisations', nothing is guessed."""
+    import io as _io
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Members"
+    ws.append(["org_id", "name", "kind", "turnover", "control_total", "forecast"])
+    ws.append(["A", "Acute trust", "acute", 100_000_000, 0, -1_000_000])
+    buffer = _io.BytesIO()
+    wb.save(buffer)
+    system = rs.core.io.load_bytes(buffer.getvalue(), "fd.xlsx")
+    assert system.n == 1 and system.orgs.loc["A", "forecast"] == -1_000_000
+    assert [str(w) for w in system.warnings] == [
+        "the workbook has one sheet, 'Members', read as the members table (the template names "
+        "it 'organisations')"]
+    wb.create_sheet("Notes")
+    two = _io.BytesIO()
+    wb.save(two)
+    with pytest.raises(rs.core.errors.InputFileError, match="no 'organisations' sheet"):
+        rs.core.io.load_bytes(two.getvalue(), "fd.xlsx")
