@@ -174,5 +174,6 @@ d2.download_button("Download members (.csv)", lambda: csv_text(system.to_frame()
                    mime="text/csv")
 
 with st.expander("Column guide"):
+    # a static table: its long "meaning" sentences wrap instead of being cut at 1280 px
     guide = column_guide()
-    st.dataframe(guide, hide_index=True, width="stretch", placeholder="—")
+    st.table(guide.set_index(guide.columns[0]))
