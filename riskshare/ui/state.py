@@ -13,6 +13,7 @@ System page can be undone (`undo`) or reset to the system as loaded (`reset_to_l
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 import streamlit as st
@@ -354,6 +355,12 @@ KEPT_CHOICES = (
     "opt_alt_k", "opt_alt_slack",                                       # Optimise
     "unrealistic_pct", "rebalance_method", "rebalance_basis", "rebalance_max_change",  # Reconcile
 )
+
+
+# Putting a kept value back (below) on the run that draws its widget makes Streamlit log "created
+# with a default value but also had its value set via the Session State API": here that is the
+# point (the kept value is meant to win), so that one logger is quietened to errors.
+logging.getLogger("streamlit.elements.lib.policies").setLevel(logging.ERROR)
 
 
 def keep_choices() -> None:
