@@ -7,7 +7,15 @@ import streamlit as st
 
 from riskshare.core.constants import HALF_SHOWN_M
 from riskshare.core.errors import MAX_LISTED, InputFileError, ValidationError
-from riskshare.core.format import LISTED, MISSING, MONEY_M_DP, listed, millions, money_m
+from riskshare.core.format import (
+    LISTED,
+    MISSING,
+    MONEY_M_DP,
+    listed,
+    millions,
+    money_m,
+    pounds_input,
+)
 from riskshare.core.schema import COLUMNS, INDEX, KINDS
 from riskshare.ui.text import md, md_lines
 
@@ -52,8 +60,7 @@ def pounds_cell(pounds) -> str | None:
     None when blank."""
     if pounds is None or pd.isna(pounds):
         return None
-    text = f"{float(pounds):,.2f}"
-    return text[:-3] if text.endswith(".00") else text
+    return pounds_input(float(pounds))     # as the SCT box writes it: one rule for typed £
 
 
 def editor_frame(frame: pd.DataFrame) -> pd.DataFrame:
