@@ -68,8 +68,9 @@ class EngineResult:
       unallocated     what caps left with nobody (or, with `received` given, the net pool
                       minus what was distributed)
       support_at_stake, support_earned_total, support_lost   Σ support (£)
-      system_outturn  Σ outturn; sct_variance: system_outturn − the SCT (or the coalition's
-                      target); system_final: Σ final
+      system_outturn  Σ outturn over the members inside the SCT (`in_sct`, DOMAIN §9);
+                      sct_variance: system_outturn − the SCT (or the coalition's target);
+                      system_final: Σ final inside the SCT
     """
 
     variance: np.ndarray
@@ -334,8 +335,8 @@ def system_tied(support) -> float:
 def support_fraction(agreement: Agreement, org_position, system_position, scale,
                      system_scale=None):
     """Share of each member's support earned (S, n) before any redistribution.
-    system_scale: the total scale the system test's taper refers to (default Σ scale; (S,) for
-    coalitions)."""
+    system_scale: the total scale the system test's taper refers to (default Σ scale; `run`
+    passes Σ scale inside the SCT, (S,) for coalitions)."""
     s = agreement.support
     if s.test == "none":
         return np.ones_like(org_position)
@@ -351,7 +352,8 @@ def support_fraction(agreement: Agreement, org_position, system_position, scale,
 
 
 def support_split(agreement: Agreement, support: np.ndarray, system_position: float,
-                  scale: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                  scale: np.ndarray, inside: np.ndarray | None = None
+                  ) -> tuple[np.ndarray, np.ndarray]:
     """Each member's support (£, (n,)) split for one scenario whose system position (outturn −
     SCT, £) is already known: (what the system test pays, what is still at stake on the member's
     own test). The same rule as `support_fraction`: with test "none" everything is paid; with
@@ -361,7 +363,7 @@ def support_split(agreement: Agreement, support: np.ndarray, system_position: fl
     s = agreement.support
     if s.test == "none":
         return support.astype(float), np.zeros_like(support, dtype=float)
-    width = s.taper / 100.0 * scale.sum()
+    width = s.taper / 100.0 * (scale.sum() if inside is None else scale[inside].sum())
     earned = float(_earned_fraction(np.array([system_position]), width, s.taper)[0])
     share = system_tied(s)
     return support * share * earned, support * (1.0 - share)
@@ -409,12 +411,12 @@ def run(agreement: Agreement, system: System, variances: np.ndarray,
     support = orgs["support"].to_numpy(dtype=float)
     shared = ~system.members.isin(agreement.exempt)
     sct: float | np.ndarray = system.control_total     # per scenario with `members`
-    system_scale = None
+    system_scale: float | np.ndarray = float(scale[system.inside].sum())   # inside the SCT
     if members is not None:
         members = np.broadcast_to(np.asarray(members, dtype=bool), v.shape)
         shared = shared & members
         sct = np.asarray(target, dtype=float)
-        system_scale = (scale * members).sum(axis=1)
+        system_scale = (scale * (members & system.inside)).sum(axis=1)
 
     pooled = pooled_amounts(v, scale, agreement, shared)
     retained = v - pooled
@@ -445,9 +447,17 @@ def run(agreement: Agreement, system: System, variances: np.ndarray,
     def total(a):                      # Σ over the members in each row
         return a.sum(axis=1) if members is None else np.where(members, a, 0.0).sum(axis=1)
 
-    # the system test is on the system's whole position: a pooled loss that caps left with no
-    # member is still the system's loss (Σ outturn + unallocated = Σ (OCT + variance))
-    system_total = total(outturn) + still_inside if after else total(oct_ + v)
+    inside = system.inside           # the SCT boundary (DOMAIN §9)
+    boundary = inside if members is None else members & inside
+
+    def within(a):                     # Σ over the members inside the SCT in each row
+        return np.where(boundary, a, 0.0).sum(axis=1)
+
+    # the system test is on the system's whole position inside the SCT: a pooled loss that caps
+    # left with no member is still the system's loss (Σ outturn + unallocated = Σ (OCT +
+    # variance)); members outside the SCT count only through what they pay into or take out of
+    # the pool of the members inside it
+    system_total = within(outturn) + still_inside if after else within(oct_ + v)
     fraction = support_fraction(agreement, org_position, system_total - sct, scale,
                                 system_scale)
     earned = fraction * support
@@ -461,7 +471,7 @@ def run(agreement: Agreement, system: System, variances: np.ndarray,
 
     at_stake = (np.full(len(v), support.sum()) if members is None
                 else total(np.broadcast_to(support, v.shape)))
-    system_outturn = total(outturn)
+    system_outturn = within(outturn)
     return EngineResult(
         variance=v, pooled=pooled, retained=retained, received=received,
         net_transfer=received - pooled, outturn=outturn, support_earned=earned, final=final,
@@ -469,7 +479,7 @@ def run(agreement: Agreement, system: System, variances: np.ndarray,
         pool=net, reserve_used=reserve_used, unallocated=unallocated,
         support_at_stake=at_stake, support_earned_total=total(earned),
         support_lost=at_stake - total(earned), system_outturn=system_outturn,
-        sct_variance=system_outturn - sct, system_final=total(final))
+        sct_variance=system_outturn - sct, system_final=within(final))
 
 
 def as_variances(system: System, variances, bytes_per_cell: int | None = None

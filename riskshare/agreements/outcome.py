@@ -33,9 +33,9 @@ SYSTEM_LINES = {
     "support_at_stake": "Support funding at stake",
     "support_earned_total": "Support earned",
     "support_lost": "Support lost",
-    "system_outturn": "System outturn (excluding support)",
+    "system_outturn": "System outturn inside the SCT (excluding support)",
     "sct_variance": "System outturn against the SCT",
-    "system_final": "System final position (including support)",
+    "system_final": "System final position inside the SCT (including support)",
 }
 
 
@@ -212,6 +212,7 @@ def in_pennies(arrays: engine.EngineResult, system: System) -> engine.EngineResu
     final = outturn + earned
     standalone = oct_ + variance + alone
     at_stake = int(to_pennies(system.orgs["support"].to_numpy(dtype=float)).sum())
+    inside = system.inside
     members = {"variance": variance, "pooled": pooled, "retained": retained,
                "received": received, "net_transfer": received - pooled, "outturn": outturn,
                "support_earned": earned, "final": final, "standalone": standalone,
@@ -220,9 +221,9 @@ def in_pennies(arrays: engine.EngineResult, system: System) -> engine.EngineResu
              "unallocated": unallocated, "support_at_stake": at_stake,
              "support_earned_total": int(earned.sum()),
              "support_lost": at_stake - int(earned.sum()),
-             "system_outturn": int(outturn.sum()),
-             "sct_variance": int(outturn.sum()) - int(to_pennies(system.control_total)),
-             "system_final": int(final.sum())}
+             "system_outturn": int(outturn[inside].sum()),
+             "sct_variance": int(outturn[inside].sum()) - int(to_pennies(system.control_total)),
+             "system_final": int(final[inside].sum())}
     return arrays.replaced(**{k: from_pennies(v)[None, :] for k, v in members.items()},
                            **{k: np.array([v / 100.0]) for k, v in lines.items()})
 

@@ -97,7 +97,8 @@ def risk_table(agreement, system: System, scenarios, alpha: float = ALPHA,
         mean_standalone, sd_standalone (£); p_miss_control_total, p_lose_support (NaN without
         support), p_worse_off (probabilities); var95, cvar95, tail_contribution (£, of final −
         own control total: negative is short); retention_gain, retention_loss (fractions at
-        the forecast; NaN for SYSTEM). The SYSTEM row's money is against ΣOCT and its
+        the forecast; NaN for SYSTEM). The SYSTEM row sums the members inside the SCT
+        (`in_sct`, DOMAIN §9); its money is against ΣOCT and its
         p_miss_control_total against the SCT, as `attrs["reference"]` says.
 
     Raises
@@ -151,7 +152,9 @@ def _metrics(agreement, system, x, alone, miss, lose, worse, sys_miss, support, 
     oct_ = system.orgs["control_total"].to_numpy(dtype=float)
     k = tail_count(s, alpha)
     q = 1.0 - alpha
-    total = x.sum(axis=1)
+    inside = system.inside           # the SYSTEM row covers the members inside the SCT
+    total = x[:, inside].sum(axis=1)
+    at_stake = inside & (support > 0)
     tail = np.argpartition(total, k - 1)[:k]                        # the system's worst k
     ddof = 1 if s > 1 else 0
     members = pd.DataFrame({
@@ -169,13 +172,13 @@ def _metrics(agreement, system, x, alone, miss, lose, worse, sys_miss, support, 
     members["retention_gain"] = inc["retention_gain"]
     members["retention_loss"] = inc["retention_loss"]
     system_row = pd.DataFrame({
-        "mean_final": [total.mean() + oct_.sum()], "sd_final": [total.std(ddof=ddof)],
-        "mean_standalone": [alone.sum(axis=1).mean() + oct_.sum()],
-        "sd_standalone": [alone.sum(axis=1).std(ddof=ddof)],
+        "mean_final": [total.mean() + oct_[inside].sum()], "sd_final": [total.std(ddof=ddof)],
+        "mean_standalone": [alone[:, inside].sum(axis=1).mean() + oct_[inside].sum()],
+        "sd_standalone": [alone[:, inside].sum(axis=1).std(ddof=ddof)],
         "p_miss_control_total": [sys_miss.mean()],
-        "p_lose_support": [lose[:, support > 0].any(axis=1).mean() if (support > 0).any()
+        "p_lose_support": [lose[:, at_stake].any(axis=1).mean() if at_stake.any()
                            else np.nan],
-        "p_worse_off": [worse.any(axis=1).mean()],
+        "p_worse_off": [worse[:, inside].any(axis=1).mean()],
         "var95": [np.quantile(total, q)], "cvar95": [tail_mean(total, alpha)],
         "tail_contribution": [total[tail].mean()],
         "retention_gain": [np.nan], "retention_loss": [np.nan],

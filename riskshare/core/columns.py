@@ -60,6 +60,8 @@ HEADINGS: dict[str, Heading] = {
     "forecast": _h("Forecast outturn", "money"),
     "support": _h("Conditional support at stake", "money"),
     "volatility": _h("Volatility (% of turnover)", "percent_number"),
+    "in_sct": _h("Inside the system control total"),
+    "net_turnover": _h("Net turnover (less income from other members)", "money"),
     "contribution": _h("Contribution", "money"),
     "efficiency_plan": _h("Efficiency plan", "money"),
     # reconciliation and rebalancing

@@ -54,7 +54,7 @@ class Column:
     """One column of the organisations table.
 
     kind: "text" (non-empty string), "kind" (one of KINDS), "money" (finite £),
-          "percent" (finite percent number).
+          "percent" (finite percent number), "flag" (true/false: TRUE, yes, 1 …).
     required: must be present; otherwise `default` fills it (None: stays blank, meaning "use the
           documented fallback").
     minimum / strict: lower bound, and whether it is excluded or not (support ≥ 0).
@@ -93,10 +93,36 @@ ORG_COLUMNS: tuple[Column, ...] = (
            "Standard deviation of outturn, for simulation (0–100); blank uses the default for "
            "the kind. A cell formatted as a percentage in Excel (2%) is read as 2.",
            default=None, minimum=0.0, blank_allowed=True, maximum=100.0),
+    Column("in_sct", "flag", False, "true/false",
+           "Whether the member counts towards the system control total (SCT): true for the ICB "
+           "and the NHS trusts mapped to the system; false for partners outside it (a council "
+           "in a section 75 pool, a GP federation, a voluntary partner). Members outside the "
+           "SCT pool and receive under an agreement like any other, but are left out of ΣOCT, "
+           "the gap, the system forecast, rebalancing and the system support test.",
+           default=True),
 )
 COLUMNS: dict[str, Column] = {c.name: c for c in ORG_COLUMNS}
 REQUIRED = tuple(c.name for c in ORG_COLUMNS if c.required)
 MONEY_COLUMNS = tuple(c.name for c in ORG_COLUMNS if c.kind == "money")
+FLAG_COLUMNS = tuple(c.name for c in ORG_COLUMNS if c.kind == "flag")
+_TRUE = frozenset({"true", "yes", "y", "1", "in"})
+_FALSE = frozenset({"false", "no", "n", "0", "out"})
+
+
+def read_flag(value: object) -> bool | None:
+    """A true/false cell: True/False, 1/0, or text true/false, yes/no, y/n, in/out, 1/0 in any
+    case; None when it is none of these. Blank is handled by the caller (the default)."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, float, np.integer, np.floating)) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+    return None
 
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _GROUPED = re.compile(r"^\d{1,3}(?:(,)\d{3}|( )\d{3})+(\.\d*)?$")   # 1,234,567.50 or 1 234
@@ -419,6 +445,8 @@ def check_orgs(frame: pd.DataFrame, row_numbers=None) -> tuple[pd.DataFrame, lis
                 problems.append(problem(f"is not a known kind (valid: {', '.join(KINDS)})",
                                         column=col.name, value=raw[i], **where(i)))
             out[col.name] = kinds.to_numpy()
+        elif col.kind == "flag":
+            out[col.name] = _check_flags(raw, col, where, problems)
         else:
             values, found = _check_numbers(raw, col, where)
             problems += found
@@ -508,6 +536,22 @@ def _check_text(raw: pd.Series, name: str, where, problems: list,
     return text
 
 
+def _check_flags(raw: pd.Series, col: Column, where, problems: list) -> np.ndarray:
+    """A true/false column: blanks take the default; anything else unreadable is a problem."""
+    flags = np.full(len(raw), bool(col.default), dtype=bool)
+    for i, value in enumerate(raw):
+        if is_blank(value):
+            continue
+        read = read_flag(value)
+        if read is None:
+            problems.append(problem("must be true or false (also read: yes/no, 1/0, in/out; "
+                                    f"blank means {str(bool(col.default)).lower()})",
+                                    column=col.name, value=value, **where(i)))
+        else:
+            flags[i] = read
+    return flags
+
+
 def _whole_pennies(values: pd.Series, name: str, where, rounded: list) -> pd.Series:
     """Money to the nearest penny (half away from zero); the cells that changed are listed."""
     from riskshare.core.money import from_pennies, to_pennies
@@ -565,8 +609,9 @@ def _check_numbers(raw: pd.Series, col: Column, where, *, not_number: str = NOT_
 
 def numeric_columns(orgs: pd.DataFrame) -> list[str]:
     """Columns that can serve as a sharing basis or a scale (numeric, finite)."""
-    return [c for c in orgs.columns if c not in ("name", "kind") and
-            pd.api.types.is_numeric_dtype(orgs[c]) and bool(np.isfinite(orgs[c]).all())]
+    return [c for c in orgs.columns if c not in ("name", "kind", *FLAG_COLUMNS) and
+            pd.api.types.is_numeric_dtype(orgs[c]) and not pd.api.types.is_bool_dtype(orgs[c])
+            and bool(np.isfinite(orgs[c]).all())]
 
 
 def column_guide() -> pd.DataFrame:
@@ -575,7 +620,9 @@ def column_guide() -> pd.DataFrame:
     def required(c: Column) -> str:
         if c.required:
             return "yes"
-        return "no (blank)" if c.default is None else f"no ({c.default:g})"
+        if c.default is None:
+            return "no (blank)"
+        return f"no ({str(c.default).lower()})" if c.kind == "flag" else f"no ({c.default:g})"
 
     rows = [(INDEX, "yes", "", "Unique id of the member (short text, e.g. 'NGH').")]
     rows += [(c.name, required(c), c.unit, c.description) for c in ORG_COLUMNS]

@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from riskshare.core.errors import ArgumentTypeError, Problem, problem, raise_if_errors
@@ -38,8 +39,10 @@ class System:
     Attributes
     ----------
     orgs:          organisations table, index `org_id`; columns of `schema.ORG_COLUMNS` (money in
-                   £, `volatility` in % of turnover) then any extra columns. Treat as read-only.
-    control_total: the system control total (SCT), £.
+                   £, `volatility` in % of turnover, `in_sct` bool) then any extra columns.
+                   Treat as read-only.
+    control_total: the system control total (SCT), £; it covers the members with `in_sct`
+                   true (the ICB and the NHS trusts mapped to the system), DOMAIN §9.
     name, year:    labels ("Northshire and Vale", "2018/19").
     control_total_set: False when the SCT was not given and defaults to the sum of OCTs.
     warnings:      problems that did not block loading (e.g. a text column that cannot be a basis).
@@ -104,7 +107,8 @@ class System:
                                         for p in problems[settings_from:]]
         warnings = raise_if_errors([*found, *problems], source) + tuple(notes)
         if not sct_set:
-            sct = float(from_pennies(to_pennies(clean["control_total"].to_numpy()).sum()))
+            inside = clean["in_sct"].to_numpy(dtype=bool)
+            sct = _sum(clean["control_total"].to_numpy(dtype=float)[inside])
         return cls(clean, float(sct), str(name or "").strip(), _year_text(year), sct_set,
                    warnings)
 
@@ -123,12 +127,41 @@ class System:
         return (self.orgs["forecast"] - self.orgs["control_total"]).rename("variance")
 
     @property
+    def in_sct(self) -> pd.Series:
+        """Whether each member counts towards the SCT (bool by org_id; DOMAIN §9). Members
+        outside it take part in agreements but not in ΣOCT, the gap, the system forecast,
+        rebalancing or the system support test."""
+        return self.orgs["in_sct"].astype(bool).rename("in_sct")
+
+    @property
+    def inside(self) -> np.ndarray:
+        """`in_sct` as a bool array in member order (for array code)."""
+        return self.orgs["in_sct"].to_numpy(dtype=bool)
+
+    @property
+    def has_outside(self) -> bool:
+        """True when some member is outside the SCT boundary."""
+        return not bool(self.inside.all())
+
+    @property
+    def outside_members(self) -> list[str]:
+        """org_ids of the members outside the SCT, in member order."""
+        return [str(m) for m in self.members[~self.inside]]
+
+    @property
     def sum_control_totals(self) -> float:
-        return float(self.orgs["control_total"].sum())
+        """ΣOCT over the members inside the SCT (£), summed in whole pennies."""
+        return _sum(self.orgs["control_total"].to_numpy(dtype=float)[self.inside])
+
+    @property
+    def system_forecast(self) -> float:
+        """The system's forecast outturn: Σ forecast over the members inside the SCT (£)."""
+        return _sum(self.orgs["forecast"].to_numpy(dtype=float)[self.inside])
 
     @property
     def gap(self) -> float:
-        """SCT − ΣOCT (£): positive when members' targets fall short of the system target."""
+        """SCT − ΣOCT (£, inside the SCT): positive when members' targets fall short of the
+        system target."""
         return self.control_total - self.sum_control_totals
 
     @property
@@ -208,6 +241,11 @@ def require_system(value, caller: str) -> System:
         raise ArgumentTypeError(f"{caller}() takes a riskshare System (see rs.load_system or "
                                 f"rs.System.from_frame), not {type(value).__name__}")
     return value
+
+
+def _sum(pounds: np.ndarray) -> float:
+    """A sum of £ figures in whole pennies (so the order of members changes nothing)."""
+    return float(from_pennies(int(to_pennies(pounds).sum())))
 
 
 def _shown(value) -> str:

@@ -40,11 +40,21 @@ def system_meta(system: System) -> dict:
     return meta
 
 
+def file_frame(system: System) -> pd.DataFrame:
+    """The organisations table as a file holds it: `org_id` first, and `in_sct` only when some
+    member is outside the SCT (blank means true, so a system wholly inside reads back the
+    same without it)."""
+    frame = system.to_frame()
+    if not system.has_outside:
+        frame = frame.drop(columns="in_sct")
+    return frame
+
+
 def write_folder(system: System, path) -> Path:
     """Write `organisations.csv` and `system.toml` into folder `path` (created if needed)."""
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
-    (path / ORGS_FILE).write_text(csv_text(system.to_frame()), encoding="utf-8")
+    (path / ORGS_FILE).write_text(csv_text(file_frame(system)), encoding="utf-8")
     (path / SYSTEM_FILE).write_text(tomli_w.dumps(system_meta(system)), encoding="utf-8")
     return path
 
@@ -54,13 +64,13 @@ def _workbook_sheets(system: System | None) -> list[Sheet]:
         orgs = pd.DataFrame(columns=[INDEX] + [c.name for c in ORG_COLUMNS])
         meta = pd.DataFrame({"key": ["name", "year", "control_total"], "value": [None] * 3})
     else:
-        orgs = system.to_frame()
+        orgs = file_frame(system)
         meta_d = system_meta(system)
         meta = pd.DataFrame({"key": ["name", "year", "control_total"],
                              "value": [meta_d.get(k) for k in ("name", "year", "control_total")]})
     guide = pd.concat([column_guide(), pd.DataFrame(
         [("(system sheet) control_total", "no (sum of OCTs)", "£",
-          "System control total (SCT); blank means the sum of organisational control totals.")],
+          "System control total (SCT); blank means the sum of the control totals of the members inside it (in_sct true).")],
         columns=["column", "required (default)", "unit", "meaning"])], ignore_index=True)
     guide.insert(1, "heading", [heading(c).label if c.isidentifier() else ""
                                 for c in guide["column"]])

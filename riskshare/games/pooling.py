@@ -148,8 +148,10 @@ def check_time(members: int, scenarios: int, max_seconds: float | None = None,
 
 def coalition_target(system: System, members: np.ndarray) -> np.ndarray:
     """The system control total of each coalition (£; rows of bool `members`, (R, n)): the sum
-    of its members' control totals plus its share, pro rata to turnover, of the gap between the
-    SCT and the sum of all control totals. The grand coalition's target is the SCT.
+    of the control totals of its members inside the SCT plus their share, pro rata to
+    turnover, of the gap between the SCT and ΣOCT. The grand coalition's target is the SCT;
+    members outside the SCT (`in_sct` false, DOMAIN §9) add nothing to a coalition's target,
+    as they add nothing to the position it is tested on.
 
     Parameters
     ----------
@@ -163,11 +165,11 @@ def coalition_target(system: System, members: np.ndarray) -> np.ndarray:
     numpy.ndarray
         Shape (R,): each coalition's control total (£).
     """
-    members = np.asarray(members, dtype=bool)
+    inside = np.asarray(members, dtype=bool) & system.inside     # the SCT boundary (§9)
     oct_ = system.orgs["control_total"].to_numpy(dtype=float)
-    turnover = system.orgs["turnover"].to_numpy(dtype=float)
-    share = (members * turnover).sum(axis=1) / turnover.sum()
-    return (members * oct_).sum(axis=1) + system.gap * share
+    turnover = np.where(system.inside, system.orgs["turnover"].to_numpy(dtype=float), 0.0)
+    share = (inside * turnover).sum(axis=1) / turnover.sum()
+    return (inside * oct_).sum(axis=1) + system.gap * share
 
 
 def certainty_equivalent(x: np.ndarray, risk_aversion: float, alpha: float = ALPHA,

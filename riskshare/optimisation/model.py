@@ -38,7 +38,12 @@ def needs_support(st: Setup, objective: str) -> bool:
     c = st.constraints
     uses_final = (objective == "max_support_earned" or c.no_worse_than_standalone
                   or not np.all(np.isnan(st.floor)))
-    return uses_final and bool((st.support_var > 0).any())
+    return uses_final and bool((st.support_var > 0).any() or depends_on_system(st))
+
+
+def depends_on_system(st: Setup) -> bool:
+    """Whether system-tied support depends on the transfers (members outside the SCT)."""
+    return st.system_var is not None and bool((st.system_var > 0).any())
 
 
 def build(st: Setup, objective: str, *, elastic: bool = False, near: tuple | None = None,
@@ -89,9 +94,10 @@ def build(st: Setup, objective: str, *, elastic: bool = False, near: tuple | Non
         if c.min_retention is not None:    # net transfer = x + holder − pooled ≥ −pays
             bound(i, ">=", st.pooled[i] - st.holder[i] - pays[i], "min_retention",
                   figure=pays[i])
-    if c.system_meets_control_total:
-        add([(xi, 1.0) for xi in x], ">=",
-            st.sct - float((st.oct + st.base).sum()), "system_ct")
+    inside = np.ones(n, dtype=bool) if st.inside is None else st.inside
+    if c.system_meets_control_total:     # Σ inside the SCT (OCT + base + x) ≥ SCT
+        add([(xi, 1.0) for xi, i in zip(x, inside, strict=True) if i], ">=",
+            st.sct - float((st.oct + st.base)[inside].sum()), "system_ct")
 
     built = Built(model, x, [], order=order)
     support = needs_support(st, objective)
@@ -158,7 +164,42 @@ def _support_rows(st: Setup, built: Built, fix_binaries: dict | None) -> None:
                   width + st.base[i] + k * width,
                   lp.Row(_name("taper", i), "taper", who[i], "<=", 0.0, False))
         terms_per.append([(f, at_stake)])
+    if depends_on_system(st):
+        assert st.system_var is not None and st.inside is not None
+        unit = _system_test(st, built, fix_binaries)
+        for i in np.flatnonzero(st.system_var > 0):
+            terms_per[i] = [*terms_per[i], (unit, float(st.system_var[i]))]
     built.support_terms = terms_per
+
+
+def _system_test(st: Setup, built: Built, fix_binaries: dict | None):
+    """The system test when members outside the SCT make it depend on the transfers: binary
+    y = 'the system passes' (cliff edge) or g ∈ [0, 1] its earned share within the taper, on
+    the system's position Σ inside (base + x) + Σ inside OCT − SCT (`system_base` + Σ inside
+    x). Returns the variable whose value is the share of system-tied support earned."""
+    model, x = built.model, built.x
+    assert st.inside is not None
+    inside_x = [(x[i], 1.0) for i in np.flatnonzero(st.inside)]
+    y = model.var("system_passes", 0, 1, integer=True)
+    if fix_binaries is not None:
+        y.lowBound = y.upBound = fix_binaries[y.name]
+    built.binaries.append(y)
+    width = st.system_taper
+    m = st.big * st.n + abs(st.system_base) + width + 1.0
+    # position + width ≥ −M (1 − y):  Σ x − M y ≥ −M − system_base − width
+    model.add([*inside_x, (y, -m)], ">=", -m - st.system_base - width,
+              lp.Row("system_support_test", "support_test", None, ">=", 0.0, relaxable=False))
+    if width <= 0:
+        return y
+    g = model.var("system_earned", 0, 1)
+    model.add([(g, 1.0), (y, -1.0)], "<=", 0.0,
+              lp.Row("system_taper_on", "taper", None, "<=", 0.0, False))
+    k = m / width + 1.0
+    # g ≤ 1 + position/width + k (1 − y)
+    model.add([(g, width), *[(v, -1.0) for v, _ in inside_x], (y, k * width)], "<=",
+              width + st.system_base + k * width,
+              lp.Row("system_taper", "taper", None, "<=", 0.0, False))
+    return g
 
 
 def _abs_terms(model: lp.Model, x: list, target: np.ndarray, prefix: str) -> list:

@@ -47,10 +47,21 @@ class Setup:
     sct: float                  # the system control total (£)
     support: np.ndarray | None = None   # support at stake (£); setup() always gives it
     redistribute: bool = False  # unearned support goes to members that earn all theirs
+    inside: np.ndarray | None = None    # inside the SCT (bool; DOMAIN §9); setup() gives it
+    # With members outside the SCT, what they pay into or take from the pool moves the
+    # system's position, so the system-tied support depends on the transfers: `system_var` is
+    # each member's support on the system test then (£; zeros otherwise, when it is constant
+    # and in support_const), `system_base` the system position before transfers to the
+    # members inside (Σ inside (OCT + base) − SCT, £) and `system_taper` the system test's
+    # taper width (£; 0 = cliff edge).
+    system_var: np.ndarray | None = None
+    system_base: float = 0.0
+    system_taper: float = 0.0
 
     MONEY_FIELDS = ("scale", "oct", "variance", "pooled", "base", "holder", "total", "internal",
                     "support_const", "support_var", "taper", "standalone", "low", "high",
-                    "floor", "fixed", "big", "sct", "support")
+                    "floor", "fixed", "big", "sct", "support", "system_var", "system_base",
+                    "system_taper")
 
     @property
     def n(self) -> int:
@@ -58,7 +69,7 @@ class Setup:
 
     MEMBER_FIELDS = ("scale", "oct", "variance", "pooled", "base", "holder", "support_const",
                      "support_var", "taper", "standalone", "weights", "low", "high", "floor",
-                     "fixed", "support")
+                     "fixed", "support", "inside", "system_var")
 
     def in_model_units(self) -> Setup:
         """The same setup with every £ figure in model units (`lp.MONEY`)."""
@@ -98,11 +109,19 @@ def setup(system: System, agreement=None, constraints=None) -> Setup:
     support = orgs["support"].to_numpy(dtype=float)
     oct_ = orgs["control_total"].to_numpy(dtype=float)
     taper = s.taper / 100.0 * scale
+    inside = system.inside
+    system_var = np.zeros_like(support)
+    system_base = math.fsum([*(oct_ + base)[inside], -system.control_total])
+    system_taper = s.taper / 100.0 * float(scale[inside].sum())
     if s.test != "none" and not s.after_sharing:     # tested before sharing: transfers move none
         const, var = zero.support_earned[0], np.zeros_like(support)
-    else:
-        sys_position = math.fsum([*(oct_ + base), total, -system.control_total])
-        const, var = engine.support_split(agreement, support, sys_position, scale)
+    elif system.has_outside and s.test != "none" and engine.system_tied(s) > 0:
+        # the transfers between members inside and outside the SCT move the system's position
+        tied = support * engine.system_tied(s)
+        const, var, system_var = np.zeros_like(support), support - tied, tied
+    else:                 # every transfer stays inside the SCT: the system's position is fixed
+        sys_position = math.fsum([system_base, total])
+        const, var = engine.support_split(agreement, support, sys_position, scale, inside)
 
     pct_unit = scale / 100.0
     charge = np.fmin(cons.per_member("max_charge", members) * pct_unit,
@@ -140,7 +159,8 @@ def setup(system: System, agreement=None, constraints=None) -> Setup:
                  float(total), internal, const, var, taper, zero.standalone[0], weights,
                  np.where(np.isnan(charge), -np.inf, -charge),
                  np.where(np.isnan(award), np.inf, award), floor, fixed, big,
-                 float(system.control_total), support, redistribute)
+                 float(system.control_total), support, redistribute, inside, system_var,
+                 system_base, system_taper)
 
 
 def basis_targets(st: Setup) -> np.ndarray:

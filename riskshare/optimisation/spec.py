@@ -122,7 +122,7 @@ class Constraints:
         "floor": "% of scale: final − control total is at least this (e.g. -1.0)",
         "floor_gbp": "£: final − control total is at least this (a number, or by org_id)",
         "fixed": "£ received, by org_id (a table of org_id = amount)",
-        "system_meets_control_total": "true: the system's outturn meets the system control total",
+        "system_meets_control_total": "true: the system's outturn (the members inside the SCT) meets the system control total",
     }
 
     @classmethod

@@ -1,7 +1,9 @@
 """Rebalancing: revised organisational control totals that sum exactly to the system control total.
 
 `rebalance(system, method="basis", basis="turnover")` shares the gap (SCT − ΣOCT) between members
-pro rata to a basis, in whole pennies, so the revised OCTs add up to the SCT to the penny.
+pro rata to a basis, in whole pennies, so the revised OCTs add up to the SCT to the penny. Only
+members inside the SCT (`in_sct`, DOMAIN §9) are rebalanced: the OCTs of members outside it never
+change, whatever the method.
 
 Basis: a numeric column of the organisations table (non-negative, not all zero), "equal", or a
 mapping of weights by org_id (every member needs one).
@@ -19,6 +21,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from riskshare.core.basis import basis_weights
@@ -39,7 +42,8 @@ METHOD_WORDS = {
 class Rebalancing:
     """Proposed control totals.
 
-    revised: revised OCT per member (£, whole pennies), summing exactly to the SCT.
+    revised: revised OCT per member (£, whole pennies); those inside the SCT sum exactly to
+             it, and members outside it (`in_sct` false) keep their OCT.
     table:   per member: name, turnover, control_total, revised, change (£), change_pct (% of
              turnover), forecast, variance_revised (forecast − revised).
     keep, max_change: the optimised methods' conditions as asked for (org_ids whose OCT was
@@ -56,7 +60,9 @@ class Rebalancing:
 
     @property
     def total(self) -> float:
-        return float(from_pennies(to_pennies(self.revised.to_numpy()).sum()))
+        """Σ revised OCT inside the SCT (£): the SCT, to the penny."""
+        inside = self.system.inside
+        return float(from_pennies(to_pennies(self.revised.to_numpy()[inside]).sum()))
 
     def apply(self) -> System:
         """The system with its OCTs replaced by the revised ones (SCT unchanged)."""
@@ -147,9 +153,14 @@ def rebalance(system: System, method: str = "basis", basis="turnover", keep=(),
     raise_if_errors(problems, "rebalancing")
     orgs = system.orgs
     current = to_pennies(orgs["control_total"].to_numpy())
+    inside = system.inside              # members outside the SCT keep their OCT (DOMAIN §9)
     if method == "basis":
-        weights = basis_weights(system, basis)
-        gap_p = int(to_pennies(system.control_total)) - int(current.sum())
+        weights = np.where(inside, basis_weights(system, basis), 0.0)
+        if weights.sum() <= 0:
+            raise_if_errors([problem("is zero for every member inside the system control "
+                                     "total, so it cannot share the gap", column=str(basis)
+                                     if isinstance(basis, str) else "basis")], "basis")
+        gap_p = int(to_pennies(system.control_total)) - int(current[inside].sum())
         shares = to_pennies(allocate(gap_p / 100.0, weights, tiebreak=orgs.index.to_numpy()))
         revised_values = from_pennies(current + shares)
     else:
@@ -162,7 +173,7 @@ def rebalance(system: System, method: str = "basis", basis="turnover", keep=(),
     revised = pd.Series(revised_values, index=orgs.index, name="revised")
     change = revised - orgs["control_total"]
     table = pd.DataFrame({
-        "name": orgs["name"], "turnover": orgs["turnover"],
+        "name": orgs["name"], "in_sct": orgs["in_sct"].astype(bool), "turnover": orgs["turnover"],
         "control_total": orgs["control_total"], "revised": revised, "change": change,
         "change_pct": 100.0 * change / orgs["turnover"], "forecast": orgs["forecast"],
         "variance_revised": orgs["forecast"] - revised,

@@ -3,7 +3,8 @@
 
 Variables: the change to each OCT (£) and m, the largest change (or gap to forecast) as % of
 turnover. Rows: the changes sum to the gap SCT − ΣOCT ("sct"); members in `keep` do not change
-("keep_oct"); no change exceeds `max_change` % of turnover ("max_change"). Objective: minimise m,
+("keep_oct"); members outside the SCT do not change ("outside_sct", never relaxed); no
+change exceeds `max_change` % of turnover ("max_change"). Objective: minimise m,
 with |change_i| ≤ m·turnover_i/100 (minimax_change) or |OCT_i + change_i − forecast_i| ≤
 m·turnover_i/100 (closest_to_forecast). The answer is rounded to whole pennies summing exactly to
 the SCT (kept members keep their OCT to the penny).
@@ -30,7 +31,8 @@ def build(system: System, method: str, keep, max_change, elastic: bool = False) 
     oct_ = orgs["control_total"].to_numpy(dtype=float) / k
     turnover = orgs["turnover"].to_numpy(dtype=float) / k
     forecast = orgs["forecast"].to_numpy(dtype=float) / k
-    gap = float(system.control_total / k - oct_.sum())
+    inside = system.inside                      # the SCT boundary (DOMAIN §9)
+    gap = float(system.control_total / k - oct_[inside].sum())
     model = lp.Model(method)
     model.elastic_on = elastic
     model.big = 2.0 * (abs(gap) + np.abs(forecast - oct_).sum()) + 1000.0
@@ -41,10 +43,14 @@ def build(system: System, method: str, keep, max_change, elastic: bool = False) 
         return lp.Row(name, family, None if i is None else who[i], sense, float(rhs), relaxable,
                       figure)
 
-    model.add([(c, 1.0) for c in change], "==", gap,
+    model.add([(c, 1.0) for c, i in zip(change, inside, strict=True) if i], "==", gap,
               row("sct", "sct", None, "==", gap, figure=float(system.control_total) / k))
     kept = system.members.isin(keep)
     for i in range(n):
+        if not inside[i]:          # outside the SCT: its OCT never changes, and is not measured
+            model.add([(change[i], 1.0)], "==", 0.0,
+                      row(f"outside_{i:05d}", "outside_sct", i, "==", 0.0, False))
+            continue
         if kept[i]:
             model.add([(change[i], 1.0)], "==", 0.0,
                       row(f"keep_{i:05d}", "keep_oct", i, "==", 0.0, figure=oct_[i]))
@@ -80,5 +86,7 @@ def optimised_octs(system: System, method: str, keep, max_change, solver: str) -
                        f"No rebalancing of {system.label} meets every condition")
     oct_ = oct_ * lp.MONEY
     revised = oct_ + lp.MONEY * np.array([c.value() or 0.0 for c in change])
-    return round_to_total(np.where(kept, oct_, revised), system.control_total, locked=kept,
-                          tiebreak=system.members.to_numpy())
+    fixed = kept | ~system.inside     # members outside the SCT keep their OCT to the penny
+    outside = float(oct_[~system.inside].sum())
+    return round_to_total(np.where(fixed, oct_, revised), system.control_total + outside,
+                          locked=fixed, tiebreak=system.members.to_numpy())

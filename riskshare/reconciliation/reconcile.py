@@ -8,6 +8,10 @@
 - `.gap`: SCT − ΣOCT (£; positive = the members' targets fall short of the system's);
 - `.flags`: sentences a finance director can read.
 
+The statement covers the members inside the SCT (`in_sct`, DOMAIN §9): a council or GP
+federation outside it is listed per member (and flagged like any other) but left out of ΣOCT,
+the gap, the system forecast and its variance, and takes no share of the gap.
+
 A member's OCT is flagged *unrealistic* when its forecast is adverse to it by more than
 `unrealistic_pct` percent of turnover (default 1.0).
 """
@@ -16,11 +20,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from riskshare.core.errors import UsageError
+from riskshare.core.format import listed, pct
 from riskshare.core.format import money_m as _money_m
-from riskshare.core.format import pct
 from riskshare.core.money import allocate
 from riskshare.core.system import System, require_system
 
@@ -50,7 +55,8 @@ class Reconciliation:
     """The result of `reconcile` (see the module docstring); money in £. `statement` has the
     lines of STATEMENT_LINES (label, amount); `orgs` per member: name, kind, turnover,
     control_total, forecast, support, variance, variance_pct (% of turnover), unrealistic and
-    gap_share; `unrealistic_pct` is the threshold used (% of turnover)."""
+    gap_share (0 outside the SCT), with in_sct; `unrealistic_pct` is the threshold used (% of
+    turnover)."""
 
     system: System
     statement: pd.DataFrame
@@ -110,10 +116,11 @@ def reconcile(system: System, unrealistic_pct: float = DEFAULT_UNREALISTIC_PCT) 
         raise UsageError(f"unrealistic_pct must be a percent number ≥ 0 (got {unrealistic_pct!r})")
 
     o = system.orgs
-    sum_oct = float(o["control_total"].sum())
-    support = float(o["support"].sum())
+    inside = system.inside             # the SCT boundary (DOMAIN §9)
+    sum_oct = system.sum_control_totals
+    support = float(o["support"].to_numpy(dtype=float)[inside].sum())
     sct = system.control_total
-    forecast = float(o["forecast"].sum())
+    forecast = system.system_forecast
     amounts = {
         "sum_oct": sum_oct,
         "support": support,
@@ -134,10 +141,12 @@ def reconcile(system: System, unrealistic_pct: float = DEFAULT_UNREALISTIC_PCT) 
     variance_pct = 100.0 * variance / o["turnover"]
     # the gap shared pro rata to turnover in whole pennies adding up to the gap (as the basis
     # rebalancing does): the "share of gap" column and the rebalancing agree to the penny
-    share = allocate(amounts["gap"], o["turnover"].to_numpy(dtype=float),
+    # members outside the SCT take no share: their control totals never change
+    share = allocate(amounts["gap"], np.where(inside, o["turnover"].to_numpy(dtype=float), 0.0),
                      tiebreak=o.index.to_numpy())
     orgs = pd.DataFrame({
-        "name": o["name"], "kind": o["kind"], "turnover": o["turnover"],
+        "name": o["name"], "kind": o["kind"], "in_sct": o["in_sct"].astype(bool),
+        "turnover": o["turnover"],
         "control_total": o["control_total"], "forecast": o["forecast"], "support": o["support"],
         "variance": variance, "variance_pct": variance_pct,
         "unrealistic": variance_pct < -threshold,
@@ -149,6 +158,12 @@ def reconcile(system: System, unrealistic_pct: float = DEFAULT_UNREALISTIC_PCT) 
 
 def _flags(system: System, a: dict, orgs: pd.DataFrame, threshold: float) -> list[str]:
     out: list[str] = []
+    outside = system.outside_members
+    if outside:
+        names = listed([f"{system.orgs.at[m, 'name']} ({m})" for m in outside])
+        out.append(f"{names} {'is' if len(outside) == 1 else 'are'} outside the system control "
+                   "total: in the agreement, but not in ΣOCT, the gap, the system forecast or "
+                   "rebalancing.")
     gap = a["gap"]
     if round(gap, 2) > 0:
         out.append(f"The system control total ({money_m(a['sct'])}) asks {money_m(gap)} more than "

@@ -81,7 +81,7 @@ from riskshare.core.samples import bundled_dir, list_samples, load_sample
 from riskshare.core.schema import control_character, text_key
 from riskshare.core.sources import parse_toml, resolve
 from riskshare.core.system import System
-from riskshare.core.write import system_meta
+from riskshare.core.write import file_frame, system_meta
 from riskshare.scenarios.shocks import (
     Shock,
     bundled_shock,
@@ -668,7 +668,7 @@ def _system_dict(system: System, sample: str | None) -> dict:
         return {"sample": sample}
     out: dict = system_meta(system)
     rows = []
-    for row in system.to_frame().to_dict("records"):
+    for row in file_frame(system).to_dict("records"):
         clean = {}
         for k, v in row.items():
             if v is None or (isinstance(v, float) and math.isnan(v)):

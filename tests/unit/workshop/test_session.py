@@ -168,8 +168,9 @@ def test_a_session_written_by_hand_on_inline_rows_loads():
         "[[steps]]", 'kind = "baseline"', 'title = "Start"',
         "[[steps]]", 'kind = "agreement"', 'title = "Pool"', 'agreements = ["A"]',
     ] + [line for row in rows for line in
-         ["[[system.orgs]]"] + [f"{k} = {v!r}" if not isinstance(v, str) else f'{k} = "{v}"'
-                                for k, v in row.items()]])
+         ["[[system.orgs]]"] + [f'{k} = "{v}"' if isinstance(v, str) else
+                                f"{k} = {str(v).lower()}" if isinstance(v, bool) else
+                                f"{k} = {v!r}" for k, v in row.items()]])
     s = load_session(text)
     assert s.system.equals(system)
     v = workshop.view(s, 2)
