@@ -52,7 +52,7 @@ def test_workshop_table_columns(workshop):
     reb = rs.rebalance(workshop)
     t = reb.table
     assert list(t.index) == ["A", "B", "C", "D"]
-    assert list(t.columns) == ["name", "turnover", "control_total", "revised", "change",
+    assert list(t.columns) == ["name", "in_sct", "turnover", "control_total", "revised", "change",
                                "change_pct", "forecast", "variance_revised"]
     # change as % of turnover: A 789,473.69 / 500m = 0.15789…%
     assert t.loc["A", "change_pct"] == pytest.approx(789_473.69 / 500e6 * 100)

@@ -287,7 +287,7 @@ def test_bad_rebalancing_requests(workshop, kwargs, fragment):
 def test_table_and_method_words(northshire):
     reb = rs.rebalance(northshire, method="minimax_change", max_change=1.0)
     assert reb.method == "minimax_change" and reb.basis is None
-    assert list(reb.table.columns) == ["name", "turnover", "control_total", "revised", "change",
+    assert list(reb.table.columns) == ["name", "in_sct", "turnover", "control_total", "revised", "change",
                                        "change_pct", "forecast", "variance_revised"]
     assert isinstance(reb.revised, pd.Series) and list(reb.revised.index) == list(
         northshire.members)
