@@ -73,7 +73,7 @@ VALID_RESERVE_KEYS = "valid keys: holder, amount"
 VALID_BAND_KEYS = "valid keys: upto, pool"
 VALID_RULES = "must be one of: proportional, cea, cel, talmud, random_arrival"
 WORKSHOP_MEMBERS = "(members: A, B, C, D)"
-WORKSHOP_NUMERIC = "turnover, control_total, forecast, support, volatility"
+WORKSHOP_NUMERIC = "turnover, control_total, forecast, support, volatility, net_turnover"
 
 
 @dataclass(frozen=True)

@@ -407,7 +407,7 @@ def run(agreement: Agreement, system: System, variances: np.ndarray,
     orgs = system.orgs
     v = np.asarray(variances, dtype=float)
     oct_ = orgs["control_total"].to_numpy(dtype=float)
-    scale = orgs[agreement.scale].to_numpy(dtype=float)
+    scale = system.column(agreement.scale).to_numpy(dtype=float)
     support = orgs["support"].to_numpy(dtype=float)
     shared = ~system.members.isin(agreement.exempt)
     sct: float | np.ndarray = system.control_total     # per scenario with `members`

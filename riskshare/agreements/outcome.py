@@ -262,7 +262,7 @@ def _explain(outcome: Outcome, org_id: str) -> str:
     i = system.members.get_loc(org_id)
     row = {c: float(outcome.arrays[c][0, i]) for c in engine.COLUMNS}
     o = system.orgs.loc[org_id]
-    scale = float(o[a.scale])
+    scale = float(system.column(a.scale)[org_id])
     v = row["variance"]
     lines = [f"{o['name']} ({org_id}) under “{a.name}”"
              + (f" {EDITED}" if edited(a) else "")]   # the name may describe other parameters

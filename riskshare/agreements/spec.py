@@ -264,8 +264,8 @@ class Agreement:
         if self.scale not in usable:
             problems.append(problem(f"'{self.scale}' is not a numeric column of the system "
                                     f"(numeric columns: {listed(usable)})", key="scale"))
-        elif not (system.orgs[self.scale] > 0).all():
-            bad = [m for m in system.members if not system.orgs.loc[m, self.scale] > 0]
+        elif not (system.column(self.scale) > 0).all():
+            bad = [m for m in system.members if not system.column(self.scale)[m] > 0]
             problems.append(problem(f"the scale column '{self.scale}' must be > 0 for every "
                                     f"member (not for {listed(bad)})", key="scale"))
         basis = self.pool.basis
@@ -281,7 +281,7 @@ class Agreement:
                 problems.append(problem(f"'{basis}' is not a numeric column of the system "
                                         f"(use 'equal', a column from: {listed(usable)}, or "
                                         "an inline table of weights)", key="pool.basis"))
-            elif (system.orgs[basis] < 0).any() or system.orgs[basis].sum() <= 0:
+            elif (system.column(basis) < 0).any() or system.column(basis).sum() <= 0:
                 problems.append(problem(f"the basis column '{basis}' must be ≥ 0 and not all "
                                         "zero", key="pool.basis"))
         return problems

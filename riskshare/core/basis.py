@@ -49,7 +49,7 @@ def basis_weights(system: System, basis) -> np.ndarray:
             raise_if_errors([problem(f"is not a numeric column of the system (choose 'equal' or "
                                      f"one of: {', '.join(usable)})", column=str(basis))],
                             "basis")
-        weights = orgs[basis]
+        weights = system.column(basis)
         label = f"basis column '{basis}'"
     else:
         raise_if_errors([problem("basis must be a column name, 'equal' or a mapping of weights "

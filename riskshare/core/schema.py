@@ -100,6 +100,12 @@ ORG_COLUMNS: tuple[Column, ...] = (
            "SCT pool and receive under an agreement like any other, but are left out of ΣOCT, "
            "the gap, the system forecast, rebalancing and the system support test.",
            default=True),
+    Column("net_turnover", "money", False, "£",
+           "Turnover less income from other members of the system (a trust's contract income "
+           "from the ICB, say): a sharing basis that does not count the commissioner's "
+           "allocation twice (it pays the trusts). At least £0 and at most the turnover; blank "
+           "means the turnover (no income from other members).",
+           default=None, minimum=0.0, blank_allowed=True),
 )
 COLUMNS: dict[str, Column] = {c.name: c for c in ORG_COLUMNS}
 REQUIRED = tuple(c.name for c in ORG_COLUMNS if c.required)
@@ -453,6 +459,7 @@ def check_orgs(frame: pd.DataFrame, row_numbers=None) -> tuple[pd.DataFrame, lis
             if col.kind == "money":
                 values = _whole_pennies(values, col.name, where, rounded)
             out[col.name] = values.to_numpy()
+    _net_turnover(out, where, problems)
     if rounded:
         problems.append(problem(
             f"{len(rounded)} money figure{'s were' if len(rounded) > 1 else ' was'} given to a "
@@ -536,6 +543,19 @@ def _check_text(raw: pd.Series, name: str, where, problems: list,
     return text
 
 
+def _net_turnover(out: dict, where, problems: list) -> None:
+    """Net turnover: more than the turnover is refused (blank stays blank: it means the
+    turnover, see `resolved`, so a later change of turnover carries through)."""
+    if "net_turnover" not in out or "turnover" not in out:
+        return
+    net = np.asarray(out["net_turnover"], dtype=float)
+    turnover = np.asarray(out["turnover"], dtype=float)
+    for i in np.flatnonzero(np.isfinite(net) & np.isfinite(turnover) & (net > turnover)):
+        problems.append(problem(f"is more than the turnover (£{turnover[i]:,.2f}): net turnover "
+                                "is the turnover less income from other members",
+                                column="net_turnover", value=float(net[i]), **where(i)))
+
+
 def _check_flags(raw: pd.Series, col: Column, where, problems: list) -> np.ndarray:
     """A true/false column: blanks take the default; anything else unreadable is a problem."""
     flags = np.full(len(raw), bool(col.default), dtype=bool)
@@ -607,11 +627,26 @@ def _check_numbers(raw: pd.Series, col: Column, where, *, not_number: str = NOT_
     return values, problems
 
 
+#: Columns whose blank cells mean another column's value (`resolved`).
+FALLBACKS = {"net_turnover": "turnover"}
+
+
+def resolved(orgs: pd.DataFrame, name: str) -> pd.Series:
+    """Column `name` of an organisations table as a basis or scale reads it: blank cells of a
+    column in FALLBACKS take the other column's value (blank net turnover is the turnover)."""
+    values = orgs[name]
+    other = FALLBACKS.get(name)
+    if other is not None and other in orgs.columns:
+        values = values.astype(float).fillna(orgs[other].astype(float))
+    return values
+
+
 def numeric_columns(orgs: pd.DataFrame) -> list[str]:
-    """Columns that can serve as a sharing basis or a scale (numeric, finite)."""
+    """Columns that can serve as a sharing basis or a scale (numeric, finite once blanks that
+    mean another column are filled: see `resolved`)."""
     return [c for c in orgs.columns if c not in ("name", "kind", *FLAG_COLUMNS) and
             pd.api.types.is_numeric_dtype(orgs[c]) and not pd.api.types.is_bool_dtype(orgs[c])
-            and bool(np.isfinite(orgs[c]).all())]
+            and bool(np.isfinite(resolved(orgs, c)).all())]
 
 
 def column_guide() -> pd.DataFrame:

@@ -29,6 +29,7 @@ from riskshare.core.schema import (
     is_blank,
     numeric_columns,
     read_number,
+    resolved,
 )
 
 
@@ -167,6 +168,11 @@ class System:
     @property
     def label(self) -> str:
         return " ".join(p for p in (self.name, self.year) if p) or "Unnamed system"
+
+    def column(self, name: str) -> pd.Series:
+        """A column as a sharing basis or scale reads it (blank net turnover is the turnover:
+        `schema.resolved`)."""
+        return resolved(self.orgs, name)
 
     def numeric_columns(self) -> list[str]:
         """Columns usable as a sharing basis or scale."""

@@ -43,10 +43,12 @@ def system_meta(system: System) -> dict:
 def file_frame(system: System) -> pd.DataFrame:
     """The organisations table as a file holds it: `org_id` first, and `in_sct` only when some
     member is outside the SCT (blank means true, so a system wholly inside reads back the
-    same without it)."""
+    same without it), `net_turnover` only when some member has one."""
     frame = system.to_frame()
     if not system.has_outside:
         frame = frame.drop(columns="in_sct")
+    if frame["net_turnover"].isna().all():
+        frame = frame.drop(columns="net_turnover")
     return frame
 
 

@@ -96,7 +96,7 @@ def setup(system: System, agreement=None, constraints=None) -> Setup:
                     f"optimisation of {system.label}")
     members = system.members
     orgs = system.orgs
-    scale = orgs[agreement.scale].to_numpy(dtype=float)
+    scale = system.column(agreement.scale).to_numpy(dtype=float)
     v = system.variance.to_numpy(dtype=float)
     zero = engine.run(agreement, system, v[None, :], received=np.zeros((1, len(v))))
     pooled = zero.pooled[0]

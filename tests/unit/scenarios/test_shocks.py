@@ -181,7 +181,7 @@ def test_pct_of_a_missing_column_is_refused():
     message = str(err.value)
     assert "key 'effects[1].column'" in message
     assert ("'efficiency_plan' is not a numeric column of the system (numeric columns: "
-            "turnover, control_total, forecast, support, volatility)") in message
+            "turnover, control_total, forecast, support, volatility, net_turnover)") in message
 
 
 def test_pct_of_a_text_column_is_refused(north):
