@@ -105,7 +105,7 @@ BAD_SESSIONS: tuple[BadFile, ...] = (
             ("key 'agreements'", "'C\\x07' is an agreement label, and it contains a control "
              "character (U+0007)")),
     # -- inline members: the same rules as any table -----------------------------------------------
-    BadFile("inline_sct_nan", _inline("control_total = 1500000.0", "control_total = nan"),
+    BadFile("inline_sct_nan", _inline("control_total = -4500000.0", "control_total = nan"),
             ("key 'system.control_total'", "nan the system control total must be a finite "
              "number")),
     BadFile("inline_decimal_comma", _inline("turnover = 512400000.0", 'turnover = "512400000,5"'),

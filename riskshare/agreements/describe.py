@@ -113,11 +113,27 @@ def _schedule_sentence(s: Schedule, side: str, scale: str) -> str:
                 f"{_pools(s.bands, scale, from_first=True)}")
     else:
         text = f"Of a {side}, a member pools {_pools(s.bands, scale, from_first=False)}"
+    caps = scale if s.caps_of is None else _text(s.caps_of)
     if s.max_pool is not None:
-        text += f"; it pools at most {pct(s.max_pool)} of {scale}"
+        text += f"; it pools at most {pct(s.max_pool)} of {caps}"
     if s.max_keep is not None:
-        text += f"; it {keep} at most {pct(s.max_keep)} of {scale} and the rest is pooled"
+        text += f"; it {keep} at most {pct(s.max_keep)} of {caps} and the rest is pooled"
     return text + "."
+
+
+def _line(a: Agreement) -> str:
+    """The sentence for a `[variance]` line, or ""."""
+    line = a.variance
+    if line is None:
+        return ""
+    actual, plan = _text(line.actual), _text(line.plan)
+    if line.favourable == "under":
+        measured = (f"{plan} − {actual}: a member below its {plan} has a gain, one above it "
+                    "a loss")
+    else:
+        measured = f"{actual} − {plan}: a member above its {plan} has a gain"
+    return (f"The schedules read the line {measured}; each member keeps the rest of its own "
+            "variance (forecast − control total).")
 
 
 def _schedules(a: Agreement, scale: str) -> list[str]:
@@ -183,7 +199,8 @@ def _caps(a: Agreement, scale: str) -> str:
 def _support(a: Agreement, scale: str) -> list[str]:
     s = a.support
     if s.test == "none":
-        return ["Support funding is paid whatever happens (no support test)."]
+        return ["Support funding is paid whatever happens (no support test)."] + \
+            _published_rules(a, scale)
     if s.test == "system" or s.system_share == 1:
         text = ("Each member earns its support funding only if the system meets its system "
                 "control total")
@@ -200,7 +217,41 @@ def _support(a: Agreement, scale: str) -> list[str]:
     unearned = ("Support not earned is lost." if s.unearned == "lost" else
                 "Support not earned goes to the members that earned all of theirs, pro rata to "
                 "their support.")
-    return [text, unearned]
+    return [text, unearned] + _published_rules(a, scale)
+
+
+def _published_rules(a: Agreement, scale: str) -> list[str]:
+    """Sentences for the keys published rules need (issue 16 §3), when they are set."""
+    out = []
+    for side, word in (("gains", "savings"), ("losses", "losses")):
+        sched = getattr(a, side)
+        if sched.threshold_by is not None and sched.threshold_table:
+            first, last = sched.threshold_table[0], sched.threshold_table[-1]
+            out.append(f"The {word} threshold depends on each member's {_text(sched.threshold_by)}: "
+                       f"{pct(first[1])} of {scale} at {first[0]:,.0f} down to {pct(last[1])} at "
+                       f"{last[0]:,.0f} or more (read linearly between "
+                       f"{len(sched.threshold_table)} points).")
+        if sched.quality_by is not None:
+            out.append(f"What a member keeps of its {word} is multiplied by its "
+                       f"{_text(sched.quality_by)} score (0–1); the rest is pooled.")
+    s = a.support
+    if s.deficit_only:
+        out.append("Support is paid only to members with a deficit control total; the others "
+                   "have none at stake.")
+    if s.surplus_reward:
+        out.append(f"Members inside the SCT with a control total of breakeven or better earn a "
+                   f"reward of {pct(s.surplus_reward)} of {scale} if their outturn is at least "
+                   "breakeven.")
+    if s.performance_share:
+        out.append(f"{share(s.performance_share)} of each member's support is a performance "
+                   f"element, earned by the share in its {_text(s.performance_by or '')} column "
+                   "(a system without that column has no performance element).")
+    if s.incentive_rate:
+        cap = (f", up to {pct(s.incentive_cap)} of {scale}" if s.incentive_cap is not None
+               else ", with no cap")
+        out.append(f"Each £1 of a member's position above its control total earns "
+                   f"£{s.incentive_rate:g} of incentive funding{cap}.")
+    return out
 
 
 # -- the public words ------------------------------------------------------------------------------
@@ -210,7 +261,7 @@ def explain(agreement: Agreement) -> list[str]:
     reserve, support. Percentages are of the scale column; money in £m."""
     a = agreement
     scale = _text(a.scale)
-    out = _schedules(a, scale)
+    out = ([_line(a)] if a.variance is not None else []) + _schedules(a, scale)
     if not pools_nothing(a):
         if a.exempt:
             who = _join([_text(m) for m in a.exempt])
@@ -260,10 +311,11 @@ def _compact_schedule(s: Schedule, scale: str) -> str:
         if s.threshold is not None:
             text = (f"{share(s.below_threshold_pool)} below {pct(s.threshold)} of {scale}, then "
                     + text)
+    of = "" if s.caps_of is None else f" of {_text(s.caps_of)}"
     if s.max_pool is not None:
-        text += f", at most {pct(s.max_pool)}"
+        text += f", at most {pct(s.max_pool)}{of}"
     if s.max_keep is not None:
-        text += f", kept at most {pct(s.max_keep)}"
+        text += f", kept at most {pct(s.max_keep)}{of}"
     return text
 
 
@@ -275,6 +327,11 @@ def headline(agreement: Agreement) -> str:
     a = agreement
     scale = _text(a.scale)
     parts = []
+    if a.variance is not None:
+        line = a.variance
+        parts.append(f"on the line {_text(line.plan)} − {_text(line.actual)}"
+                     if line.favourable == "under" else
+                     f"on the line {_text(line.actual)} − {_text(line.plan)}")
     if pools_nothing(a):
         parts.append("no sharing")
     else:
@@ -346,6 +403,9 @@ def fit(agreement: Agreement, system: System) -> str:
              *(m for m, _ in (basis if isinstance(basis, tuple) else ()))]
     missing = [m for m in dict.fromkeys(named) if m is not None and m not in members]
     columns = [a.scale] + ([basis] if isinstance(basis, str) and basis != "equal" else [])
+    columns += [c for c in (a.gains.caps_of, a.losses.caps_of) if c is not None]
+    if a.variance is not None:
+        columns += [a.variance.actual, a.variance.plan]
     absent = [c for c in dict.fromkeys(columns) if c not in usable]
     needs = []
     if missing:

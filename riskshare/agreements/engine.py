@@ -117,8 +117,12 @@ _FIELDS = tuple(f.name for f in fields(EngineResult))
 
 
 # -- layer 1: the schedule --------------------------------------------------------------------------
-def pooled_pct(size_pct: np.ndarray, schedule: Schedule) -> np.ndarray:
-    """Pooled amount (% of scale, ≥ 0) for a variance of |size_pct| % of scale."""
+def pooled_pct(size_pct: np.ndarray, schedule: Schedule,
+               cap_unit: np.ndarray | None = None, threshold: np.ndarray | None = None,
+               quality: np.ndarray | None = None) -> np.ndarray:
+    """Pooled amount (% of scale, ≥ 0) for a variance of |size_pct| % of scale. `cap_unit`
+    (n,): what one percent of the caps' column is in % of scale (`Schedule.caps_of`; None: the
+    caps are % of scale)."""
     a = np.asarray(size_pct, dtype=float)
     pooled = np.zeros_like(a)
     low = 0.0
@@ -134,26 +138,111 @@ def pooled_pct(size_pct: np.ndarray, schedule: Schedule) -> np.ndarray:
         low = high
     if schedule.threshold is not None:
         pooled = np.where(a < schedule.threshold, schedule.below_threshold_pool * a, pooled)
+    if threshold is not None:           # per member (`threshold_by`, see `member_rules`)
+        pooled = np.where(a < threshold, schedule.below_threshold_pool * a, pooled)
+    if quality is not None:             # what the member keeps × its quality score
+        pooled = a - (a - pooled) * quality
+    unit = 1.0 if cap_unit is None else cap_unit
     if schedule.max_pool is not None:
-        pooled = np.minimum(pooled, schedule.max_pool)
+        pooled = np.minimum(pooled, schedule.max_pool * unit)
     if schedule.max_keep is not None:
-        pooled = np.maximum(pooled, a - schedule.max_keep)
+        pooled = np.maximum(pooled, a - schedule.max_keep * unit)
     return pooled
 
 
 def pooled_amounts(variance: np.ndarray, scale: np.ndarray, agreement: Agreement,
-                   shared: np.ndarray) -> np.ndarray:
-    """£ pooled per member: gains schedule on favourable, losses on adverse variance."""
+                   shared: np.ndarray, system: System | None = None) -> np.ndarray:
+    """£ pooled per member: gains schedule on favourable, losses on adverse variance. With
+    `system`, caps measured on another column than the scale (`caps_of`) are read from it."""
     size = np.abs(variance) * (100.0 / scale)
+    gain_unit, loss_unit = (cap_units(agreement, system, scale) if system is not None
+                            else (None, None))
+    gain_rule, loss_rule = (member_rules(agreement.gains, system),
+                            member_rules(agreement.losses, system))
     if agreement.gains == agreement.losses:           # symmetric: one schedule for both signs
-        pct = pooled_pct(size, agreement.gains)
+        pct = pooled_pct(size, agreement.gains, gain_unit, **gain_rule)
     else:
-        pct = np.where(variance > 0, pooled_pct(size, agreement.gains),
-                       pooled_pct(size, agreement.losses))
+        pct = np.where(variance > 0, pooled_pct(size, agreement.gains, gain_unit, **gain_rule),
+                       pooled_pct(size, agreement.losses, loss_unit, **loss_rule))
     pooled = np.copysign(pct * (scale / 100.0), variance)
     if not shared.all():
         pooled = np.where(shared, pooled, 0.0)
     return pooled + 0.0  # no -0.0
+
+
+def cap_units(agreement: Agreement, system: System, scale: np.ndarray):
+    """For each schedule whose caps are % of another column (`caps_of`), one percent of that
+    column in % of scale, per member (n,); None where the caps are % of the scale."""
+    def unit(schedule: Schedule):
+        if schedule.caps_of is None:
+            return None
+        return system.column(schedule.caps_of).to_numpy(dtype=float) / scale
+    return unit(agreement.gains), unit(agreement.losses)
+
+
+def line_variance(agreement: Agreement, system: System, variances: np.ndarray) -> np.ndarray:
+    """The variance the schedules read (S, n): the given variances, or the agreement's own line
+    (`[variance]`: actual − plan, or plan − actual when under plan is favourable), the same in
+    every scenario (DOMAIN §13)."""
+    line = agreement.variance
+    if line is None:
+        return variances
+    actual = system.column(line.actual).to_numpy(dtype=float)
+    plan = system.column(line.plan).to_numpy(dtype=float)
+    diff = actual - plan if line.favourable == "over" else plan - actual
+    return np.broadcast_to(diff + 0.0, variances.shape)
+
+
+def member_rules(schedule: Schedule, system: System | None) -> dict:
+    """A schedule's per-member inputs read from the system (n,): the threshold (% of scale)
+    from `threshold_by` through `threshold_table` (linear between its points, flat beyond the
+    ends: the MSSP minimum savings rate by assigned beneficiaries), and the quality score
+    (`quality_by`). Blanks (members whose variance is not shared) read as 0."""
+    out: dict = {}
+    if system is None:
+        return out
+    if schedule.threshold_by is not None and schedule.threshold_table:
+        values = np.nan_to_num(system.orgs[schedule.threshold_by].to_numpy(dtype=float))
+        points = np.array(schedule.threshold_table, dtype=float)
+        out["threshold"] = np.interp(values, points[:, 0], points[:, 1])
+    if schedule.quality_by is not None:
+        out["quality"] = np.nan_to_num(system.orgs[schedule.quality_by].to_numpy(dtype=float))
+    return out
+
+
+def support_parts(agreement: Agreement, system: System, scale: np.ndarray):
+    """The support keys for published rules, per member (n,): (support at stake on the tests —
+    nothing for members with a control total ≥ 0 under `deficit_only` —, the share of it that is
+    a performance element, the share of that element earned (`performance_by`), the surplus
+    reward at stake (£, members inside the SCT with a control total ≥ 0))."""
+    s = agreement.support
+    orgs = system.orgs
+    oct_ = orgs["control_total"].to_numpy(dtype=float)
+    support = orgs["support"].to_numpy(dtype=float)
+    if s.deficit_only:
+        support = np.where(oct_ < 0, support, 0.0)
+    share = np.zeros(len(oct_))
+    earned = np.zeros(len(oct_))
+    if s.performance_share > 0 and s.performance_by in orgs.columns:
+        perf = orgs[s.performance_by].to_numpy(dtype=float)
+        has = ~np.isnan(perf)
+        share = np.where(has, s.performance_share, 0.0)
+        earned = np.where(has, np.nan_to_num(perf), 0.0)
+    # the reward is for NHS bodies planning a surplus: members inside the SCT (DOMAIN §9)
+    reward = np.where((oct_ >= 0) & system.inside, s.surplus_reward / 100.0 * scale, 0.0)
+    return support, share, earned, reward
+
+
+def incentive(agreement: Agreement, position: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """Incentive funding (£, ≥ 0): `incentive_rate` × the position above the control total,
+    capped at `incentive_cap` % of scale."""
+    s = agreement.support
+    if s.incentive_rate <= 0:
+        return np.zeros_like(position)
+    paid = s.incentive_rate * np.maximum(position, 0.0)
+    if s.incentive_cap is not None:
+        paid = np.minimum(paid, s.incentive_cap / 100.0 * scale)
+    return paid + 0.0
 
 
 # -- layer 2: distribution ---------------------------------------------------------------------------
@@ -418,7 +507,10 @@ def run(agreement: Agreement, system: System, variances: np.ndarray,
         sct = np.asarray(target, dtype=float)
         system_scale = (scale * (members & system.inside)).sum(axis=1)
 
-    pooled = pooled_amounts(v, scale, agreement, shared)
+    # the schedules read the variance, or the agreement's own line; the member keeps the rest of
+    # its whole variance either way (outturn = forecast + net transfer on a line)
+    pooled = pooled_amounts(line_variance(agreement, system, v), scale, agreement, shared,
+                            system)
     retained = v - pooled
     net = pooled.sum(axis=1)
     reserve_used = np.zeros(len(v))
@@ -460,15 +552,25 @@ def run(agreement: Agreement, system: System, variances: np.ndarray,
     system_total = within(outturn) + still_inside if after else within(oct_ + v)
     fraction = support_fraction(agreement, org_position, system_total - sct, scale,
                                 system_scale)
+    # published rules (issue 16 §3): support only for deficit control totals, a performance
+    # element earned by a column, a reward for delivering a surplus plan, an incentive match
+    support, perf_share, perf_earned, reward = support_parts(agreement, system, scale)
+    fraction = (1.0 - perf_share) * fraction + perf_share * perf_earned
     earned = fraction * support
     if agreement.support.unearned == "redistribute":
         earned = redistribute(earned, np.broadcast_to(support, v.shape), fraction, members)
+    rewarded = reward * (oct_ + org_position >= -HALF_PENNY)
+    bonus = incentive(agreement, org_position, scale)
+    earned = earned + rewarded + bonus
     alone = _earned_fraction(v, agreement.support.taper / 100.0 * scale,
                              agreement.support.taper)
     alone = np.ones_like(v) if agreement.support.test == "none" else alone
-    standalone = oct_ + v + alone * support
+    alone = (1.0 - perf_share) * alone + perf_share * perf_earned
+    standalone = (oct_ + v + alone * support + reward * (oct_ + v >= -HALF_PENNY)
+                  + incentive(agreement, v, scale))
     final = outturn + earned
 
+    support = support + reward          # what is at stake: support and any reward
     at_stake = (np.full(len(v), support.sum()) if members is None
                 else total(np.broadcast_to(support, v.shape)))
     system_outturn = within(outturn)
@@ -478,7 +580,7 @@ def run(agreement: Agreement, system: System, variances: np.ndarray,
         standalone=standalone, vs_standalone=final - standalone, fraction=fraction,
         pool=net, reserve_used=reserve_used, unallocated=unallocated,
         support_at_stake=at_stake, support_earned_total=total(earned),
-        support_lost=at_stake - total(earned), system_outturn=system_outturn,
+        support_lost=at_stake - total(earned - bonus), system_outturn=system_outturn,
         sct_variance=system_outturn - sct, system_final=within(final))
 
 

@@ -212,6 +212,12 @@ def in_pennies(arrays: engine.EngineResult, system: System) -> engine.EngineResu
     final = outturn + earned
     standalone = oct_ + variance + alone
     at_stake = int(to_pennies(system.orgs["support"].to_numpy(dtype=float)).sum())
+    # support keys for published rules (deficit_only, surplus_reward) change what is at stake,
+    # and incentive funding is earned beyond it (engine.run): follow the engine's lines then
+    if abs(float(arrays["support_at_stake"][0]) - at_stake / 100.0) > HALF_PENNY:
+        at_stake = scalar("support_at_stake")
+    bonus = int(to_pennies(float(arrays["support_earned_total"][0] + arrays["support_lost"][0]
+                                 - arrays["support_at_stake"][0])))
     inside = system.inside
     members = {"variance": variance, "pooled": pooled, "retained": retained,
                "received": received, "net_transfer": received - pooled, "outturn": outturn,
@@ -220,7 +226,7 @@ def in_pennies(arrays: engine.EngineResult, system: System) -> engine.EngineResu
     lines = {"pool": int(pooled.sum()), "reserve_used": scalar("reserve_used"),
              "unallocated": unallocated, "support_at_stake": at_stake,
              "support_earned_total": int(earned.sum()),
-             "support_lost": at_stake - int(earned.sum()),
+             "support_lost": at_stake - int(earned.sum()) + bonus,
              "system_outturn": int(outturn[inside].sum()),
              "sct_variance": int(outturn[inside].sum()) - int(to_pennies(system.control_total)),
              "system_final": int(final[inside].sum())}

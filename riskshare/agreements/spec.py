@@ -24,6 +24,7 @@ import re
 from dataclasses import asdict, dataclass, field, fields, replace
 from enum import StrEnum
 
+import pandas as pd
 import tomli_w
 
 from riskshare.agreements.catalogue import list_presets, preset_path
@@ -68,6 +69,8 @@ class Schedule:
     max_pool:  cap on the pooled amount (% of scale).
     max_keep:  cap on the amount the member keeps (% of scale); the excess is pooled. Applied
                after max_pool, so the member never keeps more than max_keep.
+    caps_of:   the column max_pool and max_keep are % of (None: the scale), e.g. an allocation
+               that is 0 for members it does not apply to (their cap is then £0).
     """
 
     bands: tuple[Band, ...] = (Band(0.0),)
@@ -75,11 +78,21 @@ class Schedule:
     below_threshold_pool: float = 1.0
     max_pool: float | None = None
     max_keep: float | None = None
+    caps_of: str | None = None
+    #: a threshold read from a member column through a table of (value, threshold %) points,
+    #: linear between them and flat beyond the ends (e.g. the MSSP minimum savings rate by
+    #: assigned beneficiaries, 42 CFR 425.604(b)); it replaces `threshold`
+    threshold_by: str | None = None
+    threshold_table: tuple[tuple[float, float], ...] | None = None
+    #: (gains only) a column of scores in [0, 1] multiplying what the member keeps (the MSSP's
+    #: sharing rate × quality score); applied after the bands and threshold, before the caps
+    quality_by: str | None = None
 
     @property
     def shares_nothing(self) -> bool:
         return (all(b.pool == 0 for b in self.bands) and self.threshold is None
-                and self.max_keep is None)
+                and self.max_keep is None and self.threshold_by is None
+                and self.quality_by is None)
 
 
 @dataclass(frozen=True)
@@ -115,6 +128,23 @@ class Reserve:
     amount: float
 
 
+#: Which way a line's variance is favourable (`[variance] favourable`).
+FAVOURABLE = ("over", "under")
+
+
+@dataclass(frozen=True)
+class LineVariance:
+    """The variance the schedules read, when it is not forecast − control total (DOMAIN §13):
+    a line measured on two columns (£). favourable "over": actual − plan (income-like, above
+    plan is favourable); "under": plan − actual (spending-like, below plan is favourable).
+    The member's whole variance (forecast − control total) still makes its outturn: the line
+    only decides what is pooled, so outturn = forecast + net transfer."""
+
+    actual: str
+    plan: str
+    favourable: str = "over"
+
+
 @dataclass(frozen=True)
 class Support:
     """The conditional support funding test.
@@ -135,6 +165,21 @@ class Support:
     after_sharing: bool = True
     taper: float = 0.0
     unearned: Unearned | UnearnedName = Unearned.LOST
+    #: the part of each member's support that is a performance element (0.3: the 2018/19 PSF's
+    #: A&E element), earned by the share (0–1) in its `performance_by` column instead of by the
+    #: test; in a system without that column no member has such an element
+    performance_share: float = 0.0
+    performance_by: str | None = None
+    #: £ of incentive funding per £1 of a member's position above its control total (the
+    #: position its test reads), capped at `incentive_cap` % of scale; paid on top of support
+    incentive_rate: float = 0.0
+    incentive_cap: float | None = None
+    #: support paid only to members with a deficit control total (< 0): the others' support is
+    #: not at stake (the 2020/21 FRF)
+    deficit_only: bool = False
+    #: members inside the SCT with a control total ≥ 0 earn this % of scale if their outturn
+    #: before support is ≥ 0 (the 2020/21 one-off reward of 0.5% of income)
+    surplus_reward: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -164,6 +209,7 @@ class Agreement:
     reserve: Reserve | None = None
     support: Support = field(default_factory=Support)
     description_for: str | None = None
+    variance: LineVariance | None = None
 
     # -- building ------------------------------------------------------------------------------
     @classmethod
@@ -194,14 +240,21 @@ class Agreement:
             out["scale"] = self.scale
         if self.exempt:
             out["exempt"] = list(self.exempt)
+        if self.variance is not None:
+            out["variance"] = asdict(self.variance)
         for key in ("gains", "losses"):
             sched: Schedule = getattr(self, key)
             if sched != Schedule():
                 section: dict[str, object] = {"bands": [_drop_none(asdict(b))
                                                       for b in sched.bands]}
-                for f in ("threshold", "max_pool", "max_keep"):
+                for f in ("threshold", "max_pool", "max_keep", "caps_of"):
                     if getattr(sched, f) is not None:
                         section[f] = getattr(sched, f)
+                for f in ("threshold_by", "quality_by"):
+                    if getattr(sched, f) is not None:
+                        section[f] = getattr(sched, f)
+                if sched.threshold_table is not None:
+                    section["threshold_table"] = [list(p) for p in sched.threshold_table]
                 if sched.below_threshold_pool != Schedule().below_threshold_pool:
                     section["below_threshold_pool"] = sched.below_threshold_pool
                 out[key] = section
@@ -261,6 +314,25 @@ class Agreement:
         member("pool.counterparty", self.pool.counterparty)
         if self.reserve is not None:
             member("reserve.holder", self.reserve.holder)
+        line = self.variance
+        for key, column in ((("variance.actual", line.actual), ("variance.plan", line.plan))
+                            if line is not None else ()):
+            if column not in usable:
+                problems.append(problem(f"'{column}' is not a numeric column of the system "
+                                        f"(numeric columns: {listed(usable)})", key=key))
+        for side in ("gains", "losses"):
+            caps_of = getattr(self, side).caps_of
+            if caps_of is None:
+                continue
+            if caps_of not in usable:
+                problems.append(problem(f"'{caps_of}' is not a numeric column of the system "
+                                        f"(numeric columns: {listed(usable)})",
+                                        key=f"{side}.caps_of"))
+            elif (system.column(caps_of) < 0).any():
+                bad = [m for m in system.members if system.column(caps_of)[m] < 0]
+                problems.append(problem(f"the column '{caps_of}' must be ≥ 0 for every member "
+                                        f"(not for {listed(bad)})", key=f"{side}.caps_of"))
+        problems += _check_rule_columns(self, system, usable)
         if self.scale not in usable:
             problems.append(problem(f"'{self.scale}' is not a numeric column of the system "
                                     f"(numeric columns: {listed(usable)})", key="scale"))
@@ -338,7 +410,8 @@ def read_agreement_text(text: str, source: str = "agreement", system=None) -> Ag
 
 # -- parsing with collected problems ---------------------------------------------------------------
 _TOP = ("name", "description", "sample", "scale", "exempt", "gains", "losses", "pool", "reserve",
-        "support", "description_for")
+        "support", "description_for", "variance")
+_VARIANCE = tuple(f.name for f in fields(LineVariance))
 _SCHEDULE = tuple(f.name for f in fields(Schedule))
 _POOL = tuple(f.name for f in fields(Pool))
 _RESERVE = tuple(f.name for f in fields(Reserve))
@@ -456,12 +529,41 @@ def _parse_schedule(section: dict, where: str, problems: list) -> Schedule:
             opt[key] = _number(section[key], f"{where}.{key}", problems, low=0.0)
     below = section.get("below_threshold_pool", 1.0)
     below = _number(below, f"{where}.below_threshold_pool", problems, share=True)
-    if "below_threshold_pool" in section and "threshold" not in section:
+    if ("below_threshold_pool" in section and "threshold" not in section
+            and "threshold_by" not in section):
         problems.append(problem("has no effect without a 'threshold'",
                                 key=f"{where}.below_threshold_pool"))
+    caps_of = section.get("caps_of")
+    if caps_of is not None and (not isinstance(caps_of, str) or not caps_of):
+        problems.append(problem("must name a numeric column", key=f"{where}.caps_of",
+                                value=caps_of))
+        caps_of = None
+    if caps_of is not None and "max_pool" not in section and "max_keep" not in section:
+        problems.append(problem("has no effect without a 'max_pool' or 'max_keep'",
+                                key=f"{where}.caps_of"))
     return Schedule(tuple(bands) or (Band(0.0),), opt.get("threshold"),
                     below if below is not None else 1.0, opt.get("max_pool"),
-                    opt.get("max_keep"))
+                    opt.get("max_keep"), caps_of)
+
+
+def _parse_variance(data: dict, problems: list) -> LineVariance | None:
+    """The optional `[variance]` section: a line measured on two columns."""
+    if "variance" not in data:
+        return None
+    section = _table(data, "variance", problems)
+    unknown_keys(section, _VARIANCE, "variance.", problems)
+    names = {}
+    for key in ("actual", "plan"):
+        column = section.get(key)
+        if not isinstance(column, str) or not column:
+            problems.append(problem("must name a numeric column (£)", key=f"variance.{key}",
+                                    value=column))
+            column = "forecast" if key == "actual" else "control_total"
+        names[key] = column
+    favourable = _choice(section.get("favourable", "over"), "variance.favourable", FAVOURABLE,
+                         problems)
+    return LineVariance(names["actual"], names["plan"],
+                        favourable if favourable in FAVOURABLE else "over")
 
 
 def _parse(data: dict, problems: list) -> Agreement:
@@ -493,6 +595,8 @@ def _parse(data: dict, problems: list) -> Agreement:
 
     gains = _parse_schedule(_table(data, "gains", problems), "gains", problems)
     losses = _parse_schedule(_table(data, "losses", problems), "losses", problems)
+    gains = _schedule_rules(data.get("gains"), "gains", problems, gains)
+    losses = _schedule_rules(data.get("losses"), "losses", problems, losses)
 
     p = _table(data, "pool", problems)
     unknown_keys(p, _POOL, "pool.", problems)
@@ -564,10 +668,145 @@ def _parse(data: dict, problems: list) -> Agreement:
     taper = _number(s.get("taper", 0.0), "support.taper", problems, low=0.0)
     unearned = _choice(s.get("unearned", "lost"), "support.unearned", Unearned, problems)
     support = Support(test, system_share or 0.0, after, taper or 0.0, unearned)
+    support = _support_rules(s, problems, support)
 
     agreement = Agreement(name.strip() if name else "", description, sample, scale,
-                          tuple(exempt), gains, losses, pool, reserve, support)
+                          tuple(exempt), gains, losses, pool, reserve, support,
+                          variance=_parse_variance(data, problems))
     if description_for is not None and description_for != agreement.parameters_fingerprint:
         # written for other parameters: kept, so the name and description are marked as such
         agreement = replace(agreement, description_for=description_for)
     return agreement
+
+
+# -- published rules: member-dependent thresholds, quality, support elements (issue 16 §3) -----------
+def _column_name(value, key: str, problems: list) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value:
+        problems.append(problem("must name a column of the system", key=key, value=value))
+        return None
+    return value
+
+
+def _schedule_rules(section, where: str, problems: list, sched: Schedule) -> Schedule:
+    """`threshold_by`/`threshold_table` and `quality_by` of a schedule (see `Schedule`)."""
+    if not isinstance(section, dict):
+        return sched
+    by = _column_name(section.get("threshold_by"), f"{where}.threshold_by", problems)
+    raw = section.get("threshold_table")
+    table: list[tuple[float, float]] | None = None
+    if raw is not None:
+        key = f"{where}.threshold_table"
+        if not isinstance(raw, list) or not raw:
+            problems.append(problem("must be a non-empty list of [value, threshold %] pairs, "
+                                    "e.g. [[5000, 3.9], [60000, 2.0]]", key=key))
+        else:
+            table = []
+            previous = None
+            for i, point in enumerate(raw):
+                at = f"{key}[{i + 1}]"
+                if not isinstance(point, list) or len(point) != 2:
+                    problems.append(problem("must be a [value, threshold %] pair", key=at,
+                                            value=point))
+                    continue
+                value = _number(point[0], f"{at}[1]", problems, low=0.0, unit="£")
+                rate = _number(point[1], f"{at}[2]", problems, low=0.0)
+                if value is None or rate is None:
+                    continue
+                if previous is not None and value <= previous:
+                    problems.append(problem(f"values must rise: {value:g} is not above the "
+                                            f"previous point's {previous:g}", key=f"{at}[1]"))
+                    continue
+                previous = value
+                table.append((value, rate))
+            table = table or None
+    if by is not None and raw is None:
+        problems.append(problem("needs a 'threshold_table' of [value, threshold %] pairs",
+                                key=f"{where}.threshold_by"))
+    if raw is not None and by is None and "threshold_by" not in section:
+        problems.append(problem("has no effect without a 'threshold_by' column",
+                                key=f"{where}.threshold_table"))
+    if by is not None and "threshold" in section:
+        problems.append(problem("use one of 'threshold' (the same for every member) and "
+                                "'threshold_by' (read from a column)",
+                                key=f"{where}.threshold_by"))
+    quality = _column_name(section.get("quality_by"), f"{where}.quality_by", problems)
+    if quality is not None and where != "gains":
+        problems.append(problem("is only used in [gains] (a quality score multiplies the "
+                                "savings a member keeps)", key=f"{where}.quality_by"))
+        quality = None
+    if by is None and table is None and quality is None:
+        return sched
+    return replace(sched, threshold_by=by, threshold_table=tuple(table) if table else None,
+                   quality_by=quality)
+
+
+def _support_rules(s: dict, problems: list, support: Support) -> Support:
+    """The support keys for published rules (performance element, incentive, deficit-only
+    support and the surplus reward; see `Support`)."""
+    share = _number(s.get("performance_share", 0.0), "support.performance_share", problems,
+                    share=True)
+    by = _column_name(s.get("performance_by"), "support.performance_by", problems)
+    if share and by is None and "performance_by" not in s:
+        problems.append(problem("needs a 'performance_by' column (the share of the "
+                                "performance element each member earned, 0–1)",
+                                key="support.performance_share"))
+    if by is not None and not share:
+        problems.append(problem("has no effect without a 'performance_share' above 0",
+                                key="support.performance_by"))
+    rate = _number(s.get("incentive_rate", 0.0), "support.incentive_rate", problems, low=0.0,
+                   high=100.0)
+    cap = None
+    if "incentive_cap" in s:
+        cap = _number(s["incentive_cap"], "support.incentive_cap", problems, low=0.0)
+        if not rate:
+            problems.append(problem("has no effect without an 'incentive_rate' above 0",
+                                    key="support.incentive_cap"))
+    deficit_only = s.get("deficit_only", False)
+    if not isinstance(deficit_only, bool):
+        problems.append(problem("must be true or false", key="support.deficit_only",
+                                value=deficit_only))
+        deficit_only = False
+    reward = _number(s.get("surplus_reward", 0.0), "support.surplus_reward", problems,
+                     low=0.0)
+    return replace(support, performance_share=share or 0.0, performance_by=by,
+                   incentive_rate=rate or 0.0, incentive_cap=cap, deficit_only=deficit_only,
+                   surplus_reward=reward or 0.0)
+
+
+def _check_rule_columns(agreement: Agreement, system, usable: list[str]) -> list[Problem]:
+    """The columns the published-rule keys read: numeric (and scores within [0, 1]) for every
+    member whose variance is shared; `support.performance_by` may be blank for members without
+    a performance element, and a system without that column has none."""
+    problems: list[Problem] = []
+    shared = [m for m in system.members if m not in agreement.exempt]
+    orgs = system.orgs
+
+    def values(column: str, key: str, members, blanks: bool, score: bool) -> None:
+        if column not in orgs.columns or column in ("name", "kind"):
+            problems.append(problem(f"'{column}' is not a column of the system (numeric "
+                                    f"columns: {listed(usable)})", key=key))
+            return
+        col = pd.to_numeric(orgs.loc[list(members), column], errors="coerce")
+        raw = orgs.loc[list(members), column]
+        bad = [m for m in members
+               if (pd.isna(col[m]) and not (blanks and pd.isna(raw[m])))
+               or (not pd.isna(col[m]) and (not math.isfinite(float(col[m]))
+                                            or (score and not 0.0 <= float(col[m]) <= 1.0)
+                                            or (not score and float(col[m]) < 0.0)))]
+        if bad:
+            need = "a score in [0, 1]" if score else "a number ≥ 0"
+            problems.append(problem(f"the column '{column}' must hold {need} for "
+                                    f"{listed(bad)}", key=key))
+
+    for side in ("gains", "losses"):
+        sched: Schedule = getattr(agreement, side)
+        if sched.threshold_by is not None:
+            values(sched.threshold_by, f"{side}.threshold_by", shared, False, False)
+        if sched.quality_by is not None:
+            values(sched.quality_by, f"{side}.quality_by", shared, False, True)
+    by = agreement.support.performance_by
+    if by is not None and by in orgs.columns:
+        values(by, "support.performance_by", list(system.members), True, True)
+    return problems

@@ -45,7 +45,7 @@ from riskshare.agreements.risk import compare, risk_table, worse_off
 from riskshare.agreements.spec import Agreement, load_agreement
 from riskshare.core import samples as _samples
 from riskshare.core.errors import RiskshareError, visible
-from riskshare.core.format import money, money_m, pct
+from riskshare.core.format import listed, money, money_m, pct
 from riskshare.core.io import load_system
 from riskshare.core.schema import read_number
 from riskshare.core.sources import exists
@@ -164,11 +164,17 @@ def reconcile_cmd(
     max_change: float | None = typer.Option(None, "--max-change", help="With an optimised "
                                                "method: no OCT moves by more than this % of "
                                                "turnover."),
+    ring_fence: list[str] | None = typer.Option(None, "--ring-fence", help="With an optimised "
+                                                   "method: ORG_ID=growth %: its mh_spend stays "
+                                                   "≥ mh_spend_last_year × (1 + growth); a "
+                                                   "higher OCT falls on it pro rata to "
+                                                   "mh_spend / turnover (repeatable)."),
 ) -> None:
     """Reconcile organisational control totals with the system control total."""
     system = resolve_system(target)
     rec = reconcile(system, unrealistic_pct=unrealistic_pct)
-    reb = rebalance(system, method=method, basis=basis, keep=keep or (), max_change=max_change)
+    reb = rebalance(system, method=method, basis=basis, keep=keep or (), max_change=max_change,
+                    ring_fence=_pairs(ring_fence, "--ring-fence") or None)
 
     out.print(bold(system.label, f" — {system.n} members"))
     st = _table("Reconciliation statement", [("line", "left"), ("£m", "right")])
@@ -181,15 +187,18 @@ def reconcile_cmd(
                  ("variance", "right"), ("% turnover", "right"), ("flag", "left"),
                  ("revised OCT", "right"), ("change", "right")])
     for org_id, r in rec.orgs.iterrows():
+        flag = ", ".join(w for w, on in (("UNREALISTIC", r["unrealistic"]),
+                                         ("outside SCT", not r["in_sct"])) if on)
         mt.add_row(org_id, r["name"], money_m(r["control_total"], 2), money_m(r["forecast"], 2),
-                   money_m(r["variance"], 2), pct(r["variance_pct"], 2),
-                   "UNREALISTIC" if r["unrealistic"] else "",
+                   money_m(r["variance"], 2), pct(r["variance_pct"], 2), flag,
                    money_m(reb.revised[org_id], 2), money_m(reb.table.loc[org_id, "change"], 2,
                                                             sign=True))
     out.print(mt)
     out.print(reb.describe())
-    out.print(f"Revised OCTs sum to {money(reb.total, 2)}, the SCT "
-              f"{money(system.control_total, 2)}.")
+    outside = system.outside_members
+    out.print(f"Revised OCTs {'inside the SCT ' if outside else ''}sum to {money(reb.total, 2)}, "
+              f"the SCT {money(system.control_total, 2)}."
+              + (f" Outside the SCT, {listed(outside)} keep their OCTs." if outside else ""))
     out.print("")
     for sentence in rec.flags:
         out.print(f"• {sentence}")
@@ -452,6 +461,10 @@ def optimise_cmd(
                                   "at least as well off as on its own."),
     system_ct: bool = typer.Option(False, "--system-meets-control-total", help="The system's "
                                    "outturn meets the system control total."),
+    ring_fence: list[str] | None = typer.Option(None, "--ring-fence", help="ORG_ID=growth %: "
+                                                   "its mh_spend stays ≥ mh_spend_last_year × "
+                                                   "(1 + growth); a net charge falls on it pro "
+                                                   "rata to mh_spend / turnover (repeatable)."),
     constraints_file: Path | None = typer.Option(None, "--constraints", help="A .toml file "
                                                     "of constraint keys (options override it)."),
     alternatives: int = typer.Option(0, "--alternatives", help="Also find up to this many "
@@ -468,7 +481,8 @@ def optimise_cmd(
         constraints_file, pool=pool, max_charge=max_charge, max_charge_gbp=max_charge_gbp,
         max_award=max_award, max_award_gbp=max_award_gbp, min_retention=min_retention,
         floor=floor, floor_gbp=floor_gbp, fixed=_pairs(fixed, "--fixed"),
-        no_worse_than_standalone=no_worse, system_meets_control_total=system_ct))
+        no_worse_than_standalone=no_worse, system_meets_control_total=system_ct,
+        ring_fence=_pairs(ring_fence, "--ring-fence")))
     result = optimise(system, chosen, objective=objective, constraints=constraints,
                       solver=solver)
     alts = result.alternatives(alternatives, slack) if alternatives else []

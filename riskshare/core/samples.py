@@ -38,13 +38,20 @@ SAMPLES: dict[str, Sample] = {
     s.name: s
     for s in (
         Sample("northshire_2018_19", "Northshire and Vale, 2018/19",
-               "Nine members (two acute trusts, community, mental health, an ambulance share, a "
-               "specialist trust, the ICB, the county council and a GP federation) with support "
-               "funding at stake, a system control total £3.5m above the sum of organisational "
-               "control totals, and two unrealistic targets."),
+               "Nine members under the 2018/19 regime: six NHS trusts and the clinical "
+               "commissioning group inside the system control total, with PSF and CSF at stake; "
+               "the county council and a GP federation outside it. The SCT asks £3.65m more "
+               "than the sum of organisational control totals, and two targets look "
+               "unrealistic."),
         Sample("workshop_4", "Workshop system (4 members)",
                "Four members with round numbers for teaching: every figure can be checked by "
                "hand."),
+        Sample("vale_2025_26", "Vale, 2025/26",
+               "Today's regime: the ICB and six NHS trusts share a system plan that breaks even "
+               "only with £52.0m of deficit support (held by the three deficit trusts), and the "
+               "county council pools adult social care with the ICB outside the system control "
+               "total; forecasts are £18.2m behind plan, with an elective recovery fund line "
+               "and the ICB's mental health investment standard line."),
         Sample("pooled_budget_2", "Better Care Fund pooled budget (2 partners)",
                "The ICB and the county council share a section 75 pooled budget pro rata to "
                "contributions (£48.2m and £31.5m); it overspends by £4.7m."),
@@ -54,6 +61,10 @@ SAMPLES: dict[str, Sample] = {
         Sample("mssp_2", "Shared savings: ACO and payer",
                "An accountable care organisation £5m (5%) under its £100m benchmark, and its "
                "payer: for the Medicare Shared Savings Program."),
+        Sample("erf_2", "Elective recovery fund: trust and commissioner",
+               "An acute trust with a £40.0m elective recovery fund allocation, £15.0m short of "
+               "its £520.0m elective activity target (104% of a £500.0m baseline), and the "
+               "commissioner that pays it: for the ERF presets."),
         Sample("nec_2", "Target cost contract: contractor and client",
                "A contractor forecast to overrun a £20m target by £3m (15%), and its client: "
                "for NEC target-cost share ranges."),

@@ -94,6 +94,12 @@ def build(st: Setup, objective: str, *, elastic: bool = False, near: tuple | Non
         if c.min_retention is not None:    # net transfer = x + holder − pooled ≥ −pays
             bound(i, ">=", st.pooled[i] - st.holder[i] - pays[i], "min_retention",
                   figure=pays[i])
+    assert st.ring_share is not None and st.ring_line is not None and st.ring_floor is not None
+    for k in np.flatnonzero(~np.isnan(st.ring_share)):   # line + share × net transfer ≥ floor
+        share = float(st.ring_share[k])                     # (in £ of the line)
+        add([(x[k], share)], ">=",
+            st.ring_floor[k] - st.ring_line[k] - share * (st.holder[k] - st.pooled[k]),
+            "ring_fence", int(k), figure=st.ring_floor[k])
     inside = np.ones(n, dtype=bool) if st.inside is None else st.inside
     if c.system_meets_control_total:     # Σ inside the SCT (OCT + base + x) ≥ SCT
         add([(xi, 1.0) for xi, i in zip(x, inside, strict=True) if i], ">=",

@@ -15,6 +15,7 @@ from riskshare.core.basis import basis_weights
 from riskshare.core.errors import RiskshareError, raise_if_errors
 from riskshare.core.system import System, require_system
 from riskshare.optimisation.spec import NO_AGREEMENT, Constraints
+from riskshare.reconciliation import ringfence
 from riskshare.solver import lp
 
 
@@ -57,11 +58,16 @@ class Setup:
     system_var: np.ndarray | None = None
     system_base: float = 0.0
     system_taper: float = 0.0
+    # Ring-fenced lines (`Constraints.ring_fence`, `reconciliation.ringfence`): the line (£),
+    # its floor (£) and its share of turnover, NaN where none applies; setup() gives them.
+    ring_line: np.ndarray | None = None
+    ring_floor: np.ndarray | None = None
+    ring_share: np.ndarray | None = None
 
     MONEY_FIELDS = ("scale", "oct", "variance", "pooled", "base", "holder", "total", "internal",
                     "support_const", "support_var", "taper", "standalone", "low", "high",
                     "floor", "fixed", "big", "sct", "support", "system_var", "system_base",
-                    "system_taper")
+                    "system_taper", "ring_line", "ring_floor")
 
     @property
     def n(self) -> int:
@@ -69,7 +75,8 @@ class Setup:
 
     MEMBER_FIELDS = ("scale", "oct", "variance", "pooled", "base", "holder", "support_const",
                      "support_var", "taper", "standalone", "weights", "low", "high", "floor",
-                     "fixed", "support", "inside", "system_var")
+                     "fixed", "support", "inside", "system_var", "ring_line", "ring_floor",
+                     "ring_share")
 
     def in_model_units(self) -> Setup:
         """The same setup with every £ figure in model units (`lp.MONEY`)."""
@@ -147,7 +154,8 @@ def setup(system: System, agreement=None, constraints=None) -> Setup:
     # bound to the last bit, and so the same model and the same answer.
     money = math.fsum(np.concatenate([
         np.abs(base), [abs(total)], support, np.abs(fixed[~np.isnan(fixed)]),
-        np.abs(floor[~np.isnan(floor)]), np.abs(zero.standalone[0] - oct_ - base)]))
+        np.abs(floor[~np.isnan(floor)]), np.abs(zero.standalone[0] - oct_ - base),
+        ring_need(cons, system)]))
     big = 2.0 * money + 1000.0
     # with redistribution, a member earns all its support (so may receive others') only if
     # its system-tied part is earned in full too
@@ -160,7 +168,14 @@ def setup(system: System, agreement=None, constraints=None) -> Setup:
                  np.where(np.isnan(charge), -np.inf, -charge),
                  np.where(np.isnan(award), np.inf, award), floor, fixed, big,
                  float(system.control_total), support, redistribute, inside, system_var,
-                 system_base, system_taper)
+                 system_base, system_taper, *ringfence.arrays(cons.ring_fence, system))
+
+
+def ring_need(cons: Constraints, system: System) -> np.ndarray:
+    """What a ring fence could ask a member to receive (£): |floor − line| × turnover / line."""
+    line, low, share = ringfence.arrays(cons.ring_fence, system)
+    held = ~np.isnan(share)
+    return np.abs(low[held] - line[held]) / share[held]
 
 
 def basis_targets(st: Setup) -> np.ndarray:

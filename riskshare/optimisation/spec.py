@@ -18,6 +18,7 @@ from riskshare.core.errors import RiskshareError, problem, raise_if_errors
 from riskshare.core.format import money
 from riskshare.core.schema import MONEY_LIMIT
 from riskshare.core.system import System
+from riskshare.reconciliation import ringfence
 from riskshare.solver import lp
 
 NO_AGREEMENT = Agreement(name="No risk share",
@@ -78,6 +79,11 @@ def setting_text(key: str, value, scale: str) -> str:
         return "yes" if value else "no"
     if isinstance(value, dict):
         return "; ".join(f"{k}: {setting_text(key, v, scale)}" for k, v in value.items())
+    if key == "ring_fence":
+        if isinstance(value, (int, float)):
+            return f"at least last year + {value:g}%"
+        return (f"{value.get('line')} at least {value.get('last_year')} + "
+                f"{value.get('growth', 0):g}%")
     if key in ("pool", "fixed") or key.endswith("_gbp"):
         return money(value)
     if key == "min_retention":
@@ -110,6 +116,7 @@ class Constraints:
     floor_gbp: object = None
     fixed: tuple = ()
     system_meets_control_total: bool = False
+    ring_fence: tuple = ()
 
     HELP = {
         "pool": "£ the transfers sum to (default: the agreement's net pool, or 0)",
@@ -123,6 +130,9 @@ class Constraints:
         "floor_gbp": "£: final − control total is at least this (a number, or by org_id)",
         "fixed": "£ received, by org_id (a table of org_id = amount)",
         "system_meets_control_total": "true: the system's outturn (the members inside the SCT) meets the system control total",
+        "ring_fence": "growth % by org_id (or {growth, line, last_year}): the member's "
+                      "ring-fenced line (mh_spend) stays ≥ last year (mh_spend_last_year) × "
+                      "(1 + growth); a net charge falls on it pro rata to line / turnover",
     }
 
     @classmethod
@@ -149,6 +159,8 @@ class Constraints:
                     problems.append(problem("must be true or false", key=key, value=value))
                     continue
                 out[key] = bool(value)
+            elif key == "ring_fence":
+                out[key] = ringfence.parse(value, key, problems)
             elif key == "fixed":
                 out[key] = _per_member(key, value, problems, allow_scalar=False,
                                        non_negative=False)
@@ -172,6 +184,9 @@ class Constraints:
             value = getattr(self, f.name)
             if value in (None, False, ()):
                 continue
+            if f.name == "ring_fence":
+                out[f.name] = {r.member: r.to_value() for r in value}
+                continue
             out[f.name] = dict(value) if isinstance(value, tuple) else value
         return out
 
@@ -179,9 +194,10 @@ class Constraints:
         """Problems that need the system: members named that are not members."""
         members = set(system.members)
         problems = []
+        problems += ringfence.check(self.ring_fence, system, "ring_fence")
         for f in fields(self):
             value = getattr(self, f.name)
-            if isinstance(value, tuple):
+            if isinstance(value, tuple) and f.name != "ring_fence":
                 problems += [problem(f"names '{k}', which is not a member of the system",
                                      key=f"{f.name}.{k}") for k, _ in value if k not in members]
         return problems

@@ -12,8 +12,10 @@ Optimised methods (linear programmes on the optimiser's core, `lp.py`):
 - "minimax_change": the smallest largest change to any OCT, as % of turnover;
 - "closest_to_forecast": the smallest largest gap between revised OCT and forecast, as % of
   turnover (every member is asked for the same stretch, as far as the conditions allow).
-Both take `keep` (org_ids whose OCT must not change) and `max_change` (% of turnover no OCT may
-move by). When they cannot all hold, `InfeasibleError` says which conflict and by how much.
+Both take `keep` (org_ids whose OCT must not change), `max_change` (% of turnover no OCT may
+move by) and `ring_fence` (ring-fenced floors, e.g. {"ICB": 4.4}: a higher OCT falls on the
+member's spending pro rata to the line's share of turnover, and the line must stay at least last
+year × (1 + growth); see `ringfence`). When they cannot all hold, `InfeasibleError` says which conflict and by how much.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from riskshare.core.errors import problem, raise_if_errors
 from riskshare.core.format import money
 from riskshare.core.money import allocate, from_pennies, to_pennies
 from riskshare.core.system import System, require_system
+from riskshare.reconciliation import ringfence
 
 METHODS = ("basis", "minimax_change", "closest_to_forecast")
 METHOD_WORDS = {
@@ -57,6 +60,7 @@ class Rebalancing:
     table: pd.DataFrame
     keep: tuple[str, ...] = ()
     max_change: float | None = None
+    ring_fence: tuple = ()
 
     @property
     def total(self) -> float:
@@ -87,7 +91,8 @@ class Rebalancing:
 
 
 def rebalance(system: System, method: str = "basis", basis="turnover", keep=(),
-              max_change: float | None = None, solver: str = "highs") -> Rebalancing:
+              max_change: float | None = None, solver: str = "highs",
+              ring_fence=None) -> Rebalancing:
     """Revised OCTs summing exactly to the SCT (see the module docstring).
 
     The gap SCT − ΣOCT is shared between the members in whole pennies, so the revised OCTs add
@@ -113,6 +118,10 @@ def rebalance(system: System, method: str = "basis", basis="turnover", keep=(),
         The most any OCT may move, in % of turnover (optimised methods only); None: no cap.
     solver : {"highs", "cbc"}, default "highs"
         The solver of the optimised methods (not used by "basis").
+    ring_fence : mapping, optional
+        Ring-fenced floors (optimised methods only): org_id = growth % on the columns
+        `mh_spend` and `mh_spend_last_year`, or org_id = {growth, line, last_year}. The line
+        after = line − change × line / turnover must stay ≥ last year × (1 + growth / 100).
 
     Returns
     -------
@@ -146,10 +155,12 @@ def rebalance(system: System, method: str = "basis", basis="turnover", keep=(),
             max_change, (int, float)) or not math.isfinite(max_change) or max_change < 0):
         problems.append(problem("must be a number ≥ 0 (% of turnover)", column="max_change",
                                 value=max_change))
-    if method == "basis" and (keep or max_change is not None):
-        problems.append(problem("keep and max_change apply to the optimised methods "
-                                "(minimax_change, closest_to_forecast)", column="method",
-                                value=method))
+    fences = ringfence.parse(ring_fence, "ring_fence", problems)
+    problems += ringfence.check(fences, system, "ring_fence")
+    if method == "basis" and (keep or max_change is not None or fences):
+        problems.append(problem("keep, max_change and ring_fence apply to the optimised "
+                                "methods (minimax_change, closest_to_forecast)",
+                                column="method", value=method))
     raise_if_errors(problems, "rebalancing")
     orgs = system.orgs
     current = to_pennies(orgs["control_total"].to_numpy())
@@ -168,7 +179,7 @@ def rebalance(system: System, method: str = "basis", basis="turnover", keep=(),
             optimised_octs,  # the LP solver loads only when asked for
         )
 
-        revised_values = optimised_octs(system, method, keep, max_change, solver)
+        revised_values = optimised_octs(system, method, keep, max_change, solver, fences)
         basis = None
     revised = pd.Series(revised_values, index=orgs.index, name="revised")
     change = revised - orgs["control_total"]
@@ -178,4 +189,4 @@ def rebalance(system: System, method: str = "basis", basis="turnover", keep=(),
         "change_pct": 100.0 * change / orgs["turnover"], "forecast": orgs["forecast"],
         "variance_revised": orgs["forecast"] - revised,
     })
-    return Rebalancing(system, method, basis, revised, table, keep, max_change)
+    return Rebalancing(system, method, basis, revised, table, keep, max_change, fences)

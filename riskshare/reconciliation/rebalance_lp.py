@@ -4,7 +4,9 @@
 Variables: the change to each OCT (£) and m, the largest change (or gap to forecast) as % of
 turnover. Rows: the changes sum to the gap SCT − ΣOCT ("sct"); members in `keep` do not change
 ("keep_oct"); members outside the SCT do not change ("outside_sct", never relaxed); no
-change exceeds `max_change` % of turnover ("max_change"). Objective: minimise m,
+change exceeds `max_change` % of turnover ("max_change"); a ring-fenced line stays at or above
+its floor, line − change × line/turnover ≥ floor ("ring_fence", in £ of the line; see
+`ringfence`). Objective: minimise m,
 with |change_i| ≤ m·turnover_i/100 (minimax_change) or |OCT_i + change_i − forecast_i| ≤
 m·turnover_i/100 (closest_to_forecast). The answer is rounded to whole pennies summing exactly to
 the SCT (kept members keep their OCT to the penny).
@@ -16,11 +18,13 @@ import numpy as np
 
 from riskshare.core.money import round_to_total
 from riskshare.core.system import System
+from riskshare.reconciliation import ringfence
 from riskshare.solver import lp
 from riskshare.solver.infeasibility import diagnose
 
 
-def build(system: System, method: str, keep, max_change, elastic: bool = False) -> tuple:
+def build(system: System, method: str, keep, max_change, elastic: bool = False,
+          ring_fence: tuple = ()) -> tuple:
     """The rebalancing LP of `system` for `method` (see the module docstring), in £ thousands:
     (model, the change variable of each member, current OCTs in £ thousands, mask of the kept
     members). elastic=True lets the relaxable rows give, to diagnose an infeasible request."""
@@ -46,6 +50,7 @@ def build(system: System, method: str, keep, max_change, elastic: bool = False) 
     model.add([(c, 1.0) for c, i in zip(change, inside, strict=True) if i], "==", gap,
               row("sct", "sct", None, "==", gap, figure=float(system.control_total) / k))
     kept = system.members.isin(keep)
+    line, low, share = ringfence.arrays(ring_fence, system)
     for i in range(n):
         if not inside[i]:          # outside the SCT: its OCT never changes, and is not measured
             model.add([(change[i], 1.0)], "==", 0.0,
@@ -54,6 +59,10 @@ def build(system: System, method: str, keep, max_change, elastic: bool = False) 
         if kept[i]:
             model.add([(change[i], 1.0)], "==", 0.0,
                       row(f"keep_{i:05d}", "keep_oct", i, "==", 0.0, figure=oct_[i]))
+        if not np.isnan(share[i]):     # line − share × change ≥ floor, in £ of the line
+            model.add([(change[i], -share[i])], ">=", (low[i] - line[i]) / k,
+                      row(f"ring_fence_{i:05d}", "ring_fence", i, ">=", (low[i] - line[i]) / k,
+                          figure=low[i] / k))
         if max_change is not None:
             cap = max_change * turnover[i] / 100.0
             model.add([(change[i], 1.0)], "<=", cap,
@@ -70,19 +79,21 @@ def build(system: System, method: str, keep, max_change, elastic: bool = False) 
     return model, change, oct_, kept
 
 
-def optimised_octs(system: System, method: str, keep, max_change, solver: str) -> np.ndarray:
+def optimised_octs(system: System, method: str, keep, max_change, solver: str,
+                   ring_fence: tuple = ()) -> np.ndarray:
     """Revised OCTs (£, whole pennies) summing exactly to the SCT. The model is built with the
     members in org_id order, so any row order gives the same answer to the penny."""
     order = np.argsort(np.asarray(system.members, dtype=object).astype(str), kind="stable")
     if (order != np.arange(system.n)).any():
         ordered = system.replace(orgs=system.orgs.iloc[order])
         revised = np.empty(system.n)
-        revised[order] = optimised_octs(ordered, method, keep, max_change, solver)
+        revised[order] = optimised_octs(ordered, method, keep, max_change, solver, ring_fence)
         return revised
-    model, change, oct_, kept = build(system, method, keep, max_change)
+    model, change, oct_, kept = build(system, method, keep, max_change, ring_fence=ring_fence)
     status = lp.solve(model, solver)
     if not status.ok:
-        raise diagnose(lambda: build(system, method, keep, max_change, elastic=True)[0], solver,
+        raise diagnose(lambda: build(system, method, keep, max_change, elastic=True,
+                                     ring_fence=ring_fence)[0], solver,
                        f"No rebalancing of {system.label} meets every condition")
     oct_ = oct_ * lp.MONEY
     revised = oct_ + lp.MONEY * np.array([c.value() or 0.0 for c in change])

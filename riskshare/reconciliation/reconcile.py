@@ -160,7 +160,9 @@ def _flags(system: System, a: dict, orgs: pd.DataFrame, threshold: float) -> lis
     out: list[str] = []
     outside = system.outside_members
     if outside:
-        names = listed([f"{system.orgs.at[m, 'name']} ({m})" for m in outside])
+        named = [f"{system.orgs.at[m, 'name']} ({m})" for m in outside]
+        names = (named[0] if len(named) == 1 else
+                 f"{listed(named[:-1])} and {named[-1]}" if len(named) <= 12 else listed(named))
         out.append(f"{names} {'is' if len(outside) == 1 else 'are'} outside the system control "
                    "total: in the agreement, but not in ΣOCT, the gap, the system forecast or "
                    "rebalancing.")

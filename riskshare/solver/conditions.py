@@ -58,6 +58,9 @@ FAMILIES = {f.key: f for f in (
            "Raising the system control total by {step}", +1),
     Family("keep_oct", "{who}'s control total stays at {rhs}", "change {who}'s control total by "
            "{signed}", "Letting {who}'s control total move by {step}", +1),
+    Family("ring_fence", "{who}'s ring-fenced spend stays at or above its floor of {rhs}",
+           "let {who}'s ring-fenced spend end {amount} below its floor",
+           "Lowering the ring-fenced floor for {who} by {step}", -1),
     Family("max_change", "{who}'s control total changes by at most the cap",
            "let {who}'s control total change {amount} more than the cap",
            "Raising the cap on changes for {who} by {step}", +1),

@@ -46,6 +46,10 @@ def editor_columns(extra: list[str]) -> dict:
                 default=None if col.default is None else pounds_cell(col.default),
                 help=f"{col.description} Type a deficit as -9,000,000 or (9,000,000); £ signs "
                      "and thousands separators are fine.")
+        elif col.kind == "flag":     # in_sct: a tick for inside the SCT, cleared for outside
+            config[name] = cc.CheckboxColumn(
+                "in SCT", default=bool(col.default),
+                help=f"{col.description} Ticked: inside; cleared: outside.")
         else:   # a percent ("volatility (%)"; the help says of what), short enough to fit
             config[name] = cc.NumberColumn(f"{name} (%)", help=f"{col.description} ({col.unit})",
                                            format="%.2f", min_value=col.minimum)

@@ -194,6 +194,7 @@ def test_a_chosen_shock_that_stops_fitting_is_marked_and_not_applied():
 # Each sample with an agreement designed for it: the Scenarios page runs cleanly on all of them.
 SAMPLE_PRESETS = {"northshire_2018_19": "system_support_taper_2020_21",
                   "workshop_4": "full_pooling_turnover",
+                  "vale_2025_26": "gain_loss_50_50_deadband",
                   "pooled_budget_2": "pooled_budget_reserve", "corridor_2": "aca_risk_corridors",
                   "mssp_2": "mssp_two_sided", "nec_2": "nec_target_cost"}
 

@@ -23,6 +23,7 @@ from riskshare.optimisation.optimise import (
     optimise,
 )
 from riskshare.optimisation.spec import setting_text
+from riskshare.reconciliation.ringfence import ring_fenced
 from riskshare.reports import charts
 from riskshare.reports.workbooks import allocation_workbook
 from riskshare.ui import cache, state
@@ -155,6 +156,13 @@ with st.container(border=True):
     system_ct = c3.checkbox("The system meets its control total", key="opt_system_ct",
                             help="The system's outturn reaches the system control total "
                                  f"({money_m(system.control_total, 2)}).")
+    fenced = ring_fenced(system)
+    ring_growth = (c3.number_input(
+        "Mental health ring fence: growth on last year (%)", value=None, step=0.1, format="%.1f",
+        placeholder="no ring fence", key="opt_ring_fence",
+        help=f"{', '.join(fenced)}: mh_spend stays at least mh_spend_last_year × (1 + growth). "
+             "A net charge falls on the member's spending pro rata to mh_spend / turnover.")
+        if fenced else None)
 
     e1, e2 = st.columns([3, 2], gap="large")
     with e1.expander("Fix some members' transfers (£)"):
@@ -205,7 +213,9 @@ try:
         "min_retention": float(retention) if retention_on else None,
         "no_worse_than_standalone": bool(standalone),
         "system_meets_control_total": bool(system_ct),
-        "fixed": fixed_transfers(fixed_frame)}, source="the conditions")
+        "fixed": fixed_transfers(fixed_frame),
+        "ring_fence": ({m: float(ring_growth) for m in fenced} if ring_growth is not None
+                       else None)}, source="the conditions")
 except ValidationError as exc:
     show_validation_error(exc, "These conditions cannot be used yet —")
 

@@ -7,9 +7,10 @@ import streamlit as st
 from riskshare.core.basis import bases
 from riskshare.core.errors import InfeasibleError, ValidationError
 from riskshare.core.filenames import export_name
-from riskshare.core.format import money, money_m
+from riskshare.core.format import listed, money, money_m
 from riskshare.reconciliation.rebalance import METHOD_WORDS, METHODS
 from riskshare.reconciliation.reconcile import DEFAULT_UNREALISTIC_PCT
+from riskshare.reconciliation.ringfence import ring_fenced
 from riskshare.reports import charts
 from riskshare.reports.workbooks import reconciliation_workbook
 from riskshare.ui import cache, state
@@ -33,12 +34,21 @@ threshold = st.slider("Flag an OCT as unrealistic when the forecast is adverse b
                       "(% of turnover)", 0.0, 5.0, DEFAULT_UNREALISTIC_PCT, 0.1,
                       key="unrealistic_pct")
 rec = cache.reconcile(system, threshold)
+outside = system.outside_members
+if outside:
+    st.info(md(f"**System boundary.** {listed(outside)} "
+               f"{'is' if len(outside) == 1 else 'are'} outside the system control total: "
+               "listed below with their own figures, but left out of ΣOCT, the gap, the "
+               "system forecast and the rebalancing (their OCTs never change). Set the "
+               "boundary with the **in SCT** column on the System page."),
+            icon=":material/fence:")
 
 m1, m2, m3, m4, m5 = st.columns(5)
 # short labels in plain words (they fit a fifth of the page), the abbreviation in brackets
 m1.metric("Members' totals (ΣOCT)", money_m(rec.amount("sum_oct")),
           help="The sum of the members' organisational control totals (OCTs): the surplus (+) "
-               "or deficit (−) each member has agreed to deliver.")
+               "or deficit (−) each member has agreed to deliver"
+               + (", over the members inside the SCT." if outside else "."))
 m2.metric("System total (SCT)", money_m(rec.amount("sct")),
           help="The system control total: the target for the system as a whole.")
 m3.metric("Gap (SCT − ΣOCT)", money_m(rec.gap),
@@ -74,10 +84,13 @@ member_money = {"turnover": "turnover £m", "control_total": "OCT £m", "forecas
 members = styled_money(rec.orgs.reset_index(), list(member_money))
 st.dataframe(members, hide_index=True, width="stretch", placeholder="—",
              # no "kind" (it is on the System page): every column fits 1280 px uncut
-             column_order=["org_id", "name", "turnover", "control_total", "forecast",
-                           "variance", "variance_pct", "unrealistic", "support", "gap_share"],
+             column_order=["org_id", "name", *(["in_sct"] if outside else []), "turnover",
+                           "control_total", "forecast", "variance", "variance_pct",
+                           "unrealistic", "support", "gap_share"],
              column_config={**money_m_columns(member_money, {"variance_pct": "variance % turnover"}),
                             "name": st.column_config.TextColumn("name", width="medium"),
+                            "in_sct": st.column_config.CheckboxColumn(
+                                "in SCT", help="Inside the system control total"),
                             "unrealistic": st.column_config.CheckboxColumn("unrealistic?")})
 
 st.subheader("Rebalancing proposal")
@@ -99,7 +112,8 @@ else:
     # the conditions go in together: each change would otherwise solve the LP again
     with st.form("rebalance_conditions", border=False):
         f1, f2, f3 = st.columns([3, 1.6, 1.2], gap="medium", vertical_alignment="bottom")
-        keep = f1.multiselect("Keep these members' OCTs", list(system.members),
+        keep = f1.multiselect("Keep these members' OCTs",
+                              [m for m in system.members if m not in outside],
                               format_func=lambda m: f"{m} · {system.orgs.loc[m, 'name']}",
                               key=f"rebalance_keep_{state.version()}",
                               placeholder="none: every OCT may change",
@@ -110,9 +124,18 @@ else:
                                      key="rebalance_max_change",
                                      help="No OCT moves by more than this % of the member's "
                                           "turnover. Leave blank for no cap.")
+        fenced = ring_fenced(system)
+        growth = (st.number_input(
+            "Mental health ring fence: growth on last year (%)", value=None, step=0.1,
+            format="%.1f", placeholder="no ring fence", key="rebalance_ring_fence",
+            help=f"{listed(fenced)}: mh_spend stays at least mh_spend_last_year × (1 + growth). "
+                 "A higher OCT falls on the member's spending pro rata to mh_spend / turnover.")
+            if fenced else None)
         f3.form_submit_button("Rebalance", icon=":material/balance:", key="rebalance_submit")
     how = f"by {METHOD_WORDS[method].split(':')[0]}"
     request = {"keep": keep, "max_change": max_change}
+    if growth is not None:
+        request["ring_fence"] = {m: float(growth) for m in fenced}
 reb = None
 try:
     reb = cache.rebalance(system, method, **request)
@@ -130,14 +153,18 @@ if reb is not None:
                    "variance_revised": "variance vs revised £m"}
         st.dataframe(styled_money(reb.table.reset_index(), list(money_r)), hide_index=True,
                      width="stretch", placeholder="—",
-                     column_order=["org_id", "control_total", "revised", "change", "change_pct",
+                     column_order=["org_id", *(["in_sct"] if outside else []),
+                                   "control_total", "revised", "change", "change_pct",
                                    "variance_revised"],
                      column_config={**money_m_columns(money_r),
+                                    "in_sct": st.column_config.CheckboxColumn("in SCT"),
                                     # 3 dp: optimised changes are quoted to 0.001% (describe)
                                     "change_pct": st.column_config.NumberColumn(
                                         "change % turnover", format="%.3f%%")})
-        st.caption(f"Revised OCTs sum to {money(reb.total, 2)}; the SCT is "
-                   f"{money(system.control_total, 2)}.")
+        st.caption(f"Revised OCTs {'inside the SCT ' if outside else ''}sum to "
+                   f"{money(reb.total, 2)}; the SCT is {money(system.control_total, 2)}."
+                   + (f" {listed(outside)} keep their OCTs (outside the SCT)." if outside
+                      else ""))
         if st.button("Use the revised OCTs", key="adopt_rebalance",
                      help="Replace the members' control totals with the revised ones."):
             state.load(reb.apply(), f"{state.source()} · rebalanced {how}",

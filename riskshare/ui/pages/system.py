@@ -10,10 +10,11 @@ from riskshare.core import io as rsio
 from riskshare.core.cells import csv_text
 from riskshare.core.errors import InputFileError, ValidationError, problem
 from riskshare.core.filenames import export_name
-from riskshare.core.format import money_m, pounds_input
+from riskshare.core.format import listed, money_m, pounds_input
 from riskshare.core.samples import SAMPLES, load_sample
 from riskshare.core.schema import COLUMNS, INDEX, column_guide, read_number
 from riskshare.core.system import System
+from riskshare.core.write import file_frame
 from riskshare.ui import cache, state
 from riskshare.ui.tables import editor_columns, editor_frame, show_load_error, show_validation_error
 from riskshare.ui.text import md
@@ -159,9 +160,19 @@ else:
 undo_buttons()
 
 # -- summary and downloads --------------------------------------------------------------------
+outside = system.outside_members
+if outside:
+    st.info(md(f"**System boundary.** {system.n - len(outside)} members are inside the system "
+               f"control total; {listed(outside)} "
+               f"{'is' if len(outside) == 1 else 'are'} outside it (the **in SCT** box cleared). "
+               "Members outside take part in agreements — they pool and receive like any other — "
+               "but are left out of ΣOCT, the gap, the system forecast, rebalancing and the "
+               "system support test."), icon=":material/fence:")
 m1, m2, m3, m4 = st.columns(4)
-m1.metric("Members", system.n)
-m2.metric("Sum of OCTs", money_m(system.sum_control_totals))
+m1.metric("Members", system.n if not outside else f"{system.n - len(outside)} + {len(outside)}",
+          help="Inside the SCT + outside it." if outside else None)
+m2.metric("Sum of OCTs" + (" (inside the SCT)" if outside else ""),
+          money_m(system.sum_control_totals))
 m3.metric("System control total", money_m(system.control_total))
 m4.metric("Support at stake", money_m(float(system.orgs["support"].sum())))
 
@@ -169,7 +180,7 @@ d1, d2, _ = st.columns([1, 1, 2])
 d1.download_button("Download this system (.xlsx)", lambda: cache.excel_bytes(system),
                    file_name=export_name(system.label, "system", "xlsx"), key="dl_xlsx",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-d2.download_button("Download members (.csv)", lambda: csv_text(system.to_frame()),
+d2.download_button("Download members (.csv)", lambda: csv_text(file_frame(system)),
                    file_name=export_name(system.label, "organisations", "csv"), key="dl_csv",
                    mime="text/csv")
 
