@@ -183,7 +183,7 @@ def cap_units(agreement: Agreement, system: System, scale: np.ndarray):
 def line_variance(agreement: Agreement, system: System, variances: np.ndarray) -> np.ndarray:
     """The variance the schedules read (S, n): the given variances, or the agreement's own line
     (`[variance]`: actual − plan, or plan − actual when under plan is favourable), the same in
-    every scenario (DOMAIN §13)."""
+    every scenario (docs/agreements.md, `[variance]`)."""
     line = agreement.variance
     if line is None:
         return variances

@@ -287,7 +287,8 @@ def compare(agreements: Iterable, system: System, scenarios, alpha: float = ALPH
                 progress(offset + done, total)
         t = risk_table(a, system, v, alpha, step).reset_index()
         t.insert(0, "agreement", a.name)
-        t.insert(2, "name", t["org_id"].map(system.orgs["name"]).fillna("Whole system"))
+        t.insert(2, "name", t["org_id"].map(system.orgs["name"]).fillna(
+            "Whole system (inside the SCT)" if system.has_outside else "Whole system"))
         frames.append(t)
     out = pd.concat(frames, ignore_index=True)
     out.attrs["reference"] = REFERENCE

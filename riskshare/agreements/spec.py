@@ -134,7 +134,7 @@ FAVOURABLE = ("over", "under")
 
 @dataclass(frozen=True)
 class LineVariance:
-    """The variance the schedules read, when it is not forecast − control total (DOMAIN §13):
+    """The variance the schedules read, when it is not forecast − control total:
     a line measured on two columns (£). favourable "over": actual − plan (income-like, above
     plan is favourable); "under": plan − actual (spending-like, below plan is favourable).
     The member's whole variance (forecast − control total) still makes its outturn: the line

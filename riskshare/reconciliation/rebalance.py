@@ -158,8 +158,8 @@ def rebalance(system: System, method: str = "basis", basis="turnover", keep=(),
     fences = ringfence.parse(ring_fence, "ring_fence", problems)
     problems += ringfence.check(fences, system, "ring_fence")
     if method == "basis" and (keep or max_change is not None or fences):
-        problems.append(problem("keep, max_change and ring_fence apply to the optimised "
-                                "methods (minimax_change, closest_to_forecast)",
+        problems.append(problem("keep and max_change apply to the optimised methods "
+                                "(minimax_change, closest_to_forecast), and so does ring_fence",
                                 column="method", value=method))
     raise_if_errors(problems, "rebalancing")
     orgs = system.orgs

@@ -1,4 +1,4 @@
-"""Ring-fenced floors (the mental health investment standard, DOMAIN §13): a named member's
+"""Ring-fenced floors (the mental health investment standard): a named member's
 spending on a line must be at least last year × (1 + growth).
 
 The rule linking the line to a decision: a change to a member's position falls on its spending

@@ -314,7 +314,12 @@ def test_system_support_taper_on_workshop_4():
     # System part: outturn −£14m against the SCT −£5m: −£9m over 1% of Σturnover £1,900m = £19m:
     #   1 − 9/19 = 10/19.
     # A: 10m·(0.5·0 + 0.5·10/19) = £2,631,578.95; B, C: 2m·(0.5 + 5/19) = £1,526,315.79.
-    o = run("system_support_taper_2020_21", "workshop_4")
+    # (The mechanism for every member: the preset's FRF rule for deficit members only and its
+    # surplus reward, issue 16 §3, are switched off here; they are checked just below.)
+    preset = load_preset("system_support_taper_2020_21")
+    o = rs.apply(dc_replace(preset, support=dc_replace(preset.support, deficit_only=False,
+                                                       surplus_reward=0.0)),
+                 rs.load_sample("workshop_4"))
     earned = {"A": 10 * M * 5 / 19, "B": 2 * M * (0.5 + 5 / 19), "C": 2 * M * (0.5 + 5 / 19),
               "D": 0.0}
     assert earned["A"] == pytest.approx(2_631_578.95, abs=0.01)
@@ -326,6 +331,23 @@ def test_system_support_taper_on_workshop_4():
     assert o.system["support_earned_total"] == pytest.approx(sum(earned.values()))
     assert_ledger_consistent(o)
     assert "26% earned" in o.explain("A") and m(earned["A"]) in o.explain("A")
+
+
+def test_system_support_taper_preset_pays_frf_to_deficit_members_and_rewards_surplus():
+    # The preset as published (2020/21): A's control total is a deficit (−£10m): its FRF as
+    # above, £2,631,578.95. B (+£2m) and C (£0) planned breakeven or a surplus: no FRF, but a
+    # reward of 0.5% of turnover (£200m → £1m each) for an outturn ≥ 0 (B +£3m, C +£1m).
+    # D (£0, outturn −£2m): no reward. At stake: A £10m + rewards £1m + £1m + £0 (D's
+    # turnover £1,000m → £5m reward at stake) = £17m.
+    o = run("system_support_taper_2020_21", "workshop_4")
+    assert col(o, "support_earned") == approx({"A": 10 * M * 5 / 19, "B": 1 * M, "C": 1 * M,
+                                                "D": 0.0})
+    assert o.system["support_at_stake"] == pytest.approx(17 * M, abs=0.01)
+    # lost: D's £5m reward and A's £10m − £2,631,578.95
+    assert o.system["support_lost"] == pytest.approx(17 * M - 10 * M * 5 / 19 - 2 * M,
+                                                     abs=0.01)
+    # no sharing: money is conserved trivially (nothing pooled, nothing received)
+    assert float(np.sum(o["pooled"])) == 0.0 and float(np.sum(o["received"])) == 0.0
 
 
 @pytest.mark.parametrize("name", list_presets())

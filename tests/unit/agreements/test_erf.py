@@ -1,5 +1,5 @@
 """The elective recovery fund presets and the format keys they need (`[variance]`, `caps_of`):
-DOMAIN §13's worked case, by hand, on the two-member sample erf_2 and inside vale_2025_26."""
+the worked case of the issue, by hand, on the two-member sample erf_2 and inside vale_2025_26."""
 
 from __future__ import annotations
 

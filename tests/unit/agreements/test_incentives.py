@@ -106,7 +106,11 @@ def test_cliff_exposure_is_the_organisation_part_with_a_system_share():
 
 
 def test_cliff_exposure_is_zero_with_a_taper():
-    t = table("system_support_taper_2020_21")
+    # the taper mechanism for every member (the preset's deficit-only FRF and surplus reward,
+    # issue 16 §3, switched off)
+    preset = load_preset("system_support_taper_2020_21")
+    t = table("", agreement=dc_replace(preset, support=dc_replace(
+        preset.support, deficit_only=False, surplus_reward=0.0)))
     np.testing.assert_array_equal(t["cliff_exposure"], 0.0)
     assert t["distance_to_cliff"].isna().all()
     # Inside the taper support is earned per £: the system half tapers over 1% of Σturnover

@@ -1,4 +1,4 @@
-"""Ring-fenced floors (mental health investment standard, DOMAIN §13) in optimised rebalancing,
+"""Ring-fenced floors (mental health investment standard) in optimised rebalancing,
 in rs.optimise and on the command line. The rule (reconciliation/ringfence.py): a change to a
 member's position falls on its spending pro rata to the line's share of turnover, and
 line − change × line/turnover ≥ last year × (1 + growth).
