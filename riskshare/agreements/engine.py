@@ -68,7 +68,7 @@ class EngineResult:
       unallocated     what caps left with nobody (or, with `received` given, the net pool
                       minus what was distributed)
       support_at_stake, support_earned_total, support_lost   Σ support (£)
-      system_outturn  Σ outturn over the members inside the SCT (`in_sct`, DOMAIN §9);
+      system_outturn  Σ outturn over the members inside the SCT (`in_sct`, docs/reconciliation.md);
                       sct_variance: system_outturn − the SCT (or the coalition's target);
                       system_final: Σ final inside the SCT
     """
@@ -228,7 +228,7 @@ def support_parts(agreement: Agreement, system: System, scale: np.ndarray):
         has = ~np.isnan(perf)
         share = np.where(has, s.performance_share, 0.0)
         earned = np.where(has, np.nan_to_num(perf), 0.0)
-    # the reward is for NHS bodies planning a surplus: members inside the SCT (DOMAIN §9)
+    # the reward is for NHS bodies planning a surplus: members inside the SCT (docs/reconciliation.md)
     reward = np.where((oct_ >= 0) & system.inside, s.surplus_reward / 100.0 * scale, 0.0)
     return support, share, earned, reward
 
@@ -409,10 +409,15 @@ def distribute(net: np.ndarray, retained: np.ndarray, agreement: Agreement, syst
 
 # -- layer 3: support -------------------------------------------------------------------------------
 def _earned_fraction(position: np.ndarray, width: np.ndarray | float, taper: float):
-    """1 at or above target (position ≥ 0), 0 below (cliff), or linear over `width` £."""
+    """1 at or above target (position ≥ 0), 0 below (cliff), or linear over `width` £. A width
+    of 0 (a coalition with nobody inside the SCT, whose scale is then nil) is a cliff edge."""
+    cliff = (position >= -HALF_PENNY).astype(float)
     if taper <= 0:
-        return (position >= -HALF_PENNY).astype(float)
-    return np.clip(1.0 + position / width, 0.0, 1.0)
+        return cliff
+    width = np.broadcast_to(np.asarray(width, dtype=float), np.shape(position))
+    linear = np.clip(1.0 + np.divide(position, width, out=np.zeros(np.shape(position)),
+                                     where=width > 0), 0.0, 1.0)
+    return np.where(width > 0, linear, cliff)
 
 
 def system_tied(support) -> float:
@@ -539,7 +544,7 @@ def run(agreement: Agreement, system: System, variances: np.ndarray,
     def total(a):                      # Σ over the members in each row
         return a.sum(axis=1) if members is None else np.where(members, a, 0.0).sum(axis=1)
 
-    inside = system.inside           # the SCT boundary (DOMAIN §9)
+    inside = system.inside           # the SCT boundary (docs/reconciliation.md)
     boundary = inside if members is None else members & inside
 
     def within(a):                     # Σ over the members inside the SCT in each row

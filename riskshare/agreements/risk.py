@@ -98,7 +98,7 @@ def risk_table(agreement, system: System, scenarios, alpha: float = ALPHA,
         support), p_worse_off (probabilities); var95, cvar95, tail_contribution (£, of final −
         own control total: negative is short); retention_gain, retention_loss (fractions at
         the forecast; NaN for SYSTEM). The SYSTEM row sums the members inside the SCT
-        (`in_sct`, DOMAIN §9); its money is against ΣOCT and its
+        (`in_sct`, docs/reconciliation.md); its money is against ΣOCT and its
         p_miss_control_total against the SCT, as `attrs["reference"]` says.
 
     Raises

@@ -43,7 +43,7 @@ class System:
                    £, `volatility` in % of turnover, `in_sct` bool) then any extra columns.
                    Treat as read-only.
     control_total: the system control total (SCT), £; it covers the members with `in_sct`
-                   true (the ICB and the NHS trusts mapped to the system), DOMAIN §9.
+                   true (the ICB and the NHS trusts mapped to the system), docs/reconciliation.md.
     name, year:    labels ("Northshire and Vale", "2018/19").
     control_total_set: False when the SCT was not given and defaults to the sum of OCTs.
     warnings:      problems that did not block loading (e.g. a text column that cannot be a basis).
@@ -129,7 +129,8 @@ class System:
 
     @property
     def in_sct(self) -> pd.Series:
-        """Whether each member counts towards the SCT (bool by org_id; DOMAIN §9). Members
+        """Whether each member counts towards the SCT (bool by org_id; docs/reconciliation.md,
+        "The system boundary"). Members
         outside it take part in agreements but not in ΣOCT, the gap, the system forecast,
         rebalancing or the system support test."""
         return self.orgs["in_sct"].astype(bool).rename("in_sct")

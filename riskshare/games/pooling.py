@@ -150,7 +150,7 @@ def coalition_target(system: System, members: np.ndarray) -> np.ndarray:
     """The system control total of each coalition (£; rows of bool `members`, (R, n)): the sum
     of the control totals of its members inside the SCT plus their share, pro rata to
     turnover, of the gap between the SCT and ΣOCT. The grand coalition's target is the SCT;
-    members outside the SCT (`in_sct` false, DOMAIN §9) add nothing to a coalition's target,
+    members outside the SCT (`in_sct` false, docs/reconciliation.md) add nothing to a coalition's target,
     as they add nothing to the position it is tested on.
 
     Parameters

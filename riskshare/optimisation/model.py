@@ -173,8 +173,8 @@ def _support_rows(st: Setup, built: Built, fix_binaries: dict | None) -> None:
     if depends_on_system(st):
         assert st.system_var is not None and st.inside is not None
         unit = _system_test(st, built, fix_binaries)
-        for i in np.flatnonzero(st.system_var > 0):
-            terms_per[i] = [*terms_per[i], (unit, float(st.system_var[i]))]
+        for k in np.flatnonzero(st.system_var > 0).tolist():
+            terms_per[k] = [*terms_per[k], (unit, float(st.system_var[k]))]
     built.support_terms = terms_per
 
 

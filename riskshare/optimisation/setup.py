@@ -48,7 +48,7 @@ class Setup:
     sct: float                  # the system control total (£)
     support: np.ndarray | None = None   # support at stake (£); setup() always gives it
     redistribute: bool = False  # unearned support goes to members that earn all theirs
-    inside: np.ndarray | None = None    # inside the SCT (bool; DOMAIN §9); setup() gives it
+    inside: np.ndarray | None = None    # inside the SCT (bool; docs/reconciliation.md); setup() gives it
     # With members outside the SCT, what they pay into or take from the pool moves the
     # system's position, so the system-tied support depends on the transfers: `system_var` is
     # each member's support on the system test then (£; zeros otherwise, when it is constant

@@ -2,7 +2,7 @@
 
 `rebalance(system, method="basis", basis="turnover")` shares the gap (SCT − ΣOCT) between members
 pro rata to a basis, in whole pennies, so the revised OCTs add up to the SCT to the penny. Only
-members inside the SCT (`in_sct`, DOMAIN §9) are rebalanced: the OCTs of members outside it never
+members inside the SCT (`in_sct`, docs/reconciliation.md) are rebalanced: the OCTs of members outside it never
 change, whatever the method.
 
 Basis: a numeric column of the organisations table (non-negative, not all zero), "equal", or a
@@ -164,7 +164,7 @@ def rebalance(system: System, method: str = "basis", basis="turnover", keep=(),
     raise_if_errors(problems, "rebalancing")
     orgs = system.orgs
     current = to_pennies(orgs["control_total"].to_numpy())
-    inside = system.inside              # members outside the SCT keep their OCT (DOMAIN §9)
+    inside = system.inside              # members outside the SCT keep their OCT (docs/reconciliation.md)
     if method == "basis":
         weights = np.where(inside, basis_weights(system, basis), 0.0)
         if weights.sum() <= 0:

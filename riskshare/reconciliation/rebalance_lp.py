@@ -35,7 +35,7 @@ def build(system: System, method: str, keep, max_change, elastic: bool = False,
     oct_ = orgs["control_total"].to_numpy(dtype=float) / k
     turnover = orgs["turnover"].to_numpy(dtype=float) / k
     forecast = orgs["forecast"].to_numpy(dtype=float) / k
-    inside = system.inside                      # the SCT boundary (DOMAIN §9)
+    inside = system.inside                      # the SCT boundary (docs/reconciliation.md)
     gap = float(system.control_total / k - oct_[inside].sum())
     model = lp.Model(method)
     model.elastic_on = elastic

@@ -8,7 +8,7 @@
 - `.gap`: SCT − ΣOCT (£; positive = the members' targets fall short of the system's);
 - `.flags`: sentences a finance director can read.
 
-The statement covers the members inside the SCT (`in_sct`, DOMAIN §9): a council or GP
+The statement covers the members inside the SCT (`in_sct`, docs/reconciliation.md): a council or GP
 federation outside it is listed per member (and flagged like any other) but left out of ΣOCT,
 the gap, the system forecast and its variance, and takes no share of the gap.
 
@@ -116,7 +116,7 @@ def reconcile(system: System, unrealistic_pct: float = DEFAULT_UNREALISTIC_PCT) 
         raise UsageError(f"unrealistic_pct must be a percent number ≥ 0 (got {unrealistic_pct!r})")
 
     o = system.orgs
-    inside = system.inside             # the SCT boundary (DOMAIN §9)
+    inside = system.inside             # the SCT boundary (docs/reconciliation.md)
     sum_oct = system.sum_control_totals
     support = float(o["support"].to_numpy(dtype=float)[inside].sum())
     sct = system.control_total

@@ -203,7 +203,7 @@ def _outcome_figures(label: str, o: Outcome, system: System, prefix: bool) -> li
     worse = o.worse_off
     support = float(t["support_earned"].sum())
     at_stake = float(system.orgs["support"].sum())
-    final = float(o.system["system_final"])          # inside the SCT (DOMAIN §9)
+    final = float(o.system["system_final"])          # inside the SCT (docs/reconciliation.md)
     gain = float(t["vs_standalone"].sum())
     head = f"{label}: " if prefix else ""
     figures = [Figure(_label(head, "members worse off than alone"), f"{len(worse)} of {system.n}",

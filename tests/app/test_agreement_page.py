@@ -80,24 +80,41 @@ def test_the_default_preset_on_the_default_sample():
     assert at.selectbox(key="preset_choice").value == DEFAULT
     # the figures are the library's
     outcome = rs.apply(load_preset(DEFAULT), rs.load_sample("northshire_2018_19"))
+    # variance (forecast − OCT) beyond 0.5% of turnover, half pooled (£m): NGH −13.4 beyond
+    # 2.562 → −5.419; NCC +1.45 beyond 0.936 → +0.257; NSC −2.9 beyond 2.1825 → −0.35875; VGP
+    # −0.53 beyond 0.138 → −0.196; SVH (1.3 < 1.8445), NCH, NVP, RAS (0.23 < 1.24) and CCG
+    # (5.8 < 8.42) inside their deadbands. Net pool −5.419 + 0.257 − 0.35875 − 0.196 = −5.71675
     assert metric(at, "Net pool") == "-£5.72m"
-    assert metric(at, "Support earned") == "£4.60m"
-    assert metric(at, "System outturn") == "-£24.11m"
+    # charged by net turnover (Σ 2733.3; no charge near the 1% cap): NCH 5.71675 × 27.9/2733.3
+    # = 0.058, NVP × 46.5/2733.3 = 0.097, NCC × 156.2/2733.3 = 0.327. After sharing NCH
+    # 0.35 − 0.058 ≥ 0, NVP 0.25 − 0.097 ≥ 0, NCC 1.45 − 0.257 − 0.327 ≥ 0 earn their support;
+    # the others are adverse: support earned 0.55 + 0.85 + 0.75 = £2.15m
+    assert metric(at, "Support earned") == "£2.15m"
+    # Σ outturn inside the SCT = Σ forecast inside (−26.83) less what NSC and VGP (outside)
+    # pass on net: their net transfers (received − pooled) are −5.71675 × (414.5 + 2.7)/2733.3
+    # + 0.35875 + 0.196 = −0.31783, so the inside gains +0.31783: −26.51217 → −£26.51m,
+    # −26.51217 + 4.5 = −£22.01m against the −£4.5m SCT
+    assert metric(at, "System outturn") == "-£26.51m"
+    assert next(m for m in at.metric if m.label == "System outturn").delta == "-£22.01m vs SCT"
     shown = table(at, "vs_standalone")
     assert list(shown.index) == list(outcome.table.index)
     for column in ("variance", "pooled", "retained", "received", "net_transfer", "outturn",
                    "support_earned", "final", "standalone", "vs_standalone"):
         assert (shown[column] - outcome.table[column] / 1e6).abs().max() < 1e-9, column
     # members worse off than standalone are named, with the incentives
+    # vs standalone = net transfer (no member's support test changes): NGH −0.314 + 5.419 and
+    # VGP −0.006 + 0.196 gain; SVH, NCH, NVP, RAS, NCC (−0.327 − 0.257), CCG and NSC
+    # (−0.867 + 0.359) lose
     assert "7 of 9 members are worse off than on their own" in at.warning[0].value
     text = "\n".join(m.value for m in at.markdown)
-    assert "Worse off than on their own (7 of 9, shaded):** SVH, NCH, NVP, RAS, NCC, ICB, NSC" \
+    assert "Worse off than on their own (7 of 9, shaded):** SVH, NCH, NVP, RAS, NCC, CCG, NSC" \
         in text
     assert "retention_gain" in table(at, "retention_gain").columns
     assert charts(at) == 2  # member walk, retention
     # the plain-English explanation of the chosen member
     assert at.selectbox(key="explain_member_0_0").value == "NGH"
-    assert "8. Final position: -£6.99m" in text
+    # NGH: 1.8 − 13.4 + 5.419 (pooled) − 5.71675 × 150.3/2733.3 (0.314) = −6.495, no support
+    assert "8. Final position: -£6.50m" in text
     downloads = at.get("download_button")
     assert [b.label for b in downloads] == ["Download the agreement (.toml)",
                                             "Download the results (.xlsx)"]
@@ -109,7 +126,10 @@ def test_explaining_another_member():
     at.selectbox(key="explain_member_0_0").select("NVP").run()
     text = "\n".join(m.value for m in at.markdown)
     assert "Northshire and Vale Partnership NHS Foundation Trust (NVP)" in text
-    assert "£2.94m worse off" in text
+    # NVP keeps its +0.25 and its £0.85m support either way; it is charged
+    # 5.71675 × 46.5/2733.3 = £0.097m of the net pool by net turnover: final 0.8 + 0.25 − 0.097
+    # + 0.85 = 1.803, standalone 0.8 + 0.25 + 0.85 = 1.90
+    assert "£0.10m worse off" in text
 
 
 @pytest.mark.parametrize("name", list_presets())
@@ -208,7 +228,7 @@ def test_switching_on_a_reserve_and_support_options():
     at.number_input(key="support_taper_0_0").set_value(1.0).run()
     assert not at.error, errors(at)
     a = agreement(at)
-    assert a.reserve == rs.agreements.spec.Reserve("ICB", 2_000_000.0)  # the commissioner by default
+    assert a.reserve == rs.agreements.spec.Reserve("CCG", 2_000_000.0)  # the commissioner by default
     assert (a.support.test, a.support.taper) == ("system", 1.0)
     assert metric(at, "Reserve used") == "£2.00m"
 
@@ -217,7 +237,7 @@ def test_distribute_to_a_counterparty_and_by_claims():
     at = open_page()
     at.selectbox(key="distribute_0_0").select("counterparty").run()
     assert not at.error, errors(at)
-    assert agreement(at).pool.counterparty == "ICB"
+    assert agreement(at).pool.counterparty == "CCG"  # the commissioner
     at.selectbox(key="distribute_0_0").select("claims").run()
     at.selectbox(key="rule_0_0").select("talmud").run()
     assert not at.error, errors(at)
@@ -258,15 +278,15 @@ def test_an_invalid_edit_is_shown_and_not_applied():
 
 def test_exempting_a_member_and_changing_the_scale():
     at = open_page()
-    at.multiselect(key="exempt_0_0").select("ICB").run()
+    at.multiselect(key="exempt_0_0").select("CCG").run()
     at.selectbox(key="scale_0_0").select("support").run()
     message = errors(at)
     assert "key 'scale': the scale column 'support' must be > 0 for every member" in message
-    assert agreement(at).exempt == ("ICB",)
+    assert agreement(at).exempt == ("CCG",)
     assert charts(at) == 0
     at.selectbox(key="scale_0_0").select("turnover").run()
     assert not at.error
-    assert table(at, "pooled").loc["ICB", "pooled"] == 0.0
+    assert table(at, "pooled").loc["CCG", "pooled"] == 0.0
 
 
 # -- uploads --------------------------------------------------------------------------------------
@@ -354,7 +374,7 @@ def test_editing_the_caps_rewrites_the_summary_everywhere_and_marks_the_descript
         in in_words(at)
     assert sidebar_agreement(at) == (
         "Agreement: **Gain/loss share 50:50 beyond 0.5% of turnover, capped at 1%** · pooled: "
-        "50% beyond 0.5% of turnover; shared pro rata to turnover; capped at 1% of turnover")
+        "50% beyond 0.5% of turnover; shared pro rata to net_turnover; capped at 1% of turnover")
     assert "*Description:* Half of each variance beyond 0.5% of turnover is pooled" \
         in captions(at)
 
@@ -366,7 +386,7 @@ def test_editing_the_caps_rewrites_the_summary_everywhere_and_marks_the_descript
     assert "capped at 1%" not in words
     assert sidebar_agreement(at) == (
         "Agreement: **Gain/loss share 50:50 beyond 0.5% of turnover, capped at 1% (edited)** · "
-        "pooled: 50% beyond 0.5% of turnover; shared pro rata to turnover; capped at 2% of "
+        "pooled: 50% beyond 0.5% of turnover; shared pro rata to net_turnover; capped at 2% of "
         "turnover")
     text = captions(at)
     assert ("*Description, written for the preset; parameters edited since:* Half of each "
@@ -407,24 +427,29 @@ def test_going_back_to_the_preset_parameters_clears_the_mark():
 def test_presets_that_do_not_fit_the_system_are_marked_with_the_reason():
     at = open_page()
     picker = at.selectbox(key="preset_choice")
-    # northshire_2018_19 has no target or benchmark column, and no PAYER, CMS or CLI member
+    # northshire_2018_19 has no target, benchmark or ERF column, and no PAYER, CMS or CLI
+    # member, nor an ICB (its commissioner is a CCG: the pooled budget's reserve holder and the
+    # ERF presets' counterparty are missing)
     marked = [o for o in picker.options if o.endswith(" — does not fit this system")]
     assert marked == [f"{load_preset(p).name} — does not fit this system" for p in
-                      ("aca_risk_corridors", "medicare_part_d_corridors", "mssp_one_sided",
+                      ("pooled_budget_reserve", "erf_2022_23", "erf_2023_24",
+                       "aca_risk_corridors", "medicare_part_d_corridors", "mssp_one_sided",
                        "mssp_two_sided", "nec_target_cost")]
-    assert "Full pooling pro rata to turnover" in picker.options
-    assert "5 of 12 presets do not fit this system and are marked in the list" in captions(at)
+    assert "Full pooling pro rata to net turnover" in picker.options  # (renamed by issue 16)
+    assert "8 of 14 presets do not fit this system and are marked in the list" in captions(at)
     picker.select("aca_risk_corridors").run()
     assert "**ACA risk corridors** needs member PAYER and column target, not in this system." \
         in "\n".join(w.value for w in at.warning)
-    # its own sample fits it (and not the NHS pooled-budget preset, nor the MSSP and NEC ones)
+    # its own sample fits it (and not the NHS pooled-budget and ERF presets, which name an
+    # ICB, nor the MSSP and NEC ones)
     at.button(key="load_agreement_sample").click().run()
     assert not at.exception and not at.error, errors(at)
     options = at.selectbox(key="preset_choice").options
     assert "ACA risk corridors" in options
     assert [o for o in options if o.endswith("does not fit this system")] == [
         f"{load_preset(p).name} — does not fit this system" for p in
-        ("pooled_budget_reserve", "mssp_one_sided", "mssp_two_sided", "nec_target_cost")]
+        ("pooled_budget_reserve", "erf_2022_23", "erf_2023_24", "mssp_one_sided",
+         "mssp_two_sided", "nec_target_cost")]
     assert not [w for w in at.warning if "needs member" in w.value]
 
 

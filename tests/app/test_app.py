@@ -38,12 +38,15 @@ def test_system_page_opens_on_the_default_sample():
     assert not at.error
     assert len(at.data_editor) == 1
     assert list(at.data_editor[0].value["org_id"]) == list(current(at).members)
-    assert metric(at, "Members") == "9"
-    # OCTs 1.8 − 9.4 + 1.1 + 0.8 + 0.35 + 3.2 + 0 + 0 + 0.15 = −£2.00m; SCT +£1.5m (system.toml)
-    assert metric(at, "Sum of OCTs") == "-£2.00m"
-    assert metric(at, "System control total") == "£1.50m"
-    # support 12.3 + 8.1 + 1.9 + 2.6 + 0.9 + 2.7 + 10.0 = £38.50m
-    assert metric(at, "Support at stake") == "£38.50m"
+    # 7 inside the SCT + NSC and VGP outside it (in_sct false)
+    assert metric(at, "Members") == "7 + 2"
+    assert any("7 members are inside the system control total" in i.value for i in at.info)
+    # OCTs inside the SCT 1.8 − 9.4 + 1.1 + 0.8 + 0.35 + 3.2 − 6.0 = −£8.15m (NSC 0 and VGP
+    # +0.15 are outside); SCT −£4.5m (system.toml)
+    assert metric(at, "Sum of OCTs (inside the SCT)") == "-£8.15m"
+    assert metric(at, "System control total") == "-£4.50m"
+    # support 12.3 + 8.1 + 0.55 + 0.85 + 1.0 + 0.75 + 6.0 (+ 0 + 0) = £29.55m
+    assert metric(at, "Support at stake") == "£29.55m"
     assert [b.label for b in at.get("download_button")] == [
         "Download the blank template (.xlsx)", "Download this system (.xlsx)",
         "Download members (.csv)"]
@@ -87,7 +90,7 @@ def test_a_valid_edit_applies_and_reaches_the_reconcile_page():
 def test_setting_the_system_control_total():
     at = start()
     sct = at.text_input(key="sct_0")
-    assert sct.value == "1,500,000"        # thousands separators in the box itself
+    assert sct.value == "-4,500,000"       # thousands separators in the box itself
     sct.set_value("-2,000,000").run()
     assert not at.error
     assert current(at).control_total == -2_000_000.0
@@ -153,16 +156,24 @@ def test_reconcile_page_shows_the_statement_and_flags():
     at.switch_page(RECONCILE).run()
     assert not at.exception and not at.error
     assert at.title[0].value == "Reconcile"
-    assert metric(at, "Members' totals (ΣOCT)") == "-£2.00m"
-    assert metric(at, "Gap (SCT − ΣOCT)") == "£3.50m"
-    assert metric(at, "Forecast against SCT") == "-£25.61m"  # -24.11 - 1.5
+    # inside the SCT (NSC and VGP are outside): ΣOCT 1.8 − 9.4 + 1.1 + 0.8 + 0.35 + 3.2 − 6.0
+    # = −8.15; gap −4.5 − (−8.15) = 3.65; forecast −11.6 − 10.7 + 1.45 + 1.05 + 0.12 + 4.65
+    # − 11.8 = −26.83, against the SCT −26.83 + 4.5 = −22.33
+    assert metric(at, "Members' totals (ΣOCT)") == "-£8.15m"
+    assert metric(at, "Gap (SCT − ΣOCT)") == "£3.65m"
+    assert metric(at, "Forecast against SCT") == "-£22.33m"
+    # beyond 1% of turnover adverse: NGH −13.4 / 512.4 = 2.6%, VGP −0.53 / 27.6 = 1.9% (flagged
+    # though outside the SCT); the next is NSC −2.9 / 436.5 = 0.66%
     assert metric(at, "Unrealistic targets") == "2 of 9"
     text = "\n".join(m.value for m in at.markdown)
     assert "Northshire General Hospitals NHS Foundation Trust (NGH)" in text
     assert "Vale GP Federation (VGP)" in text
     statement = at.dataframe[0].value
-    assert statement["amount"].round(2).tolist() == [-2.0, 38.5, 36.5, 1.5, 3.5, -35.0,
-                                                     -24.11, -22.11, -25.61]
+    # ΣOCT −8.15; support inside 12.3 + 8.1 + 0.55 + 0.85 + 1.0 + 0.75 + 6.0 = 29.55;
+    # ΣOCT + support 21.40; SCT −4.5; gap 3.65; gap incl. support −4.5 − 21.40 = −25.90;
+    # forecast −26.83; against ΣOCT −26.83 + 8.15 = −18.68; against the SCT −22.33
+    assert statement["amount"].round(2).tolist() == [-8.15, 29.55, 21.4, -4.5, 3.65, -25.9,
+                                                     -26.83, -18.68, -22.33]
     assert len(at.get("vega_lite_chart")) == 3  # waterfall, variance, rebalancing
 
 
@@ -182,12 +193,16 @@ def test_adopting_the_rebalanced_octs_closes_the_gap():
     at.button(key="adopt_rebalance").click().run()
     assert not at.exception
     system = current(at)
-    assert round(system.sum_control_totals, 2) == round(system.control_total, 2) == 1_500_000.0
-    # equal basis: £3.5m over 9 members is £388,888.89 each, the odd pennies by org_id
+    assert round(system.sum_control_totals, 2) == round(system.control_total, 2) == -4_500_000.0
+    # equal basis: the £3.65m gap over the 7 members inside the SCT is £521,428.571… each:
+    # 7 × 521,428.57 = 3,649,999.99, so one member (by org_id) takes the odd penny; NSC and VGP,
+    # outside the SCT, keep their control totals
     changes = (system.orgs["control_total"]
                - rs.load_sample("northshire_2018_19").orgs["control_total"]).round(2)
-    assert sorted(changes.unique().tolist()) == [388_888.88, 388_888.89]
-    assert round(changes.sum(), 2) == 3_500_000.0
+    assert changes[["NSC", "VGP"]].tolist() == [0.0, 0.0]
+    inside = changes.drop(["NSC", "VGP"])
+    assert sorted(inside.tolist()) == [521_428.57] * 6 + [521_428.58]
+    assert round(changes.sum(), 2) == 3_650_000.0
     assert metric(at, "Gap (SCT − ΣOCT)") == "£0.00m"  # no "-£0.00m"
     assert "now the members' control totals" in at.success[0].value
 
@@ -209,14 +224,16 @@ def test_rebalancing_keeps_the_chosen_octs_within_the_cap():
     at.switch_page(RECONCILE).run()
     at.selectbox(key="rebalance_method").select("closest_to_forecast").run()
     # the conditions are a form: they go in together when Rebalance is pressed
-    at.multiselect(key="rebalance_keep_0").set_value(["NGH", "ICB"])
+    at.multiselect(key="rebalance_keep_0").set_value(["NGH", "CCG"])
     at.number_input(key="rebalance_max_change").set_value(2.0)
     at.button(key="rebalance_submit").click().run()
     assert not at.exception and not at.error, errors(at)
     table = next(d.value for d in at.dataframe if "revised" in d.value.columns)
     changes = table.set_index("org_id")["change"]
-    assert changes["NGH"] == 0 and changes["ICB"] == 0
-    assert round(table["revised"].sum(), 6) == 1.5  # £m: the SCT
+    assert changes["NGH"] == 0 and changes["CCG"] == 0
+    # £m: the revised OCTs of the members inside the SCT add up to the SCT, −4.5
+    inside = table.set_index("org_id").drop(["NSC", "VGP"])
+    assert round(inside["revised"].sum(), 6) == -4.5
     at.button(key="adopt_rebalance").click().run()
     system = current(at)
     assert round(system.sum_control_totals, 2) == round(system.control_total, 2)
@@ -233,6 +250,9 @@ def test_an_impossible_rebalancing_is_explained_in_words():
     message = errors(at)
     assert "No rebalancing of Northshire and Vale 2018/19 meets every condition." in message
     assert "NGH's control total changes by at most the cap" in message
-    assert "Change the system control total by -£1.68m" in at.warning[0].value
+    # at most 0.05% of turnover per member inside the SCT: 0.0005 × (512.4 + 368.9 + 142.6
+    # + 214.3 + 248.0 + 187.2 + 1684.0 = 3357.4) = £1.6787m of the £3.65m gap; the SCT would
+    # have to move by 3.65 − 1.6787 = 1.9713, i.e. −£1.97m
+    assert "Change the system control total by -£1.97m" in at.warning[0].value
     assert all(b.key != "adopt_rebalance" for b in at.button)  # nothing to adopt
     assert at.get("download_button")[0].disabled

@@ -81,7 +81,8 @@ def test_defaults_then_run_matches_the_library():
     assert max(len(c) for c in whole.columns) <= 17
     names = "\n".join(m.value for m in at.markdown)
     assert f"**A** — {load_preset(DEFAULT_PRESET).name}" in names
-    assert "**B** — Full pooling pro rata to turnover" in names
+    # issue 16: the preset now shares its pool by net turnover, and is named so
+    assert "**B** — Full pooling pro rata to net turnover" in names
     assert f"{a.loc['SYSTEM', 'p_worse_off']:.0%}" == whole["any worse off"][0]
     np.testing.assert_allclose(whole["mean final £m"][0], a.loc["SYSTEM", "mean_final"] / 1e6)
 
@@ -174,9 +175,10 @@ def test_changed_inputs_keep_the_last_results_marked(downloads):
 
 def test_compare_and_fairness_agree_on_the_same_settings():
     """Issue 15: Compare said ICB was £3.88m worse off on average while Fairness said it gained
-    £0.44m, each on its own settings. With one set of settings, the two pages' ICB figure — the
-    mean final position less the mean position alone — is the same number, worked out here from
-    the scenarios and the engine's arrays directly."""
+    £0.44m, each on its own settings. With one set of settings, the two pages' figure for the
+    commissioner (ICB then, CCG on the 2018/19 sample since issue 16) — the mean final position
+    less the mean position alone — is the same number, worked out here from the scenarios and
+    the engine's arrays directly."""
     at = open_page()
     apply_settings(at, n=N, seed=3, correlation=0.4)
     at.button(key="cmp_run").click().run()
@@ -184,11 +186,11 @@ def test_compare_and_fairness_agree_on_the_same_settings():
     system = rs.load_sample("northshire_2018_19")
     scenarios = rs.simulate(system, N, seed=3, correlation=0.4)
     outcome = rs.apply(load_preset(DEFAULT_PRESET), system, scenarios)
-    icb = list(system.members).index("ICB")
-    expected = float((np.asarray(outcome["final"])[:, icb]
-                      - np.asarray(outcome["standalone"])[:, icb]).mean())
+    ccg = list(system.members).index("CCG")
+    expected = float((np.asarray(outcome["final"])[:, ccg]
+                      - np.asarray(outcome["standalone"])[:, ccg]).mean())
     assert abs(expected) > 1e5                        # a figure worth comparing, not zero
-    compared = shown(at, "A vs alone £m").loc["ICB", "A vs alone £m"]
+    compared = shown(at, "A vs alone £m").loc["CCG", "A vs alone £m"]
     assert compared == pytest.approx(expected / 1e6, abs=1e-8)
     # Fairness on the same sidebar settings, judged by the plain average (λ = 0)
     at.switch_page("riskshare/ui/pages/fairness.py").run()
@@ -197,7 +199,7 @@ def test_compare_and_fairness_agree_on_the_same_settings():
     at.button(key="fair_run").click().run()
     assert not at.exception and not at.error, errors(at)
     members = next(d.value for d in at.dataframe if "gain_agreement" in d.value.columns)
-    fair = float(members.set_index("org_id").loc["ICB", "gain_agreement"])
+    fair = float(members.set_index("org_id").loc["CCG", "gain_agreement"])
     assert fair == pytest.approx(expected / 1e6, abs=0.005e-6 + 1e-8)   # to the penny
     assert round(fair, 2) == round(compared, 2)
 
@@ -206,12 +208,15 @@ def test_presets_that_do_not_fit_are_marked_as_on_the_agreement_page():
     at = open_page()
     labels = at.multiselect(key="cmp_agreements").options
     # Northshire's table has no member PAYER, CMS or CLI and no column target or benchmark,
-    # which the corridor, MSSP and NEC presets name: the marks the Agreement page gives them
+    # which the corridor, MSSP and NEC presets name; since issue 16 its commissioner is CCG, so
+    # it has no member ICB either, which the pooled-budget preset names as its reserve holder and
+    # the two ERF presets as exempt and counterparty (they also name erf_delivered and
+    # erf_target, columns it lacks): the marks the Agreement page gives them
     marked = {o.removesuffix(" — does not fit this system") for o in labels
               if o.endswith(" — does not fit this system")}
     assert marked == {load_preset(p).name for p in (
         "aca_risk_corridors", "medicare_part_d_corridors", "mssp_one_sided", "mssp_two_sided",
-        "nec_target_cost")}
-    assert "Full pooling pro rata to turnover" in labels
+        "nec_target_cost", "pooled_budget_reserve", "erf_2022_23", "erf_2023_24")}
+    assert "Full pooling pro rata to net turnover" in labels
     assert not any(o.startswith("Current agreement") and o.endswith("fit this system")
                    for o in labels)

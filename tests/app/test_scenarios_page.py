@@ -128,10 +128,11 @@ def test_the_system_figures_are_in_their_own_table_with_any_member_wording():
     run(at)
     system = rs.load_sample("northshire_2018_19")
     outcome = rs.apply(load_preset(DEFAULT_PRESET), system, rs.simulate(system, N, seed=0))
-    final = np.asarray(outcome["final"])
-    alone = np.asarray(outcome["standalone"])
+    # the system's figures cover the members inside the SCT (NSC and VGP are outside it)
+    final = np.asarray(outcome["final"])[:, system.inside]
+    alone = np.asarray(outcome["standalone"])[:, system.inside]
     # worked from the engine's arrays, not from the risk table: in how many scenarios is *any*
-    # member worse off than alone (by more than half a penny)
+    # member inside the SCT worse off than alone (by more than half a penny)
     any_worse = float(((final - alone) < -0.005).any(axis=1).mean())
     table = next(d.value for d in at.dataframe if "measure" in d.value.columns)
     shown = dict(zip(table["measure"], table["value"], strict=True))
@@ -196,7 +197,7 @@ SAMPLE_PRESETS = {"northshire_2018_19": "system_support_taper_2020_21",
                   "workshop_4": "full_pooling_turnover",
                   "vale_2025_26": "gain_loss_50_50_deadband",
                   "pooled_budget_2": "pooled_budget_reserve", "corridor_2": "aca_risk_corridors",
-                  "mssp_2": "mssp_two_sided", "nec_2": "nec_target_cost"}
+                  "mssp_2": "mssp_two_sided", "erf_2": "erf_2022_23", "nec_2": "nec_target_cost"}
 
 
 @pytest.mark.parametrize("sample", list(SAMPLE_PRESETS))
@@ -212,16 +213,21 @@ def test_every_sample_runs_on_the_scenarios_page(sample):
 
 
 def test_the_forecast_line_gives_the_system_figures_the_agreement_page_gives():
-    """One figure, one reference, on every page: at the forecast the Northshire members'
-    forecasts sum to -£24.11m (-11.60 - 10.70 + 1.45 + 1.05 + 0.12 + 4.65 - 5.80 - 2.90 - 0.38,
-    by hand), £25.61m short of the £1.50m SCT — on Scenarios and on the Agreement page alike."""
+    """One figure, one reference, on every page: at the forecast the Northshire members inside
+    the SCT forecast -£26.83m (-11.60 - 10.70 + 1.45 + 1.05 + 0.12 + 4.65 - 11.80, by hand);
+    under the default agreement NSC and VGP (outside the SCT) pass on net
+    -5.71675 × (414.5 + 2.7) / 2733.3 + 0.35875 + 0.196 = -£0.31783m (received − pooled: see
+    test_agreement_page), so the outturn inside the SCT is -26.83 + 0.31783 = -£26.51m,
+    £22.01m short of the -£4.50m SCT — on Scenarios and on the Agreement page alike."""
     at = open_page()
     line = next(i.value for i in at.info if "without random variation" in i.value)
-    assert "system outturn (before support) -£24.11m, -£25.61m against the SCT" in line
-    # and the members' final positions together, as Fairness says them: outturn -24.11 plus
-    # the £4.60m of support earned = -£19.51m, which is -£17.51m against the -£2.00m ΣOCT
-    assert "the members end at -£19.51m together (as on the Fairness page), -£17.51m against " \
+    assert "system outturn (before support) -£26.51m, -£22.01m against the SCT" in line
+    # and all nine members' final positions together, as Fairness says them: their forecasts
+    # -26.83 - 2.90 - 0.38 = -30.11 (the pool is shared out whole) plus the £2.15m of support
+    # earned (NCH 0.55, NVP 0.85, NCC 0.75) = -£27.96m, which is -£19.96m against the nine
+    # members' control totals, -8.15 + 0 + 0.15 = -£8.00m
+    assert "the members end at -£27.96m together (as on the Fairness page), -£19.96m against " \
            "the sum of their control totals (ΣOCT)" in line
     at.switch_page("riskshare/ui/pages/agreement.py").run()
     outturn = next(m for m in at.metric if m.label == "System outturn")
-    assert outturn.value == "-£24.11m" and outturn.delta == "-£25.61m vs SCT"
+    assert outturn.value == "-£26.51m" and outturn.delta == "-£22.01m vs SCT"

@@ -1,7 +1,7 @@
-"""The system boundary (DOMAIN §9): members outside the SCT take part in agreements but are left
-out of ΣOCT, the gap, the system forecast and its variance, rebalancing and the system test.
+"""The system boundary (docs/reconciliation.md): members outside the SCT take part in agreements
+but are left out of ΣOCT, the gap, the system forecast and its variance, rebalancing and the system test.
 
-The worked case is DOMAIN §9's, checked by hand (£m):
+The worked case is docs/reconciliation.md's, checked by hand (£m):
   inside  NGH +1.80/−11.60, SVH −9.40/−10.70, NCH +1.10/+1.45, NVP +0.80/+1.05,
           RAS +0.35/+0.12, NCC +3.20/+4.65, ICB 0.00/−5.80 (OCT/forecast)
   outside NSC 0.00/−2.90 (council), VGP +0.15/−0.38 (GP federation); SCT +1.50

@@ -28,7 +28,8 @@ def test_the_50_50_deadband_preset():
     assert describe.explain(load_preset("gain_loss_50_50_deadband")) == [
         "Of a gain or a loss, a member pools none of the part up to 0.5% of turnover and 50% of "
         "the part beyond 0.5%.",
-        "The net pool is shared pro rata to turnover.",
+        # basis = "net_turnover" in the TOML (issue 16): the column is named as written
+        "The net pool is shared pro rata to net_turnover.",
         "Charges and awards from the pool are capped at 1% of turnover per member.",
         CLIFF, LOST]
 
@@ -122,10 +123,11 @@ def test_editing_the_cap_changes_the_words_and_marks_the_name():
     assert describe.explain(b)[2] == ("Charges and awards from the pool are capped at 2% of "
                                       "turnover per member.")
     assert "capped at 1%" not in describe.summary(b)
+    # the pool's basis is the net_turnover column (issue 16); the caps stay % of turnover
     assert describe.headline(b) == ("pooled: 50% beyond 0.5% of turnover; shared pro rata to "
-                                    "turnover; capped at 2% of turnover")
+                                    "net_turnover; capped at 2% of turnover")
     assert describe.headline(a) == ("pooled: 50% beyond 0.5% of turnover; shared pro rata to "
-                                    "turnover; capped at 1% of turnover")
+                                    "net_turnover; capped at 1% of turnover")
     # the name and description are the author's, kept; the name is marked
     assert b.name == a.name and b.description == a.description
     assert describe.edited(b)
@@ -220,7 +222,8 @@ def test_a_workshop_session_keeps_the_mark():
 
     session = load_session("northshire_workshop")
     label, a = session.agreements[0]
-    edited = a.replace(reserve=Reserve("ICB", 2_000_000.0),
+    # the northshire commissioner is the CCG (issue 16)
+    edited = a.replace(reserve=Reserve("CCG", 2_000_000.0),
                        description_for=a.parameters_fingerprint)
     changed = replace(session, agreements=((label, edited), *session.agreements[1:]))
     again = read_session_text(changed.to_toml())

@@ -473,18 +473,32 @@ def test_coalition_target_adds_octs_and_shares_the_gap_by_turnover():
     target = coalition_target(system, rows)
     oct_ = system.orgs["control_total"].to_numpy()
     turnover = system.orgs["turnover"].to_numpy()
-    expected = rows @ oct_ + system.gap * (rows @ turnover) / turnover.sum()
+    # the SCT boundary (DOMAIN §9): only a coalition's members inside the SCT bring their OCT and
+    # a turnover share of the gap; the shares are of the turnover inside the SCT
+    inside = rows & system.inside
+    expected = (inside @ oct_ + system.gap * (inside @ turnover)
+                / turnover[system.inside].sum())
     np.testing.assert_allclose(target, expected, rtol=0, atol=1e-6)
     assert target[-1] == pytest.approx(system.control_total, abs=1e-6)   # N: the SCT
+    # by hand (sample CSV, £m): ΣOCT inside = 1.80 − 9.40 + 1.10 + 0.80 + 0.35 + 3.20 − 6.00
+    # = −8.15, gap = −4.50 − (−8.15) = +3.65; turnover inside = 512.4 + 368.9 + 142.6 + 214.3
+    # + 248.0 + 187.2 + 1,684.0 = 3,357.4. {NGH, CCG, VGP}: VGP is outside, so OCT 1.80 − 6.00
+    # = −4.20 and share (512.4 + 1,684.0)/3,357.4 = 2,196.4/3,357.4 of the gap:
+    # −4,200,000 + 3,650,000 × 2,196.4/3,357.4 = −4,200,000 + 2,387,817.95 = −1,812,182.05;
+    # the rest: −8.15 + 4.20 = −3.95, +3.65 × 1,161.0/3,357.4 = +1,262,182.05 ⇒ −2,687,817.95
+    assert system.gap == pytest.approx(3_650_000, abs=1e-6)
+    a, b = row_of(system, ["NGH", "CCG", "VGP"]), ~row_of(system, ["NGH", "CCG", "VGP"])
+    pair = coalition_target(system, np.array([a, b]))
+    np.testing.assert_allclose(pair, [-1_812_182.05, -2_687_817.95], rtol=0, atol=0.01)
     # the targets of a partition add up to the SCT
-    a, b = row_of(system, ["NGH", "ICB", "VGP"]), ~row_of(system, ["NGH", "ICB", "VGP"])
-    assert coalition_target(system, np.array([a, b])).sum() == pytest.approx(
-        system.control_total, abs=1e-6)
+    assert pair.sum() == pytest.approx(system.control_total, abs=1e-6)
+    # a coalition wholly outside the SCT (the council and the GP federation) has no target
+    assert coalition_target(system, row_of(system, ["NSC", "VGP"])[None, :])[0] == 0.0
 
 
 # == 3. scenarios: the certainty equivalent by hand; pooling nothing creates nothing ==============
-SCENARIO_COALITIONS = [("NGH", "SVH"), ("NCH", "NVP", "ICB"), ("SVH", "NCC", "NSC", "VGP"),
-                       ("NGH", "SVH", "NCH", "NVP", "RAS", "NCC", "ICB", "NSC")]
+SCENARIO_COALITIONS = [("NGH", "SVH"), ("NCH", "NVP", "CCG"), ("SVH", "NCC", "NSC", "VGP"),
+                       ("NGH", "SVH", "NCH", "NVP", "RAS", "NCC", "CCG", "NSC")]
 
 
 @pytest.mark.parametrize("name", ["gain_loss_50_50_deadband", "system_support_taper_2020_21",

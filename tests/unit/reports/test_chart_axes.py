@@ -6,6 +6,7 @@ Expected figures are worked by hand from the bundled samples' CSV files."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -16,6 +17,9 @@ from riskshare.reports import charts
 AXIS_LABELS = re.compile(r'<g class="mark-text role-axis-label"[^>]*>(.*?)</g>')
 TEXT = re.compile(r"<text[^>]*>([^<]*)</text>")
 TICK = re.compile(r"^-?£[\d,]+(\.\d+)?m$")
+# the Northshire data before issue 16 (all members inside the SCT, SCT +£1.5m): an axis that
+# straddles zero
+NINE_MEMBERS = Path(__file__).parents[2] / "fixtures" / "nine_members"
 
 
 def tick_labels(chart) -> list[str]:
@@ -41,30 +45,34 @@ def test_axis_labels_have_the_decimals_the_tick_step_needs(low, high, step, deci
 
 
 def test_the_waterfall_axis_includes_zero_with_round_ticks():
-    # Northshire: levels run from ΣOCT −£2.0m down to the forecast −£24.11m and up to the SCT
-    # +£1.5m, so the axis runs −£25m … £5m in steps of £5m, through £0m
-    rec = rs.reconcile(rs.load_sample("northshire_2018_19"))
+    # nine_members (the old Northshire data, every member inside the SCT): levels run from ΣOCT
+    # −£2.0m down to the forecast −£24.11m and up to the SCT +£1.5m, so the axis runs
+    # −£25m … £5m in steps of £5m, through £0m
+    rec = rs.reconcile(rs.load_system(NINE_MEMBERS))
     labels = tick_labels(charts.waterfall(rec))
     assert set(labels) == {"-£25m", "-£20m", "-£15m", "-£10m", "-£5m", "£0m", "£5m"}
 
 
 def test_the_waterfall_labels_follow_the_money_rule():
-    # forecast − OCT per member from the CSV; the totals carry no sign, the steps do
+    # forecast − OCT per member from the CSV; the totals carry no sign, the steps do. The
+    # totals cover the members inside the SCT (NSC and VGP are outside, in_sct false).
     data = charts.waterfall_data(rs.reconcile(rs.load_sample("northshire_2018_19")))
     assert dict(zip(data["step"], data["label"], strict=True)) == {
-        "ΣOCT": "-£2.00m",          # 1.8 − 9.4 + 1.1 + 0.8 + 0.35 + 3.2 + 0 + 0 + 0.15
+        "ΣOCT": "-£8.15m",          # 1.8 − 9.4 + 1.1 + 0.8 + 0.35 + 3.2 − 6.0 (inside the SCT)
         "NGH": "-£13.40m",          # −11.6 − 1.8
         "SVH": "-£1.30m",           # −10.7 + 9.4
         "NCH": "+£0.35m",           # 1.45 − 1.1
         "NVP": "+£0.25m",           # 1.05 − 0.8
         "RAS": "-£0.23m",           # 0.12 − 0.35
         "NCC": "+£1.45m",           # 4.65 − 3.2
-        "ICB": "-£5.80m",
-        "NSC": "-£2.90m",
+        "CCG": "-£5.80m",           # −11.8 + 6.0
+        "NSC": "-£2.90m",           # −2.9 − 0
         "VGP": "-£0.53m",           # −0.38 − 0.15
-        "Forecast": "-£24.11m",     # the sum of the forecasts
-        "To SCT": "+£25.61m",       # 1.5 + 24.11
-        "SCT": "£1.50m",
+        # the sum of the forecasts inside the SCT:
+        # −11.6 − 10.7 + 1.45 + 1.05 + 0.12 + 4.65 − 11.8 = −26.83
+        "Forecast": "-£26.83m",
+        "To SCT": "+£22.33m",       # −4.5 + 26.83
+        "SCT": "-£4.50m",
     }
 
 

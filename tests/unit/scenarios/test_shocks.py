@@ -46,16 +46,17 @@ def test_winter_pressure_moves_exactly_the_two_acute_trusts_by_2pct_of_turnover(
     # NGH: −2% × £512,400,000 = −£10,248,000;  SVH: −2% × £368,900,000 = −£7,378,000.
     v = vec("winter_pressure", north)
     assert v == pytest.approx({"NGH": -10_248_000, "SVH": -7_378_000, "NCH": 0, "NVP": 0,
-                               "RAS": 0, "NCC": 0, "ICB": 0, "NSC": 0, "VGP": 0}, abs=1e-6)
+                               "RAS": 0, "NCC": 0, "CCG": 0, "NSC": 0, "VGP": 0}, abs=1e-6)
     assert set(north.orgs.index[north.orgs["kind"] == "acute"]) == {"NGH", "SVH"}
 
 
 def test_efficiency_slip_moves_each_member_by_30pct_of_its_efficiency_plan(north):
-    # efficiency_plan: NGH 17.9m, SVH 12.9m, NCH 4.3m, NVP 6.4m, RAS 1.9m, NCC 5.6m, ICB 20m,
-    # NSC 8.7m, VGP 0.5m; −30% of each.
+    # efficiency_plan: NGH 17.9m, SVH 12.9m, NCH 4.3m, NVP 6.4m, RAS 7.4m (the whole ambulance
+    # trust, issue 16), NCC 5.6m, CCG 20m, NSC 8.7m, VGP 0.5m; −30% of each
+    # (RAS: −0.3 × 7.4m = −2.22m).
     assert vec("efficiency_slip", north) == pytest.approx({
         "NGH": -5_370_000, "SVH": -3_870_000, "NCH": -1_290_000, "NVP": -1_920_000,
-        "RAS": -570_000, "NCC": -1_680_000, "ICB": -6_000_000, "NSC": -2_610_000,
+        "RAS": -2_220_000, "NCC": -1_680_000, "CCG": -6_000_000, "NSC": -2_610_000,
         "VGP": -150_000}, abs=1e-6)
 
 
@@ -95,13 +96,13 @@ def test_shock_from_toml_text_and_amount_on_all(north):
         target = "all"
         amount = -1_000_000
         [[effects]]
-        target = "member:ICB"
+        target = "member:CCG"
         pct = 1.0
     """))
     assert shock.name == "Everyone −£1m"
     v = vec(shock, north)
     assert v["NGH"] == -1_000_000
-    assert v["ICB"] == pytest.approx(-1_000_000 + 16_840_000)   # +1% × £1,684m
+    assert v["CCG"] == pytest.approx(-1_000_000 + 16_840_000)   # +1% × £1,684m
 
 
 # -- bad shocks -------------------------------------------------------------------------------------

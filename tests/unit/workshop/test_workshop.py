@@ -134,8 +134,11 @@ def test_agreement_step_is_the_outcome(number, label):
     assert figures["Members worse off than alone"].text == f"{len(o.worse_off)} of 9"
     assert figures["Support earned"].value == pytest.approx(o.table["support_earned"].sum(),
                                                             abs=PENNY)
-    assert figures["System ends at"].value == pytest.approx(o.table["final"].sum(), abs=PENNY)
-    assert figures["System ends at"].text == money_m(o.table["final"].sum())
+    # the system ends at Σ final over the members inside the SCT (DOMAIN §9: NSC and VGP take
+    # part in the agreement but are outside the system's position)
+    inside = o.table["final"][system.inside].sum()
+    assert figures["System ends at"].value == pytest.approx(inside, abs=PENNY)
+    assert figures["System ends at"].text == money_m(inside)
     assert figures["Gain over standing alone"].value == pytest.approx(
         o.table["vs_standalone"].sum(), abs=PENNY)
 
@@ -150,8 +153,9 @@ def test_compare_at_the_forecast_is_each_outcome_side_by_side():
         np.testing.assert_array_equal(v.table[f"{label} final"], o["final"])
         np.testing.assert_array_equal(v.table[f"{label} vs alone"], o["vs_standalone"])
         figures = {f.label: f for f in v.figures}
-        assert figures[f"{label}: system ends at"].value == pytest.approx(o["final"].sum(),
-                                                                         abs=PENNY)
+        # Σ final over the members inside the SCT (DOMAIN §9)
+        assert figures[f"{label}: system ends at"].value == pytest.approx(
+            o["final"][system.inside].sum(), abs=PENNY)
 
 
 def test_compare_across_scenarios_is_rs_compare_on_the_sessions_scenarios():
@@ -177,9 +181,10 @@ def test_compare_across_scenarios_is_rs_compare_on_the_sessions_scenarios():
             f"{likely} of 9"
         # the sentence's figures, against the SCT, worked out from the finals themselves (not
         # from the risk table): the system's total final in every simulated year, less the
-        # SCT; its mean, and its mean over the worst 5% (50 of 1,000) of years
+        # SCT; its mean, and its mean over the worst 5% (50 of 1,000) of years. The system is
+        # the members inside the SCT (DOMAIN §9), so its total final sums over those alone
         finals = rs.apply(s.agreement(label), system, scenarios.variances)["final"]
-        against = np.sort(finals.sum(axis=1) - system.control_total)
+        against = np.sort(finals[:, system.inside].sum(axis=1) - system.control_total)
         mean, tail = float(against.mean()), float(against[:50].mean())
         (line,) = [x for x in v.sentences if f"under {label}" in x]
         assert (f"ends {amount(mean, sign=True)} against the SCT on average, and "
@@ -468,7 +473,9 @@ def test_money_is_conserved_in_every_agreement_step(number, what_if):
     t, lines = o.table, o.system
     given = float((t["control_total"] + t["variance"]).sum())
     assert float(t["outturn"].sum()) + lines["unallocated"] == pytest.approx(given, abs=PENNY)
-    assert lines["system_outturn"] == pytest.approx(float(t["outturn"].sum()), abs=PENNY)
+    # the system's outturn is Σ outturn over the members inside the SCT (DOMAIN §9)
+    inside = workshop.system_at(s, number).inside
+    assert lines["system_outturn"] == pytest.approx(float(t["outturn"][inside].sum()), abs=PENNY)
     np.testing.assert_allclose(t["outturn"], t["control_total"] + t["retained"] + t["received"],
                                rtol=0, atol=ATOL)
     np.testing.assert_allclose(t["final"], t["outturn"] + t["support_earned"], rtol=0, atol=ATOL)
@@ -510,7 +517,8 @@ def test_money_the_caps_leave_unallocated_is_said_in_words():
     sentence = next(x for x in v.sentences if "unallocated" in x)
     assert money_m(unallocated, dp=2) in sentence
     final = {f.label: f for f in v.figures}["System ends at"].value
-    assert final == pytest.approx(float(o.table["final"].sum()), abs=0.01)
+    inside = workshop.system_at(s, 4).inside      # Σ final inside the SCT (DOMAIN §9)
+    assert final == pytest.approx(float(o.table["final"][inside].sum()), abs=0.01)
 
 
 def test_no_deadband_means_the_next_band_starts_from_the_first_pound():
