@@ -82,14 +82,16 @@ def money_axis(values, domain: list[float] | None = None, **axis) -> dict:
 
 
 def waterfall_data(rec: Reconciliation) -> pd.DataFrame:
-    """Steps from ΣOCT through each member's forecast variance to the forecast outturn, then the
-    remaining distance to the SCT. Columns: step, start, end (£m), kind, description, amount
+    """Steps from ΣOCT through the forecast variance of each member inside the SCT to the
+    forecast outturn, then the remaining distance to the SCT. Columns: step, start, end (£m), kind, description, amount
     (£m), order and label (the amount in words: '+£1.45m' for a step, '£1.50m' for a total)."""
     rows = []
     sum_oct = rec.amount("sum_oct") / 1e6
     rows.append(("ΣOCT", 0.0, sum_oct, "total", "Sum of organisational control totals"))
     level = sum_oct
     for org_id, r in rec.orgs.iterrows():
+        if not r.get("in_sct", True):       # outside the SCT: not in ΣOCT nor the forecast
+            continue
         v = r["variance"] / 1e6
         kind = "favourable" if v >= 0 else "adverse"
         rows.append((org_id, level, level + v, kind, f"{r['name']}: forecast variance"))

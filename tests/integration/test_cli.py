@@ -130,9 +130,12 @@ def test_basis_option(capsys):
     code, out, _ = run(["reconcile", "northshire_2018_19", "--basis", "contribution"], capsys)
     assert code == 0
     assert "pro rata to contribution" in out
-    # ICB takes £2.12m of the £3.5m gap, NSC £1.38m, the others nothing
-    assert re.search(r"\| ICB\s+\|.*\|\s+£2\.12m \|\s+\+£2\.12m \|", out)
-    assert re.search(r"\| NSC\s+\|.*\|\s+£1\.38m \|\s+\+£1\.38m \|", out)
+    # the gap SCT − ΣOCT inside the SCT is −4.50 − (1.80 − 9.40 + 1.10 + 0.80 + 0.35 + 3.20
+    # − 6.00 = −8.15) = £3.65m; of the members inside the SCT only the CCG has a contribution
+    # (£48.2m), so it takes all £3.65m: −6.00 + 3.65 = −£2.35m. NSC (contribution £31.5m) is
+    # outside the SCT and keeps its OCT of £0; the others nothing
+    assert re.search(r"\| CCG\s+\|.*\|\s+-£2\.35m \|\s+\+£3\.65m \|", out)
+    assert re.search(r"\| NSC\s+\|.*\|\s+£0\.00m \|\s+£0\.00m \|", out)
     with pytest.raises(SystemExit) as exit_info:
         main(["reconcile", "workshop_4", "--basis", "name"])
     assert exit_info.value.code == 2

@@ -64,14 +64,14 @@ def test_compare_shows_every_agreement_and_who_is_worse_off(tmp_path, capsys):
     code, out, err = run(["compare", "workshop_4", "standalone", "full_pooling_turnover",
                           "-n", N, "--xlsx", str(path)], capsys)
     assert code == 0, err
-    assert "Standalone (no sharing)" in out and "Full pooling pro rata to turnover" in out
+    assert "Standalone (no sharing)" in out and "Full pooling pro rata to net turnover" in out
     out = flat(out)
     system = rs.load_sample("workshop_4")
     table = rs.compare(["standalone", "full_pooling_turnover"], system,
                        rs.simulate(system, 2000, seed=0))
     worse = table[(table.org_id != "SYSTEM") & (table.p_worse_off >= 0.5)]
-    pooled = worse[worse.agreement == "Full pooling pro rata to turnover"]
-    assert ("Under Full pooling pro rata to turnover, more often worse off than alone: "
+    pooled = worse[worse.agreement == "Full pooling pro rata to net turnover"]
+    assert ("Under Full pooling pro rata to net turnover, more often worse off than alone: "
             + ", ".join(pooled.org_id) + ".") in out
     wb = openpyxl.load_workbook(path)
     rows = list(wb["members"].iter_rows(values_only=True))

@@ -57,7 +57,11 @@ def problem_data(system: rs.System, agreement=None) -> dict:
     elif basis == "equal":
         weights = np.ones(len(v))
     else:
-        weights = orgs[basis].to_numpy(dtype=float)
+        # a blank net_turnover means the turnover (issue 16; synthetic systems have none)
+        column = orgs[basis].astype(float)
+        if basis == "net_turnover":
+            column = column.where(column.notna(), orgs["turnover"].astype(float))
+        weights = column.to_numpy(dtype=float)
     return dict(members=members, v=v, pooled=t["pooled"].to_numpy(dtype=float), holder=holder,
                 base=t["retained"].to_numpy(dtype=float) + holder,
                 scale=orgs[ag.scale].to_numpy(dtype=float),

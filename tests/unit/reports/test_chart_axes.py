@@ -66,8 +66,8 @@ def test_the_waterfall_labels_follow_the_money_rule():
         "RAS": "-£0.23m",           # 0.12 − 0.35
         "NCC": "+£1.45m",           # 4.65 − 3.2
         "CCG": "-£5.80m",           # −11.8 + 6.0
-        "NSC": "-£2.90m",           # −2.9 − 0
-        "VGP": "-£0.53m",           # −0.38 − 0.15
+        # NSC and VGP are outside the SCT: no step (they are in neither ΣOCT nor the forecast),
+        # so the steps walk −8.15 − 13.40 − 1.30 + 0.35 + 0.25 − 0.23 + 1.45 − 5.80 = −26.83
         # the sum of the forecasts inside the SCT:
         # −11.6 − 10.7 + 1.45 + 1.05 + 0.12 + 4.65 − 11.8 = −26.83
         "Forecast": "-£26.83m",
