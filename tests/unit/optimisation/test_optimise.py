@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -243,6 +244,15 @@ def workshop() -> rs.System:
 @pytest.fixture(scope="module")
 def northshire() -> rs.System:
     return rs.load_sample("northshire_2018_19")
+
+
+NINE_MEMBERS = Path(__file__).parents[2] / "fixtures" / "nine_members"
+
+
+@pytest.fixture(scope="module")
+def nine_members() -> rs.System:
+    # the Northshire data before issue 16: all nine members inside the SCT (+£1.5m)
+    return rs.load_system(NINE_MEMBERS)
 
 
 # -- LP optima against scipy ---------------------------------------------------------------------
@@ -497,6 +507,22 @@ def test_max_support_earned_with_a_taper_is_optimal_to_the_penny():
     assert a.value == pytest.approx(best, abs=taper_tolerance(d, width, best, tie_break=False))
 
 
+# The FRF preset before issue 16 (support for every member, no surplus reward): the mechanism
+# the brute force below is written for. The preset now pays deficit members only.
+SYSTEM_LINKED_TAPER = """
+name = "50% system-linked support with a taper"
+[pool]
+distribute = "basis"
+basis = "turnover"
+[support]
+test = "organisation"
+system_share = 0.5
+after_sharing = true
+taper = 1.0
+unearned = "lost"
+"""
+
+
 def test_max_support_earned_with_system_linked_support_by_brute_force():
     # half of each member's support rides on the system test, which no transfer changes (the
     # transfers sum to the pool); the other half on the member's own position, both tapered
@@ -505,7 +531,7 @@ def test_max_support_earned_with_system_linked_support_by_brute_force():
     # is 0.5 × Σ support × clip(1 + (Σ(OCT + variance) − SCT) / (1% × Σ turnover), 0, 1).
     for seed in range(6):
         system = rs.samples.synthetic(3 + seed % 3, seed)
-        d = dict(problem_data(system, "system_support_taper_2020_21"))
+        d = dict(problem_data(system, SYSTEM_LINKED_TAPER))
         half = 0.5 * d["support"]
         d["support"] = half
         width = d["scale"] / 100.0
@@ -515,7 +541,7 @@ def test_max_support_earned_with_system_linked_support_by_brute_force():
         system_half = half.sum() * min(max(1.0 + position / (0.01 * o["turnover"].sum()), 0.0),
                                        1.0)
         for solver in ("highs", "cbc"):
-            a = rs.optimise(system, "system_support_taper_2020_21",
+            a = rs.optimise(system, SYSTEM_LINKED_TAPER,
                             objective="max_support_earned", solver=solver)
             assert a.value == pytest.approx(best + system_half,
                                             abs=taper_tolerance(d, width, best) + 0.01), seed
@@ -1051,12 +1077,15 @@ def test_fractional_penny_caps_are_respected_to_the_penny():
             assert int(pennies(x).sum()) == -30
 
 
-def test_system_meets_control_total(northshire):
-    a = rs.optimise(northshire, constraints={"system_meets_control_total": True,
-                                             "pool": 30 * M})
+def test_system_meets_control_total(nine_members):
+    # every member inside the SCT, so transfers summing to 0 cannot lift the system: Σ forecast
+    # -11.6 - 10.7 + 1.45 + 1.05 + 0.12 + 4.65 - 5.8 - 2.9 - 0.38 = -24.11m against SCT +1.5m,
+    # £25.61m short, which a £30m pool covers
+    a = rs.optimise(nine_members, constraints={"system_meets_control_total": True,
+                                               "pool": 30 * M})
     assert a.system["sct_variance"] >= -0.01
     with pytest.raises(rs.InfeasibleError) as info:
-        rs.optimise(northshire, constraints={"system_meets_control_total": True})
+        rs.optimise(nine_members, constraints={"system_meets_control_total": True})
     assert any(c.family in ("system_ct", "pool") for c in info.value.relaxations)
 
 
