@@ -36,11 +36,11 @@ threshold = st.slider("Flag an OCT as unrealistic when the forecast is adverse b
 rec = cache.reconcile(system, threshold)
 outside = system.outside_members
 if outside:
-    st.info(md(f"**System boundary.** {listed(outside)} "
+    st.info(f"**System boundary.** {md(listed(outside))} "
                f"{'is' if len(outside) == 1 else 'are'} outside the system control total: "
                "listed below with their own figures, but left out of ΣOCT, the gap, the "
                "system forecast and the rebalancing (their OCTs never change). Set the "
-               "boundary with the **in SCT** column on the System page."),
+               "boundary with the **in SCT** column on the System page.",
             icon=":material/fence:")
 
 m1, m2, m3, m4, m5 = st.columns(5)

@@ -162,12 +162,12 @@ undo_buttons()
 # -- summary and downloads --------------------------------------------------------------------
 outside = system.outside_members
 if outside:
-    st.info(md(f"**System boundary.** {system.n - len(outside)} members are inside the system "
-               f"control total; {listed(outside)} "
+    st.info(f"**System boundary.** {system.n - len(outside)} members are inside the system "
+               f"control total; {md(listed(outside))} "
                f"{'is' if len(outside) == 1 else 'are'} outside it (the **in SCT** box cleared). "
                "Members outside take part in agreements — they pool and receive like any other — "
                "but are left out of ΣOCT, the gap, the system forecast, rebalancing and the "
-               "system support test."), icon=":material/fence:")
+               "system support test.", icon=":material/fence:")
 m1, m2, m3, m4 = st.columns(4)
 m1.metric("Members", system.n if not outside else f"{system.n - len(outside)} + {len(outside)}",
           help="Inside the SCT + outside it." if outside else None)
