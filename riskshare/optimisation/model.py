@@ -38,7 +38,13 @@ def needs_support(st: Setup, objective: str) -> bool:
     c = st.constraints
     uses_final = (objective == "max_support_earned" or c.no_worse_than_standalone
                   or not np.all(np.isnan(st.floor)))
-    return uses_final and bool((st.support_var > 0).any() or depends_on_system(st))
+    return uses_final and bool((st.support_var > 0).any() or depends_on_system(st)
+                               or depends_on_rules(st))
+
+
+def depends_on_rules(st: Setup) -> bool:
+    """Whether a surplus reward or an incentive match depends on the transfers."""
+    return (st.reward is not None and bool((st.reward > 0).any())) or st.incentive_rate > 0
 
 
 def depends_on_system(st: Setup) -> bool:
@@ -175,7 +181,52 @@ def _support_rows(st: Setup, built: Built, fix_binaries: dict | None) -> None:
         unit = _system_test(st, built, fix_binaries)
         for k in np.flatnonzero(st.system_var > 0).tolist():
             terms_per[k] = [*terms_per[k], (unit, float(st.system_var[k]))]
+    if depends_on_rules(st):
+        _rule_rows(st, built, fix_binaries, terms_per)
     built.support_terms = terms_per
+
+
+def _rule_rows(st: Setup, built: Built, fix_binaries: dict | None, terms_per: list) -> None:
+    """The surplus reward (binary r_i = 'ends at breakeven or better': OCT + base + x ≥ 0, as
+    `engine.run` pays it) and the incentive match (binary w_i = 'above its control total'; then
+    b_i ≤ rate × (base + x), else b_i = 0; 0 ≤ b_i ≤ cap: the most it can be is what the engine
+    pays, min(rate × position⁺, cap))."""
+    model, x = built.model, built.x
+    who = st.labels()
+    reward = np.zeros(st.n) if st.reward is None else st.reward
+    for i in np.flatnonzero(reward > 0).tolist():
+        r = model.var(f"r_{i:05d}", 0, 1, integer=True)
+        if fix_binaries is not None:
+            r.lowBound = r.upBound = fix_binaries[r.name]
+        built.binaries.append(r)
+        m_i = st.big + abs(st.base[i]) + abs(st.oct[i]) + 1.0
+        # OCT + base + x ≥ −M (1 − r):  x − M r ≥ −M − base − OCT
+        model.add([(x[i], 1.0), (r, -m_i)], ">=", -m_i - st.base[i] - st.oct[i],
+                  lp.Row(_name("reward_test", i), "support_test", who[i], ">=", 0.0, False))
+        terms_per[i] = [*terms_per[i], (r, float(reward[i]))]
+    if st.incentive_rate <= 0:
+        return
+    cap = np.full(st.n, np.inf) if st.incentive_cap is None else st.incentive_cap
+    for i in range(st.n):
+        # w = 'ends above its control total' (base + x ≥ 0); b ≤ rate (base + x) when it does,
+        # b = 0 when it does not, b ≤ cap: so b is at most min(rate × position⁺, cap)
+        m_i = st.incentive_rate * (st.big + abs(st.base[i])) + 1.0
+        w = model.var(f"w_{i:05d}", 0, 1, integer=True)
+        if fix_binaries is not None:
+            w.lowBound = w.upBound = fix_binaries[w.name]
+        built.binaries.append(w)
+        b = model.var(f"b_{i:05d}", 0, None if not np.isfinite(cap[i]) else float(cap[i]))
+        # base + x ≥ −M (1 − w):  x − M w ≥ −M − base
+        model.add([(x[i], 1.0), (w, -m_i)], ">=", -m_i - st.base[i],
+                  lp.Row(_name("incentive_on", i), "support_test", who[i], ">=", 0.0, False))
+        # b ≤ rate (base + x) + M (1 − w)  →  b − rate x + M w ≤ rate base + M
+        model.add([(b, 1.0), (x[i], -st.incentive_rate), (w, m_i)], "<=",
+                  st.incentive_rate * st.base[i] + m_i,
+                  lp.Row(_name("incentive", i), "support_test", who[i], "<=", 0.0, False))
+        # b ≤ M w
+        model.add([(b, 1.0), (w, -m_i)], "<=", 0.0,
+                  lp.Row(_name("incentive_off", i), "support_test", who[i], "<=", 0.0, False))
+        terms_per[i] = [*terms_per[i], (b, 1.0)]
 
 
 def _system_test(st: Setup, built: Built, fix_binaries: dict | None):

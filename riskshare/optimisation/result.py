@@ -237,15 +237,17 @@ def _effect_words(st: Setup, objective: str, effect: float) -> str:
 
 def objective_value(st: Setup, objective: str, outcome: Outcome) -> float:
     """The objective evaluated on an allocation as `rs.apply` would show it (`outcome`, in
-    whole pennies): the engine is the one owner of what an allocation pays."""
+    whole pennies): the engine is the one owner of what an allocation pays. Sums are exact
+    (math.fsum), so the same members in another row order give the same value to the bit."""
     a = outcome.arrays
     position = (a.outturn[0] - st.oct)
     if objective == "minimax_shortfall":
         return float(np.max(-100.0 * position / st.scale))
     if objective == "min_total_transfer":
-        return float(np.abs(a.net_transfer[0]).sum())
+        return math.fsum(np.abs(a.net_transfer[0]))
     if objective == "closest_to_basis":
-        return float(np.abs(position - position.sum() * st.weights / st.weights.sum()).sum())
+        share = math.fsum(position) * st.weights / math.fsum(st.weights)
+        return math.fsum(np.abs(position - share))
     if objective == "max_meeting_control_total":
         return float((position >= -HALF_PENNY).sum())
     return float(a.support_earned_total[0])

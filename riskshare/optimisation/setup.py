@@ -48,7 +48,7 @@ class Setup:
     sct: float                  # the system control total (£)
     support: np.ndarray | None = None   # support at stake (£); setup() always gives it
     redistribute: bool = False  # unearned support goes to members that earn all theirs
-    inside: np.ndarray | None = None    # inside the SCT (bool; docs/reconciliation.md); setup() gives it
+    inside: np.ndarray | None = None    # inside the SCT (bool); setup() gives it
     # With members outside the SCT, what they pay into or take from the pool moves the
     # system's position, so the system-tied support depends on the transfers: `system_var` is
     # each member's support on the system test then (£; zeros otherwise, when it is constant
@@ -63,11 +63,19 @@ class Setup:
     ring_line: np.ndarray | None = None
     ring_floor: np.ndarray | None = None
     ring_share: np.ndarray | None = None
+    # The published-rule support keys when tested after sharing (`engine.support_parts`):
+    # `reward` is the surplus reward at stake (£), earned when the member ends at breakeven or
+    # better (OCT + base + x ≥ 0); `incentive_rate` matches each £ above the control total,
+    # up to `incentive_cap` (£; inf: no cap). Zero when tested before sharing (then constant,
+    # in support_const).
+    reward: np.ndarray | None = None
+    incentive_rate: float = 0.0
+    incentive_cap: np.ndarray | None = None
 
     MONEY_FIELDS = ("scale", "oct", "variance", "pooled", "base", "holder", "total", "internal",
                     "support_const", "support_var", "taper", "standalone", "low", "high",
                     "floor", "fixed", "big", "sct", "support", "system_var", "system_base",
-                    "system_taper", "ring_line", "ring_floor")
+                    "system_taper", "ring_line", "ring_floor", "reward", "incentive_cap")
 
     @property
     def n(self) -> int:
@@ -76,7 +84,7 @@ class Setup:
     MEMBER_FIELDS = ("scale", "oct", "variance", "pooled", "base", "holder", "support_const",
                      "support_var", "taper", "standalone", "weights", "low", "high", "floor",
                      "fixed", "support", "inside", "system_var", "ring_line", "ring_floor",
-                     "ring_share")
+                     "ring_share", "reward", "incentive_cap")
 
     def in_model_units(self) -> Setup:
         """The same setup with every £ figure in model units (`lp.MONEY`)."""
@@ -113,15 +121,22 @@ def setup(system: System, agreement=None, constraints=None) -> Setup:
     total = internal if cons.pool is None else cons.pool
 
     s = agreement.support
-    support = orgs["support"].to_numpy(dtype=float)
+    # the published-rule keys: support only for deficit control totals, a performance element
+    # earned by a column whatever the transfers, a surplus reward and an incentive match
+    at_stake, perf_share, perf_earned, reward = engine.support_parts(agreement, system, scale)
+    support = at_stake * (1.0 - perf_share)           # what follows the tests
+    performance = at_stake * perf_share * perf_earned   # earned whatever the transfers
+    incentive_cap = (np.full(len(v), np.inf) if s.incentive_cap is None
+                     else s.incentive_cap / 100.0 * scale)
     oct_ = orgs["control_total"].to_numpy(dtype=float)
     taper = s.taper / 100.0 * scale
     inside = system.inside
     system_var = np.zeros_like(support)
     system_base = math.fsum([*(oct_ + base)[inside], -system.control_total])
     system_taper = s.taper / 100.0 * float(scale[inside].sum())
-    if s.test != "none" and not s.after_sharing:     # tested before sharing: transfers move none
+    if not s.after_sharing:        # tested before sharing: the transfers move none of it
         const, var = zero.support_earned[0], np.zeros_like(support)
+        reward, incentive_rate = np.zeros_like(support), 0.0
     elif system.has_outside and s.test != "none" and engine.system_tied(s) > 0:
         # the transfers between members inside and outside the SCT move the system's position
         tied = support * engine.system_tied(s)
@@ -129,6 +144,9 @@ def setup(system: System, agreement=None, constraints=None) -> Setup:
     else:                 # every transfer stays inside the SCT: the system's position is fixed
         sys_position = math.fsum([system_base, total])
         const, var = engine.support_split(agreement, support, sys_position, scale, inside)
+    if s.after_sharing:
+        const = const + performance
+        incentive_rate = float(s.incentive_rate)
 
     pct_unit = scale / 100.0
     charge = np.fmin(cons.per_member("max_charge", members) * pct_unit,
@@ -153,7 +171,11 @@ def setup(system: System, agreement=None, constraints=None) -> Setup:
     # Summed exactly (math.fsum), so the same members in another row order give the same
     # bound to the last bit, and so the same model and the same answer.
     money = math.fsum(np.concatenate([
-        np.abs(base), [abs(total)], support, np.abs(fixed[~np.isnan(fixed)]),
+        np.abs(base), [abs(total)], at_stake, reward,
+        # an incentive match pays for positions above target: as much as it can pay
+        (np.where(np.isfinite(incentive_cap), incentive_cap, np.abs(v)) if incentive_rate > 0
+         else []),
+        np.abs(fixed[~np.isnan(fixed)]),
         np.abs(floor[~np.isnan(floor)]), np.abs(zero.standalone[0] - oct_ - base),
         ring_need(cons, system)]))
     big = 2.0 * money + 1000.0
@@ -168,7 +190,8 @@ def setup(system: System, agreement=None, constraints=None) -> Setup:
                  np.where(np.isnan(charge), -np.inf, -charge),
                  np.where(np.isnan(award), np.inf, award), floor, fixed, big,
                  float(system.control_total), support, redistribute, inside, system_var,
-                 system_base, system_taper, *ringfence.arrays(cons.ring_fence, system))
+                 system_base, system_taper, *ringfence.arrays(cons.ring_fence, system),
+                 reward=reward, incentive_rate=incentive_rate, incentive_cap=incentive_cap)
 
 
 def ring_need(cons: Constraints, system: System) -> np.ndarray:

@@ -12,6 +12,7 @@ from riskshare.optimisation.model import (
     _binary_values,
     _has_solution,
     build,
+    depends_on_rules,
     depends_on_system,
     received_of,
     status_value,
@@ -100,7 +101,8 @@ def solve_setup(st: Setup, objective: str, solver: str = "highs",
     """Solve a prepared request (see `optimise`)."""
     obj = OBJECTIVES[objective]
     if objective == "max_support_earned" and not ((st.support_var > 0).any()
-                                                   or depends_on_system(st)):
+                                                   or depends_on_system(st)
+                                                   or depends_on_rules(st)):
         raise_if_errors([problem(
             "needs support that depends on the transfers: the system has no support at stake "
             "on the organisation test after sharing (check the support column and the "

@@ -89,6 +89,20 @@ class SolveStatus:
         return words.get(self.status, str(self.status))
 
 
+def merged(terms) -> list:
+    """Terms (var, coef) with each variable once, its coefficients summed, in first-seen order:
+    a variable may come from several members (the system test's share is in each member's
+    support), and a PuLP expression or a passModel row would keep only one of them."""
+    out: dict = {}
+    for var, coef in terms:
+        key = id(var)
+        if key in out:
+            out[key] = (var, out[key][1] + coef)
+        else:
+            out[key] = (var, coef)
+    return list(out.values())
+
+
 @dataclass
 class Model:
     """A PuLP problem plus the meaning of each constraint (`rows`, by constraint name)."""
@@ -124,7 +138,7 @@ class Model:
         """Add Σ coef·var (terms: list of (var, coef)) `sense` rhs, remembering `row`. With
         elastic relaxation on, a relaxable row also gets elastic variables (≥ 0) that let it give
         in the direction(s) that make it easier."""
-        terms = list(terms)
+        terms = merged(terms)
         if self.elastic_on and row.relaxable:
             give = []
             if sense in (">=", "=="):
@@ -167,7 +181,7 @@ class Model:
         self.bounds[row.name] = (var, sense, value)
 
     def set_objective(self, terms, constant: float = 0.0) -> None:
-        self.objective_terms = list(terms)
+        self.objective_terms = merged(terms)
         self.prob.setObjective(pulp.LpAffineExpression(self.objective_terms, constant=constant))
 
     @property

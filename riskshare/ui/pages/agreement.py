@@ -67,6 +67,15 @@ members = list(system.members)
 k = f"{state.agreement_version()}_{state.version()}"
 
 
+#: The keys of each section the page's widgets write (the others are carried over unedited).
+EDITED_KEYS = {
+    "gains": {"bands", "threshold", "below_threshold_pool", "max_pool", "max_keep"},
+    "losses": {"bands", "threshold", "below_threshold_pool", "max_pool", "max_keep"},
+    "pool": {"distribute", "basis", "counterparty", "rule", "max_charge", "max_award"},
+    "support": {"test", "system_share", "after_sharing", "taper", "unearned"},
+}
+
+
 def member_label(org_id: str) -> str:
     if org_id in system.orgs.index:
         return f"{org_id} · {system.orgs.loc[org_id, 'name']}"
@@ -356,9 +365,21 @@ with tab_support:
     if test == "organisation":
         support["system_share"] = system_share
 
+# keys the page has no widget for (a line variance, rule tables and columns of published rules,
+# support rules) are carried over as the agreement has them, never dropped by an edit
+loaded = agreement.to_dict()
+kept: dict[str, dict] = {
+    section: {key: value for key, value in loaded.get(section, {}).items()
+              if key not in EDITED_KEYS[section]}
+    for section in EDITED_KEYS}
 document = {"name": name, "description": description, "sample": agreement.sample,
-            "scale": scale, "exempt": exempt, "gains": gains, "losses": losses, "pool": pool,
-            "support": support}
+            "scale": scale, "exempt": exempt, "gains": {**kept["gains"], **gains},
+            "losses": {**kept["losses"], **losses}, "pool": {**kept["pool"], **pool},
+            "support": {**kept["support"], **support}}
+if "variance" in loaded:
+    document["variance"] = loaded["variance"]
+carried = sorted({f"{section}.{key}" for section, keys in kept.items() for key in keys}
+                 | ({"variance"} if "variance" in loaded else set()))
 if name == agreement.name and description == agreement.description:
     # the name and description stay those written for the parameters before any edit; a new
     # name or description is taken as written for the parameters in force
@@ -373,6 +394,9 @@ except ValidationError as exc:
 else:
     state.update_agreement(candidate)
     agreement = state.current_agreement()
+if carried:
+    st.caption(md("Also in force, kept as the file has them (edit them in the TOML and upload "
+                  "it): " + ", ".join(carried) + "."))
 
 source = state.agreement_source()
 # what the name and description were written for: the file loaded, if edited here since
