@@ -159,7 +159,13 @@ def _basis(a: Agreement) -> str:
         total = sum(w for _, w in basis) or 1.0
         return "by agreed weights (" + ", ".join(
             f"{_text(m)} {round(100 * w / total, 1):g}%" for m, w in basis) + ")"
-    return "equally between the members" if basis == "equal" else f"pro rata to {_text(basis)}"
+    if basis == "equal":
+        return "equally between the members"
+    return f"pro rata to {COLUMN_WORDS.get(basis, _text(basis))}"
+
+
+#: Columns named in words where their name reads badly in a sentence.
+COLUMN_WORDS = {"net_turnover": "net turnover"}
 
 
 def _distribution(a: Agreement, scale: str) -> str:

@@ -374,7 +374,7 @@ def test_editing_the_caps_rewrites_the_summary_everywhere_and_marks_the_descript
         in in_words(at)
     assert sidebar_agreement(at) == (
         "Agreement: **Gain/loss share 50:50 beyond 0.5% of turnover, capped at 1%** · pooled: "
-        "50% beyond 0.5% of turnover; shared pro rata to net_turnover; capped at 1% of turnover")
+        "50% beyond 0.5% of turnover; shared pro rata to net turnover; capped at 1% of turnover")
     assert "*Description:* Half of each variance beyond 0.5% of turnover is pooled" \
         in captions(at)
 
@@ -386,7 +386,7 @@ def test_editing_the_caps_rewrites_the_summary_everywhere_and_marks_the_descript
     assert "capped at 1%" not in words
     assert sidebar_agreement(at) == (
         "Agreement: **Gain/loss share 50:50 beyond 0.5% of turnover, capped at 1% (edited)** · "
-        "pooled: 50% beyond 0.5% of turnover; shared pro rata to net_turnover; capped at 2% of "
+        "pooled: 50% beyond 0.5% of turnover; shared pro rata to net turnover; capped at 2% of "
         "turnover")
     text = captions(at)
     assert ("*Description, written for the preset; parameters edited since:* Half of each "

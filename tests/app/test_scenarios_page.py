@@ -226,8 +226,9 @@ def test_the_forecast_line_gives_the_system_figures_the_agreement_page_gives():
     # -26.83 - 2.90 - 0.38 = -30.11 (the pool is shared out whole) plus the £2.15m of support
     # earned (NCH 0.55, NVP 0.85, NCC 0.75) = -£27.96m, which is -£19.96m against the nine
     # members' control totals, -8.15 + 0 + 0.15 = -£8.00m
-    assert "the members end at -£27.96m together (as on the Fairness page), -£19.96m against " \
-           "the sum of their control totals (ΣOCT)" in line
+    # (not "ΣOCT", which is over the members inside the SCT: −£8.15m)
+    assert ("all 9 members, inside the SCT and outside it, end at -£27.96m together (as on "
+            "the Fairness page), -£19.96m against the sum of all their control totals") in line
     at.switch_page("riskshare/ui/pages/agreement.py").run()
     outturn = next(m for m in at.metric if m.label == "System outturn")
     assert outturn.value == "-£26.51m" and outturn.delta == "-£22.01m vs SCT"

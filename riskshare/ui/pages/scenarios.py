@@ -110,10 +110,13 @@ which = "With the shocks" if settings.shocks else "At the forecast (no shocks ch
 line = shocked.system
 st.info(f"**{which}**, without random variation: system outturn (before support) "
         f"{money_m(line['system_outturn'])}, {money_m(line['sct_variance'], sign=True)} against "
-        f"the SCT; after sharing and support the members end at "
-        f"{money_m(float(t['final'].sum()))} together (as on the Fairness page), "
+        f"the SCT; after sharing and support "
+        + (f"all {system.n} members, inside the SCT and outside it, end at " if system.has_outside
+           else "the members end at ")
+        + f"{money_m(float(t['final'].sum()))} together (as on the Fairness page), "
         f"{money_m(float((t['final'] - t['control_total']).sum()), sign=True)} against the sum "
-        f"of their control totals (ΣOCT). "
+        + ("of all their control totals. " if system.has_outside
+           else "of their control totals (ΣOCT). ")
         + (f"Worse off than on their own: {listed(md(m) for m in worse)}." if worse
            else "No member is worse off than on its own."), icon=":material/bolt:")
 

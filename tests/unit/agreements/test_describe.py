@@ -28,8 +28,8 @@ def test_the_50_50_deadband_preset():
     assert describe.explain(load_preset("gain_loss_50_50_deadband")) == [
         "Of a gain or a loss, a member pools none of the part up to 0.5% of turnover and 50% of "
         "the part beyond 0.5%.",
-        # basis = "net_turnover" in the TOML (issue 16): the column is named as written
-        "The net pool is shared pro rata to net_turnover.",
+        # basis = "net_turnover" in the TOML (issue 16): the column is named in words
+        "The net pool is shared pro rata to net turnover.",
         "Charges and awards from the pool are capped at 1% of turnover per member.",
         CLIFF, LOST]
 
@@ -125,9 +125,9 @@ def test_editing_the_cap_changes_the_words_and_marks_the_name():
     assert "capped at 1%" not in describe.summary(b)
     # the pool's basis is the net_turnover column (issue 16); the caps stay % of turnover
     assert describe.headline(b) == ("pooled: 50% beyond 0.5% of turnover; shared pro rata to "
-                                    "net_turnover; capped at 2% of turnover")
+                                    "net turnover; capped at 2% of turnover")
     assert describe.headline(a) == ("pooled: 50% beyond 0.5% of turnover; shared pro rata to "
-                                    "net_turnover; capped at 1% of turnover")
+                                    "net turnover; capped at 1% of turnover")
     # the name and description are the author's, kept; the name is marked
     assert b.name == a.name and b.description == a.description
     assert describe.edited(b)
