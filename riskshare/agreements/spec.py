@@ -660,11 +660,7 @@ def _parse(data: dict, problems: list) -> Agreement:
         problems.append(problem("is only used with test = 'organisation' (the share of each "
                                 "member's support tied to the system test)",
                                 key="support.system_share"))
-    after = s.get("after_sharing", True)
-    if not isinstance(after, bool):
-        problems.append(problem("must be true or false", key="support.after_sharing",
-                                value=after))
-        after = True
+    after = _flag(s, "after_sharing", True, "support.", problems)
     taper = _number(s.get("taper", 0.0), "support.taper", problems, low=0.0)
     unearned = _choice(s.get("unearned", "lost"), "support.unearned", Unearned, problems)
     support = Support(test, system_share or 0.0, after, taper or 0.0, unearned)
@@ -677,6 +673,16 @@ def _parse(data: dict, problems: list) -> Agreement:
         # written for other parameters: kept, so the name and description are marked as such
         agreement = replace(agreement, description_for=description_for)
     return agreement
+
+
+def _flag(section: dict, key: str, default: bool, prefix: str, problems: list) -> bool:
+    """A true/false key of a section (`default` when absent or not true/false, with a
+    problem naming the key in the second case)."""
+    value = section.get(key, default)
+    if not isinstance(value, bool):
+        problems.append(problem("must be true or false", key=prefix + key, value=value))
+        return default
+    return value
 
 
 # -- published rules: member-dependent thresholds, quality, support elements (issue 16 §3) -----------
@@ -763,11 +769,7 @@ def _support_rules(s: dict, problems: list, support: Support) -> Support:
         if not rate:
             problems.append(problem("has no effect without an 'incentive_rate' above 0",
                                     key="support.incentive_cap"))
-    deficit_only = s.get("deficit_only", False)
-    if not isinstance(deficit_only, bool):
-        problems.append(problem("must be true or false", key="support.deficit_only",
-                                value=deficit_only))
-        deficit_only = False
+    deficit_only = _flag(s, "deficit_only", False, "support.", problems)
     reward = _number(s.get("surplus_reward", 0.0), "support.surplus_reward", problems,
                      low=0.0)
     return replace(support, performance_share=share or 0.0, performance_by=by,

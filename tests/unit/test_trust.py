@@ -352,7 +352,7 @@ def check_penny_outcome(outcome) -> None:
     assert (p["vs_standalone"] == p["final"] - p["standalone"]).all()
     line = outcome.system
     assert pennies([line["pool"]])[0] == p["pooled"].sum()
-    # the system lines are sums over the members inside the SCT (DOMAIN §9)
+    # the system lines are sums over the members inside the SCT (docs/reconciliation.md)
     inside = outcome.base.inside
     assert pennies([line["system_outturn"]])[0] == p["outturn"][inside].sum()
     assert pennies([line["system_final"]])[0] == p["final"][inside].sum()

@@ -52,7 +52,7 @@ def assert_ledger_consistent(o: rs.Outcome) -> None:
     s = o.system
     assert t["received"].sum() + s["unallocated"] == pytest.approx(t["pooled"].sum(), abs=0.005)
     assert s["pool"] == pytest.approx(t["pooled"].sum(), abs=0.005)
-    # the system lines cover the members inside the SCT (DOMAIN §9); money is conserved over
+    # the system lines cover the members inside the SCT (docs/reconciliation.md); money is conserved over
     # every member, inside or outside the SCT
     inside = o.base.inside
     assert s["system_outturn"] == pytest.approx(t["outturn"][inside].sum(), abs=0.005)

@@ -172,7 +172,7 @@ def test_single_scenario_risk_table_matches_apply(preset):
     np.testing.assert_allclose(table.drop(SYSTEM_ROW)["mean_final"].to_numpy(),
                                final.to_numpy(), atol=0.03)
     np.testing.assert_array_equal(table.drop(SYSTEM_ROW)["sd_final"].to_numpy(), 0.0)
-    # the SYSTEM row covers the members inside the SCT (DOMAIN §9)
+    # the SYSTEM row covers the members inside the SCT (docs/reconciliation.md)
     assert table.loc[SYSTEM_ROW, "mean_final"] == pytest.approx(final[system.inside].sum(),
                                                                 abs=0.03)
 

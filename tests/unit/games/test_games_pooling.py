@@ -473,7 +473,7 @@ def test_coalition_target_adds_octs_and_shares_the_gap_by_turnover():
     target = coalition_target(system, rows)
     oct_ = system.orgs["control_total"].to_numpy()
     turnover = system.orgs["turnover"].to_numpy()
-    # the SCT boundary (DOMAIN §9): only a coalition's members inside the SCT bring their OCT and
+    # the SCT boundary (docs/reconciliation.md): only a coalition's members inside the SCT bring their OCT and
     # a turnover share of the gap; the shares are of the turnover inside the SCT
     inside = rows & system.inside
     expected = (inside @ oct_ + system.gap * (inside @ turnover)

@@ -79,7 +79,7 @@ def reference_largest(system: rs.System, method: str, keep=(), max_change=None):
 
 
 def largest(reb: rs.Rebalancing, method: str) -> float:
-    # over the members inside the SCT: rebalancing never moves those outside (DOMAIN §9)
+    # over the members inside the SCT: rebalancing never moves those outside (docs/reconciliation.md)
     t = reb.table[reb.table["in_sct"].astype(bool)]
     if method == "minimax_change":
         return float(t["change_pct"].abs().max())
@@ -94,7 +94,7 @@ def penny_pct(system: rs.System) -> float:
 def check(reb: rs.Rebalancing, system: rs.System, keep=(), max_change=None) -> None:
     revised = reb.revised.to_numpy()
     # whole pennies; those of the members inside the SCT sum exactly to it, and the OCTs of
-    # members outside it never change (DOMAIN §9)
+    # members outside it never change (docs/reconciliation.md)
     inside = system.inside
     assert np.all(np.abs(revised * 100 - np.round(revised * 100)) < 1e-6)
     assert int(pennies(revised[inside]).sum()) == int(pennies(system.control_total))

@@ -240,7 +240,7 @@ def test_reconciliation_identities_hold_for_every_sample():
         assert a("gap") == pytest.approx(a("sct") - a("sum_oct"))
         assert a("gap_incl_support") == pytest.approx(a("gap") - a("support"))
         assert a("variance_vs_sct") - a("variance_vs_oct") == pytest.approx(-a("gap"))
-        # the statement covers the members inside the SCT only (DOMAIN §9)
+        # the statement covers the members inside the SCT only (docs/reconciliation.md)
         inside = system.inside
         assert rec.orgs["variance"][inside].sum() == pytest.approx(a("variance_vs_oct"))
         pd.testing.assert_index_equal(rec.orgs.index, system.members)

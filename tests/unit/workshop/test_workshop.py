@@ -134,7 +134,7 @@ def test_agreement_step_is_the_outcome(number, label):
     assert figures["Members worse off than alone"].text == f"{len(o.worse_off)} of 9"
     assert figures["Support earned"].value == pytest.approx(o.table["support_earned"].sum(),
                                                             abs=PENNY)
-    # the system ends at Σ final over the members inside the SCT (DOMAIN §9: NSC and VGP take
+    # the system ends at Σ final over the members inside the SCT (docs/reconciliation.md: NSC and VGP take
     # part in the agreement but are outside the system's position)
     inside = o.table["final"][system.inside].sum()
     assert figures["System ends at"].value == pytest.approx(inside, abs=PENNY)
@@ -153,7 +153,7 @@ def test_compare_at_the_forecast_is_each_outcome_side_by_side():
         np.testing.assert_array_equal(v.table[f"{label} final"], o["final"])
         np.testing.assert_array_equal(v.table[f"{label} vs alone"], o["vs_standalone"])
         figures = {f.label: f for f in v.figures}
-        # Σ final over the members inside the SCT (DOMAIN §9)
+        # Σ final over the members inside the SCT (docs/reconciliation.md)
         assert figures[f"{label}: system ends at"].value == pytest.approx(
             o["final"][system.inside].sum(), abs=PENNY)
 
@@ -182,7 +182,7 @@ def test_compare_across_scenarios_is_rs_compare_on_the_sessions_scenarios():
         # the sentence's figures, against the SCT, worked out from the finals themselves (not
         # from the risk table): the system's total final in every simulated year, less the
         # SCT; its mean, and its mean over the worst 5% (50 of 1,000) of years. The system is
-        # the members inside the SCT (DOMAIN §9), so its total final sums over those alone
+        # the members inside the SCT (docs/reconciliation.md), so its total final sums over those alone
         finals = rs.apply(s.agreement(label), system, scenarios.variances)["final"]
         against = np.sort(finals[:, system.inside].sum(axis=1) - system.control_total)
         mean, tail = float(against.mean()), float(against[:50].mean())
@@ -473,7 +473,7 @@ def test_money_is_conserved_in_every_agreement_step(number, what_if):
     t, lines = o.table, o.system
     given = float((t["control_total"] + t["variance"]).sum())
     assert float(t["outturn"].sum()) + lines["unallocated"] == pytest.approx(given, abs=PENNY)
-    # the system's outturn is Σ outturn over the members inside the SCT (DOMAIN §9)
+    # the system's outturn is Σ outturn over the members inside the SCT (docs/reconciliation.md)
     inside = workshop.system_at(s, number).inside
     assert lines["system_outturn"] == pytest.approx(float(t["outturn"][inside].sum()), abs=PENNY)
     np.testing.assert_allclose(t["outturn"], t["control_total"] + t["retained"] + t["received"],
@@ -517,7 +517,7 @@ def test_money_the_caps_leave_unallocated_is_said_in_words():
     sentence = next(x for x in v.sentences if "unallocated" in x)
     assert money_m(unallocated, dp=2) in sentence
     final = {f.label: f for f in v.figures}["System ends at"].value
-    inside = workshop.system_at(s, 4).inside      # Σ final inside the SCT (DOMAIN §9)
+    inside = workshop.system_at(s, 4).inside      # Σ final inside the SCT (docs/reconciliation.md)
     assert final == pytest.approx(float(o.table["final"][inside].sum()), abs=0.01)
 
 
