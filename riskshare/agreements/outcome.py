@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from riskshare.agreements import engine
-from riskshare.agreements.describe import EDITED, edited
+from riskshare.agreements.describe import COLUMN_WORDS, EDITED, edited
 from riskshare.agreements.spec import Agreement, load_agreement
 from riskshare.core.constants import HALF_PENNY
 from riskshare.core.errors import NotFoundError, UsageError
@@ -336,4 +336,4 @@ def _basis_words(a: Agreement) -> str:
     b = a.pool.basis
     if isinstance(b, tuple):
         return "the agreed weights"
-    return "equal shares" if b == "equal" else b
+    return "equal shares" if b == "equal" else COLUMN_WORDS.get(b, b)

@@ -45,7 +45,7 @@ from riskshare.agreements.risk import compare, risk_table, worse_off
 from riskshare.agreements.spec import Agreement, load_agreement
 from riskshare.core import samples as _samples
 from riskshare.core.errors import RiskshareError, visible
-from riskshare.core.format import listed, money, money_m, pct
+from riskshare.core.format import money, money_m, named, pct
 from riskshare.core.io import load_system
 from riskshare.core.schema import read_number
 from riskshare.core.sources import exists
@@ -198,7 +198,7 @@ def reconcile_cmd(
     outside = system.outside_members
     out.print(f"Revised OCTs {'inside the SCT ' if outside else ''}sum to {money(reb.total, 2)}, "
               f"the SCT {money(system.control_total, 2)}."
-              + (f" Outside the SCT, {listed(outside)} keep their OCTs." if outside else ""))
+              + (f" Outside the SCT, {named(outside)} keep their OCTs." if outside else ""))
     out.print("")
     for sentence in rec.flags:
         out.print(f"• {sentence}")

@@ -138,3 +138,12 @@ def listed(items, limit: int = LISTED, sep: str = ", ") -> str:
     if len(items) <= limit:
         return sep.join(items)
     return f"{sep.join(items[:limit])} and {len(items) - limit:,} more"
+
+
+def named(items, limit: int = LISTED) -> str:
+    """Items as a sentence names them: 'A', 'A and B', 'A, B and C' (beyond `limit`, as
+    `listed` says them: 'A, B, … L and 4,988 more')."""
+    items = [str(i) for i in items]
+    if len(items) <= 1 or len(items) > limit:
+        return listed(items, limit)
+    return f"{', '.join(items[:-1])} and {items[-1]}"

@@ -24,8 +24,8 @@ import numpy as np
 import pandas as pd
 
 from riskshare.core.errors import UsageError
-from riskshare.core.format import listed, pct
 from riskshare.core.format import money_m as _money_m
+from riskshare.core.format import named, pct
 from riskshare.core.money import allocate
 from riskshare.core.system import System, require_system
 
@@ -160,9 +160,7 @@ def _flags(system: System, a: dict, orgs: pd.DataFrame, threshold: float) -> lis
     out: list[str] = []
     outside = system.outside_members
     if outside:
-        named = [f"{system.orgs.at[m, 'name']} ({m})" for m in outside]
-        names = (named[0] if len(named) == 1 else
-                 f"{listed(named[:-1])} and {named[-1]}" if len(named) <= 12 else listed(named))
+        names = named([f"{system.orgs.at[m, 'name']} ({m})" for m in outside])
         out.append(f"{names} {'is' if len(outside) == 1 else 'are'} outside the system control "
                    "total: in the agreement, but not in ΣOCT, the gap, the system forecast or "
                    "rebalancing.")

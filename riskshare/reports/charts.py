@@ -150,6 +150,8 @@ def variance_chart(rec: Reconciliation, height: int | None = None) -> alt.LayerC
     o["variance_m"] = o["variance"] / 1e6
     o["label"] = [money_m(v) for v in o["variance"]]
     o["member"] = o["org_id"] + " · " + o["name"]
+    if "in_sct" in o and not o["in_sct"].all():     # members outside the SCT, marked as such
+        o["member"] = o["member"].where(o["in_sct"], o["member"] + " (outside the SCT)")
     colour = alt.Color("status:N", title=None, scale=alt.Scale(
         domain=["favourable", "adverse", "unrealistic target"],
         range=[FAVOURABLE, ADVERSE, UNREALISTIC]), legend=alt.Legend(orient="bottom"))

@@ -38,9 +38,10 @@ def test_system_page_opens_on_the_default_sample():
     assert not at.error
     assert len(at.data_editor) == 1
     assert list(at.data_editor[0].value["org_id"]) == list(current(at).members)
-    # 7 inside the SCT + NSC and VGP outside it (in_sct false)
-    assert metric(at, "Members") == "7 + 2"
-    assert any("7 members are inside the system control total" in i.value for i in at.info)
+    # 9 members: 7 inside the SCT, NSC and VGP outside it (in_sct false)
+    assert metric(at, "Members (7 in the SCT)") == "9"
+    assert any("7 members are inside the system control total; NSC and VGP are outside it"
+               in i.value for i in at.info)
     # OCTs inside the SCT 1.8 − 9.4 + 1.1 + 0.8 + 0.35 + 3.2 − 6.0 = −£8.15m (NSC 0 and VGP
     # +0.15 are outside); SCT −£4.5m (system.toml)
     assert metric(at, "Sum of OCTs (inside the SCT)") == "-£8.15m"

@@ -8,7 +8,7 @@ verify"), each one test in a fresh browser session.
   downloads the results workbook. Every figure is worked by hand (below) and cross-checked with
   the library.
 - **System leader**: sets the shared scenario settings once in the sidebar (2,000 scenarios,
-  seed 7), runs Compare and Fairness on them and finds the same figure for the ICB in both
+  seed 7), runs Compare and Fairness on them and finds the same figure for the CCG in both
   downloads, equal to the library's; asks the optimiser for something impossible and reads why
   in words; then runs a request that can be met and downloads the allocation.
 
@@ -54,7 +54,8 @@ FD_COLUMNS = ["org_id", "name", "kind", "turnover", "control_total", "forecast",
 
 # Worked by hand. Variances (forecast − OCT): AC −6.0, CM +1.5, MH +0.5, AM −1.5, IC −2.0,
 # LA +1.0 (£m); Σ = −6.5; Σ turnover = £1,000m.
-# Full pooling pro rata to turnover: final = OCT + (turnover / Σ turnover) × (−6.5).
+# Full pooling pro rata to net turnover, which is the turnover here (the files give none):
+# final = OCT + (turnover / Σ turnover) × (−6.5).
 FULL_POOLING_M = {"AC": -6.60, "CM": 0.025, "MH": -0.65, "AM": -0.325, "IC": -1.625,
                   "LA": -0.325}
 # Losses half pooled, gains fully: pooled gains 1.5 + 0.5 + 1.0 = 3.0; pooled losses
@@ -68,7 +69,7 @@ HALF_LOSSES_POUNDS = {"AC": -7_700_000.00, "CM": 737_500.00, "MH": -175_000.00,
 
 # -- the system leader's settings --------------------------------------------------------------------
 SCENARIOS, SEED = 2_000, 7
-ICB = "ICB"
+CCG = "CCG"      # the default sample's commissioner (a CCG in 2018/19)
 DEFAULT_PRESET = "gain_loss_50_50_deadband"
 
 
@@ -267,11 +268,11 @@ def _finance_director(app_url, page, tmp_path) -> None:
     assert page.get_by_role("heading", name="fd", exact=True).is_visible()
     assert "upload: fd.csv" in page.locator('[data-testid="stSidebar"]').inner_text()
 
-    # (3) the Agreement page: full pooling pro rata to turnover
+    # (3) the Agreement page: full pooling pro rata to net turnover (here the turnover)
     page.get_by_role("link", name="Agreement").click()
     _settle(page)
-    _choose(page, "preset_choice", "Full pooling", "Full pooling pro rata to turnover")
-    page.get_by_text("Now using the preset “Full pooling pro rata to turnover”").wait_for(
+    _choose(page, "preset_choice", "Full pooling", "Full pooling pro rata to net turnover")
+    page.get_by_text("Now using the preset “Full pooling pro rata to net turnover”").wait_for(
         timeout=30_000)
     _settle(page)
     assert _metric(page, "Net pool") == "-£6.50m"
@@ -296,8 +297,8 @@ def _finance_director(app_url, page, tmp_path) -> None:
     body = _main(page)
     assert "In words: Of a gain, a member pools all of it. Of a loss, a member pools 50% of " \
            "it." in body
-    assert "Current agreement: Full pooling pro rata to turnover (edited)" in body
-    assert "Agreement: Full pooling pro rata to turnover (edited)" in page.locator(
+    assert "Current agreement: Full pooling pro rata to net turnover (edited)" in body
+    assert "Agreement: Full pooling pro rata to net turnover (edited)" in page.locator(
         '[data-testid="stSidebar"]').inner_text()
     assert _metric(page, "Net pool") == "-£1.75m"
     assert _metric(page, "System outturn") == "-£9.50m"         # Σ forecast: nothing lost
@@ -317,7 +318,7 @@ def _finance_director(app_url, page, tmp_path) -> None:
     _settle(page)
     words = explained.inner_text()
     assert "(edited)" in words
-    assert "Received: -£0.70m — the net pool of -£1.75m is shared pro rata to turnover" in words
+    assert "Received: -£0.70m — the net pool of -£1.75m is shared pro rata to net turnover" in words
     assert "Final position: -£7.70m" in words
     assert "On its own it would be -£10.00m" in words
     _full_screenshot(page, "journey_fd_agreement_edited")
@@ -332,7 +333,7 @@ def _finance_director(app_url, page, tmp_path) -> None:
     assert book.sheetnames[0] == "cover"
     cover = {r[0]: r[1] for r in book["cover"].iter_rows(values_only=True) if r[0]}
     assert cover["System"] == "fd"
-    assert cover["Agreement"].startswith("Full pooling pro rata to turnover (edited)")
+    assert cover["Agreement"].startswith("Full pooling pro rata to net turnover (edited)")
     members = _sheet_rows(book["members"])
     finals = {r["org_id"]: r["final"] for r in members}
     assert finals == pytest.approx(HALF_LOSSES_POUNDS, abs=0.001)
@@ -344,7 +345,7 @@ def _finance_director(app_url, page, tmp_path) -> None:
 
 # -- the system leader -------------------------------------------------------------------------------
 def _icb_vs_alone_from_library() -> float:
-    """ICB's mean final − mean standalone (£) under the default preset on the default sample,
+    """The CCG's mean final − mean standalone (£) under the default preset on the default sample,
     from the library with the sidebar's settings."""
     import riskshare as rs
     from riskshare.agreements.presets import load_preset
@@ -354,7 +355,7 @@ def _icb_vs_alone_from_library() -> float:
     system = load_sample(DEFAULT_SAMPLE)
     scenarios = rs.simulate(system, SCENARIOS, seed=SEED, correlation=DEFAULTS.correlation)
     arrays = rs.apply(load_preset(DEFAULT_PRESET), system, scenarios).arrays
-    i = list(system.members).index(ICB)
+    i = list(system.members).index(CCG)
     return float(np.mean(arrays.final[:, i] - arrays.standalone[:, i]))
 
 
@@ -403,7 +404,7 @@ def _system_leader(app_url, page) -> None:
     _no_errors(page, "the Compare page")
     _, data = _download(page, _button(page, "dl_cmp_csv"))
     current = load_preset(DEFAULT_PRESET).name
-    row = next(r for r in _csv_rows(data) if r["org_id"] == ICB and r["agreement"] == current)
+    row = next(r for r in _csv_rows(data) if r["org_id"] == CCG and r["agreement"] == current)
     compare_pennies = round(float(row["mean_final"]) * 100) - round(
         float(row["mean_standalone"]) * 100)
     for column in ("p_worse_off", "p_miss_control_total"):     # probabilities as fractions
@@ -427,7 +428,7 @@ def _system_leader(app_url, page) -> None:
     assert "at λ = 0, the plain averages the Compare page shows" in _main(page)
     _no_errors(page, "the Fairness page")
     _, data = _download(page, _button(page, "dl_fair_csv"))
-    row = next(r for r in _csv_rows(data) if r["org_id"] == ICB)
+    row = next(r for r in _csv_rows(data) if r["org_id"] == CCG)
     fairness_pennies = round(float(row["gain_agreement"]) * 100)
 
     # the two pages agree to the penny, and with the library on the same settings

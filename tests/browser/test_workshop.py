@@ -64,7 +64,7 @@ def test_preparation_mode(app_url, page):
     _open(page, app_url)
     body = page.locator('[data-testid="stMain"]').inner_text()
     for text in ("Session", "Bundled sessions", "Or upload a session", SESSION.title,
-                 "Save session", "Step 1 of 5", "System control total", "£1.50m"):
+                 "Save session", "Step 1 of 5", "System control total", "-£4.50m"):
         assert text in body, f"{text!r} not on the Workshop page"
     assert page.locator('[data-testid="stSidebar"]').is_visible()
     _no_errors(page, "workshop")

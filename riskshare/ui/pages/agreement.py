@@ -3,6 +3,8 @@ member — against its control total, and against standing alone."""
 
 from __future__ import annotations
 
+import hashlib
+
 import pandas as pd
 import streamlit as st
 
@@ -115,6 +117,14 @@ with st.container(border=True):
             """The preset's name, marked when it cannot be applied to the current system."""
             return f"{names[p]} — does not fit this system" if p in unfit else names[p]
 
+        # When which presets fit changes (another system loaded), the choice is set again
+        # through session state: the browser otherwise keeps showing the chosen preset's old
+        # label ("— does not fit this system"), as it does for any format_func change
+        # (streamlit/streamlit#13788).
+        fit_sig = hashlib.sha1("|".join(sorted(unfit)).encode()).hexdigest()
+        if st.session_state.get("rs_preset_fit") != fit_sig:
+            st.session_state["rs_preset_fit"] = fit_sig
+            st.session_state["preset_choice"] = state.chosen_preset()
         choice = st.selectbox("Preset", presets, index=presets.index(state.chosen_preset()),
                               format_func=preset_label, key="preset_choice",
                               on_change=_choose_preset,

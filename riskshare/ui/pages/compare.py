@@ -69,6 +69,13 @@ def option_label(option: str) -> str:
     return preset_names[option] + (UNFIT if option in unfit else "")
 
 
+# the chips' labels change with the fit and the current agreement: set the choice again when
+# they do, or the browser keeps showing the old labels (streamlit/streamlit#13788)
+labels_sig = "|".join(option_label(o) for o in options)
+if st.session_state.get("rs_cmp_labels") != labels_sig:
+    if st.session_state.get("rs_cmp_labels") is not None and "cmp_agreements" in st.session_state:
+        st.session_state["cmp_agreements"] = list(st.session_state["cmp_agreements"])
+    st.session_state["rs_cmp_labels"] = labels_sig
 chosen = st.multiselect("Agreements to compare (2–4)", options,
                         default=[CURRENT, "full_pooling_turnover"], max_selections=4,
                         format_func=option_label, key="cmp_agreements",

@@ -7,7 +7,7 @@ import streamlit as st
 from riskshare.core.basis import bases
 from riskshare.core.errors import InfeasibleError, ValidationError
 from riskshare.core.filenames import export_name
-from riskshare.core.format import listed, money, money_m
+from riskshare.core.format import listed, money, money_m, named
 from riskshare.reconciliation.rebalance import METHOD_WORDS, METHODS
 from riskshare.reconciliation.reconcile import DEFAULT_UNREALISTIC_PCT
 from riskshare.reconciliation.ringfence import ring_fenced
@@ -36,7 +36,7 @@ threshold = st.slider("Flag an OCT as unrealistic when the forecast is adverse b
 rec = cache.reconcile(system, threshold)
 outside = system.outside_members
 if outside:
-    st.info(f"**System boundary.** {md(listed(outside))} "
+    st.info(f"**System boundary.** {md(named(outside))} "
                f"{'is' if len(outside) == 1 else 'are'} outside the system control total: "
                "listed below with their own figures, but left out of ΣOCT, the gap, the "
                "system forecast and the rebalancing (their OCTs never change). Set the "
@@ -163,7 +163,7 @@ if reb is not None:
                                         "change % turnover", format="%.3f%%")})
         st.caption(f"Revised OCTs {'inside the SCT ' if outside else ''}sum to "
                    f"{money(reb.total, 2)}; the SCT is {money(system.control_total, 2)}."
-                   + (f" {listed(outside)} keep their OCTs (outside the SCT)." if outside
+                   + (f" {named(outside)} keep their OCTs (outside the SCT)." if outside
                       else ""))
         if st.button("Use the revised OCTs", key="adopt_rebalance",
                      help="Replace the members' control totals with the revised ones."):

@@ -10,7 +10,7 @@ from riskshare.core import io as rsio
 from riskshare.core.cells import csv_text
 from riskshare.core.errors import InputFileError, ValidationError, problem
 from riskshare.core.filenames import export_name
-from riskshare.core.format import listed, money_m, pounds_input
+from riskshare.core.format import money_m, named, pounds_input
 from riskshare.core.samples import SAMPLES, load_sample
 from riskshare.core.schema import COLUMNS, INDEX, column_guide, read_number
 from riskshare.core.system import System
@@ -140,8 +140,12 @@ if editor_key not in st.session_state or "rs_editor_base" not in st.session_stat
     st.session_state["rs_editor_base"] = editor_frame(system.to_frame())
 base = st.session_state["rs_editor_base"]
 extra = [c for c in base.columns if c != INDEX and c not in COLUMNS]
+# the in/out marker beside the kind, where it is seen at 1280 px without scrolling sideways
+order = [INDEX, "name", "kind", "in_sct", *[c for c in base.columns
+                                            if c not in (INDEX, "name", "kind", "in_sct")]]
 edited = st.data_editor(base, key=editor_key, num_rows="dynamic", hide_index=True,
-                        width="stretch", column_config=editor_columns(extra))
+                        width="stretch", column_config=editor_columns(extra),
+                        column_order=order)
 if extra:
     st.caption(md(f"Also in this table (scroll right; org_id stays in view): "
                   f"{', '.join(extra)} — extra columns a sharing basis can use."))
@@ -163,14 +167,13 @@ undo_buttons()
 outside = system.outside_members
 if outside:
     st.info(f"**System boundary.** {system.n - len(outside)} members are inside the system "
-               f"control total; {md(listed(outside))} "
+               f"control total; {md(named(outside))} "
                f"{'is' if len(outside) == 1 else 'are'} outside it (the **in SCT** box cleared). "
                "Members outside take part in agreements — they pool and receive like any other — "
                "but are left out of ΣOCT, the gap, the system forecast, rebalancing and the "
                "system support test.", icon=":material/fence:")
 m1, m2, m3, m4 = st.columns(4)
-m1.metric("Members", system.n if not outside else f"{system.n - len(outside)} + {len(outside)}",
-          help="Inside the SCT + outside it." if outside else None)
+m1.metric(f"Members ({system.n - len(outside)} in the SCT)" if outside else "Members", system.n)
 m2.metric("Sum of OCTs" + (" (inside the SCT)" if outside else ""),
           money_m(system.sum_control_totals))
 m3.metric("System control total", money_m(system.control_total))
