@@ -380,6 +380,24 @@ def headline(agreement: Agreement) -> str:
         if s.unearned == "redistribute":
             words.append("unearned redistributed")
         parts.append(", ".join(words))
+    # the published-rule keys, when set (the sentences say them in full)
+    for side in ("gains", "losses"):
+        sched = getattr(a, side)
+        if sched.threshold_by is not None:
+            parts.append(f"{side} threshold by {_text(sched.threshold_by)}")
+        if sched.quality_by is not None:
+            parts.append(f"savings kept × {_text(sched.quality_by)}")
+    if s.deficit_only:
+        parts.append("support for deficit control totals only")
+    if s.surplus_reward:
+        parts.append(f"{pct(s.surplus_reward)} of {scale} reward for delivering a surplus plan")
+    if s.performance_share:
+        parts.append(f"{share(s.performance_share)} performance element "
+                     f"({_text(s.performance_by or '')})")
+    if s.incentive_rate:
+        parts.append(f"incentive {s.incentive_rate:g} × surplus beyond target"
+                     + (f", capped at {pct(s.incentive_cap)} of {scale}"
+                        if s.incentive_cap is not None else ""))
     return "; ".join(parts)
 
 

@@ -259,3 +259,14 @@ def test_the_member_ledger_marks_an_edited_name():
         "Acute trust (A) under “Gain/loss share 50:50 beyond 0.5% of turnover, capped at 1%” "
         "(edited)")
     assert rs.apply(a, system).explain("A").splitlines()[0].endswith("capped at 1%”")
+
+
+def test_the_headline_names_the_published_rule_keys():
+    # the one-line summary (sidebar, covers) says what the keys of issue 16 add
+    frf = describe.headline(rs.load_agreement("system_support_taper_2020_21"))
+    assert "support for deficit control totals only" in frf
+    assert "0.5% of turnover reward for delivering a surplus plan" in frf
+    assert "30% performance element (ae_performance)" in describe.headline(
+        rs.load_agreement("support_cliff_2018_19"))
+    mssp = describe.headline(rs.load_agreement("mssp_one_sided"))
+    assert mssp.endswith("gains threshold by beneficiaries; savings kept × quality")
