@@ -153,9 +153,14 @@ with st.container(border=True):
     standalone = c3.checkbox("No member worse off than on its own", key="opt_standalone",
                              help="Every member ends at least as well off as it would be with "
                                   "no agreement (including support it would earn alone).")
+    outside = system.outside_members
     system_ct = c3.checkbox("The system meets its control total", key="opt_system_ct",
                             help="The system's outturn reaches the system control total "
-                                 f"({money_m(system.control_total, 2)}).")
+                                 f"({money_m(system.control_total, 2)})"
+                                 + (f": the members inside it. Members outside the SCT "
+                                    f"({md(', '.join(outside))}) may be charged to lift them; cap "
+                                    "their charges if the deal does not allow that."
+                                    if outside else "."))
     fenced = ring_fenced(system)
     ring_growth = (c3.number_input(
         "Mental health ring fence: growth on last year (%)", value=None, step=0.1, format="%.1f",
