@@ -128,12 +128,14 @@ def _line(a: Agreement) -> str:
         return ""
     actual, plan = _text(line.actual), _text(line.plan)
     if line.favourable == "under":
-        measured = (f"{plan} − {actual}: a member below its {plan} has a gain, one above it "
-                    "a loss")
+        measured = (f"{plan} − {actual}. A shortfall against {plan} counts as the line's gain "
+                    f"(the part pooled is clawed back from the member) and {actual} above "
+                    f"{plan} as its loss (the part pooled is paid to the member)")
     else:
-        measured = f"{actual} − {plan}: a member above its {plan} has a gain"
-    return (f"The schedules read the line {measured}; each member keeps the rest of its own "
-            "variance (forecast − control total).")
+        measured = (f"{actual} − {plan}: {actual} above {plan} is the line's gain, below it "
+                    "its loss")
+    return (f"The schedules read the line {measured}. The member's own variance (forecast − "
+            "control total) is not shared: the line's pooled amounts come on top of it.")
 
 
 def _schedules(a: Agreement, scale: str) -> list[str]:
@@ -390,7 +392,8 @@ def headline(agreement: Agreement) -> str:
     if s.deficit_only:
         parts.append("support for deficit control totals only")
     if s.surplus_reward:
-        parts.append(f"{pct(s.surplus_reward)} of {scale} reward for delivering a surplus plan")
+        parts.append(f"{pct(s.surplus_reward)} of {scale} reward at breakeven or better "
+                     "(members planning breakeven or a surplus)")
     if s.performance_share:
         parts.append(f"{share(s.performance_share)} performance element "
                      f"({_text(s.performance_by or '')})")

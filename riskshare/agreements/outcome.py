@@ -279,10 +279,21 @@ def _explain(outcome: Outcome, org_id: str) -> str:
     if org_id in a.exempt:
         lines.append("2. Pooled: nothing — the member is exempt, its own variance is not shared.")
     else:
-        sched = a.gains if v > 0 else a.losses
-        words = _schedule_words(sched, "gain" if v > 0 else "loss")
-        lines.append(f"2. Pooled: {_m(row['pooled'])}; for a {'gain' if v > 0 else 'loss'} the "
-                     f"agreement {words} (percentages of {a.scale}).")
+        # the schedules read the member's variance, or the agreement's own line ([variance])
+        read = (float(engine.line_variance(a, system, np.zeros((1, system.n)))[0, i])
+                if a.variance is not None else v)
+        sched = a.gains if read > 0 else a.losses
+        side = "gain" if read > 0 else "loss"
+        words = _schedule_words(sched, side)
+        on_line = ""
+        if a.variance is not None:
+            line = a.variance
+            measured = (f"{line.plan} − {line.actual}" if line.favourable == "under"
+                        else f"{line.actual} − {line.plan}")
+            on_line = f" on the line {measured} = {_m(read)}, the line's {side},"
+        caps = f"; caps as % of {sched.caps_of}" if sched.caps_of else ""
+        lines.append(f"2. Pooled: {_m(row['pooled'])};{on_line} for a {side} the "
+                     f"agreement {words} (percentages of {a.scale}{caps}).")
     lines.append(f"3. Retained: {_m(row['retained'])} (variance − pooled).")
     pool = float(outcome.arrays.pool[0])
     reserve = float(outcome.arrays.reserve_used[0])

@@ -174,7 +174,7 @@ def reconcile_cmd(
     system = resolve_system(target)
     rec = reconcile(system, unrealistic_pct=unrealistic_pct)
     reb = rebalance(system, method=method, basis=basis, keep=keep or (), max_change=max_change,
-                    ring_fence=_pairs(ring_fence, "--ring-fence") or None)
+                    ring_fence=_pairs(ring_fence, "--ring-fence", "percent") or None)
 
     out.print(bold(system.label, f" — {system.n} members"))
     st = _table("Reconciliation statement", [("line", "left"), ("£m", "right")])
@@ -198,7 +198,9 @@ def reconcile_cmd(
     outside = system.outside_members
     out.print(f"Revised OCTs {'inside the SCT ' if outside else ''}sum to {money(reb.total, 2)}, "
               f"the SCT {money(system.control_total, 2)}."
-              + (f" Outside the SCT, {named(outside)} keep their OCTs." if outside else ""))
+              + (f" Outside the SCT, {named(outside)} "
+                 f"{'keeps its OCT' if len(outside) == 1 else 'keep their OCTs'}."
+                 if outside else ""))
     out.print("")
     for sentence in rec.flags:
         out.print(f"• {sentence}")
@@ -400,19 +402,27 @@ def compare_cmd(
         write_to(xlsx, lambda p: write_compare(table, scenarios, p, system))
 
 
-def _pairs(values: list[str] | None, option: str) -> dict:
-    """['NGH=2000000', ...] -> {'NGH': 2000000.0}; a clear message for anything else."""
+def _pairs(values: list[str] | None, option: str, unit: str = "money") -> dict:
+    """['NGH=2000000', ...] -> {'NGH': 2000000.0}; a clear message for anything else. `unit`
+    "money" reads £ (e.g. NGH=2000000); "percent" reads a growth % (e.g. ICB=4.4, ≥ 0)."""
+    money_unit = unit == "money"
+    form, example = (("ORG_ID=AMOUNT in £", "NGH=2000000") if money_unit
+                     else ("ORG_ID=GROWTH in % (a number ≥ 0)", "ICB=4.4"))
+    shown = (lambda x: money(x)) if money_unit else (lambda x: f"{x:g}%")
     out_: dict = {}
     for text in values or []:
         org, sep, amount = text.partition("=")
-        number, why = read_number(amount.replace("_", ""), "money")
-        if not sep or not org.strip() or number is None or number != number:
-            reason = f": the amount {why}" if sep and org.strip() and why else ""
-            raise UsageProblem(f"{option} expects ORG_ID=AMOUNT in £ (e.g. NGH=2000000), got "
-                               f"'{text}'{reason}")
+        number, why = read_number(amount.replace("_", ""), "money" if money_unit else "percent")
+        bad = number is None or number != number or (not money_unit and number < 0)
+        if not sep or not org.strip() or bad:
+            reason = (f": the {'amount' if money_unit else 'growth'} {why}"
+                      if sep and org.strip() and why else
+                      ": growth cannot be negative" if sep and org.strip() and not money_unit
+                      and number is not None and number < 0 else "")
+            raise UsageProblem(f"{option} expects {form} (e.g. {example}), got '{text}'{reason}")
         if org.strip() in out_:
-            raise UsageProblem(f"{option} gives {org.strip()} twice ({money(out_[org.strip()])} "
-                               f"and {money(number)}): give each member once")
+            raise UsageProblem(f"{option} gives {org.strip()} twice ({shown(out_[org.strip()])} "
+                               f"and {shown(number)}): give each member once")
         out_[org.strip()] = number
     return out_
 
@@ -482,7 +492,7 @@ def optimise_cmd(
         max_award=max_award, max_award_gbp=max_award_gbp, min_retention=min_retention,
         floor=floor, floor_gbp=floor_gbp, fixed=_pairs(fixed, "--fixed"),
         no_worse_than_standalone=no_worse, system_meets_control_total=system_ct,
-        ring_fence=_pairs(ring_fence, "--ring-fence")))
+        ring_fence=_pairs(ring_fence, "--ring-fence", "percent")))
     result = optimise(system, chosen, objective=objective, constraints=constraints,
                       solver=solver)
     alts = result.alternatives(alternatives, slack) if alternatives else []
@@ -513,6 +523,8 @@ def optimise_cmd(
             out.print(f"• {p.sentence}", highlight=False)
     if result.note:
         out.print(result.note, highlight=False)
+    if result.boundary_warning:
+        out.print(bold("Across the SCT boundary: ") + result.boundary_warning, highlight=False)
     if alternatives:
         out.print(bold(f"Alternatives within {slack:.0%} of the optimum",
                        " (received from the pool, £m; − = pays in)"))

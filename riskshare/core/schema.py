@@ -111,13 +111,13 @@ COLUMNS: dict[str, Column] = {c.name: c for c in ORG_COLUMNS}
 REQUIRED = tuple(c.name for c in ORG_COLUMNS if c.required)
 MONEY_COLUMNS = tuple(c.name for c in ORG_COLUMNS if c.kind == "money")
 FLAG_COLUMNS = tuple(c.name for c in ORG_COLUMNS if c.kind == "flag")
-_TRUE = frozenset({"true", "yes", "y", "1", "in"})
-_FALSE = frozenset({"false", "no", "n", "0", "out"})
+_TRUE = frozenset({"true", "t", "yes", "y", "1", "in"})
+_FALSE = frozenset({"false", "f", "no", "n", "0", "out"})
 
 
 def read_flag(value: object) -> bool | None:
-    """A true/false cell: True/False, 1/0, or text true/false, yes/no, y/n, in/out, 1/0 in any
-    case; None when it is none of these. Blank is handled by the caller (the default)."""
+    """A true/false cell: True/False, 1/0, or text true/false, t/f, yes/no, y/n, in/out, 1/0 in
+    any case; None when it is none of these. Blank is handled by the caller (the default)."""
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
     if isinstance(value, (int, float, np.integer, np.floating)) and value in (0, 1):
@@ -564,8 +564,8 @@ def _check_flags(raw: pd.Series, col: Column, where, problems: list) -> np.ndarr
             continue
         read = read_flag(value)
         if read is None:
-            problems.append(problem("must be true or false (also read: yes/no, 1/0, in/out; "
-                                    f"blank means {str(bool(col.default)).lower()})",
+            problems.append(problem("must be true or false (also read: t/f, yes/no, y/n, 1/0, "
+                                    f"in/out; blank means {str(bool(col.default)).lower()})",
                                     column=col.name, value=value, **where(i)))
         else:
             flags[i] = read

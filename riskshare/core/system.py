@@ -106,6 +106,11 @@ class System:
         if settings_source:     # the settings' problems point at the file they came from
             problems[settings_from:] = [replace(p, label=f"{settings_source} key")
                                         for p in problems[settings_from:]]
+        if len(clean) and "in_sct" in clean.columns and not clean["in_sct"].astype(bool).any():
+            problems.append(problem("no member is inside the system control total: mark the "
+                                    "ICB and the NHS trusts mapped to the system in_sct = true "
+                                    "(only partners such as a council or a GP federation are "
+                                    "outside it)", column="in_sct"))
         warnings = raise_if_errors([*found, *problems], source) + tuple(notes)
         if not sct_set:
             inside = clean["in_sct"].to_numpy(dtype=bool)

@@ -144,6 +144,24 @@ class Allocation:
                          "members keep the agreed share of their gains")
         return lines
 
+    @property
+    def boundary_warning(self) -> str:
+        """A sentence when members outside the SCT pay, net, to lift the members inside it to
+        the SCT (the condition `system_meets_control_total`): "" otherwise. A deal may not allow
+        it; capping what partners can be charged (max_charge_gbp) stops it."""
+        system = self.setup.system
+        if not (self.setup.constraints.system_meets_control_total and system.has_outside):
+            return ""
+        net = self.outcome.table["net_transfer"]
+        outside = [m for m in system.outside_members if net[m] < -HALF_PENNY]
+        paid = -float(net[outside].sum()) if outside else 0.0
+        if paid <= HALF_PENNY:
+            return ""
+        who = ", ".join(f"{m} {money_m(-float(net[m]), 2)}" for m in outside)
+        return (f"To meet the system control total, members outside it pay {money_m(paid, 2)} "
+                f"net into the members inside it ({who}). If the deal does not allow that, cap "
+                "what they can be charged (max_charge_gbp).")
+
     def value_text(self) -> str:
         return value_text(self.setup, self.objective, self.value)
 

@@ -175,6 +175,11 @@ def test_optimiser_system_condition_counts_only_the_inside():
     assert received["A"] + received["B"] == pytest.approx(0.0, abs=0.02)
     assert received["LA"] == pytest.approx(4 * M, abs=0.02)
     assert res.system["sct_variance"] >= -0.01
+    # and it says so: the council pays £1m net across the boundary (pooled 5, received 4)
+    assert res.boundary_warning.startswith(
+        "To meet the system control total, members outside it pay £1.00m net into the members "
+        "inside it (LA £1.00m).")
+    assert free.boundary_warning == ""
 
 
 def test_coalition_targets_leave_out_members_outside():
@@ -192,7 +197,7 @@ def test_coalition_targets_leave_out_members_outside():
 def test_in_sct_is_read_in_the_spellings_of_a_spreadsheet():
     base = worked().to_frame()
     for text, expected in (("FALSE", False), ("no", False), ("0", False), ("out", False),
-                           ("TRUE", True), ("Yes", True), ("", True), ("1", True)):
+                           ("TRUE", True), ("Yes", True), ("", True), ("1", True), ("f", False), ("T", True)):
         frame = base.copy()
         frame["in_sct"] = frame["in_sct"].astype(object)
         frame.loc[frame["org_id"] == "NSC", "in_sct"] = text
@@ -219,3 +224,12 @@ def test_boundary_survives_files(tmp_path):
     # a system wholly inside writes no in_sct column (blank means true)
     inside = rs.load_sample("workshop_4")
     assert "in_sct" not in (inside.to_folder(tmp_path / "x") / "organisations.csv").read_text()
+
+
+def test_a_system_with_nobody_inside_the_sct_is_refused():
+    frame = worked().to_frame()
+    frame["in_sct"] = False
+    with pytest.raises(rs.ValidationError) as err:
+        rs.System.from_frame(frame, 1.5 * M)
+    assert "column 'in_sct'" in str(err.value)
+    assert "no member is inside the system control total" in str(err.value)

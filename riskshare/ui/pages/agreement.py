@@ -215,12 +215,13 @@ def schedule_inputs(which: str, sched: Schedule, scale: str) -> dict:
         section["threshold"] = threshold
         section["below_threshold_pool"] = below
     c1, c2 = st.columns(2)
-    max_pool = optional_cap(c1, f"Pooled at most (% of {scale})", sched.max_pool,
+    of = sched.caps_of or scale       # the caps' column: `caps_of` when the file names one
+    max_pool = optional_cap(c1, f"Pooled at most (% of {of})", sched.max_pool,
                             f"{which}_max_pool",
-                            f"At most this % of {scale} is pooled from a member's {word}.")
-    max_keep = optional_cap(c2, f"Kept at most (% of {scale})", sched.max_keep,
+                            f"At most this % of {of} is pooled from a member's {word}.")
+    max_keep = optional_cap(c2, f"Kept at most (% of {of})", sched.max_keep,
                             f"{which}_max_keep",
-                            f"The member keeps at most this % of {scale} of a {word}; the "
+                            f"The member keeps at most this % of {of} of a {word}; the "
                             "rest is pooled.")
     if max_pool is not None:
         section["max_pool"] = max_pool

@@ -359,6 +359,8 @@ with why_right:
         st.markdown("Relaxing a condition by a small step would not improve the answer.")
 if allocation.note and allocation.shadow_prices:
     st.info(md(allocation.note), icon=":material/info:")
+if allocation.boundary_warning:
+    st.warning(md(allocation.boundary_warning), icon=":material/fence:")
 
 # -- alternatives ---------------------------------------------------------------------------------
 st.subheader("Alternatives")

@@ -163,7 +163,8 @@ if reb is not None:
                                         "change % turnover", format="%.3f%%")})
         st.caption(f"Revised OCTs {'inside the SCT ' if outside else ''}sum to "
                    f"{money(reb.total, 2)}; the SCT is {money(system.control_total, 2)}."
-                   + (f" {named(outside)} keep their OCTs (outside the SCT)." if outside
+                   + (f" {named(outside)} {'keeps its OCT' if len(outside) == 1 else 'keep their OCTs'}"
+                      " (outside the SCT)." if outside
                       else ""))
         if st.button("Use the revised OCTs", key="adopt_rebalance",
                      help="Replace the members' control totals with the revised ones."):

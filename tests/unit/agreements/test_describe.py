@@ -265,7 +265,8 @@ def test_the_headline_names_the_published_rule_keys():
     # the one-line summary (sidebar, covers) says what the keys of issue 16 add
     frf = describe.headline(rs.load_agreement("system_support_taper_2020_21"))
     assert "support for deficit control totals only" in frf
-    assert "0.5% of turnover reward for delivering a surplus plan" in frf
+    assert ("0.5% of turnover reward at breakeven or better (members planning breakeven or a "
+            "surplus)") in frf
     assert "30% performance element (ae_performance)" in describe.headline(
         rs.load_agreement("support_cliff_2018_19"))
     mssp = describe.headline(rs.load_agreement("mssp_one_sided"))

@@ -159,3 +159,16 @@ def test_2022_23_runs_inside_vale_on_its_erf_line():
     # ICB: +5.55 + 0.6 (EVH: 75% × £0.8m) − 3.975 = +£2.175m
     assert table.loc["ICB", "net_transfer"] == pytest.approx(2.175 * M, abs=0.005)
     assert table["net_transfer"].sum() == pytest.approx(0.0, abs=0.01)
+
+
+def test_the_words_say_the_line_and_the_clawback():
+    # target 104% × £500.0m = £520.0m, delivered £505.0m: a £15.0m shortfall, 75% clawed back
+    from riskshare.agreements import describe
+
+    words = describe.summary(rs.load_agreement("erf_2022_23"))
+    assert ("A shortfall against erf_target counts as the line's gain (the part pooled is "
+            "clawed back from the member)") in words
+    assert "Support funding is paid whatever happens" in words     # no support regime on ERF
+    text = rs.apply("erf_2022_23", rs.load_sample("erf_2")).explain("ACUTE")
+    assert "2. Pooled: £11.25m; on the line erf_target − erf_delivered = £15.00m" in text
+    assert "caps as % of erf_allocation" in text

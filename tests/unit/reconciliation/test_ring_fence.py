@@ -125,3 +125,17 @@ def test_the_cli_offers_the_ring_fence(tmp_path, capsys):
                           "--ring-fence", "ICB=4.4"], capsys)
     # no agreement: the ICB's net charge is its fixed £12.0m ⇒ £0.3m below the floor
     assert code != 0 and "ring-fenced spend" in err + out and "£0.30m" in err + out
+
+
+@pytest.mark.parametrize("given,said", [
+    (["ICB=abc"], "--ring-fence expects ORG_ID=GROWTH in % (a number ≥ 0) (e.g. ICB=4.4), got "
+                  "'ICB=abc': the growth is not a number"),
+    (["ICB=-5"], "got 'ICB=-5': growth cannot be negative"),
+    (["ICB=4", "ICB=1"], "--ring-fence gives ICB twice (4% and 1%): give each member once"),
+])
+def test_the_cli_ring_fence_option_speaks_of_growth(capsys, given, said):
+    argv = ["optimise", "vale_2025_26"]
+    for pair in given:
+        argv += ["--ring-fence", pair]
+    code, out, err = run(argv, capsys)
+    assert code == 2 and said in err
