@@ -112,13 +112,17 @@ def outcome_cover(outcome, what_if: str = NO_WHAT_IF) -> Cover:
 def outcome_members(outcome) -> pd.DataFrame:
     """The outcome's members table (index org_id, £) with each member's turnover and forecast
     beside its control total and variance (forecast − control total), so the variance can be
-    checked from the sheet; a table across scenarios as it is."""
+    checked from the sheet, and whether it is inside the SCT when some member is not; a table
+    across scenarios as it is."""
     table = outcome.table
     if not outcome.deterministic:
         return table
     orgs = outcome.base.orgs
     table = table.assign(turnover=orgs["turnover"], forecast=orgs["forecast"])
     first = [c for c in OUTCOME_INPUTS if c in table.columns]
+    if outcome.base.has_outside:     # which members the system lines count (inside the SCT)
+        table = table.assign(in_sct=orgs["in_sct"].astype(bool))
+        first = ["in_sct", *first]
     return table[first + [c for c in table.columns if c not in first]]
 
 

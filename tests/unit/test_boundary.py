@@ -233,3 +233,13 @@ def test_a_system_with_nobody_inside_the_sct_is_refused():
         rs.System.from_frame(frame, 1.5 * M)
     assert "column 'in_sct'" in str(err.value)
     assert "no member is inside the system control total" in str(err.value)
+
+
+def test_the_results_workbook_marks_members_outside_the_sct():
+    from riskshare.reports.workbooks import outcome_members
+
+    table = outcome_members(rs.apply("standalone", worked()))
+    assert list(table.columns[:1]) == ["in_sct"]
+    assert table["in_sct"].to_dict() == {r[0]: r[5] for r in ROWS}
+    # a system wholly inside has no such column
+    assert "in_sct" not in outcome_members(rs.apply("standalone", rs.load_sample("workshop_4")))
