@@ -298,8 +298,11 @@ def _finance_director(app_url, page, tmp_path) -> None:
     assert "In words: Of a gain, a member pools all of it. Of a loss, a member pools 50% of " \
            "it." in body
     assert "Current agreement: Full pooling pro rata to net turnover (edited)" in body
-    assert "Agreement: Full pooling pro rata to net turnover (edited)" in page.locator(
-        '[data-testid="stSidebar"]').inner_text()
+    # the sidebar's line is filled once the page has run: wait for it rather than race it
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    sidebar.get_by_text("Full pooling pro rata to net turnover (edited)").first.wait_for(
+        timeout=30_000)
+    assert "Agreement: Full pooling pro rata to net turnover (edited)" in sidebar.inner_text()
     assert _metric(page, "Net pool") == "-£1.75m"
     assert _metric(page, "System outturn") == "-£9.50m"         # Σ forecast: nothing lost
 
