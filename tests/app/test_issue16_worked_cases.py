@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 import riskshare as rs
 from tests.app.helpers import errors, metric
+from tests.unit.test_boundary import worked
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 RECONCILE = "riskshare/ui/pages/reconcile.py"
@@ -25,26 +26,8 @@ def start_with(system: rs.System, source: str) -> AppTest:
     return at
 
 
-def boundary_case() -> rs.System:
-    """DOMAIN's boundary case: seven NHS members inside, a council and a GP federation outside."""
-    rows = [("NGH", "acute", 512.4, 1.80, -11.60, True),
-            ("SVH", "acute", 368.9, -9.40, -10.70, True),
-            ("NCH", "community", 142.6, 1.10, 1.45, True),
-            ("NVP", "mental_health", 214.3, 0.80, 1.05, True),
-            ("RAS", "ambulance", 248.0, 0.35, 0.12, True),
-            ("NCC", "specialist", 187.2, 3.20, 4.65, True),
-            ("ICB", "commissioner", 1684.0, 0.00, -5.80, True),
-            ("NSC", "local_authority", 436.5, 0.00, -2.90, False),
-            ("VGP", "primary_care", 27.6, 0.15, -0.38, False)]
-    frame = pd.DataFrame({"org_id": [r[0] for r in rows], "name": [r[0] for r in rows],
-                          "kind": [r[1] for r in rows], "turnover": [r[2] * M for r in rows],
-                          "control_total": [r[3] * M for r in rows],
-                          "forecast": [r[4] * M for r in rows], "in_sct": [r[5] for r in rows]})
-    return rs.System.from_frame(frame, 1.50 * M, "Boundary case", "")
-
-
 def test_the_reconcile_page_shows_the_boundary_worked_case():
-    at = start_with(boundary_case(), "the worked case")
+    at = start_with(worked(), "the worked case")
     at.switch_page(RECONCILE).run()
     assert not at.exception, errors(at)
     # ΣOCT 1.80 − 9.40 + 1.10 + 0.80 + 0.35 + 3.20 + 0.00 = −2.15; gap 1.50 + 2.15 = 3.65;

@@ -19,6 +19,7 @@ import pytest
 
 import riskshare as rs
 from riskshare.games.pooling import coalition_target
+from tests.agreement_texts import full_pooling
 
 M = 1_000_000.0
 
@@ -42,7 +43,7 @@ def worked(order=None, sct=1.50) -> rs.System:
         "kind": [r[1] for r in rows], "turnover": [r[2] * M for r in rows],
         "control_total": [r[3] * M for r in rows], "forecast": [r[4] * M for r in rows],
         "in_sct": [r[5] for r in rows]})
-    return rs.System.from_frame(frame, None if sct is None else sct * M, "Worked", "§9")
+    return rs.System.from_frame(frame, None if sct is None else sct * M, "Worked case", "")
 
 
 def test_domain_worked_case_statement():
@@ -107,19 +108,8 @@ def test_reordering_members_changes_nothing():
         pd.testing.assert_series_equal(ra.sort_index(), rb.sort_index())
 
 
-SYSTEM_TEST = """
-name = "System-tested support, full pooling"
-[gains]
-bands = [{ pool = 1.0 }]
-[losses]
-bands = [{ pool = 1.0 }]
-[pool]
-distribute = "basis"
-basis = "turnover"
-[support]
-test = "system"
-after_sharing = false
-"""
+SYSTEM_TEST = full_pooling("System-tested support, full pooling", test="system",
+                           after_sharing=False)
 
 
 def two_plus_partner(partner_forecast: float, in_sct: bool = False) -> rs.System:
@@ -153,7 +143,8 @@ def test_after_sharing_a_partner_moves_the_system_position_through_the_pool():
     # after sharing: inside outturn = A (1 − 1 + received) + B: the pool of −4m gives A −0.8m
     # and B −2.4m, so the inside position is 0 + 0 + (−0.8 − 2.4) + 1 = ... computed below by hand:
     # A: OCT 0 + retained 0 + received −0.8 = −0.8; B: 0 + 0 − 2.4 = −2.4 ⇒ inside −3.2 < 0
-    text = SYSTEM_TEST.replace("after_sharing = false", "after_sharing = true")
+    text = full_pooling("System-tested support after sharing", test="system",
+                        after_sharing=True)
     out = rs.apply(text, two_plus_partner(-5 * M))
     assert out.system["system_outturn"] == pytest.approx(-3.2 * M, abs=0.005)
     assert out.table.loc["A", "support_earned"] == 0.0

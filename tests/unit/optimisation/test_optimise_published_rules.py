@@ -8,24 +8,12 @@ import pandas as pd
 import pytest
 
 import riskshare as rs
+from tests.agreement_texts import full_pooling
 
 M = 1_000_000.0
 
-INCENTIVE = """
-name = "Full pooling with an incentive match"
-[gains]
-bands = [{ pool = 1.0 }]
-[losses]
-bands = [{ pool = 1.0 }]
-[pool]
-distribute = "basis"
-basis = "turnover"
-[support]
-test = "organisation"
-after_sharing = true
-incentive_rate = 1.0
-incentive_cap = 1.0
-"""
+INCENTIVE = full_pooling("Full pooling with an incentive match", test="organisation",
+                         after_sharing=True, incentive_rate=1.0, incentive_cap=1.0)
 
 
 def pair() -> rs.System:
