@@ -787,7 +787,8 @@ def _check_rule_columns(agreement: Agreement, system, usable: list[str]) -> list
 
     def values(column: str, key: str, members, blanks: bool, score: bool) -> None:
         if column not in orgs.columns or column in ("name", "kind"):
-            problems.append(problem(f"'{column}' is not a column of the system (numeric "
+            what = "a numeric column" if column in orgs.columns else "a column"
+            problems.append(problem(f"'{column}' is not {what} of the system (numeric "
                                     f"columns: {listed(usable)})", key=key))
             return
         col = pd.to_numeric(orgs.loc[list(members), column], errors="coerce")

@@ -265,3 +265,12 @@ def test_columns_the_keys_read_are_checked_against_the_system(column, values, ke
     with pytest.raises(ValidationError) as info:
         rs.apply(MSSP, system(orgs.to_dict("records")))
     assert key in [p.column for p in info.value.problems]
+
+
+def test_a_text_column_named_as_a_rule_column_is_called_not_numeric():
+    text = rs.load_agreement("mssp_one_sided").to_toml().replace(
+        'threshold_by = "beneficiaries"', 'threshold_by = "name"')
+    with pytest.raises(ValidationError) as err:
+        rs.apply(text, rs.load_sample("mssp_2"))
+    assert "key 'gains.threshold_by': 'name' is not a numeric column of the system" in str(
+        err.value)
