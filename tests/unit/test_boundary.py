@@ -234,3 +234,13 @@ def test_the_results_workbook_marks_members_outside_the_sct():
     assert table["in_sct"].to_dict() == {r[0]: r[5] for r in ROWS}
     # a system wholly inside has no such column
     assert "in_sct" not in outcome_members(rs.apply("standalone", rs.load_sample("workshop_4")))
+
+
+def test_a_coalition_wholly_outside_the_sct_keeps_what_it_has():
+    # NSC and VGP on their own under the 2020/21 taper preset (system-linked support, a taper):
+    # they hold no support, pool nothing (no sharing) and have no SCT to meet, so v({NSC, VGP})
+    # is their own outturn, OCT + variance = the forecast: −2.90 + (−0.38) = −£3.28m — finite,
+    # not 0/0
+    system = worked()
+    game = rs.games.from_agreement(system, rs.load_agreement("system_support_taper_2020_21"))
+    assert game(("NSC", "VGP")) == pytest.approx(-3.28 * M, abs=0.005)

@@ -118,15 +118,21 @@ def allocation(agreement, system: rs.System, variances=None, lam=0.5, alpha=0.95
 
 
 def random_coalitions(system: rs.System, count: int, seed: int) -> list[tuple]:
-    """`count` distinct random coalitions of at least two members, plus the grand coalition."""
+    """`count` distinct random coalitions of at least two members, plus the grand coalition.
+    Each has a member inside the SCT: a group wholly outside it is no system of its own (a
+    System with nobody inside is refused), so it has no sub-system to compare with; the
+    engine's treatment of such a group is tested in tests/unit/test_boundary.py."""
     rng = np.random.default_rng(seed)
     members = list(system.members)
+    inside = system.in_sct
     n = len(members)
     out = {tuple(members)}
     if n > 2:
         for _ in range(count * 3):
             size = int(rng.integers(2, n))
             pick = sorted(rng.choice(n, size=size, replace=False))
+            if not any(inside[members[i]] for i in pick):
+                continue
             out.add(tuple(members[i] for i in pick))
             if len(out) > count:
                 break
