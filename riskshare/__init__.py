@@ -37,6 +37,7 @@ __version__ = "0.1.0"
 _HOMES = {
     "riskshare.core.system": ("System",),
     "riskshare.core.io": ("load_system",),
+    "riskshare.core.monthly": ("load_monthly", "Monthly"),
     "riskshare.core.samples": ("load_sample", "list_samples"),
     "riskshare.core.schema": ("ORG_COLUMNS", "KINDS"),
     "riskshare.core.errors": ("RiskshareError", "ValidationError", "InputFileError",

@@ -170,7 +170,29 @@ MAX_COLUMNS = len(ORG_COLUMNS) + 1 + MAX_EXTRA_COLUMNS
 
 
 def _from_csv(source, settings: SystemSettings, label: str) -> System:
-    """`source`: a path or the bytes of an upload; `label` names it in messages.
+    """`source`: a path or the bytes of an upload; `label` names it in messages (see
+    `csv_grid` for how the file is read)."""
+    grid, sep, rows, header_at, width = csv_grid(source, label, MAX_COLUMNS,
+                                                 "its own columns and up to "
+                                                 f"{MAX_EXTRA_COLUMNS} sharing bases and scales")
+    ambiguous = _point_thousands(rows, header_at, width) if sep == ";" else []
+    if not ambiguous:
+        return _build(grid, settings, label)
+    try:                     # every other problem of the file in the same message, in row order
+        _build(grid, settings, label)
+        others: list = []
+    except ValidationError as exc:      # a cell that reads two ways is not also misread
+        cells = {(p.row, p.column) for p in ambiguous}
+        others = [p for p in exc.problems if (p.row, p.column) not in cells]
+    found = sorted(ambiguous + others, key=lambda p: (p.row is not None, p.row or 0))
+    raise ValidationError(found, label)
+
+
+def csv_grid(source, label: str, max_columns: int, allowed: str):
+    """A CSV file as a grid of text cells (a DataFrame of str, header row included), with how
+    it was read: (grid, separator, rows, header row position, width). `source` is a path or
+    the bytes of an upload; `label` names it in messages; `allowed` says what the
+    `max_columns` columns are ("its own columns and ...").
 
     Columns are separated by commas, or by semicolons when the header uses them (as European
     spreadsheets save CSV); either way a decimal comma in a figure is refused by validation,
@@ -202,10 +224,9 @@ def _from_csv(source, settings: SystemSettings, label: str) -> System:
     header_at = next(i for i, row in enumerate(rows) if any(cell.strip() for cell in row))
     width = len(rows[header_at])
     problems = []
-    if width > MAX_COLUMNS:
+    if width > max_columns:
         raise InputFileError(f"{label}: the header has {width:,} columns; riskshare reads at most "
-                             f"{MAX_COLUMNS:,} (its own columns and up to {MAX_EXTRA_COLUMNS} "
-                             "sharing bases and scales)")
+                             f"{max_columns:,} ({allowed})")
     for i, row in enumerate(rows[header_at + 1:], start=header_at + 2):
         # even a blank cell past the header counts: '1,500' split in two shifts every figure
         # after it, and a blank last column would hide that
@@ -217,17 +238,7 @@ def _from_csv(source, settings: SystemSettings, label: str) -> System:
                 "without the separator (a separator at the end of the row counts too)", row=i))
     raise_if_errors(problems, label)
     grid = [row[:width] + [""] * (width - len(row)) for row in rows]
-    ambiguous = _point_thousands(rows, header_at, width) if sep == ";" else []
-    if not ambiguous:
-        return _build(pd.DataFrame(grid, dtype=object), settings, label)
-    try:                     # every other problem of the file in the same message, in row order
-        _build(pd.DataFrame(grid, dtype=object), settings, label)
-        others: list = []
-    except ValidationError as exc:      # a cell that reads two ways is not also misread
-        cells = {(p.row, p.column) for p in ambiguous}
-        others = [p for p in exc.problems if (p.row, p.column) not in cells]
-    found = sorted(ambiguous + others, key=lambda p: (p.row is not None, p.row or 0))
-    raise ValidationError(found, label)
+    return pd.DataFrame(grid, dtype=object), sep, rows, header_at, width
 
 
 # One point or one comma and exactly three digits after it ("750.000", "-1.500", "£980.500",
@@ -310,7 +321,7 @@ def _from_excel(data: bytes, label: str) -> System:
                 _unsaved_formulas(data, lower[SYSTEM_SHEET], values)
             for j in range(values.shape[1]):
                 _percent_money(values, formats, range(values.shape[0]), j)
-            settings, found = _read_system_sheet(_with_header(values), name)
+            settings, found = _read_system_sheet(with_header(values), name)
         values, formats = _sheet_grid(wb[lower[ORGS_SHEET]], name)
         if sheet_note and not _has_index_header(values):
             # the only sheet is not a members table either: say what the template expects
@@ -473,7 +484,7 @@ def _percent_money(values: pd.DataFrame, formats: pd.DataFrame, rows, j: int) ->
             values.iat[i, j] = f"{float(value) * 100:g}%"
 
 
-def _with_header(raw: pd.DataFrame) -> pd.DataFrame:
+def with_header(raw: pd.DataFrame) -> pd.DataFrame:
     """First non-blank row as the header, kept as written (duplicates are not renamed, so
     validation can report them); blank rows dropped; the index is the 1-based file line /
     sheet row of each remaining row."""
@@ -493,7 +504,7 @@ def _with_header(raw: pd.DataFrame) -> pd.DataFrame:
 
 def _build(raw: pd.DataFrame, settings: SystemSettings, label: str, notes: tuple = (),
            found=()) -> System:
-    frame = _with_header(raw)
+    frame = with_header(raw)
     return System.from_frame(frame.reset_index(drop=True), settings.control_total,
                              settings.name, settings.year, source=label,
                              row_numbers=frame.index.to_numpy(), notes=notes,

@@ -85,6 +85,63 @@ class Monthly:
         return int(closed.min()) if len(closed) else 0
 
 
+MONTHLY_FILE = "monthly.csv"
+
+
+def load_monthly(path, system: System, profile: str = "even") -> Monthly:
+    """The monthly table of `system` from a path: a system folder (its `monthly.csv`) or a
+    .csv file (workbooks, a `monthly` sheet, come with the In year page).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A system folder holding `monthly.csv`, or a .csv file: columns org_id, month (1–12,
+        April first) and optionally plan, actual and forecast (in-month £).
+    system : System
+        The system whose members the table covers (their control totals phase missing plans).
+    profile : str, default "even"
+        How a member's control total is phased when the table gives it no plan (`PROFILES`).
+
+    Returns
+    -------
+    Monthly
+        Every member's twelve months: plan (given or phased, £ in whole pennies), actual and
+        forecast (£, NaN where blank).
+
+    Raises
+    ------
+    ValidationError
+        Every problem of the table at once, by file line and column.
+    InputFileError
+        When the file is missing, not a .csv, or cannot be read as a table.
+    """
+    from pathlib import Path
+
+    from riskshare.core.errors import InputFileError
+    from riskshare.core.sources import exists, is_dir, read_bytes
+
+    path = Path(path)
+    if is_dir(path):
+        path = path / MONTHLY_FILE
+    if not exists(path):
+        raise InputFileError(f"{path.name}: no such file")
+    if path.suffix.lower() != ".csv":
+        raise InputFileError(f"{path.name}: unsupported file type '{path.suffix}' (use .csv)")
+    return monthly_from_bytes(read_bytes(path, "monthly table"), path.name, system, profile)
+
+
+def monthly_from_bytes(data: bytes, filename: str, system: System,
+                       profile: str = "even") -> Monthly:
+    """The monthly table from a .csv file's bytes (an upload); `filename` names it."""
+    from riskshare.core.io import csv_grid, with_header
+
+    grid = csv_grid(bytes(data), filename, len(COLUMNS), "org_id, month, plan, actual and "
+                    "forecast")[0]
+    frame = with_header(grid)
+    return monthly_from_frame(frame.reset_index(drop=True), system, profile, filename,
+                              row_numbers=frame.index.to_numpy())
+
+
 def monthly_from_frame(frame: pd.DataFrame, system: System, profile: str = "even",
                        source: str = "the monthly table", row_numbers=None) -> Monthly:
     """Validate `frame` (columns of `COLUMNS`) against `system`; ValidationError lists every
@@ -236,4 +293,4 @@ def _money(value, column: str, row: int, org: str | None, problems: list) -> flo
 
 
 __all__ = ["Monthly", "MONTHS", "MONTH_NAMES", "PROFILES", "phase", "monthly_from_frame",
-           "check_monthly"]
+           "monthly_from_bytes", "load_monthly", "check_monthly"]

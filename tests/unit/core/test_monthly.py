@@ -109,3 +109,24 @@ def test_money_is_read_as_finance_writes_it_and_held_in_pennies():
     with pytest.raises(rs.ValidationError) as err:
         monthly_from_frame(table.assign(actual=[-1.0, -0.001]), pair())
     assert "is given to a fraction of a penny" in str(err.value)
+
+
+def test_load_monthly_reads_a_folder_or_a_csv_with_file_lines(tmp_path):
+    folder = pair().to_folder(tmp_path / "pair")
+    (folder / "monthly.csv").write_text(
+        "org_id,month,actual\nA,1,\"(£1,500,000)\"\nA,2,-1000000\nA,3,-1000000\n",
+        encoding="utf-8")
+    monthly = rs.load_monthly(folder, pair())
+    # YTD −1.5 − 1.0 − 1.0 = −£3.5m at month 3 (the in-year worked case's first quarter)
+    assert float(monthly.table.loc["A", "actual"].iloc[:3].sum()) == -3.5 * M
+    assert monthly.closed().to_dict() == {"A": 3, "B": 0}
+    bad = tmp_path / "bad.csv"
+    bad.write_text("org_id,month,actual\nA,1,-1000000\nZ,2,0\nA,14,0\n", encoding="utf-8")
+    with pytest.raises(rs.ValidationError) as err:
+        rs.load_monthly(bad, pair())
+    message = str(err.value)
+    assert message.startswith("2 problems in bad.csv")
+    assert "row 3, column 'org_id': 'Z' is not a member of the system" in message
+    assert "row 4 (A), column 'month': '14' must be a whole month" in message
+    with pytest.raises(rs.InputFileError):
+        rs.load_monthly(tmp_path / "missing.csv", pair())
