@@ -151,12 +151,12 @@ def pooled_pct(size_pct: np.ndarray, schedule: Schedule,
 
 
 def pooled_amounts(variance: np.ndarray, scale: np.ndarray, agreement: Agreement,
-                   shared: np.ndarray, system: System | None = None) -> np.ndarray:
-    """£ pooled per member: gains schedule on favourable, losses on adverse variance. With
-    `system`, caps measured on another column than the scale (`caps_of`) are read from it."""
+                   shared: np.ndarray, system: System) -> np.ndarray:
+    """£ pooled per member: gains schedule on favourable, losses on adverse variance; caps
+    measured on another column than the scale (`caps_of`) and per-member thresholds and
+    quality scores are read from `system`."""
     size = np.abs(variance) * (100.0 / scale)
-    gain_unit, loss_unit = (cap_units(agreement, system, scale) if system is not None
-                            else (None, None))
+    gain_unit, loss_unit = cap_units(agreement, system, scale)
     gain_rule, loss_rule = (member_rules(agreement.gains, system),
                             member_rules(agreement.losses, system))
     if agreement.gains == agreement.losses:           # symmetric: one schedule for both signs
@@ -193,14 +193,12 @@ def line_variance(agreement: Agreement, system: System, variances: np.ndarray) -
     return np.broadcast_to(diff + 0.0, variances.shape)
 
 
-def member_rules(schedule: Schedule, system: System | None) -> dict:
+def member_rules(schedule: Schedule, system: System) -> dict:
     """A schedule's per-member inputs read from the system (n,): the threshold (% of scale)
     from `threshold_by` through `threshold_table` (linear between its points, flat beyond the
     ends: the MSSP minimum savings rate by assigned beneficiaries), and the quality score
     (`quality_by`). Blanks (members whose variance is not shared) read as 0."""
     out: dict = {}
-    if system is None:
-        return out
     if schedule.threshold_by is not None and schedule.threshold_table:
         values = np.nan_to_num(system.orgs[schedule.threshold_by].to_numpy(dtype=float))
         points = np.array(schedule.threshold_table, dtype=float)

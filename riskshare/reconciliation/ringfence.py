@@ -87,9 +87,9 @@ def parse(value, key: str, problems: list[Problem]) -> tuple[RingFence, ...]:
             problems.append(problem("must be a finite number (growth, % a year)", key=gkey,
                                     value=growth))
             continue
-        if not -100.0 <= float(growth) <= 1000.0:
-            problems.append(problem("must lie between -100 and 1,000 (% a year)", key=gkey,
-                                    value=growth))
+        if not 0.0 <= float(growth) <= 1000.0:      # a floor grows on last year's spend
+            problems.append(problem("must lie between 0 and 1,000 (% a year: a ring-fenced "
+                                    "line grows on last year's spend)", key=gkey, value=growth))
             continue
         out.append(RingFence(str(org_id), float(growth), columns["line"],
                              columns["last_year"]))

@@ -139,3 +139,10 @@ def test_the_cli_ring_fence_option_speaks_of_growth(capsys, given, said):
         argv += ["--ring-fence", pair]
     code, out, err = run(argv, capsys)
     assert code == 2 and said in err
+
+
+def test_a_negative_growth_is_refused_by_the_library_too():
+    problems: list = []
+    assert ringfence.parse({"ICB": -5.0}, "ring_fence", problems) == ()
+    assert [p.key for p in problems] == ["ring_fence.ICB"]
+    assert "must lie between 0 and 1,000" in problems[0].rule
