@@ -144,5 +144,5 @@ def test_the_cli_ring_fence_option_speaks_of_growth(capsys, given, said):
 def test_a_negative_growth_is_refused_by_the_library_too():
     problems: list = []
     assert ringfence.parse({"ICB": -5.0}, "ring_fence", problems) == ()
-    assert [p.key for p in problems] == ["ring_fence.ICB"]
+    assert [p.column for p in problems] == ["ring_fence.ICB"]
     assert "must lie between 0 and 1,000" in problems[0].rule
