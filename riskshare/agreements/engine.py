@@ -28,6 +28,7 @@ from riskshare.agreements.spec import Agreement, Schedule
 from riskshare.core.basis import basis_weights
 from riskshare.core.constants import HALF_PENNY
 from riskshare.core.errors import BudgetError, problem, raise_if_errors
+from riskshare.core.forecast import YearPath, quarter_variances
 from riskshare.core.system import System, require_system
 from riskshare.scenarios.simulate import BYTES_PER_CELL as SIMULATED_BYTES_PER_CELL
 from riskshare.scenarios.simulate import Scenarios, memory_budget
@@ -93,6 +94,9 @@ class EngineResult:
     system_outturn: np.ndarray
     sct_variance: np.ndarray
     system_final: np.ndarray
+    #: with `[support] period = "quarter"`: (S, n, 4) the share of each quarter's support
+    #: earned (after any catch-up); None for support judged on the year
+    quarter_fraction: np.ndarray | None = None
 
     def __getitem__(self, name: str) -> np.ndarray:
         """An array by its name (for code that loops over `COLUMNS` or `SYSTEM_ARRAYS`)."""
@@ -106,7 +110,8 @@ class EngineResult:
 
     def rows(self, rows: slice) -> EngineResult:
         """The same result for a slice of the scenarios."""
-        return replace(self, **{f: getattr(self, f)[rows] for f in _FIELDS})
+        return replace(self, **{f: getattr(self, f)[rows] for f in _FIELDS
+                                if getattr(self, f) is not None})
 
     def replaced(self, **arrays: np.ndarray) -> EngineResult:
         """A copy with some arrays replaced (e.g. the same run in whole pennies)."""
@@ -477,9 +482,44 @@ def redistribute(earned: np.ndarray, support: np.ndarray, fraction: np.ndarray,
 
 
 # -- the whole agreement ----------------------------------------------------------------------------
+def quarterly_fractions(agreement: Agreement, quarters: np.ndarray, in_year: tuple,
+                        year_end: tuple, system_quarters: np.ndarray, scale: np.ndarray,
+                        system_scale, year: np.ndarray) -> np.ndarray:
+    """The share of each quarter's support earned, (S, n, 4), under `[support] period =
+    "quarter"` (docs/in_year.md).
+
+    quarters (S, n, 4): each member's year to date against plan to date at months 3, 6, 9 and
+    12 (£, `core.forecast.quarter_variances`); system_quarters (S, 4): the same summed inside
+    the SCT. The year's risk share and the gap between the SCT and the control totals accrue
+    evenly through the year: `year_end` = (org (S, n), system (S,)) is what they add to the
+    year-end positions the annual test reads, and a twelfth of it is added per month at the
+    year end; `in_year` is the same pair for the months before it (in year, what is expected
+    at the forecast; otherwise the year end's own).
+    Arrears judge quarter q at its own end; advance at the previous quarter's end, Q1 paid on
+    the agreed plan. A quarter judged at month j is the annual rule on the year to date scaled
+    to a year (× 12 / j), so a taper runs over the same share of the year to date's scale as
+    of the year's. With `catch_up`, a quarter earns at least what the year-end test earns
+    (`year`, (S, n))."""
+    s = agreement.support
+    judged = (3, 6, 9, 12) if s.timing == "arrears" else (0, 3, 6, 9)
+    out = np.ones((*quarters.shape[:2], 4))
+    for q, j in enumerate(judged):
+        if j == 0:
+            continue                  # paid on the agreed plan
+        k = j // 3 - 1
+        org_shift, system_shift = year_end if j == 12 else in_year
+        org = (quarters[:, :, k] + org_shift * (j / 12.0)) * (12.0 / j)
+        sys_ = (system_quarters[:, k] + system_shift * (j / 12.0)) * (12.0 / j)
+        out[:, :, q] = support_fraction(agreement, org, sys_, scale, system_scale)
+    if s.catch_up:
+        np.maximum(out, year[:, :, None], out=out)
+    return out
+
+
 def run(agreement: Agreement, system: System, variances: np.ndarray,
         received: np.ndarray | None = None, members: np.ndarray | None = None,
-        target: np.ndarray | None = None) -> EngineResult:
+        target: np.ndarray | None = None, path: YearPath | None = None,
+        bridge: np.ndarray | None = None) -> EngineResult:
     """Apply `agreement` to `system` for variances (S, n) in £. Returns an `EngineResult`:
     arrays (S, n) per member column (`COLUMNS` and the support fraction) and system arrays (S,)
     (`SYSTEM_ARRAYS`).
@@ -493,7 +533,12 @@ def run(agreement: Agreement, system: System, variances: np.ndarray,
     game, `games.pooling`): `members` (S, n) bool says who is in it, `target` (S,) is its
     system control total (£). Outsiders pool nothing and receive nothing, a reserve counts only
     when its holder is in, and the system test compares the coalition's total with `target`;
-    the system arrays then add up members only. Outsiders' own columns are not meaningful."""
+    the system arrays then add up members only. Outsiders' own columns are not meaningful.
+
+    path / bridge: with `[support] period = "quarter"`, the year month by month (a YearPath)
+    and an in-year simulation's bridge (S, n, 4) give each member's year to date against plan
+    at the quarter ends (`core.forecast.quarter_variances`); without a path the variance
+    accrues evenly over the year, which judges every quarter as the year is judged."""
     require_system(system, "apply")
     raise_if_errors(agreement.check(system), f"agreement '{agreement.name}' on {system.label}")
     orgs = system.orgs
@@ -524,7 +569,8 @@ def run(agreement: Agreement, system: System, variances: np.ndarray,
         if members is not None:
             reserve_used = np.where(members[:, holder], reserve_used, 0.0)
         holder_charge[:, holder] = -reserve_used
-    if received is None:
+    by_rule = received is None          # the agreement's own distribution (not one given)
+    if by_rule:
         received, unallocated = distribute(net + reserve_used, retained, agreement, system,
                                            scale, holder_charge, members)
         # what the caps left with nobody is still the system's money (or loss)
@@ -555,6 +601,26 @@ def run(agreement: Agreement, system: System, variances: np.ndarray,
     system_total = within(outturn) + still_inside if after else within(oct_ + v)
     fraction = support_fraction(agreement, org_position, system_total - sct, scale,
                                 system_scale)
+    quarter_fraction = None
+    by_quarter = agreement.support.period == "quarter"
+    if by_quarter:
+        d = quarter_variances(path, v, oct_, bridge)
+        weights = np.asarray(agreement.support.quarter_weights, dtype=float)
+        # the year's risk share and the SCT's gap to the control totals accrue evenly
+        org_shift, sys_shift = org_position - v, system_total - sct - within(v)
+        in_year = (org_shift, sys_shift)
+        if path is not None and after and members is None and by_rule:
+            # in year, the ledgers accrue the risk share expected at the forecast (the same in
+            # every scenario); only the year end settles each scenario's own
+            at = run(replace(agreement, support=replace(agreement.support, period="year")),
+                     system, (path.outturn - oct_)[None, :])
+            in_year = (np.broadcast_to(at.retained + at.received - at.variance, v.shape),
+                       np.broadcast_to(at.system_outturn + at.unallocated - sct
+                                       - (at.variance * inside).sum(axis=1), (len(v),)))
+        quarter_fraction = quarterly_fractions(
+            agreement, d, in_year, (org_shift, sys_shift), within_q(d, boundary), scale,
+            system_scale, fraction)
+        fraction = quarter_fraction @ weights
     # published rules (issue 16 §3): support only for deficit control totals, a performance
     # element earned by a column, a reward for delivering a surplus plan, an incentive match
     support, perf_share, perf_earned, reward = support_parts(agreement, system, scale)
@@ -568,6 +634,8 @@ def run(agreement: Agreement, system: System, variances: np.ndarray,
     alone = _earned_fraction(v, agreement.support.taper / 100.0 * scale,
                              agreement.support.taper)
     alone = np.ones_like(v) if agreement.support.test == "none" else alone
+    if by_quarter and agreement.support.test != "none":
+        alone = _alone_by_quarter(agreement, d, scale, alone) @ weights
     alone = (1.0 - perf_share) * alone + perf_share * perf_earned
     standalone = (oct_ + v + alone * support + reward * (oct_ + v >= -HALF_PENNY)
                   + incentive(agreement, v, scale))
@@ -584,7 +652,37 @@ def run(agreement: Agreement, system: System, variances: np.ndarray,
         pool=net, reserve_used=reserve_used, unallocated=unallocated,
         support_at_stake=at_stake, support_earned_total=total(earned),
         support_lost=at_stake - total(earned - bonus), system_outturn=system_outturn,
-        sct_variance=system_outturn - sct, system_final=within(final))
+        sct_variance=system_outturn - sct, system_final=within(final),
+        quarter_fraction=quarter_fraction)
+
+
+def within_q(quarters: np.ndarray, boundary: np.ndarray) -> np.ndarray:
+    """Σ over the members inside the SCT (`boundary`, (n,) or (S, n)) at each quarter end:
+    (S, n, 4) -> (S, 4)."""
+    b = np.broadcast_to(boundary, quarters.shape[:2])
+    return np.einsum("snq,sn->sq", quarters, b.astype(float))
+
+
+def _alone_by_quarter(agreement: Agreement, quarters: np.ndarray, scale: np.ndarray,
+                      year: np.ndarray) -> np.ndarray:
+    """(S, n, 4) the share of each quarter's support a member would earn on its own test,
+    alone (its year to date, no risk share); catch-up as in `quarterly_fractions`."""
+    s = agreement.support
+    judged = (3, 6, 9, 12) if s.timing == "arrears" else (0, 3, 6, 9)
+    out = np.ones((*quarters.shape[:2], 4))
+    for q, j in enumerate(judged):
+        if j:
+            out[:, :, q] = _earned_fraction(quarters[:, :, j // 3 - 1] * (12.0 / j),
+                                            s.taper / 100.0 * scale, s.taper)
+    if s.catch_up:
+        np.maximum(out, year[:, :, None], out=out)
+    return out
+
+
+def year_of(scenarios) -> tuple[YearPath | None, np.ndarray | None]:
+    """The year an in-year simulation's `Scenarios` carry (its YearPath and bridge), or
+    (None, None) for anything else."""
+    return getattr(scenarios, "path", None), getattr(scenarios, "bridge", None)
 
 
 def as_variances(system: System, variances, bytes_per_cell: int | None = None

@@ -21,9 +21,10 @@ from riskshare.agreements import engine
 from riskshare.agreements.describe import COLUMN_WORDS, EDITED, edited
 from riskshare.agreements.spec import Agreement, load_agreement
 from riskshare.core.constants import HALF_PENNY
-from riskshare.core.errors import NotFoundError, UsageError
+from riskshare.core.errors import ArgumentTypeError, NotFoundError, UsageError
+from riskshare.core.forecast import QUARTERS, YearPath, quarter_variances, year_path
 from riskshare.core.format import listed, money_m, pct
-from riskshare.core.money import from_pennies, round_to_total, to_pennies
+from riskshare.core.money import allocate, from_pennies, round_to_total, to_pennies
 from riskshare.core.system import System
 
 SYSTEM_LINES = {
@@ -47,6 +48,10 @@ class Outcome:
     base: System
     arrays: engine.EngineResult
     deterministic: bool
+    #: the year at a month (`rs.apply(..., monthly=...)`), None without monthly figures
+    path: YearPath | None = None
+    #: an in-year simulation's bridge between the quarter ends (S, n, 4), or None
+    bridge: np.ndarray | None = None
 
     def __getitem__(self, column: str) -> np.ndarray:
         """One column: shape (n,) when deterministic, (S, n) for scenarios (or (S,) / scalar
@@ -83,16 +88,37 @@ class Outcome:
 
     @classmethod
     def of(cls, agreement: Agreement, system: System, arrays: engine.EngineResult,
-           deterministic: bool) -> Outcome:
+           deterministic: bool, path: YearPath | None = None,
+           bridge: np.ndarray | None = None) -> Outcome:
         """An Outcome of `engine.run`'s arrays; a deterministic one is put in whole pennies
         (`in_pennies`), scenarios stay as computed."""
         return cls(agreement, system, in_pennies(arrays, system) if deterministic else arrays,
-                   deterministic)
+                   deterministic, path, bridge)
 
     def scenario(self, k: int) -> Outcome:
         """The deterministic outcome of scenario k (in whole pennies)."""
+        bridge = None if self.bridge is None else self.bridge[k:k + 1]
         return Outcome.of(self.agreement, self.base,
-                          self.arrays.rows(slice(k, k + 1)), True)
+                          self.arrays.rows(slice(k, k + 1)), True, self.path, bridge)
+
+    @property
+    def quarters(self) -> pd.DataFrame:
+        """Support earned quarter by quarter (`[support] period = "quarter"`): one row per
+        member and quarter, indexed (org_id, quarter), in whole pennies.
+
+        judged_month   the month whose year to date the quarter is judged on (0: paid on the
+                       agreed plan, in advance)
+        judged_on      "plan", "actuals" (a month closed) or "forecast" (a month to come)
+        ytd_variance   the year to date against plan at that month (£; for the system test,
+                       the system's inside the SCT against its plan to date)
+        at_stake, earned, lost   the quarter's part of the support on the test (£); the
+                       performance element, rewards, incentives and redistributed support are
+                       in `.table`'s support_earned, not here
+
+        An empty table when support is judged on the year. Deterministic outcomes only."""
+        if not self.deterministic:
+            raise UsageError("quarters are per scenario: use outcome.scenario(k).quarters")
+        return quarter_table(self)
 
     @property
     def worse_off(self) -> list[str]:
@@ -134,7 +160,7 @@ class Outcome:
         return _explain(self, org_id)
 
 
-def apply(agreement, system: System, variances=None) -> Outcome:
+def apply(agreement, system: System, variances=None, monthly=None) -> Outcome:
     """Apply an agreement (an Agreement, a preset name, a .toml path or TOML text) to a system.
 
     variances: None (forecast − control total), a 1-D array (one £ figure per member, in member
@@ -151,7 +177,14 @@ def apply(agreement, system: System, variances=None) -> Outcome:
         Each member's variance, forecast − control total (£; positive = favourable). None: the
         system's own forecast variances. One position: a 1-D array or list in member order, or
         a dict or Series by org_id. Scenarios: a 2-D array (scenarios × members), a DataFrame
-        with one column per org_id, or a `Scenarios` from `simulate`.
+        with one column per org_id, or a `Scenarios` from `simulate`. With `monthly` and no
+        variances: the year-end forecast at the month (forecast outturn − control total).
+    monthly : Monthly, YearPath or InYear, optional
+        The year month by month (`rs.load_monthly`, or `rs.in_year(...)` for a chosen month and
+        forecast method; a Monthly is read at its latest closed month with the plan method).
+        Support with `period = "quarter"` is then judged on each quarter's year to date
+        (closed quarters on actuals, the others on the forecast; `.quarters`). A `Scenarios`
+        simulated in year carries its own year and needs no `monthly`.
 
     Returns
     -------
@@ -175,8 +208,80 @@ def apply(agreement, system: System, variances=None) -> Outcome:
         When `system` is not a System.
     """
     agreement = load_agreement(agreement)
+    path, bridge = year_of(system, variances, monthly)
+    if variances is None and path is not None:
+        variances = path.outturn - system.orgs["control_total"].to_numpy(dtype=float)
     v, deterministic = engine.as_variances(system, variances, engine.BYTES_PER_CELL)
-    return Outcome.of(agreement, system, engine.run(agreement, system, v), deterministic)
+    return Outcome.of(agreement, system,
+                      engine.run(agreement, system, v, path=path, bridge=bridge),
+                      deterministic, path, bridge)
+
+
+def year_of(system: System, variances, monthly) -> tuple[YearPath | None, np.ndarray | None]:
+    """The year (a YearPath) an apply reads, and an in-year simulation's bridge (S, n, 4) or
+    None: from `monthly` (a Monthly at its latest month with the plan method, a YearPath, or
+    anything with a `.path`, such as an InYear), else from in-year Scenarios."""
+    from riskshare.core.monthly import Monthly
+
+    carried, bridge = engine.year_of(variances)
+    if monthly is None:
+        return carried, bridge
+    if isinstance(monthly, Monthly):
+        path = year_path(monthly)
+    elif isinstance(monthly, YearPath):
+        path = monthly
+    elif isinstance(getattr(monthly, "path", None), YearPath):
+        path = monthly.path
+    else:
+        raise ArgumentTypeError("monthly must be a Monthly (rs.load_monthly), a YearPath or an "
+                                f"InYear (rs.in_year), not {type(monthly).__name__}")
+    if tuple(path.members) != tuple(system.members):
+        raise UsageError("monthly: the monthly figures are for another system (its members "
+                         "differ): load them against this system")
+    if carried is not None and (carried.month, carried.method) != (path.month, path.method):
+        raise UsageError(f"the scenarios were simulated from month {carried.month} "
+                         f"({carried.method}) but monthly is at month {path.month} "
+                         f"({path.method}): give one or the other")
+    return path, bridge if carried is not None else None
+
+
+def quarter_table(outcome: Outcome) -> pd.DataFrame:
+    """See `Outcome.quarters`."""
+    a, system = outcome.agreement, outcome.base
+    index = pd.MultiIndex.from_product([system.members, QUARTERS], names=["org_id", "quarter"])
+    cols = ["judged_month", "judged_on", "ytd_variance", "at_stake", "earned", "lost"]
+    if a.support.period != "quarter":
+        return pd.DataFrame(columns=cols, index=index[:0])
+    s = a.support
+    scale = system.column(a.scale).to_numpy(dtype=float)
+    support, perf_share, _, _ = engine.support_parts(a, system, scale)
+    on_test = support * (1.0 - perf_share)
+    judged = (3, 6, 9, 12) if s.timing == "arrears" else (0, 3, 6, 9)
+    oct_ = system.orgs["control_total"].to_numpy(dtype=float)
+    ytd = quarter_variances(outcome.path, outcome.arrays.variance, oct_,
+                            outcome.bridge)[0]                    # (n, 4), as run judged them
+    frac = outcome.arrays.quarter_fraction
+    assert frac is not None            # run gives one whenever support is by quarter
+    weights = np.asarray(s.quarter_weights, dtype=float)
+    if s.test == "system":
+        sct_gap = float(system.orgs["control_total"][system.inside].sum() - system.control_total)
+        inside = ytd[system.inside].sum(axis=0)
+    rows = []
+    for i in range(system.n):
+        stake = allocate(float(on_test[i]), weights)
+        share = stake * frac[0, i]
+        earned = round_to_total(share, float(share.sum()))
+        for q, j in enumerate(judged):
+            if j == 0:
+                on, variance = "plan", 0.0
+            else:
+                on = ("actuals" if outcome.path is not None and outcome.path.closed(j)
+                      else "forecast")
+                variance = (float(inside[j // 3 - 1]) + sct_gap * j / 12.0
+                            if s.test == "system" else float(ytd[i, j // 3 - 1]))
+            rows.append((j, on, round(variance, 2), float(stake[q]), float(earned[q]),
+                         round(float(stake[q]) - float(earned[q]), 2)))
+    return pd.DataFrame(rows, columns=cols, index=index)
 
 
 # -- whole pennies -----------------------------------------------------------------------------------

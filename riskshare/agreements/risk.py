@@ -115,6 +115,7 @@ def risk_table(agreement, system: System, scenarios, alpha: float = ALPHA,
     check_alpha(alpha)
     agreement = load_agreement(agreement)
     v = _variances(system, scenarios)
+    path, bridge = engine.year_of(scenarios)
     s, n = v.shape
     oct_ = system.orgs["control_total"].to_numpy(dtype=float)
     support = system.orgs["support"].to_numpy(dtype=float)
@@ -126,7 +127,8 @@ def risk_table(agreement, system: System, scenarios, alpha: float = ALPHA,
     sys_miss = np.empty(s, dtype=bool)
     for start in range(0, s, chunk):
         stop = min(start + chunk, s)
-        out = engine.run(agreement, system, v[start:stop])
+        out = engine.run(agreement, system, v[start:stop], path=path,
+                         bridge=None if bridge is None else bridge[start:stop])
         x[start:stop] = out.final - oct_
         alone[start:stop] = out.standalone - oct_
         miss[start:stop] = out.retained + out.received < -HALF_PENNY

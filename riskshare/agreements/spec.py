@@ -33,8 +33,12 @@ from riskshare.agreements.describe import toml_header
 from riskshare.core.constants import (
     Distribute,
     DistributeName,
+    SupportPeriod,
+    SupportPeriodName,
     SupportTest,
     SupportTestName,
+    SupportTiming,
+    SupportTimingName,
     Unearned,
     UnearnedName,
     values,
@@ -180,6 +184,17 @@ class Support:
     #: members inside the SCT with a control total ≥ 0 earn this % of scale if their outturn
     #: before support is ≥ 0 (the 2020/21 one-off reward of 0.5% of income)
     surplus_reward: float = 0.0
+    #: "year": judged once on the year-end position; "quarter": paid in four parts, each judged
+    #: on the year to date against the plan to date at a quarter end (docs/in_year.md)
+    period: SupportPeriod | SupportPeriodName = SupportPeriod.YEAR
+    #: with period "quarter": each quarter's share of the support (four shares adding up to 1;
+    #: default equal; the 2017/18–2018/19 STF/PSF used 0.15, 0.20, 0.30, 0.35)
+    quarter_weights: tuple[float, ...] = (0.25, 0.25, 0.25, 0.25)
+    #: with period "quarter": missed quarters are paid when the year-end test passes
+    catch_up: bool = False
+    #: with period "quarter": "arrears" judges a quarter on the year to date at its own end;
+    #: "advance" on the year to date at the previous quarter's end (Q1 on the agreed plan)
+    timing: SupportTiming | SupportTimingName = SupportTiming.ARREARS
 
 
 @dataclass(frozen=True)
@@ -772,9 +787,45 @@ def _support_rules(s: dict, problems: list, support: Support) -> Support:
     deficit_only = _flag(s, "deficit_only", False, "support.", problems)
     reward = _number(s.get("surplus_reward", 0.0), "support.surplus_reward", problems,
                      low=0.0)
-    return replace(support, performance_share=share or 0.0, performance_by=by,
-                   incentive_rate=rate or 0.0, incentive_cap=cap, deficit_only=deficit_only,
-                   surplus_reward=reward or 0.0)
+    support = replace(support, performance_share=share or 0.0, performance_by=by,
+                      incentive_rate=rate or 0.0, incentive_cap=cap, deficit_only=deficit_only,
+                      surplus_reward=reward or 0.0)
+    return _support_period(s, problems, support)
+
+
+def _support_period(s: dict, problems: list, support: Support) -> Support:
+    """The in-year keys: `period`, `quarter_weights`, `catch_up` and `timing` (see `Support`)."""
+    period = _choice(s.get("period", "year"), "support.period", SupportPeriod, problems)
+    weights = support.quarter_weights
+    if "quarter_weights" in s:
+        raw = s["quarter_weights"]
+        key = "support.quarter_weights"
+        if not isinstance(raw, list) or len(raw) != 4:
+            problems.append(problem("must be four shares, one per quarter, adding up to 1 (e.g. "
+                                    "[0.15, 0.20, 0.30, 0.35])", key=key, value=raw))
+        else:
+            before = len(problems)
+            read = [_number(w, f"{key}[{i + 1}]", problems, share=True)
+                    for i, w in enumerate(raw)]
+            if len(problems) == before:
+                total = sum(read)      # type: ignore[arg-type]
+                if abs(total - 1.0) > 1e-9:
+                    hint = (" (shares, not percentages: 15% is 0.15)"
+                            if abs(total - 100.0) < 1e-6 else "")
+                    problems.append(problem(f"must add up to 1; they add up to {total:g}{hint}",
+                                            key=key))
+                else:
+                    weights = tuple(float(w) for w in read)   # type: ignore[arg-type]
+    catch_up = _flag(s, "catch_up", False, "support.", problems)
+    timing = _choice(s.get("timing", "arrears"), "support.timing", SupportTiming, problems)
+    if period == "year":
+        for key in ("quarter_weights", "catch_up", "timing"):
+            if key in s:
+                problems.append(problem("is only used with period = 'quarter' (support paid "
+                                        "in four parts)", key=f"support.{key}"))
+    return replace(support, period=period if period in values(SupportPeriod) else "year",
+                   quarter_weights=weights, catch_up=catch_up,
+                   timing=timing if timing in values(SupportTiming) else "arrears")
 
 
 def _check_rule_columns(agreement: Agreement, system, usable: list[str]) -> list[Problem]:

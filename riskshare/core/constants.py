@@ -13,7 +13,8 @@ from typing import Literal
 __all__ = ["PENNY", "HALF_PENNY", "HALF_SHOWN_M", "Distribute", "SupportTest", "Unearned",
            "Objective", "Status", "StepKind", "Judge", "Reference", "DistributeName",
            "SupportTestName", "UnearnedName", "ObjectiveName", "StatusName", "StepKindName",
-           "JudgeName", "ReferenceName", "values"]
+           "JudgeName", "ReferenceName", "ForecastMethod", "SupportPeriod", "SupportTiming",
+           "ForecastMethodName", "SupportPeriodName", "SupportTimingName", "values"]
 
 #: One penny (£): every figure riskshare shows or writes is in whole pennies.
 PENNY = 0.01
@@ -96,6 +97,29 @@ class Reference(StrEnum):
     SCT = "SCT"                     # the system control total
 
 
+class ForecastMethod(StrEnum):
+    """How the months still to come are forecast in year (`rs.in_year`)."""
+
+    PLAN = "plan"                   # YTD actual + the remaining plan
+    RUN_RATE = "run_rate"           # YTD actual × 12 / months closed
+    SUBMITTED = "submitted"         # YTD actual + the remaining submitted forecast
+
+
+class SupportPeriod(StrEnum):
+    """How often conditional support is judged and paid (`[support] period`)."""
+
+    YEAR = "year"                   # once, on the year-end position
+    QUARTER = "quarter"             # in four parts, each on the year to date at a quarter end
+
+
+class SupportTiming(StrEnum):
+    """When a quarter's support is judged (`[support] timing`)."""
+
+    ARREARS = "arrears"             # on the year to date at the quarter's own end (PSF 2018/19)
+    ADVANCE = "advance"             # on the year to date at the previous quarter's end (Q1 on
+                                    # the agreed plan): deficit support revenue today
+
+
 DistributeName = Literal["basis", "counterparty", "claims", "optimise"]
 SupportTestName = Literal["organisation", "system", "none"]
 UnearnedName = Literal["lost", "redistribute"]
@@ -105,6 +129,9 @@ StatusName = Literal["optimal", "infeasible", "unbounded", "time_limit", "not_so
 StepKindName = Literal["baseline", "shock", "agreement", "compare", "walk_away", "fairer"]
 JudgeName = Literal["forecast", "scenarios"]
 ReferenceName = Literal["OCT", "ΣOCT", "SCT"]
+ForecastMethodName = Literal["plan", "run_rate", "submitted"]
+SupportPeriodName = Literal["year", "quarter"]
+SupportTimingName = Literal["arrears", "advance"]
 
 
 def values(choices: type[StrEnum]) -> tuple[str, ...]:

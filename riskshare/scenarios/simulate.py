@@ -36,7 +36,9 @@ from typing import cast
 import numpy as np
 import pandas as pd
 
-from riskshare.core.errors import UsageError, problem, raise_if_errors
+from riskshare.core.errors import ArgumentTypeError, UsageError, problem, raise_if_errors
+from riskshare.core.forecast import QUARTER_ENDS, YearPath, year_path
+from riskshare.core.monthly import MONTHS
 from riskshare.core.seed import SEED_MAX as SEED_MAX  # re-exported: its old home
 from riskshare.core.seed import check_seed
 from riskshare.core.system import System, require_system
@@ -67,6 +69,11 @@ class Scenarios:
     distribution: str
     df: float | None
     shocks: tuple = field(default=())
+    #: in year (`simulate(..., monthly=...)`): the year at the month drawn from (a YearPath),
+    #: and the bridge (n, members, 4): each scenario's deviation at the quarter ends still to
+    #: come from the straight line between the month and the year end (£; 0 elsewhere)
+    path: YearPath | None = None
+    bridge: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -84,6 +91,9 @@ class Scenarios:
                 + f"; seed {self.seed})")
         if self.shocks:
             text += "; shocks: " + ", ".join(s.name for s in self.shocks)
+        if self.path is not None:
+            text += (f"; from month {self.path.month}, forecast by "
+                     f"{self.path.method.replace('_', ' ')}")
         return text
 
 
@@ -95,6 +105,9 @@ VOLATILITY_SCALE_MAX = 100.0
 #: Bytes of memory a simulation needs per scenario and member, from drawing the scenarios to
 #: judging an agreement across them (the variances and draws kept, the arrays of each run).
 BYTES_PER_CELL = 48
+#: In year, the bridge (four quarter ends per scenario and member) and the quarters judged
+#: from it come on top.
+IN_YEAR_BYTES_PER_CELL = BYTES_PER_CELL + 128
 DEFAULT_MEMORY_BUDGET = 2 * 1024**3
 
 
@@ -123,15 +136,17 @@ def memory_budget() -> int:
     return budget
 
 
-def size_problem(n: int | np.integer, members: int, key: str = "n"):
+def size_problem(n: int | np.integer, members: int, key: str = "n",
+                 bytes_per_cell: int | None = None):
     """A problem when `n` scenarios of `members` members would exceed the memory budget (the
     estimate, the budget and the largest n that fits), else None. Checked before anything is
     drawn, so a runaway request is refused at once."""
+    per_cell = bytes_per_cell or BYTES_PER_CELL
     budget = memory_budget()
-    need = int(n) * int(members) * BYTES_PER_CELL
+    need = int(n) * int(members) * per_cell
     if need <= budget:
         return None
-    fits = max(0, budget // (max(int(members), 1) * BYTES_PER_CELL))
+    fits = max(0, budget // (max(int(members), 1) * per_cell))
     return problem(f"{int(n):,} scenarios × {int(members):,} members would need about "
                    f"{_size(need)} of memory, above riskshare's budget of {_size(budget)}: use "
                    f"at most {fits:,} scenarios for this system (on a larger machine, raise the "
@@ -145,7 +160,8 @@ def _size(nbytes: int) -> str:
 
 
 def check_settings(n, correlation, kind_correlation, distribution, df, volatility_scale,
-                   prefix: str = "", seed=0, members: int | None = None) -> list:
+                   prefix: str = "", seed=0, members: int | None = None,
+                   in_year: bool = False) -> list:
     """Every problem with a set of simulation settings (keys prefixed with `prefix`, e.g.
     "scenarios." for a session file); [] when they can be simulated. With `members`, `n` must
     also fit the memory budget (`size_problem`)."""
@@ -158,7 +174,8 @@ def check_settings(n, correlation, kind_correlation, distribution, df, volatilit
             problems.append(problem("must be a whole number of scenarios, at least 1",
                                     key=f"{prefix}n", value=n))
     elif members is not None:
-        big = size_problem(n, members, f"{prefix}n")
+        big = size_problem(n, members, f"{prefix}n",
+                           IN_YEAR_BYTES_PER_CELL if in_year else BYTES_PER_CELL)
         if big is not None:
             problems.append(big)
     for key, value in (("correlation", correlation), ("kind_correlation", kind_correlation)):
@@ -182,8 +199,17 @@ def check_settings(n, correlation, kind_correlation, distribution, df, volatilit
 
 def simulate(system: System, n: int, seed: int | None = 0, correlation: float = 0.3,
              distribution: str = "normal", df: float = 5.0, shocks=(),
-             kind_correlation: float = 0.0, volatility_scale: float = 1.0) -> Scenarios:
+             kind_correlation: float = 0.0, volatility_scale: float = 1.0,
+             monthly=None, month: int | None = None, forecast: str = "plan") -> Scenarios:
     """Draw `n` scenarios of variances for `system` (see the module docstring).
+
+    In year (`monthly` given), only the months still to come are drawn: the base is the
+    forecast outturn at `month` by `forecast` (`core.forecast.year_path`) less the control
+    total, and each member's standard deviation is scaled by √((12 − month) / 12), the spread
+    of a year whose months are independent, so the fan of year-end outturns narrows as the
+    year closes and has no spread at month 12. Between the month and the year end a Brownian
+    bridge gives each scenario its year to date at the quarter ends still to come (`bridge`),
+    which quarterly support is judged on; shocks land evenly over the months to come.
 
     shocks: Shock objects (or shock .toml paths / preset names) added to every scenario.
     volatility_scale: multiplies every member's volatility (1.0 = as given).
@@ -213,6 +239,12 @@ def simulate(system: System, n: int, seed: int | None = 0, correlation: float = 
         kind_correlation must be at most 1.
     volatility_scale : float, default 1.0
         Multiplies every member's volatility, from 0 to 100.
+    monthly : Monthly, optional
+        The year month by month (`rs.load_monthly`): simulate from `month` on.
+    month : int, optional
+        The months closed, 0–12 (default: the latest closed for every member); with `monthly`.
+    forecast : {"plan", "run_rate", "submitted"}, default "plan"
+        How the months to come are forecast (the base of the draws); with `monthly`.
 
     Returns
     -------
@@ -236,8 +268,10 @@ def simulate(system: System, n: int, seed: int | None = 0, correlation: float = 
 
     require_system(system, "simulate")
     problems = check_settings(n, correlation, kind_correlation, distribution, df,
-                              volatility_scale, seed=seed, members=system.n)
+                              volatility_scale, seed=seed, members=system.n,
+                              in_year=monthly is not None)
     raise_if_errors(problems, "simulation settings")
+    path = None if monthly is None else _path(system, monthly, month, forecast)
     if isinstance(shocks, (str, Shock)):        # one shock given on its own, not in a list
         shocks = (shocks,)
     shocks = tuple(load_shock(s) for s in (shocks or ()))
@@ -246,30 +280,88 @@ def simulate(system: System, n: int, seed: int | None = 0, correlation: float = 
     # SeedSequence() with no entropy draws an int from the OS (numpy types .entropy as any
     # entropy it accepts: int, a sequence of ints or None)
     entropy = cast(int, np.random.SeedSequence().entropy) if seed is None else int(seed)
-    m = system.n
     rho, rho_k = float(correlation), float(kind_correlation)
-    z = _stream(entropy, "system").standard_normal((n, 1))
-    x = np.empty((n, m))
-    idio = np.sqrt(max(1.0 - rho - rho_k, 0.0))
-    for j, org_id in enumerate(system.members):     # each member's own stream, by org_id
-        x[:, j] = _stream(entropy, "member", org_id).standard_normal(n)
-    x *= idio
+    x = _normals(entropy, system, n, rho, rho_k)
+    mix = None
+    if distribution == "t":
+        w = _stream(entropy, "t").chisquare(df, size=(n, 1))
+        mix = np.sqrt((df - 2.0) / w)
+        x *= mix
+    vol = system.volatility().to_numpy(dtype=float) * float(volatility_scale)
+    sd = vol / 100.0 * system.orgs["turnover"].to_numpy(dtype=float)
+    base = system.variance.to_numpy(dtype=float)
+    bridge = None
+    if path is not None:
+        left = MONTHS - path.month            # the months still to come
+        sd = sd * np.sqrt(left / MONTHS)
+        base = path.outturn - system.orgs["control_total"].to_numpy(dtype=float)
+    draws = x * sd
+    if path is not None:
+        bridge = _bridge(system, entropy, path.month, draws, sd, rho, rho_k, mix)
+    variances = base + shock + draws
+    return Scenarios(system, variances, base, draws, shock, vol, seed, rho, rho_k, distribution,
+                     float(df) if distribution == "t" else None, shocks, path, bridge)
+
+
+def _path(system: System, monthly, month, forecast) -> YearPath:
+    """The year a simulation starts from: `monthly` (a Monthly of this system) at `month`."""
+    from riskshare.core.monthly import Monthly
+
+    if not isinstance(monthly, Monthly):
+        raise ArgumentTypeError("monthly must be a Monthly (rs.load_monthly), not "
+                                f"{type(monthly).__name__}")
+    path = year_path(monthly, month, forecast)
+    if tuple(path.members) != tuple(system.members):
+        raise UsageError("monthly: the monthly figures are for another system (its members "
+                         "differ): load them against this system")
+    return path
+
+
+def _normals(entropy: int, system: System, n: int, rho: float, rho_k: float,
+             *label: str) -> np.ndarray:
+    """(n, members) standard normals correlated as the module docstring says (ρ between any
+    two members, ρ + ρ_k within a kind), from streams named by `label` (so the year-end draws
+    and each quarter end's bridge draws are independent of one another)."""
+    z = _stream(entropy, *label, "system").standard_normal((n, 1))
+    x = np.empty((n, system.n))
+    for j, org_id in enumerate(system.members):
+        x[:, j] = _stream(entropy, *label, "member", org_id).standard_normal(n)
+    x *= np.sqrt(max(1.0 - rho - rho_k, 0.0))
     x += np.sqrt(rho) * z
     if rho_k > 0:
         for kind in np.unique(system.orgs["kind"].to_numpy()):
             mask = (system.orgs["kind"] == kind).to_numpy()
-            factor = _stream(entropy, "kind", kind).standard_normal((n, 1))
-            x[:, mask] += np.sqrt(rho_k) * factor
-    if distribution == "t":
-        w = _stream(entropy, "t").chisquare(df, size=(n, 1))
-        x *= np.sqrt((df - 2.0) / w)
-    vol = system.volatility().to_numpy(dtype=float) * float(volatility_scale)
-    sd = vol / 100.0 * system.orgs["turnover"].to_numpy(dtype=float)
-    draws = x * sd
-    base = system.variance.to_numpy(dtype=float)
-    variances = base + shock + draws
-    return Scenarios(system, variances, base, draws, shock, vol, seed, rho, rho_k, distribution,
-                     float(df) if distribution == "t" else None, shocks)
+            x[:, mask] += np.sqrt(rho_k) * _stream(entropy, *label, "kind", kind
+                                                   ).standard_normal((n, 1))
+    return x
+
+
+def _bridge(system: System, entropy: int, month: int, draws: np.ndarray, sd: np.ndarray,
+            rho: float, rho_k: float, mix: np.ndarray | None) -> np.ndarray | None:
+    """(n, members, 4): at each quarter end e still to come before March, the scenario's
+    deviation from the straight line between the month (0) and its year-end draw — a Brownian
+    bridge whose months are independent, each with a twelfth of the year's variance (`sd` is
+    already the spread of the months to come). Correlated as the year-end draws; with the t
+    distribution, scaled by the same mixing so the tails go together. None when no quarter end
+    lies strictly between the month and the year end."""
+    left = MONTHS - month
+    ends = [e for e in QUARTER_ENDS if month < e < MONTHS]
+    if not ends:
+        return None
+    out = np.zeros((*draws.shape, 4))
+    monthly_sd = sd / np.sqrt(left)             # the spread of one month to come
+    prev_t, prev_b = 0.0, np.zeros_like(draws)
+    for e in ends:
+        t = float(e - month)
+        xi = _normals(entropy, system, len(draws), rho, rho_k, "bridge", str(e))
+        if mix is not None:
+            xi *= mix
+        mean = prev_b + (t - prev_t) / (left - prev_t) * (draws - prev_b)
+        spread = np.sqrt((t - prev_t) * (left - t) / (left - prev_t)) * monthly_sd
+        b = mean + spread * xi
+        out[:, :, QUARTER_ENDS.index(e)] = b - draws * (t / left)
+        prev_t, prev_b = t, b
+    return out
 
 
 def _stream(entropy: int, *label: str) -> np.random.Generator:

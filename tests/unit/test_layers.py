@@ -20,7 +20,7 @@ LAYERS = (
     ("core",),
     ("solver", "scenarios"),
     ("agreements", "reconciliation"),
-    ("optimisation", "games", "reports"),
+    ("optimisation", "games", "reports", "inyear"),
     ("workshop",),
     ("cli", "ui"),
 )

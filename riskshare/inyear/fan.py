@@ -1,0 +1,170 @@
+"""Where we will land: the year-end fan from a month, with an agreement applied (docs/in_year.md).
+
+`landing(system, monthly, agreement, month=...)` simulates only the months still to come
+(`rs.simulate(..., monthly=...)`: the volatility scaled to the remaining share of the year, a
+bridge between the quarter ends, and any shocks) and applies the agreement to every scenario
+with the one engine (`engine.run`, chunked), so the fan narrows as the year closes and has no
+spread at month 12. Per member and for the system inside the SCT:
+
+    p_meet                P(outturn ≥ control total), outturn after the risk share and before
+                          support (the risk table's rule); SYSTEM: P(Σ outturn ≥ SCT)
+    p5 … p95              percentiles of the year-end final position (£, after the risk share
+                          and support; without an agreement, the forecast outturn)
+    mean_final, mean_net_transfer, mean_support   expected year-end figures (£)
+    p_q1 … p_q4           P(earning all of each quarter's support), for members with support
+                          under `[support] period = "quarter"` (a closed quarter is 0 or 1)
+
+`.months` gives the percentiles of the cumulative position at the month and at each quarter end
+still to come (for the fan on the cumulative chart).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from riskshare.agreements import engine
+from riskshare.agreements.spec import Agreement, load_agreement
+from riskshare.core.constants import HALF_PENNY
+from riskshare.core.forecast import QUARTER_ENDS, QUARTERS, quarter_variances
+from riskshare.core.system import System, require_system
+from riskshare.scenarios.simulate import Scenarios, simulate
+
+SYSTEM_ROW = "SYSTEM"
+PERCENTILES = (5, 25, 50, 75, 95)
+CHUNK = 25_000
+
+
+@dataclass(frozen=True, eq=False)
+class Landing:
+    """The year-end fan (see the module docstring). Money in £.
+
+    table:      per member and SYSTEM: p_meet, p5…p95, mean_final, mean_net_transfer,
+                mean_support, p_q1…p_q4.
+    months:     percentiles of the cumulative position (£) by (org_id, month) for the month
+                and each quarter end to come, columns p5…p95.
+    scenarios:  the in-year scenarios drawn; agreement: the agreement applied (or None).
+    """
+
+    table: pd.DataFrame
+    months: pd.DataFrame
+    scenarios: Scenarios
+    agreement: Agreement | None
+
+    @property
+    def month(self) -> int:
+        assert self.scenarios.path is not None      # landing always simulates in year
+        return self.scenarios.path.month
+
+
+def landing(system: System, monthly, agreement=None, month: int | None = None,
+            forecast: str = "plan", n: int = 10_000, seed: int | None = 0,
+            correlation: float = 0.3, shocks=(), volatility_scale: float = 1.0,
+            chunk: int = CHUNK) -> Landing:
+    """The year-end fan from `month`, with `agreement` applied (see the module docstring).
+
+    Parameters
+    ----------
+    system : System
+        The members, control totals, support, turnover and volatility, and the SCT.
+    monthly : Monthly
+        The system's monthly table (`rs.load_monthly`).
+    agreement : Agreement, str or pathlib.Path, optional
+        Applied to every scenario (a preset name, a .toml path or TOML text); None: the
+        positions without an agreement ("standalone").
+    month : int, optional
+        The months closed, 0–12 (default the latest closed for every member).
+    forecast : {"plan", "run_rate", "submitted"}, default "plan"
+        How the months to come are forecast (the centre of the fan).
+    n, seed, correlation, shocks, volatility_scale
+        As `rs.simulate`.
+    chunk : int, default 25,000
+        Scenarios per run of the engine (bounds the memory used).
+
+    Returns
+    -------
+    Landing
+        `.table` (per member and SYSTEM), `.months` (the fan by month), `.scenarios`.
+
+    Raises
+    ------
+    ValidationError
+        When a setting, the month or the forecast method is invalid, or the agreement does not
+        fit the system.
+    """
+    require_system(system, "landing")
+    chosen = load_agreement("standalone" if agreement is None else agreement)
+    scenarios = simulate(system, n, seed=seed, correlation=correlation, shocks=shocks,
+                         volatility_scale=volatility_scale, monthly=monthly, month=month,
+                         forecast=forecast)
+    path, bridge = scenarios.path, scenarios.bridge
+    assert path is not None                     # simulated in year
+    v = scenarios.variances
+    s, size = v.shape
+    oct_ = system.orgs["control_total"].to_numpy(dtype=float)
+    support = system.orgs["support"].to_numpy(dtype=float)
+    inside = system.inside
+    final = np.empty((s, size))
+    meet = np.empty((s, size), dtype=bool)
+    sys_meet = np.empty(s, dtype=bool)
+    transfer = np.zeros(size)
+    earned = np.zeros(size)
+    by_quarter = chosen.support.period == "quarter"
+    quarter_full = np.zeros((size, 4))
+    for start in range(0, s, chunk):
+        stop = min(start + chunk, s)
+        out = engine.run(chosen, system, v[start:stop], path=path,
+                         bridge=None if bridge is None else bridge[start:stop])
+        final[start:stop] = out.final
+        meet[start:stop] = out.retained + out.received >= -HALF_PENNY
+        sys_meet[start:stop] = out.sct_variance >= -HALF_PENNY
+        transfer += out.net_transfer.sum(axis=0)
+        earned += out.support_earned.sum(axis=0)
+        if by_quarter and out.quarter_fraction is not None:
+            quarter_full += (out.quarter_fraction >= 1.0 - 1e-9).sum(axis=0)
+    total = final[:, inside].sum(axis=1)
+    q = np.percentile(final, PERCENTILES, axis=0)             # (5, n)
+    q_sys = np.percentile(total, PERCENTILES)
+    rows = {f"p{p}": np.append(q[k], q_sys[k]) for k, p in enumerate(PERCENTILES)}
+    table = pd.DataFrame({
+        "p_meet": np.append(meet.mean(axis=0), sys_meet.mean()),
+        **rows,
+        "mean_final": np.append(final.mean(axis=0), total.mean()),
+        "mean_net_transfer": np.append(transfer / s, transfer[inside].sum() / s),
+        "mean_support": np.append(earned / s, earned[inside].sum() / s),
+    }, index=pd.Index([*system.members, SYSTEM_ROW], name="org_id"))
+    for k, name in enumerate(QUARTERS):
+        col = np.where(support > 0, quarter_full[:, k] / s, np.nan) if by_quarter else \
+            np.full(size, np.nan)
+        table[f"p_{name.lower()}"] = np.append(col, np.nan)
+    months = _months(system, path, v, oct_, bridge, inside)
+    return Landing(table, months, scenarios, None if agreement is None else chosen)
+
+
+def _months(system: System, path, v, oct_, bridge, inside) -> pd.DataFrame:
+    """Percentiles of the cumulative position (before the agreement) at the month and at each
+    quarter end to come: the cumulative plan plus each scenario's year to date against it."""
+    ytd = quarter_variances(path, v, oct_, bridge)                 # (S, n, 4)
+    plan_cum = np.cumsum(path.plan, axis=1)                        # (n, 12)
+    rows = []
+    at = path.month
+    now = path.position[:, :at].sum(axis=1)
+    for org_id, value in zip([*system.members, SYSTEM_ROW],
+                             [*now, now[inside].sum()], strict=True):
+        rows.append((org_id, at, *([float(value)] * len(PERCENTILES))))
+    for k, e in enumerate(QUARTER_ENDS):
+        if e <= at:
+            continue
+        cum = plan_cum[:, e - 1][None, :] + ytd[:, :, k]           # (S, n)
+        q = np.percentile(cum, PERCENTILES, axis=0)
+        sys_q = np.percentile(cum[:, inside].sum(axis=1), PERCENTILES)
+        for i, org_id in enumerate(system.members):
+            rows.append((org_id, e, *q[:, i]))
+        rows.append((SYSTEM_ROW, e, *sys_q))
+    frame = pd.DataFrame(rows, columns=["org_id", "month", *(f"p{p}" for p in PERCENTILES)])
+    return frame.set_index(["org_id", "month"]).sort_index()
+
+
+__all__ = ["Landing", "landing", "PERCENTILES"]
