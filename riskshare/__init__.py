@@ -38,7 +38,7 @@ _HOMES = {
     "riskshare.core.system": ("System",),
     "riskshare.core.io": ("load_system",),
     "riskshare.core.monthly": ("load_monthly", "Monthly"),
-    "riskshare.core.samples": ("load_sample", "list_samples"),
+    "riskshare.core.samples": ("load_sample", "list_samples", "load_sample_monthly"),
     "riskshare.core.schema": ("ORG_COLUMNS", "KINDS"),
     "riskshare.core.errors": ("RiskshareError", "ValidationError", "InputFileError",
                               "UnknownSampleError", "Problem", "NotFoundError", "UsageError",
@@ -50,6 +50,8 @@ _HOMES = {
     "riskshare.agreements.incentives": ("incentives", "Incentives"),
     "riskshare.agreements.risk": ("compare", "risk_table"),
     "riskshare.scenarios.simulate": ("simulate", "Scenarios"),
+    "riskshare.inyear.position": ("in_year", "InYear"),
+    "riskshare.inyear.fan": ("landing", "Landing"),
     "riskshare.scenarios.shocks": ("Shock", "load_shock", "list_shocks", "shocked_variances"),
     "riskshare.optimisation.optimise": ("optimise", "Allocation", "Constraints", "OBJECTIVES",
                                         "SolverError"),
@@ -63,7 +65,7 @@ __all__ = [*_WHERE, *_MODULES]
 
 #: The subpackages, reachable as attributes (rs.workshop, rs.agreements, ...) at first use.
 _SUBPACKAGES = ("core", "solver", "scenarios", "agreements", "reconciliation", "optimisation",
-                "games", "reports", "workshop")
+                "games", "reports", "inyear", "workshop")
 
 
 def __getattr__(name: str):
@@ -187,7 +189,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
         ValidationError,
     )
     from riskshare.core.io import load_system
-    from riskshare.core.samples import list_samples, load_sample
+    from riskshare.core.samples import list_samples, load_sample, load_sample_monthly
     from riskshare.core.schema import KINDS, ORG_COLUMNS
     from riskshare.core.system import System
     from riskshare.optimisation.optimise import (

@@ -34,6 +34,7 @@ import pandas as pd
 
 from riskshare.core.cells import is_formula_like
 from riskshare.core.columns import heading, setting_name
+from riskshare.core.format import named
 
 MONEY_FORMAT = "£#,##0.00;-£#,##0.00"
 PERCENT_FORMAT = "0.0%"        # fractions (0.25) shown as 25.0%
@@ -263,7 +264,7 @@ def cover_rows(cover: Cover, sheets: list[Sheet]) -> list[tuple[str, object]]:
     read_back = [s.title for s in sheets if s.names_only]
     if read_back:
         many = len(read_back) > 1
-        layout.append(LAYOUT_NAMES.format(sheets=" and ".join(read_back), s="s" if many else "",
+        layout.append(LAYOUT_NAMES.format(sheets=named(read_back), s="s" if many else "",
                                           verb="" if many else "s"))
     rows += [("Layout" if i == 0 else "", line) for i, line in enumerate(layout)]
     conventions = [CONVENTIONS]

@@ -284,20 +284,27 @@ def _is_percent_format(number_format) -> bool:
     return "%" in text
 
 
-def _from_excel(data: bytes, label: str) -> System:
+def open_workbook(data: bytes, name: str):
+    """The bytes of an .xlsx workbook opened with openpyxl (read-only, the values saved in its
+    cells), once `_check_unzipped_size` has passed; InputFileError naming `name` when they are
+    not a readable workbook. The caller closes it."""
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
-    name = Path(label).name
     _check_unzipped_size(data, name)
     try:
-        wb = load_workbook(_io.BytesIO(data), read_only=True, data_only=True)
+        return load_workbook(_io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, ValueError, KeyError, OSError,
             TypeError) as exc:
         raise InputFileError(f"{name}: not a readable .xlsx workbook ({exc})") from None
     except Exception as exc:    # noqa: BLE001 — XML that cannot be parsed (entities, a DTD, …)
         raise InputFileError(f"{name}: not a readable .xlsx workbook ({type(exc).__name__}: "
                              f"{str(exc)[:120]})") from None
+
+
+def _from_excel(data: bytes, label: str) -> System:
+    name = Path(label).name
+    wb = open_workbook(data, name)
     try:
         lower = {k.strip().lower(): k for k in wb.sheetnames}
         sheet_note: tuple = ()
@@ -419,6 +426,76 @@ def _sheet_grid(ws, name: str = "") -> tuple[pd.DataFrame, pd.DataFrame]:
     pad = [r[:width] + [None] * (width - len(r[:width])) for r in values]
     fpad = [r[:width] + [None] * (width - len(r[:width])) for r in formats]
     return pd.DataFrame(pad, dtype=object), pd.DataFrame(fpad, dtype=object)
+
+
+def table_sheet(data: bytes, filename: str, sheet: str, columns: tuple[str, ...],
+                money: tuple[str, ...] = (), what: str = "table") -> tuple[pd.DataFrame, str]:
+    """One table of a workbook (the bytes of an .xlsx file) as a grid of its cell values, and
+    the title of the sheet read. Row i of the grid is sheet row i + 1, so `with_header` numbers
+    rows as the sheet does.
+
+    The sheet is the one named `sheet` (in any case), else the workbook's only sheet when it has
+    just one and its header names every one of `columns` (the required ones); otherwise
+    InputFileError says which sheets there are. The header is the first non-blank row, or the
+    row under it when that row is a row of readable headings over the column names (as
+    riskshare's result workbooks have them); the headings are then left out. Cells of
+    the `money` columns that Excel shows as percentages are put back as the text shown, and a
+    formula whose result was never saved as its text, so validation names them."""
+    name = Path(filename).name
+    wb = open_workbook(data, name)
+    try:
+        lower = {k.strip().lower(): k for k in wb.sheetnames}
+        only = len(wb.sheetnames) == 1
+        title = lower.get(sheet.lower()) or (wb.sheetnames[0] if only else None)
+        if title is None:
+            raise InputFileError(f"{name}: no '{sheet}' sheet (found: "
+                                 f"{', '.join(wb.sheetnames) or 'none'}); the {what} is a sheet "
+                                 f"named '{sheet}' (columns {', '.join(columns)}, ...): download "
+                                 "the template to see the layout")
+        values, formats = _sheet_grid(wb[title], name)
+    finally:
+        wb.close()
+    if values.isna().any().any():
+        _unsaved_formulas(data, title, values)
+    header = _names_row(values, columns)
+    if title.strip().lower() != sheet.lower():
+        names = ([] if header is None else
+                 [str(v).strip() for v in values.iloc[header] if not is_blank(v)])
+        missing = [repr(c) for c in columns if c not in names]
+        if missing:
+            raise InputFileError(f"{name}: no '{sheet}' sheet, and its only sheet, '{title}', "
+                                 f"has no {' or '.join(missing)} column: the {what} is a sheet "
+                                 f"named '{sheet}' (columns {', '.join(columns)}, ...); download "
+                                 "the template to see the layout")
+    if header is not None:
+        values.iloc[:header] = None         # readable headings above the column names
+        names = ["" if is_blank(v) else str(v).strip() for v in values.iloc[header]]
+        for j, column in enumerate(names):
+            if column in money:
+                _percent_money(values, formats, range(header + 1, len(values)), j)
+    return values, title
+
+
+def _names_row(values: pd.DataFrame, columns: tuple[str, ...]) -> int | None:
+    """The position of a sheet's row of column names: the first non-blank row, unless it names
+    none of `columns` and the next non-blank row names the first of them (a heading row over the
+    names). None for a blank sheet."""
+    filled: list[int] = []
+    for i in range(len(values)):
+        if any(not is_blank(v) for v in values.iloc[i]):
+            filled.append(i)
+            if len(filled) == 2:
+                break
+    if not filled:
+        return None
+
+    def names(i: int) -> set[str]:
+        return {str(v).strip() for v in values.iloc[i] if not is_blank(v)}
+
+    if len(filled) == 2 and not names(filled[0]) & set(columns) \
+            and columns[0] in names(filled[1]):
+        return filled[1]
+    return filled[0]
 
 
 def _has_index_header(values: pd.DataFrame) -> bool:

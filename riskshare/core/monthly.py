@@ -71,6 +71,17 @@ class Monthly:
     phased: tuple[str, ...]
     profile: str = "even"
 
+    @property
+    def fingerprint(self) -> str:
+        """A digest of the table's content (every member's plan, actual and forecast, and the
+        phasing): caches key on it."""
+        import hashlib
+
+        digest = hashlib.sha256("|".join([*self.phased, self.profile]).encode("utf-8"))
+        digest.update("|".join(self.table.index.get_level_values(0).astype(str)).encode())
+        digest.update(np.ascontiguousarray(self.table.to_numpy(dtype=float)).tobytes())
+        return digest.hexdigest()
+
     def closed(self) -> pd.Series:
         """Each member's latest closed month (0 when none has an actual yet), by org_id."""
         actual = self.table["actual"].notna()
@@ -86,17 +97,21 @@ class Monthly:
 
 
 MONTHLY_FILE = "monthly.csv"
+MONTHLY_SHEET = "monthly"
+WORKBOOK_TYPES = (".xlsx", ".xlsm")
 
 
 def load_monthly(path, system: System, profile: str = "even") -> Monthly:
-    """The monthly table of `system` from a path: a system folder (its `monthly.csv`) or a
-    .csv file (workbooks, a `monthly` sheet, come with the In year page).
+    """The monthly table of `system` from a path: a system folder (its `monthly.csv`), a .csv
+    file, or an .xlsx workbook (its `monthly` sheet, or its only sheet).
 
     Parameters
     ----------
     path : str or os.PathLike
-        A system folder holding `monthly.csv`, or a .csv file: columns org_id, month (1–12,
-        April first) and optionally plan, actual and forecast (in-month £).
+        A system folder holding `monthly.csv`, a .csv file, or an .xlsx/.xlsm workbook with a
+        sheet named `monthly` (a system workbook riskshare wrote, or the template filled in):
+        columns org_id, month (1–12, April first) and optionally plan, actual and forecast
+        (in-month £).
     system : System
         The system whose members the table covers (their control totals phase missing plans).
     profile : str, default "even"
@@ -111,34 +126,54 @@ def load_monthly(path, system: System, profile: str = "even") -> Monthly:
     Raises
     ------
     ValidationError
-        Every problem of the table at once, by file line and column.
+        Every problem of the table at once, by file line (sheet row) and column.
     InputFileError
-        When the file is missing, not a .csv, or cannot be read as a table.
+        When the file is missing, neither a .csv nor an .xlsx workbook, cannot be read as a
+        table, or is a workbook without a `monthly` sheet.
     """
     from pathlib import Path
 
     from riskshare.core.errors import InputFileError
-    from riskshare.core.sources import exists, is_dir, read_bytes
+    from riskshare.core.sources import exists, is_dir, read_bytes, short
 
     path = Path(path)
     if is_dir(path):
+        if not exists(path / MONTHLY_FILE):
+            raise InputFileError(f"{short(path)}: the folder has no '{MONTHLY_FILE}' (a system "
+                                 "folder keeps its monthly table there)")
         path = path / MONTHLY_FILE
     if not exists(path):
-        raise InputFileError(f"{path.name}: no such file")
-    if path.suffix.lower() != ".csv":
-        raise InputFileError(f"{path.name}: unsupported file type '{path.suffix}' (use .csv)")
+        raise InputFileError(f"{short(path)}: no such file")
+    if path.suffix.lower() not in (".csv", *WORKBOOK_TYPES):
+        raise InputFileError(f"{path.name}: unsupported file type '{path.suffix}' (use a system "
+                             "folder, a .csv file or an .xlsx workbook)")
     return monthly_from_bytes(read_bytes(path, "monthly table"), path.name, system, profile)
 
 
 def monthly_from_bytes(data: bytes, filename: str, system: System,
                        profile: str = "even") -> Monthly:
-    """The monthly table from a .csv file's bytes (an upload); `filename` names it."""
-    from riskshare.core.io import csv_grid, with_header
+    """The monthly table from the bytes of a .csv file or an .xlsx workbook (an upload);
+    `filename` names it and its ending picks the format. A workbook's table is its `monthly`
+    sheet (any case), or its only sheet; messages cite file lines or sheet rows."""
+    from pathlib import Path
 
-    grid = csv_grid(bytes(data), filename, len(COLUMNS), "org_id, month, plan, actual and "
-                    "forecast")[0]
+    from riskshare.core.errors import InputFileError
+    from riskshare.core.io import csv_grid, table_sheet, with_header
+
+    name = Path(str(filename)).name
+    suffix = Path(name).suffix.lower()
+    if suffix in WORKBOOK_TYPES:
+        grid, title = table_sheet(bytes(data), name, MONTHLY_SHEET, REQUIRED, MONEY,
+                                  "monthly table")
+        source = f"{name}, sheet '{title}'"
+    elif suffix == ".csv":
+        grid = csv_grid(bytes(data), name, len(COLUMNS), "org_id, month, plan, actual and "
+                        "forecast")[0]
+        source = name
+    else:
+        raise InputFileError(f"{name}: unsupported file type '{suffix}' (use .csv or .xlsx)")
     frame = with_header(grid)
-    return monthly_from_frame(frame.reset_index(drop=True), system, profile, filename,
+    return monthly_from_frame(frame.reset_index(drop=True), system, profile, source,
                               row_numbers=frame.index.to_numpy())
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -16,6 +17,9 @@ import pandas as pd
 from riskshare.core.errors import UnknownSampleError, UsageError
 from riskshare.core.schema import KINDS
 from riskshare.core.system import System
+
+if TYPE_CHECKING:
+    from riskshare.core.monthly import Monthly
 
 DEFAULT_SAMPLE = "northshire_2018_19"
 
@@ -139,6 +143,47 @@ def load_sample(name: str) -> System:
     from riskshare.core.io import load_system
 
     return load_system(info(name).path)
+
+
+def sample_monthly(name: str, system: System | None = None) -> Monthly | None:
+    """The monthly table (plans and actuals month by month) bundled with a sample, if any.
+
+    `northshire_2018_19` and `vale_2025_26` have one, closed to month 9 (December) for every
+    member; the other samples have none.
+
+    Parameters
+    ----------
+    name : str
+        The sample's name, e.g. "vale_2025_26" (see `list_samples`).
+    system : System, optional
+        The system the table is read against (its members, and their control totals phase any
+        plan left blank); default the sample itself (`load_sample(name)`), so pass a changed
+        system only when it keeps the sample's members.
+
+    Returns
+    -------
+    Monthly or None
+        Every member's twelve months (plan, actual and forecast in £), or None when the sample
+        has no monthly table.
+
+    Raises
+    ------
+    UnknownSampleError
+        When there is no sample called `name` (the message lists the samples).
+    ValidationError
+        When `system` does not fit the sample's table (members it does not have, plans that do
+        not add up to its control totals).
+    """
+    from riskshare.core.monthly import MONTHLY_FILE, load_monthly
+
+    folder = info(name).path
+    if not (folder / MONTHLY_FILE).is_file():
+        return None
+    return load_monthly(folder, load_sample(name) if system is None else system)
+
+
+#: The public name (`rs.load_sample_monthly`), beside `load_sample`.
+load_sample_monthly = sample_monthly
 
 
 # -- synthetic systems ----------------------------------------------------------------------------

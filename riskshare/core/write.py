@@ -1,13 +1,17 @@
 """Writing systems: a folder (`organisations.csv` + `system.toml`), a workbook (sheets
 organisations, system, guide, after a cover sheet) or the blank template. What is written reads
 back exactly through `riskshare.core.io.load_system`, which reads the organisations and system
-sheets by name and ignores the others (cover, guide). Those two sheets keep one header row of the
-column names the loader reads; the guide gives each column's readable heading, unit and meaning.
+sheets by name and ignores the others (cover, monthly, guide). Given a monthly table, the folder
+gets `monthly.csv` and the workbook a `monthly` sheet, which `riskshare.core.monthly.load_monthly`
+reads back; the template has a `monthly` sheet with two example rows. The sheets read back keep
+one header row of the column names the loaders read; the guide gives each column's readable
+heading, unit and meaning.
 Money in £ to the penny; volatility as the percent number it is (2.0 for 2% of turnover), shown
 2.00 (format "0.00", as in every workbook riskshare writes)."""
 
 from __future__ import annotations
 
+import calendar
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,15 +25,27 @@ from riskshare.core.format import money
 from riskshare.core.schema import INDEX, MONEY_COLUMNS, ORG_COLUMNS, column_guide
 
 if TYPE_CHECKING:   # System calls these writers, so they take it without importing it
+    from riskshare.core.monthly import Monthly
     from riskshare.core.system import System
 
 __all__ = ["system_meta", "system_cover", "write_folder", "write_excel", "excel_bytes",
-           "template_workbook"]
+           "template_workbook", "monthly_frame", "monthly_guide"]
 
 ORGS_FILE = "organisations.csv"
 SYSTEM_FILE = "system.toml"
 SYSTEM_KEYS = ("name", "year", "control_total")
 ORGS_SHEET, SYSTEM_SHEET, GUIDE_SHEET = "organisations", "system", "guide"
+MONTHLY_FILE, MONTHLY_SHEET = "monthly.csv", "monthly"   # as core.monthly reads them
+MONTHLY_COLUMNS = ("org_id", "month", "plan", "actual", "forecast")
+MONTHLY_MONEY = ("plan", "actual", "forecast")
+#: The guide's headings for the monthly sheet's columns ("forecast" there is the submitted
+#: in-month forecast, not the organisations table's forecast outturn).
+MONTHLY_HEADINGS = {"org_id": "Member ID", "month": "Month (1 is April)",
+                    "plan": "Planned in month (£)", "actual": "Actual in month (£)",
+                    "forecast": "Submitted forecast in month (£)"}
+#: The template's example rows: a closed month and a month still to come.
+MONTHLY_EXAMPLE = (("EXAMPLE", 1, -1_000_000.0, -1_250_000.0, None),
+                   ("EXAMPLE", 10, -1_000_000.0, None, -900_000.0))
 
 
 def system_meta(system: System) -> dict:
@@ -52,16 +68,78 @@ def file_frame(system: System) -> pd.DataFrame:
     return frame
 
 
-def write_folder(system: System, path) -> Path:
-    """Write `organisations.csv` and `system.toml` into folder `path` (created if needed)."""
+def monthly_frame(monthly: Monthly, system: System | None = None) -> pd.DataFrame:
+    """The monthly table as a file holds it: one row per member and month (org_id, month, plan,
+    actual, forecast; £), blank where the table has nothing. A member whose plan was phased
+    evenly from its control total keeps its plan blank, so it reads back phased the same way;
+    a plan phased by another profile is written month by month, so it reads back the same
+    whichever profile is asked for. With `system`, the table must be of that system's members
+    (UsageError otherwise)."""
+    from riskshare.core.errors import ArgumentTypeError, UsageError
+    from riskshare.core.format import listed
+
+    # a Monthly, known by what it holds (core.monthly reads with these writers' names, so this
+    # module does not import it)
+    if not (isinstance(getattr(monthly, "table", None), pd.DataFrame)
+            and list(monthly.table.index.names) == ["org_id", "month"]
+            and hasattr(monthly, "phased")):
+        raise ArgumentTypeError(f"monthly must be a monthly table (rs.load_monthly), not "
+                                f"{type(monthly).__name__}")
+    frame = monthly.table.reset_index()
+    members = list(dict.fromkeys(frame["org_id"]))
+    if system is not None and members != list(system.members):
+        raise UsageError(f"the monthly table is of members {listed(members)}, not of this "
+                         f"system's ({listed(system.members)}): load it against this system")
+    if monthly.profile == "even":
+        frame.loc[frame["org_id"].isin(monthly.phased), "plan"] = float("nan")
+    frame["month"] = frame["month"].astype(int)
+    return frame[list(MONTHLY_COLUMNS)]
+
+
+def write_folder(system: System, path, monthly: Monthly | None = None) -> Path:
+    """Write `organisations.csv` and `system.toml` into folder `path` (created if needed), and
+    `monthly.csv` when given the system's `monthly` table (`monthly_frame`)."""
+    table = None if monthly is None else monthly_frame(monthly, system)
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
     (path / ORGS_FILE).write_text(csv_text(file_frame(system)), encoding="utf-8")
     (path / SYSTEM_FILE).write_text(tomli_w.dumps(system_meta(system)), encoding="utf-8")
+    if table is not None:
+        (path / MONTHLY_FILE).write_text(csv_text(table, money=MONTHLY_MONEY), encoding="utf-8")
     return path
 
 
-def _workbook_sheets(system: System | None) -> list[Sheet]:
+def monthly_guide() -> pd.DataFrame:
+    """One row per column of the monthly table: required (default), unit, meaning (as
+    `core.schema.column_guide` is for the organisations table)."""
+    rows = [
+        ("org_id", "yes", "", "The member: an org_id of the organisations sheet. One row per "
+         "member and month; a member may be left out (its control total is phased)."),
+        ("month", "yes", "1–12", "Month of the financial year: 1 is April, 12 is March."),
+        ("plan", "no (the control total phased evenly)", "£",
+         "Planned in-month surplus (+) or deficit (−). Give all twelve months of a member, "
+         "adding up to its organisational control total, or none."),
+        ("actual", "no (blank: not yet closed)", "£",
+         "In-month surplus (+) or deficit (−) of a closed month. Months close in order: an "
+         "actual needs every earlier month's."),
+        ("forecast", "no (blank)", "£",
+         "Submitted in-month forecast for a month not yet closed (the 'submitted' forecast "
+         "method: year-to-date actual plus the remaining forecast)."),
+    ]
+    return pd.DataFrame(rows, columns=["column", "required (default)", "unit", "meaning"])
+
+
+def _monthly_guide() -> pd.DataFrame:
+    """The guide's rows for the monthly sheet (column named "(monthly sheet) plan", ...)."""
+    guide = monthly_guide()
+    guide.insert(1, "heading", [MONTHLY_HEADINGS.get(c, "") for c in guide["column"]])
+    guide["column"] = "(monthly sheet) " + guide["column"]
+    return guide
+
+
+def _workbook_sheets(system: System | None, monthly: Monthly | None = None) -> list[Sheet]:
+    """The sheets of a system workbook (`system` None: the template, with an example monthly
+    sheet; otherwise a monthly sheet only when `monthly` is given)."""
     if system is None:
         orgs = pd.DataFrame(columns=[INDEX] + [c.name for c in ORG_COLUMNS])
         meta = pd.DataFrame({"key": ["name", "year", "control_total"], "value": [None] * 3})
@@ -76,40 +154,58 @@ def _workbook_sheets(system: System | None) -> list[Sheet]:
         columns=["column", "required (default)", "unit", "meaning"])], ignore_index=True)
     guide.insert(1, "heading", [heading(c).label if c.isidentifier() else ""
                                 for c in guide["column"]])
-    return [Sheet(ORGS_SHEET, orgs, money=MONEY_COLUMNS, percent=("volatility",),
-                  names_only=True),
-            Sheet(SYSTEM_SHEET, meta, names_only=True),
-            Sheet(GUIDE_SHEET, guide, labels={"column": "Column name", "heading": "Heading",
-                                              "required (default)": "Required (default)",
-                                              "unit": "Unit", "meaning": "Meaning"})]
+    sheets = [Sheet(ORGS_SHEET, orgs, money=MONEY_COLUMNS, percent=("volatility",),
+                    names_only=True),
+              Sheet(SYSTEM_SHEET, meta, names_only=True)]
+    months = (pd.DataFrame(MONTHLY_EXAMPLE, columns=list(MONTHLY_COLUMNS)) if system is None
+              else None if monthly is None else monthly_frame(monthly, system))
+    if months is not None:
+        sheets.append(Sheet(MONTHLY_SHEET, months, money=MONTHLY_MONEY, counts=("month",),
+                            names_only=True))
+        guide = pd.concat([guide, _monthly_guide()], ignore_index=True)
+    return sheets + [Sheet(GUIDE_SHEET, guide, labels={
+        "column": "Column name", "heading": "Heading", "required (default)": "Required (default)",
+        "unit": "Unit", "meaning": "Meaning"})]
 
 
-def system_cover(system: System | None) -> Cover:
-    """The system workbook's cover: the system, its members and SCT (or a blank template)."""
+def system_cover(system: System | None, monthly: Monthly | None = None) -> Cover:
+    """The system workbook's cover: the system, its members and SCT, and how far its monthly
+    table has closed when it has one (or a blank template)."""
     if system is None:
         return Cover("blank input workbook (template)", what_if="not applicable (input data)",
                      notes=("Fill in the organisations sheet (one row per member) and the "
                             "system sheet, then load the workbook on the System page or with "
-                            "the riskshare command line.",))
+                            "the riskshare command line.",
+                            "For the year in progress, fill in the monthly sheet too (one row "
+                            "per member and month; the guide sheet describes its columns), "
+                            "replacing its two example rows (org_id EXAMPLE).",))
     sct = (money(system.control_total, 2) + ("" if system.control_total_set
                                              else " (the sum of the members' OCTs)"))
+    settings: tuple[tuple[str, object], ...] = (("members", system.n),
+                                                ("system control total", sct))
+    if monthly is not None:
+        m = monthly.month       # month 1 is April: calendar month (m + 2) % 12 + 1
+        closed = (f"closed to month {m} ({calendar.month_name[(m + 2) % 12 + 1]}) for every "
+                  "member" if m else "no month closed for every member")
+        settings += (("monthly table", closed),)
     return Cover("system (input workbook)", system=system.label,
-                 what_if="not applicable (input data)",
-                 settings=(("members", system.n), ("system control total", sct)),
+                 what_if="not applicable (input data)", settings=settings,
                  notes=("This workbook loads back into riskshare unchanged.",))
 
 
-def write_excel(system: System, target) -> None:
+def write_excel(system: System, target, monthly: Monthly | None = None) -> None:
     """Write the system as a workbook (cover, then sheets organisations, system, guide) to a
-    path or buffer."""
-    write_workbook(target, _workbook_sheets(system), system_cover(system))
+    path or buffer; given the system's `monthly` table, a `monthly` sheet before the guide."""
+    write_workbook(target, _workbook_sheets(system, monthly), system_cover(system, monthly))
 
 
-def excel_bytes(system: System) -> bytes:
-    """The system as .xlsx bytes (cover, organisations, system, guide), for a download."""
-    return workbook_bytes(_workbook_sheets(system), system_cover(system))
+def excel_bytes(system: System, monthly: Monthly | None = None) -> bytes:
+    """The system as .xlsx bytes (cover, organisations, system, guide; and the `monthly` sheet
+    when given the system's monthly table), for a download."""
+    return workbook_bytes(_workbook_sheets(system, monthly), system_cover(system, monthly))
 
 
 def template_workbook() -> bytes:
-    """A blank workbook with a cover, the right sheets, headers and a guide to every column."""
+    """A blank workbook with a cover, the right sheets (organisations, system, monthly with two
+    example rows), headers and a guide to every column."""
     return workbook_bytes(_workbook_sheets(None), system_cover(None))

@@ -78,8 +78,16 @@ def landing(system: System, monthly, agreement=None, month: int | None = None,
         The months closed, 0–12 (default the latest closed for every member).
     forecast : {"plan", "run_rate", "submitted"}, default "plan"
         How the months to come are forecast (the centre of the fan).
-    n, seed, correlation, shocks, volatility_scale
-        As `rs.simulate`.
+    n : int, default 10,000
+        Scenarios to draw (as `rs.simulate`).
+    seed : int or None, default 0
+        The same seed gives the same fan.
+    correlation : float, default 0.3
+        The correlation between any two members' months to come.
+    shocks : Shock, str or iterable of them, default ()
+        Shocks landing over the months to come (as `rs.simulate`).
+    volatility_scale : float, default 1.0
+        Multiplies every member's volatility.
     chunk : int, default 25,000
         Scenarios per run of the engine (bounds the memory used).
 

@@ -242,11 +242,11 @@ def _table(system: System, monthly: Monthly, path: YearPath) -> pd.DataFrame:
     }, index=system.members)
     inside = system.inside
     gap = system.control_total - float(oct_[inside].sum())
-    row = {c: _total(frame.loc[inside, c]) for c in frame.columns
-           if c not in ("name", "in_sct")}
+    row: dict[str, object] = {c: _total(frame.loc[inside, c]) for c in frame.columns
+                              if c not in ("name", "in_sct")}
     row.update(name="System (inside the SCT)", in_sct=True,
                control_total=system.control_total,
-               ytd_plan=row["ytd_plan"] + gap * m / MONTHS)
+               ytd_plan=float(row["ytd_plan"]) + gap * m / MONTHS)   # type: ignore[arg-type]
     frame = pd.concat([frame, pd.DataFrame([row], index=[SYSTEM_ROW])])
     money = [c for c in frame.columns if c not in ("name", "in_sct")]
     frame[money] = frame[money].astype(float).round(2)
