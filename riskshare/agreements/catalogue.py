@@ -14,6 +14,7 @@ __all__ = ["ORDER", "models_dir", "list_presets", "preset_path", "preset_header"
 #: Display order: NHS designs first, then the external designs they can be compared with.
 ORDER = ("standalone", "full_pooling_turnover", "gain_loss_50_50_deadband",
          "pooled_budget_reserve", "support_cliff_2018_19", "system_support_taper_2020_21",
+         "deficit_support_2025_26",
          "erf_2022_23", "erf_2023_24", "aca_risk_corridors", "medicare_part_d_corridors", "mssp_one_sided", "mssp_two_sided",
          "nec_target_cost", "worst_placed_first")
 

@@ -225,7 +225,26 @@ def _support(a: Agreement, scale: str) -> list[str]:
     unearned = ("Support not earned is lost." if s.unearned == "lost" else
                 "Support not earned goes to the members that earned all of theirs, pro rata to "
                 "their support.")
-    return [text, unearned] + _published_rules(a, scale)
+    return [text, *_quarters(a), unearned] + _published_rules(a, scale)
+
+
+def _quarters(a: Agreement) -> list[str]:
+    """The in-year support keys in a sentence (none when support is judged on the year)."""
+    s = a.support
+    if s.period != "quarter":
+        return []
+    w = s.quarter_weights
+    parts = ("four equal quarters" if len(set(w)) == 1 else
+             "four quarters of " + ", ".join(share(x) for x in w[:-1])
+             + f" and {share(w[-1])}")
+    when = ("on the year to date against the plan to date at the quarter's end (in arrears)"
+            if s.timing == "arrears" else
+            "in advance, on the year to date against the plan to date at the previous "
+            "quarter's end (the first quarter on the agreed plan)")
+    text = f"The support is paid in {parts}, each judged {when}"
+    if s.catch_up:
+        text += "; quarters missed are paid if the year-end test passes"
+    return [text + "."]
 
 
 def _published_rules(a: Agreement, scale: str) -> list[str]:
@@ -368,7 +387,7 @@ def headline(agreement: Agreement) -> str:
         parts.append(f"{amount(a.reserve.amount)} reserve held by {_text(a.reserve.holder)}")
     s = a.support
     default = (s.test == "organisation" and not s.system_share and s.after_sharing
-               and s.taper <= 0 and s.unearned == "lost")
+               and s.taper <= 0 and s.unearned == "lost" and s.period == "year")
     if s.test == "none":
         parts.append("support unconditional")
     elif not default:
@@ -379,6 +398,8 @@ def headline(agreement: Agreement) -> str:
         if not s.after_sharing:
             words.append("before sharing")
         words.append("cliff edge" if s.taper <= 0 else f"tapered over {pct(s.taper)} of {scale}")
+        if s.period == "quarter":
+            words.append(f"quarterly in {s.timing}" + (" with catch-up" if s.catch_up else ""))
         if s.unearned == "redistribute":
             words.append("unearned redistributed")
         parts.append(", ".join(words))

@@ -620,7 +620,10 @@ def run(agreement: Agreement, system: System, variances: np.ndarray,
         quarter_fraction = quarterly_fractions(
             agreement, d, in_year, (org_shift, sys_shift), within_q(d, boundary), scale,
             system_scale, fraction)
-        fraction = quarter_fraction @ weights
+        # a member earning the same share of every quarter earns exactly that share of the
+        # year (0.15 + 0.20 + 0.30 + 0.35 is not exactly 1 in floating point)
+        same = (quarter_fraction == quarter_fraction[:, :, :1]).all(axis=2)
+        fraction = np.where(same, quarter_fraction[:, :, 0], quarter_fraction @ weights)
     # published rules (issue 16 §3): support only for deficit control totals, a performance
     # element earned by a column, a reward for delivering a surplus plan, an incentive match
     support, perf_share, perf_earned, reward = support_parts(agreement, system, scale)
@@ -635,7 +638,8 @@ def run(agreement: Agreement, system: System, variances: np.ndarray,
                              agreement.support.taper)
     alone = np.ones_like(v) if agreement.support.test == "none" else alone
     if by_quarter and agreement.support.test != "none":
-        alone = _alone_by_quarter(agreement, d, scale, alone) @ weights
+        by_q = _alone_by_quarter(agreement, d, scale, alone)
+        alone = np.where((by_q == by_q[:, :, :1]).all(axis=2), by_q[:, :, 0], by_q @ weights)
     alone = (1.0 - perf_share) * alone + perf_share * perf_earned
     standalone = (oct_ + v + alone * support + reward * (oct_ + v >= -HALF_PENNY)
                   + incentive(agreement, v, scale))

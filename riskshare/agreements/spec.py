@@ -279,6 +279,8 @@ class Agreement:
         if self.reserve is not None:
             out["reserve"] = asdict(self.reserve)
         support = _non_default(self.support, Support())
+        if "quarter_weights" in support:
+            support["quarter_weights"] = list(support["quarter_weights"])
         if support:
             out["support"] = support
         return out
@@ -800,7 +802,7 @@ def _support_period(s: dict, problems: list, support: Support) -> Support:
     if "quarter_weights" in s:
         raw = s["quarter_weights"]
         key = "support.quarter_weights"
-        if not isinstance(raw, list) or len(raw) != 4:
+        if not isinstance(raw, (list, tuple)) or len(raw) != 4:
             problems.append(problem("must be four shares, one per quarter, adding up to 1 (e.g. "
                                     "[0.15, 0.20, 0.30, 0.35])", key=key, value=raw))
         else:

@@ -179,7 +179,7 @@ def test_every_preset_round_trips_through_toml(name):
 def test_every_preset_is_listed_and_loads():
     stems = sorted(p.stem for p in preset_path("standalone").parent.glob("*.toml"))
     assert sorted(list_presets()) == stems
-    assert len(stems) == 14   # 12 + the two elective recovery fund presets
+    assert len(stems) == 15   # 12 + the two elective recovery fund presets + deficit support
 
 
 _SHARE = st.sampled_from([0.0, 0.25, 0.5, 0.6, 0.8, 1.0])

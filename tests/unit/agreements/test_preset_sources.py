@@ -11,7 +11,9 @@ MODELS = Path(__file__).resolve().parents[3] / "models"
 
 #: the facts each changed preset's header must state
 FACTS = {
-    "support_cliff_2018_19": ["70%", "30%", "A&E", "annual", "quarterly", "Not modelled"],
+    "support_cliff_2018_19": ["70%", "30%", "A&E", "quarterly in arrears", "15%, 20%, 30% and "
+                              "35%", "Not modelled"],
+    "deficit_support_2025_26": ["in advance", "month 9", "Q1", "system", "Not modelled"],
     "system_support_taper_2020_21": ["0.5%", "deficit", "surplus", "50%", "Not modelled"],
     "mssp_one_sided": ["425.604", "5,000 → 3.9%", "60,000 or more → 2.0%", "quality",
                        "Not modelled"],
