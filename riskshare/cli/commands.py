@@ -12,6 +12,10 @@
                                                an optimised allocation, shadow prices in words
     riskshare fairness MODEL SYSTEM [-n N] [--risk-aversion L] [--xlsx OUT]
                                                participation certificate and fair shares
+    riskshare in-year SYSTEM [MONTHLY] [--month M] [--forecast plan|run_rate|submitted]
+                     [--agreement MODEL] [-n N] [--seed S] [--xlsx OUT]
+                                               the year to date, forecast outturn, support by
+                                               quarter and where the year will land
     riskshare sessions                         list the bundled workshop sessions
     riskshare report SESSION [--xlsx OUT] [--html OUT] [--pdf OUT]
                                                a workshop session's Excel and printable reports
@@ -38,22 +42,33 @@ from rich.text import Text
 
 from riskshare.agreements import describe
 from riskshare.agreements.incentives import incentives as measure_incentives
-from riskshare.agreements.outcome import SYSTEM_LINES
+from riskshare.agreements.outcome import SYSTEM_LINES, Outcome
 from riskshare.agreements.outcome import apply as apply_agreement
 from riskshare.agreements.presets import list_presets, load_preset
 from riskshare.agreements.risk import compare, risk_table, worse_off
 from riskshare.agreements.spec import Agreement, load_agreement
 from riskshare.core import samples as _samples
 from riskshare.core.errors import RiskshareError, visible
+from riskshare.core.forecast import METHOD_WORDS as METHOD_WORDS_FORECAST
+from riskshare.core.forecast import QUARTERS
 from riskshare.core.format import money, money_m, named, pct
-from riskshare.core.io import load_system
+from riskshare.core.io import load_system, open_workbook
+from riskshare.core.monthly import (
+    MONTHLY_FILE,
+    MONTHLY_SHEET,
+    WORKBOOK_TYPES,
+    Monthly,
+    load_monthly,
+)
 from riskshare.core.schema import read_number
-from riskshare.core.sources import exists
+from riskshare.core.sources import exists, is_dir, read_bytes
 from riskshare.core.sources import short as _short
 from riskshare.core.system import System
 from riskshare.core.write import template_workbook
 from riskshare.games import certificate
 from riskshare.games.certificate import describe_group
+from riskshare.inyear import Landing, in_year, landing
+from riskshare.inyear.position import SYSTEM_ROW, month_name
 from riskshare.optimisation.optimise import OBJECTIVES, Constraints, optimise
 from riskshare.reconciliation.rebalance import METHOD_WORDS, rebalance
 from riskshare.reconciliation.reconcile import DEFAULT_UNREALISTIC_PCT, reconcile
@@ -61,6 +76,7 @@ from riskshare.reports.workbooks import (
     write_allocation,
     write_compare,
     write_fairness,
+    write_in_year,
     write_outcome,
     write_reconciliation,
     write_scenarios,
@@ -609,6 +625,184 @@ def fairness_cmd(
         out.print(v)
     if xlsx is not None:
         write_to(xlsx, lambda p: write_fairness(cert, p))
+
+
+def resolve_monthly(target: str, given: str | None, system: System) -> Monthly:
+    """The monthly table: MONTHLY when `given` (a .csv, an .xlsx workbook's monthly sheet or a
+    system folder's monthly.csv), else the one that comes with SYSTEM (a sample's bundled
+    table; a folder's monthly.csv, or the monthly.csv beside a .csv or .toml; a workbook's
+    monthly sheet). UsageProblem when there is none."""
+    if given is not None:
+        if not exists(Path(given)):
+            raise UsageProblem(f"MONTHLY '{_short(given)}' is not an existing .csv file, .xlsx "
+                               "workbook or system folder")
+        return load_monthly(Path(given), system)
+    if target in _samples.SAMPLES:
+        monthly = _samples.sample_monthly(target, system)
+        if monthly is not None:
+            return monthly
+        where = f"the sample {target} comes with none"
+    else:
+        path = Path(target)
+        if path.suffix.lower() in WORKBOOK_TYPES and not is_dir(path):
+            book = open_workbook(read_bytes(path, "system workbook"), path.name)
+            try:
+                sheets = [name.strip().lower() for name in book.sheetnames]
+            finally:
+                book.close()
+            if MONTHLY_SHEET in sheets:
+                return load_monthly(path, system)
+            where = f"{_short(target)} has no '{MONTHLY_SHEET}' sheet"
+        else:
+            folder = path if is_dir(path) else path.parent
+            if exists(folder / MONTHLY_FILE):
+                return load_monthly(folder / MONTHLY_FILE, system)
+            where = (f"{_short(target)} holds no {MONTHLY_FILE}" if is_dir(path) else
+                     f"there is no {MONTHLY_FILE} beside {_short(target)}")
+    raise UsageProblem(f"no monthly table for {system.label}: {where}. Give one as MONTHLY "
+                       f"(a .csv file, an .xlsx workbook with a '{MONTHLY_SHEET}' sheet, or a "
+                       f"system folder holding {MONTHLY_FILE}; columns org_id, month, plan, "
+                       "actual, forecast)")
+
+
+@app.command("in-year")
+def in_year_cmd(
+    target: str = typer.Argument(..., metavar="SYSTEM", help="A sample name (with its bundled "
+                                 "monthly table), or a system folder (its monthly.csv), .csv, "
+                                 ".toml or .xlsx workbook (its monthly sheet)."),
+    monthly_file: str | None = typer.Argument(None, metavar="MONTHLY", help="A monthly .csv, "
+                                              "an .xlsx workbook with a monthly sheet, or a "
+                                              "system folder holding monthly.csv (instead of "
+                                              "SYSTEM's own)."),
+    month: int | None = typer.Option(None, "--month", "-m", help="The months closed, 0–12 "
+                                      "(April is 1); default the latest closed by every "
+                                      "member."),
+    forecast: str = typer.Option("plan", "--forecast", help="How the months to come are "
+                                 "forecast: " + "; ".join(f"{k} ({v})" for k, v in
+                                                          METHOD_WORDS_FORECAST.items())),
+    agreement: str | None = typer.Option(None, "--agreement", "-a", help="Apply this agreement "
+                                         "(preset or .toml) at the in-year forecast: support "
+                                         "by quarter, the outcome and where the year lands."),
+    n: int = typer.Option(10_000, "-n", "--scenarios", help="With --agreement: scenarios of the "
+                          "months to come for where the year lands (0: skip)."),
+    seed: int = _SEED,
+    xlsx: Path | None = _XLSX,
+) -> None:
+    """The year month by month: year to date against plan, forecast outturn and flags per
+    member and for the system, sentences for a board paper; with --agreement, support by
+    quarter, the outcome at the forecast and where the year will land."""
+    if n < 0:
+        raise UsageProblem("--scenarios must be 0 (skip where the year lands) or a positive "
+                           "number")
+    chosen = resolve_agreement(agreement) if agreement else None
+    system = resolve_system(target)
+    monthly = resolve_monthly(target, monthly_file, system)
+    iy = in_year(system, monthly, month=month, forecast=forecast)
+    out.print(bold(system.label, f" — in year at {month_name(iy.month)}; forecast outturn: "
+                   f"{METHOD_WORDS_FORECAST[iy.method]}"))
+    if monthly.phased:
+        many = len(monthly.phased) > 1
+        out.print(f"No monthly plan given for {named(list(monthly.phased))}: "
+                  + ("their control totals are" if many else "its control total is")
+                  + f" phased ({monthly.profile}).")
+    t = _table("Year to date and forecast outturn (£m; + ahead of plan or better than the "
+               "control total; SYSTEM: the members inside the SCT, against the SCT)",
+               [("org_id", "left"), ("plan to date", "right"), ("actual to date", "right"),
+                ("variance", "right"), ("% of plan", "right"), ("forecast", "right"),
+                ("vs control total", "right"), ("moved in the month", "right"),
+                ("moved since month 6", "right")])
+    for org_id, r in iy.table.iterrows():
+        t.add_row(str(org_id), money_m(r["ytd_plan"], 2), money_m(r["ytd_actual"], 2),
+                  money_m(r["ytd_variance"], 2, sign=True),
+                  pct(r["ytd_variance_pct"], 1, sign=True), money_m(r["forecast"], 2),
+                  money_m(r["forecast_variance"], 2, sign=True),
+                  money_m(r["movement_month"], 2, sign=True),
+                  money_m(r["movement_m6"], 2, sign=True))
+    out.print(t)
+    flagged = iy.table[iy.table["flags"] != ""]
+    out.print(bold("Flags", "" if len(flagged) else ": none"))
+    for org_id, r in flagged.iterrows():
+        who = "" if org_id == SYSTEM_ROW else f" ({r['name']})"
+        out.print(bold(f"• {org_id}", f"{who}: {r['flags']}"))
+    out.print(bold("For the board paper"))
+    for sentence in iy.sentences():
+        out.print(f"• {sentence}")
+    outcome = land = None
+    if chosen is not None:
+        outcome = apply_agreement(chosen, system, monthly=iy)
+        _print_in_year_outcome(outcome, system)
+        if n > 0:
+            land = landing(system, monthly, chosen, month=iy.month, forecast=iy.method, n=n,
+                           seed=seed)
+            _print_landing(land, quarterly=chosen.support.period == "quarter")
+    if xlsx is not None:
+        out.print("")
+        write_to(xlsx, lambda p: write_in_year(iy, outcome, land, p))
+
+
+def _print_in_year_outcome(outcome: Outcome, system: System) -> None:
+    """The agreement at the in-year forecast: what it does, support by quarter (when judged by
+    quarter), each member's outcome and the system lines."""
+    agreement = outcome.agreement
+    out.print("")
+    out.print(bold(describe.title(agreement), " at the in-year forecast"))
+    out.print(describe.summary(agreement))
+    quarters = outcome.quarters
+    if not quarters.empty:
+        staked = quarters.groupby(level="org_id", sort=False)["at_stake"].sum()
+        shown = [m for m in system.members if staked[m] > 0] or list(system.members)
+        on_system = agreement.support.test == "system"
+        q = _table("Support by quarter (£m; judged on the year to date at the month shown, "
+                   + ("the system's inside the SCT, against the SCT phased" if on_system
+                      else "the member's against its plan to date") + ")",
+                   [("org_id", "left"), ("quarter", "left"), ("judged at", "left"),
+                    ("on", "left"), ("variance to date", "right"), ("at stake", "right"),
+                    ("earned", "right"), ("lost", "right")])
+        for org_id in shown:
+            for k, (quarter, r) in enumerate(quarters.loc[org_id].iterrows()):
+                judged = int(r["judged_month"])
+                q.add_row(str(org_id) if k == 0 else "", str(quarter),
+                          "in advance" if judged == 0 else f"month {judged}",
+                          str(r["judged_on"]),
+                          "" if judged == 0 else money_m(r["ytd_variance"], 2, sign=True),
+                          money_m(r["at_stake"], 2), money_m(r["earned"], 2),
+                          money_m(r["lost"], 2))
+        out.print(q)
+    t = _table("Members at the in-year forecast (£m; variance = forecast outturn − control "
+               "total)",
+               [("org_id", "left"), ("variance", "right"), ("net transfer", "right"),
+                ("outturn", "right"), ("support earned", "right"), ("final", "right"),
+                ("vs alone", "right")])
+    for org_id, r in outcome.table.iterrows():
+        t.add_row(str(org_id), money_m(r["variance"], 2),
+                  money_m(r["net_transfer"], 2, sign=True), money_m(r["outturn"], 2),
+                  money_m(r["support_earned"], 2), money_m(r["final"], 2),
+                  money_m(r["vs_standalone"], 2, sign=True))
+    out.print(t)
+    st = _table("System", [("line", "left"), ("£m", "right")])
+    for key, label in SYSTEM_LINES.items():
+        st.add_row(label, money_m(outcome.system[key], 2))
+    out.print(st)
+
+
+def _print_landing(land: Landing, quarterly: bool) -> None:
+    """Where the year lands: the chance of meeting the control total (and of earning each
+    quarter's support) and the spread of the year-end final position."""
+    out.print("")
+    out.print(bold("Where the year will land", f": {land.scenarios.describe()}"))
+    quarters = [f"p_{q.lower()}" for q in QUARTERS] if quarterly else []
+    t = _table("Year-end final position (£m, after the risk share and support); P(meet): of "
+               "meeting the control total (SYSTEM: the SCT)"
+               + ("; P(Qk): of earning all of quarter k's support" if quarterly else ""),
+               [("org_id", "left"), ("P(meet)", "right")]
+               + [(f"P({c[2:].upper()})", "right") for c in quarters]
+               + [("p5", "right"), ("median", "right"), ("p95", "right"),
+                  ("mean support", "right")])
+    for org_id, r in land.table.iterrows():
+        t.add_row(str(org_id), _p(r["p_meet"]), *(_p(r[c]) for c in quarters),
+                  money_m(r["p5"], 2), money_m(r["p50"], 2), money_m(r["p95"], 2),
+                  money_m(r["mean_support"], 2))
+    out.print(t)
 
 
 @app.command("sessions")

@@ -80,6 +80,7 @@ class StepKind(StrEnum):
     COMPARE = "compare"
     WALK_AWAY = "walk_away"
     FAIRER = "fairer"
+    IN_YEAR = "in_year"
 
 
 class Judge(StrEnum):
@@ -126,7 +127,8 @@ UnearnedName = Literal["lost", "redistribute"]
 ObjectiveName = Literal["minimax_shortfall", "min_total_transfer", "closest_to_basis",
                         "max_meeting_control_total", "max_support_earned"]
 StatusName = Literal["optimal", "infeasible", "unbounded", "time_limit", "not_solved"]
-StepKindName = Literal["baseline", "shock", "agreement", "compare", "walk_away", "fairer"]
+StepKindName = Literal["baseline", "shock", "agreement", "compare", "walk_away", "fairer",
+                       "in_year"]
 JudgeName = Literal["forecast", "scenarios"]
 ReferenceName = Literal["OCT", "ΣOCT", "SCT"]
 ForecastMethodName = Literal["plan", "run_rate", "submitted"]

@@ -12,6 +12,8 @@ so a column of the members sheet can be summed or filtered as it stands.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pandas as pd
 
 from riskshare.agreements import describe
@@ -19,9 +21,16 @@ from riskshare.agreements.outcome import SYSTEM_LINES
 from riskshare.agreements.risk import REFERENCE, SYSTEM_ROW
 from riskshare.core.columns import SYSTEM_HEADINGS
 from riskshare.core.excel import NO_WHAT_IF, Cover, Sheet, workbook_bytes, write_workbook
-from riskshare.core.format import money
+from riskshare.core.forecast import METHOD_WORDS as FORECAST_WORDS
+from riskshare.core.format import money, named
+from riskshare.core.write import MONTHLY_HEADINGS
 from riskshare.reconciliation.rebalance import METHOD_WORDS, Rebalancing
 from riskshare.reconciliation.reconcile import Reconciliation
+
+if TYPE_CHECKING:       # reports sit beside inyear (tests/unit/test_layers.py): types only
+    from riskshare.agreements.outcome import Outcome
+    from riskshare.inyear.fan import Landing
+    from riskshare.inyear.position import InYear
 
 _MEMBER_MONEY = ("turnover", "control_total", "forecast", "support", "variance")
 _REBALANCE_MONEY = ("turnover", "control_total", "revised", "change", "forecast",
@@ -396,3 +405,123 @@ def write_fairness(cert, target) -> None:
 def fairness_workbook(cert) -> bytes:
     """A participation certificate (`fairness_sheets`) as .xlsx bytes, for a download."""
     return workbook_bytes(fairness_sheets(cert), fairness_cover(cert))
+
+
+# -- in year ---------------------------------------------------------------------------------------
+IN_YEAR_MONEY = ("control_total", "ytd_plan", "ytd_actual", "ytd_variance", "forecast_plan",
+                 "forecast_run_rate", "forecast_submitted", "forecast", "forecast_variance",
+                 "movement_month", "movement_m6")
+QUARTER_MONEY = ("ytd_variance", "at_stake", "earned", "lost")
+LANDING_MONEY = ("p5", "p25", "p50", "p75", "p95", "mean_final", "mean_net_transfer",
+                 "mean_support")
+LANDING_SHARES = ("p_meet", "p_q1", "p_q2", "p_q3", "p_q4")
+#: The in-year sheet's own words where the table's differ: its `forecast` is the chosen method's.
+IN_YEAR_LABELS = {"forecast": "Forecast outturn, the chosen method (£)"}
+#: The outcome sheet's variance is the in-year forecast's.
+IN_YEAR_OUTCOME_LABELS = {"variance": "Variance: in-year forecast outturn − control total (£)"}
+_MONTH_WORDS = ("April", "May", "June", "July", "August", "September", "October", "November",
+                "December", "January", "February", "March")
+IN_YEAR_NOTES = (
+    "The in year sheet: each member's year to date against its plan to date (+ ahead of plan) "
+    "and its forecast outturn by each method, the chosen one in 'Forecast outturn, the chosen "
+    "method'; the SYSTEM row (last) adds up the members inside the SCT against the SCT, its "
+    "plan to date being theirs plus the gap between the SCT and their control totals phased "
+    "evenly.",
+    "The monthly sheet is the monthly table the figures were worked from, in-month £: plans "
+    "as given or phased from the control total, actuals for the months closed, any submitted "
+    "forecasts.")
+OUTCOME_NOTE = ("The outcome sheets: the agreement applied at the in-year forecast (each "
+                "member's variance is its forecast outturn at the month less its control total), "
+                "member by member and for the system.")
+QUARTERS_NOTE = ("The quarters sheet: each quarter's support on the test, judged on the year "
+                 "to date at the month named (closed months on actuals, months to come on the "
+                 "forecast; month 0: paid in advance on the plan); under a system test the "
+                 "variance is the system's.")
+LANDING_NOTE = ("The landing sheet: the year-end final position (after the risk share and "
+                "support) across scenarios of the months still to come; the SYSTEM row's "
+                "chance of meeting is of the system meeting its control total (SCT).")
+
+
+def in_year_month(month: int) -> str:
+    """'month 6 (September)', as `inyear.position.month_name` says it (reports may not import
+    inyear at run time)."""
+    return ("month 0 (before April closes)" if month == 0
+            else f"month {month} ({_MONTH_WORDS[month - 1]})")
+
+
+def in_year_cover(in_year: InYear, outcome: Outcome | None = None,
+                  landing: Landing | None = None) -> Cover:
+    """The in-year workbook's cover: the system, the month, the forecast method, the agreement
+    (from the outcome or the landing) and, with a landing, the scenario recipe."""
+    agreement = (outcome.agreement if outcome is not None
+                 else landing.agreement if landing is not None else None)
+    settings: list[tuple[str, object]] = [
+        ("month", in_year_month(in_year.month)),
+        ("forecast method", f"{in_year.method} ({FORECAST_WORDS[in_year.method]})"),
+    ]
+    phased = in_year.monthly.phased
+    if phased:
+        settings.append(("plans phased from the control total",
+                         f"{named(list(phased))} ({in_year.monthly.profile})"))
+    notes = list(IN_YEAR_NOTES)
+    if outcome is not None:
+        notes.append(OUTCOME_NOTE)
+        if not outcome.quarters.empty:
+            notes.append(QUARTERS_NOTE)
+    if landing is not None:
+        settings += scenario_settings(landing.scenarios)
+        notes.append(LANDING_NOTE)
+    return Cover("the year month by month (in year)", system=in_year.system.label,
+                 agreement="not applicable" if agreement is None else agreement_words(agreement),
+                 settings=tuple(settings), notes=tuple(notes))
+
+
+def in_year_sheets(in_year: InYear, outcome: Outcome | None = None,
+                   landing: Landing | None = None) -> list[Sheet]:
+    """Sheets in year (the InYear table, the SYSTEM row last), sentences, with an outcome the
+    agreement at the in-year forecast (outcome, outcome system) and quarters (support by
+    quarter, when the agreement judges it by quarter), landing (the year-end fan) and monthly
+    (the monthly table as loaded, so the workbook documents its input)."""
+    table = in_year.table
+    order = [i for i in table.index if i != SYSTEM_ROW] + [SYSTEM_ROW]
+    sheets = [
+        Sheet("in year", table.loc[order].reset_index(), money=IN_YEAR_MONEY,
+              percent=("ytd_variance_pct",), labels=IN_YEAR_LABELS),
+        Sheet("sentences", pd.DataFrame({"text": in_year.sentences()}),
+              labels={"text": "For the board paper"}),
+    ]
+    if outcome is not None:
+        lines = pd.DataFrame({"line": list(outcome.system.index),
+                              "label": [SYSTEM_LINES.get(k, k) for k in outcome.system.index],
+                              "amount": outcome.system.to_numpy()})
+        sheets += [Sheet("outcome", outcome.table.reset_index(), money=OUTCOME_MONEY,
+                         labels=IN_YEAR_OUTCOME_LABELS),
+                   Sheet("outcome system", lines, money=("amount",))]
+    if outcome is not None and not outcome.quarters.empty:
+        quarters = outcome.quarters.reset_index()
+        names = in_year.system.orgs["name"]
+        quarters.insert(1, "name", [names.get(m, m) for m in quarters["org_id"]])
+        sheets.append(Sheet("quarters", quarters, money=QUARTER_MONEY, counts=("judged_month",)))
+    if landing is not None:
+        sheets.append(Sheet("landing", landing.table.reset_index(), money=LANDING_MONEY,
+                            shares=LANDING_SHARES))
+    monthly = in_year.monthly.table.reset_index()
+    sheets.append(Sheet("monthly", monthly, money=("plan", "actual", "forecast"),
+                        counts=("month",), labels=MONTHLY_HEADINGS))
+    return sheets
+
+
+def write_in_year(in_year: InYear, outcome: Outcome | None, landing: Landing | None,
+                  path) -> None:
+    """Write the in-year workbook (`in_year_sheets`) to `path`, a path or a binary buffer."""
+    write_workbook(path, in_year_sheets(in_year, outcome, landing),
+                   in_year_cover(in_year, outcome, landing))
+
+
+def in_year_workbook(in_year: InYear, outcome: Outcome | None = None,
+                     landing: Landing | None = None) -> bytes:
+    """The in-year workbook as .xlsx bytes, for a download: the year to date and forecast per
+    member and for the system, the sentences for a board paper, with an agreement its support
+    by quarter and with a landing the year-end fan, and the monthly table it was worked from."""
+    return workbook_bytes(in_year_sheets(in_year, outcome, landing),
+                          in_year_cover(in_year, outcome, landing))

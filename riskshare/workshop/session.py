@@ -14,6 +14,8 @@ step = 1                            # the step on screen (1-based)
 sample = "northshire_2018_19"       # a bundled sample ... or the system inline, as saved:
 # name = "..."; year = "2018/19"; control_total = 1_500_000
 # [[system.orgs]]  org_id = "NGH", name = "...", kind = "acute", turnover = 512_400_000, ...
+# [[system.monthly]] org_id = "NGH", month = 1, plan = -1_200_000, actual = -1_350_000
+#                   (the monthly table, as saved; a sample brings its own)
 
 [agreements.A]
 preset = "support_cliff_2018_19"    # a preset ... or the agreement file's keys inline
@@ -45,13 +47,23 @@ notes = "What the facilitator says (Markdown)."
 # shocks = ["winter_pressure"]      # shocks in force from this step on ([] clears them)
 # judge = "forecast"                # or "scenarios" (compare, walk_away and fairer steps)
 
+[[steps]]
+kind = "in_year"                    # the year as the ledger closed at a month
+title = "Month 9: who is behind, and what does the deal do about it?"
+month = 9                           # months closed, 0-12 (April is month 1)
+# forecast = "plan"                 # or "run_rate", "submitted": the months to come
+# agreements = ["A"]                # optional: the deal applied on the in-year forecast
+
 [what_if]                           # optional: changes made live on the selected step
 agreement = "B"
 pool_share = 0.75
 ```
 
 Steps inherit the shocks of the step before unless they set `shocks`, so a shock revealed at
-step 2 stays in force for the agreements discussed after it. Money is in £ (surplus positive).
+step 2 stays in force for the agreements discussed after it. An in_year step shows the year as
+the monthly table has it (docs/in_year.md): shocks are changes to a forecast, not entries in the
+ledger, so they do not apply to it (the step says so when one is in force). Money is in £
+(surplus positive).
 """
 
 from __future__ import annotations
@@ -66,7 +78,14 @@ import tomli_w
 
 from riskshare.agreements.presets import list_presets
 from riskshare.agreements.spec import Agreement, load_agreement
-from riskshare.core.constants import Judge, JudgeName, StepKind, StepKindName, values
+from riskshare.core.constants import (
+    ForecastMethod,
+    Judge,
+    JudgeName,
+    StepKind,
+    StepKindName,
+    values,
+)
 from riskshare.core.errors import (
     BudgetError,
     NotFoundError,
@@ -77,7 +96,8 @@ from riskshare.core.errors import (
     raise_if_errors,
     unknown_keys,
 )
-from riskshare.core.samples import bundled_dir, list_samples, load_sample
+from riskshare.core.monthly import Monthly, check_monthly
+from riskshare.core.samples import bundled_dir, list_samples, load_sample, sample_monthly
 from riskshare.core.schema import control_character, text_key
 from riskshare.core.sources import parse_toml, resolve
 from riskshare.core.system import System
@@ -100,14 +120,18 @@ STEP_KINDS = {
     StepKind.COMPARE: "Two to four agreements side by side on the same position",
     StepKind.WALK_AWAY: "Who would walk away: members and groups better off on their own",
     StepKind.FAIRER: "A fairer alternative: an agreement against the original and the fair shares",
+    StepKind.IN_YEAR: "The year at a month: who is behind plan, where the year will land, and "
+                      "what the deal does about it",
 }
 AGREEMENTS_NEEDED = {"baseline": (0, 0), "shock": (0, 0), "agreement": (1, 1),
-                     "compare": (2, 4), "walk_away": (1, 1), "fairer": (2, 2)}
+                     "compare": (2, 4), "walk_away": (1, 1), "fairer": (2, 2),
+                     "in_year": (0, 1)}
 JUDGES = values(Judge)
 _TOP = ("title", "description", "step", "system", "agreements", "scenarios", "shocks", "steps",
         "what_if")
-_STEP = ("kind", "title", "notes", "agreements", "shocks", "judge")
-_SYSTEM_META = ("sample", "name", "year", "control_total", "orgs")
+_STEP = ("kind", "title", "notes", "agreements", "shocks", "judge", "month", "forecast")
+_IN_YEAR_KEYS = ("month", "forecast")      # only in_year steps take them
+_SYSTEM_META = ("sample", "name", "year", "control_total", "orgs", "monthly")
 RISK_AVERSION = 0.5
 MAX_STEPS = 50          # steps in one session (a workshop has a handful)
 
@@ -121,6 +145,9 @@ class Step:
     shocks:     shock names in force from this step on; None = as the step before.
     judge:      "forecast" (one year at the forecast, plus any shocks) or "scenarios" (the
                 session's simulated years, for compare, walk_away and fairer steps).
+    month:      in_year steps: the months closed (0-12; April is month 1).
+    forecast:   in_year steps: how the months to come are forecast ("plan", "run_rate",
+                "submitted"; `rs.in_year`).
     """
 
     kind: StepKind | StepKindName
@@ -129,6 +156,8 @@ class Step:
     agreements: tuple[str, ...] = ()
     shocks: tuple[str, ...] | None = None
     judge: Judge | JudgeName = Judge.FORECAST
+    month: int | None = None
+    forecast: str = "plan"
 
     def to_dict(self) -> dict:
         out: dict = {"kind": self.kind, "title": self.title}
@@ -140,6 +169,10 @@ class Step:
             out["shocks"] = list(self.shocks)
         if self.judge != "forecast":
             out["judge"] = self.judge
+        if self.kind == StepKind.IN_YEAR:
+            out["month"] = self.month
+            if self.forecast != "plan":
+                out["forecast"] = self.forecast
         return out
 
 
@@ -182,6 +215,7 @@ class Session:
     step: int = 1
     what_if: WhatIf = field(default_factory=WhatIf)
     sample: str = ""   # the bundled sample the system came from, if unchanged
+    monthly: Monthly | None = None   # the system's monthly table (in_year steps), if any
 
     # -- look-ups ----------------------------------------------------------------------------
     @property
@@ -222,9 +256,15 @@ class Session:
         return replace(self, step=int(step), what_if=what_if or WhatIf())
 
     def with_system(self, system: System) -> Session:
-        """The session on another system (re-validated: its agreements and shocks must fit)."""
-        return read_session_dict(replace(self, system=system, sample="").to_dict(),
-                                 self.title or "session")
+        """The session on another system (re-validated: its agreements and shocks must fit).
+        The monthly table goes with it when it is for the same members (it must still fit);
+        a table for other members is dropped, and an in_year step then asks for one."""
+        monthly = self.monthly
+        if monthly is not None and (tuple(monthly.table.index.get_level_values("org_id")
+                                          .unique()) != tuple(system.members)):
+            monthly = None
+        return read_session_dict(replace(self, system=system, sample="",
+                                         monthly=monthly).to_dict(), self.title or "session")
 
     # -- writing -----------------------------------------------------------------------------
     def to_dict(self, inline: bool = True) -> dict:
@@ -235,7 +275,7 @@ class Session:
         if self.description:
             out["description"] = self.description
         out["step"] = self.step
-        out["system"] = _system_dict(self.system, None if inline else self.sample)
+        out["system"] = _system_dict(self.system, None if inline else self.sample, self.monthly)
         out["agreements"] = {label: a.to_dict() for label, a in self.agreements}
         scenarios = {k: v for k, v in ScenarioSettings.kwargs(self.scenarios).items()
                      if k != "shocks"}
@@ -264,9 +304,13 @@ class Session:
         """The same system (exactly), agreements, steps, settings, step on screen and what-if."""
         if not isinstance(other, Session) or not self.system.equals(other.system):
             return False
+        mine, theirs = self.monthly, other.monthly
+        if (mine is None) != (theirs is None) or (
+                mine is not None and theirs is not None and not mine.table.equals(theirs.table)):
+            return False
         return (self.used_shocks() == other.used_shocks()
                 and all(getattr(self, f.name) == getattr(other, f.name) for f in fields(self)
-                        if f.name not in ("system", "sample", "shocks")))
+                        if f.name not in ("system", "sample", "shocks", "monthly")))
 
     def used_shocks(self) -> dict[str, Shock]:
         """Every shock a step puts in force, by name, resolved (inline or bundled)."""
@@ -275,16 +319,23 @@ class Session:
 
 
 def draft_session(system: System, agreements, title: str = "", shocks=(),
-                  scenarios: ScenarioSettings | None = None) -> Session:
+                  scenarios: ScenarioSettings | None = None,
+                  monthly: Monthly | None = None) -> Session:
     """A session to start preparing from: baseline, the shocks (if any), the agreements (one:
     applied; two to four: compared), who would walk away from the last one and, with two or
     more, the last against the first as the alternative. `agreements`: Agreement objects (or
-    preset names / TOML) labelled A, B, ... in order; shocks: bundled shock names."""
+    preset names / TOML) labelled A, B, ... in order; shocks: bundled shock names. Given the
+    system's monthly table with a month closed, an in_year step at the latest month closed
+    follows the baseline, with agreement A applied on the in-year forecast."""
     loaded = [load_agreement(a) for a in agreements]
     if not 1 <= len(loaded) <= 4:
         raise UsageError("a draft session takes one to four agreements")
     labels = [chr(ord("A") + i) for i in range(len(loaded))]
     steps = [Step("baseline", "Where we start")]
+    if monthly is not None and monthly.month >= 1:
+        m = monthly.month
+        steps.append(Step("in_year", f"Month {m}: who is behind, and what does the deal do "
+                          "about it?", agreements=("A",), month=m))
     if shocks:
         steps.append(Step("shock", "The shock", shocks=tuple(shocks)))
     if len(loaded) == 1:
@@ -298,7 +349,8 @@ def draft_session(system: System, agreements, title: str = "", shocks=(),
                           agreements=(labels[-1], labels[0])))
     data = replace(Session(title or f"{system.label}: sharing the risk", system,
                            tuple(zip(labels, loaded, strict=True)), tuple(steps),
-                           scenarios or ScenarioSettings()), sample="").to_dict()
+                           scenarios or ScenarioSettings(), monthly=monthly),
+                   sample="").to_dict()
     return read_session_dict(data, "draft session")
 
 
@@ -340,7 +392,7 @@ def read_session_dict(data: dict, source: str = "session") -> Session:
     unknown_keys(data, _TOP, "", problems)
     title = text_key(data, "title", problems, needed_by="session")
     description = text_key(data, "description", problems, multiline=True)
-    system, sample = _read_system(data.get("system"), problems)
+    system, sample, monthly = _read_system(data.get("system"), problems)
     agreements = _read_agreements(data.get("agreements"), system, problems)
     settings, risk_aversion = _read_scenarios(data.get("scenarios", {}), problems,
                                               None if system is None else system.n)
@@ -349,6 +401,7 @@ def read_session_dict(data: dict, source: str = "session") -> Session:
                                                                      dict) else []
     numbered = _read_steps(data.get("steps"), declared, problems)
     _check_shocks(numbered, dict(shocks), system, problems)
+    _check_in_year(numbered, system, monthly, problems)
     _check_work(numbered, settings, system, problems)
     steps = [step for _, step in numbered]
     step = data.get("step", 1)
@@ -360,33 +413,35 @@ def read_session_dict(data: dict, source: str = "session") -> Session:
     raise_if_errors(problems, source)
     assert system is not None   # _read_system gives None only with an error: raised above
     session = Session(title.strip(), system, tuple(agreements), tuple(steps), settings,
-                      risk_aversion, tuple(shocks), description, step, what_if, sample)
+                      risk_aversion, tuple(shocks), description, step, what_if, sample,
+                      monthly)
     _check_what_if(session, source)
     return session
 
 
-def _read_system(section, problems) -> tuple[System | None, str]:
+def _read_system(section, problems) -> tuple[System | None, str, Monthly | None]:
+    """(the system, the sample it is when unchanged, its monthly table if any)."""
     if not isinstance(section, dict):
         problems.append(problem("needs a [system] table: `sample = \"<name>\"` or the system "
                                 "inline", key="system"))
-        return None, ""
+        return None, "", None
     unknown_keys(section, _SYSTEM_META, "system.", problems)
     if "sample" in section:
         name = section["sample"]
-        if "orgs" in section:
-            problems.append(problem("give either 'sample' or the 'orgs' rows, not both",
-                                    key="system"))
+        if "orgs" in section or "monthly" in section:
+            problems.append(problem("give either 'sample' or the 'orgs' (and 'monthly') rows, "
+                                    "not both", key="system"))
         if name not in list_samples():
             problems.append(problem(f"is not a bundled sample (samples: "
                                     f"{', '.join(list_samples())})", key="system.sample",
                                     value=name))
-            return None, ""
-        return load_sample(name), name
+            return None, "", None
+        return load_sample(name), name, sample_monthly(name)
     rows = section.get("orgs")
     if not isinstance(rows, list) or not rows or not all(isinstance(r, dict) for r in rows):
         problems.append(problem("needs `sample = \"<name>\"` or [[system.orgs]] rows",
                                 key="system.orgs"))
-        return None, ""
+        return None, "", None
     try:
         system = System.from_frame(pd.DataFrame(rows), section.get("control_total"),
                                    section.get("name", ""), section.get("year", ""),
@@ -400,8 +455,21 @@ def _read_system(section, problems) -> tuple[System | None, str]:
                 problems.append(replace(p, rule=f"[[system.orgs]] {p.rule}"))
             else:
                 problems.append(p)
-        return None, ""
-    return system, ""
+        return None, "", None
+    return system, "", _read_monthly(section.get("monthly"), system, problems)
+
+
+def _read_monthly(rows, system: System, problems) -> Monthly | None:
+    """The inline monthly table ([[system.monthly]] rows, numbered from 1 in messages)."""
+    if rows is None:
+        return None
+    if not isinstance(rows, list) or not rows or not all(isinstance(r, dict) for r in rows):
+        problems.append(problem("must be [[system.monthly]] rows (org_id, month, plan, actual, "
+                                "forecast)", key="system.monthly"))
+        return None
+    monthly, found = check_monthly(pd.DataFrame(rows), system)
+    problems += [replace(p, rule=f"[[system.monthly]] {p.rule}") for p in found]
+    return monthly
 
 
 def _read_agreements(section, system, problems) -> list[tuple[str, Agreement]]:
@@ -556,9 +624,53 @@ def _read_steps(raw, labels: list[str], problems) -> list[tuple[int, Step]]:
         if judge == "scenarios" and kind not in ("compare", "walk_away", "fairer"):
             problems.append(problem("only compare, walk_away and fairer steps can be judged "
                                     "across scenarios", key=f"{key}.judge"))
+        month, forecast = _in_year_keys(s, kind, key, problems)
         steps.append((i, Step(StepKind(kind), title.strip(), notes, tuple(chosen),
-                              None if shocks is None else tuple(shocks), Judge(judge))))
+                              None if shocks is None else tuple(shocks), Judge(judge),
+                              month, forecast)))
     return steps
+
+
+def _in_year_keys(s: dict, kind: str, key: str, problems) -> tuple[int | None, str]:
+    """An in_year step's month (required, 0-12) and forecast method; other kinds take neither."""
+    if kind != StepKind.IN_YEAR:
+        for k in _IN_YEAR_KEYS:
+            if k in s:
+                problems.append(problem("only in_year steps take it", key=f"{key}.{k}"))
+        return None, "plan"
+    month = s.get("month")
+    if isinstance(month, bool) or not isinstance(month, int) or not 0 <= month <= 12:
+        problems.append(problem("an in_year step needs the months closed, a whole number from "
+                                "0 (none) to 12 (March)", key=f"{key}.month", value=month))
+        month = None
+    forecast = s.get("forecast", "plan")
+    if forecast not in values(ForecastMethod):
+        problems.append(problem(f"must be one of: {', '.join(values(ForecastMethod))}",
+                                key=f"{key}.forecast", value=forecast))
+        forecast = "plan"
+    return month, str(forecast)
+
+
+def _check_in_year(steps, system, monthly: Monthly | None, problems) -> None:
+    """Each in_year step needs the system's monthly table, closed to its month for every
+    member, and a forecast method that can forecast every member (`rs.in_year` at load, so a
+    session never fails on screen)."""
+    from riskshare.inyear.position import in_year
+
+    for i, step in steps:
+        if step.kind != StepKind.IN_YEAR or step.month is None or system is None:
+            continue
+        if monthly is None:
+            problems.append(problem(
+                "an in_year step needs the system's monthly table: a sample that has one "
+                "(northshire_2018_19, vale_2025_26) or [[system.monthly]] rows",
+                key=f"steps[{i}].kind", value="in_year"))
+            continue
+        try:
+            in_year(system, monthly, step.month, forecast=step.forecast)
+        except ValidationError as exc:
+            problems += [replace(p, column=f"steps[{i}].{p.column or 'month'}", label="key")
+                         for p in exc.problems]
 
 
 def _check_shocks(steps, inline: dict, system, problems) -> None:
@@ -663,7 +775,7 @@ def _read_what_if(section, labels, problems) -> WhatIf:
 
 
 # -- writing helpers ----------------------------------------------------------------------------------
-def _system_dict(system: System, sample: str | None) -> dict:
+def _system_dict(system: System, sample: str | None, monthly: Monthly | None = None) -> dict:
     if sample:
         return {"sample": sample}
     out: dict = system_meta(system)
@@ -678,4 +790,9 @@ def _system_dict(system: System, sample: str | None) -> dict:
             clean[str(k)] = v
         rows.append(clean)
     out["orgs"] = rows
+    if monthly is not None:
+        out["monthly"] = [
+            {"org_id": str(org), "month": int(month),
+             **{k: float(v) for k, v in row.items() if pd.notna(v)}}
+            for (org, month), row in monthly.table.iterrows()]
     return out

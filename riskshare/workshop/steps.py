@@ -7,7 +7,11 @@ the workbook and the handout show the same figures.
 
 Each step works on the session's system *at that step*: forecasts moved by the shocks in force
 (`Session.shocks_at`), so "apply the agreement" means at the forecast after the shock. Steps
-judged across scenarios simulate the session's scenario settings around those forecasts.
+judged across scenarios simulate the session's scenario settings around those forecasts. An
+in_year step works on the session's monthly table at its month instead (`rs.in_year`): the
+forecast is the year to date plus the months to come, and the agreement (if any) is applied on
+it, quarterly support judged quarter by quarter; shocks, being changes to a forecast rather than
+entries in the ledger, do not apply to it.
 
 What-if knobs (`KNOBS`) change the step on screen only: the size of the shocks, or one
 agreement's pool share, deadband, caps, reserve, support tied to the system, support taper and,
@@ -27,7 +31,7 @@ from riskshare.agreements.risk import SYSTEM_ROW, compare, system_against_sct, w
 from riskshare.agreements.spec import Agreement
 from riskshare.core.constants import HALF_PENNY
 from riskshare.core.errors import UsageError
-from riskshare.core.format import LISTED, amount, listed, money_m
+from riskshare.core.format import LISTED, amount, listed, money_m, named
 from riskshare.core.system import System
 from riskshare.games import certificate
 from riskshare.games.certificate import Certificate, describe_group
@@ -103,7 +107,8 @@ def view(session: Session, number: int | None = None, what_if: WhatIf | None = N
         agreements[key] = changed_agreement(a, what_if) if key == label else a
     context = _Context(session, number, step, system, agreements, what_if)
     build = {"baseline": _baseline, "shock": _shock, "agreement": _agreement,
-             "compare": _compare, "walk_away": _walk_away, "fairer": _fairer}[step.kind]
+             "compare": _compare, "walk_away": _walk_away, "fairer": _fairer,
+             "in_year": _in_year}[step.kind]
     figures, sentences, table, money, chart, results = build(context)
     return StepView(session, number, step, tuple(figures), tuple(sentences), table,
                     tuple(money), chart, system, what_if,
@@ -390,3 +395,94 @@ def _side_payments(label: str, cert: Certificate, side: pd.Series) -> str:
         return ", ".join(f"{m} {amount(abs(float(v)))}" for m, v in s.head(3).items()) + \
             (f" and {len(s) - 3} more" if len(s) > 3 else "")
     return f"{head}: {who(pays)} would pay; {who(gets)} would receive."
+
+
+def _in_year(c: _Context):
+    """The year at the step's month: who is behind plan to date, where the year lands on the
+    chosen forecast and, with an agreement, the support earned, lost and at risk quarter by
+    quarter and where each member ends (all at the in-year forecast, not across scenarios)."""
+    from riskshare.inyear.position import SYSTEM_ROW as TOTAL
+    from riskshare.inyear.position import in_year, month_name
+
+    session, step = c.session, c.step
+    system = session.system                    # the ledger, not a shocked forecast
+    assert session.monthly is not None and step.month is not None   # checked at load
+    iy = in_year(system, session.monthly, step.month, forecast=step.forecast)
+    t = iy.table
+    s = t.loc[TOTAL]
+    members = t.drop(index=TOTAL)
+    m = iy.month
+    behind = int((members["ytd_variance"] <= -HALF_PENNY).sum())
+    short = int((members["forecast_variance"] <= -HALF_PENNY).sum())
+    ytd, fv = float(s["ytd_variance"]), float(s["forecast_variance"])
+    figures = [
+        Figure("System to date against its plan", money_m(ytd, sign=True), ytd,
+               f"at {month_name(m)}; plan to date {money_m(float(s['ytd_plan']))}",
+               good=ytd >= -HALF_PENNY),
+        Figure("Forecast outturn against the SCT", money_m(fv, sign=True), fv,
+               f"forecast {money_m(float(s['forecast']))} ({_METHOD_SHORT[iy.method]})",
+               good=fv >= -HALF_PENNY),
+        Figure("Members behind plan to date", f"{behind} of {system.n}", behind,
+               good=behind == 0),
+        Figure("Members forecast to miss their control total", f"{short} of {system.n}", short,
+               good=short == 0),
+    ]
+    sentences = list(iy.sentences())
+    if session.shocks_at(c.number - 1):
+        sentences.append("The shocks in force at earlier steps change a forecast, not the "
+                         f"ledger: this step shows the year as closed at {month_name(m)}.")
+    table = members[["name", "control_total", "ytd_plan", "ytd_actual", "ytd_variance",
+                     "forecast", "forecast_variance"]].copy()
+    results: dict = {"in_year": iy}
+    if c.agreements:
+        (label, a), = c.agreements.items()
+        o = apply(a, system, monthly=iy)
+        results["outcomes"] = {label: o}
+        figures += _outcome_figures(label, o, system, prefix=True)[1:3]
+        sentences += _quarter_sentences(label, o)
+        sentences += _outcome_sentences(label, o)
+        for col in ("support_earned", "final", "vs_standalone"):
+            table[col] = o.table[col]
+    table["flags"] = members["flags"]
+    money = tuple(col for col in table.columns if col not in ("name", "flags"))
+    chart = charts.cumulative_chart(iy, TOTAL, system.label or "The system")
+    return figures, sentences, table, money, chart, results
+
+
+_METHOD_SHORT = {"plan": "to date plus the remaining plan", "run_rate": "the run rate",
+                 "submitted": "to date plus the submitted forecast"}
+
+
+def _quarter_sentences(label: str, o: Outcome) -> list[str]:
+    """Quarterly support in words: what is already lost on the actuals, and what the forecast
+    puts at risk (quarters judged on a month still to come)."""
+    q = o.quarters
+    if q.empty or float(q["at_stake"].sum()) <= HALF_PENNY:
+        return []
+    name = o.agreement.name
+    lost = q[q["lost"] > HALF_PENNY]
+
+    def who(part: pd.DataFrame) -> str:
+        by = []
+        for org, rows in part.groupby(level="org_id", sort=False):
+            quarters = named(list(rows.index.get_level_values("quarter")))
+            by.append(f"{org} ({quarters}, {amount(float(rows['lost'].sum()))})")
+        return listed(by)
+
+    out = []
+    done = lost[lost["judged_on"].isin(["actuals", "plan"])]
+    ahead = lost[lost["judged_on"] == "forecast"]
+    earned = float(q.loc[q["judged_on"].isin(["actuals", "plan"]), "earned"].sum())
+    if done.empty:
+        out.append(f"{label} — {name}: every quarter judged so far is earned "
+                   f"({amount(earned)}).")
+    else:
+        out.append(f"{label} — {name}: support lost in the quarters already judged: "
+                   f"{who(done)}; {amount(earned)} earned so far.")
+    if ahead.empty:
+        if (q["judged_on"] == "forecast").any():
+            out.append(f"{label}: at the forecast, every quarter still to be judged is earned.")
+    else:
+        out.append(f"{label}: at risk on the forecast (quarters still to be judged): "
+                   f"{who(ahead)}.")
+    return out

@@ -89,7 +89,7 @@ def knobs(session: Session, number: int, label: str | None = None) -> list[KnobS
     knobs refer to agreement `label` (default: `target_label`)."""
     step = session.steps[number - 1]
     out: list[KnobSetting] = []
-    if session.shocks_at(number - 1) and step.kind != "baseline":
+    if session.shocks_at(number - 1) and step.kind not in ("baseline", "in_year"):
         out.append(_setting("shock_scale", 1.0))
     label = label or target_label(session, number)
     if label is not None:
