@@ -502,17 +502,29 @@ def quarterly_fractions(agreement: Agreement, quarters: np.ndarray, in_year: tup
     (`year`, (S, n))."""
     s = agreement.support
     judged = (3, 6, 9, 12) if s.timing == "arrears" else (0, 3, 6, 9)
-    out = np.ones((*quarters.shape[:2], 4))
+    out = np.empty((4, *quarters.shape[:2]))      # quarter-major, as quarter_variances
     for q, j in enumerate(judged):
         if j == 0:
-            continue                  # paid on the agreed plan
+            out[q] = 1.0                  # paid on the agreed plan
+            continue
         k = j // 3 - 1
         org_shift, system_shift = year_end if j == 12 else in_year
         org = (quarters[:, :, k] + org_shift * (j / 12.0)) * (12.0 / j)
         sys_ = (system_quarters[:, k] + system_shift * (j / 12.0)) * (12.0 / j)
-        out[:, :, q] = support_fraction(agreement, org, sys_, scale, system_scale)
-    if s.catch_up:
-        np.maximum(out, year[:, :, None], out=out)
+        out[q] = support_fraction(agreement, org, sys_, scale, system_scale)
+        if s.catch_up:
+            np.maximum(out[q], year, out=out[q])
+    return np.moveaxis(out, 0, -1)
+
+
+def over_quarters(fractions: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """The share of the year's support earned from each quarter's share, (S, n, 4) -> (S, n):
+    Σ weight × share, written as the first quarter's share plus the weighted differences from
+    it, so a member earning the same share of every quarter earns exactly that share of the
+    year (0.15 + 0.20 + 0.30 + 0.35 is not exactly 1 in floating point)."""
+    out = fractions[:, :, 0].copy()
+    for k in range(1, 4):
+        out += weights[k] * (fractions[:, :, k] - fractions[:, :, 0])
     return out
 
 
@@ -620,10 +632,7 @@ def run(agreement: Agreement, system: System, variances: np.ndarray,
         quarter_fraction = quarterly_fractions(
             agreement, d, in_year, (org_shift, sys_shift), within_q(d, boundary), scale,
             system_scale, fraction)
-        # a member earning the same share of every quarter earns exactly that share of the
-        # year (0.15 + 0.20 + 0.30 + 0.35 is not exactly 1 in floating point)
-        same = (quarter_fraction == quarter_fraction[:, :, :1]).all(axis=2)
-        fraction = np.where(same, quarter_fraction[:, :, 0], quarter_fraction @ weights)
+        fraction = over_quarters(quarter_fraction, weights)
     # published rules (issue 16 §3): support only for deficit control totals, a performance
     # element earned by a column, a reward for delivering a surplus plan, an incentive match
     support, perf_share, perf_earned, reward = support_parts(agreement, system, scale)
@@ -638,8 +647,7 @@ def run(agreement: Agreement, system: System, variances: np.ndarray,
                              agreement.support.taper)
     alone = np.ones_like(v) if agreement.support.test == "none" else alone
     if by_quarter and agreement.support.test != "none":
-        by_q = _alone_by_quarter(agreement, d, scale, alone)
-        alone = np.where((by_q == by_q[:, :, :1]).all(axis=2), by_q[:, :, 0], by_q @ weights)
+        alone = _alone_by_quarter(agreement, d, scale, alone, weights)
     alone = (1.0 - perf_share) * alone + perf_share * perf_earned
     standalone = (oct_ + v + alone * support + reward * (oct_ + v >= -HALF_PENNY)
                   + incentive(agreement, v, scale))
@@ -668,19 +676,29 @@ def within_q(quarters: np.ndarray, boundary: np.ndarray) -> np.ndarray:
 
 
 def _alone_by_quarter(agreement: Agreement, quarters: np.ndarray, scale: np.ndarray,
-                      year: np.ndarray) -> np.ndarray:
-    """(S, n, 4) the share of each quarter's support a member would earn on its own test,
-    alone (its year to date, no risk share); catch-up as in `quarterly_fractions`."""
+                      year: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """(S, n) the share of the year's support a member would earn on its own test, alone,
+    quarter by quarter (its year to date, no risk share; catch-up as in
+    `quarterly_fractions`), summed over the quarters as `over_quarters` sums them (without
+    keeping the four quarters: only the sum is needed)."""
     s = agreement.support
     judged = (3, 6, 9, 12) if s.timing == "arrears" else (0, 3, 6, 9)
-    out = np.ones((*quarters.shape[:2], 4))
-    for q, j in enumerate(judged):
-        if j:
-            out[:, :, q] = _earned_fraction(quarters[:, :, j // 3 - 1] * (12.0 / j),
-                                            s.taper / 100.0 * scale, s.taper)
-    if s.catch_up:
-        np.maximum(out, year[:, :, None], out=out)
-    return out
+
+    def share(j: int) -> np.ndarray:
+        if j == 0:
+            return np.ones(quarters.shape[:2])            # paid on the agreed plan
+        out = _earned_fraction(quarters[:, :, j // 3 - 1] * (12.0 / j),
+                               s.taper / 100.0 * scale, s.taper)
+        return np.maximum(out, year, out=out) if s.catch_up else out
+
+    first = share(judged[0])
+    total = first.copy()
+    for k in range(1, 4):
+        part = share(judged[k])
+        part -= first
+        part *= weights[k]
+        total += part
+    return total
 
 
 def year_of(scenarios) -> tuple[YearPath | None, np.ndarray | None]:

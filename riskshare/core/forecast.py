@@ -166,23 +166,29 @@ def quarter_variances(path: YearPath | None, variances: np.ndarray,
     variance accrues evenly, v × e / 12. With a path, closed quarter ends are the actuals and
     a quarter end e after the path's month m is the forecast plus the scenario's departure from
     it in proportion, (v − v_forecast) × (e − m) / (12 − m). `bridge` (S, n, 4), from an in-year
-    simulation, adds each scenario's own deviation from that straight line (0 at month 12)."""
+    simulation, adds each scenario's own deviation from that straight line (0 at month 12).
+
+    The result is quarter-major in memory (a (4, S, n) array seen as (S, n, 4)), so each
+    quarter `out[:, :, k]` is one contiguous block: the engine reads a quarter at a time."""
     v = np.asarray(variances, dtype=float)
-    ends = np.asarray(QUARTER_ENDS, dtype=float)
-    if path is None:
-        out = v[:, :, None] * (ends / MONTHS)
-    else:
-        base = path.quarter_variance()[None, :, :]
+    out = np.empty((4, *v.shape))
+    if path is not None:
+        base = path.quarter_variance()                               # (n, 4)
         m = path.month
-        if m >= MONTHS:
-            out = np.broadcast_to(base, (*v.shape, 4)).copy()
+        departure = v - (path.outturn - np.asarray(control_totals, dtype=float))
+    for k, e in enumerate(QUARTER_ENDS):
+        q = out[k]
+        if path is None:
+            np.multiply(v, e / MONTHS, out=q)
+        elif e <= m:
+            q[...] = base[:, k]
         else:
-            departure = v - (path.outturn - np.asarray(control_totals, dtype=float))
-            weight = np.clip((ends - m) / (MONTHS - m), 0.0, None)
-            out = base + departure[:, :, None] * weight
-    if bridge is not None:
-        out = out + bridge
-    return out + 0.0
+            np.multiply(departure, (e - m) / (MONTHS - m), out=q)
+            q += base[:, k]
+        if bridge is not None and (path is None or m < e < MONTHS):
+            q += bridge[:, :, k]        # nil at a closed quarter end and at the year end
+        q += 0.0                                                     # no −0.0
+    return np.moveaxis(out, 0, -1)
 
 
 def _arrays(monthly: Monthly) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -20,7 +20,7 @@ still to come (for the fan on the cumulative chart).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -28,7 +28,8 @@ import pandas as pd
 from riskshare.agreements import engine
 from riskshare.agreements.spec import Agreement, load_agreement
 from riskshare.core.constants import HALF_PENNY
-from riskshare.core.forecast import QUARTER_ENDS, QUARTERS, quarter_variances
+from riskshare.core.forecast import QUARTER_ENDS, QUARTERS
+from riskshare.core.monthly import MONTHS
 from riskshare.core.system import System, require_system
 from riskshare.scenarios.simulate import Scenarios, simulate
 
@@ -43,15 +44,37 @@ class Landing:
 
     table:      per member and SYSTEM: p_meet, p5…p95, mean_final, mean_net_transfer,
                 mean_support, p_q1…p_q4.
-    months:     percentiles of the cumulative position (£) by (org_id, month) for the month
-                and each quarter end to come, columns p5…p95.
     scenarios:  the in-year scenarios drawn; agreement: the agreement applied (or None).
+    months:     (a property) percentiles of the cumulative position (£) by (org_id, month) for
+                the month and each quarter end to come, columns p5…p95: the fan on the
+                cumulative chart, worked out from the scenarios when first asked for and kept.
+                `slim()` keeps it and lets the scenarios go.
     """
 
     table: pd.DataFrame
-    months: pd.DataFrame
     scenarios: Scenarios
     agreement: Agreement | None
+    fan: pd.DataFrame | None = field(default=None, repr=False)
+
+    @property
+    def months(self) -> pd.DataFrame:
+        if self.fan is None:
+            sc = self.scenarios
+            assert sc.path is not None                  # landing always simulates in year
+            system = sc.system
+            oct_ = system.orgs["control_total"].to_numpy(dtype=float)
+            object.__setattr__(self, "fan", _months(system, sc.path, sc.variances, oct_,
+                                                    sc.bridge, system.inside))
+        assert self.fan is not None
+        return self.fan
+
+    def slim(self) -> Landing:
+        """The same landing without the scenarios' arrays (a few kilobytes, e.g. to cache):
+        its table, fan (`months`), settings and year stay."""
+        fan = self.months
+        empty = np.empty((0, self.scenarios.system.n))
+        scenarios = replace(self.scenarios, variances=empty, draws=empty, bridge=None)
+        return replace(self, scenarios=scenarios, fan=fan)
 
     @property
     def month(self) -> int:
@@ -111,7 +134,6 @@ def landing(system: System, monthly, agreement=None, month: int | None = None,
     assert path is not None                     # simulated in year
     v = scenarios.variances
     s, size = v.shape
-    oct_ = system.orgs["control_total"].to_numpy(dtype=float)
     support = system.orgs["support"].to_numpy(dtype=float)
     inside = system.inside
     final = np.empty((s, size))
@@ -147,14 +169,13 @@ def landing(system: System, monthly, agreement=None, month: int | None = None,
         col = np.where(support > 0, quarter_full[:, k] / s, np.nan) if by_quarter else \
             np.full(size, np.nan)
         table[f"p_{name.lower()}"] = np.append(col, np.nan)
-    months = _months(system, path, v, oct_, bridge, inside)
-    return Landing(table, months, scenarios, None if agreement is None else chosen)
+    return Landing(table, scenarios, None if agreement is None else chosen)
 
 
 def _months(system: System, path, v, oct_, bridge, inside) -> pd.DataFrame:
     """Percentiles of the cumulative position (before the agreement) at the month and at each
-    quarter end to come: the cumulative plan plus each scenario's year to date against it."""
-    ytd = quarter_variances(path, v, oct_, bridge)                 # (S, n, 4)
+    quarter end to come: the cumulative plan plus each scenario's year to date against it
+    (`quarter_variances`, one quarter end at a time)."""
     plan_cum = np.cumsum(path.plan, axis=1)                        # (n, 12)
     rows = []
     at = path.month
@@ -162,10 +183,15 @@ def _months(system: System, path, v, oct_, bridge, inside) -> pd.DataFrame:
     for org_id, value in zip([*system.members, SYSTEM_ROW],
                              [*now, now[inside].sum()], strict=True):
         rows.append((org_id, at, *([float(value)] * len(PERCENTILES))))
+    departure = v - (path.outturn - oct_)
+    base = path.quarter_variance()                                 # (n, 4)
     for k, e in enumerate(QUARTER_ENDS):
         if e <= at:
             continue
-        cum = plan_cum[:, e - 1][None, :] + ytd[:, :, k]           # (S, n)
+        cum = departure * ((e - at) / (MONTHS - at))               # (S, n)
+        cum += plan_cum[:, e - 1] + base[:, k]
+        if bridge is not None and e < MONTHS:
+            cum += bridge[:, :, k]
         q = np.percentile(cum, PERCENTILES, axis=0)
         sys_q = np.percentile(cum[:, inside].sum(axis=1), PERCENTILES)
         for i, org_id in enumerate(system.members):

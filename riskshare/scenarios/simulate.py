@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from riskshare.core.errors import ArgumentTypeError, UsageError, problem, raise_if_errors
-from riskshare.core.forecast import QUARTER_ENDS, YearPath, year_path
+from riskshare.core.forecast import METHOD_WORDS, QUARTER_ENDS, YearPath, year_path
 from riskshare.core.monthly import MONTHS
 from riskshare.core.seed import SEED_MAX as SEED_MAX  # re-exported: its old home
 from riskshare.core.seed import check_seed
@@ -92,8 +92,8 @@ class Scenarios:
         if self.shocks:
             text += "; shocks: " + ", ".join(s.name for s in self.shocks)
         if self.path is not None:
-            text += (f"; from month {self.path.month}, forecast by "
-                     f"{self.path.method.replace('_', ' ')}")
+            text += (f"; the months after month {self.path.month} drawn around the forecast "
+                     f"({METHOD_WORDS[self.path.method]})")
         return text
 
 
@@ -348,20 +348,27 @@ def _bridge(system: System, entropy: int, month: int, draws: np.ndarray, sd: np.
     ends = [e for e in QUARTER_ENDS if month < e < MONTHS]
     if not ends:
         return None
-    out = np.zeros((*draws.shape, 4))
+    # quarter-major (see quarter_variances); np.zeros leaves the quarters never written (closed,
+    # or the year end) as untouched zero pages
+    out = np.zeros((4, *draws.shape))
     monthly_sd = sd / np.sqrt(left)             # the spread of one month to come
     prev_t, prev_b = 0.0, np.zeros_like(draws)
     for e in ends:
         t = float(e - month)
-        xi = _normals(entropy, system, len(draws), rho, rho_k, "bridge", str(e))
+        b = _normals(entropy, system, len(draws), rho, rho_k, "bridge", str(e))   # ξ
         if mix is not None:
-            xi *= mix
-        mean = prev_b + (t - prev_t) / (left - prev_t) * (draws - prev_b)
-        spread = np.sqrt((t - prev_t) * (left - t) / (left - prev_t)) * monthly_sd
-        b = mean + spread * xi
-        out[:, :, QUARTER_ENDS.index(e)] = b - draws * (t / left)
+            b *= mix
+        # b = prev_b + (t − prev_t)/(left − prev_t) · (draws − prev_b) + spread · ξ
+        b *= np.sqrt((t - prev_t) * (left - t) / (left - prev_t)) * monthly_sd
+        step = draws - prev_b
+        step *= (t - prev_t) / (left - prev_t)
+        b += step
+        b += prev_b
+        q = out[QUARTER_ENDS.index(e)]
+        np.multiply(draws, t / left, out=q)
+        np.subtract(b, q, out=q)
         prev_t, prev_b = t, b
-    return out
+    return np.moveaxis(out, 0, -1)
 
 
 def _stream(entropy: int, *label: str) -> np.random.Generator:

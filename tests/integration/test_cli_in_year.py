@@ -183,7 +183,7 @@ def test_a_sample_with_a_preset_and_where_it_lands(capsys):
     land = table(out, "Year-end final position")
     assert [r["org_id"] for r in land][-1] == "SYSTEM"
     assert all(r["P(meet)"].endswith("%") for r in land)
-    assert "2,000 scenarios" in out and "from month 6" in out
+    assert "2,000 scenarios" in out and "the months after month 6" in out
 
 
 def test_a_month_not_closed_by_every_member_exits_2_naming_them(capsys):
