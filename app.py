@@ -39,6 +39,8 @@ PAGES = [
             url_path="agreement"),
     st.Page("riskshare/ui/pages/scenarios.py", title="Scenarios", icon=":material/casino:",
             url_path="scenarios"),
+    st.Page("riskshare/ui/pages/in_year.py", title="In year", icon=":material/calendar_month:",
+            url_path="in-year"),
     st.Page("riskshare/ui/pages/compare.py", title="Compare", icon=":material/compare_arrows:",
             url_path="compare"),
     st.Page("riskshare/ui/pages/optimise.py", title="Optimise", icon=":material/tune:",

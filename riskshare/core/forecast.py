@@ -36,7 +36,7 @@ QUARTERS = ("Q1", "Q2", "Q3", "Q4")
 FORECAST_METHODS = values(ForecastMethod)
 METHOD_WORDS = {
     "plan": "year to date plus the remaining plan",
-    "run_rate": "year to date × 12 ÷ months closed (run rate)",
+    "run_rate": "the run rate, year to date × 12 ÷ months closed",
     "submitted": "year to date plus the remaining submitted forecast",
 }
 

@@ -68,6 +68,12 @@ TERMS: tuple[Term, ...] = (
         "from or give to a member. All are % of scale.",
     ),
     Term(
+        "catch-up",
+        "`catch_up`",
+        "with **quarterly support**, a quarter's support that was missed is paid after all if the "
+        "year-end test passes. See [in_year.md](in_year.md).",
+    ),
+    Term(
         "certainty equivalent",
         "",
         "one figure for a member's position across many simulated years: its average, less a "
@@ -178,6 +184,14 @@ TERMS: tuple[Term, ...] = (
         "(excluding conditional support).",
     ),
     Term(
+        "forecast outturn",
+        "",
+        "on the In year page, where the year is expected to end, seen from a month of the year: "
+        "the **year to date** plus the months to come by the method chosen (the remaining plan, "
+        "the **run rate** or the **submitted forecast**), compared with the OCT (for the system, "
+        "the SCT).",
+    ),
+    Term(
         "gap",
         "",
         "SCT − ΣOCT. Positive: the system is asked for more than its members have agreed to.",
@@ -196,6 +210,14 @@ TERMS: tuple[Term, ...] = (
         "total than acting alone (a negative **cooperative gain**): then no split can leave "
         "every member as well off as alone, the nucleolus does not exist, and the "
         "**prenucleolus** is shown in its place.",
+    ),
+    Term(
+        "in arrears, in advance",
+        "`timing`",
+        "when **quarterly support** is decided. In arrears (2018/19 support funding): each "
+        "quarter on the year to date at its own end (months 3, 6, 9 and 12). In advance (2025/26 "
+        "deficit support revenue): each quarter's payment on the year to date at the end of the "
+        "quarter before, and Q1 on the agreed plan.",
     ),
     Term(
         "kind",
@@ -271,6 +293,20 @@ TERMS: tuple[Term, ...] = (
         "for the system, the share in which any member does.",
     ),
     Term(
+        "phasing",
+        "",
+        "spreading a control total over the twelve months as a monthly plan: evenly (a twelfth a "
+        "month) or by a named profile, such as `winter_acute`, which puts more of the year's "
+        "position in the winter months.",
+    ),
+    Term(
+        "plan to date",
+        "YTD plan",
+        "the monthly plan summed from April (month 1) to the month closed: what the **year to "
+        "date** is judged against. For the system, the members' plans inside the SCT, with any "
+        "gap between the SCT and their OCTs spread evenly over the year.",
+    ),
+    Term(
         "pool",
         "",
         "the common fund the agreement's schedules pay into and the distribution pays out of. "
@@ -281,6 +317,14 @@ TERMS: tuple[Term, ...] = (
         "",
         "the nucleolus without the requirement that every member does at least as well as "
         "alone. It is shown in place of the nucleolus when the **imputation set** is empty.",
+    ),
+    Term(
+        "quarterly support",
+        '`[support] period = "quarter"`',
+        "support funding paid in four parts (equal, or by `quarter_weights` such as 15%, 20%, 30% "
+        "and 35%), each earned when the year to date is at or above the plan to date at the "
+        "quarter's end; a quarter not yet closed is judged on the forecast outturn. See "
+        "[in_year.md](in_year.md).",
     ),
     Term(
         "received",
@@ -306,6 +350,12 @@ TERMS: tuple[Term, ...] = (
         "of one more pound of favourable variance, the share the member keeps (`retention_gain`); "
         "of one more pound of adverse variance, the share it bears (`retention_loss`). 1 is a "
         "full incentive, 0 none. See [metrics.md](metrics.md).",
+    ),
+    Term(
+        "run rate",
+        "`run_rate`",
+        "a forecast outturn that carries the year to date on at the same pace: year to date × 12 "
+        "÷ the months closed.",
     ),
     Term(
         "scale",
@@ -367,6 +417,12 @@ TERMS: tuple[Term, ...] = (
         "standalone: positive when the member is better off in the agreement.",
     ),
     Term(
+        "submitted forecast",
+        "`forecast` in the monthly table",
+        "a member's own in-month forecast of the months not yet closed; the forecast outturn by "
+        "it is the year to date plus the forecast submitted for the months to come.",
+    ),
+    Term(
         "support funding",
         "",
         "conditional money at stake (`support` in the table), earned by passing a **support "
@@ -423,6 +479,12 @@ TERMS: tuple[Term, ...] = (
         "some group would still gain by leaving. Zero or below: some split leaves every member "
         "and group at least as well off as on its own.",
     ),
+    Term(
+        "year to date",
+        "YTD",
+        "the monthly actuals summed from April (month 1) to the month closed. **vs plan to date** "
+        "is year to date − plan to date: positive when ahead of plan.",
+    ),
 )
 
 
@@ -453,6 +515,7 @@ APP_PAGES = {
     "data.md": "the System page",
     "games.md": "the Fairness page",
     "metrics.md": "the Agreement, Scenarios and Compare pages",
+    "in_year.md": "the In year page",
     "reconciliation.md": "the Reconcile page",
     "workshop.md": "the Scenario settings in the sidebar",
 }

@@ -776,6 +776,106 @@ def compare_chart(table: pd.DataFrame, labels: dict) -> alt.LayerChart:
                               anchor="start", subtitleFontSize=12, subtitleColor="#425563"))
 
 
+# -- in year ------------------------------------------------------------------------------------------
+#: The x axis of the cumulative chart: month 0 is the start of the year, month k the end of the
+#: k-th month (April is month 1).
+MONTH_TICKS = ("start", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec", "Jan",
+               "Feb", "Mar")
+PLAN_LINE, ACTUAL_LINE, FORECAST_LINE = "plan", "actual", "forecast"
+FAN_OUTER, FAN_INNER = "#C8E0F4", "#8DBBE6"
+
+
+def cumulative_data(in_year, org_id: str, fan: pd.DataFrame | None = None
+                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The cumulative chart's data for one member (or "SYSTEM") from `rs.in_year(...)` and,
+    optionally, a landing's `.months` (the fan): (lines, fan) in £m. lines: month, series
+    (plan / actual / forecast), value; fan: month, p5, p25, p50, p75, p95 (empty without a
+    fan)."""
+    cum = in_year.cumulative.loc[org_id]
+    rows = []
+    for series, column in ((PLAN_LINE, "plan"), (ACTUAL_LINE, "actual"),
+                           (FORECAST_LINE, "forecast")):
+        values = cum[column].dropna()
+        rows.append(pd.DataFrame({"month": values.index.astype(int), "series": series,
+                                  "value": values.to_numpy(dtype=float) / 1e6 + 0.0}))
+    lines = pd.concat(rows, ignore_index=True)
+    lines["tick"] = [MONTH_TICKS[m] for m in lines["month"]]
+    columns = ["month", "p5", "p25", "p50", "p75", "p95"]
+    if fan is None or org_id not in fan.index.get_level_values(0):
+        return lines, pd.DataFrame(columns=columns)
+    band = fan.loc[org_id].reset_index()
+    band = band.rename(columns={band.columns[0]: "month"})
+    for c in columns[1:]:
+        band[c] = band[c].astype(float) / 1e6 + 0.0
+    band["tick"] = [MONTH_TICKS[int(m)] for m in band["month"]]
+    return lines, band[[*columns, "tick"]]
+
+
+def cumulative_chart(in_year, org_id: str, label: str, fan: pd.DataFrame | None = None,
+                     height: int = 300) -> alt.LayerChart:
+    """One member's (or the system's, `org_id` "SYSTEM") year month by month, cumulative, in
+    £m: the plan (grey), the actuals to the month (blue), the forecast after it (blue,
+    dashed) and, given a landing's `.months`, the fan of scenarios at the quarter ends to come
+    (5–95% light, 25–75% darker). `label` names whose year it is in the title."""
+    lines, band = cumulative_data(in_year, org_id, fan)
+    m = int(in_year.month)
+    series = [PLAN_LINE, ACTUAL_LINE, FORECAST_LINE]
+    names = {PLAN_LINE: "plan" if org_id != "SYSTEM" else "plan (the SCT phased)",
+             ACTUAL_LINE: f"actual to month {m}",
+             FORECAST_LINE: "forecast"}
+    lines["name"] = lines["series"].map(names)
+    domain = [names[s] for s in series]
+    figures = np.concatenate([lines["value"].to_numpy(),
+                              band[["p5", "p95"]].to_numpy(dtype=float).ravel()])
+    x = alt.X("month:Q", title=None, scale=alt.Scale(domain=[0, 12], nice=False),
+              axis=alt.Axis(values=list(range(13)), labelExpr=_month_label(), grid=False))
+    y_axis = money_axis(figures, title="£m, cumulative")
+    layers = []
+    if len(band):
+        area = alt.Chart(band).encode(x=x, tooltip=[
+            alt.Tooltip("tick:N", title="end of"),
+            *[alt.Tooltip(f"{p}:Q", title=f"{p[1:]}% of scenarios (£m)", format=",.2f")
+              for p in ("p5", "p25", "p50", "p75", "p95")]])
+        layers.append(area.mark_area(color=FAN_OUTER, opacity=0.8).encode(
+            y=alt.Y("p5:Q", **y_axis), y2="p95:Q"))
+        layers.append(area.mark_area(color=FAN_INNER, opacity=0.8).encode(y="p25:Q",
+                                                                          y2="p75:Q"))
+    # one legend for colour and dash (the same field and legend): the forecast's key is dashed
+    legend = alt.Legend(orient="bottom", labelFontSize=12, symbolType="stroke",
+                        symbolStrokeWidth=2.5, symbolSize=300)
+    colour = alt.Color("name:N", title=None, sort=domain, scale=alt.Scale(
+        domain=domain, range=["#768692", TOTAL, TOTAL]), legend=legend)
+    dash = alt.StrokeDash("name:N", title=None, sort=domain, scale=alt.Scale(
+        domain=domain, range=[[1, 0], [1, 0], [6, 4]]), legend=legend)
+    layers.append(alt.Chart(lines).mark_line(strokeWidth=2.5, point=alt.OverlayMarkDef(
+        size=18)).encode(
+        x=x, y=alt.Y("value:Q", **y_axis), color=colour, strokeDash=dash, detail="series:N",
+        tooltip=[alt.Tooltip("name:N", title=""), alt.Tooltip("tick:N", title="end of"),
+                 alt.Tooltip("value:Q", title="cumulative £m", format=",.2f")]))
+    zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="#425563",
+                                                           strokeWidth=0.8).encode(y="y:Q")
+    layers.insert(0, zero)
+    if 0 < m < 12:
+        now = pd.DataFrame({"month": [m], "text": [f"month {m} closed"]})
+        layers.append(alt.Chart(now).mark_rule(color="#425563", strokeDash=[2, 3]).encode(
+            x="month:Q"))
+        layers.append(alt.Chart(now).mark_text(align="left", baseline="top", dx=4, dy=4,
+                                               fontSize=11, color="#425563").encode(
+            x="month:Q", y=alt.value(0), text="text:N"))
+    subtitle = ["Surplus (+) or deficit (−) to date at the end of each month."]
+    if len(band):
+        subtitle.append("Shaded: the scenarios of the months to come (light 5–95%, dark 25–75%).")
+    return alt.LayerChart(layer=layers).properties(
+        height=height,
+        title=alt.TitleParams(f"{label}: year to date against plan (£m)", subtitle=subtitle,
+                              anchor="start", subtitleFontSize=12, subtitleColor="#425563"))
+
+
+def _month_label() -> str:
+    """The Vega label expression writing month 0–12 as 'start', 'Apr', …, 'Mar'."""
+    return "[" + ", ".join(f"'{t}'" for t in MONTH_TICKS) + "][datum.value]"
+
+
 # -- static images (reports) --------------------------------------------------------------------------
 STATIC_WIDTH = 620  # px: the plotting area of charts rendered as images
 

@@ -9,6 +9,10 @@ raised again on the next call, for the page to show.
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Callable
+from typing import Any
+
 import streamlit as st
 
 from riskshare.agreements.describe import fit as _fit
@@ -17,13 +21,29 @@ from riskshare.agreements.outcome import apply as _apply
 from riskshare.agreements.presets import list_presets as _list_presets
 from riskshare.agreements.presets import load_preset as _load_preset
 from riskshare.agreements.spec import Agreement
+from riskshare.core.monthly import Monthly
 from riskshare.core.system import System
 from riskshare.core.write import excel_bytes as _excel_bytes
 from riskshare.core.write import template_workbook as _template_workbook
 from riskshare.reconciliation.rebalance import rebalance as _rebalance
 from riskshare.reconciliation.reconcile import reconcile as _reconcile
 
-HASH_FUNCS = {System: lambda s: s.fingerprint, Agreement: lambda a: a.fingerprint}
+#: Digests already worked out, by object: a System or Monthly is never changed in place (an
+#: edit makes a new one), and a page passes the same one to several cached calls every rerun
+#: (a 40-member system's digest takes milliseconds).
+_DIGESTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def fingerprint_of(obj: System | Monthly) -> str:
+    """`obj.fingerprint`, worked out once per object."""
+    digest = _DIGESTS.get(obj)
+    if digest is None:
+        digest = _DIGESTS[obj] = obj.fingerprint
+    return digest
+
+
+HASH_FUNCS: dict[str | type[Any], Callable[[Any], Any]] = {
+    System: fingerprint_of, Agreement: lambda a: a.fingerprint, Monthly: fingerprint_of}
 ENTRIES = 64   # per function: a workshop's worth of systems and agreements
 
 
@@ -56,9 +76,10 @@ def rebalance(system: System, method: str, **request):
 
 
 @_cached
-def excel_bytes(system: System) -> bytes:
-    """The system as a workbook, cached."""
-    return _excel_bytes(system)
+def excel_bytes(system: System, monthly: Monthly | None = None) -> bytes:
+    """The system as a workbook (with its monthly sheet when given the monthly table),
+    cached."""
+    return _excel_bytes(system, monthly)
 
 
 @_cached
@@ -79,3 +100,59 @@ def preset_fit(system: System) -> dict:
     """Why each preset cannot be applied to `system` ("" when it can), by name
     (`describe.fit`)."""
     return {name: _fit(agreement, system) for name, agreement in presets().items()}
+
+
+# -- in year -------------------------------------------------------------------------------------
+# Keyed on (system, monthly table, agreement) fingerprints and the month, forecast method and
+# scenario settings, so moving the month back to one already seen redraws without recomputing.
+@_cached
+def sample_monthly(name: str, system: System) -> Monthly | None:
+    """A sample's bundled monthly table (`rs.load_sample_monthly`), read once."""
+    from riskshare.core.samples import sample_monthly as _sample_monthly
+
+    return _sample_monthly(name, system)
+
+
+@_cached
+def in_year(system: System, monthly: Monthly, month: int, method: str):
+    """`rs.in_year`, cached."""
+    from riskshare.inyear.position import in_year as _in_year
+
+    return _in_year(system, monthly, month, forecast=method)
+
+
+@_cached
+def in_year_outcome(agreement: Agreement, system: System, monthly: Monthly, month: int,
+                    method: str):
+    """`rs.apply(agreement, system, monthly=rs.in_year(...))`: the agreement on the in-year
+    forecast, cached."""
+    return _apply(agreement, system, monthly=in_year(system, monthly, month, method))
+
+
+@st.cache_data(hash_funcs=HASH_FUNCS, max_entries=ENTRIES, show_spinner=False)
+def landing(system: System, monthly: Monthly, agreement: Agreement | None, month: int,
+            method: str, n: int, seed: int, correlation: float = 0.3, shocks: tuple = (),
+            volatility_scale: float = 1.0):
+    """`rs.landing`, cached. The scenarios drawn are not kept (only the fan's tables and the
+    year they were drawn from): a cached fan of 100,000 scenarios stays a few kilobytes."""
+    from riskshare.inyear.fan import landing as _landing
+
+    land = _landing(system, monthly, agreement, month=month, forecast=method, n=n, seed=seed,
+                    correlation=correlation, shocks=shocks, volatility_scale=volatility_scale)
+    return land.slim()          # the table and the fan by month, without the scenarios' arrays
+
+
+@_cached
+def cumulative_chart(system: System, monthly: Monthly, agreement: Agreement | None, month: int,
+                     method: str, fan: tuple | None, org_id: str, label: str,
+                     height: int = 300) -> dict:
+    """`charts.cumulative_chart` for one member or the system as a Vega-Lite spec, cached: a
+    layered chart takes a tenth of a second to build and check, every rerun. `fan` is
+    `landing`'s arguments after `method` (n, seed, correlation, shocks, volatility scale), or
+    None for no fan."""
+    from riskshare.reports.charts import cumulative_chart as _chart
+
+    band = None if fan is None else landing(system, monthly, agreement, month, method,
+                                            *fan).months
+    return _chart(in_year(system, monthly, month, method), org_id, label, band,
+                  height=height).to_dict(validate=False)   # built by our own code: valid

@@ -9,6 +9,12 @@ The user's own work is never lost without asking: loading over an uploaded, edit
 system waits for a confirmation (`request_load` / `confirm_pending`), the replaced system is kept
 for "Return to your system" (`previous` / `return_to_previous`), and every valid edit on the
 System page can be undone (`undo`) or reset to the system as loaded (`reset_to_loaded`).
+
+The system's monthly table (plans and actuals month by month, for the In year page) is kept
+beside it (`current_monthly`, `set_monthly`): loading a sample brings its bundled table, an
+uploaded workbook its `monthly` sheet, and loading another system drops a table that no longer
+fits it, saying so. An edit on the System page keeps the table: while it no longer fits the
+system as edited (`monthly_misfit`), the In year page says why, and an undo brings it back.
 """
 
 from __future__ import annotations
@@ -20,14 +26,18 @@ import streamlit as st
 
 from riskshare.agreements.presets import load_preset
 from riskshare.agreements.spec import Agreement
+from riskshare.core.errors import InputFileError, ValidationError, problem
+from riskshare.core.monthly import Monthly, check_monthly, monthly_from_bytes
 from riskshare.core.samples import DEFAULT_SAMPLE, SAMPLES, load_sample
 from riskshare.core.system import System
-from riskshare.ui.text import md
+from riskshare.ui.text import md, md_lines
 
 _SYSTEM, _SOURCE, _VERSION, _FLASH = "rs_system", "rs_source", "rs_version", "rs_flash"
 _NOTES, _FLASH_NOTES = "rs_load_notes", "rs_flash_notes"
 _HISTORY, _LOADED, _PREVIOUS, _PENDING = "rs_history", "rs_loaded", "rs_previous", "rs_pending"
 UNDO_DEPTH = 50          # edits kept for "Undo last edit"
+#: `load(..., monthly=KEEP)`: a sample's own monthly table, else the table held while it fits.
+KEEP = "keep"
 #: Sources a user can get back at any time by loading them again: replacing one loses nothing.
 _RELOADABLE = ("sample: ", "workshop session: ")
 
@@ -65,16 +75,24 @@ def own_work() -> bool:
     return "(edited)" in src or "rebalanced" in src or not src.startswith(_RELOADABLE)
 
 
-def load(system: System, source: str, message: str | None = None) -> None:
+def load(system: System, source: str, message: str | None = None, *,
+         monthly: Monthly | None | str = KEEP, monthly_source: str = "",
+         monthly_note: str = "") -> None:
     """Replace the system with a newly loaded one (resets the System page's widgets).
 
-    The system replaced is kept for "Return to your system" when it is the user's own work."""
+    The system replaced is kept for "Return to your system" when it is the user's own work.
+    Its monthly table: `monthly` (a Monthly loaded with it, from `monthly_source`; None: none);
+    by default a bundled sample's own table, else the table held so far while it fits the new
+    system (dropped, saying so, when it does not). `monthly_note` is said with the load (e.g. why
+    a workbook's monthly sheet was not read)."""
     new_version = version() + 1        # read before the system is replaced (it may be the first)
     if own_work() and not system.equals(current_system()):
         # with what it was loaded from and its edits, so Undo and Reset work after a return
         st.session_state[_PREVIOUS] = (current_system(), _current_source(),
                                        st.session_state.get(_LOADED),
                                        list(st.session_state.get(_HISTORY, [])))
+        st.session_state[_PREVIOUS_MONTHLY] = st.session_state.get(_MONTHLY)
+    _monthly_on_load(system, source, monthly, monthly_source, monthly_note)
     st.session_state[_SYSTEM] = system
     st.session_state[_SOURCE] = source
     st.session_state[_VERSION] = new_version
@@ -91,16 +109,17 @@ def load(system: System, source: str, message: str | None = None) -> None:
 
 
 def request_load(system: System, source: str, message: str | None = None, *, origin: str,
-                 then: Callable[[], None] | None = None) -> bool:
+                 then: Callable[[], None] | None = None, **monthly) -> bool:
     """Load `system` now when nothing of the user's would be lost; otherwise park it until the
     user confirms with the buttons `confirm_pending(origin)` draws. `then` runs after the load
-    (now or on confirmation). Returns True when loaded now (the caller should rerun)."""
+    (now or on confirmation); `monthly` are `load`'s monthly table arguments. Returns True when
+    loaded now (the caller should rerun)."""
     if not own_work() or system.equals(current_system()):
-        load(system, source, message)
+        load(system, source, message, **monthly)
         if then is not None:
             then()
         return True
-    st.session_state[_PENDING] = (origin, system, source, message, then)
+    st.session_state[_PENDING] = (origin, system, source, message, then, monthly)
     return False
 
 
@@ -109,7 +128,7 @@ def confirm_pending(origin: str) -> None:
     pending = st.session_state.get(_PENDING)
     if pending is None or pending[0] != origin:
         return
-    _, system, new_source, message, then = pending
+    _, system, new_source, message, then, monthly = pending
     current = current_system()
     with st.container(border=True):
         # the names are the user's text (escaped); the bold around them is ours
@@ -120,7 +139,7 @@ def confirm_pending(origin: str) -> None:
         c1, c2, _ = st.columns([1, 1, 2])
         if c1.button("Replace it", key=f"confirm_load_{origin}", type="primary"):
             st.session_state.pop(_PENDING, None)
-            load(system, new_source, message)
+            load(system, new_source, message, **monthly)
             if then is not None:
                 then()
             st.rerun()
@@ -143,7 +162,9 @@ def return_to_previous() -> None:
         return
     system, src, loaded, history = kept
     st.session_state.pop(_PREVIOUS, None)
-    load(system, src, f"Returned to {system.label} ({src}).")
+    held = st.session_state.pop(_PREVIOUS_MONTHLY, None)
+    load(system, src, f"Returned to {system.label} ({src}).",
+         monthly=None if held is None else held[0], monthly_source="" if held is None else held[1])
     if loaded is not None:
         st.session_state[_LOADED] = loaded
     st.session_state[_HISTORY] = history
@@ -223,6 +244,8 @@ def show_flash(notes: bool = True) -> None:
         if notes:
             for note in flash_notes:
                 st.warning(md(note), icon=":material/warning:")
+    for note in st.session_state.pop(_MONTHLY_FLASH, ()):
+        st.info(note, icon=":material/calendar_month:")
 
 
 def return_button() -> None:
@@ -242,6 +265,215 @@ def system_caption() -> None:
     """A one-line reminder of which system a page is showing."""
     system = current_system()
     st.caption(f"**{md(system.label)}** · {system.n} members · {md(source())}")
+
+
+# -- the monthly table ---------------------------------------------------------------------------
+# Held as (Monthly, where it came from) under _MONTHLY (None: no table), as last set; what the
+# pages use is that table checked against the current system (`current_monthly`), worked out
+# again whenever the system changes. Absent until first asked for: then the default sample's.
+_MONTHLY, _MONTHLY_FIT, _MONTHLY_VERSION = "rs_monthly", "rs_monthly_fit", "rs_monthly_version"
+_MONTHLY_FLASH, _PREVIOUS_MONTHLY = "rs_monthly_flash", "rs_previous_monthly"
+
+
+def _held() -> tuple[Monthly, str] | None:
+    """(the monthly table as last set, where it came from), or None; on first use the default
+    sample's bundled table when the default sample is still the system loaded."""
+    if _MONTHLY not in st.session_state:
+        current_system()
+        loaded_source = st.session_state[_LOADED][1]
+        table = None
+        if loaded_source == f"sample: {SAMPLES[DEFAULT_SAMPLE].title}":
+            table = _sample_table(DEFAULT_SAMPLE, st.session_state[_LOADED][0])
+        st.session_state[_MONTHLY] = (None if table is None else
+                                      (table, _sample_source(loaded_source)))
+    return st.session_state[_MONTHLY]
+
+
+def _sample_table(name: str, system: System) -> Monthly | None:
+    from riskshare.ui import cache
+
+    return cache.sample_monthly(name, system)
+
+
+def _sample_source(system_source: str) -> str:
+    return f"{system_source}, its bundled monthly table"
+
+
+def _sample_named(source: str) -> str | None:
+    """The bundled sample a load's source names ("sample: <title>"), or None."""
+    return next((name for name, sample in SAMPLES.items()
+                 if source == f"sample: {sample.title}"), None)
+
+
+def monthly_version() -> int:
+    """A count that changes whenever a monthly table is set (the In year page's editor key)."""
+    return st.session_state.get(_MONTHLY_VERSION, 0)
+
+
+def set_monthly(monthly: Monthly | None, source: str = "", message: str | None = None) -> None:
+    """Hold `monthly` (validated against the current system) as the system's monthly table,
+    from `source`; None drops it. `message` is said once (`show_flash`)."""
+    st.session_state[_MONTHLY] = None if monthly is None else (monthly, source)
+    st.session_state[_MONTHLY_VERSION] = monthly_version() + 1
+    st.session_state.pop(_MONTHLY_FIT, None)
+    if message:
+        _say_monthly(md(message))
+
+
+def update_monthly(monthly: Monthly) -> None:
+    """Replace the monthly table after an edit on the In year page (its editor keeps its
+    state); the source is marked " (edited)"."""
+    held = _held()
+    if held is not None and held[0].fingerprint == monthly.fingerprint:
+        return
+    source = "" if held is None else held[1]
+    st.session_state[_MONTHLY] = (monthly, source if "(edited)" in source
+                                  else f"{source} (edited)")
+    st.session_state.pop(_MONTHLY_FIT, None)
+
+
+def _say_monthly(note: str) -> None:
+    """A note (Markdown) on the monthly table, shown once by `show_flash`."""
+    st.session_state[_MONTHLY_FLASH] = (*st.session_state.get(_MONTHLY_FLASH, ()), note)
+
+
+def monthly_source() -> str:
+    """Where the monthly table came from ("" when there is none)."""
+    held = _held()
+    return "" if held is None else held[1]
+
+
+def held_monthly() -> Monthly | None:
+    """The monthly table as last set, whether or not it fits the current system (the In year
+    page's editor starts from it)."""
+    held = _held()
+    return None if held is None else held[0]
+
+
+def fit_monthly(monthly: Monthly, system: System) -> tuple[Monthly | None, ValidationError | None]:
+    """`monthly` checked again against `system`: (the table, None) when it fits — members whose
+    plan was phased phased again from their control totals — else (None, every problem)."""
+    members = list(monthly.table.index.get_level_values("org_id").unique())
+    if members == list(system.members) and _same_octs(monthly, system):
+        return monthly, None       # phased plans too: phasing depends only on the OCT
+    frame = monthly.table.reset_index()
+    frame.loc[frame["org_id"].isin(monthly.phased), "plan"] = float("nan")
+    unknown = [m for m in members if m not in set(system.members)]
+    if unknown:
+        # a table of another system: one problem, not one per row
+        rule = (f"its members ({', '.join(members)}) are not those of {system.label}"
+                if len(unknown) == len(members) else
+                f"{', '.join(unknown)} {'is' if len(unknown) == 1 else 'are'} not in "
+                f"{system.label}")
+        return None, ValidationError([problem(rule, column="org_id")], "the monthly table")
+    table, found = check_monthly(frame, system, monthly.profile)
+    if table is None:
+        return None, ValidationError(found, "the monthly table")
+    return table, None
+
+
+def _same_octs(monthly: Monthly, system: System) -> bool:
+    """Whether every member's plans still add up to its control total (to the penny)."""
+    plan = monthly.table["plan"].groupby(level="org_id", sort=False).sum()
+    octs = system.orgs["control_total"].reindex(plan.index)
+    return bool(((plan - octs).abs() < 0.005).all())
+
+
+def _fit() -> tuple[Monthly | None, ValidationError | None]:
+    held = _held()
+    if held is None:
+        return None, None
+    from riskshare.ui.cache import fingerprint_of
+
+    key = (fingerprint_of(current_system()), fingerprint_of(held[0]))
+    kept = st.session_state.get(_MONTHLY_FIT)
+    if kept is None or kept[0] != key:
+        kept = (key, *fit_monthly(held[0], current_system()))
+        st.session_state[_MONTHLY_FIT] = kept
+    return kept[1], kept[2]
+
+
+def current_monthly() -> Monthly | None:
+    """The monthly table of the current system, checked against it; None when there is none or
+    when the table held no longer fits the system (`monthly_misfit` says why)."""
+    return _fit()[0]
+
+
+def monthly_misfit() -> ValidationError | None:
+    """Why the monthly table held does not fit the current system (edited since), or None."""
+    return _fit()[1]
+
+
+def _monthly_on_load(system: System, source: str, monthly, monthly_source: str,
+                     note: str) -> None:
+    """The monthly table to go with a newly loaded `system` (see `load`)."""
+    # the default sample's table is read only when the new system could use it: never just to
+    # say it was dropped
+    same = list(system.members) == list(current_system().members)
+    before = _held() if same else st.session_state.get(_MONTHLY)
+    if isinstance(monthly, str):                    # KEEP
+        sample = _sample_named(source)
+        table = None if sample is None else _sample_table(sample, system)
+        if table is not None:
+            monthly, monthly_source = table, _sample_source(source)
+        elif before is not None:
+            fitted, why = fit_monthly(before[0], system)
+            if fitted is not None:
+                monthly, monthly_source = before[0], before[1]
+            else:
+                monthly = None
+                first = why.problems[0] if why is not None and why.problems else None
+                reason = ("" if first is None else first.rule if first.column == "org_id"
+                          and first.row is None else str(first))
+                _say_monthly(md(f"The monthly table ({before[1]}) does not fit "
+                                f"{system.label} and was dropped"
+                                + (f": {reason}." if reason else ".")))
+        else:
+            monthly = None
+    elif monthly is None and before is not None:
+        _say_monthly(md(f"The monthly table ({before[1]}) was dropped with the system it "
+                        "belonged to."))
+    set_monthly(monthly, monthly_source)
+    if note:
+        _say_monthly(note)
+
+
+def monthly_in_upload(data: bytes, name: str, system: System) -> tuple[Monthly | None, str]:
+    """The monthly table in an uploaded system workbook (its `monthly` sheet), read against
+    `system`: (table, "") when read; (None, "") when there is none — a .csv, a workbook without
+    the sheet, or the template's example rows left as they were; (None, why, as Markdown) when
+    the sheet cannot be read (the system loads without it)."""
+    from pathlib import Path
+
+    from riskshare.core.io import open_workbook
+    from riskshare.core.monthly import MONTHLY_SHEET, WORKBOOK_TYPES
+
+    if Path(name).suffix.lower() not in WORKBOOK_TYPES:
+        return None, ""
+    try:
+        book = open_workbook(data, name)
+        try:
+            sheets = [s.strip().lower() for s in book.sheetnames]
+        finally:
+            book.close()
+        if MONTHLY_SHEET not in sheets:
+            return None, ""
+        return monthly_from_bytes(data, name, system), ""
+    except ValidationError as exc:
+        if exc.problems and all(p.column == "org_id" and p.value == "EXAMPLE"
+                                for p in exc.problems):
+            return None, ""                    # the template's example rows, never filled in
+        shown = exc.problems[:8]
+        more = len(exc.problems) - len(shown)
+        return None, (f"**The monthly sheet of {md(name)} was not loaded** — "
+                      f"{len(exc.problems)} problem{'s' if len(exc.problems) != 1 else ''}; "
+                      "the system loaded without it:\n\n" + md_lines(shown)
+                      + (f"\n\n… and {more} more." if more > 0 else "")
+                      + "\n\nFix the sheet and upload again, or load the table on the In "
+                        "year page.")
+    except InputFileError as exc:
+        return None, md(f"The monthly sheet of {name} was not loaded ({exc}); the system "
+                        "loaded without it.")
 
 
 # -- the current agreement -----------------------------------------------------------------------
@@ -354,6 +586,7 @@ KEPT_CHOICES = (
     "opt_retention_on", "opt_retention", "opt_standalone", "opt_system_ct", "opt_solver",
     "opt_alt_k", "opt_alt_slack",                                       # Optimise
     "unrealistic_pct", "rebalance_method", "rebalance_basis", "rebalance_max_change",  # Reconcile
+    "iy_month", "iy_method", "iy_n", "iy_member",                     # In year
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import streamlit as st
 
@@ -66,11 +67,17 @@ with st.container(border=True):
             else:
                 st.session_state["rs_upload_seen"] = upload.file_id
                 k = len(loaded.warnings)
+                # a workbook's monthly sheet comes with it (the In year page's table)
+                months, months_note = state.monthly_in_upload(upload.getvalue(), upload.name,
+                                                              loaded)
+                monthly_args: dict[str, Any] = ({} if months is None and not months_note else
+                                {"monthly": months, "monthly_note": months_note,
+                                 "monthly_source": f"upload: {upload.name}, sheet 'monthly'"})
                 if state.request_load(loaded, f"upload: {upload.name}",
                                       f"Loaded {upload.name}: {loaded.n} members"
                                       + (f" — {k} note{'s' if k > 1 else ''} below on how "
                                          "figures were read." if k else "."),
-                                      origin="system"):
+                                      origin="system", **monthly_args):
                     st.rerun()
         st.download_button("Download the blank template (.xlsx)", cache.template_workbook,
                            file_name="riskshare_template.xlsx", key="dl_template",
@@ -180,7 +187,8 @@ m3.metric("System control total", money_m(system.control_total))
 m4.metric("Support at stake", money_m(float(system.orgs["support"].sum())))
 
 d1, d2, _ = st.columns([1, 1, 2])
-d1.download_button("Download this system (.xlsx)", lambda: cache.excel_bytes(system),
+months = state.current_monthly()      # the workbook keeps the In year page's table too
+d1.download_button("Download this system (.xlsx)", lambda: cache.excel_bytes(system, months),
                    file_name=export_name(system.label, "system", "xlsx"), key="dl_xlsx",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 d2.download_button("Download members (.csv)", lambda: csv_text(file_frame(system)),
