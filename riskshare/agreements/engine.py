@@ -484,7 +484,7 @@ def redistribute(earned: np.ndarray, support: np.ndarray, fraction: np.ndarray,
 # -- the whole agreement ----------------------------------------------------------------------------
 def quarterly_fractions(agreement: Agreement, quarters: np.ndarray, in_year: tuple,
                         year_end: tuple, system_quarters: np.ndarray, scale: np.ndarray,
-                        system_scale, year: np.ndarray) -> np.ndarray:
+                        system_scale, year: np.ndarray, closed: int = 0) -> np.ndarray:
     """The share of each quarter's support earned, (S, n, 4), under `[support] period =
     "quarter"` (docs/in_year.md).
 
@@ -499,7 +499,12 @@ def quarterly_fractions(agreement: Agreement, quarters: np.ndarray, in_year: tup
     the agreed plan. A quarter judged at month j is the annual rule on the year to date scaled
     to a year (× 12 / j), so a taper runs over the same share of the year to date's scale as
     of the year's. With `catch_up`, a quarter earns at least what the year-end test earns
-    (`year`, (S, n))."""
+    (`year`, (S, n)).
+
+    `closed`: the months closed (in year, for the whole system rather than a coalition). A
+    quarter judged on a closed month reads the same actuals in every scenario, so when what
+    it adds to them is the same in every scenario too it is worked out once and broadcast:
+    the same figures, a fraction of the work."""
     s = agreement.support
     judged = (3, 6, 9, 12) if s.timing == "arrears" else (0, 3, 6, 9)
     out = np.empty((4, *quarters.shape[:2]))      # quarter-major, as quarter_variances
@@ -509,12 +514,20 @@ def quarterly_fractions(agreement: Agreement, quarters: np.ndarray, in_year: tup
             continue
         k = j // 3 - 1
         org_shift, system_shift = year_end if j == 12 else in_year
-        org = (quarters[:, :, k] + org_shift * (j / 12.0)) * (12.0 / j)
-        sys_ = (system_quarters[:, k] + system_shift * (j / 12.0)) * (12.0 / j)
+        rows = (slice(0, 1) if j <= closed and _same_rows(org_shift)
+                and (system_tied(s) == 0.0 or _same_rows(system_shift)) else slice(None))
+        org = (quarters[rows, :, k] + org_shift[rows] * (j / 12.0)) * (12.0 / j)
+        sys_ = (system_quarters[rows, k] + system_shift[rows] * (j / 12.0)) * (12.0 / j)
         out[q] = support_fraction(agreement, org, sys_, scale, system_scale)
         if s.catch_up:
             np.maximum(out[q], year, out=out[q])
     return np.moveaxis(out, 0, -1)
+
+
+def _same_rows(a: np.ndarray) -> bool:
+    """Whether every scenario (row) of `a` is the same by construction: one row, or a
+    broadcast (stride 0) along the scenarios."""
+    return a.ndim == 0 or a.shape[0] == 1 or a.strides[0] == 0
 
 
 def over_quarters(fractions: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -618,8 +631,12 @@ def run(agreement: Agreement, system: System, variances: np.ndarray,
     if by_quarter:
         d = quarter_variances(path, v, oct_, bridge)
         weights = np.asarray(agreement.support.quarter_weights, dtype=float)
+        # months closed for the whole system (coalitions' system tests scale by coalition)
+        closed = path.month if path is not None and members is None else 0
         # the year's risk share and the SCT's gap to the control totals accrue evenly
-        org_shift, sys_shift = org_position - v, system_total - sct - within(v)
+        # (before sharing the member's position is its variance: nothing accrues, exactly)
+        org_shift = org_position - v if after else np.broadcast_to(0.0, v.shape)
+        sys_shift = system_total - sct - within(v)
         in_year = (org_shift, sys_shift)
         if path is not None and after and members is None and by_rule:
             # in year, the ledgers accrue the risk share expected at the forecast (the same in
@@ -631,7 +648,7 @@ def run(agreement: Agreement, system: System, variances: np.ndarray,
                                        - (at.variance * inside).sum(axis=1), (len(v),)))
         quarter_fraction = quarterly_fractions(
             agreement, d, in_year, (org_shift, sys_shift), within_q(d, boundary), scale,
-            system_scale, fraction)
+            system_scale, fraction, closed)
         fraction = over_quarters(quarter_fraction, weights)
     # published rules (issue 16 §3): support only for deficit control totals, a performance
     # element earned by a column, a reward for delivering a surplus plan, an incentive match
@@ -647,7 +664,7 @@ def run(agreement: Agreement, system: System, variances: np.ndarray,
                              agreement.support.taper)
     alone = np.ones_like(v) if agreement.support.test == "none" else alone
     if by_quarter and agreement.support.test != "none":
-        alone = _alone_by_quarter(agreement, d, scale, alone, weights)
+        alone = _alone_by_quarter(agreement, d, scale, alone, weights, closed)
     alone = (1.0 - perf_share) * alone + perf_share * perf_earned
     standalone = (oct_ + v + alone * support + reward * (oct_ + v >= -HALF_PENNY)
                   + incentive(agreement, v, scale))
@@ -676,26 +693,28 @@ def within_q(quarters: np.ndarray, boundary: np.ndarray) -> np.ndarray:
 
 
 def _alone_by_quarter(agreement: Agreement, quarters: np.ndarray, scale: np.ndarray,
-                      year: np.ndarray, weights: np.ndarray) -> np.ndarray:
+                      year: np.ndarray, weights: np.ndarray, closed: int = 0) -> np.ndarray:
     """(S, n) the share of the year's support a member would earn on its own test, alone,
     quarter by quarter (its year to date, no risk share; catch-up as in
     `quarterly_fractions`), summed over the quarters as `over_quarters` sums them (without
-    keeping the four quarters: only the sum is needed)."""
+    keeping the four quarters: only the sum is needed). A quarter judged on a month closed
+    (`closed`) is the same in every scenario: worked out once and broadcast."""
     s = agreement.support
     judged = (3, 6, 9, 12) if s.timing == "arrears" else (0, 3, 6, 9)
+    shape = quarters.shape[:2]
 
     def share(j: int) -> np.ndarray:
         if j == 0:
-            return np.ones(quarters.shape[:2])            # paid on the agreed plan
-        out = _earned_fraction(quarters[:, :, j // 3 - 1] * (12.0 / j),
+            return np.ones((1, shape[1]))                 # paid on the agreed plan
+        rows = slice(0, 1) if j <= closed else slice(None)
+        out = _earned_fraction(quarters[rows, :, j // 3 - 1] * (12.0 / j),
                                s.taper / 100.0 * scale, s.taper)
-        return np.maximum(out, year, out=out) if s.catch_up else out
+        return np.maximum(out, year) if s.catch_up else out
 
     first = share(judged[0])
-    total = first.copy()
+    total = np.broadcast_to(first, shape).copy()
     for k in range(1, 4):
-        part = share(judged[k])
-        part -= first
+        part = share(judged[k]) - first
         part *= weights[k]
         total += part
     return total
