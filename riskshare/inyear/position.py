@@ -5,7 +5,9 @@ Per member, at month m (the months closed; April is month 1), in £:
 
     ytd_plan, ytd_actual      the plan and the actuals for months 1..m
     ytd_variance              ytd_actual − ytd_plan (+ ahead of plan); ytd_variance_pct is it as
-                              a percentage of |ytd_plan| (blank when the plan to date is nil)
+                              a percentage of |ytd_plan|, blank where the plan to date is under
+                              0.5% of the turnover to date (a plan near breakeven: −£8m against
+                              a plan of +£1m would read −800%)
     forecast_plan             YTD actual + the remaining plan
     forecast_run_rate         YTD actual × 12 / m (blank at month 0)
     forecast_submitted        YTD actual + the remaining submitted forecast (blank where some
@@ -50,6 +52,9 @@ SYSTEM_ROW = "SYSTEM"
 MATERIAL_MOVE_PCT = 0.1
 #: A run-rate forecast at least this % of turnover away from the plan-phased one is flagged.
 RUN_RATE_GAP_PCT = 1.0
+#: ytd_variance_pct is shown only where the plan to date is at least this % of the turnover to
+#: date (turnover × m / 12): against a plan near breakeven a percentage says little
+PCT_OF_PLAN_FROM = 0.5
 COLUMNS = ("name", "in_sct", "control_total", "ytd_plan", "ytd_actual", "ytd_variance",
            "ytd_variance_pct", "forecast_plan", "forecast_run_rate", "forecast_submitted",
            "forecast", "forecast_variance", "movement_month", "movement_m6", "flags")
@@ -252,11 +257,14 @@ def _table(system: System, monthly: Monthly, path: YearPath) -> pd.DataFrame:
     frame[money] = frame[money].astype(float).round(2)
     frame["ytd_variance"] = (frame["ytd_actual"] - frame["ytd_plan"]).round(2)
     frame["forecast_variance"] = (frame["forecast"] - frame["control_total"]).round(2)
+    scale = np.append(turnover, turnover[inside].sum())
     plan = frame["ytd_plan"].abs()
-    frame["ytd_variance_pct"] = np.where(plan > HALF_PENNY,
+    # a percentage of a plan near breakeven says little (−£8m against +£1m is −800%): shown
+    # only where the plan to date is at least PCT_OF_PLAN_FROM % of the turnover to date
+    material = (plan > HALF_PENNY) & (plan >= PCT_OF_PLAN_FROM / 100.0 * scale * m / MONTHS)
+    frame["ytd_variance_pct"] = np.where(material,
                                          100.0 * frame["ytd_variance"] / plan.where(plan > 0, 1),
                                          np.nan)
-    scale = np.append(turnover, turnover[inside].sum())
     moved9 = np.append(since9, _total(pd.Series(since9[inside])))
     frame["flags"] = [_flags(r, s, mv, m) for (_, r), s, mv in
                       zip(frame.iterrows(), scale, moved9, strict=True)]

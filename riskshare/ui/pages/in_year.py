@@ -398,7 +398,9 @@ for tab, columns in zip(st.tabs(list(GROUPS)), GROUPS.values(), strict=True):
                                   highlight=behind),
                      hide_index=True, width="stretch", placeholder="—", column_config=config)
 st.caption(md(f"£m. Plan to date and actual to date: months 1 to {month}; vs plan to date: "
-              "actual − plan (+ ahead of plan), and as % of the plan to date. Forecast: "
+              "actual − plan (+ ahead of plan), and as % of the plan to date (— where the plan "
+              "to date is under 0.5% of the turnover to date: near breakeven a percentage says "
+              "little). Forecast: "
               f"{how}; against each member's OCT (the SYSTEM row: against the SCT). Shaded: "
               "behind plan to date.")
            + (f" {md(named(outside))} {'is' if len(outside) == 1 else 'are'} outside the SCT: "

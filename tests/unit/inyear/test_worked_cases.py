@@ -102,6 +102,28 @@ def test_at_month_six_the_forecast_by_plan_and_by_run_rate():
                       ).table.loc["A", "forecast"] == -11.0 * M
 
 
+def test_no_percentage_against_a_plan_near_breakeven():
+    # a member planning −£1.2m on £400m of turnover: at month 6 its plan to date is −£0.6m,
+    # under 0.5% of the turnover to date (0.005 × 400 × 6/12 = £1.0m) ⇒ no percentage; the
+    # £ variance stays. With −£2.4m planned (−£1.2m to date, over £1.0m) it is shown:
+    # (−1.5 − (−1.2)) / 1.2 = −25%.
+    for control_total, actual_to_date, pct in ((-1.2, -0.9, None), (-2.4, -1.5, -25.0)):
+        frame = pd.DataFrame({"org_id": ["A"], "name": ["Acute A"], "kind": ["acute"],
+                              "turnover": [400 * M], "control_total": [control_total * M],
+                              "forecast": [control_total * M], "support": [0.0]})
+        system = rs.System.from_frame(frame, control_total * M, "One", "2025/26")
+        actual = [round(actual_to_date * M / 6, 2)] * 6
+        monthly = monthly_from_frame(pd.DataFrame({"org_id": "A", "month": range(1, 7),
+                                                   "actual": actual}), system)
+        row = rs.in_year(system, monthly, month=6).table.loc["A"]
+        assert row["ytd_variance"] == pytest.approx((actual_to_date - control_total / 2) * M,
+                                                    abs=0.01)
+        if pct is None:
+            assert np.isnan(row["ytd_variance_pct"])
+        else:
+            assert row["ytd_variance_pct"] == pytest.approx(pct)
+
+
 def test_at_month_six_the_quarters_to_come_are_judged_on_the_forecast():
     # plan method: the rest of the year at plan keeps the YTD variance at +0.5 ⇒ Q3, Q4 pass
     # on the forecast; Q1 fails and Q2 passes on actuals ⇒ £6.0m
