@@ -285,10 +285,7 @@ def apply_cmd(
                                                        "final", "standalone")),
                   money_m(r["vs_standalone"], 2, sign=True))
     out.print(t)
-    st = _table("System", [("line", "left"), ("£m", "right")])
-    for key, label in SYSTEM_LINES.items():
-        st.add_row(label, money_m(outcome.system[key], 2))
-    out.print(st)
+    _print_system_lines(outcome)
     it = _table("Incentives (of one more £1 saved / lost, the share the member keeps / bears)",
                 [("org_id", "left"), ("keeps of a gain", "right"), ("bears of a loss", "right"),
                  ("support per £", "right"), ("cliff exposure", "right")])
@@ -779,6 +776,11 @@ def _print_in_year_outcome(outcome: Outcome, system: System) -> None:
                   money_m(r["support_earned"], 2), money_m(r["final"], 2),
                   money_m(r["vs_standalone"], 2, sign=True))
     out.print(t)
+    _print_system_lines(outcome)
+
+
+def _print_system_lines(outcome) -> None:
+    """The outcome's system lines (SYSTEM_LINES) as a two-column table in £m."""
     st = _table("System", [("line", "left"), ("£m", "right")])
     for key, label in SYSTEM_LINES.items():
         st.add_row(label, money_m(outcome.system[key], 2))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from streamlit.testing.v1 import AppTest
 
 
@@ -40,3 +42,18 @@ def apply_settings(at: AppTest, **values) -> AppTest:
 def warnings(at: AppTest) -> str:
     """Every warning element's text, one per line."""
     return "\n".join(w.value for w in at.warning)
+
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+
+
+def open_on(page: str, sample: str | None = None) -> AppTest:
+    """The app on `page` (a script path under riskshare/ui/pages), with `sample` loaded first
+    through the System page; no exception on the way."""
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    if sample:
+        at.selectbox(key="sample_choice").select(sample).run()
+        at.button(key="load_sample").click().run()
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at

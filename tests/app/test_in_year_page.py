@@ -19,7 +19,7 @@ from riskshare.core.format import money_m
 from riskshare.core.monthly import monthly_from_bytes
 from riskshare.core.samples import SAMPLES
 from riskshare.core.write import excel_bytes
-from tests.app.helpers import errors, metric
+from tests.app.helpers import errors, metric, open_on
 from tests.unit.inyear.test_worked_cases import case_one, one_member
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,11 +32,7 @@ M = 1_000_000.0
 
 
 def open_page(sample: str | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60).run()
-    if sample:
-        at.selectbox(key="sample_choice").select(sample).run()
-        at.button(key="load_sample").click().run()
-    at.switch_page(PAGE).run()
+    at = open_on(PAGE, sample)
     if any(s.key == "iy_n" for s in at.selectbox):        # shown once there is a table
         at.selectbox(key="iy_n").select(N).run()
     assert not at.exception, at.exception

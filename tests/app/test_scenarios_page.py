@@ -20,7 +20,7 @@ from riskshare.core.filenames import slug
 from riskshare.core.format import money_m
 from riskshare.core.samples import DEFAULT_SAMPLE
 from riskshare.ui.state import DEFAULT_PRESET
-from tests.app.helpers import apply_settings, errors, metric, warnings
+from tests.app.helpers import apply_settings, errors, metric, open_on, warnings
 
 # download names: riskshare-<system>-<what>-<date>.<ext>, for the default sample
 SLUG = slug(rs.load_sample(DEFAULT_SAMPLE).label)
@@ -31,13 +31,7 @@ N = 2_000
 
 
 def open_page(sample: str | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60).run()
-    if sample:
-        at.selectbox(key="sample_choice").select(sample).run()
-        at.button(key="load_sample").click().run()
-    at.switch_page(PAGE).run()
-    assert not at.exception, at.exception
-    return at
+    return open_on(PAGE, sample)
 
 
 def run(at: AppTest) -> None:
