@@ -702,6 +702,8 @@ def in_year_cmd(
         out.print(f"No monthly plan given for {named(list(monthly.phased))}: "
                   + ("their control totals are" if many else "its control total is")
                   + f" phased ({monthly.profile}).")
+    if monthly.uneven():
+        out.print(f"Note: {monthly.uneven()}")
     t = _table("Year to date and forecast outturn (£m; + ahead of plan or better than the "
                "control total; SYSTEM: the members inside the SCT, against the SCT)",
                [("org_id", "left"), ("plan to date", "right"), ("actual to date", "right"),
@@ -710,7 +712,7 @@ def in_year_cmd(
                 ("moved since month 6", "right")])
     for org_id, r in iy.table.iterrows():
         t.add_row(str(org_id), money_m(r["ytd_plan"], 2), money_m(r["ytd_actual"], 2),
-                  money_m(r["ytd_variance"], 2, sign=True),
+                  _decisive_m(r["ytd_variance"]),
                   pct(r["ytd_variance_pct"], 1, sign=True), money_m(r["forecast"], 2),
                   money_m(r["forecast_variance"], 2, sign=True),
                   money_m(r["movement_month"], 2, sign=True),
@@ -761,7 +763,7 @@ def _print_in_year_outcome(outcome: Outcome, system: System) -> None:
                 q.add_row(str(org_id) if k == 0 else "", str(quarter),
                           "in advance" if judged == 0 else f"month {judged}",
                           str(r["judged_on"]),
-                          "" if judged == 0 else money_m(r["ytd_variance"], 2, sign=True),
+                          "" if judged == 0 else _decisive_m(r["ytd_variance"]),
                           money_m(r["at_stake"], 2), money_m(r["earned"], 2),
                           money_m(r["lost"], 2))
         out.print(q)
@@ -777,6 +779,14 @@ def _print_in_year_outcome(outcome: Outcome, system: System) -> None:
                   money_m(r["vs_standalone"], 2, sign=True))
     out.print(t)
     _print_system_lines(outcome)
+
+
+def _decisive_m(pounds: float) -> str:
+    """A variance that decides a test, in £m with its sign: to two decimals, or to the
+    thousand pounds when it would show as £0.00m (−£2,899 is "-£0.003m", not "£0.00m")."""
+    if 0 < abs(pounds) < 5_000:
+        return f"{'-' if pounds < 0 else '+'}£{abs(pounds) / 1e6:.3f}m"
+    return money_m(pounds, 2, sign=True)
 
 
 def _print_system_lines(outcome) -> None:

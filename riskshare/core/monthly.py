@@ -95,6 +95,27 @@ class Monthly:
         closed = self.closed()
         return int(closed.min()) if len(closed) else 0
 
+    def uneven(self) -> str:
+        """When members have closed different months, a sentence naming those behind (the
+        year can be looked at only to the month every member has closed); "" when all have
+        closed the same month. A forgotten member's rows show here, not as a silent month 0."""
+        closed = self.closed()
+        if closed.empty or closed.min() == closed.max():
+            return ""
+        latest = int(closed.max())
+        behind = closed[closed < latest]
+        none = [str(m) for m, c in behind.items() if c == 0]
+        part = [f"{m} (to month {int(c)})" for m, c in behind.items() if c > 0]
+        words = []
+        if none:
+            words.append(f"{listed(none)} {'has' if len(none) == 1 else 'have'} no actuals")
+        if part:
+            words.append(f"{listed(part)} {'is' if len(part) == 1 else 'are'} closed only "
+                         "to an earlier month")
+        return (f"{'; '.join(words)}, while other members are closed to month {latest}: the "
+                f"year can be looked at only to month {self.month}, the latest closed for "
+                "every member (give the missing months' actuals to go further).")
+
 
 MONTHLY_FILE = "monthly.csv"
 MONTHLY_SHEET = "monthly"
@@ -198,7 +219,12 @@ def check_monthly(frame: pd.DataFrame, system: System, profile: str = "even",
     if not isinstance(frame, pd.DataFrame):
         return None, [problem("expected a table (a pandas DataFrame) of months")]
     df = frame.copy()
-    df.columns = [str(c).strip() for c in df.columns]
+    df.columns = [str(c).strip().lower() for c in df.columns]   # "Org_ID" is org_id
+    twice = sorted({c for c in df.columns if list(df.columns).count(c) > 1})
+    for c in twice:
+        problems.append(problem("appears more than once in the header", column=c))
+    if twice:
+        return None, problems
     rows = (np.arange(1, len(df) + 1) if row_numbers is None
             else np.asarray(row_numbers)).tolist()
     for c in REQUIRED:
@@ -258,6 +284,13 @@ def check_monthly(frame: pd.DataFrame, system: System, profile: str = "even",
         plan[i, month - 1] = values["plan"]
         actual[i, month - 1] = values["actual"]
         forecast[i, month - 1] = values["forecast"]
+    # a submitted forecast is for the months still to come: one beside an actual is not read
+    both = ~np.isnan(actual) & ~np.isnan(forecast)
+    for i, m in zip(*np.nonzero(both), strict=True):
+        problems.append(problem(
+            f"month {m + 1} has an actual, so its forecast is not used (a submitted forecast "
+            "is for the months still to come)", member=members[i], column="forecast",
+            row=where.get((members[i], int(m) + 1)), severity="warning"))
     phased = []
     for i, org in enumerate(members):
         given = ~np.isnan(plan[i])
@@ -297,6 +330,13 @@ def check_monthly(frame: pd.DataFrame, system: System, profile: str = "even",
 
 
 def _month(value, row: int, org: str | None, problems: list) -> int | None:
+    import datetime as dt
+
+    if isinstance(value, (dt.date, dt.datetime, pd.Timestamp)):
+        problems.append(problem(f"is a date ({value:%d %b %Y}): give the month as a number "
+                                "from 1 (April) to 12 (March)", member=org, column="month",
+                                row=row))
+        return None
     number, _ = read_number(value)
     if number is None or math.isnan(number) or not float(number).is_integer() \
             or not 1 <= number <= MONTHS:

@@ -129,9 +129,20 @@ class InYear:
             v = float(s["ytd_variance"])
             state = ("on plan" if abs(v) < HALF_PENNY else
                      f"{money_m(abs(v))} {'ahead of' if v > 0 else 'behind'} its plan")
+            inside = self.system.inside
+            gap = self.system.control_total - float(
+                self.system.orgs["control_total"][inside].sum())
+            split = ""
+            if abs(gap) * m / MONTHS >= 5_000:     # shows as at least £0.01m
+                own = float(t.drop(index=SYSTEM_ROW)["ytd_variance"][inside].sum())
+                split = (f"; of which the members are {_small(abs(own))} "
+                         f"{'ahead of' if own >= 0 else 'behind'} their own plans and "
+                         f"{_small(abs(gap) * m / MONTHS)} is the SCT asking "
+                         f"{'more' if gap > 0 else 'less'} than their control totals add up "
+                         "to, phased")
             out.append(f"At {month_name(m)}, {where} is {state} to date (year to date "
                        f"{money_m(s['ytd_actual'])} against a plan to date of "
-                       f"{money_m(s['ytd_plan'])}, the SCT phased).")
+                       f"{money_m(s['ytd_plan'])}, the SCT phased{split}).")
         else:
             out.append(f"At {month_name(0)} no month has closed: the forecast is the plan.")
         fv = float(s["forecast_variance"])

@@ -438,7 +438,17 @@ def _in_year(c: _Context):
         (label, a), = c.agreements.items()
         o = apply(a, system, monthly=iy)
         results["outcomes"] = {label: o}
-        figures += _outcome_figures(label, o, system, prefix=True)[1:3]
+        at_stake = float(system.orgs["support"].sum())
+        if at_stake > 0:
+            earned = float(o.table["support_earned"].sum())
+            figures.append(Figure(f"{label}: support earned at the forecast", money_m(earned),
+                                  earned, f"of {money_m(at_stake)} at stake",
+                                  good=earned >= at_stake - HALF_PENNY))
+        # the SCT is set before support: compare the outturn before support with it
+        gap = float(o.system["sct_variance"])
+        figures.append(Figure(f"{label}: system outturn against the SCT", money_m(gap, sign=True),
+                              gap, "after the risk share, before support",
+                              good=gap >= -HALF_PENNY))
         sentences += _quarter_sentences(label, o)
         sentences += _outcome_sentences(label, o)
         for col in ("support_earned", "final", "vs_standalone"):

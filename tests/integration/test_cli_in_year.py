@@ -332,3 +332,23 @@ def test_the_workbook_names_months_as_the_library_does():
 
     assert [in_year_month(m) for m in range(13)] == [month_name(m) for m in range(13)]
     assert in_year_month(12) == "month 12 (March)"
+
+
+def test_a_quarter_lost_by_pennies_shows_its_sign_and_size(capsys):
+    # RAS's Q1 on the Northshire sample: months 1–3 actual − plan, summed straight from the
+    # sample's monthly.csv, is a few thousand pounds adverse: £0.00m would hide why Q1 is lost
+    import pandas as pd
+
+    import riskshare as rs
+
+    csv = pd.read_csv(rs.samples.info("northshire_2018_19").path / "monthly.csv")
+    q1 = csv[(csv["org_id"] == "RAS") & (csv["month"] <= 3)]
+    variance = float((q1["actual"] - q1["plan"]).sum())
+    assert -5_000 < variance < 0
+    code, out, err = run(["in-year", "northshire_2018_19", "--month", "9", "--agreement",
+                          "support_cliff_2018_19", "-n", "0"], capsys)
+    assert code == 0, err
+    lines = out.splitlines()
+    support = next(i for i, line in enumerate(lines) if "Support by quarter" in line)
+    at = next(i for i in range(support, len(lines)) if lines[i].startswith("| RAS"))
+    assert "Q1" in lines[at] and f"-£{abs(variance) / 1e6:.3f}m" in lines[at]

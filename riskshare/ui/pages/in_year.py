@@ -136,7 +136,7 @@ def monthly_section(system) -> None:
     if monthly is not None:
         closed = month_name(monthly.month)
         label = (f"Monthly table — {state.monthly_source()} · closed to {closed} for every "
-                 "member")
+                 "member" + (" (some members are further on)" if monthly.uneven() else ""))
     elif held is not None:
         label = "Monthly table — does not fit the system as edited"
     else:
@@ -165,7 +165,8 @@ def monthly_section(system) -> None:
                     st.session_state["rs_iy_upload_seen"] = upload.file_id
                     state.set_monthly(table, f"upload: {upload.name}",
                                       f"Loaded the monthly table {upload.name}: closed to "
-                                      f"{month_name(table.month)} for every member.")
+                                      f"{month_name(table.month)} for every member."
+                                      + (f" {table.uneven()}" if table.uneven() else ""))
                     st.rerun()
         with phase:
             profile = st.radio("Phase the control totals", list(PROFILES),
@@ -257,6 +258,8 @@ with c1:
     else:
         month = 0
         st.caption("No month has closed for every member yet: the forecast is the plan.")
+if monthly.uneven():
+    st.warning(md(monthly.uneven()), icon=":material/event_busy:")
 
 
 def _unavailable(table: Monthly, month: int, method: str) -> str:

@@ -130,3 +130,51 @@ def test_load_monthly_reads_a_folder_or_a_csv_with_file_lines(tmp_path):
     assert "row 4 (A), column 'month': '14' must be a whole month" in message
     with pytest.raises(rs.InputFileError):
         rs.load_monthly(tmp_path / "missing.csv", pair())
+
+
+# -- what a hostile or careless file gets (the in-year review) ------------------------------------
+def test_a_column_given_twice_is_one_clear_message_not_a_crash():
+    frame = pd.DataFrame([["A", 1, -1 * M, -1 * M]], columns=["org_id", "month", "actual",
+                                                             "actual"])
+    with pytest.raises(rs.ValidationError, match="'actual': appears more than once"):
+        monthly_from_frame(frame, pair())
+
+
+def test_headers_are_read_without_regard_to_case():
+    frame = pd.DataFrame({"Org_ID": ["A"], "Month": [1], "Actual": [-1.5 * M]})
+    assert monthly_from_frame(frame, pair()).table.loc[("A", 1), "actual"] == -1.5 * M
+
+
+def test_a_date_in_the_month_column_is_named_as_a_date():
+    import datetime as dt
+
+    frame = pd.DataFrame({"org_id": ["A"], "month": [dt.datetime(2025, 4, 1)],
+                          "actual": [-1 * M]})
+    with pytest.raises(rs.ValidationError, match=r"is a date \(01 Apr 2025\)"):
+        monthly_from_frame(frame, pair())
+
+
+def test_a_member_behind_the_others_is_named_not_silently_month_0():
+    # A has three months closed, B none: the table is closed to month 0 for every member,
+    # and it says why
+    frame = pd.DataFrame({"org_id": ["A"] * 3, "month": [1, 2, 3], "actual": [-1 * M] * 3})
+    monthly = monthly_from_frame(frame, pair())
+    assert monthly.month == 0
+    assert monthly.uneven() == (
+        "B has no actuals, while other members are closed to month 3: the year can be looked "
+        "at only to month 0, the latest closed for every member (give the missing months' "
+        "actuals to go further).")
+    level = monthly_from_frame(pd.DataFrame({"org_id": ["A", "B"], "month": [1, 1],
+                                             "actual": [-1 * M, 0.1 * M]}), pair())
+    assert level.uneven() == ""
+
+
+def test_a_forecast_beside_an_actual_is_a_warning():
+    from riskshare.core.monthly import check_monthly
+
+    frame = pd.DataFrame({"org_id": ["A"], "month": [1], "actual": [-1 * M],
+                          "forecast": [-0.9 * M]})
+    monthly, problems = check_monthly(frame, pair())
+    assert monthly is not None
+    assert [(p.severity, p.column) for p in problems] == [("warning", "forecast")]
+    assert "month 1 has an actual, so its forecast is not used" in problems[0].rule

@@ -213,3 +213,18 @@ def test_reordering_the_members_changes_nothing():
     a = rs.apply(DEFICIT_SUPPORT.format(test="system"), system, monthly=monthly).table
     b = rs.apply(DEFICIT_SUPPORT.format(test="system"), flipped, monthly=again).table
     pd.testing.assert_frame_equal(a.loc[["X", "Y"]], b.loc[["X", "Y"]])
+
+
+def test_the_board_sentence_splits_the_sct_gap_from_the_members():
+    # the same member, but an SCT of −£9.0m: the SCT asks £3.0m more than the control total,
+    # phased evenly £0.75m to month 3. Plan to date −3.0 + 0.75 = −2.25; actual −3.5 ⇒ the
+    # system is £1.25m behind: the member £0.50m behind its own plan, £0.75m the SCT's ask.
+    frame = one_member().orgs.reset_index()
+    system = rs.System.from_frame(frame, -9 * M, "One", "2018/19")
+    table = case_one().table.reset_index()[["org_id", "month", "actual"]].dropna()
+    monthly = monthly_from_frame(table, system)
+    first = rs.in_year(system, monthly, month=3).sentences()[0]
+    assert first == ("At month 3 (June), the system is £1.25m behind its plan to date (year to "
+                     "date -£3.50m against a plan to date of -£2.25m, the SCT phased; of which "
+                     "the members are £0.50m behind their own plans and £0.75m is the SCT "
+                     "asking more than their control totals add up to, phased).")

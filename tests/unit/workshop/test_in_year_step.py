@@ -60,8 +60,9 @@ def test_month_9_judges_three_quarters_on_actuals_and_the_fourth_at_the_forecast
     assert figure(v, "System to date against its plan").value == 0.5 * M
     assert figure(v, "Forecast outturn against the SCT").value == 0.5 * M
     assert figure(v, "Members behind plan to date").text == "0 of 1"
-    assert figure(v, "A: support earned").value == 6.0 * M
-    assert figure(v, "A: system ends at").value == -5.5 * M
+    assert figure(v, "A: support earned at the forecast").value == 6.0 * M
+    # the SCT is before support: the outturn −11.5 (no sharing) against −12.0 ⇒ +£0.5m
+    assert figure(v, "A: system outturn against the SCT").value == 0.5 * M
     row = v.table.loc["A"]
     assert (row["ytd_plan"], row["ytd_actual"], row["ytd_variance"]) == (-9 * M, -8.5 * M,
                                                                           0.5 * M)
@@ -90,7 +91,7 @@ def test_month_3_shows_the_first_quarter_lost_and_the_rest_at_risk_or_not():
     v = view(read_session_dict(document(month=3)), 2)
     assert figure(v, "System to date against its plan").value == -0.5 * M
     assert figure(v, "Members behind plan to date").text == "1 of 1"
-    assert figure(v, "A: support earned").value == 0.0
+    assert figure(v, "A: support earned at the forecast").value == 0.0
     text = " ".join(v.sentences)
     assert "A (Q1, £2.00m)" in text
     assert "at risk on the forecast (quarters still to be judged): A (Q2, Q3 and Q4, £6.00m)" \
@@ -126,7 +127,11 @@ def test_the_bundled_in_year_session():
                                                                                   abs=0.01)
     # Deficit support of £52.0m in four £13.0m quarters, paid in advance on the system: Q1 on
     # the plan; the system is behind plan at months 3, 6 and 9 ⇒ Q2–Q4 withheld: £13.0m.
-    assert figure(view(s, 4), "A: support earned").value == 13.0 * M
+    assert figure(view(s, 4), "A: support earned at the forecast").value == 13.0 * M
+    # and the system's outturn before support is £11.1m short of the deficit limit (the SCT),
+    # not "+£1.86m" as a final position after support read against it would say
+    assert figure(view(s, 4), "A: system outturn against the SCT").value == pytest.approx(
+        figure(view(s, 4), "System to date against its plan").value, abs=0.01)
 
 
 def test_a_draft_session_gets_an_in_year_step_at_the_latest_month_closed():
