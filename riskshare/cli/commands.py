@@ -13,6 +13,7 @@
     riskshare fairness MODEL SYSTEM [-n N] [--risk-aversion L] [--xlsx OUT]
                                                participation certificate and fair shares
     riskshare in-year SYSTEM [MONTHLY] [--month M] [--forecast plan|run_rate|submitted]
+                     [--phasing even|winter_acute|winter_for_acute]
                      [--agreement MODEL] [-n N] [--seed S] [--xlsx OUT]
                                                the year to date, forecast outturn, support by
                                                quarter and where the year will land
@@ -624,18 +625,20 @@ def fairness_cmd(
         write_to(xlsx, lambda p: write_fairness(cert, p))
 
 
-def resolve_monthly(target: str, given: str | None, system: System) -> Monthly:
+def resolve_monthly(target: str, given: str | None, system: System,
+                    phasing: str = "even") -> Monthly:
     """The monthly table: MONTHLY when `given` (a .csv, an .xlsx workbook's monthly sheet or a
     system folder's monthly.csv), else the one that comes with SYSTEM (a sample's bundled
     table; a folder's monthly.csv, or the monthly.csv beside a .csv or .toml; a workbook's
-    monthly sheet). UsageProblem when there is none."""
+    monthly sheet). Members without plans are phased by `phasing`. UsageProblem when there is
+    none."""
     if given is not None:
         if not exists(Path(given)):
             raise UsageProblem(f"MONTHLY '{_short(given)}' is not an existing .csv file, .xlsx "
                                "workbook or system folder")
-        return load_monthly(Path(given), system)
+        return load_monthly(Path(given), system, phasing)
     if target in _samples.SAMPLES:
-        monthly = _samples.sample_monthly(target, system)
+        monthly = _samples.sample_monthly(target, system, phasing)
         if monthly is not None:
             return monthly
         where = f"the sample {target} comes with none"
@@ -648,12 +651,12 @@ def resolve_monthly(target: str, given: str | None, system: System) -> Monthly:
             finally:
                 book.close()
             if MONTHLY_SHEET in sheets:
-                return load_monthly(path, system)
+                return load_monthly(path, system, phasing)
             where = f"{_short(target)} has no '{MONTHLY_SHEET}' sheet"
         else:
             folder = path if is_dir(path) else path.parent
             if exists(folder / MONTHLY_FILE):
-                return load_monthly(folder / MONTHLY_FILE, system)
+                return load_monthly(folder / MONTHLY_FILE, system, phasing)
             where = (f"{_short(target)} holds no {MONTHLY_FILE}" if is_dir(path) else
                      f"there is no {MONTHLY_FILE} beside {_short(target)}")
     raise UsageProblem(f"no monthly table for {system.label}: {where}. Give one as MONTHLY "
@@ -682,6 +685,10 @@ def in_year_cmd(
                                          "by quarter, the outcome and where the year lands."),
     n: int = typer.Option(10_000, "-n", "--scenarios", help="With --agreement: scenarios of the "
                           "months to come for where the year lands (0: skip)."),
+    phasing: str = typer.Option("even", "--phasing", help="How a member with no monthly plan "
+                                "has its control total phased: even, winter_acute (every "
+                                "member) or winter_for_acute (acute trusts; even for the "
+                                "others)."),
     seed: int = _SEED,
     xlsx: Path | None = _XLSX,
 ) -> None:
@@ -693,7 +700,7 @@ def in_year_cmd(
                            "number")
     chosen = resolve_agreement(agreement) if agreement else None
     system = resolve_system(target)
-    monthly = resolve_monthly(target, monthly_file, system)
+    monthly = resolve_monthly(target, monthly_file, system, phasing)
     iy = in_year(system, monthly, month=month, forecast=forecast)
     out.print(bold(system.label, f" — in year at {month_name(iy.month)}; forecast outturn: "
                    f"{METHOD_WORDS_FORECAST[iy.method]}"))

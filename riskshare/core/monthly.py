@@ -5,7 +5,8 @@ Long form, one row per member and month: `org_id`, `month` (1–12), and optiona
 (in-month planned surplus + / deficit −), `actual` (blank for a month not yet closed) and
 `forecast` (a submitted in-month forecast for a month not yet closed). Rows may be left out: a
 member with no plan has its organisational control total phased over the year (evenly, or by a
-named profile, `PROFILES`), and a month with no row has no actual yet.
+named profile, `PROFILES`, for every member or by kind, `PHASINGS`), and a month with no row has
+no actual yet.
 
 `monthly_from_frame(frame, system)` validates a table against its system and gives a `Monthly`
 with all twelve months of every member; every problem is reported at once, each naming its row
@@ -47,6 +48,22 @@ PROFILES: dict[str, tuple[float, ...]] = {
 }
 
 
+#: Phasings that give members of some kinds a profile and the rest the even one: acute trusts
+#: carry the winter's emergency pressure, commissioners, councils and most other providers do not.
+BY_KIND: dict[str, dict[str, str]] = {"winter_for_acute": {"acute": "winter_acute"}}
+#: Every phasing a monthly table can be read with: a profile for all members, or by kind.
+PHASINGS: tuple[str, ...] = (*PROFILES, *BY_KIND)
+
+
+def member_profiles(system: System, phasing: str = "even") -> dict[str, str]:
+    """Each member's profile under `phasing` (`PHASINGS`): a profile of `PROFILES` for every
+    member, or one of `BY_KIND` (its kinds' profiles, "even" for the others)."""
+    if phasing in BY_KIND:
+        kinds = BY_KIND[phasing]
+        return {str(m): kinds.get(str(k), "even") for m, k in system.orgs["kind"].items()}
+    return {str(m): phasing if phasing in PROFILES else "even" for m in system.members}
+
+
 def phase(control_total: float, profile: str = "even") -> np.ndarray:
     """The control total (£) spread over twelve months by `profile` (`PROFILES`), in whole
     pennies that add up to it exactly (largest remainder)."""
@@ -64,7 +81,7 @@ class Monthly:
              system's member order; columns plan (£, whole pennies: given, or phased from the
              control total), actual and forecast (£, NaN where blank).
     phased:  org_ids whose plan was phased from their control total (no plan given).
-    profile: the phasing profile used for them.
+    profile: the phasing used for them (`PHASINGS`; by kind: `member_profiles`).
     """
 
     table: pd.DataFrame
@@ -136,7 +153,9 @@ def load_monthly(path, system: System, profile: str = "even") -> Monthly:
     system : System
         The system whose members the table covers (their control totals phase missing plans).
     profile : str, default "even"
-        How a member's control total is phased when the table gives it no plan (`PROFILES`).
+        How a member's control total is phased when the table gives it no plan (`PHASINGS`:
+        "even", "winter_acute" for every member, or "winter_for_acute": the winter profile
+        for acute trusts and even for the others).
 
     Returns
     -------
@@ -213,8 +232,8 @@ def check_monthly(frame: pd.DataFrame, system: System, profile: str = "even",
                   row_numbers=None) -> tuple[Monthly | None, list[Problem]]:
     """(the Monthly, or None when there are errors; every problem found)."""
     problems: list[Problem] = []
-    if profile not in PROFILES:
-        problems.append(problem(f"is not a phasing profile (profiles: {listed(PROFILES)})",
+    if profile not in PHASINGS:
+        problems.append(problem(f"is not a phasing (phasings: {listed(PHASINGS)})",
                                 value=profile, column="profile"))
     if not isinstance(frame, pd.DataFrame):
         return None, [problem("expected a table (a pandas DataFrame) of months")]
@@ -292,10 +311,11 @@ def check_monthly(frame: pd.DataFrame, system: System, profile: str = "even",
             "is for the months still to come)", member=members[i], column="forecast",
             row=where.get((members[i], int(m) + 1)), severity="warning"))
     phased = []
+    profiles = member_profiles(system, profile)
     for i, org in enumerate(members):
         given = ~np.isnan(plan[i])
         if not given.any():
-            plan[i] = phase(float(octs[org]), profile if profile in PROFILES else "even")
+            plan[i] = phase(float(octs[org]), profiles[org])
             phased.append(org)
         elif not given.all():
             problems.append(problem(
@@ -367,5 +387,6 @@ def _money(value, column: str, row: int, org: str | None, problems: list) -> flo
     return whole
 
 
-__all__ = ["Monthly", "MONTHS", "MONTH_NAMES", "PROFILES", "phase", "monthly_from_frame",
+__all__ = ["Monthly", "MONTHS", "MONTH_NAMES", "PROFILES", "BY_KIND", "PHASINGS",
+           "member_profiles", "phase", "monthly_from_frame",
            "monthly_from_bytes", "load_monthly", "check_monthly"]

@@ -145,7 +145,8 @@ def load_sample(name: str) -> System:
     return load_system(info(name).path)
 
 
-def sample_monthly(name: str, system: System | None = None) -> Monthly | None:
+def sample_monthly(name: str, system: System | None = None,
+                   phasing: str = "even") -> Monthly | None:
     """The monthly table (plans and actuals month by month) bundled with a sample, if any.
 
     `northshire_2018_19` and `vale_2025_26` have one, closed to month 9 (December) for every
@@ -159,6 +160,9 @@ def sample_monthly(name: str, system: System | None = None) -> Monthly | None:
         The system the table is read against (its members, and their control totals phase any
         plan left blank); default the sample itself (`load_sample(name)`), so pass a changed
         system only when it keeps the sample's members.
+    phasing : str, default "even"
+        How members the table gives no plan have their control totals phased (`PHASINGS` in
+        `riskshare.core.monthly`).
 
     Returns
     -------
@@ -179,7 +183,7 @@ def sample_monthly(name: str, system: System | None = None) -> Monthly | None:
     folder = info(name).path
     if not (folder / MONTHLY_FILE).is_file():
         return None
-    return load_monthly(folder, load_sample(name) if system is None else system)
+    return load_monthly(folder, load_sample(name) if system is None else system, phasing)
 
 
 #: The public name (`rs.load_sample_monthly`), beside `load_sample`.

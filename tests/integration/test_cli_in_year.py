@@ -352,3 +352,9 @@ def test_a_quarter_lost_by_pennies_shows_its_sign_and_size(capsys):
     support = next(i for i, line in enumerate(lines) if "Support by quarter" in line)
     at = next(i for i in range(support, len(lines)) if lines[i].startswith("| RAS"))
     assert "Q1" in lines[at] and f"-£{abs(variance) / 1e6:.3f}m" in lines[at]
+
+
+def test_an_unknown_phasing_exits_2_listing_the_phasings(capsys):
+    code, out, err = run(["in-year", "northshire_2018_19", "--phasing", "summer"], capsys)
+    assert code == 2
+    assert "is not a phasing (phasings: even, winter_acute, winter_for_acute)" in err + out

@@ -30,7 +30,7 @@ from riskshare.core.forecast import FORECAST_METHODS, METHOD_WORDS, QUARTERS, ye
 from riskshare.core.format import money_m, named
 from riskshare.core.monthly import (
     MONTH_NAMES,
-    PROFILES,
+    PHASINGS,
     Monthly,
     monthly_from_bytes,
     monthly_from_frame,
@@ -54,9 +54,12 @@ METHOD_LABELS = {"plan": "plan: to date + the remaining plan",
                  "run_rate": "run rate: to date × 12 ÷ months closed",
                  "submitted": "submitted forecast: to date + the forecast submitted"}
 PROFILE_LABELS = {"even": "evenly (a twelfth a month)",
-                  "winter_acute": "winter acute (more of the year's position in the winter)"}
+                  "winter_acute": "winter acute (more of the year's position in the winter)",
+                  "winter_for_acute": "winter acute for acute trusts, evenly for the others"}
 PHASED_HOW = {"even": "evenly, a twelfth a month",
-              "winter_acute": "by the winter acute profile"}
+              "winter_acute": "by the winter acute profile",
+              "winter_for_acute": "by the winter acute profile for acute trusts and evenly "
+                                  "for the others"}
 N_CHOICES = (1_000, 2_000, 5_000, 10_000, 20_000, 50_000)
 DEFAULT_N = 10_000
 SYSTEM_LABEL = "System (inside the SCT)"
@@ -169,7 +172,7 @@ def monthly_section(system) -> None:
                                       + (f" {table.uneven()}" if table.uneven() else ""))
                     st.rerun()
         with phase:
-            profile = st.radio("Phase the control totals", list(PROFILES),
+            profile = st.radio("Phase the control totals", list(PHASINGS),
                                format_func=lambda p: PROFILE_LABELS.get(p, p), key="iy_profile",
                                help="A plan for every member from its control total, no "
                                     "actuals yet: a starting point to fill in month by month.")

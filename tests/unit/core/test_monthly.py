@@ -178,3 +178,18 @@ def test_a_forecast_beside_an_actual_is_a_warning():
     assert monthly is not None
     assert [(p.severity, p.column) for p in problems] == [("warning", "forecast")]
     assert "month 1 has an actual, so its forecast is not used" in problems[0].rule
+
+
+def test_phasing_by_kind_gives_acute_trusts_the_winter_profile_and_the_others_even():
+    # winter_for_acute: A (acute, −£12.0m) by the winter profile, whose April weight is 0.95 of
+    # a twelfth and December's 1.15 ⇒ −£0.95m and −£1.15m; B (community, +£1.2m) evenly,
+    # +£0.1m a month
+    empty = pd.DataFrame(columns=["org_id", "month"])
+    monthly = monthly_from_frame(empty, pair(), "winter_for_acute")
+    plan = monthly.table["plan"]
+    assert (plan[("A", 1)], plan[("A", 9)]) == (-0.95 * M, -1.15 * M)
+    assert plan.loc["B"].tolist() == [0.1 * M] * 12
+    assert round(float(plan.loc["A"].sum()), 2) == -12 * M
+    assert monthly.phased == ("A", "B") and monthly.profile == "winter_for_acute"
+    with pytest.raises(rs.ValidationError, match="is not a phasing"):
+        monthly_from_frame(empty, pair(), "summer")
