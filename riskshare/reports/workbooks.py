@@ -435,8 +435,8 @@ OUTCOME_NOTE = ("The outcome sheets: the agreement applied at the in-year foreca
                 "member by member and for the system.")
 QUARTERS_NOTE = ("The quarters sheet: each quarter's support on the test, judged on the year "
                  "to date at the month named (closed months on actuals, months to come on the "
-                 "forecast; month 0: paid in advance on the plan); under a system test the "
-                 "variance is the system's.")
+                 "forecast; month 0: paid in advance on the plan), for the members with "
+                 "support on the test; under a system test the variance is the system's.")
 LANDING_NOTE = ("The landing sheet: the year-end final position (after the risk share and "
                 "support) across scenarios of the months still to come; the SYSTEM row's "
                 "chance of meeting is of the system meeting its control total (SCT).")
@@ -498,7 +498,9 @@ def in_year_sheets(in_year: InYear, outcome: Outcome | None = None,
                          labels=IN_YEAR_OUTCOME_LABELS),
                    Sheet("outcome system", lines, money=("amount",))]
     if outcome is not None and not outcome.quarters.empty:
-        quarters = outcome.quarters.reset_index()
+        quarters = outcome.quarters
+        staked = quarters.groupby(level="org_id", sort=False)["at_stake"].transform("sum")
+        quarters = quarters[staked > 0].reset_index()   # members with support on the test
         names = in_year.system.orgs["name"]
         quarters.insert(1, "name", [names.get(m, m) for m in quarters["org_id"]])
         sheets.append(Sheet("quarters", quarters, money=QUARTER_MONEY, counts=("judged_month",)))

@@ -358,3 +358,16 @@ def test_an_unknown_phasing_exits_2_listing_the_phasings(capsys):
     code, out, err = run(["in-year", "northshire_2018_19", "--phasing", "summer"], capsys)
     assert code == 2
     assert "is not a phasing (phasings: even, winter_acute, winter_for_acute)" in err + out
+
+
+def test_the_quarters_sheet_lists_the_members_with_support_on_the_test(tmp_path, capsys):
+    # vale_2025_26's deficit support goes to VGH, EVH and VAS only (organisations.csv)
+    out_path = tmp_path / "vale.xlsx"
+    code, _, err = run(["in-year", "vale_2025_26", "--agreement", "deficit_support_2025_26",
+                        "-n", "0", "--xlsx", str(out_path)], capsys)
+    assert code == 0, err
+    book = openpyxl.load_workbook(out_path, read_only=True)
+    rows = list(book["quarters"].iter_rows(values_only=True))
+    names = next(i for i, r in enumerate(rows) if r[0] == "org_id")   # the column names
+    members = {r[0] for r in rows[names + 1:] if r[0]}
+    assert members == {"VGH", "EVH", "VAS"}
