@@ -317,6 +317,10 @@ def _path(system: System, monthly, month, forecast) -> YearPath:
     return path
 
 
+#: Threads drawing members' normals at once for large draws (each member's stream is its own,
+#: so the draws are the same whatever the number of threads).
+THREADS = max(1, min(4, os.cpu_count() or 1))
+
 def _normals(entropy: int, system: System, n: int, rho: float, rho_k: float,
              *label: str) -> np.ndarray:
     """(n, members) standard normals correlated as the module docstring says (ρ between any
@@ -324,8 +328,18 @@ def _normals(entropy: int, system: System, n: int, rho: float, rho_k: float,
     and each quarter end's bridge draws are independent of one another)."""
     z = _stream(entropy, *label, "system").standard_normal((n, 1))
     x = np.empty((n, system.n))
-    for j, org_id in enumerate(system.members):
-        x[:, j] = _stream(entropy, *label, "member", org_id).standard_normal(n)
+
+    def fill(j: int) -> None:      # each member's own stream into its own column
+        x[:, j] = _stream(entropy, *label, "member", system.members[j]).standard_normal(n)
+
+    if n * system.n >= 1_000_000 and system.n > 1 and THREADS > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(THREADS) as pool:      # numpy draws release the GIL
+            list(pool.map(fill, range(system.n)))
+    else:
+        for j in range(system.n):
+            fill(j)
     x *= np.sqrt(max(1.0 - rho - rho_k, 0.0))
     x += np.sqrt(rho) * z
     if rho_k > 0:

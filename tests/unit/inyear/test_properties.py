@@ -128,3 +128,28 @@ def test_a_year_simulated_in_year_from_an_earlier_month_is_refused_with_other_mo
     with pytest.raises(rs.UsageError, match="simulated from month 6"):
         rs.apply(POOLED, system, scen, monthly=rs.in_year(system, monthly, month=9))
     replace(scen)  # a frozen dataclass: copies keep the year
+
+
+def test_threads_change_nothing(monkeypatch):
+    # the draws, the engine's chunks and the percentiles may run on several threads: the same
+    # seed gives exactly the same scenarios and fan with one thread as with several
+    from riskshare.inyear import fan
+    from riskshare.scenarios import simulate as sim
+
+    system = rs.load_sample("northshire_2018_19")
+    monthly = rs.load_sample_monthly("northshire_2018_19")
+
+    def run():
+        land = rs.landing(system, monthly, "support_cliff_2018_19", month=6, n=120_000,
+                          chunk=10_000)
+        return land.table, land.months, land.scenarios.variances
+
+    monkeypatch.setattr(sim, "THREADS", 4)
+    monkeypatch.setattr(fan, "WORKERS", 4)
+    threaded = run()
+    monkeypatch.setattr(sim, "THREADS", 1)
+    monkeypatch.setattr(fan, "WORKERS", 1)
+    single = run()
+    assert np.array_equal(threaded[2], single[2])
+    pd.testing.assert_frame_equal(threaded[0], single[0], check_exact=True)
+    pd.testing.assert_frame_equal(threaded[1], single[1], check_exact=True)
