@@ -561,6 +561,54 @@ def _percent_money(values: pd.DataFrame, formats: pd.DataFrame, rows, j: int) ->
             values.iat[i, j] = f"{float(value) * 100:g}%"
 
 
+def side_table_path(path, file_name: str, what: str):
+    """The file of a table kept beside a system (the monthly table, the risk register): `path`
+    itself (a .csv or .xlsx/.xlsm), or `file_name` inside it when it is a system folder.
+    InputFileError when missing or of another type."""
+    from pathlib import Path
+
+    from riskshare.core.errors import InputFileError
+    from riskshare.core.sources import exists, is_dir, short
+
+    path = Path(path)
+    if is_dir(path):
+        if not exists(path / file_name):
+            raise InputFileError(f"{short(path)}: the folder has no '{file_name}' (a system "
+                                 f"folder keeps its {what} there)")
+        path = path / file_name
+    if not exists(path):
+        raise InputFileError(f"{short(path)}: no such file")
+    if path.suffix.lower() not in (".csv", ".xlsx", ".xlsm"):
+        raise InputFileError(f"{path.name}: unsupported file type '{path.suffix}' (use a system "
+                             "folder, a .csv file or an .xlsx workbook)")
+    return path
+
+
+def side_table(data: bytes, filename: str, sheet: str, required: tuple[str, ...],
+               columns: tuple[str, ...], money: tuple[str, ...], what: str, allowed: str):
+    """A table kept beside a system, from the bytes of a .csv file or an .xlsx workbook (its
+    sheet `sheet`, any case, or its only sheet): (frame with the header row applied, the source
+    named for messages, the file line / sheet row of each row). `required` are the columns a
+    workbook's only sheet must name to be read as the table, `columns` all the table's columns
+    and `money` those read as money in a workbook; `allowed` says them in words."""
+    from pathlib import Path
+
+    from riskshare.core.errors import InputFileError
+
+    name = Path(str(filename)).name
+    suffix = Path(name).suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        grid, title = table_sheet(bytes(data), name, sheet, required, money, what)
+        source = f"{name}, sheet '{title}'"
+    elif suffix == ".csv":
+        grid = csv_grid(bytes(data), name, len(columns), allowed)[0]
+        source = name
+    else:
+        raise InputFileError(f"{name}: unsupported file type '{suffix}' (use .csv or .xlsx)")
+    frame = with_header(grid)
+    return frame.reset_index(drop=True), source, frame.index.to_numpy()
+
+
 def with_header(raw: pd.DataFrame) -> pd.DataFrame:
     """First non-blank row as the header, kept as written (duplicates are not renamed, so
     validation can report them); blank rows dropped; the index is the 1-based file line /

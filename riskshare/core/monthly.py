@@ -171,22 +171,10 @@ def load_monthly(path, system: System, profile: str = "even") -> Monthly:
         When the file is missing, neither a .csv nor an .xlsx workbook, cannot be read as a
         table, or is a workbook without a `monthly` sheet.
     """
-    from pathlib import Path
+    from riskshare.core.io import side_table_path
+    from riskshare.core.sources import read_bytes
 
-    from riskshare.core.errors import InputFileError
-    from riskshare.core.sources import exists, is_dir, read_bytes, short
-
-    path = Path(path)
-    if is_dir(path):
-        if not exists(path / MONTHLY_FILE):
-            raise InputFileError(f"{short(path)}: the folder has no '{MONTHLY_FILE}' (a system "
-                                 "folder keeps its monthly table there)")
-        path = path / MONTHLY_FILE
-    if not exists(path):
-        raise InputFileError(f"{short(path)}: no such file")
-    if path.suffix.lower() not in (".csv", *WORKBOOK_TYPES):
-        raise InputFileError(f"{path.name}: unsupported file type '{path.suffix}' (use a system "
-                             "folder, a .csv file or an .xlsx workbook)")
+    path = side_table_path(path, MONTHLY_FILE, "monthly table")
     return monthly_from_bytes(read_bytes(path, "monthly table"), path.name, system, profile)
 
 
@@ -195,26 +183,11 @@ def monthly_from_bytes(data: bytes, filename: str, system: System,
     """The monthly table from the bytes of a .csv file or an .xlsx workbook (an upload);
     `filename` names it and its ending picks the format. A workbook's table is its `monthly`
     sheet (any case), or its only sheet; messages cite file lines or sheet rows."""
-    from pathlib import Path
+    from riskshare.core.io import side_table
 
-    from riskshare.core.errors import InputFileError
-    from riskshare.core.io import csv_grid, table_sheet, with_header
-
-    name = Path(str(filename)).name
-    suffix = Path(name).suffix.lower()
-    if suffix in WORKBOOK_TYPES:
-        grid, title = table_sheet(bytes(data), name, MONTHLY_SHEET, REQUIRED, MONEY,
-                                  "monthly table")
-        source = f"{name}, sheet '{title}'"
-    elif suffix == ".csv":
-        grid = csv_grid(bytes(data), name, len(COLUMNS), "org_id, month, plan, actual and "
-                        "forecast")[0]
-        source = name
-    else:
-        raise InputFileError(f"{name}: unsupported file type '{suffix}' (use .csv or .xlsx)")
-    frame = with_header(grid)
-    return monthly_from_frame(frame.reset_index(drop=True), system, profile, source,
-                              row_numbers=frame.index.to_numpy())
+    frame, source, rows = side_table(data, filename, MONTHLY_SHEET, REQUIRED, COLUMNS, MONEY,
+                                     "monthly table", "org_id, month, plan, actual and forecast")
+    return monthly_from_frame(frame, system, profile, source, row_numbers=rows)
 
 
 def monthly_from_frame(frame: pd.DataFrame, system: System, profile: str = "even",
