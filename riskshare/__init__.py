@@ -38,6 +38,7 @@ _HOMES = {
     "riskshare.core.system": ("System",),
     "riskshare.core.io": ("load_system",),
     "riskshare.core.monthly": ("load_monthly", "Monthly"),
+    "riskshare.core.register": ("load_register", "Register"),
     "riskshare.core.samples": ("load_sample", "list_samples", "load_sample_monthly"),
     "riskshare.core.schema": ("ORG_COLUMNS", "KINDS"),
     "riskshare.core.errors": ("RiskshareError", "ValidationError", "InputFileError",
@@ -189,6 +190,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
         ValidationError,
     )
     from riskshare.core.io import load_system
+    from riskshare.core.register import Register, load_register
     from riskshare.core.samples import list_samples, load_sample, load_sample_monthly
     from riskshare.core.schema import KINDS, ORG_COLUMNS
     from riskshare.core.system import System
