@@ -53,6 +53,7 @@ _HOMES = {
     "riskshare.scenarios.simulate": ("simulate", "Scenarios"),
     "riskshare.inyear.position": ("in_year", "InYear"),
     "riskshare.inyear.fan": ("landing", "Landing"),
+    "riskshare.risks.adjusted": ("risk_adjusted", "RiskAdjusted"),
     "riskshare.scenarios.shocks": ("Shock", "load_shock", "list_shocks", "shocked_variances"),
     "riskshare.optimisation.optimise": ("optimise", "Allocation", "Constraints", "OBJECTIVES",
                                         "SolverError"),
@@ -66,7 +67,7 @@ __all__ = [*_WHERE, *_MODULES]
 
 #: The subpackages, reachable as attributes (rs.workshop, rs.agreements, ...) at first use.
 _SUBPACKAGES = ("core", "solver", "scenarios", "agreements", "reconciliation", "optimisation",
-                "games", "reports", "inyear", "workshop")
+                "games", "reports", "inyear", "risks", "workshop")
 
 
 def __getattr__(name: str):

@@ -20,7 +20,7 @@ LAYERS = (
     ("core",),
     ("solver", "scenarios"),
     ("agreements", "reconciliation"),
-    ("optimisation", "games", "reports", "inyear"),
+    ("optimisation", "games", "reports", "inyear", "risks"),
     ("workshop",),
     ("cli", "ui"),
 )
