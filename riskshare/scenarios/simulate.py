@@ -74,6 +74,13 @@ class Scenarios:
     #: come from the straight line between the month and the year end (£; 0 elsewhere)
     path: YearPath | None = None
     bridge: np.ndarray | None = None
+    #: with a risk register (`simulate(..., register=...)`): the register, how it was drawn
+    #: ("add": on top of the volatility; "instead": without it), the correlation between its
+    #: events, and the events' part of each variance (n, members) £
+    register: object = None
+    register_mode: str = ""
+    event_correlation: float = 0.0
+    events: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -91,6 +98,13 @@ class Scenarios:
                 + f"; seed {self.seed})")
         if self.shocks:
             text += "; shocks: " + ", ".join(s.name for s in self.shocks)
+        if self.register is not None:
+            k = len(self.register.table)           # type: ignore[attr-defined]
+            text += (f"; {k:,} register item{'s' if k != 1 else ''} drawn as events "
+                     + ("on top of the volatility" if self.register_mode == "add" else
+                        "instead of the volatility")
+                     + (f" (correlation {self.event_correlation:g})"
+                        if self.event_correlation else ""))
         if self.path is not None:
             text += (f"; the months after month {self.path.month} drawn around the forecast "
                      f"({METHOD_WORDS[self.path.method]})")
@@ -200,7 +214,9 @@ def check_settings(n, correlation, kind_correlation, distribution, df, volatilit
 def simulate(system: System, n: int, seed: int | None = 0, correlation: float = 0.3,
              distribution: str = "normal", df: float = 5.0, shocks=(),
              kind_correlation: float = 0.0, volatility_scale: float = 1.0,
-             monthly=None, month: int | None = None, forecast: str = "plan") -> Scenarios:
+             monthly=None, month: int | None = None, forecast: str = "plan",
+             register=None, register_mode: str = "add",
+             event_correlation: float = 0.0) -> Scenarios:
     """Draw `n` scenarios of variances for `system` (see the module docstring).
 
     In year (`monthly` given), only the months still to come are drawn: the base is the
@@ -245,6 +261,17 @@ def simulate(system: System, n: int, seed: int | None = 0, correlation: float = 
         The months closed, 0–12 (default: the latest closed for every member); with `monthly`.
     forecast : {"plan", "run_rate", "submitted"}, default "plan"
         How the months to come are forecast (the base of the draws); with `monthly`.
+    register : Register, optional
+        The system's risk register (`rs.load_register`): each item, or each group of items
+        that happen together, is drawn as an event that happens with its probability; a risk
+        takes its amount off its member's variance, a mitigation adds it
+        (`scenarios.events`). The mean is then the risk-adjusted forecast less the control
+        total.
+    register_mode : {"add", "instead"}, default "add"
+        With a register: "add" draws the events on top of the members' volatility;
+        "instead" draws the events alone (no volatility).
+    event_correlation : float, default 0.0
+        With a register: the correlation between events (0 to 1; 0: independent).
 
     Returns
     -------
@@ -270,6 +297,7 @@ def simulate(system: System, n: int, seed: int | None = 0, correlation: float = 
     problems = check_settings(n, correlation, kind_correlation, distribution, df,
                               volatility_scale, seed=seed, members=system.n,
                               in_year=monthly is not None)
+    problems += _register_problems(system, register, register_mode, event_correlation)
     raise_if_errors(problems, "simulation settings")
     path = None if monthly is None else _path(system, monthly, month, forecast)
     if isinstance(shocks, (str, Shock)):        # one shock given on its own, not in a list
@@ -295,12 +323,46 @@ def simulate(system: System, n: int, seed: int | None = 0, correlation: float = 
         left = MONTHS - path.month            # the months still to come
         sd = sd * np.sqrt(left / MONTHS)
         base = path.outturn - system.orgs["control_total"].to_numpy(dtype=float)
+    if register is not None and register_mode == "instead":
+        sd = np.zeros_like(sd)                # the register's events alone
     draws = x * sd
     if path is not None:
         bridge = _bridge(system, entropy, path.month, draws, sd, rho, rho_k, mix)
     variances = base + shock + draws
+    events = None
+    if register is not None:
+        from riskshare.scenarios.events import draw_events, register_events
+
+        events = draw_events(register_events(register, system), n, float(event_correlation),
+                             lambda *label: _stream(entropy, *label))
+        variances += events
     return Scenarios(system, variances, base, draws, shock, vol, seed, rho, rho_k, distribution,
-                     float(df) if distribution == "t" else None, shocks, path, bridge)
+                     float(df) if distribution == "t" else None, shocks, path, bridge,
+                     register, register_mode if register is not None else "",
+                     float(event_correlation) if register is not None else 0.0, events)
+
+
+def _register_problems(system: System, register, mode, correlation) -> list:
+    """Problems with the register settings of a simulation ([] without a register)."""
+    if register is None:
+        return []
+    from riskshare.core.register import Register
+
+    problems = []
+    if not isinstance(register, Register):
+        raise ArgumentTypeError("register must be a Register (rs.load_register), not "
+                                f"{type(register).__name__}")
+    strangers = sorted(set(register.table["org_id"]) - set(system.members))
+    if strangers:
+        problems.append(problem(f"names {', '.join(strangers)}, not members of this system: "
+                                "load the register against this system", key="register"))
+    if mode not in ("add", "instead"):
+        problems.append(problem("must be add (the events on top of the volatility) or "
+                                "instead (the events alone)", key="register_mode", value=mode))
+    if not _real(correlation) or not 0.0 <= correlation <= 1.0:
+        problems.append(problem("must lie in [0, 1]", key="event_correlation",
+                                value=correlation))
+    return problems
 
 
 def _path(system: System, monthly, month, forecast) -> YearPath:

@@ -1,0 +1,83 @@
+"""A risk register drawn as events: each item, or each group of items that happen together,
+happens in a scenario with its probability (`rs.simulate(..., register=...)`).
+
+An event is an item on its own, or a group (`group` in the register: one event, one
+probability). In a scenario an event happens when its own standard normal draw falls below
+Φ⁻¹(p), so it happens with probability p exactly; with `correlation` ρ > 0 the draws share a
+common factor (√ρ·Z + √(1 − ρ)·ε), so bad events tend to come together (a Gaussian copula: each
+event's own probability is unchanged). Each event's draws come from its own stream, named by
+its group or its member and item, so the same seed gives each event the same draws whatever the
+order of the register.
+
+When it happens, a risk takes its amount off its member's position and a mitigation adds its
+amount: the mean over scenarios is the risk-adjusted forecast (`rs.risk_adjusted`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from statistics import NormalDist
+
+import numpy as np
+
+from riskshare.core.register import Register
+from riskshare.core.system import System
+
+
+@dataclass(frozen=True)
+class Events:
+    """The register as events: `labels` (E,), `probability` (E,), `effect` (E, members) £ — a
+    risk's amount negative, a mitigation's positive — in the system's member order."""
+
+    labels: tuple[str, ...]
+    probability: np.ndarray
+    effect: np.ndarray
+
+
+def register_events(register: Register, system: System) -> Events:
+    """The events of `register` for `system` (see the module docstring)."""
+    t = register.table
+    members = list(system.members)
+    labels: list[str] = []
+    chance: list[float] = []
+    rows: list[np.ndarray] = []
+    where: dict[str, int] = {}
+    for org, item, kind, amount, p, group in zip(t["org_id"], t["item"], t["type"], t["amount"],
+                                                 t["probability"], t["group"], strict=True):
+        label = f"group\x1f{group}" if group else f"item\x1f{org}\x1f{item}"
+        if label not in where:
+            where[label] = len(labels)
+            labels.append(label)
+            chance.append(float(p))
+            rows.append(np.zeros(len(members)))
+        signed = -float(amount) if kind == "risk" else float(amount)
+        rows[where[label]][members.index(org)] += signed
+    effect = np.vstack(rows) if rows else np.zeros((0, len(members)))
+    return Events(tuple(labels), np.asarray(chance, dtype=float), effect)
+
+
+def draw_events(events: Events, n: int, correlation: float, stream) -> np.ndarray:
+    """(n, members) £: the sum of the events that happen in each scenario. `stream(*label)` is
+    the simulation's named random stream (`simulate._stream` with the seed bound)."""
+    out = np.zeros((n, events.effect.shape[1]))
+    if not len(events.labels):
+        return out
+    rho = float(correlation)
+    common = stream("event", "common").standard_normal(n) if rho > 0 else None
+    for label, p, effect in zip(events.labels, events.probability, events.effect, strict=True):
+        if p <= 0.0:
+            continue
+        if p >= 1.0:
+            happens = np.ones(n, dtype=bool)
+        else:
+            x = stream("event", label).standard_normal(n)
+            if common is not None:
+                x *= np.sqrt(1.0 - rho)
+                x += np.sqrt(rho) * common
+            happens = x < NormalDist().inv_cdf(p)
+        for j in np.flatnonzero(effect):
+            out[:, j] += happens * effect[j]
+    return out
+
+
+__all__ = ["Events", "register_events", "draw_events"]
