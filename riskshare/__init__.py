@@ -54,6 +54,7 @@ _HOMES = {
     "riskshare.inyear.position": ("in_year", "InYear"),
     "riskshare.inyear.fan": ("landing", "Landing"),
     "riskshare.risks.adjusted": ("risk_adjusted", "RiskAdjusted"),
+    "riskshare.risks.reserve": ("reserve_needed", "ReserveSizing"),
     "riskshare.scenarios.shocks": ("Shock", "load_shock", "list_shocks", "shocked_variances"),
     "riskshare.optimisation.optimise": ("optimise", "Allocation", "Constraints", "OBJECTIVES",
                                         "SolverError"),

@@ -1,0 +1,134 @@
+"""Reserve sizing: the system risk reserve needed to meet the SCT with probability p, and each
+member's part in it (`rs.reserve_needed`).
+
+Across scenarios (for example drawn from the risk register, `rs.simulate(..., register=...)`),
+the agreement is applied by the one engine and the system's position is its outturn inside the
+SCT after the risk share, before support, less the SCT (x, £; + better). The reserve at p is
+the smallest R ≥ 0 such that x + R ≥ 0 in at least a share p of the scenarios: with the
+positions sorted, R = max(0, −x₍ₘ₎) where m = ⌊(1 − p)·n⌋ (0-based) — the (1 − p) quantile
+of the system shortfall.
+
+Each member's **Euler contribution** is its share of the shortfall around that quantile: minus
+its own position (outturn − control total, after the risk share) averaged over the scenarios
+whose system position is nearest the quantile (the m-th sorted and `window` either side),
+scaled so the contributions add up to R to the penny. A member may contribute less than
+nothing (its position tends to be good when the system's is bad). Funding the reserve **by
+basis** splits R by the members' turnover inside the SCT; **by risk contribution** splits it by
+the positive contributions.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from riskshare.agreements import engine
+from riskshare.agreements.spec import Agreement, load_agreement
+from riskshare.core.errors import problem, raise_if_errors
+from riskshare.core.money import allocate
+from riskshare.core.system import System, require_system
+
+LEVELS = (0.80, 0.90, 0.95)
+
+
+@dataclass(frozen=True, eq=False)
+class ReserveSizing:
+    """The reserve at each level (see the module docstring), £ in whole pennies.
+
+    levels:  index p; columns reserve (R), share_meeting_without (the share of scenarios
+             meeting the SCT with no reserve), share_meeting_with (with R).
+    members: index org_id; for each level p, columns contribution_p (Euler), by_basis_p and
+             by_contribution_p (two ways of funding R); members outside the SCT are 0.
+    """
+
+    levels: pd.DataFrame
+    members: pd.DataFrame
+    agreement: Agreement
+    n: int
+
+
+def reserve_needed(system: System, scenarios, agreement="standalone", levels=LEVELS,
+                   window: int | None = None) -> ReserveSizing:
+    """The system risk reserve needed to meet the SCT with probability p, for each p in
+    `levels`, and how it splits between the members (see the module docstring).
+
+    Parameters
+    ----------
+    system : System
+        The members and the SCT.
+    scenarios : Scenarios
+        The simulated years (`rs.simulate`, with or without a register).
+    agreement : Agreement or str, default "standalone"
+        Applied to every scenario before the system position is read.
+    levels : iterable of float, default (0.80, 0.90, 0.95)
+        Chances of meeting the SCT, each in (0, 1).
+    window : int, optional
+        Scenarios either side of the quantile averaged for the Euler contributions (default
+        max(1, n // 200)).
+
+    Returns
+    -------
+    ReserveSizing
+        `.levels` (the reserve at each p) and `.members` (contributions and funding).
+
+    Raises
+    ------
+    ValidationError
+        When a level is not a chance strictly between 0 and 1.
+    """
+    require_system(system, "reserve_needed")
+    chosen = load_agreement(agreement)
+    levels = tuple(levels)
+    raise_if_errors([problem("must be a chance strictly between 0 and 1", key="levels",
+                             value=p) for p in levels
+                     if isinstance(p, bool) or not isinstance(p, (int, float))
+                     or not 0 < p < 1], "reserve levels")
+    v, _ = engine.as_variances(system, scenarios)
+    path, bridge = engine.year_of(scenarios)
+    out = engine.run(chosen, system, v, path=path, bridge=bridge)
+    x = out.sct_variance                                   # (S,) system vs SCT
+    own = out.outturn - system.orgs["control_total"].to_numpy(dtype=float)   # (S, n)
+    inside = system.inside
+    n = len(x)
+    order = np.argsort(x, kind="stable")
+    w = max(1, n // 200) if window is None else max(0, int(window))
+    turnover = np.where(inside, system.orgs["turnover"].to_numpy(dtype=float), 0.0)
+    rows, cols = [], {}
+    for p in levels:
+        m = min(n - 1, math.floor((1.0 - p) * n + 1e-9))
+        reserve = round(max(0.0, -float(x[order[m]])), 2)
+        near = order[max(0, m - w): m + w + 1]
+        raw = np.where(inside, -own[near].mean(axis=0), 0.0)
+        total = float(raw.sum())
+        if reserve <= 0 or total <= 0:
+            contribution = np.zeros(system.n)
+        else:
+            contribution = _pennies(raw / total * reserve, reserve)
+        positive = np.clip(contribution, 0.0, None)
+        by_contribution = (allocate(reserve, positive) if positive.sum() > 0
+                           else np.zeros(system.n))
+        by_basis = allocate(reserve, turnover) if reserve > 0 else np.zeros(system.n)
+        rows.append({"p": p, "reserve": reserve,
+                     "share_meeting_without": float((x >= -0.005).mean()),
+                     "share_meeting_with": float((x + reserve >= -0.005).mean())})
+        label = f"{round(p * 100):d}"
+        cols[f"contribution_{label}"] = contribution
+        cols[f"by_basis_{label}"] = by_basis
+        cols[f"by_contribution_{label}"] = by_contribution
+    table = pd.DataFrame(rows).set_index("p")
+    members = pd.DataFrame(cols, index=system.members)
+    members.index.name = "org_id"
+    return ReserveSizing(table, members, chosen, n)
+
+
+def _pennies(values: np.ndarray, total: float) -> np.ndarray:
+    """`values` (which may be negative) in whole pennies adding up to `total` exactly."""
+    pennies = np.round(values * 100.0)
+    pennies[int(np.argmax(np.abs(values)))] += round(total * 100) - pennies.sum()
+    return pennies / 100.0
+
+
+__all__ = ["ReserveSizing", "reserve_needed", "LEVELS"]
