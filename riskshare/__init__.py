@@ -55,6 +55,7 @@ _HOMES = {
     "riskshare.inyear.fan": ("landing", "Landing"),
     "riskshare.risks.adjusted": ("risk_adjusted", "RiskAdjusted"),
     "riskshare.risks.reserve": ("reserve_needed", "ReserveSizing"),
+    "riskshare.risks.ranking": ("rank_items",),
     "riskshare.scenarios.shocks": ("Shock", "load_shock", "list_shocks", "shocked_variances"),
     "riskshare.optimisation.optimise": ("optimise", "Allocation", "Constraints", "OBJECTIVES",
                                         "SolverError"),

@@ -9,6 +9,7 @@ checked in `core.register`; its events are drawn in `scenarios.events`.
 """
 
 from riskshare.risks.adjusted import RiskAdjusted, risk_adjusted
+from riskshare.risks.ranking import rank_items
 from riskshare.risks.reserve import ReserveSizing, reserve_needed
 
-__all__ = ["RiskAdjusted", "risk_adjusted", "ReserveSizing", "reserve_needed"]
+__all__ = ["RiskAdjusted", "risk_adjusted", "ReserveSizing", "reserve_needed", "rank_items"]

@@ -56,16 +56,14 @@ def register_events(register: Register, system: System) -> Events:
     return Events(tuple(labels), np.asarray(chance, dtype=float), effect)
 
 
-def draw_events(events: Events, n: int, correlation: float, stream) -> np.ndarray:
-    """(n, members) £: the sum of the events that happen in each scenario. `stream(*label)` is
-    the simulation's named random stream (`simulate._stream` with the seed bound)."""
-    out = np.zeros((n, events.effect.shape[1]))
-    if not len(events.labels):
-        return out
+def event_draws(events: Events, n: int, correlation: float, stream):
+    """Each event's scenarios, (label, happens (n,) bool or None when it never happens,
+    effect (members,) £), in the register's order (see `draw_events`)."""
     rho = float(correlation)
     common = stream("event", "common").standard_normal(n) if rho > 0 else None
     for label, p, effect in zip(events.labels, events.probability, events.effect, strict=True):
         if p <= 0.0:
+            yield label, None, effect
             continue
         if p >= 1.0:
             happens = np.ones(n, dtype=bool)
@@ -75,9 +73,19 @@ def draw_events(events: Events, n: int, correlation: float, stream) -> np.ndarra
                 x *= np.sqrt(1.0 - rho)
                 x += np.sqrt(rho) * common
             happens = x < NormalDist().inv_cdf(p)
+        yield label, happens, effect
+
+
+def draw_events(events: Events, n: int, correlation: float, stream) -> np.ndarray:
+    """(n, members) £: the sum of the events that happen in each scenario. `stream(*label)` is
+    the simulation's named random stream (`simulate._stream` with the seed bound)."""
+    out = np.zeros((n, events.effect.shape[1]))
+    for _, happens, effect in event_draws(events, n, correlation, stream):
+        if happens is None:
+            continue
         for j in np.flatnonzero(effect):
             out[:, j] += happens * effect[j]
     return out
 
 
-__all__ = ["Events", "register_events", "draw_events"]
+__all__ = ["Events", "register_events", "event_draws", "draw_events"]

@@ -447,6 +447,12 @@ def _bridge(system: System, entropy: int, month: int, draws: np.ndarray, sd: np.
     return np.moveaxis(out, 0, -1)
 
 
+def streams(seed: int):
+    """The simulation's named random streams for `seed` (`stream(*label)`), so a caller can
+    redraw one part exactly as `simulate` drew it (e.g. one register event)."""
+    return lambda *label: _stream(int(seed), *label)
+
+
 def _stream(entropy: int, *label: str) -> np.random.Generator:
     """The random stream for one part of the draw (the system factor, a kind's factor, the t
     mixing, or one member's own draws by org_id), from the seed and the label alone: so the
