@@ -36,8 +36,16 @@ def rank_items(system: System, register: Register, agreement="standalone", n: in
     agreement : Agreement or str, default "standalone"
         Applied to every scenario; the system position is its outturn inside the SCT after
         the risk share, before support, less the SCT.
-    n, seed, register_mode, event_correlation, **settings
-        The simulation (`rs.simulate`); the seed must be a whole number.
+    n : int, default 10,000
+        Scenarios to draw.
+    seed : int, default 0
+        A whole number: the same seed gives the same scenarios and effects.
+    register_mode : {"add", "instead"}, default "add"
+        The register's events on top of the members' volatility, or alone (`rs.simulate`).
+    event_correlation : float, default 0.0
+        The correlation between events, 0 to 1.
+    settings : keyword arguments
+        Other settings of `rs.simulate` (correlation, distribution, shocks, ...).
 
     Returns
     -------
