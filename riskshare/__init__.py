@@ -39,7 +39,8 @@ _HOMES = {
     "riskshare.core.io": ("load_system",),
     "riskshare.core.monthly": ("load_monthly", "Monthly"),
     "riskshare.core.register": ("load_register", "Register"),
-    "riskshare.core.samples": ("load_sample", "list_samples", "load_sample_monthly"),
+    "riskshare.core.samples": ("load_sample", "list_samples", "load_sample_monthly",
+                               "load_sample_register"),
     "riskshare.core.schema": ("ORG_COLUMNS", "KINDS"),
     "riskshare.core.errors": ("RiskshareError", "ValidationError", "InputFileError",
                               "UnknownSampleError", "Problem", "NotFoundError", "UsageError",
@@ -194,7 +195,12 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
     )
     from riskshare.core.io import load_system
     from riskshare.core.register import Register, load_register
-    from riskshare.core.samples import list_samples, load_sample, load_sample_monthly
+    from riskshare.core.samples import (
+        list_samples,
+        load_sample,
+        load_sample_monthly,
+        load_sample_register,
+    )
     from riskshare.core.schema import KINDS, ORG_COLUMNS
     from riskshare.core.system import System
     from riskshare.optimisation.optimise import (

@@ -190,6 +190,44 @@ def sample_monthly(name: str, system: System | None = None,
 load_sample_monthly = sample_monthly
 
 
+def sample_register(name: str, system: System | None = None):
+    """The risk register bundled with a sample, if any.
+
+    `northshire_2018_19` and `vale_2025_26` have one (winter pressure, CIP slippage, the pay
+    award funding gap, ERF under-delivery, reserve releases, vacancy slippage, ...); the other
+    samples have none.
+
+    Parameters
+    ----------
+    name : str
+        The sample's name (see `list_samples`).
+    system : System, optional
+        The system the register is read against; default the sample itself.
+
+    Returns
+    -------
+    Register or None
+        The register (`rs.load_register`), or None when the sample has none.
+
+    Raises
+    ------
+    UnknownSampleError
+        When there is no sample called `name`.
+    ValidationError
+        When `system` does not have the members the register names.
+    """
+    from riskshare.core.register import REGISTER_FILE, load_register
+
+    folder = info(name).path
+    if not (folder / REGISTER_FILE).is_file():
+        return None
+    return load_register(folder, load_sample(name) if system is None else system)
+
+
+#: The public name (`rs.load_sample_register`).
+load_sample_register = sample_register
+
+
 # -- synthetic systems ----------------------------------------------------------------------------
 # Kind mix and turnover ranges (£m) loosely follow English ICSs: a commissioner, a council, a few
 # acute trusts, and community, mental health, ambulance, specialist and primary-care providers.

@@ -53,10 +53,13 @@ class RiskAdjusted:
         gap = float(s["risk_adjusted_vs_control_total"])
         against = ("meeting the SCT exactly" if abs(gap) < HALF_PENNY else
                    f"{money_m(abs(gap))} {'better than' if gap > 0 else 'short of'} the SCT")
+        net = float(s["net_risk"])
+        how = (f"less a net risk of {money_m(net)}" if net >= 0 else
+               f"plus a net mitigation of {money_m(-net)}")
         out = [f"Risk-adjusted, {where} forecasts {money_m(s['risk_adjusted'])}, {against}: "
-               f"the forecast {money_m(s['forecast'])} less a net risk of "
-               f"{money_m(s['net_risk'])} (expected risks {money_m(s['expected_risk'])} less "
-               f"expected mitigations {money_m(s['expected_mitigation'])}).",
+               f"the forecast {money_m(s['forecast'])} {how} (expected risks "
+               f"{money_m(s['expected_risk'])} less expected mitigations "
+               f"{money_m(s['expected_mitigation'])}).",
                f"At worst (every risk happens, only the certain mitigations) "
                f"{money_m(s['worst'])}, {money_m(s['worst_vs_control_total'], sign=True)} "
                f"against the SCT; at best (no risk, every mitigation) {money_m(s['best'])}, "

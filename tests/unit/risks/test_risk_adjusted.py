@@ -51,3 +51,22 @@ def test_a_register_of_another_system_is_refused():
         rs.risk_adjusted(system, other)
     with pytest.raises(rs.ArgumentTypeError, match="register must be a Register"):
         rs.risk_adjusted(one(), CASE)
+
+
+@pytest.mark.parametrize("sample", ["northshire_2018_19", "vale_2025_26"])
+def test_the_sample_registers(sample):
+    # ten to twenty items each, every member named a member of the sample; the risk-adjusted
+    # system forecast is the forecast less Σ amount × p of the risks plus that of the
+    # mitigations inside the SCT, summed here straight from risks.csv
+    system = rs.load_sample(sample)
+    register = rs.load_sample_register(sample)
+    assert 10 <= len(register.table) <= 20
+    csv = pd.read_csv(rs.samples.info(sample).path / "risks.csv")
+    inside = csv[csv["org_id"].map(system.orgs["in_sct"]).astype(bool)]
+    sign = inside["type"].map({"risk": -1.0, "mitigation": 1.0})
+    expected = (float(system.orgs.loc[system.inside, "forecast"].sum())
+                + float((sign * inside["amount"] * inside["probability"]).sum()))
+    out = rs.risk_adjusted(system, register).table.loc["SYSTEM", "risk_adjusted"]
+    assert out == pytest.approx(expected, abs=0.01)
+    assert out < float(system.orgs.loc[system.inside, "forecast"].sum())   # net risk > 0
+    assert rs.load_sample_register("workshop_4") is None
