@@ -530,14 +530,18 @@ def _same_rows(a: np.ndarray) -> bool:
     return a.ndim == 0 or a.shape[0] == 1 or a.strides[0] == 0
 
 
-def over_quarters(fractions: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """The share of the year's support earned from each quarter's share, (S, n, 4) -> (S, n):
+def over_quarters(quarters, weights: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """The share of the year's support earned from each quarter's share, (S, n) = `shape`:
     Σ weight × share, written as the first quarter's share plus the weighted differences from
     it, so a member earning the same share of every quarter earns exactly that share of the
-    year (0.15 + 0.20 + 0.30 + 0.35 is not exactly 1 in floating point)."""
-    out = fractions[:, :, 0].copy()
-    for k in range(1, 4):
-        out += weights[k] * (fractions[:, :, k] - fractions[:, :, 0])
+    year (0.15 + 0.20 + 0.30 + 0.35 is not exactly 1 in floating point). `quarters`: the four
+    shares, each (S, n) or a row (1, n) the same in every scenario."""
+    first, *rest = quarters
+    out = np.broadcast_to(first, shape).copy()
+    for k, share in enumerate(rest, start=1):
+        part = share - first
+        part *= weights[k]
+        out += part
     return out
 
 
@@ -649,7 +653,8 @@ def run(agreement: Agreement, system: System, variances: np.ndarray,
         quarter_fraction = quarterly_fractions(
             agreement, d, in_year, (org_shift, sys_shift), within_q(d, boundary), scale,
             system_scale, fraction, closed)
-        fraction = over_quarters(quarter_fraction, weights)
+        fraction = over_quarters([quarter_fraction[:, :, k] for k in range(4)], weights,
+                                 v.shape)
     # published rules (issue 16 §3): support only for deficit control totals, a performance
     # element earned by a column, a reward for delivering a surplus plan, an incentive match
     support, perf_share, perf_earned, reward = support_parts(agreement, system, scale)
@@ -697,8 +702,8 @@ def _alone_by_quarter(agreement: Agreement, quarters: np.ndarray, scale: np.ndar
     """(S, n) the share of the year's support a member would earn on its own test, alone,
     quarter by quarter (its year to date, no risk share; catch-up as in
     `quarterly_fractions`), summed over the quarters as `over_quarters` sums them (without
-    keeping the four quarters: only the sum is needed). A quarter judged on a month closed
-    (`closed`) is the same in every scenario: worked out once and broadcast."""
+    keeping the four quarters in one array). A quarter judged on a month closed (`closed`) is
+    the same in every scenario: worked out once, a row broadcast."""
     s = agreement.support
     judged = (3, 6, 9, 12) if s.timing == "arrears" else (0, 3, 6, 9)
     shape = quarters.shape[:2]
@@ -711,13 +716,7 @@ def _alone_by_quarter(agreement: Agreement, quarters: np.ndarray, scale: np.ndar
                                s.taper / 100.0 * scale, s.taper)
         return np.maximum(out, year) if s.catch_up else out
 
-    first = share(judged[0])
-    total = np.broadcast_to(first, shape).copy()
-    for k in range(1, 4):
-        part = share(judged[k]) - first
-        part *= weights[k]
-        total += part
-    return total
+    return over_quarters([share(j) for j in judged], weights, shape)
 
 
 def year_of(scenarios) -> tuple[YearPath | None, np.ndarray | None]:

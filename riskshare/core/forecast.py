@@ -156,6 +156,29 @@ def check_month(monthly: Monthly, month: int | None) -> int:
     return int(month)
 
 
+def quarter_variance(path: YearPath | None, variances: np.ndarray, control_totals: np.ndarray,
+                     bridge: np.ndarray | None, k: int, out: np.ndarray | None = None
+                     ) -> np.ndarray:
+    """Each scenario's year to date against plan at quarter end k (0–3: months 3, 6, 9, 12),
+    (S, n) £, written into `out` when given (see `quarter_variances`)."""
+    v = np.asarray(variances, dtype=float)
+    q = np.empty(v.shape) if out is None else out
+    e = QUARTER_ENDS[k]
+    if path is None:
+        np.multiply(v, e / MONTHS, out=q)
+    elif e <= path.month:
+        q[...] = path.quarter_variance()[:, k]
+    else:
+        m = path.month
+        np.subtract(v, path.outturn - np.asarray(control_totals, dtype=float), out=q)
+        q *= (e - m) / (MONTHS - m)                  # the scenario's departure, in proportion
+        q += path.quarter_variance()[:, k]
+    if bridge is not None and (path is None or path.month < e < MONTHS):
+        q += bridge[:, :, k]            # nil at a closed quarter end and at the year end
+    q += 0.0                                                         # no −0.0
+    return q
+
+
 def quarter_variances(path: YearPath | None, variances: np.ndarray,
                       control_totals: np.ndarray, bridge: np.ndarray | None = None
                       ) -> np.ndarray:
@@ -169,25 +192,12 @@ def quarter_variances(path: YearPath | None, variances: np.ndarray,
     simulation, adds each scenario's own deviation from that straight line (0 at month 12).
 
     The result is quarter-major in memory (a (4, S, n) array seen as (S, n, 4)), so each
-    quarter `out[:, :, k]` is one contiguous block: the engine reads a quarter at a time."""
+    quarter `out[:, :, k]` is one contiguous block: the engine reads a quarter at a time.
+    `quarter_variance` works out one quarter end alone."""
     v = np.asarray(variances, dtype=float)
     out = np.empty((4, *v.shape))
-    if path is not None:
-        base = path.quarter_variance()                               # (n, 4)
-        m = path.month
-        departure = v - (path.outturn - np.asarray(control_totals, dtype=float))
-    for k, e in enumerate(QUARTER_ENDS):
-        q = out[k]
-        if path is None:
-            np.multiply(v, e / MONTHS, out=q)
-        elif e <= m:
-            q[...] = base[:, k]
-        else:
-            np.multiply(departure, (e - m) / (MONTHS - m), out=q)
-            q += base[:, k]
-        if bridge is not None and (path is None or m < e < MONTHS):
-            q += bridge[:, :, k]        # nil at a closed quarter end and at the year end
-        q += 0.0                                                     # no −0.0
+    for k in range(4):
+        quarter_variance(path, v, control_totals, bridge, k, out=out[k])
     return np.moveaxis(out, 0, -1)
 
 
@@ -199,4 +209,5 @@ def _arrays(monthly: Monthly) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 __all__ = ["QUARTER_ENDS", "QUARTERS", "FORECAST_METHODS", "METHOD_WORDS", "YearPath",
-           "forecast_outturns", "year_path", "check_month", "quarter_variances"]
+           "forecast_outturns", "year_path", "check_month", "quarter_variance",
+           "quarter_variances"]

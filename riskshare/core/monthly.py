@@ -35,6 +35,18 @@ from riskshare.core.system import System
 MONTHS = 12
 MONTH_NAMES = ("Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec", "Jan", "Feb",
                "Mar")
+_MONTH_WORDS = ("April", "May", "June", "July", "August", "September", "October", "November",
+                "December", "January", "February", "March")
+
+
+def month_name(month: int) -> str:
+    """'month 6 (September)'; 'month 0 (before April closes)': how every page, sheet and
+    sentence names a month closed."""
+    if month == 0:
+        return "month 0 (before April closes)"
+    return f"month {month} ({_MONTH_WORDS[month - 1]})"
+
+
 REQUIRED = ("org_id", "month")
 MONEY = ("plan", "actual", "forecast")
 COLUMNS = (*REQUIRED, *MONEY)
@@ -361,5 +373,5 @@ def _money(value, column: str, row: int, org: str | None, problems: list) -> flo
 
 
 __all__ = ["Monthly", "MONTHS", "MONTH_NAMES", "PROFILES", "BY_KIND", "PHASINGS",
-           "member_profiles", "phase", "monthly_from_frame",
+           "member_profiles", "month_name", "phase", "monthly_from_frame",
            "monthly_from_bytes", "load_monthly", "check_monthly"]

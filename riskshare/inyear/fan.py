@@ -30,8 +30,7 @@ import pandas as pd
 from riskshare.agreements import engine
 from riskshare.agreements.spec import Agreement, load_agreement
 from riskshare.core.constants import HALF_PENNY
-from riskshare.core.forecast import QUARTER_ENDS, QUARTERS
-from riskshare.core.monthly import MONTHS
+from riskshare.core.forecast import QUARTER_ENDS, QUARTERS, quarter_variance
 from riskshare.core.system import System, require_system
 from riskshare.scenarios.simulate import Scenarios, simulate
 
@@ -208,7 +207,7 @@ def _percentiles(values: np.ndarray) -> np.ndarray:
 def _months(system: System, path, v, oct_, bridge, inside) -> pd.DataFrame:
     """Percentiles of the cumulative position (before the agreement) at the month and at each
     quarter end to come: the cumulative plan plus each scenario's year to date against it
-    (`quarter_variances`, one quarter end at a time)."""
+    (`quarter_variance`, as the engine judges quarterly support on it)."""
     plan_cum = np.cumsum(path.plan, axis=1)                        # (n, 12)
     rows = []
     at = path.month
@@ -216,15 +215,11 @@ def _months(system: System, path, v, oct_, bridge, inside) -> pd.DataFrame:
     for org_id, value in zip([*system.members, SYSTEM_ROW],
                              [*now, now[inside].sum()], strict=True):
         rows.append((org_id, at, *([float(value)] * len(PERCENTILES))))
-    departure = v - (path.outturn - oct_)
-    base = path.quarter_variance()                                 # (n, 4)
     for k, e in enumerate(QUARTER_ENDS):
         if e <= at:
             continue
-        cum = departure * ((e - at) / (MONTHS - at))               # (S, n)
-        cum += plan_cum[:, e - 1] + base[:, k]
-        if bridge is not None and e < MONTHS:
-            cum += bridge[:, :, k]
+        cum = quarter_variance(path, v, oct_, bridge, k)           # (S, n)
+        cum += plan_cum[:, e - 1]
         q = _percentiles(cum)
         sys_q = np.percentile(cum[:, inside].sum(axis=1), PERCENTILES)
         for i, org_id in enumerate(system.members):

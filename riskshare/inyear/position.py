@@ -44,7 +44,7 @@ from riskshare.core.forecast import (
     year_path,
 )
 from riskshare.core.format import money_m, named
-from riskshare.core.monthly import MONTH_NAMES, MONTHS, Monthly
+from riskshare.core.monthly import MONTHS, Monthly, month_name
 from riskshare.core.system import System, require_system
 
 SYSTEM_ROW = "SYSTEM"
@@ -58,16 +58,6 @@ PCT_OF_PLAN_FROM = 0.5
 COLUMNS = ("name", "in_sct", "control_total", "ytd_plan", "ytd_actual", "ytd_variance",
            "ytd_variance_pct", "forecast_plan", "forecast_run_rate", "forecast_submitted",
            "forecast", "forecast_variance", "movement_month", "movement_m6", "flags")
-
-
-def month_name(month: int) -> str:
-    """'month 6 (September)'; 'month 0 (before April closes)'."""
-    if month == 0:
-        return "month 0 (before April closes)"
-    full = {"Apr": "April", "May": "May", "Jun": "June", "Jul": "July", "Aug": "August",
-            "Sep": "September", "Oct": "October", "Nov": "November", "Dec": "December",
-            "Jan": "January", "Feb": "February", "Mar": "March"}
-    return f"month {month} ({full[MONTH_NAMES[month - 1]]})"
 
 
 @dataclass(frozen=True, eq=False)

@@ -23,6 +23,7 @@ from riskshare.core.columns import SYSTEM_HEADINGS
 from riskshare.core.excel import NO_WHAT_IF, Cover, Sheet, workbook_bytes, write_workbook
 from riskshare.core.forecast import METHOD_WORDS as FORECAST_WORDS
 from riskshare.core.format import money, named
+from riskshare.core.monthly import month_name
 from riskshare.core.write import MONTHLY_HEADINGS
 from riskshare.reconciliation.rebalance import METHOD_WORDS, Rebalancing
 from riskshare.reconciliation.reconcile import Reconciliation
@@ -419,8 +420,6 @@ LANDING_SHARES = ("p_meet", "p_q1", "p_q2", "p_q3", "p_q4")
 IN_YEAR_LABELS = {"forecast": "Forecast outturn, the chosen method (£)"}
 #: The outcome sheet's variance is the in-year forecast's.
 IN_YEAR_OUTCOME_LABELS = {"variance": "Variance: in-year forecast outturn − control total (£)"}
-_MONTH_WORDS = ("April", "May", "June", "July", "August", "September", "October", "November",
-                "December", "January", "February", "March")
 IN_YEAR_NOTES = (
     "The in year sheet: each member's year to date against its plan to date (+ ahead of plan) "
     "and its forecast outturn by each method, the chosen one in 'Forecast outturn, the chosen "
@@ -442,13 +441,6 @@ LANDING_NOTE = ("The landing sheet: the year-end final position (after the risk 
                 "chance of meeting is of the system meeting its control total (SCT).")
 
 
-def in_year_month(month: int) -> str:
-    """'month 6 (September)', as `inyear.position.month_name` says it (reports may not import
-    inyear at run time)."""
-    return ("month 0 (before April closes)" if month == 0
-            else f"month {month} ({_MONTH_WORDS[month - 1]})")
-
-
 def in_year_cover(in_year: InYear, outcome: Outcome | None = None,
                   landing: Landing | None = None) -> Cover:
     """The in-year workbook's cover: the system, the month, the forecast method, the agreement
@@ -456,7 +448,7 @@ def in_year_cover(in_year: InYear, outcome: Outcome | None = None,
     agreement = (outcome.agreement if outcome is not None
                  else landing.agreement if landing is not None else None)
     settings: list[tuple[str, object]] = [
-        ("month", in_year_month(in_year.month)),
+        ("month", month_name(in_year.month)),
         ("forecast method", f"{in_year.method} ({FORECAST_WORDS[in_year.method]})"),
     ]
     phased = in_year.monthly.phased

@@ -59,7 +59,12 @@ def rank_items(system: System, register: Register, agreement="standalone", n: in
     chosen = load_agreement(agreement)
     sc = simulate(system, n, seed=seed, register=register, register_mode=register_mode,
                   event_correlation=event_correlation, **settings)
-    base = engine.run(chosen, system, sc.variances).sct_variance
+    path, bridge = engine.year_of(sc)          # an in-year simulation's year, as everywhere
+
+    def position(v: np.ndarray) -> np.ndarray:
+        return engine.run(chosen, system, v, path=path, bridge=bridge).sct_variance
+
+    base = position(sc.variances)
     p_meet, mean = float((base >= -HALF_PENNY).mean()), float(base.mean())
     events = register_events(register, system)
     t = register.table
@@ -69,7 +74,7 @@ def rank_items(system: System, register: Register, agreement="standalone", n: in
             without = base
         else:
             v = sc.variances - happens[:, None] * effect[None, :]
-            without = engine.run(chosen, system, v).sct_variance
+            without = position(v)
         kind, name = label.split("\x1f", 1)
         if kind == "group":
             items = t[t["group"] == name]

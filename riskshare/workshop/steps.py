@@ -401,6 +401,7 @@ def _in_year(c: _Context):
     """The year at the step's month: who is behind plan to date, where the year lands on the
     chosen forecast and, with an agreement, the support earned, lost and at risk quarter by
     quarter and where each member ends (all at the in-year forecast, not across scenarios)."""
+    from riskshare.core.forecast import METHOD_WORDS
     from riskshare.inyear.position import SYSTEM_ROW as TOTAL
     from riskshare.inyear.position import in_year, month_name
 
@@ -420,7 +421,7 @@ def _in_year(c: _Context):
                f"at {month_name(m)}; plan to date {money_m(float(s['ytd_plan']))}",
                good=ytd >= -HALF_PENNY),
         Figure("Forecast outturn against the SCT", money_m(fv, sign=True), fv,
-               f"forecast {money_m(float(s['forecast']))} ({_METHOD_SHORT[iy.method]})",
+               f"forecast {money_m(float(s['forecast']))} ({METHOD_WORDS[iy.method]})",
                good=fv >= -HALF_PENNY),
         Figure("Members behind plan to date", f"{behind} of {system.n}", behind,
                good=behind == 0),
@@ -457,10 +458,6 @@ def _in_year(c: _Context):
     money = tuple(col for col in table.columns if col not in ("name", "flags"))
     chart = charts.cumulative_chart(iy, TOTAL, system.label or "The system")
     return figures, sentences, table, money, chart, results
-
-
-_METHOD_SHORT = {"plan": "to date plus the remaining plan", "run_rate": "the run rate",
-                 "submitted": "to date plus the submitted forecast"}
 
 
 def _quarter_sentences(label: str, o: Outcome) -> list[str]:

@@ -325,13 +325,14 @@ def test_a_formula_like_member_name_stays_text_in_the_workbook(tmp_path, capsys)
 
 
 def test_the_workbook_names_months_as_the_library_does():
-    # reports may not import inyear at run time (tests/unit/test_layers.py), so the workbook's
-    # cover keeps its own month words: they must stay the library's, month 0 to 12
+    # one month_name (core.monthly) for the workbook's cover, the sentences and the pages
     from riskshare.inyear.position import month_name
-    from riskshare.reports.workbooks import in_year_month
+    from riskshare.reports.workbooks import month_name as in_year_month
 
+    assert in_year_month is month_name
     assert [in_year_month(m) for m in range(13)] == [month_name(m) for m in range(13)]
     assert in_year_month(12) == "month 12 (March)"
+    assert in_year_month(0) == "month 0 (before April closes)"
 
 
 def test_a_quarter_lost_by_pennies_shows_its_sign_and_size(capsys):
