@@ -41,6 +41,8 @@ PAGES = [
             url_path="scenarios"),
     st.Page("riskshare/ui/pages/in_year.py", title="In year", icon=":material/calendar_month:",
             url_path="in-year"),
+    st.Page("riskshare/ui/pages/risks.py", title="Risks", icon=":material/report:",
+            url_path="risks"),
     st.Page("riskshare/ui/pages/compare.py", title="Compare", icon=":material/compare_arrows:",
             url_path="compare"),
     st.Page("riskshare/ui/pages/optimise.py", title="Optimise", icon=":material/tune:",

@@ -51,12 +51,12 @@ _HOMES = {
     "riskshare.agreements.outcome": ("apply", "Outcome"),
     "riskshare.agreements.incentives": ("incentives", "Incentives"),
     "riskshare.agreements.risk": ("compare", "risk_table"),
-    "riskshare.scenarios.simulate": ("simulate", "Scenarios"),
+    "riskshare.scenarios.simulate": ("simulate", "Scenarios", "with_register", "register_latents"),
     "riskshare.inyear.position": ("in_year", "InYear"),
     "riskshare.inyear.fan": ("landing", "Landing"),
     "riskshare.risks.adjusted": ("risk_adjusted", "RiskAdjusted"),
     "riskshare.risks.reserve": ("reserve_needed", "ReserveSizing"),
-    "riskshare.risks.ranking": ("rank_items",),
+    "riskshare.risks.ranking": ("rank_items", "rank_events"),
     "riskshare.scenarios.shocks": ("Shock", "load_shock", "list_shocks", "shocked_variances"),
     "riskshare.optimisation.optimise": ("optimise", "Allocation", "Constraints", "OBJECTIVES",
                                         "SolverError"),
@@ -213,4 +213,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
     from riskshare.reconciliation.rebalance import Rebalancing, rebalance
     from riskshare.reconciliation.reconcile import Reconciliation, reconcile
     from riskshare.scenarios.shocks import Shock, list_shocks, load_shock, shocked_variances
-    from riskshare.scenarios.simulate import Scenarios, simulate
+    from riskshare.risks.adjusted import RiskAdjusted, risk_adjusted
+    from riskshare.risks.ranking import rank_events, rank_items
+    from riskshare.risks.reserve import ReserveSizing, reserve_needed
+    from riskshare.scenarios.simulate import Scenarios, register_latents, simulate, with_register

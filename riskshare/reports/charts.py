@@ -935,3 +935,117 @@ def enlarged(chart, factor: float = 1.5) -> dict:
     title.setdefault("fontSize", round(13 * factor, 1))
     title.setdefault("subtitleFontSize", size)
     return spec
+
+
+# -- risks and mitigations -------------------------------------------------------------------------
+RISK_RED = UNREALISTIC
+
+
+def risk_waterfall_data(table: pd.DataFrame, row: str = "SYSTEM") -> pd.DataFrame:
+    """Steps from the forecast to the risk-adjusted forecast for one row of a risk-adjusted
+    table (`rs.risk_adjusted(...).table`; `row` an org_id or "SYSTEM"): the forecast, the
+    expected risks (down), the expected mitigations (up), the risk-adjusted forecast, the
+    distance to the control total (the SCT for the system) and the control total. Columns as
+    `waterfall_data`: step, start, end (£m), kind, description, amount, order, label."""
+    r = table.loc[row]
+    target = "SCT" if row == "SYSTEM" else "Control total"
+    forecast = float(r["forecast"]) / 1e6
+    risk = float(r["expected_risk"]) / 1e6
+    mitigation = float(r["expected_mitigation"]) / 1e6
+    adjusted = float(r["risk_adjusted"]) / 1e6
+    control = float(r["control_total"]) / 1e6
+    rows = [("Forecast", 0.0, forecast, "total", "Forecast outturn"),
+            ("Expected risks", forecast, forecast - risk, "adverse",
+             "Each risk's amount × its probability, added up"),
+            ("Expected mitigations", forecast - risk, forecast - risk + mitigation,
+             "favourable", "Each mitigation's amount × its probability, added up"),
+            ("Risk-adjusted", 0.0, adjusted, "total", "Risk-adjusted forecast outturn"),
+            (f"To {target}", adjusted, control, "gap",
+             f"Distance from the risk-adjusted forecast to the {target.lower()}"
+             if row != "SYSTEM" else "Distance from the risk-adjusted forecast to the SCT"),
+            (target, 0.0, control, "target",
+             "System control total" if row == "SYSTEM" else "Organisational control total")]
+    df = pd.DataFrame(rows, columns=["step", "start", "end", "kind", "description"])
+    df["amount"] = df["end"] - df["start"]
+    df["order"] = range(len(df))
+    df["label"] = [money_m(a * 1e6, sign=k not in ("total", "target"))
+                   for a, k in zip(df["amount"], df["kind"], strict=True)]
+    return df
+
+
+def risk_waterfall(table: pd.DataFrame, row: str = "SYSTEM", label: str = "The system",
+                   height: int = 340) -> alt.LayerChart:
+    """The forecast to the risk-adjusted forecast and on to the control total as a waterfall
+    in £m (`risk_waterfall_data`), each bar labelled with its amount."""
+    data = risk_waterfall_data(table, row)
+    target = "SCT" if row == "SYSTEM" else "control total"
+    colour = alt.Color("kind:N", title=None, scale=alt.Scale(
+        domain=["total", "adverse", "favourable", "gap", "target"],
+        range=[TOTAL, RISK_RED, FAVOURABLE, "#768692", TARGET]),
+        legend=alt.Legend(orient="bottom", columns=3, labelExpr="{'total': 'Forecast', "
+                          "'adverse': 'Expected risks', 'favourable': 'Expected mitigations', "
+                          f"'gap': 'To the {target}', 'target': '{target[0].upper()}"
+                          f"{target[1:]}'}}[datum.label]"))
+    x = alt.X("step:N", sort=list(data["step"]), title=None,
+              axis=alt.Axis(labelAngle=0, labelFontSize=12, labelOverlap=False,
+                            labelLimit=160))
+    tooltip = [alt.Tooltip("description:N", title=""),
+               alt.Tooltip("amount:Q", title="£m", format=",.2f"),
+               alt.Tooltip("end:Q", title="level after (£m)", format=",.2f")]
+    bars = alt.Chart(data).mark_bar(size=34).encode(
+        x=x, y=alt.Y("start:Q", title="£m",
+                     **money_axis(pd.concat([data["start"], data["end"]]))),
+        y2="end:Q", color=colour, tooltip=tooltip)
+    zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="#425563").encode(y="y:Q")
+    labels = alt.Chart(data).mark_text(dy=-3, fontSize=11, color="#212B32",
+                                       baseline="bottom").encode(
+        x=x, y=alt.Y("top:Q"), text="label:N").transform_calculate(
+        top="max(datum.start, datum.end)")
+    return (bars + zero + labels).properties(
+        height=height, title=f"{label}: from the forecast to the risk-adjusted forecast (£m)")
+
+
+def tornado_data(ranking: pd.DataFrame, top: int = 15) -> pd.DataFrame:
+    """The `top` events of a ranking (`rs.rank_items` / `rs.rank_events`) with the largest
+    effect on P(the system meets its SCT), as the tornado chart plots them: event, type,
+    points (the effect in percentage points: + for a mitigation that helps), delta_mean (£m),
+    amount (£m), probability and a label."""
+    t = ranking.head(top)
+    out = pd.DataFrame({
+        "event": [_short(e) for e in t["event"]],
+        "type": t["type"].to_numpy(),
+        "points": t["delta_p_meet"].to_numpy(dtype=float) * 100.0 + 0.0,
+        "delta_mean": t["delta_mean"].to_numpy(dtype=float) / 1e6 + 0.0,
+        "amount": t["amount"].to_numpy(dtype=float) / 1e6,
+        "probability": t["probability"].to_numpy(dtype=float)})
+    out["label"] = [f"{p:+.1f} pts" for p in out["points"]]
+    return out
+
+
+def tornado_chart(ranking: pd.DataFrame, top: int = 15) -> alt.LayerChart:
+    """Which risk or mitigation matters most: each event's effect on the chance the system
+    meets its SCT (percentage points; a risk lowers it, in red; a mitigation raises it, in
+    green), largest first (`tornado_data`)."""
+    data = tornado_data(ranking, top)
+    y = alt.Y("event:N", sort=list(data["event"]), title=None,
+              axis=alt.Axis(labelLimit=360, labelFontSize=12, labelOverlap=False))
+    bars = alt.Chart(data).mark_bar().encode(
+        y=y, x=alt.X("points:Q", title="Effect on P(the system meets its SCT), points",
+                     axis=alt.Axis(format="+.0f")),
+        color=alt.Color("type:N", title=None, scale=alt.Scale(
+            domain=["risk", "mitigation", "mixed"], range=[RISK_RED, FAVOURABLE, "#768692"]),
+            legend=alt.Legend(orient="bottom", labelFontSize=12)),
+        tooltip=[alt.Tooltip("event:N"), alt.Tooltip("type:N"),
+                 alt.Tooltip("amount:Q", title="amount £m", format=",.2f"),
+                 alt.Tooltip("probability:Q", format=".0%"),
+                 alt.Tooltip("points:Q", title="effect on P(meet SCT), points", format="+.1f"),
+                 alt.Tooltip("delta_mean:Q", title="effect on the mean position £m",
+                             format="+,.2f")])
+    zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(color="#425563").encode(x="x:Q")
+    return (bars + zero).properties(
+        height=alt.Step(22),
+        title=alt.TitleParams(
+            "Which risk or mitigation matters most (percentage points)",
+            subtitle="Each item's effect on the chance the system meets its SCT, against the "
+                     "same scenarios without it.",
+            anchor="start", subtitleFontSize=12, subtitleColor="#425563"))

@@ -16,10 +16,10 @@ import pandas as pd
 from riskshare.agreements import engine
 from riskshare.agreements.spec import load_agreement
 from riskshare.core.constants import HALF_PENNY
+from riskshare.core.errors import UsageError
 from riskshare.core.register import Register
 from riskshare.core.system import System, require_system
-from riskshare.scenarios.events import event_draws, register_events
-from riskshare.scenarios.simulate import simulate, streams
+from riskshare.scenarios.simulate import simulate
 
 
 def rank_items(system: System, register: Register, agreement="standalone", n: int = 10_000,
@@ -56,25 +56,50 @@ def rank_items(system: System, register: Register, agreement="standalone", n: in
         risk) and delta_mean (the mean system position with less without, £).
     """
     require_system(system, "rank_items")
-    chosen = load_agreement(agreement)
     sc = simulate(system, n, seed=seed, register=register, register_mode=register_mode,
                   event_correlation=event_correlation, **settings)
-    path, bridge = engine.year_of(sc)          # an in-year simulation's year, as everywhere
+    return rank_events(system, sc, agreement)
+
+
+def rank_events(system: System, scenarios, agreement="standalone") -> pd.DataFrame:
+    """Each event's effect on P(meet the SCT) and the mean system position, on `scenarios`
+    drawn with a register (`rs.simulate(..., register=...)`; see `rank_items`).
+
+    Parameters
+    ----------
+    system : System
+        The members and the SCT.
+    scenarios : Scenarios
+        Drawn with the register: their `.happens` say where each event happens.
+    agreement : Agreement or str, default "standalone"
+        Applied to every scenario.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As `rank_items`.
+    """
+    require_system(system, "rank_events")
+    if scenarios.happens is None:
+        raise UsageError("these scenarios have no register drawn in: simulate with "
+                         "register=... to rank its items")
+    chosen = load_agreement(agreement)
+    path, bridge = engine.year_of(scenarios)          # an in-year simulation's year, as everywhere
 
     def position(v: np.ndarray) -> np.ndarray:
         return engine.run(chosen, system, v, path=path, bridge=bridge).sct_variance
 
-    base = position(sc.variances)
+    base = position(scenarios.variances)
     p_meet, mean = float((base >= -HALF_PENNY).mean()), float(base.mean())
-    events = register_events(register, system)
-    t = register.table
+    events = scenarios.event_set
+    t = scenarios.register.table
     rows = []
-    for label, happens, effect in event_draws(events, n, event_correlation, streams(seed)):
-        if happens is None:
+    for label, happens, effect in zip(events.labels, scenarios.happens, events.effect,
+                                      strict=True):
+        if not happens.any():
             without = base
         else:
-            v = sc.variances - happens[:, None] * effect[None, :]
-            without = position(v)
+            without = position(scenarios.variances - happens[:, None] * effect[None, :])
         kind, name = label.split("\x1f", 1)
         if kind == "group":
             items = t[t["group"] == name]
@@ -96,4 +121,4 @@ def rank_items(system: System, register: Register, agreement="standalone", n: in
     return out.iloc[order].reset_index(drop=True)
 
 
-__all__ = ["rank_items"]
+__all__ = ["rank_items", "rank_events"]

@@ -26,12 +26,15 @@ import numpy as np
 import pandas as pd
 
 from riskshare.agreements import engine
-from riskshare.agreements.spec import Agreement, load_agreement
-from riskshare.core.errors import problem, raise_if_errors
+from riskshare.agreements.spec import Agreement, Reserve, load_agreement
+from riskshare.core.errors import ValidationError, problem, raise_if_errors
+from riskshare.core.format import money_m
 from riskshare.core.money import allocate
 from riskshare.core.system import System, require_system
 
 LEVELS = (0.80, 0.90, 0.95)
+#: Ways of funding the reserve (`ReserveSizing.funding`).
+FUNDING = ("basis", "contribution")
 
 
 @dataclass(frozen=True, eq=False)
@@ -48,6 +51,43 @@ class ReserveSizing:
     members: pd.DataFrame
     agreement: Agreement
     n: int
+    #: the system's mean position against the SCT across the scenarios, before any reserve (£)
+    mean: float = 0.0
+
+    def amount(self, p: float) -> float:
+        """The reserve (£, whole pennies) to meet the SCT with probability `p`, one of the
+        sized levels."""
+        if p not in self.levels.index:
+            sized = ", ".join(f"{q:.0%}" for q in self.levels.index)
+            raise ValidationError([problem(f"was not sized (sized: {sized})", key="p",
+                                           value=p)], "reserve level")
+        return float(self.levels.loc[p, "reserve"])
+
+    def funding(self, p: float, by: str = "basis") -> pd.Series:
+        """Each member's part in funding the reserve at `p` (£, whole pennies, adding up to
+        it): `by` "basis" (turnover inside the SCT) or "contribution" (the positive Euler
+        contributions)."""
+        if by not in FUNDING:
+            raise ValidationError([problem(f"must be one of: {', '.join(FUNDING)}", key="by",
+                                           value=by)], "reserve funding")
+        self.amount(p)
+        return self.members[f"by_{by}_{round(p * 100):d}"].rename(f"funding_{by}")
+
+    def reserve(self, p: float, holder: str) -> Reserve:
+        """The agreement's `[reserve]` for the reserve at `p`, held by member `holder` (who
+        is charged what it absorbs of a net pooled loss)."""
+        if holder not in self.members.index:
+            raise ValidationError([problem("is not a member of this system", key="holder",
+                                           value=holder)], "reserve holder")
+        return Reserve(holder, self.amount(p))
+
+    def with_reserve(self, p: float, holder: str) -> Agreement:
+        """The sized agreement with its `[reserve]` set to the reserve at `p` held by
+        `holder` (any reserve it had is replaced); its name says so."""
+        reserve = self.reserve(p, holder)
+        return self.agreement.replace(
+            name=f"{self.agreement.name} + reserve {money_m(reserve.amount)} ({p:.0%})",
+            reserve=reserve)
 
 
 def reserve_needed(system: System, scenarios, agreement="standalone", levels=LEVELS,
@@ -121,7 +161,7 @@ def reserve_needed(system: System, scenarios, agreement="standalone", levels=LEV
     table = pd.DataFrame(rows).set_index("p")
     members = pd.DataFrame(cols, index=system.members)
     members.index.name = "org_id"
-    return ReserveSizing(table, members, chosen, n)
+    return ReserveSizing(table, members, chosen, n, round(float(x.mean()), 2))
 
 
 def _pennies(values: np.ndarray, total: float) -> np.ndarray:

@@ -56,36 +56,58 @@ def register_events(register: Register, system: System) -> Events:
     return Events(tuple(labels), np.asarray(chance, dtype=float), effect)
 
 
-def event_draws(events: Events, n: int, correlation: float, stream):
-    """Each event's scenarios, (label, happens (n,) bool or None when it never happens,
-    effect (members,) £), in the register's order (see `draw_events`)."""
+def event_latents(events: Events, n: int, correlation: float, stream) -> np.ndarray:
+    """(E, n) float32: each event's standard normal draws (with the common factor when
+    `correlation` > 0), which do not depend on the probabilities: an event happens where its
+    draw is below Φ⁻¹(p) (`event_happens`), so a changed probability is a new threshold on the
+    same draws. `stream(*label)` is the simulation's named random stream."""
     rho = float(correlation)
+    out = np.empty((len(events.labels), n), dtype=np.float32)
     common = stream("event", "common").standard_normal(n) if rho > 0 else None
-    for label, p, effect in zip(events.labels, events.probability, events.effect, strict=True):
-        if p <= 0.0:
-            yield label, None, effect
-            continue
-        if p >= 1.0:
-            happens = np.ones(n, dtype=bool)
-        else:
-            x = stream("event", label).standard_normal(n)
-            if common is not None:
-                x *= np.sqrt(1.0 - rho)
-                x += np.sqrt(rho) * common
-            happens = x < NormalDist().inv_cdf(p)
-        yield label, happens, effect
+    for k, label in enumerate(events.labels):
+        x = stream("event", label).standard_normal(n)
+        if common is not None:
+            x *= np.sqrt(1.0 - rho)
+            x += np.sqrt(rho) * common
+        out[k] = x
+    return out
+
+
+def thresholds(probability: np.ndarray) -> np.ndarray:
+    """Φ⁻¹(p) for each probability (−∞ at 0: never; +∞ at 1: always), float32 like the draws."""
+    inv = NormalDist().inv_cdf
+    return np.array([-np.inf if p <= 0.0 else np.inf if p >= 1.0 else inv(float(p))
+                     for p in probability], dtype=np.float32)
+
+
+def event_happens(latents: np.ndarray, probability: np.ndarray) -> np.ndarray:
+    """(E, n) bool: where each event happens, its draws (`event_latents`) below Φ⁻¹(p)."""
+    return latents < thresholds(probability)[:, None]
+
+
+def sum_events(effect: np.ndarray, happens: np.ndarray) -> np.ndarray:
+    """(n, members) £: the sum of the events that happen in each scenario, event by event in
+    the register's order (`effect` (E, members), `happens` (E, n))."""
+    out = np.zeros((effect.shape[1], happens.shape[1]))
+    for k in range(effect.shape[0]):
+        for j in np.flatnonzero(effect[k]):
+            out[j] += happens[k] * effect[k, j]
+    return out.T
+
+
+def event_draws(events: Events, n: int, correlation: float, stream):
+    """Each event's scenarios, (label, happens (n,) bool, effect (members,) £), in the
+    register's order (see `draw_events`)."""
+    happens = event_happens(event_latents(events, n, correlation, stream), events.probability)
+    yield from zip(events.labels, happens, events.effect, strict=True)
 
 
 def draw_events(events: Events, n: int, correlation: float, stream) -> np.ndarray:
     """(n, members) £: the sum of the events that happen in each scenario. `stream(*label)` is
     the simulation's named random stream (`simulate._stream` with the seed bound)."""
-    out = np.zeros((n, events.effect.shape[1]))
-    for _, happens, effect in event_draws(events, n, correlation, stream):
-        if happens is None:
-            continue
-        for j in np.flatnonzero(effect):
-            out[:, j] += happens * effect[j]
-    return out
+    happens = event_happens(event_latents(events, n, correlation, stream), events.probability)
+    return sum_events(events.effect, happens)
 
 
-__all__ = ["Events", "register_events", "event_draws", "draw_events"]
+__all__ = ["Events", "register_events", "event_latents", "thresholds", "event_happens",
+           "sum_events", "event_draws", "draw_events"]

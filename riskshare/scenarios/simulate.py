@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import cast
 
 import numpy as np
@@ -44,6 +44,9 @@ from riskshare.core.seed import check_seed
 from riskshare.core.system import System, require_system
 
 DISTRIBUTIONS = ("normal", "t")
+#: How a risk register enters the scenarios: its events on top of the members' volatility, or
+#: the events alone ("none" in ScenarioSettings: the register is not drawn).
+REGISTER_MODES = ("add", "instead")
 
 
 @dataclass(frozen=True, eq=False)
@@ -81,6 +84,10 @@ class Scenarios:
     register_mode: str = ""
     event_correlation: float = 0.0
     events: np.ndarray | None = None
+    #: where each event happens (events × n, bool) and the events themselves
+    #: (`scenarios.events.Events`: labels, probabilities, effect on each member)
+    happens: np.ndarray | None = None
+    event_set: object = None
 
     @property
     def n(self) -> int:
@@ -329,17 +336,89 @@ def simulate(system: System, n: int, seed: int | None = 0, correlation: float = 
     if path is not None:
         bridge = _bridge(system, entropy, path.month, draws, sd, rho, rho_k, mix)
     variances = base + shock + draws
-    events = None
-    if register is not None:
-        from riskshare.scenarios.events import draw_events, register_events
+    out = Scenarios(system, variances, base, draws, shock, vol, seed, rho, rho_k, distribution,
+                    float(df) if distribution == "t" else None, shocks, path, bridge)
+    if register is None:
+        return out
+    from riskshare.scenarios.events import event_latents, register_events
 
-        events = draw_events(register_events(register, system), n, float(event_correlation),
-                             lambda *label: _stream(entropy, *label))
-        variances += events
-    return Scenarios(system, variances, base, draws, shock, vol, seed, rho, rho_k, distribution,
-                     float(df) if distribution == "t" else None, shocks, path, bridge,
-                     register, register_mode if register is not None else "",
-                     float(event_correlation) if register is not None else 0.0, events)
+    latents = event_latents(register_events(register, system), n, float(event_correlation),
+                            lambda *label: _stream(entropy, *label))
+    return _with_events(out, register, register_mode, float(event_correlation), latents)
+
+
+def register_latents(system: System, register, n: int, seed: int = 0,
+                     event_correlation: float = 0.0) -> np.ndarray:
+    """(events, n) float32: the register's events' draws as `simulate(..., register=...)` draws
+    them for this seed — they do not depend on the probabilities, so a caller that keeps them
+    can redraw after a probability changes by a new threshold alone (`with_register`)."""
+    from riskshare.scenarios.events import event_latents, register_events
+
+    require_system(system, "register_latents")
+    raise_if_errors(_register_problems(system, register, "add", event_correlation)
+                    + check_seed(seed, "seed"), "simulation settings")
+    return event_latents(register_events(register, system), int(n), float(event_correlation),
+                         streams(int(seed)))
+
+
+def with_register(scenarios: Scenarios, register, register_mode: str = "add",
+                  event_correlation: float = 0.0, latents: np.ndarray | None = None
+                  ) -> Scenarios:
+    """`scenarios` (drawn without a register, with a seed) with `register`'s events drawn in:
+    the same scenarios as `simulate(..., register=register)` with the same settings gives.
+
+    Parameters
+    ----------
+    scenarios : Scenarios
+        Drawn by `simulate` without a register and with a seed.
+    register : Register
+        The risk register (`rs.load_register`).
+    register_mode : {"add", "instead"}, default "add"
+        The events on top of the members' volatility, or alone (the volatility set to 0).
+    event_correlation : float, default 0.0
+        The correlation between events, 0 to 1.
+    latents : numpy.ndarray, optional
+        The events' draws from `register_latents` (same register events, n, seed and
+        correlation), kept by the caller; by default drawn afresh.
+
+    Returns
+    -------
+    Scenarios
+        With `.register`, `.events` (n × members £), `.happens` (events × n) and `.event_set`.
+    """
+    if scenarios.register is not None:
+        raise UsageError("these scenarios already have a register drawn in")
+    if scenarios.seed is None and latents is None:
+        raise UsageError("scenarios drawn without a seed cannot be redrawn with a register: "
+                         "simulate with the register instead")
+    problems = _register_problems(scenarios.system, register, register_mode, event_correlation)
+    raise_if_errors(problems, "simulation settings")
+    if latents is None:
+        latents = register_latents(scenarios.system, register, scenarios.n,
+                                   int(cast(int, scenarios.seed)), event_correlation)
+    return _with_events(scenarios, register, register_mode, float(event_correlation), latents)
+
+
+def _with_events(sc: Scenarios, register, mode: str, rho: float, latents: np.ndarray
+                 ) -> Scenarios:
+    """`sc` with the register's events (from their draws `latents`) added: "instead" drops
+    the volatility's draws (and the in-year bridge they make)."""
+    from riskshare.scenarios.events import event_happens, register_events, sum_events
+
+    events = register_events(register, sc.system)
+    if latents.shape != (len(events.labels), sc.n):
+        raise UsageError(f"the events' draws have shape {latents.shape}, not "
+                         f"({len(events.labels)}, {sc.n}) for this register and these scenarios")
+    happens = event_happens(latents, events.probability)
+    summed = sum_events(events.effect, happens)
+    draws, bridge = sc.draws, sc.bridge
+    if mode == "instead":
+        draws = np.zeros_like(draws)
+        bridge = None if bridge is None else np.zeros_like(bridge)
+    variances = sc.base + sc.shock + draws + summed
+    return replace(sc, variances=variances, draws=draws, bridge=bridge, register=register,
+                   register_mode=mode, event_correlation=rho, events=summed,
+                   happens=happens, event_set=events)
 
 
 def _register_problems(system: System, register, mode, correlation) -> list:
@@ -356,7 +435,7 @@ def _register_problems(system: System, register, mode, correlation) -> list:
     if strangers:
         problems.append(problem(f"names {', '.join(strangers)}, not members of this system: "
                                 "load the register against this system", key="register"))
-    if mode not in ("add", "instead"):
+    if mode not in REGISTER_MODES:
         problems.append(problem("must be add (the events on top of the volatility) or "
                                 "instead (the events alone)", key="register_mode", value=mode))
     if not _real(correlation) or not 0.0 <= correlation <= 1.0:
@@ -477,14 +556,27 @@ class ScenarioSettings:
     df: float = 5.0
     volatility_scale: float = 1.0
     seed: int = 0
+    register: str = "none"
+    event_correlation: float = 0.0
 
-    def simulate(self, system: System, shocks=None) -> Scenarios:
-        """The scenarios for `system`; `shocks` (Shock objects) replace the named ones."""
+    def simulate(self, system: System, shocks=None, register=None) -> Scenarios:
+        """The scenarios for `system`; `shocks` (Shock objects) replace the named ones.
+
+        `register` (a Register) is drawn when the settings' `register` source is "add" (its
+        events on top of the volatility) or "instead" (the events alone); with "none", or
+        with no register given, the scenarios are the volatility alone."""
+        use = register if self.register in REGISTER_MODES and register is not None else None
         return simulate(system, self.n, seed=self.seed, correlation=self.correlation,
                         distribution=self.distribution, df=self.df,
                         shocks=self.shocks if shocks is None else shocks,
                         kind_correlation=self.kind_correlation,
-                        volatility_scale=self.volatility_scale)
+                        volatility_scale=self.volatility_scale,
+                        register=use, register_mode=self.register if use is not None else "add",
+                        event_correlation=self.event_correlation if use is not None else 0.0)
+
+    def uses_register(self) -> bool:
+        """True when these settings draw the system's risk register (when it has one)."""
+        return self.register in REGISTER_MODES
 
     def kwargs(self) -> dict:
         return asdict(self)

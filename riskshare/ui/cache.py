@@ -22,6 +22,7 @@ from riskshare.agreements.presets import list_presets as _list_presets
 from riskshare.agreements.presets import load_preset as _load_preset
 from riskshare.agreements.spec import Agreement
 from riskshare.core.monthly import Monthly
+from riskshare.core.register import Register
 from riskshare.core.system import System
 from riskshare.core.write import excel_bytes as _excel_bytes
 from riskshare.core.write import template_workbook as _template_workbook
@@ -43,7 +44,8 @@ def fingerprint_of(obj: System | Monthly) -> str:
 
 
 HASH_FUNCS: dict[str | type[Any], Callable[[Any], Any]] = {
-    System: fingerprint_of, Agreement: lambda a: a.fingerprint, Monthly: fingerprint_of}
+    System: fingerprint_of, Agreement: lambda a: a.fingerprint, Monthly: fingerprint_of,
+    Register: lambda r: r.fingerprint}
 ENTRIES = 64   # per function: a workshop's worth of systems and agreements
 
 
@@ -114,6 +116,15 @@ def sample_monthly(name: str, system: System) -> Monthly | None:
 
 
 @_cached
+def sample_register(name: str, system: System):
+    """A sample's bundled risk register (`rs.load_sample_register`), read once; None when it
+    has none."""
+    from riskshare.core.samples import sample_register as _sample_register
+
+    return _sample_register(name, system)
+
+
+@_cached
 def in_year(system: System, monthly: Monthly, month: int, method: str):
     """`rs.in_year`, cached."""
     from riskshare.inyear.position import in_year as _in_year
@@ -156,3 +167,63 @@ def cumulative_chart(system: System, monthly: Monthly, agreement: Agreement | No
                                             *fan).months
     return _chart(in_year(system, monthly, month, method), org_id, label, band,
                   height=height).to_dict(validate=False)   # built by our own code: valid
+
+
+# -- risks ---------------------------------------------------------------------------------------
+# The Risks page redraws after every edit of the register. What an edit of a probability or an
+# amount does not change is kept as it was drawn (`st.cache_resource`: the arrays themselves, not
+# a copy): the scenarios of the members' volatility, and each event's draws, keyed on the
+# events' labels — so a changed probability is a new threshold on the same draws
+# (`rs.with_register`), not a new simulation.
+SCENARIO_ENTRIES = 4
+
+
+@st.cache_resource(hash_funcs=HASH_FUNCS, max_entries=SCENARIO_ENTRIES, show_spinner=False)
+def volatility_scenarios(system: System, n: int, seed: int, correlation: float,
+                         kind_correlation: float, distribution: str, df: float,
+                         volatility_scale: float, shocks: tuple = ()):
+    """`rs.simulate` without a register, kept (shared, never changed in place)."""
+    from riskshare.scenarios.simulate import simulate
+
+    return simulate(system, n, seed=seed, correlation=correlation,
+                    kind_correlation=kind_correlation, distribution=distribution, df=df,
+                    volatility_scale=volatility_scale, shocks=shocks)
+
+
+@st.cache_resource(hash_funcs=HASH_FUNCS, max_entries=SCENARIO_ENTRIES, show_spinner=False)
+def event_latents(system: System, labels: tuple[str, ...], n: int, seed: int,
+                  event_correlation: float, _register: Register):
+    """The register's events' draws (`rs.register_latents`), keyed on the events' labels (not
+    the probabilities or amounts), kept."""
+    from riskshare.scenarios.simulate import register_latents
+
+    return register_latents(system, _register, n, seed, event_correlation)
+
+
+@_cached
+def risk_adjusted(system: System, register: Register):
+    """`rs.risk_adjusted`, cached."""
+    from riskshare.risks.adjusted import risk_adjusted as _risk_adjusted
+
+    return _risk_adjusted(system, register)
+
+
+@_cached
+def risk_scenarios(system: System, register: Register, agreement: Agreement, n: int,
+                   settings: tuple, mode: str, event_correlation: float) -> dict:
+    """The reserve needed at 80/90/95% (`rs.reserve_needed`) and the ranking of the events
+    (`rs.rank_events`) on `n` scenarios drawn with the register, cached; `settings` are the
+    volatility's (seed, correlation, kind correlation, distribution, df, volatility scale,
+    shocks). Also the scenarios' description."""
+    from riskshare.risks.ranking import rank_events
+    from riskshare.risks.reserve import reserve_needed
+    from riskshare.scenarios.events import register_events
+    from riskshare.scenarios.simulate import with_register
+
+    seed = settings[0]
+    plain = volatility_scenarios(system, n, *settings)
+    labels = register_events(register, system).labels
+    draws = event_latents(system, labels, n, seed, event_correlation, register)
+    sc = with_register(plain, register, mode, event_correlation, draws)
+    return {"sizing": reserve_needed(system, sc, agreement),
+            "ranking": rank_events(system, sc, agreement), "describe": sc.describe()}

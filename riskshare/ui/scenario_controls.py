@@ -14,13 +14,14 @@ current and is never lost before the user runs again.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
 import streamlit as st
 
 from riskshare.core.errors import InputFileError, ValidationError
+from riskshare.core.register import Register
 from riskshare.core.seed import SEED_MAX
 from riskshare.core.system import System
 from riskshare.scenarios.shocks import list_shocks, load_shock, shock_vector
@@ -35,9 +36,13 @@ DEFAULTS = ScenarioSettings(n=DEFAULT_N)
 #: Widget keys of the sidebar form (one per ScenarioSettings field) and its Apply button.
 KEYS = {"shocks": "sc_shocks", "n": "sc_n", "seed": "sc_seed", "correlation": "sc_correlation",
         "kind_correlation": "sc_kind_correlation", "distribution": "sc_distribution",
-        "df": "sc_df", "volatility_scale": "sc_volatility_scale"}
+        "df": "sc_df", "volatility_scale": "sc_volatility_scale", "register": "sc_register",
+        "event_correlation": "sc_event_correlation"}
 APPLY = "sc_apply"
 DISTRIBUTION_LABELS = {"normal": "normal", "t": "Student t (fat tails)"}
+#: The scenario source: the members' volatility, plus or instead of the risk register's events.
+SOURCE_LABELS = {"none": "volatility only", "add": "volatility + risk register",
+                 "instead": "risk register only"}
 WHERE = "change them under **Scenario settings** in the sidebar"
 
 
@@ -83,14 +88,33 @@ def _from_widgets() -> ScenarioSettings:
     """The settings as the sidebar form last applied them (the defaults before any)."""
     state = st.session_state
     values: dict[str, Any] = {}
-    for field, key in KEYS.items():
+    for name, key in KEYS.items():
         if key in state:
-            values[field] = state[key]
+            values[name] = state[key]
     settings = replace(DEFAULTS, **values)
     return ScenarioSettings(tuple(settings.shocks), int(settings.n), float(settings.correlation),
                             float(settings.kind_correlation), str(settings.distribution),
                             float(settings.df), float(settings.volatility_scale),
-                            int(settings.seed))
+                            int(settings.seed), str(settings.register),
+                            float(settings.event_correlation))
+
+
+@dataclass(frozen=True)
+class PageSettings(ScenarioSettings):
+    """The settings as a page runs them, with the risk register they draw (`held`, when the
+    source draws one): a result made before the register was edited reads as made from other
+    settings (the register's fingerprint is compared, not the table)."""
+
+    register_fingerprint: str = ""
+    held: Register | None = field(default=None, compare=False, repr=False)
+
+    def simulate(self, system: System, shocks=None, register=None):
+        return super().simulate(system, shocks, self.held if register is None else register)
+
+    def plain(self) -> ScenarioSettings:
+        """The settings alone, without the register."""
+        return ScenarioSettings(**{f.name: getattr(self, f.name)
+                                   for f in fields(ScenarioSettings)})
 
 
 def current() -> ScenarioSettings:
@@ -122,6 +146,11 @@ def describe(settings: ScenarioSettings) -> str:
         parts.append(f"volatility ×{settings.volatility_scale:.1f}")
     parts.append("shocks: " + ", ".join(shock_title(s) for s in settings.shocks)
                  if settings.shocks else "no shocks")
+    if settings.uses_register():
+        held = getattr(settings, "held", None)
+        items = "" if held is None else f"{len(held.table):,} items, "
+        parts.append(f"risk register {'on top' if settings.register == 'add' else 'alone'} "
+                     f"({items}event correlation {settings.event_correlation:.2f})")
     return " · ".join(parts)
 
 
@@ -174,6 +203,15 @@ def sidebar() -> None:
             st.slider("Volatility scale", 0.5, 2.0, DEFAULTS.volatility_scale, 0.1,
                       format="%.1f×", key=KEYS["volatility_scale"],
                       help="Multiplies every member's volatility (% of turnover).")
+            st.radio("Scenario source", list(SOURCE_LABELS), horizontal=False,
+                     format_func=SOURCE_LABELS.get, key=KEYS["register"],
+                     help="Draw the system's risk register (the Risks page): each risk or "
+                          "mitigation happens with its probability, on top of the members' "
+                          "volatility or instead of it.")
+            st.slider("Correlation between risk events", 0.0, 0.9,
+                      DEFAULTS.event_correlation, 0.05, key=KEYS["event_correlation"],
+                      help="With the risk register: 0 = each item (or group) happens "
+                           "independently; higher = risks tend to happen together.")
             st.form_submit_button("Apply", type="primary", key=APPLY,
                                   help="Use these settings on every page.")
         settings = current()
@@ -195,8 +233,25 @@ def page_summary(system: System, note: str = "") -> ScenarioSettings:
     (plus `note`, how this page differs, if it does), and a warning for chosen shocks that do not
     fit `system`. Returns the settings to run with (shocks that fit only)."""
     settings, bad = for_system(current(), system)
-    st.caption(f"**Scenarios** — random variances around each member's forecast, plus any "
-               f"shocks: {md(describe(settings))} — {WHERE}." + (f" {note}" if note else ""))
+    register = state.current_register() if settings.uses_register() else None
+    missing = settings.uses_register() and register is None
+    if missing:
+        settings = replace(settings, register="none", event_correlation=0.0)
+    settings = PageSettings(**{f.name: getattr(settings, f.name) for f in fields(settings)},
+                            register_fingerprint="" if register is None else
+                            register.fingerprint, held=register)
+    what = ("the risk register's events around each member's forecast"
+            if settings.register == "instead" else
+            "random variances around each member's forecast"
+            + (", the risk register's events" if settings.register == "add" else "")
+            + ", plus any shocks")
+    st.caption(f"**Scenarios** — {what}: {md(describe(settings))} — {WHERE}."
+               + (f" {note}" if note else ""))
+    if missing:
+        st.warning("**The scenario settings draw the risk register, but this system has none"
+                   + (" that fits" if state.held_register() is not None else "")
+                   + "** — load or fix it on the **Risks** page. These scenarios are the "
+                     "volatility alone.", icon=":material/warning:")
     if bad:
         st.warning("**Chosen shocks not applied** — they do not fit this system:\n\n"
                    + "\n".join(f"- {md(shock_title(s))}: {md(reason)}"

@@ -15,6 +15,8 @@ beside it (`current_monthly`, `set_monthly`): loading a sample brings its bundle
 uploaded workbook its `monthly` sheet, and loading another system drops a table that no longer
 fits it, saying so. An edit on the System page keeps the table: while it no longer fits the
 system as edited (`monthly_misfit`), the In year page says why, and an undo brings it back.
+The risk register is held the same way (`current_register`, `set_register`; the Risks page
+edits it, and the Scenarios, Compare and Fairness pages draw it when the scenario settings ask).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from riskshare.agreements.presets import load_preset
 from riskshare.agreements.spec import Agreement
 from riskshare.core.errors import InputFileError, ValidationError, problem
 from riskshare.core.monthly import Monthly, check_monthly, monthly_from_bytes
+from riskshare.core.register import Register, register_from_bytes
 from riskshare.core.samples import DEFAULT_SAMPLE, SAMPLES, load_sample
 from riskshare.core.system import System
 from riskshare.ui.text import md, md_lines
@@ -77,14 +80,16 @@ def own_work() -> bool:
 
 def load(system: System, source: str, message: str | None = None, *,
          monthly: Monthly | None | str = KEEP, monthly_source: str = "",
-         monthly_note: str = "") -> None:
+         monthly_note: str = "", register: Register | None | str = KEEP,
+         register_source: str = "", register_note: str = "") -> None:
     """Replace the system with a newly loaded one (resets the System page's widgets).
 
     The system replaced is kept for "Return to your system" when it is the user's own work.
     Its monthly table: `monthly` (a Monthly loaded with it, from `monthly_source`; None: none);
     by default a bundled sample's own table, else the table held so far while it fits the new
     system (dropped, saying so, when it does not). `monthly_note` is said with the load (e.g. why
-    a workbook's monthly sheet was not read)."""
+    a workbook's monthly sheet was not read). Its risk register likewise: `register`,
+    `register_source`, `register_note`."""
     new_version = version() + 1        # read before the system is replaced (it may be the first)
     if own_work() and not system.equals(current_system()):
         # with what it was loaded from and its edits, so Undo and Reset work after a return
@@ -92,7 +97,9 @@ def load(system: System, source: str, message: str | None = None, *,
                                        st.session_state.get(_LOADED),
                                        list(st.session_state.get(_HISTORY, [])))
         st.session_state[_PREVIOUS_MONTHLY] = st.session_state.get(_MONTHLY)
+        st.session_state[_PREVIOUS_REGISTER] = st.session_state.get(_REGISTER)
     _monthly_on_load(system, source, monthly, monthly_source, monthly_note)
+    _register_on_load(system, source, register, register_source, register_note)
     st.session_state[_SYSTEM] = system
     st.session_state[_SOURCE] = source
     st.session_state[_VERSION] = new_version
@@ -163,8 +170,11 @@ def return_to_previous() -> None:
     system, src, loaded, history = kept
     st.session_state.pop(_PREVIOUS, None)
     held = st.session_state.pop(_PREVIOUS_MONTHLY, None)
+    risks = st.session_state.pop(_PREVIOUS_REGISTER, None)
     load(system, src, f"Returned to {system.label} ({src}).",
-         monthly=None if held is None else held[0], monthly_source="" if held is None else held[1])
+         monthly=None if held is None else held[0], monthly_source="" if held is None else held[1],
+         register=None if risks is None else risks[0],
+         register_source="" if risks is None else risks[1])
     if loaded is not None:
         st.session_state[_LOADED] = loaded
     st.session_state[_HISTORY] = history
@@ -246,6 +256,8 @@ def show_flash(notes: bool = True) -> None:
                 st.warning(md(note), icon=":material/warning:")
     for note in st.session_state.pop(_MONTHLY_FLASH, ()):
         st.info(note, icon=":material/calendar_month:")
+    for note in st.session_state.pop(_REGISTER_FLASH, ()):
+        st.info(note, icon=":material/report:")
 
 
 def return_button() -> None:
@@ -443,10 +455,19 @@ def monthly_in_upload(data: bytes, name: str, system: System) -> tuple[Monthly |
     `system`: (table, "") when read; (None, "") when there is none — a .csv, a workbook without
     the sheet, or the template's example rows left as they were; (None, why, as Markdown) when
     the sheet cannot be read (the system loads without it)."""
+    from riskshare.core.monthly import MONTHLY_SHEET
+
+    return _sheet_in_upload(data, name, system, MONTHLY_SHEET, monthly_from_bytes,
+                            "the table on the In year page")
+
+
+def _sheet_in_upload(data: bytes, name: str, system: System, sheet: str, read, where: str):
+    """The side table in sheet `sheet` of an uploaded workbook, read by `read(data, name,
+    system)` (see `monthly_in_upload`); `where` says where else it can be loaded."""
     from pathlib import Path
 
     from riskshare.core.io import open_workbook
-    from riskshare.core.monthly import MONTHLY_SHEET, WORKBOOK_TYPES
+    from riskshare.core.monthly import WORKBOOK_TYPES
 
     if Path(name).suffix.lower() not in WORKBOOK_TYPES:
         return None, ""
@@ -456,24 +477,164 @@ def monthly_in_upload(data: bytes, name: str, system: System) -> tuple[Monthly |
             sheets = [s.strip().lower() for s in book.sheetnames]
         finally:
             book.close()
-        if MONTHLY_SHEET not in sheets:
+        if sheet not in sheets:
             return None, ""
-        return monthly_from_bytes(data, name, system), ""
+        return read(data, name, system), ""
     except ValidationError as exc:
         if exc.problems and all(p.column == "org_id" and p.value == "EXAMPLE"
                                 for p in exc.problems):
             return None, ""                    # the template's example rows, never filled in
         shown = exc.problems[:8]
         more = len(exc.problems) - len(shown)
-        return None, (f"**The monthly sheet of {md(name)} was not loaded** — "
+        return None, (f"**The {sheet} sheet of {md(name)} was not loaded** — "
                       f"{len(exc.problems)} problem{'s' if len(exc.problems) != 1 else ''}; "
                       "the system loaded without it:\n\n" + md_lines(shown)
                       + (f"\n\n… and {more} more." if more > 0 else "")
-                      + "\n\nFix the sheet and upload again, or load the table on the In "
-                        "year page.")
+                      + f"\n\nFix the sheet and upload again, or load {where}.")
     except InputFileError as exc:
-        return None, md(f"The monthly sheet of {name} was not loaded ({exc}); the system "
+        return None, md(f"The {sheet} sheet of {name} was not loaded ({exc}); the system "
                         "loaded without it.")
+
+
+# -- the risk register ---------------------------------------------------------------------------
+# Held as (Register, where it came from) under _REGISTER (None: no register), as last set; the
+# pages use it while every member it names is a member of the current system
+# (`current_register`; `register_misfit` says why not). Absent until first asked for: then the
+# bundled register of the sample loaded, if it has one.
+_REGISTER, _REGISTER_VERSION = "rs_register", "rs_register_version"
+_REGISTER_FLASH, _PREVIOUS_REGISTER = "rs_register_flash", "rs_previous_register"
+
+
+def _held_register() -> tuple[Register, str] | None:
+    if _REGISTER not in st.session_state:
+        current_system()
+        system, loaded_source = st.session_state[_LOADED]
+        sample = _sample_named(loaded_source)
+        register = None if sample is None else _sample_register(sample, system)
+        st.session_state[_REGISTER] = (None if register is None else
+                                       (register, register_source_of(loaded_source)))
+    return st.session_state[_REGISTER]
+
+
+def _sample_register(name: str, system: System) -> Register | None:
+    from riskshare.ui import cache
+
+    return cache.sample_register(name, system)
+
+
+def register_source_of(system_source: str) -> str:
+    """Where a sample's bundled register comes from, said from where the system came from."""
+    return f"{system_source}, its bundled risk register"
+
+
+def loaded_sample() -> str | None:
+    """The bundled sample the current system was loaded from (edited or not), or None."""
+    current_system()
+    return _sample_named(st.session_state[_LOADED][1])
+
+
+def register_version() -> int:
+    """A count that changes whenever a register is set (the Risks page's editor key)."""
+    return st.session_state.get(_REGISTER_VERSION, 0)
+
+
+def set_register(register: Register | None, source: str = "", message: str | None = None
+                 ) -> None:
+    """Hold `register` (validated against the current system) as the system's risk register,
+    from `source`; None drops it. `message` is said once (`show_flash`)."""
+    st.session_state[_REGISTER] = None if register is None else (register, source)
+    st.session_state[_REGISTER_VERSION] = register_version() + 1
+    if message:
+        _say_register(md(message))
+
+
+def update_register(register: Register) -> None:
+    """Replace the register after an edit on the Risks page (its editor keeps its state); the
+    source is marked " (edited)"."""
+    held = _held_register()
+    if held is not None and held[0].fingerprint == register.fingerprint:
+        return
+    source = "" if held is None else held[1]
+    st.session_state[_REGISTER] = (register, source if "(edited)" in source
+                                   else f"{source} (edited)")
+
+
+def _say_register(note: str) -> None:
+    st.session_state[_REGISTER_FLASH] = (*st.session_state.get(_REGISTER_FLASH, ()), note)
+
+
+def register_source() -> str:
+    """Where the risk register came from ("" when there is none)."""
+    held = _held_register()
+    return "" if held is None else held[1]
+
+
+def held_register() -> Register | None:
+    """The register as last set, whether or not it fits the current system."""
+    held = _held_register()
+    return None if held is None else held[0]
+
+
+def register_misfit(register: Register | None = None,
+                    system: System | None = None) -> ValidationError | None:
+    """Why `register` (default: the one held) does not fit `system` (default: the current
+    one) — members it names that are not in the system — or None when it fits."""
+    register = held_register() if register is None else register
+    system = current_system() if system is None else system
+    if register is None:
+        return None
+    named = list(dict.fromkeys(register.table["org_id"]))
+    strangers = [m for m in named if m not in set(system.members)]
+    if not strangers:
+        return None
+    rule = (f"its members ({', '.join(named)}) are not those of {system.label}"
+            if len(strangers) == len(named) else
+            f"{', '.join(strangers)} {'is' if len(strangers) == 1 else 'are'} not in "
+            f"{system.label}")
+    return ValidationError([problem(rule, column="org_id")], "the risk register")
+
+
+def current_register() -> Register | None:
+    """The risk register of the current system; None when there is none or when the register
+    held names members the system no longer has (`register_misfit` says why)."""
+    held = held_register()
+    return held if held is not None and register_misfit(held) is None else None
+
+
+def _register_on_load(system: System, source: str, register, register_source: str,
+                      note: str) -> None:
+    """The register to go with a newly loaded `system` (see `load`)."""
+    before = st.session_state.get(_REGISTER)
+    if isinstance(register, str):                    # KEEP
+        sample = _sample_named(source)
+        bundled = None if sample is None else _sample_register(sample, system)
+        if bundled is not None:
+            register, register_source = bundled, register_source_of(source)
+        elif before is not None:
+            why = register_misfit(before[0], system)
+            if why is None:
+                register, register_source = before
+            else:
+                register = None
+                _say_register(md(f"The risk register ({before[1]}) does not fit "
+                                 f"{system.label} and was dropped: {why.problems[0].rule}."))
+        else:
+            register = None
+    elif register is None and before is not None:
+        _say_register(md(f"The risk register ({before[1]}) was dropped with the system it "
+                         "belonged to."))
+    set_register(register, register_source)
+    if note:
+        _say_register(note)
+
+
+def register_in_upload(data: bytes, name: str, system: System) -> tuple[Register | None, str]:
+    """The risk register in an uploaded system workbook (its `risks` sheet), read against
+    `system`, as `monthly_in_upload` reads the monthly sheet."""
+    from riskshare.core.register import REGISTER_SHEET
+
+    return _sheet_in_upload(data, name, system, REGISTER_SHEET, register_from_bytes,
+                            "the register on the Risks page")
 
 
 # -- the current agreement -----------------------------------------------------------------------

@@ -73,6 +73,12 @@ with st.container(border=True):
                 monthly_args: dict[str, Any] = ({} if months is None and not months_note else
                                 {"monthly": months, "monthly_note": months_note,
                                  "monthly_source": f"upload: {upload.name}, sheet 'monthly'"})
+                # and its risks sheet (the Risks page's register)
+                risks, risks_note = state.register_in_upload(upload.getvalue(), upload.name,
+                                                             loaded)
+                if risks is not None or risks_note:
+                    monthly_args |= {"register": risks, "register_note": risks_note,
+                                     "register_source": f"upload: {upload.name}, sheet 'risks'"}
                 if state.request_load(loaded, f"upload: {upload.name}",
                                       f"Loaded {upload.name}: {loaded.n} members"
                                       + (f" — {k} note{'s' if k > 1 else ''} below on how "
