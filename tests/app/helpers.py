@@ -30,7 +30,7 @@ def apply_settings(at: AppTest, **values) -> AppTest:
             at.select_slider(key=key).set_value(value)
         elif field in ("seed", "df"):
             at.number_input(key=key).set_value(value)
-        elif field == "distribution":
+        elif field in ("distribution", "register"):
             at.radio(key=key).set_value(value)
         else:
             at.slider(key=key).set_value(value)
