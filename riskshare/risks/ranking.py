@@ -10,6 +10,8 @@ applied by the one engine to both. For a group, every item of the group is taken
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pandas as pd
 
@@ -19,7 +21,7 @@ from riskshare.core.constants import HALF_PENNY
 from riskshare.core.errors import UsageError
 from riskshare.core.register import Register
 from riskshare.core.system import System, require_system
-from riskshare.scenarios.simulate import simulate
+from riskshare.scenarios.simulate import THREADS, simulate
 
 
 def rank_items(system: System, register: Register, agreement="standalone", n: int = 10_000,
@@ -86,20 +88,18 @@ def rank_events(system: System, scenarios, agreement="standalone") -> pd.DataFra
     chosen = load_agreement(agreement)
     path, bridge = engine.year_of(scenarios)          # an in-year simulation's year, as everywhere
 
-    def position(v: np.ndarray) -> np.ndarray:
-        return engine.run(chosen, system, v, path=path, bridge=bridge).sct_variance
+    def position(v: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        part = None if bridge is None or rows is None else bridge[rows]
+        return engine.run(chosen, system, v, path=path,
+                          bridge=bridge if rows is None else part).sct_variance
 
     base = position(scenarios.variances)
     p_meet, mean = float((base >= -HALF_PENNY).mean()), float(base.mean())
     events = scenarios.event_set
     t = scenarios.register.table
     rows = []
-    for label, happens, effect in zip(events.labels, scenarios.happens, events.effect,
-                                      strict=True):
-        if not happens.any():
-            without = base
-        else:
-            without = position(scenarios.variances - happens[:, None] * effect[None, :])
+    for label, without in zip(events.labels, _without_each(scenarios, base, position),
+                              strict=True):
         kind, name = label.split("\x1f", 1)
         if kind == "group":
             items = t[t["group"] == name]
@@ -119,6 +119,62 @@ def rank_events(system: System, scenarios, agreement="standalone") -> pd.DataFra
     order = np.lexsort((-out["delta_mean"].abs().to_numpy(),
                         -out["delta_p_meet"].abs().to_numpy()))
     return out.iloc[order].reset_index(drop=True)
+
+
+#: Rows (scenarios) of one engine run when the events' scenarios are stacked (`_without_each`),
+#: worked out in chunks of CHUNK rows on threads.
+BATCH_ROWS = 200_000
+CHUNK = 12_500
+
+
+def _in_chunks(position, v: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """`position(v, rows)` worked out in chunks of `CHUNK` rows on `simulate.THREADS` threads
+    (the engine's numpy work releases the GIL; each chunk writes its own rows, so the figures
+    are those of one run)."""
+    starts = list(range(0, len(rows), CHUNK))
+    if THREADS == 1 or len(starts) < 2:
+        return position(v, rows)
+    out = np.empty(len(rows))
+
+    def one(start: int) -> None:
+        out[start:start + CHUNK] = position(v[start:start + CHUNK], rows[start:start + CHUNK])
+
+    with ThreadPoolExecutor(min(THREADS, len(starts))) as pool:
+        list(pool.map(one, starts))
+    return out
+
+
+def _without_each(scenarios, base: np.ndarray, position):
+    """For each event in turn, the system positions with that event taken out. Only the
+    scenarios where it happens change, so only those are run again — several events' at once,
+    stacked into one engine run of at most `BATCH_ROWS` rows (each scenario is judged on its
+    own, so stacking changes nothing)."""
+    effect = scenarios.event_set.effect
+    happens = scenarios.happens
+    pending: list[tuple[int, np.ndarray]] = []
+
+    def flush():
+        rows = np.concatenate([idx for _, idx in pending])
+        v = scenarios.variances[rows] - np.concatenate(
+            [np.broadcast_to(effect[k], (len(idx), effect.shape[1])) for k, idx in pending])
+        out, start = _in_chunks(position, v, rows), 0
+        for _, idx in pending:
+            without = base.copy()
+            without[idx] = out[start:start + len(idx)]
+            start += len(idx)
+            yield without
+        pending.clear()
+
+    size = 0
+    for k in range(len(happens)):
+        idx = np.flatnonzero(happens[k])
+        if size + len(idx) > BATCH_ROWS and pending:
+            yield from flush()
+            size = 0
+        pending.append((k, idx))
+        size += len(idx)
+    if pending:
+        yield from flush()
 
 
 __all__ = ["rank_items", "rank_events"]

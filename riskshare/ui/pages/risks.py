@@ -22,7 +22,6 @@ from riskshare.core.errors import InputFileError, ValidationError
 from riskshare.core.filenames import export_name
 from riskshare.core.format import money_m
 from riskshare.core.register import COLUMNS, register_from_bytes, register_from_frame
-from riskshare.reports import charts
 from riskshare.risks.adjusted import SYSTEM_ROW
 from riskshare.risks.reserve import LEVELS
 from riskshare.ui import cache, scenario_controls, state
@@ -238,8 +237,9 @@ st.caption("£m, at the forecast. Expected: amount × probability, added up; net
 labels = {SYSTEM_ROW: SYSTEM_LABEL, **{m: f"{m} · {name}" for m, name in
                                        zip(system.members, system.orgs["name"], strict=True)}}
 pick = st.selectbox("Waterfall for", list(labels), format_func=labels.get, key="rk_member")
-st.altair_chart(charts.risk_waterfall(t, pick, "The system" if pick == SYSTEM_ROW else pick),
-                width="stretch")
+st.vega_lite_chart(cache.risk_waterfall(system, register, pick,
+                                        "The system" if pick == SYSTEM_ROW else pick),
+                  width="stretch")
 
 # -- across scenarios -----------------------------------------------------------------------------
 st.subheader("Across scenarios: the reserve and which item matters most")
@@ -329,7 +329,7 @@ with left:
                                  "the Agreement page.")
             st.rerun()
 with right:
-    st.altair_chart(charts.tornado_chart(ranking), width="stretch")
+    st.vega_lite_chart(run["tornado"], width="stretch")
     st.caption(md("Each item's effect on the chance the system meets its SCT, in percentage "
                   "points: the same scenarios with the item against without it (a group "
                   "counts once). Red: risks; green: mitigations."))

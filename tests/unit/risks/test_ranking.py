@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 
 import riskshare as rs
 from riskshare.core.register import register_from_frame
@@ -42,3 +43,34 @@ def test_a_group_is_one_event():
                            register_mode="instead")
     assert ranked["event"].tolist() == ["group: winter"]
     assert ranked.loc[0, "amount"] == 9.0 * M
+
+
+@pytest.mark.parametrize(("batch", "chunk"), [(200_000, 12_500), (700, 250)])
+def test_only_the_scenarios_an_event_happens_in_are_run_again(monkeypatch, batch, chunk):
+    # against the plain way: the engine run on every scenario with the event taken out, in year
+    # (the quarterly agreement judged on each scenario's bridge) — stacked in batches of any size
+    from riskshare.agreements import engine
+    from riskshare.risks import ranking
+
+    monkeypatch.setattr(ranking, "BATCH_ROWS", batch)
+    monkeypatch.setattr(ranking, "CHUNK", chunk)          # 250: several chunks, on threads
+    monkeypatch.setattr(ranking, "THREADS", 2)
+    system = rs.load_sample("vale_2025_26")
+    register = rs.load_sample_register("vale_2025_26")
+    agreement = rs.load_agreement("deficit_support_2025_26")
+    sc = rs.simulate(system, 600, seed=2, register=register, event_correlation=0.3,
+                     monthly=rs.load_sample_monthly("vale_2025_26"), month=6)
+    ranked = ranking.rank_events(system, sc, agreement).set_index("event")
+
+    def position(v):
+        return engine.run(agreement, system, v, path=sc.path, bridge=sc.bridge).sct_variance
+
+    base = position(sc.variances)
+    for label, happens, effect in zip(sc.event_set.labels, sc.happens, sc.event_set.effect,
+                                      strict=True):
+        without = position(sc.variances - happens[:, None] * effect[None, :])
+        kind, name = label.split("\x1f", 1)
+        shown = f"group: {name}" if kind == "group" else name.replace("\x1f", ": ")
+        assert ranked.loc[shown, "delta_p_meet"] == (
+            float((base >= -0.005).mean()) - float((without >= -0.005).mean()))
+        assert ranked.loc[shown, "delta_mean"] == round(float(base.mean() - without.mean()), 2)
