@@ -17,6 +17,10 @@
                      [--agreement MODEL] [-n N] [--seed S] [--xlsx OUT]
                                                the year to date, forecast outturn, support by
                                                quarter and where the year will land
+    riskshare risks SYSTEM [REGISTER] [--agreement MODEL] [-n N] [--seed S]
+                    [--mode add|instead] [--event-correlation R] [--xlsx OUT]
+                                               the risk-adjusted forecast, the reserve needed
+                                               to meet the SCT and which items matter most
     riskshare sessions                         list the bundled workshop sessions
     riskshare report SESSION [--xlsx OUT] [--html OUT] [--pdf OUT]
                                                a workshop session's Excel and printable reports
@@ -61,6 +65,7 @@ from riskshare.core.monthly import (
     Monthly,
     load_monthly,
 )
+from riskshare.core.register import REGISTER_FILE, REGISTER_SHEET, Register, load_register
 from riskshare.core.schema import read_number
 from riskshare.core.sources import exists, is_dir, read_bytes
 from riskshare.core.sources import short as _short
@@ -80,9 +85,13 @@ from riskshare.reports.workbooks import (
     write_in_year,
     write_outcome,
     write_reconciliation,
+    write_risks,
     write_scenarios,
 )
-from riskshare.scenarios.simulate import simulate
+from riskshare.risks import rank_items, reserve_needed, risk_adjusted
+from riskshare.risks.adjusted import SYSTEM_ROW as RISKS_SYSTEM_ROW
+from riskshare.risks.reserve import ReserveSizing
+from riskshare.scenarios.simulate import REGISTER_MODES, simulate
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Reconcile NHS system and organisational control totals and test "
@@ -822,6 +831,202 @@ def _print_landing(land: Landing, quarterly: bool) -> None:
                   money_m(r["p5"], 2), money_m(r["p50"], 2), money_m(r["p95"], 2),
                   money_m(r["mean_support"], 2))
     out.print(t)
+
+
+def _sheet_names(path: Path, what: str) -> list[str]:
+    """The sheet names of workbook `path`, trimmed and in lower case."""
+    book = open_workbook(read_bytes(path, what), path.name)
+    try:
+        return [name.strip().lower() for name in book.sheetnames]
+    finally:
+        book.close()
+
+
+def resolve_register(target: str, given: str | None, system: System) -> tuple[Register, str]:
+    """(the risk register, where it came from in words): REGISTER when `given` (a .csv, an
+    .xlsx workbook's risks sheet or a system folder's risks.csv), else the one that comes with
+    SYSTEM (a sample's bundled risks.csv; a folder's risks.csv, or the risks.csv beside a .csv
+    or .toml; a workbook's risks sheet). UsageProblem when there is none."""
+    if given is not None:
+        if not exists(Path(given)):
+            raise UsageProblem(f"REGISTER '{_short(given)}' is not an existing .csv file, .xlsx "
+                               "workbook or system folder")
+        return load_register(Path(given), system), _short(given)
+    if target in _samples.SAMPLES:
+        register = _samples.sample_register(target, system)
+        if register is not None:
+            return register, f"{target}'s bundled {REGISTER_FILE}"
+        where = f"the sample {target} comes with none"
+    else:
+        path = Path(target)
+        if path.suffix.lower() in WORKBOOK_TYPES and not is_dir(path):
+            if REGISTER_SHEET in _sheet_names(path, "system workbook"):
+                return load_register(path, system), f"{_short(target)}, sheet '{REGISTER_SHEET}'"
+            where = f"{_short(target)} has no '{REGISTER_SHEET}' sheet"
+        else:
+            folder = path if is_dir(path) else path.parent
+            if exists(folder / REGISTER_FILE):
+                return (load_register(folder / REGISTER_FILE, system),
+                        _short(folder / REGISTER_FILE))
+            where = (f"{_short(target)} holds no {REGISTER_FILE}" if is_dir(path) else
+                     f"there is no {REGISTER_FILE} beside {_short(target)}")
+    raise UsageProblem(f"no risk register for {system.label}: {where}. Give one as REGISTER "
+                       f"(a .csv file, an .xlsx workbook with a '{REGISTER_SHEET}' sheet, or a "
+                       f"system folder holding {REGISTER_FILE}; columns org_id, item, type, "
+                       "amount, probability and optionally group and recurrent)")
+
+
+#: How many events the ranking prints (the workbook holds them all).
+RANKING_SHOWN = 10
+
+
+@app.command("risks")
+def risks_cmd(
+    target: str = typer.Argument(..., metavar="SYSTEM", help="A sample name (with its bundled "
+                                 "risks.csv), or a system folder (its risks.csv), .csv, .toml "
+                                 "or .xlsx workbook (its risks sheet)."),
+    register_file: str | None = typer.Argument(None, metavar="REGISTER", help="A risk "
+                                               "register .csv, an .xlsx workbook with a risks "
+                                               "sheet, or a system folder holding risks.csv "
+                                               "(instead of SYSTEM's own)."),
+    agreement: str = typer.Option("standalone", "--agreement", "-a", help="The agreement "
+                                  "(preset or .toml) the reserve is sized under and the items "
+                                  "ranked under."),
+    n: int = typer.Option(10_000, "-n", "--scenarios", help="Scenarios for the reserve needed "
+                          "and the ranking (0: the risk-adjusted forecast only)."),
+    seed: int = _SEED,
+    mode: str = typer.Option("add", "--mode", help="How the register's events are drawn: add "
+                             "(on top of the members' volatility) or instead (the events "
+                             "alone)."),
+    event_correlation: float = typer.Option(0.0, "--event-correlation", help="Correlation "
+                                            "between the register's events, 0–1 (0: "
+                                            "independent)."),
+    xlsx: Path | None = _XLSX,
+) -> None:
+    """The risk-adjusted forecast from the system's own register of risks and mitigations,
+    per member and for the system, with sentences for a board paper; unless -n 0, the system
+    reserve needed to meet the SCT at 80/90/95% under an agreement, each member's part in it,
+    and which risks and mitigations matter most."""
+    if n < 0:
+        raise UsageProblem("--scenarios must be 0 (the risk-adjusted forecast only) or a "
+                           "positive number")
+    if mode not in REGISTER_MODES:
+        raise UsageProblem(f"--mode must be add (the events on top of the volatility) or "
+                           f"instead (the events alone), not '{visible(mode)}'")
+    if not 0.0 <= event_correlation <= 1.0:     # NaN fails too
+        raise UsageProblem(f"--event-correlation must lie from 0 to 1, not {event_correlation:g}")
+    chosen = resolve_agreement(agreement)
+    system = resolve_system(target)
+    register, source = resolve_register(target, register_file, system)
+    adjusted = risk_adjusted(system, register)
+    k = len(register.table)
+    risks, mitigations = len(register.risks), len(register.mitigations)
+    out.print(bold(system.label, f" — risk register: {source}; {k:,} item{'s' if k != 1 else ''} "
+                   f"({risks:,} risk{'s' if risks != 1 else ''}, {mitigations:,} mitigation"
+                   f"{'s' if mitigations != 1 else ''})"))
+    _print_risk_adjusted(adjusted, system)
+    sizing = ranking = scenarios = None
+    if n > 0:
+        scenarios = simulate(system, n, seed=seed, register=register, register_mode=mode,
+                             event_correlation=event_correlation)
+        sizing = reserve_needed(system, scenarios, chosen)
+        _print_reserve(sizing, system, scenarios.describe())
+        ranking = rank_items(system, register, chosen, n=n, seed=seed, register_mode=mode,
+                             event_correlation=event_correlation)
+        _print_ranking(ranking, n)
+    if xlsx is not None:
+        out.print("")
+        write_to(xlsx, lambda p: write_risks(adjusted, sizing, ranking, p, scenarios, source))
+
+
+def _print_risk_adjusted(adjusted, system: System) -> None:
+    """The risk-adjusted table (per member and SYSTEM) and the sentences for a board paper."""
+    t = _table("Risk-adjusted forecast (£m; expected = amount × probability; risk-adjusted = "
+               "forecast − net risk; vs control total: risk-adjusted − control total, + better; "
+               "SYSTEM: the members inside the SCT, against the SCT)",
+               [("org_id", "left"), ("forecast", "right"), ("gross risk", "right"),
+                ("expected risk", "right"), ("expected mitigation", "right"),
+                ("net risk", "right"), ("risk-adjusted", "right"), ("worst", "right"),
+                ("best", "right"), ("risk-adjusted vs control total", "right")])
+    table = adjusted.table
+    order = [i for i in table.index if i != RISKS_SYSTEM_ROW] + [RISKS_SYSTEM_ROW]
+    for org_id in order:
+        r = table.loc[org_id]
+        t.add_row(str(org_id), *(money_m(r[c], 2) for c in (
+            "forecast", "gross_risk", "expected_risk", "expected_mitigation", "net_risk",
+            "risk_adjusted", "worst", "best")),
+            money_m(r["risk_adjusted_vs_control_total"], 2, sign=True))
+    out.print(t)
+    out.print("Worst: every risk happens and only the mitigations certain to happen; best: no "
+              "risk happens and every mitigation does.")
+    if system.outside_members:
+        out.print(f"Outside the SCT (in the table, not in SYSTEM): "
+                  f"{named(system.outside_members)}.")
+    out.print(bold("For the board paper"))
+    for sentence in adjusted.sentences():
+        out.print(f"• {sentence}")
+
+
+def _print_reserve(sizing: ReserveSizing, system: System, recipe: str) -> None:
+    """The reserve needed at each level and each member's part in it."""
+    agreement = sizing.agreement
+    out.print("")
+    out.print(bold("Reserve needed to meet the SCT", f" under {describe.title(agreement)}: "
+                   f"{recipe}"))
+    lt = _table(f"System reserve (£m) so the system meets its SCT in a share of the "
+                f"{sizing.n:,} scenarios (the system's position: its outturn inside the SCT "
+                "after the risk share, before support, − the SCT)",
+                [("meets the SCT in", "left"), ("reserve", "right"),
+                 ("scenarios meeting the SCT without it", "right"),
+                 ("with it", "right")])
+    for p, r in sizing.levels.iterrows():
+        lt.add_row(f"{p:.0%}", money_m(r["reserve"], 2), _p(r["share_meeting_without"]),
+                   _p(r["share_meeting_with"]))
+    out.print(lt)
+    labels = [f"{round(p * 100):d}" for p in sizing.levels.index]
+    mt = _table(f"Each member's part in the reserve at each level (£m; Euler: its contribution, "
+                f"its share of the system's shortfall near the quantile across the {sizing.n:,} "
+                "scenarios; funded by basis: by turnover inside the SCT; by risk: by the "
+                "positive contributions)",
+                [("org_id", "left")]
+                + [(f"{q}%\n{what}", "right") for q in labels
+                   for what in ("Euler", "by basis", "by risk")])
+    members = sizing.members
+    inside = [m for m, on in zip(system.members, system.inside, strict=True) if on]
+    for org_id in inside:
+        mt.add_row(str(org_id), *(money_m(members.at[org_id, f"{col}_{q}"], 2)
+                                  for q in labels
+                                  for col in ("contribution", "by_basis", "by_contribution")))
+    mt.add_row("total", *(money_m(members[f"{col}_{q}"].sum(), 2) for q in labels
+                          for col in ("contribution", "by_basis", "by_contribution")))
+    out.print(mt)
+    if system.outside_members:
+        out.print(f"Outside the SCT, {named(system.outside_members)} take"
+                  f"{'s' if len(system.outside_members) == 1 else ''} no part in the reserve.")
+
+
+def _print_ranking(ranking, n: int) -> None:
+    """The events that matter most: effect on P(meet the SCT) and on the mean position."""
+    shown = ranking.head(RANKING_SHOWN)
+    out.print("")
+    t = _table(f"Which items matter most: each event's effect on the chance the system meets "
+               f"its SCT and on its mean position against the SCT, with the event − without, "
+               f"across {n:,} scenarios (top {len(shown)} of {len(ranking)}; a group's items "
+               "happen together)",
+               [("rank", "right"), ("event", "left"), ("type", "left"), ("amount", "right"),
+                ("probability", "right"), ("P(meet SCT), points", "right"),
+                ("mean vs SCT", "right")])
+    for k, (_, r) in enumerate(shown.iterrows(), start=1):
+        t.add_row(str(k), str(r["event"]), str(r["type"]), money_m(r["amount"], 2),
+                  f"{100 * r['probability']:.4g}%", _points(r["delta_p_meet"]),
+                  money_m(r["delta_mean"], 2, sign=True))
+    out.print(t)
+
+
+def _points(change: float) -> str:
+    """A change in a chance in percentage points, signed ("+3.8", "-2.0"; "0.0" unsigned)."""
+    text = f"{100 * change:+.1f}"
+    return "0.0" if text in ("+0.0", "-0.0") else text
 
 
 @app.command("sessions")

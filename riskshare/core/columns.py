@@ -11,6 +11,8 @@ Kinds:
   says "% of what"), shown with two decimals ("0.00"): volatility, which the system workbook
   must hold as the number riskshare reads back;
 - "share": a fraction (0.25 means 25%), written as it is with a percentage format;
+- "probability": a chance from 0 to 1 written as it is (0.4), shown as the number (0.40), as
+  a risk register holds it and reads it back;
 - "count": a whole number; "number": any other number (a rate, a multiplier);
 - "text", "flag" (true/false).
 
@@ -32,9 +34,10 @@ import pandas as pd
 __all__ = ["Heading", "HEADINGS", "KINDS", "UNITS", "MONEY_WHEN_NUMERIC", "SETTINGS",
            "SYSTEM_HEADINGS", "heading", "money_columns", "setting_name"]
 
-KINDS = ("money", "percent", "percent_number", "share", "count", "number", "text", "flag")
+KINDS = ("money", "percent", "percent_number", "share", "probability", "count", "number",
+         "text", "flag")
 #: The unit a readable heading ends with, by kind ("" adds nothing).
-UNITS = {"money": " (£)", "share": " (%)"}
+UNITS = {"money": " (£)", "share": " (%)", "probability": " (0–1)"}
 _PERCENT_UNIT = " (%)"   # a percent column not in the table (the table's say "% of what")
 
 
@@ -156,6 +159,41 @@ HEADINGS: dict[str, Heading] = {
     "size": _h("Members in the group", "count"),
     "allocation": _h("Allocated to the group", "money"),
     "shortfall": _h("Shortfall against going alone", "money"),
+    # risks and mitigations: the register (core.register), the risk-adjusted position
+    # (risks.adjusted), the reserve needed (risks.reserve) and the ranking (risks.ranking)
+    "item": _h("Item"),
+    "type": _h("Type: risk or mitigation"),
+    "probability": _h("Probability it happens", "probability"),
+    "group": _h("Group (items that happen together)"),
+    "recurrent": _h("Recurs next year?", "flag"),
+    "gross_risk": _h("Gross risk: every risk in full", "money"),
+    "expected_risk": _h("Expected risk: amount × probability", "money"),
+    "gross_mitigation": _h("Gross mitigation: every mitigation in full", "money"),
+    "expected_mitigation": _h("Expected mitigation: amount × probability", "money"),
+    "net_risk": _h("Net risk: expected risk − expected mitigation", "money"),
+    "risk_adjusted": _h("Risk-adjusted forecast: forecast − net risk", "money"),
+    "worst": _h("Worst case: every risk, only certain mitigations", "money"),
+    "best": _h("Best case: no risk, every mitigation", "money"),
+    "risk_adjusted_vs_control_total": _h("Risk-adjusted forecast − control total", "money"),
+    "worst_vs_control_total": _h("Worst case − control total", "money"),
+    "best_vs_control_total": _h("Best case − control total", "money"),
+    "level": _h("Chance of meeting the SCT aimed for", "share"),
+    "reserve": _h("System reserve needed", "money"),
+    "share_meeting_without": _h("Share of scenarios meeting the SCT without a reserve",
+                                "share"),
+    "share_meeting_with": _h("Share of scenarios meeting the SCT with the reserve", "share"),
+    **{f"contribution_{p}": _h(f"Euler contribution to the reserve at {p}%", "money")
+       for p in (80, 90, 95)},
+    **{f"by_basis_{p}": _h(f"Reserve at {p}% funded by basis (turnover)", "money")
+       for p in (80, 90, 95)},
+    **{f"by_contribution_{p}": _h(f"Reserve at {p}% funded by risk contribution", "money")
+       for p in (80, 90, 95)},
+    "rank": _h("Rank", "count"),
+    "event": _h("Event (member: item, or group: name)"),
+    "delta_p_meet": _h("Change in the chance the system meets its SCT: with the event − "
+                       "without", "share"),
+    "delta_mean": _h("Change in the system's mean position against the SCT: with − without",
+                     "money"),
     # settings and text sheets
     "setting": _h("Setting"),
     "value": _h("Value"),
@@ -198,6 +236,8 @@ SETTINGS: dict[str, str] = {
     "volatility_scale": "volatility scale (× each member's volatility)",
     "shocks": "shocks",
     "risk_aversion": "how much bad years weigh (risk aversion)",
+    "register_mode": "register events (add: on top of the volatility; instead: alone)",
+    "event_correlation": "correlation between register events",
     "steps": "steps",
 }
 

@@ -17,7 +17,8 @@ Every workbook riskshare writes goes through `write_workbook`, so these rules ho
   is written 0.025); counts as whole numbers. One exception, the same in every workbook:
   volatility (kind "percent_number") is the percent number itself (2 means 2% of turnover),
   shown `0.00` under a heading saying "(% of turnover)", as the system workbook that loads back
-  holds it.
+  holds it. A probability (kind "probability": a risk register's chance 0–1) is the number
+  itself (0.4), shown `0.00##` (0.40), as the register reads it back.
 - **Settings** on the cover read as words (`core.columns.setting_name`: "kind_correlation" →
   "extra correlation within a kind").
 """
@@ -42,9 +43,10 @@ SHARE_FORMAT = PERCENT_FORMAT
 PERCENT_NUMBER_FORMAT = "0.00"    # percent numbers kept as such (2 means 2%; volatility)
 COUNT_FORMAT = "#,##0"
 NUMBER_FORMAT = "#,##0.00####"
+PROBABILITY_FORMAT = "0.00##"     # a chance 0–1 as the register holds it (0.4 shows 0.40)
 FORMATS = {"money": MONEY_FORMAT, "percent": PERCENT_FORMAT, "share": SHARE_FORMAT,
            "percent_number": PERCENT_NUMBER_FORMAT, "count": COUNT_FORMAT,
-           "number": NUMBER_FORMAT}
+           "number": NUMBER_FORMAT, "probability": PROBABILITY_FORMAT}
 HEADER_COLOUR = "005EB8"       # NHS blue; openpyxl is loaded only when a workbook is written
 NAMES_COLOUR = "E8EDEE"        # the row of column names under the headings
 COVER_TITLE = "cover"
@@ -60,6 +62,8 @@ CONVENTIONS = ("Money in £ to the penny: surplus or favourable positive, defici
                "negative. Percentages are stored as fractions (0.602 shows as 60.2%).")
 CONVENTION_PERCENT_NUMBERS = ("Volatility is the percent number itself: 2 means 2% of "
                               "turnover (shown 2.00).")
+CONVENTION_PROBABILITIES = ("A probability is the chance itself, from 0 to 1: 0.4 means a 40% "
+                            "chance (shown 0.40).")
 
 
 @dataclass(frozen=True)
@@ -172,7 +176,7 @@ def _shown(value, kind: str) -> str:
             return f"-£{abs(value):,.2f}"
         if kind in ("percent", "share"):
             return f"{value * 100:.1f}%"
-        if kind == "percent_number":
+        if kind in ("percent_number", "probability"):
             return f"{value:,.2f}"
         if kind == "count":
             return f"{value:,.0f}"
@@ -270,6 +274,8 @@ def cover_rows(cover: Cover, sheets: list[Sheet]) -> list[tuple[str, object]]:
     conventions = [CONVENTIONS]
     if any(s.kind(str(c)) == "percent_number" for s in sheets for c in s.frame.columns):
         conventions.append(CONVENTION_PERCENT_NUMBERS)
+    if any(s.kind(str(c)) == "probability" for s in sheets for c in s.frame.columns):
+        conventions.append(CONVENTION_PROBABILITIES)
     rows.append(("Conventions", " ".join(conventions)))
     rows += [("Note" if i == 0 else "", line) for i, line in enumerate(cover.notes)]
     rows += [("Sheets" if i == 0 else "", s.title[:31]) for i, s in enumerate(sheets)]

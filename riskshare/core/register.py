@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from riskshare.core.cells import unquote
 from riskshare.core.errors import Problem, problem, raise_if_errors
 from riskshare.core.format import listed, named
 from riskshare.core.money import from_pennies, to_pennies
@@ -218,7 +219,9 @@ def check_register(frame: pd.DataFrame, system: System, row_numbers=None
 
 
 def _text(value) -> str:
-    return "" if is_blank(value) else str(value).strip()
+    """A text cell, trimmed; "'=x" (text riskshare neutralised when it wrote risks.csv) reads
+    as "=x", so a register written by riskshare reads back unchanged."""
+    return "" if is_blank(value) else unquote(str(value).strip())
 
 
 def _amount(value, row: int, member: str | None, problems: list) -> float:

@@ -3,7 +3,10 @@ organisations, system, guide, after a cover sheet) or the blank template. What i
 back exactly through `riskshare.core.io.load_system`, which reads the organisations and system
 sheets by name and ignores the others (cover, monthly, guide). Given a monthly table, the folder
 gets `monthly.csv` and the workbook a `monthly` sheet, which `riskshare.core.monthly.load_monthly`
-reads back; the template has a `monthly` sheet with two example rows. The sheets read back keep
+reads back; the template has a `monthly` sheet with two example rows. Given a risk register,
+the folder gets `risks.csv` and the workbook a `risks` sheet, which
+`riskshare.core.register.load_register` reads back identically; the template has a `risks` sheet
+with one example row. The sheets read back keep
 one header row of the column names the loaders read; the guide gives each column's readable
 heading, unit and meaning.
 Money in £ to the penny; volatility as the percent number it is (2.0 for 2% of turnover), shown
@@ -26,10 +29,12 @@ from riskshare.core.schema import INDEX, MONEY_COLUMNS, ORG_COLUMNS, column_guid
 
 if TYPE_CHECKING:   # System calls these writers, so they take it without importing it
     from riskshare.core.monthly import Monthly
+    from riskshare.core.register import Register
     from riskshare.core.system import System
 
 __all__ = ["system_meta", "system_cover", "write_folder", "write_excel", "excel_bytes",
-           "template_workbook", "monthly_frame", "monthly_guide"]
+           "template_workbook", "monthly_frame", "monthly_guide", "register_frame",
+           "register_guide"]
 
 ORGS_FILE = "organisations.csv"
 SYSTEM_FILE = "system.toml"
@@ -46,6 +51,11 @@ MONTHLY_HEADINGS = {"org_id": "Member ID", "month": "Month (1 is April)",
 #: The template's example rows: a closed month and a month still to come.
 MONTHLY_EXAMPLE = (("EXAMPLE", 1, -1_000_000.0, -1_250_000.0, None),
                    ("EXAMPLE", 10, -1_000_000.0, None, -900_000.0))
+REGISTER_FILE, REGISTER_SHEET = "risks.csv", "risks"     # as core.register reads them
+REGISTER_COLUMNS = ("org_id", "item", "type", "amount", "probability", "group", "recurrent")
+REGISTER_MONEY = ("amount",)
+#: The template's example row: a risk of £2.0m with an even chance, recurring next year.
+REGISTER_EXAMPLE = (("EXAMPLE", "CIP slippage", "risk", 2_000_000.0, 0.5, None, True),)
 
 
 def system_meta(system: System) -> dict:
@@ -96,16 +106,44 @@ def monthly_frame(monthly: Monthly, system: System | None = None) -> pd.DataFram
     return frame[list(MONTHLY_COLUMNS)]
 
 
-def write_folder(system: System, path, monthly: Monthly | None = None) -> Path:
-    """Write `organisations.csv` and `system.toml` into folder `path` (created if needed), and
-    `monthly.csv` when given the system's `monthly` table (`monthly_frame`)."""
+def register_frame(register: Register, system: System | None = None) -> pd.DataFrame:
+    """The risk register as a file holds it: one row per item, columns org_id, item, type,
+    amount (£), probability (0–1), group ("" when on its own) and recurrent (true/false), in
+    the order loaded. With `system`, the register must name only that system's members
+    (UsageError otherwise)."""
+    from riskshare.core.errors import ArgumentTypeError, UsageError
+    from riskshare.core.format import listed
+
+    # a Register, known by what it holds (core.register reads through core.io, which imports
+    # these writers, so this module does not import it)
+    table = getattr(register, "table", None)
+    if not (isinstance(table, pd.DataFrame) and tuple(table.columns) == REGISTER_COLUMNS):
+        raise ArgumentTypeError(f"register must be a risk register (rs.load_register), not "
+                                f"{type(register).__name__}")
+    if system is not None:
+        strangers = list(dict.fromkeys(m for m in table["org_id"] if m not in system.members))
+        if strangers:
+            raise UsageError(f"the risk register names {listed(strangers)}, not members of this "
+                             f"system ({listed(system.members)}): load it against this system")
+    return table[list(REGISTER_COLUMNS)].reset_index(drop=True)
+
+
+def write_folder(system: System, path, monthly: Monthly | None = None,
+                 register: Register | None = None) -> Path:
+    """Write `organisations.csv` and `system.toml` into folder `path` (created if needed),
+    `monthly.csv` when given the system's `monthly` table (`monthly_frame`) and `risks.csv`
+    when given its risk `register` (`register_frame`)."""
     table = None if monthly is None else monthly_frame(monthly, system)
+    items = None if register is None else register_frame(register, system)
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
     (path / ORGS_FILE).write_text(csv_text(file_frame(system)), encoding="utf-8")
     (path / SYSTEM_FILE).write_text(tomli_w.dumps(system_meta(system)), encoding="utf-8")
     if table is not None:
         (path / MONTHLY_FILE).write_text(csv_text(table, money=MONTHLY_MONEY), encoding="utf-8")
+    if items is not None:
+        (path / REGISTER_FILE).write_text(csv_text(items, money=REGISTER_MONEY),
+                                          encoding="utf-8")
     return path
 
 
@@ -137,9 +175,41 @@ def _monthly_guide() -> pd.DataFrame:
     return guide
 
 
-def _workbook_sheets(system: System | None, monthly: Monthly | None = None) -> list[Sheet]:
+def register_guide() -> pd.DataFrame:
+    """One row per column of the risk register: required (default), unit, meaning (as
+    `core.schema.column_guide` is for the organisations table)."""
+    rows = [
+        ("org_id", "yes", "", "The member whose risk or mitigation it is: an org_id of the "
+         "organisations sheet. One row per item."),
+        ("item", "yes", "", "The item's name, once per member (e.g. CIP slippage, winter "
+         "pressure, vacancy slippage)."),
+        ("type", "yes", "risk | mitigation", "risk: adverse if it happens (its amount comes "
+         "off the forecast); mitigation: favourable if it happens (its amount is added)."),
+        ("amount", "yes", "£ ≥ 0", "The item's size if it happens, in whole pennies; the "
+         "type gives the direction."),
+        ("probability", "yes", "0–1", "The chance it happens (0.4, or 40%). The "
+         "risk-adjusted forecast takes off amount × probability."),
+        ("group", "no (blank: on its own)", "", "Items with the same group happen together, "
+         "as one event: give them one probability."),
+        ("recurrent", "no (false)", "true | false", "Whether the item recurs next year (for "
+         "the years ahead)."),
+    ]
+    return pd.DataFrame(rows, columns=["column", "required (default)", "unit", "meaning"])
+
+
+def _register_guide() -> pd.DataFrame:
+    """The guide's rows for the risks sheet (column named "(risks sheet) amount", ...)."""
+    guide = register_guide()
+    guide.insert(1, "heading", [heading(c).label for c in guide["column"]])
+    guide["column"] = "(risks sheet) " + guide["column"]
+    return guide
+
+
+def _workbook_sheets(system: System | None, monthly: Monthly | None = None,
+                     register: Register | None = None) -> list[Sheet]:
     """The sheets of a system workbook (`system` None: the template, with an example monthly
-    sheet; otherwise a monthly sheet only when `monthly` is given)."""
+    sheet and an example risks sheet; otherwise a monthly sheet only when `monthly` is given
+    and a risks sheet only when `register` is given)."""
     if system is None:
         orgs = pd.DataFrame(columns=[INDEX] + [c.name for c in ORG_COLUMNS])
         meta = pd.DataFrame({"key": ["name", "year", "control_total"], "value": [None] * 3})
@@ -163,14 +233,23 @@ def _workbook_sheets(system: System | None, monthly: Monthly | None = None) -> l
         sheets.append(Sheet(MONTHLY_SHEET, months, money=MONTHLY_MONEY, counts=("month",),
                             names_only=True))
         guide = pd.concat([guide, _monthly_guide()], ignore_index=True)
+    items = (pd.DataFrame(REGISTER_EXAMPLE, columns=list(REGISTER_COLUMNS)) if system is None
+             else None if register is None else register_frame(register, system))
+    if items is not None:
+        items = items.astype(object)
+        items.loc[items["group"] == "", "group"] = None     # an empty cell, not ""
+        sheets.append(Sheet(REGISTER_SHEET, items, money=REGISTER_MONEY, names_only=True))
+        guide = pd.concat([guide, _register_guide()], ignore_index=True)
     return sheets + [Sheet(GUIDE_SHEET, guide, labels={
         "column": "Column name", "heading": "Heading", "required (default)": "Required (default)",
         "unit": "Unit", "meaning": "Meaning"})]
 
 
-def system_cover(system: System | None, monthly: Monthly | None = None) -> Cover:
-    """The system workbook's cover: the system, its members and SCT, and how far its monthly
-    table has closed when it has one (or a blank template)."""
+def system_cover(system: System | None, monthly: Monthly | None = None,
+                 register: Register | None = None) -> Cover:
+    """The system workbook's cover: the system, its members and SCT, how far its monthly
+    table has closed when it has one and how many items its risk register holds when it has
+    one (or a blank template)."""
     if system is None:
         return Cover("blank input workbook (template)", what_if="not applicable (input data)",
                      notes=("Fill in the organisations sheet (one row per member) and the "
@@ -178,7 +257,11 @@ def system_cover(system: System | None, monthly: Monthly | None = None) -> Cover
                             "the riskshare command line.",
                             "For the year in progress, fill in the monthly sheet too (one row "
                             "per member and month; the guide sheet describes its columns), "
-                            "replacing its two example rows (org_id EXAMPLE).",))
+                            "replacing its two example rows (org_id EXAMPLE).",
+                            "For the risks and mitigations members have named, fill in the "
+                            "risks sheet (one row per item; the guide sheet describes its "
+                            "columns), replacing its example row (org_id EXAMPLE), or delete "
+                            "the sheet if there is no register.",))
     sct = (money(system.control_total, 2) + ("" if system.control_total_set
                                              else " (the sum of the members' OCTs)"))
     settings: tuple[tuple[str, object], ...] = (("members", system.n),
@@ -188,24 +271,36 @@ def system_cover(system: System | None, monthly: Monthly | None = None) -> Cover
         closed = (f"closed to month {m} ({calendar.month_name[(m + 2) % 12 + 1]}) for every "
                   "member" if m else "no month closed for every member")
         settings += (("monthly table", closed),)
+    if register is not None:
+        types = list(register_frame(register)["type"])
+        risks, mitigations = types.count("risk"), types.count("mitigation")
+        settings += (("risk register", f"{len(types):,} item{'s' if len(types) != 1 else ''} "
+                      f"({risks:,} risk{'s' if risks != 1 else ''}, {mitigations:,} "
+                      f"mitigation{'s' if mitigations != 1 else ''})"),)
     return Cover("system (input workbook)", system=system.label,
                  what_if="not applicable (input data)", settings=settings,
                  notes=("This workbook loads back into riskshare unchanged.",))
 
 
-def write_excel(system: System, target, monthly: Monthly | None = None) -> None:
+def write_excel(system: System, target, monthly: Monthly | None = None,
+                register: Register | None = None) -> None:
     """Write the system as a workbook (cover, then sheets organisations, system, guide) to a
-    path or buffer; given the system's `monthly` table, a `monthly` sheet before the guide."""
-    write_workbook(target, _workbook_sheets(system, monthly), system_cover(system, monthly))
+    path or buffer; given the system's `monthly` table, a `monthly` sheet before the guide,
+    and given its risk `register`, a `risks` sheet before the guide."""
+    write_workbook(target, _workbook_sheets(system, monthly, register),
+                   system_cover(system, monthly, register))
 
 
-def excel_bytes(system: System, monthly: Monthly | None = None) -> bytes:
-    """The system as .xlsx bytes (cover, organisations, system, guide; and the `monthly` sheet
-    when given the system's monthly table), for a download."""
-    return workbook_bytes(_workbook_sheets(system, monthly), system_cover(system, monthly))
+def excel_bytes(system: System, monthly: Monthly | None = None,
+                register: Register | None = None) -> bytes:
+    """The system as .xlsx bytes (cover, organisations, system, guide; the `monthly` sheet
+    when given the system's monthly table and the `risks` sheet when given its risk
+    register), for a download."""
+    return workbook_bytes(_workbook_sheets(system, monthly, register),
+                          system_cover(system, monthly, register))
 
 
 def template_workbook() -> bytes:
     """A blank workbook with a cover, the right sheets (organisations, system, monthly with two
-    example rows), headers and a guide to every column."""
+    example rows, risks with one), headers and a guide to every column."""
     return workbook_bytes(_workbook_sheets(None), system_cover(None))

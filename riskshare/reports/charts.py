@@ -1027,13 +1027,16 @@ def tornado_chart(ranking: pd.DataFrame, top: int = 15) -> alt.LayerChart:
     meets its SCT (percentage points; a risk lowers it, in red; a mitigation raises it, in
     green), largest first (`tornado_data`)."""
     data = tornado_data(ranking, top)
+    colours = {"risk": RISK_RED, "mitigation": FAVOURABLE, "mixed": "#768692"}
     y = alt.Y("event:N", sort=list(data["event"]), title=None,
               axis=alt.Axis(labelLimit=360, labelFontSize=12, labelOverlap=False))
     bars = alt.Chart(data).mark_bar().encode(
-        y=y, x=alt.X("points:Q", title="Effect on P(the system meets its SCT), points",
+        y=y, x=alt.X("points:Q", title="Effect on P(meet the SCT), points",
                      axis=alt.Axis(format="+.0f")),
         color=alt.Color("type:N", title=None, scale=alt.Scale(
-            domain=["risk", "mitigation", "mixed"], range=[RISK_RED, FAVOURABLE, "#768692"]),
+            domain=[k for k in colours if k in set(data["type"])] or list(colours),
+            range=[c for k, c in colours.items() if k in set(data["type"])]
+            or list(colours.values())),
             legend=alt.Legend(orient="bottom", labelFontSize=12)),
         tooltip=[alt.Tooltip("event:N"), alt.Tooltip("type:N"),
                  alt.Tooltip("amount:Q", title="amount £m", format=",.2f"),
@@ -1046,6 +1049,6 @@ def tornado_chart(ranking: pd.DataFrame, top: int = 15) -> alt.LayerChart:
         height=alt.Step(22),
         title=alt.TitleParams(
             "Which risk or mitigation matters most (percentage points)",
-            subtitle="Each item's effect on the chance the system meets its SCT, against the "
-                     "same scenarios without it.",
+            subtitle="On the chance the system meets its SCT, against the same scenarios "
+                     "without it.",
             anchor="start", subtitleFontSize=12, subtitleColor="#425563"))

@@ -32,6 +32,8 @@ if TYPE_CHECKING:       # reports sit beside inyear (tests/unit/test_layers.py):
     from riskshare.agreements.outcome import Outcome
     from riskshare.inyear.fan import Landing
     from riskshare.inyear.position import InYear
+    from riskshare.risks.adjusted import RiskAdjusted
+    from riskshare.risks.reserve import ReserveSizing
 
 _MEMBER_MONEY = ("turnover", "control_total", "forecast", "support", "variance")
 _REBALANCE_MONEY = ("turnover", "control_total", "revised", "change", "forecast",
@@ -519,3 +521,134 @@ def in_year_workbook(in_year: InYear, outcome: Outcome | None = None,
     by quarter and with a landing the year-end fan, and the monthly table it was worked from."""
     return workbook_bytes(in_year_sheets(in_year, outcome, landing),
                           in_year_cover(in_year, outcome, landing))
+
+
+# -- risks and mitigations -------------------------------------------------------------------------
+RISK_ADJUSTED_MONEY = ("control_total", "forecast", "gross_risk", "expected_risk",
+                       "gross_mitigation", "expected_mitigation", "net_risk", "risk_adjusted",
+                       "worst", "best", "risk_adjusted_vs_control_total",
+                       "worst_vs_control_total", "best_vs_control_total")
+#: The risk-adjusted sheet's control total is the SCT on its SYSTEM row.
+RISK_ADJUSTED_LABELS = {"control_total": "Control total (SYSTEM: the system control total, "
+                                         "SCT) (£)",
+                        "name": "Name"}
+RESERVE_SHARES = ("level", "share_meeting_without", "share_meeting_with")
+RANKING_MONEY = ("amount", "delta_mean")
+#: A register item's amount is its size if it happens (a group's: its items' total).
+AMOUNT_LABEL = {"amount": "Amount if it happens (£)"}
+RISKS_NOTES = (
+    "The risk adjusted sheet: each member's forecast less its net risk (expected risks less "
+    "expected mitigations, amount × probability), its worst case (every risk, only the "
+    "mitigations certain to happen) and best case (no risk, every mitigation), and each "
+    "against its control total (+ better); the SYSTEM row (last) adds up the members inside "
+    "the SCT, against the SCT.",
+    "The register sheet is the risk register the figures were worked from, as loaded.")
+RESERVE_NOTE = (
+    "The reserve sheets: the system risk reserve needed to meet the SCT in a share of the "
+    "scenarios ({levels}) under the agreement — the system's outturn inside the SCT after "
+    "the risk share, before support, less the SCT — with each member's Euler contribution "
+    "(its share of the shortfall around that quantile) and two ways of funding it: by basis "
+    "(turnover inside the SCT) and by risk contribution.")
+RANKING_NOTE = (
+    "The ranking sheet: each event (an item, or a group of items that happen together) by its "
+    "effect on the chance the system meets its SCT and on the system's mean position against "
+    "the SCT, the scenarios with the event less the same scenarios without it; largest effect "
+    "on the chance first.")
+
+
+def _register_words(register, source: str = "") -> list[tuple[str, object]]:
+    """The register on a cover: where it came from and how many risks and mitigations."""
+    types = list(register.table["type"])
+    risks, mitigations = types.count("risk"), types.count("mitigation")
+    rows: list[tuple[str, object]] = []
+    if source:
+        rows.append(("risk register", source))
+    rows.append(("register items", f"{len(types):,} ({risks:,} risk{'s' if risks != 1 else ''}, "
+                                   f"{mitigations:,} mitigation"
+                                   f"{'s' if mitigations != 1 else ''})"))
+    return rows
+
+
+def risks_cover(adjusted: RiskAdjusted, sizing: ReserveSizing | None = None,
+                ranking: pd.DataFrame | None = None, scenarios=None, source: str = "") -> Cover:
+    """The risks workbook's cover: the system, the register (source and count), the agreement
+    the reserve was sized under and, with scenarios, their count, seed and how the register's
+    events were drawn (`scenarios`: the `Scenarios` simulated)."""
+    settings = _register_words(adjusted.register, source)
+    notes = list(RISKS_NOTES)
+    if scenarios is not None:
+        settings += scenario_settings(scenarios)
+        if getattr(scenarios, "register", None) is not None:
+            settings += [("register_mode", scenarios.register_mode),
+                         ("event_correlation", scenarios.event_correlation)]
+        else:
+            settings.append(("register_mode", "not drawn (the volatility alone)"))
+    elif sizing is not None:
+        settings.append(("scenarios", int(sizing.n)))
+    if sizing is not None:
+        notes.append(RESERVE_NOTE.format(levels=", ".join(f"{p:.0%}"
+                                                          for p in sizing.levels.index)))
+    if ranking is not None:
+        notes.append(RANKING_NOTE)
+    agreement = sizing.agreement if sizing is not None else None
+    return Cover("risks and mitigations: the risk-adjusted forecast",
+                 system=adjusted.system.label,
+                 agreement="not applicable" if agreement is None else agreement_words(agreement),
+                 settings=tuple(settings), notes=tuple(notes))
+
+
+def risks_sheets(adjusted: RiskAdjusted, sizing: ReserveSizing | None = None,
+                 ranking: pd.DataFrame | None = None) -> list[Sheet]:
+    """Sheets risk adjusted (per member, the SYSTEM row last), sentences, with a sizing reserve
+    (the reserve at each level) and reserve members (each member's Euler contribution and
+    funding by basis and by contribution), with a ranking the ranking (every event, largest
+    effect first), and register (the register as loaded, so the workbook documents its
+    input)."""
+    table = adjusted.table
+    order = [i for i in table.index if i != SYSTEM_ROW] + [i for i in table.index
+                                                           if i == SYSTEM_ROW]
+    sheets = [
+        Sheet("risk adjusted", table.loc[order].reset_index(), money=RISK_ADJUSTED_MONEY,
+              labels=RISK_ADJUSTED_LABELS),
+        Sheet("sentences", pd.DataFrame({"text": adjusted.sentences()}),
+              labels={"text": "For the board paper"}),
+    ]
+    if sizing is not None:
+        levels = sizing.levels.rename_axis("level").reset_index()
+        members = sizing.members.reset_index()
+        names = adjusted.system.orgs["name"]
+        members.insert(1, "name", [names.get(m, m) for m in members["org_id"]])
+        inside = adjusted.system.inside
+        members.insert(2, "in_sct", [bool(inside[k]) for k in range(len(members))])
+        sheets += [Sheet("reserve", levels, money=("reserve",), shares=RESERVE_SHARES),
+                   Sheet("reserve members", members,
+                         money=tuple(c for c in members.columns
+                                     if c.startswith(("contribution_", "by_"))))]
+    if ranking is not None:
+        ranked = ranking.reset_index(drop=True)
+        ranked.insert(0, "rank", range(1, len(ranked) + 1))
+        sheets.append(Sheet("ranking", ranked, money=RANKING_MONEY,
+                            shares=("delta_p_meet",), counts=("rank",), labels=AMOUNT_LABEL))
+    register = adjusted.register.table
+    sheets.append(Sheet("register", register.reset_index(drop=True), money=("amount",),
+                        labels=AMOUNT_LABEL))
+    return sheets
+
+
+def write_risks(adjusted: RiskAdjusted, sizing: ReserveSizing | None,
+                ranking: pd.DataFrame | None, path, scenarios=None, source: str = "") -> None:
+    """Write the risks workbook (`risks_sheets`) to `path`, a path or a binary buffer."""
+    write_workbook(path, risks_sheets(adjusted, sizing, ranking),
+                   risks_cover(adjusted, sizing, ranking, scenarios, source))
+
+
+def risks_workbook(adjusted: RiskAdjusted, sizing: ReserveSizing | None = None,
+                   ranking: pd.DataFrame | None = None, scenarios=None,
+                   source: str = "") -> bytes:
+    """The risks workbook as .xlsx bytes, for a download: the risk-adjusted forecast per member
+    and for the system, the sentences for a board paper, with a sizing the reserve needed
+    (`rs.reserve_needed`), with a ranking which items matter most (`rs.rank_items`), and the
+    register it was worked from. `scenarios` (the `Scenarios` the reserve was sized on) and
+    `source` (where the register came from) go on the cover."""
+    return workbook_bytes(risks_sheets(adjusted, sizing, ranking),
+                          risks_cover(adjusted, sizing, ranking, scenarios, source))

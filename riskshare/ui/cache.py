@@ -78,10 +78,11 @@ def rebalance(system: System, method: str, **request):
 
 
 @_cached
-def excel_bytes(system: System, monthly: Monthly | None = None) -> bytes:
-    """The system as a workbook (with its monthly sheet when given the monthly table),
-    cached."""
-    return _excel_bytes(system, monthly)
+def excel_bytes(system: System, monthly: Monthly | None = None,
+                register: Register | None = None) -> bytes:
+    """The system as a workbook (with its monthly sheet when given the monthly table and its
+    risks sheet when given the register), cached."""
+    return _excel_bytes(system, monthly, register)
 
 
 @_cached

@@ -150,7 +150,8 @@ def test_template_writes_the_blank_workbook(tmp_path, capsys):
     assert code == 0, err
     assert "Wrote" in out
     wb = openpyxl.load_workbook(target)
-    assert wb.sheetnames == ["cover", "organisations", "system", "monthly", "guide"]
+    assert wb.sheetnames == ["cover", "organisations", "system", "monthly", "risks",
+                             "guide"]
     assert [c.value for c in wb["organisations"][1]] == ["org_id"] + [c.name for c in
                                                                     rs.ORG_COLUMNS]
     expected = openpyxl.load_workbook(io.BytesIO(template_workbook()))

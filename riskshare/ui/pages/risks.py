@@ -22,6 +22,7 @@ from riskshare.core.errors import InputFileError, ValidationError
 from riskshare.core.filenames import export_name
 from riskshare.core.format import money_m
 from riskshare.core.register import COLUMNS, register_from_bytes, register_from_frame
+from riskshare.reports.workbooks import risks_workbook
 from riskshare.risks.adjusted import SYSTEM_ROW
 from riskshare.risks.reserve import LEVELS
 from riskshare.ui import cache, scenario_controls, state
@@ -58,8 +59,9 @@ def _editor_frame(register) -> pd.DataFrame:
 
 def _editor_changed(key: str) -> bool:
     edits = st.session_state.get(key)
-    return bool(edits) and any(edits.get(k) for k in ("edited_rows", "added_rows",
-                                                      "deleted_rows"))
+    if not edits:
+        return False
+    return any(edits.get(k) for k in ("edited_rows", "added_rows", "deleted_rows"))
 
 
 def register_section(system) -> None:
@@ -215,19 +217,25 @@ money = {"control_total": "control total £m", "forecast": "forecast £m",
          "expected_mitigation": "expected mitigation £m", "net_risk": "net risk £m",
          "risk_adjusted": "risk-adjusted £m",
          "risk_adjusted_vs_control_total": "risk-adjusted vs CT £m",
+         "worst": "worst £m", "best": "best £m",
          "worst_vs_control_total": "worst vs CT £m", "best_vs_control_total": "best vs CT £m"}
+GROUPS = {"Risk-adjusted": ["forecast", "expected_risk", "expected_mitigation", "net_risk",
+                            "risk_adjusted", "control_total", "risk_adjusted_vs_control_total"],
+          "Worst and best cases": ["gross_risk", "gross_mitigation", "worst", "best",
+                                   "worst_vs_control_total", "best_vs_control_total"]}
 frame = t.reset_index().rename(columns={"index": "org_id"})
-order = ["org_id", "name", *(["in_sct"] if system.outside_members else []), *money]
 short = (frame["risk_adjusted_vs_control_total"] <= -0.005).to_numpy()
-st.dataframe(styled_money(frame[order], list(money), highlight=short), hide_index=True,
-             width="stretch", placeholder="—",
-             column_config={**money_m_columns(money),
-                            "org_id": st.column_config.TextColumn(
-                                "member", pinned=True,
-                                help="org_id; SYSTEM: the members inside the SCT, against the "
-                                     "SCT"),
-                            "name": st.column_config.TextColumn("name", width="medium"),
-                            "in_sct": st.column_config.CheckboxColumn("in SCT")})
+config = {**money_m_columns(money),
+          "org_id": st.column_config.TextColumn(
+              "member", pinned=True, help="org_id; SYSTEM: the members inside the SCT, against "
+                                          "the SCT"),
+          "name": st.column_config.TextColumn("name", width="small"),
+          "in_sct": st.column_config.CheckboxColumn("in SCT")}
+for tab, columns in zip(st.tabs(list(GROUPS)), GROUPS.values(), strict=True):
+    with tab:
+        order = ["org_id", "name", *(["in_sct"] if system.outside_members else []), *columns]
+        st.dataframe(styled_money(frame[order], columns, highlight=short), hide_index=True,
+                     width="stretch", placeholder="—", column_config=config)
 st.caption("£m, at the forecast. Expected: amount × probability, added up; net risk: expected "
            "risks less expected mitigations; risk-adjusted: forecast less net risk; worst: "
            "every risk happens and only certain mitigations; best: no risk, every mitigation. "
@@ -236,7 +244,7 @@ st.caption("£m, at the forecast. Expected: amount × probability, added up; net
 
 labels = {SYSTEM_ROW: SYSTEM_LABEL, **{m: f"{m} · {name}" for m, name in
                                        zip(system.members, system.orgs["name"], strict=True)}}
-pick = st.selectbox("Waterfall for", list(labels), format_func=labels.get, key="rk_member")
+pick = st.selectbox("Waterfall for", list(labels), format_func=lambda m: labels[m], key="rk_member")
 st.vega_lite_chart(cache.risk_waterfall(system, register, pick,
                                         "The system" if pick == SYSTEM_ROW else pick),
                   width="stretch")
@@ -249,7 +257,7 @@ n = c1.selectbox("Scenarios", N_CHOICES, index=N_CHOICES.index(DEFAULT_N),
                  help="This page's own number of scenarios; the seed, correlation, shocks and "
                       "volatility are the Scenario settings in the sidebar.")
 mode = c2.radio("The register's events are drawn", list(MODE_LABELS),
-                format_func=MODE_LABELS.get, key="rk_mode")
+                format_func=lambda m: MODE_LABELS[m], key="rk_mode")
 rho = c3.slider("Correlation between events", 0.0, 0.9, 0.0, 0.05, key="rk_rho",
                 help="0: each item (or group) happens independently; higher: risks tend to "
                      "happen together (each one's own chance is unchanged).")
@@ -280,7 +288,7 @@ for col, p in zip((r3, r4), (0.90, 0.95), strict=True):
 left, right = st.columns([1, 1], gap="large")
 with left:
     st.markdown("**The reserve needed** (across scenarios, against the SCT)")
-    lv = pd.DataFrame({"meet the SCT with probability": [f"{p:.0%}" for p in levels.index],
+    lv = pd.DataFrame({"to meet the SCT in": [f"{p:.0%} of scenarios" for p in levels.index],
                        "reserve": levels["reserve"].to_numpy(),
                        "meet without": [f"{x:.1%}" for x in levels["share_meeting_without"]],
                        "meet with": [f"{x:.1%}" for x in levels["share_meeting_with"]]})
@@ -294,21 +302,21 @@ with left:
         "contribution": sizing.members[f"contribution_{label}"].to_numpy(),
         "by_basis": sizing.members[f"by_basis_{label}"].to_numpy(),
         "by_contribution": sizing.members[f"by_contribution_{label}"].to_numpy()})
-    share_money = {"contribution": "risk contribution £m", "by_basis": "funded by basis £m",
-                   "by_contribution": "funded by contribution £m"}
+    share_money = {"contribution": "contribution £m", "by_basis": "by basis £m",
+                   "by_contribution": "by contribution £m"}
     st.dataframe(styled_money(share, list(share_money)), hide_index=True, width="stretch",
                  column_config={**money_m_columns(share_money),
                                 "org_id": st.column_config.TextColumn("member")})
-    st.caption(md(f"£m, the reserve at {level:.0%} ({money_m(sizing.amount(level))}). Risk "
-                  "contribution (Euler): each member's shortfall in the scenarios around that "
+    st.caption(md(f"£m, the reserve at {level:.0%} ({money_m(sizing.amount(level))}). "
+                  "Contribution (Euler): each member's shortfall in the scenarios around that "
                   "quantile, scaled to add up to the reserve (below 0: its position tends to be "
-                  "good when the system's is bad). Funded by basis: by turnover inside the SCT; "
-                  "by contribution: by the positive contributions."))
+                  "good when the system's is bad). Two ways to fund it: by basis (turnover "
+                  "inside the SCT) or by contribution (the positive contributions)."))
     holders = [m for m, inside in zip(system.members, system.inside, strict=True) if inside]
     kinds = system.orgs["kind"].reindex(holders)
     first = next((m for m in holders if str(kinds[m]) == "commissioner"), holders[0])
     holder = st.selectbox("Held by", holders, index=holders.index(first), key="rk_holder",
-                          format_func=labels.get,
+                          format_func=lambda m: labels[m],
                           help="The member that holds the reserve: it is charged what the "
                                "reserve absorbs of a net pooled loss.")
     if st.button(f"Put a {money_m(sizing.amount(level))} reserve in the agreement",
@@ -346,9 +354,18 @@ with st.expander("Every item's effect"):
                                     "on P(meet SCT), points", format="%+.1f")})
 
 # -- downloads ------------------------------------------------------------------------------------
-d1, _spare = st.columns([1, 3])
-d1.download_button("Download the register (.csv)",
-                   csv_text(register.table[list(COLUMNS)], money=["amount"]).encode("utf-8"),
+d1, d2, _spare = st.columns([1, 1, 2])
+d1.download_button("Download the risks (.xlsx)",
+                   lambda: risks_workbook(adjusted, sizing, ranking,
+                                          source=state.register_source()),
+                   file_name=export_name(system.label, "risks", "xlsx"),
+                   mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                   key="dl_rk_xlsx", on_click="ignore",
+                   help="A workbook with the risk-adjusted forecast, the sentences, the reserve "
+                        "at 80/90/95% with each member's part, the ranking of the items and the "
+                        "register.")
+d2.download_button("Download the register (.csv)",
+                   csv_text(register.table[list(COLUMNS)], money=("amount",)).encode("utf-8"),
                    file_name=export_name(system.label, "risks", "csv"), mime="text/csv",
                    key="dl_rk_csv", on_click="ignore",
                    help="The register as risks.csv holds it, to edit and upload again.")

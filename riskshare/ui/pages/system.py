@@ -194,7 +194,9 @@ m4.metric("Support at stake", money_m(float(system.orgs["support"].sum())))
 
 d1, d2, _ = st.columns([1, 1, 2])
 months = state.current_monthly()      # the workbook keeps the In year page's table too
-d1.download_button("Download this system (.xlsx)", lambda: cache.excel_bytes(system, months),
+risks = state.current_register()      # and the Risks page's register
+d1.download_button("Download this system (.xlsx)",
+                   lambda: cache.excel_bytes(system, months, risks),
                    file_name=export_name(system.label, "system", "xlsx"), key="dl_xlsx",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 d2.download_button("Download members (.csv)", lambda: csv_text(file_frame(system)),

@@ -127,13 +127,13 @@ def test_csv_with_bom_and_spaces_after_commas_loads():
 def test_template_workbook_layout():
     wb = read_workbook(template_workbook())
     # a cover first (the loader reads the organisations and system sheets by name; the
-    # monthly sheet is read by rs.load_monthly)
-    assert wb.sheetnames == ["cover", "organisations", "system", "monthly", "guide"]
+    # monthly sheet is read by rs.load_monthly, the risks sheet by rs.load_register)
+    assert wb.sheetnames == ["cover", "organisations", "system", "monthly", "risks", "guide"]
     lines = list(wb["cover"].iter_rows(min_row=3, values_only=True))
     cover = {r[0]: r[1] for r in lines if r[0]}
     assert cover["What-if"] == "not applicable (input data)"
-    assert ("The organisations, system and monthly sheets keep one header row of the column "
-            "names riskshare reads") in " ".join(str(r[1]) for r in lines)
+    assert ("The organisations, system, monthly and risks sheets keep one header row of the "
+            "column names riskshare reads") in " ".join(str(r[1]) for r in lines)
     orgs = wb["organisations"]
     assert [c.value for c in orgs[1]] == ["org_id"] + [c.name for c in rs.ORG_COLUMNS]
     assert [c.value for c in orgs[1]] == ["org_id"] + SCHEMA_COLUMNS + ["in_sct", "net_turnover"]

@@ -288,7 +288,8 @@ def test_a_system_workbook_without_a_monthly_sheet_says_so(tmp_path):
 # -- the template ----------------------------------------------------------------------------------
 def test_the_template_has_a_monthly_sheet_with_examples_and_a_guide():
     wb = openpyxl.load_workbook(io.BytesIO(template_workbook()))
-    assert wb.sheetnames == ["cover", "organisations", "system", "monthly", "guide"]
+    assert wb.sheetnames == ["cover", "organisations", "system", "monthly", "risks",
+                             "guide"]
     rows = list(wb["monthly"].iter_rows(values_only=True))
     assert rows == [("org_id", "month", "plan", "actual", "forecast"),
                     ("EXAMPLE", 1, -1_000_000, -1_250_000, None),
