@@ -90,7 +90,8 @@ class Landing:
 def landing(system: System, monthly, agreement=None, month: int | None = None,
             forecast: str = "plan", n: int = 10_000, seed: int | None = 0,
             correlation: float = 0.3, shocks=(), volatility_scale: float = 1.0,
-            chunk: int = CHUNK) -> Landing:
+            chunk: int = CHUNK, register=None, register_mode: str = "add",
+            event_correlation: float = 0.0) -> Landing:
     """The year-end fan from `month`, with `agreement` applied (see the module docstring).
 
     Parameters
@@ -119,6 +120,13 @@ def landing(system: System, monthly, agreement=None, month: int | None = None,
     chunk : int, default 12,500
         Scenarios per run of the engine (bounds the memory used); chunks run on up to
         `WORKERS` threads, with the same figures as one after another.
+    register : Register, optional
+        The system's risk register: its items drawn as events in the year-end outturns (as
+        `rs.simulate`); they land at the year end, not in the quarters' year to date.
+    register_mode : {"add", "instead"}, default "add"
+        The events on top of the months' volatility, or alone.
+    event_correlation : float, default 0.0
+        The correlation between events, 0 to 1.
 
     Returns
     -------
@@ -135,7 +143,8 @@ def landing(system: System, monthly, agreement=None, month: int | None = None,
     chosen = load_agreement("standalone" if agreement is None else agreement)
     scenarios = simulate(system, n, seed=seed, correlation=correlation, shocks=shocks,
                          volatility_scale=volatility_scale, monthly=monthly, month=month,
-                         forecast=forecast)
+                         forecast=forecast, register=register, register_mode=register_mode,
+                         event_correlation=event_correlation)
     path, bridge = scenarios.path, scenarios.bridge
     assert path is not None                     # simulated in year
     v = scenarios.variances

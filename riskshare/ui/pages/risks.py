@@ -212,9 +212,9 @@ with st.container(border=True):
         st.code("\n".join(sentences), language=None, wrap_lines=True)
 
 money = {"control_total": "control total £m", "forecast": "forecast £m",
-         "gross_risk": "gross risk £m", "expected_risk": "expected risk £m",
+         "gross_risk": "gross risk £m", "expected_risk": "exp. risk £m",
          "gross_mitigation": "gross mitigation £m",
-         "expected_mitigation": "expected mitigation £m", "net_risk": "net risk £m",
+         "expected_mitigation": "exp. mitigation £m", "net_risk": "net risk £m",
          "risk_adjusted": "risk-adjusted £m",
          "risk_adjusted_vs_control_total": "risk-adjusted vs CT £m",
          "worst": "worst £m", "best": "best £m",
@@ -227,13 +227,12 @@ frame = t.reset_index().rename(columns={"index": "org_id"})
 short = (frame["risk_adjusted_vs_control_total"] <= -0.005).to_numpy()
 config = {**money_m_columns(money),
           "org_id": st.column_config.TextColumn(
-              "member", pinned=True, help="org_id; SYSTEM: the members inside the SCT, against "
-                                          "the SCT"),
-          "name": st.column_config.TextColumn("name", width="small"),
+              "member", pinned=True, help="org_id (names: the waterfall's picker below); "
+                                          "SYSTEM: the members inside the SCT, against the SCT"),
           "in_sct": st.column_config.CheckboxColumn("in SCT")}
 for tab, columns in zip(st.tabs(list(GROUPS)), GROUPS.values(), strict=True):
     with tab:
-        order = ["org_id", "name", *(["in_sct"] if system.outside_members else []), *columns]
+        order = ["org_id", *(["in_sct"] if system.outside_members else []), *columns]
         st.dataframe(styled_money(frame[order], columns, highlight=short), hide_index=True,
                      width="stretch", placeholder="—", column_config=config)
 st.caption("£m, at the forecast. Expected: amount × probability, added up; net risk: expected "
