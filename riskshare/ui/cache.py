@@ -144,13 +144,16 @@ def in_year_outcome(agreement: Agreement, system: System, monthly: Monthly, mont
 @st.cache_data(hash_funcs=HASH_FUNCS, max_entries=ENTRIES, show_spinner=False)
 def landing(system: System, monthly: Monthly, agreement: Agreement | None, month: int,
             method: str, n: int, seed: int, correlation: float = 0.3, shocks: tuple = (),
-            volatility_scale: float = 1.0):
+            volatility_scale: float = 1.0, register: Register | None = None,
+            register_mode: str = "add", event_correlation: float = 0.0):
     """`rs.landing`, cached. The scenarios drawn are not kept (only the fan's tables and the
     year they were drawn from): a cached fan of 100,000 scenarios stays a few kilobytes."""
     from riskshare.inyear.fan import landing as _landing
 
     land = _landing(system, monthly, agreement, month=month, forecast=method, n=n, seed=seed,
-                    correlation=correlation, shocks=shocks, volatility_scale=volatility_scale)
+                    correlation=correlation, shocks=shocks, volatility_scale=volatility_scale,
+                    register=register, register_mode=register_mode,
+                    event_correlation=event_correlation)
     return land.slim()          # the table and the fan by month, without the scenarios' arrays
 
 

@@ -173,3 +173,12 @@ def test_a_system_workbook_brings_its_risks_sheet_and_takes_it_away_again(downlo
     name = next(k for k in downloads if "two-2025-26-system" in k)
     back = register_from_bytes(downloads[name], name, one())
     assert back.fingerprint == register.fingerprint
+
+
+def test_the_in_year_fan_draws_the_register_when_the_sidebar_asks():
+    at = open_on("riskshare/ui/pages/in_year.py", "vale_2025_26")
+    at.selectbox(key="iy_n").select(1_000).run()
+    apply_settings(at, register="instead")
+    assert not at.exception, at.exception
+    captions = "\n".join(c.value for c in at.caption).replace("\\", "")
+    assert "the risk register's 15 items alone" in captions

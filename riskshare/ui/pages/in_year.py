@@ -301,8 +301,12 @@ except ValidationError as exc:
     show_validation_error(exc, "The current agreement does not fit this system — shown without "
                                "it:")
 land = None
+# the risk register drawn in the fan when the scenario settings say so (and there is one)
+risks = state.current_register() if settings.uses_register() else None
 landing_settings = (settings.seed, settings.correlation, settings.shocks,
-                    settings.volatility_scale)
+                    settings.volatility_scale, risks,
+                    settings.register if risks is not None else "add",
+                    settings.event_correlation if risks is not None else 0.0)
 try:
     land = cache.landing(system, monthly, agreement if outcome is not None else None, month,
                          method, n, *landing_settings)
@@ -318,7 +322,10 @@ st.caption(md(f"At {where} · forecast: {how} · agreement: {title}"
               + (f" · {n:,} scenarios of the months to come (seed {settings.seed}, correlation "
                  f"{settings.correlation:.2f}"
                  + (f", shocks: {', '.join(scenario_controls.shock_title(x) for x in settings.shocks)}"
-                    if settings.shocks else "") + ")" if land is not None else "")))
+                    if settings.shocks else "")
+                 + (f", the risk register's {len(risks.table)} items "
+                    + ("on top" if settings.register == "add" else "alone")
+                    if risks is not None else "") + ")" if land is not None else "")))
 
 # -- headline -------------------------------------------------------------------------------------
 m1, m2, m3, m4 = st.columns(4)
