@@ -81,6 +81,7 @@ class StepKind(StrEnum):
     WALK_AWAY = "walk_away"
     FAIRER = "fairer"
     IN_YEAR = "in_year"
+    RISKS = "risks"
 
 
 class Judge(StrEnum):
@@ -128,7 +129,7 @@ ObjectiveName = Literal["minimax_shortfall", "min_total_transfer", "closest_to_b
                         "max_meeting_control_total", "max_support_earned"]
 StatusName = Literal["optimal", "infeasible", "unbounded", "time_limit", "not_solved"]
 StepKindName = Literal["baseline", "shock", "agreement", "compare", "walk_away", "fairer",
-                       "in_year"]
+                       "in_year", "risks"]
 JudgeName = Literal["forecast", "scenarios"]
 ReferenceName = Literal["OCT", "ΣOCT", "SCT"]
 ForecastMethodName = Literal["plan", "run_rate", "submitted"]

@@ -25,12 +25,17 @@ from riskshare.workshop.whatif import (
     Knob,
     KnobSetting,
     changed_agreement,
+    changed_register,
     describe_changes,
+    item_labels,
     knobs,
+    target_item,
     target_label,
+    uses_register,
 )
 
 __all__ = ["Session", "Step", "WhatIf", "STEP_KINDS", "load_session", "list_sessions",
            "draft_session", "view", "views", "StepView", "Figure", "system_at", "KNOBS",
            "LIMITS", "Knob", "KnobSetting", "knobs", "target_label", "changed_agreement",
-           "describe_changes"]
+           "describe_changes", "item_labels", "target_item", "uses_register",
+           "changed_register"]

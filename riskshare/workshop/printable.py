@@ -25,7 +25,7 @@ from riskshare.core.errors import RiskshareError
 from riskshare.reports import charts
 
 CHROMIUMS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-KEY_CHART_KINDS = ("shock", "compare", "fairer", "walk_away", "agreement", "baseline")
+KEY_CHART_KINDS = ("shock", "compare", "fairer", "risks", "walk_away", "agreement", "baseline")
 MAX_CHARTS = 3
 MAX_FINDINGS = 2   # sentences per step in the printed summary
 CHART_WIDTH = 520  # px of plotting area: two fit side by side on A4 at print scale
@@ -79,8 +79,9 @@ def pdf_available() -> bool:
 
 
 def key_views(views) -> list:
-    """The charts worth printing: the shock, the comparison and the final fairness step (in
-    session order), up to MAX_CHARTS; other kinds fill in when a session has fewer."""
+    """The charts worth printing: the shock, the comparison, the final fairness step and the
+    risk register's tornado (in session order), up to MAX_CHARTS; other kinds fill in when a
+    session has fewer."""
     chosen: list = []
     for kind in KEY_CHART_KINDS:
         matching = [v for v in views if v.step.kind == kind and v.chart is not None]
@@ -123,7 +124,8 @@ def html_report(session, views=None, generated: _dt.date | None = None) -> str:
         parts.append(f'<div class="meta">{html.escape(session.description)}</div>')
     parts.append(f'<div class="meta">Agreements — {html.escape(agreements)}</div>')
     parts.append(f'<div class="meta">Scenarios: {s.n:,} simulated years (seed {s.seed}, '
-                 f"correlation {s.correlation:g}); fairness values each member by its average "
+                 f"correlation {s.correlation:g}{_register_words(s)}); fairness values each "
+                 "member by its average "
                  f"year less {session.risk_aversion:g} × its shortfall in the worst 1-in-20."
                  "</div>")
     changed = [v for v in views if v.changes]
@@ -164,6 +166,14 @@ def html_report(session, views=None, generated: _dt.date | None = None) -> str:
         parts.append("</div>")
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def _register_words(settings) -> str:
+    """How the scenarios draw the risk register, for the header ("" when they do not)."""
+    if not settings.uses_register():
+        return ""
+    how = "on top of the volatility" if settings.register == "add" else "instead of the volatility"
+    return f"; the risk register's events drawn {how}"
 
 
 def pdf_bytes(html_text: str, timeout: float = 120.0) -> bytes:

@@ -4,6 +4,10 @@ whole system on its own sheet), the fairness tables and the charts. Numbers are 
 numbers; chances as fractions shown 0.0%; volatility as the percent number (2 means 2%).
 Money in £ to the penny with £ formats; the same views as the room saw.
 
+A risks step adds its ranking (each event's effect on the chance of meeting the SCT) and the
+reserve needed (the levels, and each member's contribution and funding), and the session's risk
+register has a sheet of its own when a step draws it.
+
 What-ifs: every sheet without "what-if" in its name holds the figures **as prepared** (the
 agreements in the agreements sheet, the session's shocks). A step shown with a what-if in force
 (`StepView.changes`) adds sheets named "… what-if" with its figures under the what-if, and the
@@ -30,7 +34,7 @@ from riskshare.reports.workbooks import (
 from riskshare.workshop.session import WhatIf
 from riskshare.workshop.steps import system_at, view
 from riskshare.workshop.steps import views as all_views
-from riskshare.workshop.whatif import changed_agreement, target_label
+from riskshare.workshop.whatif import changed_agreement, target_label, uses_register
 
 _PERCENT_WORDS = ("variance_pct",)
 WHAT_IF = "what-if"
@@ -151,6 +155,38 @@ def _result_sheets(v, session) -> list[Sheet]:
     return sheets
 
 
+def _risk_sheets(v, what_if: bool = False) -> list[Sheet]:
+    """A risks step's ranking and reserve (levels, then members), headed "what-if" when
+    worked out under one."""
+    if "ranking" not in v.results:
+        return []
+    mark = f" {WHAT_IF}" if what_if else ""
+    ranking = v.results["ranking"].reset_index(drop=True)
+    ranking.insert(0, "rank", range(1, len(ranking) + 1))
+    sizing = v.results["reserve"]
+    levels = sizing.levels.reset_index().rename(columns={"p": "level"})
+    members = sizing.members.reset_index()
+    members.insert(1, "name", v.system.orgs["name"].reindex(members["org_id"]).to_numpy())
+    sheets = [Sheet(f"{v.number} ranking{mark}"[:31], ranking, money=("amount", "delta_mean"),
+                    shares=("probability", "delta_p_meet"), counts=("rank",)),
+              Sheet(f"{v.number} reserve{mark}"[:31], levels, money=("reserve",),
+                    shares=("level", "share_meeting_without", "share_meeting_with")),
+              Sheet(f"{v.number} reserve members{mark}"[:31], members,
+                    money=tuple(c for c in members.columns if c not in ("org_id", "name")))]
+    if not what_if:
+        return sheets
+    return [Sheet(s.title, s.frame, money=s.money, shares=s.shares, counts=s.counts,
+                  labels=_kinds_marked(s)) for s in sheets]
+
+
+def _register_sheet(session, views) -> list[Sheet]:
+    """The session's risk register as prepared, when a step drew it."""
+    if session.register is None or not any(uses_register(session, v.number) for v in views):
+        return []
+    return [Sheet("risk register", session.register.table, money=("amount",),
+                  shares=("probability",))]
+
+
 def session_sheets(session, views=None, images: bool = True) -> list[Sheet]:
     """The workshop report as sheets (the cover is `session_cover`): summary (every step's
     figures and findings), inputs (the members), agreements (each one's TOML, and any agreement
@@ -208,6 +244,11 @@ def session_sheets(session, views=None, images: bool = True) -> list[Sheet]:
         sheets.append(_step_sheet(p, what_if=False))
         if v.changes:
             sheets.append(_step_sheet(v, what_if=True))
+    sheets += _register_sheet(session, prepared)
+    for v, p in zip(views, prepared, strict=True):
+        sheets += _risk_sheets(p)
+        if v.changes:
+            sheets += _risk_sheets(v, what_if=True)
     outcomes: dict = {}
     for v in prepared:
         for label in v.step.agreements:

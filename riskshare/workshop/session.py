@@ -16,6 +16,9 @@ sample = "northshire_2018_19"       # a bundled sample ... or the system inline,
 # [[system.orgs]]  org_id = "NGH", name = "...", kind = "acute", turnover = 512_400_000, ...
 # [[system.monthly]] org_id = "NGH", month = 1, plan = -1_200_000, actual = -1_350_000
 #                   (the monthly table, as saved; a sample brings its own)
+# [[system.risks]]  org_id = "NGH", item = "CIP slippage", type = "risk", amount = 6_000_000,
+#                   probability = 0.5   # (+ group, recurrent: the risk register, as saved;
+#                                       #  a sample brings its own)
 
 [agreements.A]
 preset = "support_cliff_2018_19"    # a preset ... or the agreement file's keys inline
@@ -32,6 +35,8 @@ kind_correlation = 0.0
 distribution = "normal"             # or "t" (with df = 5.0)
 volatility_scale = 1.0
 risk_aversion = 0.5                 # λ for judging fairness across scenarios
+# register = "add"                  # "none" (default), "add" or "instead": steps judged across
+# event_correlation = 0.0           #   scenarios also draw the risk register's events
 
 [shocks.winter_pressure]            # optional inline shocks; names not defined here are
 name = "..."                        # looked up among the bundled shocks
@@ -54,16 +59,25 @@ month = 9                           # months closed, 0-12 (April is month 1)
 # forecast = "plan"                 # or "run_rate", "submitted": the months to come
 # agreements = ["A"]                # optional: the deal applied on the in-year forecast
 
+[[steps]]
+kind = "risks"                      # the risk register: risk-adjusted forecast, which item
+title = "Which risk matters most?"  # matters most, and the reserve the system would need
+# agreements = ["A"]                # optional: the deal the ranking and the reserve are under
+
 [what_if]                           # optional: changes made live on the selected step
 agreement = "B"
 pool_share = 0.75
+# item = "NGH: Vacancy slippage"    # the register item the probability knob changes
+# probability = 0.9                 #   (with its group, if it has one)
 ```
 
 Steps inherit the shocks of the step before unless they set `shocks`, so a shock revealed at
 step 2 stays in force for the agreements discussed after it. An in_year step shows the year as
 the monthly table has it (docs/in_year.md): shocks are changes to a forecast, not entries in the
-ledger, so they do not apply to it (the step says so when one is in force). Money is in £
-(surplus positive).
+ledger, so they do not apply to it (the step says so when one is in force). A risks step
+needs the system's risk register (a sample's own, or `[[system.risks]]` rows) and draws its
+events in the session's scenarios ("add" unless `[scenarios] register = "instead"`). Money is
+in £ (surplus positive).
 """
 
 from __future__ import annotations
@@ -96,8 +110,16 @@ from riskshare.core.errors import (
     raise_if_errors,
     unknown_keys,
 )
+from riskshare.core.format import listed
 from riskshare.core.monthly import Monthly, check_monthly
-from riskshare.core.samples import bundled_dir, list_samples, load_sample, sample_monthly
+from riskshare.core.register import Register, check_register
+from riskshare.core.samples import (
+    bundled_dir,
+    list_samples,
+    load_sample,
+    sample_monthly,
+    sample_register,
+)
 from riskshare.core.schema import control_character, text_key
 from riskshare.core.sources import parse_toml, resolve
 from riskshare.core.system import System
@@ -110,8 +132,8 @@ from riskshare.scenarios.shocks import (
     shock_vector,
     total_shock,
 )
-from riskshare.scenarios.simulate import ScenarioSettings, check_settings
-from riskshare.workshop.whatif import KNOBS, LIMITS, changed_agreement, target_label
+from riskshare.scenarios.simulate import REGISTER_MODES, ScenarioSettings, check_settings
+from riskshare.workshop.whatif import KNOBS, LIMITS, changed_agreement, item_labels, target_label
 
 STEP_KINDS = {
     StepKind.BASELINE: "Where the system stands: control totals, forecasts and the gap to the SCT",
@@ -122,17 +144,23 @@ STEP_KINDS = {
     StepKind.FAIRER: "A fairer alternative: an agreement against the original and the fair shares",
     StepKind.IN_YEAR: "The year at a month: who is behind plan, where the year will land, and "
                       "what the deal does about it",
+    StepKind.RISKS: "The risk register: the risk-adjusted forecast, which risk or mitigation "
+                    "matters most, and the reserve the system would need",
 }
 AGREEMENTS_NEEDED = {"baseline": (0, 0), "shock": (0, 0), "agreement": (1, 1),
                      "compare": (2, 4), "walk_away": (1, 1), "fairer": (2, 2),
-                     "in_year": (0, 1)}
+                     "in_year": (0, 1), "risks": (0, 1)}
 JUDGES = values(Judge)
 _TOP = ("title", "description", "step", "system", "agreements", "scenarios", "shocks", "steps",
         "what_if")
 _STEP = ("kind", "title", "notes", "agreements", "shocks", "judge", "month", "forecast")
 _IN_YEAR_KEYS = ("month", "forecast")      # only in_year steps take them
-_SYSTEM_META = ("sample", "name", "year", "control_total", "orgs", "monthly")
+_SYSTEM_META = ("sample", "name", "year", "control_total", "orgs", "monthly", "risks")
+_SCENARIOS = ("n", "seed", "correlation", "kind_correlation", "distribution", "df",
+              "volatility_scale", "risk_aversion", "register", "event_correlation")
+REGISTER_SOURCES = ("none", *REGISTER_MODES)    # [scenarios] register
 RISK_AVERSION = 0.5
+SECONDS_PER_EVENT = 0.01   # a risks step's fixed cost per register item ranked (an engine run)
 MAX_STEPS = 50          # steps in one session (a workshop has a handful)
 
 
@@ -179,14 +207,16 @@ class Step:
 @dataclass(frozen=True)
 class WhatIf:
     """Live changes to the step on screen: `values` maps a knob key (see `workshop.KNOBS`) to a
-    value; `agreement` is the label of the agreement the agreement knobs change."""
+    value; `agreement` is the label of the agreement the agreement knobs change; `item` the
+    risk register item ("org_id: item") the probability knob changes (with its group)."""
 
     values: tuple[tuple[str, float], ...] = ()
     agreement: str | None = None
+    item: str | None = None
 
     @classmethod
-    def of(cls, agreement: str | None = None, **values) -> WhatIf:
-        return cls(tuple(sorted((k, float(v)) for k, v in values.items())), agreement)
+    def of(cls, agreement: str | None = None, item: str | None = None, **values) -> WhatIf:
+        return cls(tuple(sorted((k, float(v)) for k, v in values.items())), agreement, item)
 
     def get(self, key: str, default=None):
         return dict(self.values).get(key, default)
@@ -196,6 +226,8 @@ class WhatIf:
 
     def to_dict(self) -> dict:
         out: dict = {"agreement": self.agreement} if self.agreement else {}
+        if self.item:
+            out["item"] = self.item
         out.update(dict(self.values))
         return out
 
@@ -216,6 +248,7 @@ class Session:
     what_if: WhatIf = field(default_factory=WhatIf)
     sample: str = ""   # the bundled sample the system came from, if unchanged
     monthly: Monthly | None = None   # the system's monthly table (in_year steps), if any
+    register: Register | None = None  # the system's risk register (risks steps), if any
 
     # -- look-ups ----------------------------------------------------------------------------
     @property
@@ -258,13 +291,19 @@ class Session:
     def with_system(self, system: System) -> Session:
         """The session on another system (re-validated: its agreements and shocks must fit).
         The monthly table goes with it when it is for the same members (it must still fit);
-        a table for other members is dropped, and an in_year step then asks for one."""
+        a table for other members is dropped, and an in_year step then asks for one. The risk
+        register goes with it when the system has every member it names; otherwise it is
+        dropped, and a risks step (or scenarios drawing the register) then asks for one."""
         monthly = self.monthly
         if monthly is not None and (tuple(monthly.table.index.get_level_values("org_id")
                                           .unique()) != tuple(system.members)):
             monthly = None
-        return read_session_dict(replace(self, system=system, sample="",
-                                         monthly=monthly).to_dict(), self.title or "session")
+        register = self.register
+        if register is not None and not set(register.table["org_id"]) <= set(system.members):
+            register = None
+        return read_session_dict(replace(self, system=system, sample="", monthly=monthly,
+                                         register=register).to_dict(),
+                                 self.title or "session")
 
     # -- writing -----------------------------------------------------------------------------
     def to_dict(self, inline: bool = True) -> dict:
@@ -275,10 +314,15 @@ class Session:
         if self.description:
             out["description"] = self.description
         out["step"] = self.step
-        out["system"] = _system_dict(self.system, None if inline else self.sample, self.monthly)
+        out["system"] = _system_dict(self.system, None if inline else self.sample, self.monthly,
+                                     self.register)
         out["agreements"] = {label: a.to_dict() for label, a in self.agreements}
         scenarios = {k: v for k, v in ScenarioSettings.kwargs(self.scenarios).items()
                      if k != "shocks"}
+        if not self.scenarios.uses_register():    # the defaults: the file as it was before
+            scenarios.pop("register", None)
+            if not scenarios.get("event_correlation"):
+                scenarios.pop("event_correlation", None)
         scenarios["risk_aversion"] = self.risk_aversion
         out["scenarios"] = scenarios
         inline_shocks = {key: s for key, s in self.shocks}
@@ -304,13 +348,14 @@ class Session:
         """The same system (exactly), agreements, steps, settings, step on screen and what-if."""
         if not isinstance(other, Session) or not self.system.equals(other.system):
             return False
-        mine, theirs = self.monthly, other.monthly
-        if (mine is None) != (theirs is None) or (
-                mine is not None and theirs is not None and not mine.table.equals(theirs.table)):
-            return False
+        for mine, theirs in ((self.monthly, other.monthly), (self.register, other.register)):
+            if (mine is None) != (theirs is None) or (
+                    mine is not None and theirs is not None
+                    and not mine.table.equals(theirs.table)):
+                return False
         return (self.used_shocks() == other.used_shocks()
                 and all(getattr(self, f.name) == getattr(other, f.name) for f in fields(self)
-                        if f.name not in ("system", "sample", "shocks", "monthly")))
+                        if f.name not in ("system", "sample", "shocks", "monthly", "register")))
 
     def used_shocks(self) -> dict[str, Shock]:
         """Every shock a step puts in force, by name, resolved (inline or bundled)."""
@@ -320,13 +365,15 @@ class Session:
 
 def draft_session(system: System, agreements, title: str = "", shocks=(),
                   scenarios: ScenarioSettings | None = None,
-                  monthly: Monthly | None = None) -> Session:
+                  monthly: Monthly | None = None, register: Register | None = None) -> Session:
     """A session to start preparing from: baseline, the shocks (if any), the agreements (one:
     applied; two to four: compared), who would walk away from the last one and, with two or
     more, the last against the first as the alternative. `agreements`: Agreement objects (or
     preset names / TOML) labelled A, B, ... in order; shocks: bundled shock names. Given the
     system's monthly table with a month closed, an in_year step at the latest month closed
-    follows the baseline, with agreement A applied on the in-year forecast."""
+    follows the baseline, with agreement A applied on the in-year forecast. Given the system's
+    risk register, a risks step follows (the ranking and the reserve under the last agreement,
+    the proposal under discussion)."""
     loaded = [load_agreement(a) for a in agreements]
     if not 1 <= len(loaded) <= 4:
         raise UsageError("a draft session takes one to four agreements")
@@ -336,6 +383,9 @@ def draft_session(system: System, agreements, title: str = "", shocks=(),
         m = monthly.month
         steps.append(Step("in_year", f"Month {m}: who is behind, and what does the deal do "
                           "about it?", agreements=("A",), month=m))
+    if register is not None and len(register.table):
+        steps.append(Step("risks", "The risk register: which risk matters most, and what "
+                          "reserve would it take?", agreements=(labels[-1],)))
     if shocks:
         steps.append(Step("shock", "The shock", shocks=tuple(shocks)))
     if len(loaded) == 1:
@@ -349,7 +399,8 @@ def draft_session(system: System, agreements, title: str = "", shocks=(),
                           agreements=(labels[-1], labels[0])))
     data = replace(Session(title or f"{system.label}: sharing the risk", system,
                            tuple(zip(labels, loaded, strict=True)), tuple(steps),
-                           scenarios or ScenarioSettings(), monthly=monthly),
+                           scenarios or ScenarioSettings(), monthly=monthly,
+                           register=register),
                    sample="").to_dict()
     return read_session_dict(data, "draft session")
 
@@ -392,7 +443,7 @@ def read_session_dict(data: dict, source: str = "session") -> Session:
     unknown_keys(data, _TOP, "", problems)
     title = text_key(data, "title", problems, needed_by="session")
     description = text_key(data, "description", problems, multiline=True)
-    system, sample, monthly = _read_system(data.get("system"), problems)
+    system, sample, monthly, register = _read_system(data.get("system"), problems)
     agreements = _read_agreements(data.get("agreements"), system, problems)
     settings, risk_aversion = _read_scenarios(data.get("scenarios", {}), problems,
                                               None if system is None else system.n)
@@ -402,46 +453,53 @@ def read_session_dict(data: dict, source: str = "session") -> Session:
     numbered = _read_steps(data.get("steps"), declared, problems)
     _check_shocks(numbered, dict(shocks), system, problems)
     _check_in_year(numbered, system, monthly, problems)
-    _check_work(numbered, settings, system, problems)
+    # inline rows that failed their checks are reported once, as such: not again as "no register"
+    given = isinstance(data.get("system"), dict) and "risks" in data["system"]
+    _check_risks(numbered, settings, None if given else system, register, problems)
+    _check_work(numbered, settings, system, problems, register)
     steps = [step for _, step in numbered]
     step = data.get("step", 1)
     if isinstance(step, bool) or not isinstance(step, int) or not 1 <= step <= max(len(steps), 1):
         problems.append(problem(f"must be a step number from 1 to {max(len(steps), 1)}",
                                 key="step", value=step))
         step = 1
-    what_if = _read_what_if(data.get("what_if", {}), declared, problems)
+    what_if = _read_what_if(data.get("what_if", {}), declared, problems, register,
+                            checked=not given or register is not None)
     raise_if_errors(problems, source)
     assert system is not None   # _read_system gives None only with an error: raised above
     session = Session(title.strip(), system, tuple(agreements), tuple(steps), settings,
                       risk_aversion, tuple(shocks), description, step, what_if, sample,
-                      monthly)
+                      monthly, register)
     _check_what_if(session, source)
     return session
 
 
-def _read_system(section, problems) -> tuple[System | None, str, Monthly | None]:
-    """(the system, the sample it is when unchanged, its monthly table if any)."""
+def _read_system(section, problems
+                 ) -> tuple[System | None, str, Monthly | None, Register | None]:
+    """(the system, the sample it is when unchanged, its monthly table if any, its risk
+    register if any)."""
     if not isinstance(section, dict):
         problems.append(problem("needs a [system] table: `sample = \"<name>\"` or the system "
                                 "inline", key="system"))
-        return None, "", None
+        return None, "", None, None
     unknown_keys(section, _SYSTEM_META, "system.", problems)
     if "sample" in section:
         name = section["sample"]
-        if "orgs" in section or "monthly" in section:
-            problems.append(problem("give either 'sample' or the 'orgs' (and 'monthly') rows, "
-                                    "not both", key="system"))
+        if "orgs" in section or "monthly" in section or "risks" in section:
+            problems.append(problem("give either 'sample' or the 'orgs' (and 'monthly' and "
+                                    "'risks') rows, not both", key="system"))
         if name not in list_samples():
             problems.append(problem(f"is not a bundled sample (samples: "
                                     f"{', '.join(list_samples())})", key="system.sample",
                                     value=name))
-            return None, "", None
-        return load_sample(name), name, sample_monthly(name)
+            return None, "", None, None
+        system = load_sample(name)
+        return system, name, sample_monthly(name), sample_register(name, system)
     rows = section.get("orgs")
     if not isinstance(rows, list) or not rows or not all(isinstance(r, dict) for r in rows):
         problems.append(problem("needs `sample = \"<name>\"` or [[system.orgs]] rows",
                                 key="system.orgs"))
-        return None, "", None
+        return None, "", None, None
     try:
         system = System.from_frame(pd.DataFrame(rows), section.get("control_total"),
                                    section.get("name", ""), section.get("year", ""),
@@ -455,8 +513,9 @@ def _read_system(section, problems) -> tuple[System | None, str, Monthly | None]
                 problems.append(replace(p, rule=f"[[system.orgs]] {p.rule}"))
             else:
                 problems.append(p)
-        return None, "", None
-    return system, "", _read_monthly(section.get("monthly"), system, problems)
+        return None, "", None, None
+    return (system, "", _read_monthly(section.get("monthly"), system, problems),
+            _read_register(section.get("risks"), system, problems))
 
 
 def _read_monthly(rows, system: System, problems) -> Monthly | None:
@@ -470,6 +529,31 @@ def _read_monthly(rows, system: System, problems) -> Monthly | None:
     monthly, found = check_monthly(pd.DataFrame(rows), system)
     problems += [replace(p, rule=f"[[system.monthly]] {p.rule}") for p in found]
     return monthly
+
+
+def _read_register(rows, system: System, problems) -> Register | None:
+    """The inline risk register ([[system.risks]] rows, numbered from 1 in keys such as
+    `system.risks[3].probability`), checked as any register is (`core.register`)."""
+    if rows is None:
+        return None
+    if not isinstance(rows, list) or not rows or not all(isinstance(r, dict) for r in rows):
+        problems.append(problem("must be [[system.risks]] rows (org_id, item, type, amount, "
+                                "probability, and optionally group and recurrent)",
+                                key="system.risks"))
+        return None
+    register, found = check_register(pd.DataFrame(rows), system)
+    for p in found:
+        if isinstance(p.value, float) and math.isnan(p.value):   # a key the row leaves out
+            p = replace(p, value=None, has_value=False)
+        if p.row is not None:
+            key = f"system.risks[{p.row}]" + (f".{p.column}" if p.column else "")
+            problems.append(replace(p, column=key, label="key", row=None))
+        elif p.column is not None:      # a column missing, unknown or given twice
+            problems.append(replace(p, rule=f"column '{p.column}': {p.rule}",
+                                    column="system.risks", label="key"))
+        else:
+            problems.append(replace(p, column="system.risks", label="key"))
+    return register
 
 
 def _read_agreements(section, system, problems) -> list[tuple[str, Agreement]]:
@@ -527,8 +611,7 @@ def _read_scenarios(section, problems, members: int | None = None
     if not isinstance(section, dict):
         problems.append(problem("must be a table", key="scenarios"))
         return default, RISK_AVERSION
-    valid = ("n", "seed", "correlation", "kind_correlation", "distribution", "df",
-             "volatility_scale", "risk_aversion")
+    valid = _SCENARIOS
     unknown_keys(section, valid, "scenarios.", problems)
     given = {**ScenarioSettings.kwargs(default), **{k: v for k, v in section.items()
                                                       if k in valid}}
@@ -542,12 +625,24 @@ def _read_scenarios(section, problems, members: int | None = None
             or not 0 <= risk_aversion <= 1):
         found.append(problem("must lie in [0, 1]", key="scenarios.risk_aversion",
                              value=risk_aversion))
+    register = section.get("register", "none")
+    if register not in REGISTER_SOURCES:
+        found.append(problem(f"must be one of: {', '.join(REGISTER_SOURCES)} (whether steps "
+                             "judged across scenarios draw the risk register's events, on top "
+                             "of the members' volatility or instead of it)",
+                             key="scenarios.register", value=register))
+    events = section.get("event_correlation", 0.0)
+    if (isinstance(events, bool) or not isinstance(events, (int, float))
+            or not 0 <= events <= 1):
+        found.append(problem("must lie in [0, 1]", key="scenarios.event_correlation",
+                             value=events))
     problems += found
     if found:
         return default, RISK_AVERSION
     return (ScenarioSettings((), int(given["n"]), float(given["correlation"]),
                              float(given["kind_correlation"]), str(given["distribution"]),
-                             float(given["df"]), float(given["volatility_scale"]), int(seed)),
+                             float(given["df"]), float(given["volatility_scale"]), int(seed),
+                             register=str(register), event_correlation=float(events)),
             float(risk_aversion))
 
 
@@ -673,6 +768,23 @@ def _check_in_year(steps, system, monthly: Monthly | None, problems) -> None:
                          for p in exc.problems]
 
 
+def _check_risks(steps, settings: ScenarioSettings, system, register: Register | None,
+                 problems) -> None:
+    """A risks step needs the system's risk register, and so do scenarios set to draw it."""
+    if system is None or register is not None:
+        return
+    where = ("a sample that has one (northshire_2018_19, vale_2025_26) or [[system.risks]] "
+             "rows (org_id, item, type, amount, probability)")
+    for i, step in steps:
+        if step.kind == StepKind.RISKS:
+            problems.append(problem(f"a risks step needs the system's risk register: {where}",
+                                    key=f"steps[{i}].kind", value="risks"))
+    if settings.uses_register():
+        problems.append(problem(f"draws the system's risk register, and the session has none: "
+                                f"{where}; or set it to \"none\"", key="scenarios.register",
+                                value=settings.register))
+
+
 def _check_shocks(steps, inline: dict, system, problems) -> None:
     for i, step in steps:
         for name in step.shocks or ():
@@ -694,11 +806,13 @@ def _check_shocks(steps, inline: dict, system, problems) -> None:
                                          label="key") for p in exc.problems]
 
 
-def _check_work(steps, settings: ScenarioSettings, system, problems) -> None:
+def _check_work(steps, settings: ScenarioSettings, system, problems,
+                register: Register | None = None) -> None:
     """Steps judged across scenarios must fit the time budget (they are worked out live in the
     room, and a report works out every step): a walk-away or fairer step on its own, and all
-    such steps with the comparisons across scenarios together. Refused at load, with the
-    estimate, rather than hanging on screen."""
+    such steps with the comparisons across scenarios together, and with the risks steps (each
+    ranks every register item on the session's scenarios: an engine run per item). Refused at
+    load, with the estimate, rather than hanging on screen."""
     from riskshare.games.pooling import (
         SECONDS_PER_CELL,
         check_time,
@@ -727,6 +841,21 @@ def _check_work(steps, settings: ScenarioSettings, system, problems) -> None:
             f"of {duration(time_budget(), about=False)}; use fewer scenarios or judge some steps "
             "at the forecast (RISKSHARE_TIME_BUDGET raises the budget)",
             key=f"steps[{judged[0][0]}].judge"))
+        return
+    risky = [i for i, step in steps if step.kind == StepKind.RISKS]
+    if not risky or register is None:
+        return
+    items = len(register.table)          # at most one event each (a group is one)
+    total = seconds + len(risky) * (items + 2) * (settings.n * system.n * SECONDS_PER_CELL
+                                                  + SECONDS_PER_EVENT)
+    if total > time_budget():
+        problems.append(problem(
+            f"{len(risky)} risks step{'s rank' if len(risky) > 1 else ' ranks'} the risk "
+            f"register's {items:,} items across {settings.n:,} scenarios"
+            + (" (with the steps judged across scenarios)" if judged else "")
+            + f": {duration(total)} of work in all, above the budget of "
+            f"{duration(time_budget(), about=False)}; use fewer scenarios "
+            "(RISKSHARE_TIME_BUDGET raises the budget)", key="scenarios.n", value=settings.n))
 
 
 def _check_what_if(session: Session, source: str) -> None:
@@ -746,7 +875,10 @@ def _check_what_if(session: Session, source: str) -> None:
                               source) from None
 
 
-def _read_what_if(section, labels, problems) -> WhatIf:
+def _read_what_if(section, labels, problems, register: Register | None = None,
+                  checked: bool = True) -> WhatIf:
+    """The what-if; its item is checked against `register` when `checked` (not when the
+    register's own rows were refused)."""
 
     if not isinstance(section, dict):
         problems.append(problem("must be a table", key="what_if"))
@@ -756,13 +888,28 @@ def _read_what_if(section, labels, problems) -> WhatIf:
         problems.append(problem(f"is not among the session's agreements ({', '.join(labels)})",
                                 key="what_if.agreement", value=agreement))
         agreement = None
+    item = section.get("item")
+    if item is not None and not checked:
+        item = None
+    elif item is not None:
+        items = item_labels(register) if register is not None else []
+        if register is None:
+            problems.append(problem("names a risk register item, and the session has no risk "
+                                    "register (a sample that has one, or [[system.risks]] rows)",
+                                    key="what_if.item", value=item))
+            item = None
+        elif item not in items:
+            problems.append(problem(f"is not an item of the session's risk register, written "
+                                    f"\"org_id: item\" (items: {listed(items)})",
+                                    key="what_if.item", value=item))
+            item = None
     values = {}
     for key, value in section.items():
-        if key == "agreement":
+        if key in ("agreement", "item"):
             continue
         knob = KNOBS.get(key)
         if knob is None:
-            problems.append(problem(f"unknown key (valid keys: agreement, "
+            problems.append(problem(f"unknown key (valid keys: agreement, item, "
                                     f"{', '.join(KNOBS)})", key=f"what_if.{key}"))
         elif (isinstance(value, bool) or not isinstance(value, (int, float))
               or not LIMITS[knob.unit][0] <= value <= LIMITS[knob.unit][1]):
@@ -771,11 +918,12 @@ def _read_what_if(section, labels, problems) -> WhatIf:
                                     key=f"what_if.{key}", value=value))
         else:
             values[key] = value
-    return WhatIf.of(agreement, **values)
+    return WhatIf.of(agreement, item, **values)
 
 
 # -- writing helpers ----------------------------------------------------------------------------------
-def _system_dict(system: System, sample: str | None, monthly: Monthly | None = None) -> dict:
+def _system_dict(system: System, sample: str | None, monthly: Monthly | None = None,
+                 register: Register | None = None) -> dict:
     if sample:
         return {"sample": sample}
     out: dict = system_meta(system)
@@ -795,4 +943,19 @@ def _system_dict(system: System, sample: str | None, monthly: Monthly | None = N
             {"org_id": str(org), "month": int(month),
              **{k: float(v) for k, v in row.items() if pd.notna(v)}}
             for (org, month), row in monthly.table.iterrows()]
+    if register is not None and len(register.table):
+        out["risks"] = [_risk_row(row) for row in register.table.to_dict("records")]
+    return out
+
+
+def _risk_row(row: dict) -> dict:
+    """One register item as a [[system.risks]] table: the group only when it has one, the
+    recurrent flag only when set."""
+    out: dict = {"org_id": str(row["org_id"]), "item": str(row["item"]),
+                 "type": str(row["type"]), "amount": float(row["amount"]),
+                 "probability": float(row["probability"])}
+    if row["group"]:
+        out["group"] = str(row["group"])
+    if row["recurrent"]:
+        out["recurrent"] = True
     return out

@@ -11,19 +11,27 @@ judged across scenarios simulate the session's scenario settings around those fo
 in_year step works on the session's monthly table at its month instead (`rs.in_year`): the
 forecast is the year to date plus the months to come, and the agreement (if any) is applied on
 it, quarterly support judged quarter by quarter; shocks, being changes to a forecast rather than
-entries in the ledger, do not apply to it.
+entries in the ledger, do not apply to it. A risks step works on the session's risk register
+around the forecasts at that step: the risk-adjusted forecast (`rs.risk_adjusted`), each item's
+effect on the chance the system meets its SCT (`rs.rank_items`, the tornado chart) and the
+reserve that would meet the SCT in 80%, 90% and 95% of the session's simulated years drawn with
+the register (`rs.reserve_needed`), under the step's agreement if it has one, else standing
+alone. When the session's `[scenarios] register` is "add" or "instead", steps judged across
+scenarios draw the register too.
 
 What-if knobs (`KNOBS`) change the step on screen only: the size of the shocks, or one
 agreement's pool share, deadband, caps, reserve, support tied to the system, support taper and,
-for fairness across scenarios, how much bad years weigh. `knobs(session, number)` lists those
-that apply, with the current value and a range; values are in the knob's unit (shares as
-fractions, percentages as % of the agreement's scale, the reserve in £m).
+for fairness across scenarios, how much bad years weigh; and, on steps that draw the risk
+register, one item's probability (with its group). `knobs(session, number)` lists those that
+apply, with the current value and a range; values are in the knob's unit (shares as fractions,
+percentages as % of the agreement's scale, the reserve in £m).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+import altair as alt
 import pandas as pd
 
 from riskshare.agreements.outcome import Outcome, apply
@@ -31,18 +39,22 @@ from riskshare.agreements.risk import SYSTEM_ROW, compare, system_against_sct, w
 from riskshare.agreements.spec import Agreement
 from riskshare.core.constants import HALF_PENNY
 from riskshare.core.errors import UsageError
-from riskshare.core.format import LISTED, amount, listed, money_m, named
+from riskshare.core.format import LISTED, amount, listed, money_m, named, share
+from riskshare.core.register import Register
 from riskshare.core.system import System
 from riskshare.games import certificate
 from riskshare.games.certificate import Certificate, describe_group
 from riskshare.reconciliation.reconcile import reconcile
 from riskshare.reports import charts
 from riskshare.scenarios.shocks import shocked_system
+from riskshare.scenarios.simulate import REGISTER_MODES, ScenarioSettings
 from riskshare.workshop.session import Session, Step, WhatIf
 from riskshare.workshop.whatif import (
     changed_agreement,
+    changed_register,
     describe_changes,
     target_label,
+    uses_register,
 )
 
 
@@ -105,11 +117,17 @@ def view(session: Session, number: int | None = None, what_if: WhatIf | None = N
     for key in step.agreements:
         a = session.agreement(key)
         agreements[key] = changed_agreement(a, what_if) if key == label else a
-    context = _Context(session, number, step, system, agreements, what_if)
+    register = session.register
+    if register is not None and uses_register(session, number):
+        register = changed_register(register, what_if)
+    context = _Context(session, number, step, system, agreements, what_if, register)
     build = {"baseline": _baseline, "shock": _shock, "agreement": _agreement,
              "compare": _compare, "walk_away": _walk_away, "fairer": _fairer,
-             "in_year": _in_year}[step.kind]
+             "in_year": _in_year, "risks": _risks}[step.kind]
     figures, sentences, table, money, chart, results = build(context)
+    if step.kind != "risks" and step.judge == "scenarios" and register is not None \
+            and session.scenarios.uses_register():
+        sentences = [*sentences, _drawn_words(register, session.scenarios)]
     return StepView(session, number, step, tuple(figures), tuple(sentences), table,
                     tuple(money), chart, system, what_if,
                     describe_changes(session, number, what_if), results)
@@ -128,9 +146,12 @@ class _Context:
     system: System
     agreements: dict
     what_if: WhatIf
+    register: Register | None = None     # as the what-if leaves it
 
     def scenarios(self):
-        return self.session.scenarios.simulate(self.system)
+        """The session's simulated years around this step's forecasts; with the register's
+        events when the session's scenarios draw it (`[scenarios] register`)."""
+        return self.session.scenarios.simulate(self.system, register=self.register)
 
     @property
     def risk_aversion(self) -> float:
@@ -493,3 +514,158 @@ def _quarter_sentences(label: str, o: Outcome) -> list[str]:
         out.append(f"{label}: at risk on the forecast (quarters still to be judged): "
                    f"{who(ahead)}.")
     return out
+
+
+# -- the risk register ---------------------------------------------------------------------------------
+#: The events the tornado chart shows (the largest effects first), so that it fits the screen in
+#: the room at 1280×720; the ranking table has them all.
+TORNADO_ROWS = 10
+RISK_COLOURS = {"risk": charts.UNREALISTIC, "mitigation": charts.FAVOURABLE, "mixed": "#AEB7BD"}
+
+
+def register_settings(settings: ScenarioSettings) -> ScenarioSettings:
+    """The session's scenario settings as a risks step draws them: with the register's events,
+    on top of the members' volatility ("add") unless the session asks for them "instead"."""
+    mode = settings.register if settings.register in REGISTER_MODES else "add"
+    return replace(settings, register=mode)
+
+
+def _risks(c: _Context):
+    """The risk register at this step: the risk-adjusted forecast of each member and of the
+    system, which event matters most to the chance of meeting the SCT, and the reserve the
+    system would need at 80/90/95%, under the step's agreement (else standing alone)."""
+    from riskshare.risks.adjusted import SYSTEM_ROW as TOTAL
+    from riskshare.risks.adjusted import risk_adjusted
+    from riskshare.risks.ranking import rank_items
+    from riskshare.risks.reserve import LEVELS, reserve_needed
+
+    system, register = c.system, c.register
+    assert register is not None            # checked at load
+    ra = risk_adjusted(system, register)
+    t = ra.table
+    s = t.loc[TOTAL]
+    label, agreement = next(iter(c.agreements.items()), ("", "standalone"))
+    settings = register_settings(c.session.scenarios)
+    scenarios = settings.simulate(system, register=register)
+    sizing = reserve_needed(system, scenarios, agreement, LEVELS)
+    ranking = rank_items(system, register, agreement, n=settings.n, seed=settings.seed,
+                         register_mode=settings.register,
+                         event_correlation=settings.event_correlation,
+                         correlation=settings.correlation,
+                         kind_correlation=settings.kind_correlation,
+                         distribution=settings.distribution, df=settings.df,
+                         volatility_scale=settings.volatility_scale)
+    head = f"{label}: " if label else ""
+    adjusted, gap = float(s["risk_adjusted"]), float(s["risk_adjusted_vs_control_total"])
+    meets = float(sizing.levels["share_meeting_without"].iloc[0])
+    reserve = {p: float(sizing.levels.at[p, "reserve"]) for p in LEVELS}
+    figures = [
+        Figure("System risk-adjusted forecast", money_m(adjusted), adjusted,
+               f"{money_m(gap, sign=True)} against the SCT", good=gap >= -HALF_PENNY),
+        Figure("Expected risk", money_m(s["expected_risk"]), float(s["expected_risk"]),
+               f"of {money_m(s['gross_risk'])} if every risk happens"),
+        Figure("Expected mitigation", money_m(s["expected_mitigation"]),
+               float(s["expected_mitigation"]),
+               f"of {money_m(s['gross_mitigation'])} if every one is delivered"),
+        Figure("Net risk", money_m(s["net_risk"]), float(s["net_risk"]),
+               f"on a forecast of {money_m(s['forecast'])}"),
+        Figure(_label(head, "chance the system meets the SCT"), share(meets), meets,
+               f"across {scenarios.n:,} simulated years with the register"),
+        Figure(_label(head, "reserve to meet the SCT 9 years in 10"), money_m(reserve[0.9]),
+               reserve[0.9], "; ".join(f"{p:.0%}: {money_m(reserve[p])}" for p in LEVELS
+                                       if p != 0.9)),
+    ]
+    sentences = list(ra.sentences()) + _ranking_sentences(ranking)
+    under = (f" under {label} — {c.agreements[label].name}" if label else
+             " with each member standing alone")
+    brief = f"under {label}" if label else "each member standing alone"
+    sentences.append(
+        f"To meet the SCT in {named([f'{p:.0%}' for p in LEVELS])} of {scenarios.n:,} "
+        f"simulated years{under}, the system would need a reserve of "
+        f"{named([money_m(reserve[p]) for p in LEVELS])}; without one it meets the SCT in "
+        f"{share(meets)} of them.")
+    if c.session.shocks_at(c.number - 1):
+        sentences.append("The forecasts are those after the shocks in force; the register's "
+                         "risks and mitigations come on top of them.")
+    members = t.drop(index=TOTAL)
+    table = members[["name", "control_total", "forecast", "expected_risk",
+                     "expected_mitigation", "net_risk", "risk_adjusted",
+                     "risk_adjusted_vs_control_total", "worst", "best"]].copy()
+    table["contribution_90"] = sizing.members["contribution_90"]
+    money = tuple(col for col in table.columns if col != "name")
+    results: dict = {"risk_adjusted": ra, "ranking": ranking, "reserve": sizing,
+                     "register": register, "scenarios": scenarios.describe()}
+    chart = tornado_chart(ranking, scenarios.n, brief)
+    return figures, sentences, table, money, chart, results
+
+
+def _drawn_words(register: Register, settings: ScenarioSettings) -> str:
+    """How the simulated years draw the risk register, in a sentence."""
+    k = len(register.table)
+    how = ("on top of the members' volatility" if settings.register == "add"
+           else "instead of the members' volatility")
+    linked = (f", correlated {settings.event_correlation:g}" if settings.event_correlation
+              else "")
+    return (f"The simulated years draw the risk register's {k:,} item{'s' if k != 1 else ''} "
+            f"as events{linked}, {how}.")
+
+
+def _ranking_sentences(ranking: pd.DataFrame) -> list[str]:
+    """The risk and the mitigation that matter most, in words."""
+    out = []
+    for kind, verb in (("risk", "takes"), ("mitigation", "adds")):
+        rows = ranking[ranking["type"] == kind]
+        if rows.empty:
+            continue
+        r = rows.iloc[0]
+        points = abs(float(r["delta_p_meet"])) * 100
+        where = "off" if kind == "risk" else "to"
+        event = str(r["event"])
+        if event.startswith("group: "):         # rank_items names a group "group: <name>"
+            event = f"the group '{event[len('group: '):]}'"
+        out.append(f"The {kind} that matters most: {event} ({money_m(r['amount'])} at "
+                   f"{share(r['probability'])}): it {verb} {points:.1f} percentage points "
+                   f"{where} the chance the system meets the SCT, and "
+                   f"{money_m(abs(float(r['delta_mean'])))} {where} its average position.")
+    return out
+
+
+def tornado_chart(ranking: pd.DataFrame, n: int, under: str = "") -> alt.LayerChart:
+    """The tornado: each event's effect on the chance the system meets its SCT (percentage
+    points; risks red, mitigations green), the largest first, from `rs.rank_items`."""
+    shown = ranking.head(TORNADO_ROWS)
+    data = pd.DataFrame({
+        "event": shown["event"].map(lambda e: e if len(e) <= 48 else e[:47] + "…"),
+        "type": shown["type"], "points": shown["delta_p_meet"] * 100 + 0.0,
+        "amount": shown["amount"] / 1e6, "probability": shown["probability"],
+        "mean": shown["delta_mean"] / 1e6 + 0.0})
+    order = list(data["event"])
+    kinds = [k for k in RISK_COLOURS if k in set(data["type"])] or ["risk"]
+    bars = alt.Chart(data).mark_bar().encode(
+        y=alt.Y("event:N", sort=order, title=None,
+                axis=alt.Axis(labelLimit=360, labelFontSize=12, labelOverlap=False)),
+        x=alt.X("points:Q", title="Change in the chance the system meets the SCT "
+                                  "(percentage points)",
+                scale=alt.Scale(zero=True, nice=True),
+                axis=alt.Axis(labelExpr="(datum.value > 0 ? '+' : '') + "
+                                        "format(datum.value, ',.1~f')")),
+        color=alt.Color("type:N", title=None, sort=kinds,
+                        scale=alt.Scale(domain=kinds, range=[RISK_COLOURS[k] for k in kinds]),
+                        legend=alt.Legend(orient="bottom", labelFontSize=12)),
+        tooltip=[alt.Tooltip("event:N"), alt.Tooltip("type:N"),
+                 alt.Tooltip("amount:Q", title="amount £m", format=",.2f"),
+                 alt.Tooltip("probability:Q", format=".0%"),
+                 alt.Tooltip("points:Q", title="chance of meeting the SCT (points)",
+                             format="+,.1f"),
+                 alt.Tooltip("mean:Q", title="average position £m", format="+,.2f")])
+    zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(color="#425563").encode(x="x:Q")
+    more = (f" The {TORNADO_ROWS} largest of {len(ranking):,}."
+            if len(ranking) > TORNADO_ROWS else "")
+    subtitle = [f"Each event: the same {n:,} simulated years with it less without it"
+                f"{' (' + under + ')' if under else ''}.",
+                f"Risks (red) lower the chance of meeting the SCT, mitigations (green) raise "
+                f"it.{more}"]
+    return (bars + zero).properties(
+        height=alt.Step(22),
+        title=alt.TitleParams("Which risk or mitigation matters most", subtitle=subtitle,
+                              anchor="start", subtitleFontSize=12, subtitleColor="#425563"))

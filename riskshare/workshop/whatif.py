@@ -2,8 +2,15 @@
 
 `KNOBS` names each slider (unit, range, scope); `knobs(session, number)` lists those that apply
 to a step with their prepared values; `changed_agreement` applies a what-if to an agreement
-(re-validated); `describe_changes` says in words what is in force. Values are in the knob's unit:
-shares as fractions, percentages as % of the agreement's scale, the reserve in £m.
+(re-validated) and `changed_register` to the session's risk register; `describe_changes` says in
+words what is in force. Values are in the knob's unit: shares as fractions, percentages as % of
+the agreement's scale, the reserve in £m.
+
+The probability knob changes one risk register item, chosen like the agreement knobs' target:
+the what-if's `item` ("org_id: item"), else `target_item` (the mitigation whose outcome is most
+in doubt). An item in a group moves with its group (a group happens together, so its items share
+one probability). It applies on the steps that draw the register: risks steps, and steps judged
+across scenarios when the session's `[scenarios] register` is "add" or "instead".
 """
 
 from __future__ import annotations
@@ -11,14 +18,18 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+import pandas as pd
+
 from riskshare.agreements.spec import Agreement, Band, Schedule
+from riskshare.core.register import Register
 from riskshare.core.system import System
 
 if TYPE_CHECKING:   # the session holds what-ifs and checks them against KNOBS
     from riskshare.workshop.session import Session, WhatIf
 
 __all__ = ["LIMITS", "Knob", "KNOBS", "KnobSetting", "target_label", "knobs",
-           "changed_agreement", "describe_changes"]
+           "changed_agreement", "describe_changes", "item_labels", "target_item",
+           "uses_register", "changed_register"]
 
 # What a saved what-if value may be, by unit (a slider's own range is narrower: see Knob).
 LIMITS = {"x": (0.0, 10.0), "share": (0.0, 1.0), "%": (0.0, 100.0), "£m": (0.0, 1e6)}
@@ -27,7 +38,8 @@ LIMITS = {"x": (0.0, 10.0), "share": (0.0, 1.0), "%": (0.0, 100.0), "£m": (0.0,
 @dataclass(frozen=True)
 class Knob:
     """One what-if slider. unit: "x" (multiplier), "share" (0-1), "%" (of the agreement's
-    scale) or "£m"; scope: "step" (the step as a whole) or "agreement" (the chosen one).
+    scale) or "£m"; scope: "step" (the step as a whole), "agreement" (the chosen one) or
+    "item" (the chosen risk register item, with its group).
     low/high: the slider's usual range, widened to include the prepared value (`knobs`);
     any value within LIMITS[unit] is accepted."""
 
@@ -60,17 +72,23 @@ KNOBS = {k.key: k for k in (
          "or nothing."),
     Knob("risk_aversion", "How much bad years weigh (λ)", 0.0, 1.0, 0.05, "share", "step",
          "0: judge each member by its average year; 1: by its worst 1-in-20 years."),
+    Knob("probability", "Probability", 0.0, 1.0, 0.05, "share", "item",
+         "The chance the chosen risk or mitigation happens (its whole group with it, if it is "
+         "in one): the risk-adjusted forecast, the ranking, the reserve and the scenarios "
+         "drawing the register follow."),
 )}
 
 
 @dataclass(frozen=True)
 class KnobSetting:
-    """A knob as it applies to one step: its range for that agreement and its current value."""
+    """A knob as it applies to one step: its range for that agreement and its current value;
+    `item`: the register item an item knob changes."""
 
     knob: Knob
     value: float
     low: float
     high: float
+    item: str | None = None
 
 
 def target_label(session: Session, number: int, what_if: WhatIf | None = None) -> str | None:
@@ -84,9 +102,11 @@ def target_label(session: Session, number: int, what_if: WhatIf | None = None) -
     return step.agreements[-1]
 
 
-def knobs(session: Session, number: int, label: str | None = None) -> list[KnobSetting]:
+def knobs(session: Session, number: int, label: str | None = None,
+          item: str | None = None) -> list[KnobSetting]:
     """The knobs that apply to step `number` (1-based) with their current values; agreement
-    knobs refer to agreement `label` (default: `target_label`)."""
+    knobs refer to agreement `label` (default: `target_label`), the probability knob to
+    register item `item` (default: `target_item`)."""
     step = session.steps[number - 1]
     out: list[KnobSetting] = []
     if session.shocks_at(number - 1) and step.kind not in ("baseline", "in_year"):
@@ -96,7 +116,86 @@ def knobs(session: Session, number: int, label: str | None = None) -> list[KnobS
         out += _agreement_knobs(session.agreement(label), session.system)
     if step.judge == "scenarios" and step.kind in ("walk_away", "fairer"):
         out.append(_setting("risk_aversion", session.risk_aversion))
+    if uses_register(session, number) and session.register is not None:
+        chosen = item or target_item(session.register)
+        rows = _item_rows(session.register, chosen)
+        if rows.any():
+            p = float(session.register.table.loc[rows, "probability"].iloc[0])
+            out.append(replace(_setting("probability", p), item=chosen))
     return out
+
+
+# -- the risk register item -----------------------------------------------------------------------
+def item_labels(register: Register) -> list[str]:
+    """Each register item as the what-if names it, "org_id: item", in the register's order."""
+    t = register.table
+    return [f"{org}: {item}" for org, item in zip(t["org_id"], t["item"], strict=True)]
+
+
+def target_item(register: Register, what_if: WhatIf | None = None) -> str:
+    """The item the probability knob changes: the what-if's choice when it names one of the
+    register's items, else the mitigation whose outcome is most in doubt (largest amount ×
+    p × (1 − p), then largest amount), else the risk most in doubt; the first such in the
+    register's order ("" for an empty register)."""
+    labels = item_labels(register)
+    if what_if is not None and what_if.item in labels:
+        return what_if.item
+    if not labels:                     # an empty register: nothing to change
+        return ""
+    t = register.table
+    doubt = (t["amount"] * t["probability"] * (1.0 - t["probability"])).to_numpy()
+    ranked = sorted(range(len(t)), key=lambda k: (t["type"].iat[k] != "mitigation",
+                                                  -round(float(doubt[k]), 2),
+                                                  -float(t["amount"].iat[k]), k))
+    return labels[ranked[0]]
+
+
+def uses_register(session: Session, number: int) -> bool:
+    """Whether step `number` (1-based) draws the session's risk register: a risks step, or a
+    step judged across scenarios when the session's scenarios draw it."""
+    if session.register is None:
+        return False
+    step = session.steps[number - 1]
+    return step.kind == "risks" or (step.judge == "scenarios"
+                                    and session.scenarios.uses_register())
+
+
+def _item_rows(register: Register, item: str) -> pd.Series:
+    """The rows the probability knob on `item` changes: the item, or its whole group."""
+    t = register.table
+    rows = pd.Series([label == item for label in item_labels(register)], index=t.index)
+    groups = set(t.loc[rows, "group"]) - {""}
+    if groups:
+        rows |= t["group"].isin(groups)
+    return rows
+
+
+def changed_register(register: Register, what_if: WhatIf) -> Register:
+    """`register` with the what-if's probability set on its item (`target_item`) and the rest
+    of the item's group; the register itself when the what-if changes nothing."""
+    p = what_if.get("probability")
+    if p is None:
+        return register
+    rows = _item_rows(register, target_item(register, what_if))
+    t = register.table
+    if not rows.any() or (t.loc[rows, "probability"] == float(p)).all():
+        return register
+    table = t.copy()
+    table.loc[rows, "probability"] = float(p)
+    return Register(table)
+
+
+def _chance(p: float) -> str:
+    """A probability as a percentage, to the decimal it needs: 0.5 -> "50%", 0.125 -> "12.5%"."""
+    return f"{round(p * 100, 4):g}%"
+
+
+def _item_words(register: Register, item: str) -> str:
+    """The item as a change names it: "VGH: Vacancy slippage", with its group when it has
+    one ("VGH: Pay award funding gap (with its group 'pay award')")."""
+    t = register.table
+    group = t.loc[_item_rows(register, item) & (t["group"] != ""), "group"]
+    return f"{item} (with its group '{group.iloc[0]}')" if len(group) else item
 
 
 def _setting(key: str, value: float, low=None, high=None) -> KnobSetting:
@@ -183,8 +282,10 @@ def describe_changes(session: Session, number: int, what_if: WhatIf) -> tuple[st
     """The what-if changes in force, in words ("Shock at 1.5×", "B: pool share 75%")."""
     if not what_if:
         return ()
+    item = (target_item(session.register, what_if) if session.register is not None
+            else None)
     settings = {s.knob.key: s for s in knobs(session, number, target_label(session, number,
-                                                                           what_if))}
+                                                                           what_if), item)}
     label = target_label(session, number, what_if)
     out = []
     for key, value in what_if.values:
@@ -192,6 +293,10 @@ def describe_changes(session: Session, number: int, what_if: WhatIf) -> tuple[st
         if s is None or abs(value - s.value) < 1e-12:
             continue
         k = s.knob
+        if k.scope == "item" and session.register is not None and s.item is not None:
+            out.append(f"{_item_words(session.register, s.item)} probability "
+                       f"{_chance(s.value)} → {_chance(value)}")
+            continue
         shown = (f"{value:g}×" if k.unit == "x" else f"{value:.0%}" if k.unit == "share"
                  and key != "risk_aversion" else f"λ = {value:g}" if key == "risk_aversion"
                  else f"{value:g}%" if k.unit == "%" else f"£{value:g}m")

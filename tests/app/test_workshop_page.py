@@ -325,7 +325,12 @@ def test_a_session_can_be_drafted_from_the_current_system_and_agreement():
     assert session.system.equals(at.session_state["rs_system"])
     assert [a.name for _, a in session.agreements] == [
         rs.load_agreement("standalone").name, at.session_state["rs_agreement"].name]
-    assert [s.kind for s in session.steps] == ["baseline", "compare", "walk_away", "fairer"]
+    # the sample's risk register, held by the app, brings a risks step under the proposal (B)
+    assert session.register is not None and session.register.table.equals(
+        rs.load_sample_register("northshire_2018_19").table)
+    assert [s.kind for s in session.steps] == ["baseline", "risks", "compare", "walk_away",
+                                               "fairer"]
+    assert session.steps[1].agreements == ("B",)
     assert any("Drafted" in s.value for s in at.success)
     assert shown_figures(at) == figures(workshop.view(session, 1))
 

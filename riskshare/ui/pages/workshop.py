@@ -40,6 +40,7 @@ from riskshare.workshop.session import (
     load_session,
     read_session_text,
 )
+from riskshare.workshop.steps import TORNADO_ROWS
 
 DEFAULT_SESSION = "northshire_workshop"
 SESSION, SOURCE, STEP, REVEALED = "ws_session", "ws_source", "ws_step", "ws_revealed"
@@ -61,6 +62,10 @@ PRESENT_LABEL_LIMIT = 300     # px: longer axis and legend labels end in "…" (
 PRESENT_SUBTITLE_SIZE = 15    # px: subtitles a little smaller than the chart's other text
 PRESENT_BAR_BAND = 0.7        # a bar drawn at a fixed thickness fills this much of its row
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+#: Member-table headings where the column's name would not read well
+MEMBER_LABELS = {"risk_adjusted": "risk-adjusted forecast",
+                 "risk_adjusted_vs_control_total": "risk-adjusted vs control total",
+                 "contribution_90": "contribution to the 90% reserve"}
 
 PRESENTATION_CSS = """
 <style>
@@ -127,11 +132,20 @@ def adopt(session: Session, source: str) -> bool:
 
     When that would replace the user's own (uploaded, edited, rebalanced) system, nothing
     changes until they confirm (`state.confirm_pending("workshop")`); True when opened now."""
+    # the session's own monthly table and risk register come with its system (else the
+    # usual: a sample's own, or those held while they fit)
+    held: dict = {}
+    if session.monthly is not None:
+        held |= {"monthly": session.monthly,
+                 "monthly_source": f"workshop session: {session.title}"}
+    if session.register is not None:
+        held |= {"register": session.register,
+                 "register_source": f"workshop session: {session.title}"}
     return state.request_load(
         session.system, f"workshop session: {session.title}",
         f"Opened the session “{session.title}” at step {session.step} of "
         f"{len(session.steps)}; {session.system.label} is now the current system.",
-        origin="workshop", then=lambda: open_session(session, source))
+        origin="workshop", then=lambda: open_session(session, source), **held)
 
 
 if SESSION not in st.session_state:
@@ -233,15 +247,22 @@ def load_bundled() -> None:
     adopt(loaded, f"bundled session: {name}")
 
 
+def current_register():
+    """The app's risk register for the current system, when the app holds one
+    (`state.current_register`), else None."""
+    held = getattr(state, "current_register", None)
+    return held() if callable(held) else None
+
+
 def draft() -> None:
     """A draft session on the app's current system: no sharing (A) against the current
-    agreement (B)."""
+    agreement (B); with the app's risk register, a risks step too."""
     system, agreement = state.current_system(), state.current_agreement()
     chosen = [load_preset("standalone")]
     if agreement.name != chosen[0].name:
         chosen.append(agreement)
     try:
-        drafted = draft_session(system, chosen)
+        drafted = draft_session(system, chosen, register=current_register())
     except ValidationError as exc:
         st.session_state["ws_draft_error"] = exc
         return
@@ -268,11 +289,18 @@ def describe_session(s: Session) -> str:
     sc = s.scenarios
     dist = "normal" if sc.distribution == "normal" else f"Student t (df {sc.df:g})"
     kind = f", +{sc.kind_correlation:g} within a kind" if sc.kind_correlation else ""
+    if sc.uses_register():
+        linked = f", correlated {sc.event_correlation:g}" if sc.event_correlation else ""
+        dist_note = (f"; the risk register's events{linked} "
+                     + ("on top of the volatility" if sc.register == "add" else
+                        "instead of the volatility"))
+    else:
+        dist_note = ""
     return (f"**{md(s.title)}** · system: {md(s.system.label)} ({s.system.n} members) · "
             f"{n_steps} steps  \nAgreements: {agreements}  \n"
             f"Scenarios: the session's own — {sc.n:,} simulated years, seed {sc.seed}, "
             f"correlation {sc.correlation:g}{kind}, {dist}, volatility "
-            f"×{sc.volatility_scale:g}; bad years weigh λ = {s.risk_aversion:g} (the sidebar's "
+            f"×{sc.volatility_scale:g}{dist_note}; bad years weigh λ = {s.risk_aversion:g} (the sidebar's "
             f"Scenario settings are for the Scenarios, Compare and Fairness pages) · "
             f"{md(st.session_state[SOURCE])}")
 
@@ -418,6 +446,43 @@ main, side = st.columns([3, 1], gap="large")
 figures_home = side.container() if present else main.container()
 
 
+# -- the risk register ------------------------------------------------------------------------------
+def risk_tables(view: workshop.StepView) -> None:
+    """A risks step's ranking (every event, largest effect first; the tornado shows the first
+    `TORNADO_ROWS`), then the reserve the system would need at each level."""
+    cc = st.column_config
+    with st.container(key="ws_ranking"):
+        st.markdown("**Which matters most**")
+        ranking = view.results["ranking"].copy()
+        ranking["points"] = ranking["delta_p_meet"] * 100
+        ranking["probability"] = ranking["probability"] * 100
+        shown = ranking[["event", "type", "amount", "probability", "points", "delta_mean"]]
+        st.dataframe(
+            styled_money(shown.reset_index(drop=True), ["amount", "delta_mean"]),
+            hide_index=True, width="stretch",
+            column_config={
+                **money_m_columns({"amount": "£m if it happens",
+                                   "delta_mean": "average position £m"}),
+                "event": cc.TextColumn("risk or mitigation", width="medium"),
+                "type": cc.TextColumn("type"),
+                "probability": cc.NumberColumn("probability", format="%.0f%%"),
+                "points": cc.NumberColumn("chance of meeting the SCT (points)",
+                                          format="%+.1f")})
+    left, _ = st.columns(2)
+    with left, st.container(key="ws_reserve"):
+        st.markdown("**The reserve the system would need**")
+        levels = view.results["reserve"].levels.reset_index()
+        for c in ("p", "share_meeting_without", "share_meeting_with"):
+            levels[c] = levels[c] * 100
+        st.dataframe(
+            styled_money(levels, ["reserve"]), hide_index=True, width="stretch",
+            column_config={
+                **money_m_columns({"reserve": "reserve £m"}),
+                "p": cc.NumberColumn("to meet the SCT in", format="%.0f%%"),
+                "share_meeting_without": cc.NumberColumn("meets it without", format="%.1f%%"),
+                "share_meeting_with": cc.NumberColumn("with it", format="%.1f%%")})
+
+
 # -- what if --------------------------------------------------------------------------------------
 def display(setting, value: float) -> float:
     """A knob value as its slider shows it (shares as percent)."""
@@ -444,7 +509,19 @@ def what_if_panel() -> WhatIf:
                              for x in step.agreements))
         st.caption(f"{md(label)} — {md(session.agreement(label).name)}")
     seeded_label = workshop.target_label(session, number, seed) if seed else None
-    settings = workshop.knobs(session, number, label)
+    item = seeded_item = None
+    items: list[str] = []
+    if session.register is not None and workshop.uses_register(session, number) \
+            and len(session.register.table):
+        items = workshop.item_labels(session.register)
+        seeded_item = workshop.target_item(session.register, seed) if seed else None
+        item = st.selectbox(
+            "Risk or mitigation the probability slider changes", items,
+            index=items.index(workshop.target_item(session.register, seed)),
+            key=f"ws_item_{version}_{number}",
+            help="An item of the risk register (member: item). An item in a group moves with "
+                 "its group: a group's items happen together.")
+    settings = workshop.knobs(session, number, label, item)
     if not settings:
         st.caption("Nothing to change at this step: it shows the position as prepared.")
         return WhatIf()
@@ -452,14 +529,17 @@ def what_if_panel() -> WhatIf:
     for s in settings:
         knob = s.knob
         start = s.value
-        if seed and (knob.scope == "step" or label == seeded_label):
+        if seed and (knob.scope == "step" or (knob.scope == "agreement" and label == seeded_label)
+                     or (knob.scope == "item" and item == seeded_item)):
             start = seed.get(knob.key, s.value)
         low, high = min(s.low, start), max(s.high, start)   # a saved value may lie beyond
-        scope = f"{label}_" if knob.scope == "agreement" else ""
+        scope = (f"{label}_" if knob.scope == "agreement" else
+                 f"item{items.index(item)}_" if knob.scope == "item" and item in items else "")
         fmt = "%.2f" if knob.key == "risk_aversion" else SLIDER_FORMAT[knob.unit]
         factor = 100 if percent(knob) else 1
         shown_value = st.slider(
-            f"{md(label)}: {knob.label}" if knob.scope == "agreement" else knob.label,
+            f"{md(label)}: {knob.label}" if knob.scope == "agreement" else
+            f"{md(s.item)}: {knob.label.lower()}" if knob.scope == "item" else knob.label,
             min_value=float(low * factor), max_value=float(high * factor),
             value=display(s, start), step=float(round(knob.step * factor, 6)), format=fmt,
             key=f"ws_knob_{version}_{number}_{scope}{knob.key}", help=knob.help)
@@ -472,7 +552,8 @@ def what_if_panel() -> WhatIf:
             values[knob.key] = value
     st.button("Back to the prepared figures", key="ws_prepared", icon=":material/undo:",
               on_click=back_to_prepared, disabled=not values)
-    return WhatIf.of(label if step.agreements else None, **values) if values else WhatIf()
+    return WhatIf.of(label if step.agreements else None,
+                     item if "probability" in values else None, **values) if values else WhatIf()
 
 
 def view_result(session: Session, number: int, what_if: WhatIf) -> dict:
@@ -595,8 +676,10 @@ with main:
                 col.metric(md(f.label), f.text, delta=f.delta or None,
                            delta_color=delta_color(f), delta_arrow="auto" if signed else "off",
                            border=True, height="stretch")
+    ranking = view.results.get("ranking")
+    rows = len(view.table) if ranking is None else min(len(ranking), TORNADO_ROWS)
     if present:   # text and rows larger, for the screen in the room
-        st.vega_lite_chart(presented(view.chart, len(view.table)), width="stretch")
+        st.vega_lite_chart(presented(view.chart, rows), width="stretch")
     else:
         st.altair_chart(view.chart, width="stretch")
     with st.container(key="ws_body"):
@@ -605,7 +688,10 @@ with main:
         with st.expander("Facilitator's notes", expanded=False):
             st.markdown(md(step.notes))
 
-# The member table spans the page (below the what-if panel too): every column fits.
+# The risk tables and the member table span the page (below the what-if panel too): every
+# column fits.
+if "ranking" in view.results:
+    risk_tables(view)
 with st.expander("Member figures (£m)", expanded=False):
     table = view.table.rename_axis("org_id").reset_index()
     money = [c for c in view.money if c in table.columns]
@@ -613,7 +699,8 @@ with st.expander("Member figures (£m)", expanded=False):
     chances = [c for c in table.columns if "P(" in str(c)]
     if chances:
         styler = styler.format(lambda v: f"{v:.0%}", subset=chances, na_rep="—")
-    config = money_m_columns({c: str(c).replace("_", " ") for c in money})
+    config = money_m_columns({c: MEMBER_LABELS.get(str(c), str(c).replace("_", " "))
+                              for c in money})
     if "variance_pct" in table.columns:
         config["variance_pct"] = st.column_config.NumberColumn("variance %",
                                                                format="%.2f%%")
