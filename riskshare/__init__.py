@@ -212,8 +212,8 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
     )
     from riskshare.reconciliation.rebalance import Rebalancing, rebalance
     from riskshare.reconciliation.reconcile import Reconciliation, reconcile
-    from riskshare.scenarios.shocks import Shock, list_shocks, load_shock, shocked_variances
     from riskshare.risks.adjusted import RiskAdjusted, risk_adjusted
     from riskshare.risks.ranking import rank_events, rank_items
     from riskshare.risks.reserve import ReserveSizing, reserve_needed
+    from riskshare.scenarios.shocks import Shock, list_shocks, load_shock, shocked_variances
     from riskshare.scenarios.simulate import Scenarios, register_latents, simulate, with_register

@@ -159,9 +159,37 @@ TERMS: tuple[Term, ...] = (
         "group gains at least ε by leaving. See [games.md](games.md).",
     ),
     Term(
+        "Euler contribution",
+        "`contribution_80`, …",
+        "a member's part in the **risk reserve**: minus its own position (outturn after the "
+        "risk share, less its control total) in the simulated years whose system shortfall is "
+        "at the reserve's quantile, scaled so the members' contributions add up to the "
+        "reserve. Negative when the member tends to do well in the system's bad years. See "
+        "[risks.md](risks.md).",
+    ),
+    Term(
+        "event correlation",
+        "`event_correlation`",
+        "how far the events of the **risk register** tend to happen in the same simulated "
+        "years: 0, each independently; towards 1, together (one common factor, each event "
+        "keeping its own probability). Separate from the correlation between the members' "
+        "volatility. See [risks.md](risks.md).",
+    ),
+    Term(
         "exempt",
         "",
         "a member whose own variance is not pooled. It still takes part in the distribution.",
+    ),
+    Term(
+        "expected mitigation",
+        "`expected_mitigation`",
+        "the sum over a member's mitigations of amount × probability: what they are expected "
+        "to bring.",
+    ),
+    Term(
+        "expected risk",
+        "`expected_risk`",
+        "the sum over a member's risks of amount × probability: what they are expected to cost.",
     ),
     Term(
         "fair share",
@@ -195,6 +223,12 @@ TERMS: tuple[Term, ...] = (
         "gap",
         "",
         "SCT − ΣOCT. Positive: the system is asked for more than its members have agreed to.",
+    ),
+    Term(
+        "gross risk",
+        "`gross_risk`",
+        "the sum of the amounts of a member's risks: what they would cost if every one "
+        "happened.",
     ),
     Term(
         "ICB",
@@ -255,6 +289,12 @@ TERMS: tuple[Term, ...] = (
     ),
     Term(
         "net pool", "", "the sum of what every member pooled. Negative when losses outweigh gains."
+    ),
+    Term(
+        "net risk",
+        "`net_risk`",
+        "**expected risk** − **expected mitigation**: what the register is expected to take "
+        "off the forecast. Negative: a net mitigation.",
     ),
     Term(
         "net transfer",
@@ -341,7 +381,8 @@ TERMS: tuple[Term, ...] = (
         "reserve",
         "",
         "a contingency set aside by one member (the **holder**) that meets a net pooled loss "
-        "before anyone else is charged. Using it shows as a charge on the holder.",
+        "before anyone else is charged. Using it shows as a charge on the holder. The **risk "
+        "reserve** says how large it would need to be.",
     ),
     Term("retained", "", "the part of its variance a member keeps: variance − pooled."),
     Term(
@@ -350,6 +391,30 @@ TERMS: tuple[Term, ...] = (
         "of one more pound of favourable variance, the share the member keeps (`retention_gain`); "
         "of one more pound of adverse variance, the share it bears (`retention_loss`). 1 is a "
         "full incentive, 0 none. See [metrics.md](metrics.md).",
+    ),
+    Term(
+        "risk-adjusted forecast",
+        "`risk_adjusted`",
+        "forecast − **net risk**: the forecast after the risks and mitigations the member has "
+        "named, each weighted by its probability. A board finance paper reports it beside the "
+        "worst case (every risk happens, only the certain mitigations) and the best case (no "
+        "risk happens, every mitigation does). See [risks.md](risks.md).",
+    ),
+    Term(
+        "risk register",
+        "`risks.csv`, the `risks` sheet",
+        "the members' named risks (adverse if they happen) and mitigations (favourable if they "
+        "happen), each with an amount in £ and a probability; items of one `group` happen "
+        "together. See [risks.md](risks.md).",
+    ),
+    Term(
+        "risk reserve",
+        "reserve sizing",
+        "what the system would need to hold back to meet its SCT with a chosen probability "
+        "(80%, 90%, 95%) under an agreement: the (1 − p) quantile of the system's shortfall "
+        "across the simulated years, split between the members by their **Euler "
+        "contributions**, funded by turnover or by contribution, and put into an agreement as "
+        "its **reserve**. See [risks.md](risks.md).",
     ),
     Term(
         "run rate",
@@ -516,6 +581,7 @@ APP_PAGES = {
     "games.md": "the Fairness page",
     "metrics.md": "the Agreement, Scenarios and Compare pages",
     "in_year.md": "the In year page",
+    "risks.md": "the Risks page",
     "reconciliation.md": "the Reconcile page",
     "workshop.md": "the Scenario settings in the sidebar",
 }

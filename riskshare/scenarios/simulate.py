@@ -23,7 +23,8 @@ seed gives each member the same figures whatever the order of the rows, and addi
 leaves every other member's own draws as they were.
 
 Work is bounded: `n` × members must fit the memory budget (`memory_budget`, 2 GB unless the
-environment variable RISKSHARE_MEMORY_BUDGET says otherwise), checked before anything is drawn.
+environment variable RISKSHARE_MEMORY_BUDGET says otherwise), and with a risk register `n` ×
+its events too, checked before anything is drawn.
 """
 
 from __future__ import annotations
@@ -129,6 +130,11 @@ BYTES_PER_CELL = 48
 #: In year, the bridge (four quarter ends per scenario and member) and the quarters judged
 #: from it come on top.
 IN_YEAR_BYTES_PER_CELL = BYTES_PER_CELL + 128
+#: With a risk register, per scenario and event: its draw (float32, the latents the Risks page
+#: keeps to re-threshold) and where it happens (bool, kept on the Scenarios) ...
+EVENT_BYTES_PER_CELL = 5
+#: ... and per scenario and member, the events' sum (kept) and the variances made with it.
+REGISTER_BYTES_PER_CELL = 16
 DEFAULT_MEMORY_BUDGET = 2 * 1024**3
 
 
@@ -158,21 +164,32 @@ def memory_budget() -> int:
 
 
 def size_problem(n: int | np.integer, members: int, key: str = "n",
-                 bytes_per_cell: int | None = None):
+                 bytes_per_cell: int | None = None, events: int = 0):
     """A problem when `n` scenarios of `members` members would exceed the memory budget (the
     estimate, the budget and the largest n that fits), else None. Checked before anything is
-    drawn, so a runaway request is refused at once."""
+    drawn, so a runaway request is refused at once. With a risk register, `events` is the
+    number of its events (items on their own and groups): each adds its draws and where it
+    happens to every scenario."""
     per_cell = bytes_per_cell or BYTES_PER_CELL
     budget = memory_budget()
-    need = int(n) * int(members) * per_cell
+    events = int(events)
+    per_scenario = int(members) * per_cell
+    if events:
+        per_scenario += int(members) * REGISTER_BYTES_PER_CELL + events * EVENT_BYTES_PER_CELL
+    need = int(n) * per_scenario
     if need <= budget:
         return None
-    fits = max(0, budget // (max(int(members), 1) * per_cell))
-    return problem(f"{int(n):,} scenarios × {int(members):,} members would need about "
-                   f"{_size(need)} of memory, above riskshare's budget of {_size(budget)}: use "
-                   f"at most {fits:,} scenarios for this system (on a larger machine, raise the "
-                   "budget with the environment variable RISKSHARE_MEMORY_BUDGET, e.g. 8GB)",
-                   key=key, value=n)
+    fits = max(0, budget // max(per_scenario, 1))
+    what = (f"{int(n):,} scenarios × {int(members):,} members"
+            + (f" and {events:,} risk register events" if events else ""))
+    larger = ("raise the budget with the environment variable RISKSHARE_MEMORY_BUDGET, e.g. "
+              "8GB")
+    how = (f"use at most {fits:,} scenarios for this system and register, or a register of "
+           f"fewer events (items that happen together can be one group); on a larger machine, "
+           f"{larger}" if events else
+           f"use at most {fits:,} scenarios for this system (on a larger machine, {larger})")
+    return problem(f"{what} would need about {_size(need)} of memory, above riskshare's budget "
+                   f"of {_size(budget)}: {how}", key=key, value=n)
 
 
 def _size(nbytes: int) -> str:
@@ -243,7 +260,8 @@ def simulate(system: System, n: int, seed: int | None = 0, correlation: float = 
         The members: forecast and control total (£) give the base variance, turnover (£) and
         volatility (% of turnover; blank: the kind's default) the spread of the draws.
     n : int
-        The number of scenarios, at least 1; n × members must fit the memory budget.
+        The number of scenarios, at least 1; n × members (and, with a register, n × its
+        events) must fit the memory budget.
     seed : int or None, default 0
         A whole number from 0 to 2³² − 1: the same seed gives the same scenarios. None draws
         fresh randomness (not reproducible; `.seed` is then None).
@@ -305,6 +323,10 @@ def simulate(system: System, n: int, seed: int | None = 0, correlation: float = 
                               volatility_scale, seed=seed, members=system.n,
                               in_year=monthly is not None)
     problems += _register_problems(system, register, register_mode, event_correlation)
+    if register is not None and not problems:      # the events' draws come on top
+        big = size_problem(n, system.n, "n", IN_YEAR_BYTES_PER_CELL if monthly is not None
+                           else BYTES_PER_CELL, events=_event_count(register))
+        problems += [big] if big is not None else []
     raise_if_errors(problems, "simulation settings")
     path = None if monthly is None else _path(system, monthly, month, forecast)
     if isinstance(shocks, (str, Shock)):        # one shock given on its own, not in a list
@@ -340,25 +362,57 @@ def simulate(system: System, n: int, seed: int | None = 0, correlation: float = 
                     float(df) if distribution == "t" else None, shocks, path, bridge)
     if register is None:
         return out
-    from riskshare.scenarios.events import event_latents, register_events
+    from riskshare.scenarios.events import event_happenings, register_events
 
-    latents = event_latents(register_events(register, system), n, float(event_correlation),
-                            lambda *label: _stream(entropy, *label))
-    return _with_events(out, register, register_mode, float(event_correlation), latents)
+    events = register_events(register, system)
+    happens = event_happenings(events, n, float(event_correlation),
+                               lambda *label: _stream(entropy, *label), THREADS)
+    return _with_events(out, register, register_mode, float(event_correlation),
+                        happens=happens, events=events)
 
 
 def register_latents(system: System, register, n: int, seed: int = 0,
                      event_correlation: float = 0.0) -> np.ndarray:
     """(events, n) float32: the register's events' draws as `simulate(..., register=...)` draws
     them for this seed — they do not depend on the probabilities, so a caller that keeps them
-    can redraw after a probability changes by a new threshold alone (`with_register`)."""
+    can redraw after a probability changes by a new threshold alone (`with_register`).
+
+    Parameters
+    ----------
+    system : System
+        The members the register names.
+    register : Register
+        The risk register (`rs.load_register`).
+    n : int
+        The number of scenarios; n × the register's events must fit the memory budget.
+    seed : int, default 0
+        The simulation's seed: the same seed as `simulate` gives the same draws.
+    event_correlation : float, default 0.0
+        The correlation between events, 0 to 1.
+
+    Returns
+    -------
+    numpy.ndarray
+        (events, n) float32, one row per event (an item on its own or a group) in the
+        register's order.
+
+    Raises
+    ------
+    ValidationError
+        When the register names strangers, a setting is invalid, or n × the events would
+        exceed the memory budget.
+    """
     from riskshare.scenarios.events import event_latents, register_events
 
     require_system(system, "register_latents")
-    raise_if_errors(_register_problems(system, register, "add", event_correlation)
-                    + check_seed(seed, "seed"), "simulation settings")
+    problems = _register_problems(system, register, "add", event_correlation)
+    problems += check_seed(seed, "seed")
+    if not problems:
+        big = size_problem(n, system.n, "n", events=_event_count(register))
+        problems += [big] if big is not None else []
+    raise_if_errors(problems, "simulation settings")
     return event_latents(register_events(register, system), int(n), float(event_correlation),
-                         streams(int(seed)))
+                         streams(int(seed)), THREADS)
 
 
 def with_register(scenarios: Scenarios, register, register_mode: str = "add",
@@ -399,18 +453,24 @@ def with_register(scenarios: Scenarios, register, register_mode: str = "add",
     return _with_events(scenarios, register, register_mode, float(event_correlation), latents)
 
 
-def _with_events(sc: Scenarios, register, mode: str, rho: float, latents: np.ndarray
-                 ) -> Scenarios:
-    """`sc` with the register's events (from their draws `latents`) added: "instead" drops
-    the volatility's draws (and the in-year bridge they make)."""
+def _with_events(sc: Scenarios, register, mode: str, rho: float,
+                 latents: np.ndarray | None = None, happens: np.ndarray | None = None,
+                 events=None) -> Scenarios:
+    """`sc` with the register's events (from their draws `latents`, or where they happen,
+    `happens`) added: "instead" drops the volatility's draws (and the in-year bridge they
+    make)."""
     from riskshare.scenarios.events import event_happens, register_events, sum_events
 
-    events = register_events(register, sc.system)
-    if latents.shape != (len(events.labels), sc.n):
-        raise UsageError(f"the events' draws have shape {latents.shape}, not "
-                         f"({len(events.labels)}, {sc.n}) for this register and these scenarios")
-    happens = event_happens(latents, events.probability)
-    summed = sum_events(events.effect, happens)
+    if events is None:
+        events = register_events(register, sc.system)
+    if happens is None:
+        assert latents is not None
+        if latents.shape != (len(events.labels), sc.n):
+            raise UsageError(f"the events' draws have shape {latents.shape}, not "
+                             f"({len(events.labels)}, {sc.n}) for this register and these "
+                             "scenarios")
+        happens = event_happens(latents, events.probability)
+    summed = sum_events(events.effect, happens, THREADS)
     draws, bridge = sc.draws, sc.bridge
     if mode == "instead":
         draws = np.zeros_like(draws)
@@ -419,6 +479,12 @@ def _with_events(sc: Scenarios, register, mode: str, rho: float, latents: np.nda
     return replace(sc, variances=variances, draws=draws, bridge=bridge, register=register,
                    register_mode=mode, event_correlation=rho, events=summed,
                    happens=happens, event_set=events)
+
+
+def _event_count(register) -> int:
+    """The events of a register: its items on their own and its groups."""
+    group = register.table["group"]
+    return int((group == "").sum()) + int(group[group != ""].nunique())
 
 
 def _register_problems(system: System, register, mode, correlation) -> list:
