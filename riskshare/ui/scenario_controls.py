@@ -1,6 +1,7 @@
 """One set of scenario settings for the whole app, and results kept in session state.
 
-The settings (how many scenarios, seed, correlations, distribution, volatility scale and shocks)
+The settings (how many scenarios, seed, correlations, distribution, volatility scale, shocks,
+and whether the risk register's events are drawn: `SOURCE_LABELS`)
 are edited once, in the sidebar (`sidebar`, a form: changing several fields reruns once, when
 Apply is pressed), and read by every page that simulates (`page_summary`), so Scenarios, Compare
 and Fairness run on the same scenarios for the same settings. A shock that cannot fit the current
@@ -173,8 +174,9 @@ def sidebar() -> None:
         return f"{title} (does not fit this system: not applied)" if name in bad else title
 
     with st.expander("Scenario settings", icon=":material/casino:"):
-        st.caption("Used by Scenarios, Compare and Fairness: random variances around each "
-                   "member's forecast, plus any shocks.")
+        st.caption("Used by Scenarios, Compare and Fairness (and the In year fan): random "
+                   "variances around each member's forecast, plus any shocks, and the risk "
+                   "register's events when the source says so.")
         with st.form("scenario_settings", border=False):
             st.multiselect(
                 "Shocks added to every scenario", options, default=[],
