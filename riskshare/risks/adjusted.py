@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from riskshare.core.constants import HALF_PENNY
@@ -107,21 +108,26 @@ def risk_adjusted(system: System, register: Register) -> RiskAdjusted:
         raise UsageError(f"register: it names {named(strangers)}, not members of this system: "
                          "load it against this system")
     members = system.members
-    risk, mitigation = t["type"] == "risk", t["type"] == "mitigation"
+    # each item's member as a position in the member order, then sums by member in one pass
+    code = members.get_indexer(t["org_id"])
+    amount = t["amount"].to_numpy(dtype=float)
+    chance = t["probability"].to_numpy(dtype=float)
+    kind = t["type"].to_numpy()
+    risk, mitigation = kind == "risk", kind == "mitigation"
 
-    def by_member(mask, weight=None) -> pd.Series:
-        amount = t["amount"] if weight is None else t["amount"] * weight
-        return amount[mask].groupby(t["org_id"][mask]).sum().reindex(members, fill_value=0.0)
+    def by_member(mask: np.ndarray, weight: np.ndarray | None = None) -> np.ndarray:
+        values = amount if weight is None else amount * weight
+        return np.bincount(code[mask], weights=values[mask], minlength=len(members))
 
     orgs = system.orgs
     frame = pd.DataFrame({
         "name": orgs["name"], "in_sct": system.inside,
         "control_total": orgs["control_total"].astype(float),
         "forecast": orgs["forecast"].astype(float),
-        "gross_risk": by_member(risk), "expected_risk": by_member(risk, t["probability"]),
+        "gross_risk": by_member(risk), "expected_risk": by_member(risk, chance),
         "gross_mitigation": by_member(mitigation),
-        "expected_mitigation": by_member(mitigation, t["probability"]),
-        "certain_mitigation": by_member(mitigation & (t["probability"] >= 1.0)),
+        "expected_mitigation": by_member(mitigation, chance),
+        "certain_mitigation": by_member(mitigation & (chance >= 1.0)),
     }, index=members)
     money = ["forecast", "gross_risk", "expected_risk", "gross_mitigation",
              "expected_mitigation", "certain_mitigation"]
