@@ -974,7 +974,8 @@ def _print_reserve(sizing: ReserveSizing, system: System, recipe: str) -> None:
     out.print(bold("Reserve needed to meet the SCT", f" under {describe.title(agreement)}: "
                    f"{recipe}"))
     lt = _table(f"System reserve (£m) so the system meets its SCT in a share of the "
-                f"{sizing.n:,} scenarios (the system's position: its outturn inside the SCT "
+                f"{sizing.n:,} scenario{'s' if sizing.n != 1 else ''} (the system's position: "
+                "its outturn inside the SCT "
                 "after the risk share, before support, − the SCT)",
                 [("meets the SCT in", "left"), ("reserve", "right"),
                  ("scenarios meeting the SCT without it", "right"),
@@ -986,11 +987,11 @@ def _print_reserve(sizing: ReserveSizing, system: System, recipe: str) -> None:
     labels = [f"{round(p * 100):d}" for p in sizing.levels.index]
     mt = _table(f"Each member's part in the reserve at each level (£m; Euler: its contribution, "
                 f"its share of the system's shortfall near the quantile across the {sizing.n:,} "
-                "scenarios; funded by basis: by turnover inside the SCT; by risk: by the "
-                "positive contributions)",
+                "scenarios; funded by basis: by turnover inside the SCT; by contribution: by "
+                "the positive contributions)",
                 [("org_id", "left")]
                 + [(f"{q}%\n{what}", "right") for q in labels
-                   for what in ("Euler", "by basis", "by risk")])
+                   for what in ("Euler", "by basis", "by contribution")])
     members = sizing.members
     inside = [m for m, on in zip(system.members, system.inside, strict=True) if on]
     for org_id in inside:
@@ -1009,9 +1010,13 @@ def _print_ranking(ranking, n: int) -> None:
     """The events that matter most: effect on P(meet the SCT) and on the mean position."""
     shown = ranking.head(RANKING_SHOWN)
     out.print("")
+    if ranking.empty:
+        out.print("Which items matter most: the register has no items to rank.")
+        return
     t = _table(f"Which items matter most: each event's effect on the chance the system meets "
                f"its SCT and on its mean position against the SCT, with the event − without, "
-               f"across {n:,} scenarios (top {len(shown)} of {len(ranking)}; a group's items "
+               f"across {n:,} scenario{'s' if n != 1 else ''} (top {len(shown):,} of "
+               f"{len(ranking):,}; a group's items "
                "happen together)",
                [("rank", "right"), ("event", "left"), ("type", "left"), ("amount", "right"),
                 ("probability", "right"), ("P(meet SCT), points", "right"),

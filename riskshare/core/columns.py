@@ -186,7 +186,7 @@ HEADINGS: dict[str, Heading] = {
        for p in (80, 90, 95)},
     **{f"by_basis_{p}": _h(f"Reserve at {p}% funded by basis (turnover)", "money")
        for p in (80, 90, 95)},
-    **{f"by_contribution_{p}": _h(f"Reserve at {p}% funded by risk contribution", "money")
+    **{f"by_contribution_{p}": _h(f"Reserve at {p}% funded by contribution", "money")
        for p in (80, 90, 95)},
     "rank": _h("Rank", "count"),
     "event": _h("Event (member: item, or group: name)"),

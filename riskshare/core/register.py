@@ -159,14 +159,14 @@ def check_register(frame: pd.DataFrame, system: System, row_numbers=None
             else np.asarray(row_numbers)).tolist()
     out = []
     first: dict[tuple[str, str], int] = {}
+    strangers: dict[str, list] = {}          # org_id not in the system: the rows naming it
     for k in range(len(df)):
         row = rows[k]
         org = _text(df["org_id"].iat[k])
         if not org:
             problems.append(problem("org_id is empty", column="org_id", row=row))
         elif org not in known:
-            problems.append(problem(f"is not a member of the system (members: "
-                                    f"{listed(members)})", column="org_id", row=row, value=org))
+            strangers.setdefault(org, []).append(row)
             org = ""
         member = org or None
         item = _text(df["item"].iat[k])
@@ -200,6 +200,14 @@ def check_register(frame: pd.DataFrame, system: System, row_numbers=None
                                         value=df["recurrent"].iat[k]))
             recurrent = bool(flag)
         out.append((org, item, kind, amount, chance, group, recurrent, row))
+    # one problem per unknown member, naming its rows (a register of another system is a
+    # handful of lines, not one per row)
+    for org, where in strangers.items():
+        rest = [str(r) for r in where[1:]]
+        more = ("" if not rest else f"; also rows {named(rest)}" if len(rest) <= 10 else
+                f"; also rows {', '.join(rest[:10])} and {len(rest) - 10:,} more")
+        problems.append(problem(f"is not a member of the system (members: {listed(members)})"
+                                + more, column="org_id", row=where[0], value=org))
     if any(p.severity == "error" for p in problems):
         return None, problems
     table = pd.DataFrame([r[:7] for r in out], columns=list(COLUMNS))
@@ -244,7 +252,7 @@ def _amount(value, row: int, member: str | None, problems: list) -> float:
     if abs(whole - number) > 1e-6:
         problems.append(problem(f"is given to a fraction of a penny: give whole pennies "
                                 f"({whole:,.2f})", member=member, column="amount", row=row,
-                                value=number))
+                                value=value))
         return math.nan
     return whole
 

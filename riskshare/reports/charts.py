@@ -1022,33 +1022,44 @@ def tornado_data(ranking: pd.DataFrame, top: int = 15) -> pd.DataFrame:
     return out
 
 
-def tornado_chart(ranking: pd.DataFrame, top: int = 15) -> alt.LayerChart:
+RISK_COLOURS = {"risk": RISK_RED, "mitigation": FAVOURABLE, "mixed": "#AEB7BD"}
+
+
+def tornado_chart(ranking: pd.DataFrame, top: int = 15, n: int | None = None,
+                  under: str = "") -> alt.LayerChart:
     """Which risk or mitigation matters most: each event's effect on the chance the system
     meets its SCT (percentage points; a risk lowers it, in red; a mitigation raises it, in
-    green), largest first (`tornado_data`)."""
+    green), the `top` largest first (`tornado_data`); `n` (the scenarios) and `under` (the
+    agreement, in words) go in the subtitle. The one tornado of the Risks page, the workshop's
+    risks step and its printable report."""
     data = tornado_data(ranking, top)
-    colours = {"risk": RISK_RED, "mitigation": FAVOURABLE, "mixed": "#768692"}
-    y = alt.Y("event:N", sort=list(data["event"]), title=None,
-              axis=alt.Axis(labelLimit=360, labelFontSize=12, labelOverlap=False))
+    kinds = [k for k in RISK_COLOURS if k in set(data["type"])] or ["risk"]
     bars = alt.Chart(data).mark_bar().encode(
-        y=y, x=alt.X("points:Q", title="Effect on P(meet the SCT), points",
-                     axis=alt.Axis(format="+.0f")),
-        color=alt.Color("type:N", title=None, scale=alt.Scale(
-            domain=[k for k in colours if k in set(data["type"])] or list(colours),
-            range=[c for k, c in colours.items() if k in set(data["type"])]
-            or list(colours.values())),
-            legend=alt.Legend(orient="bottom", labelFontSize=12)),
+        y=alt.Y("event:N", sort=list(data["event"]), title=None,
+                axis=alt.Axis(labelLimit=360, labelFontSize=12, labelOverlap=False)),
+        x=alt.X("points:Q", title="Change in the chance the system meets the SCT "
+                                  "(percentage points)",
+                scale=alt.Scale(zero=True, nice=True),
+                axis=alt.Axis(labelExpr="datum.value == 0 ? '0' : "
+                                        "(datum.value > 0 ? '+' : '') + "
+                                        "format(datum.value, ',.1~f')")),
+        color=alt.Color("type:N", title=None, sort=kinds,
+                        scale=alt.Scale(domain=kinds, range=[RISK_COLOURS[k] for k in kinds]),
+                        legend=alt.Legend(orient="bottom", labelFontSize=12)),
         tooltip=[alt.Tooltip("event:N"), alt.Tooltip("type:N"),
                  alt.Tooltip("amount:Q", title="amount £m", format=",.2f"),
                  alt.Tooltip("probability:Q", format=".0%"),
-                 alt.Tooltip("points:Q", title="effect on P(meet SCT), points", format="+.1f"),
-                 alt.Tooltip("delta_mean:Q", title="effect on the mean position £m",
-                             format="+,.2f")])
+                 alt.Tooltip("points:Q", title="chance of meeting the SCT (points)",
+                             format="+,.1f"),
+                 alt.Tooltip("delta_mean:Q", title="average position £m", format="+,.2f")])
     zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(color="#425563").encode(x="x:Q")
+    more = f" The {top} largest of {len(ranking):,}." if len(ranking) > top else ""
+    years = f"the same {n:,} simulated years" if n is not None else "the same simulated years"
+    subtitle = [f"Each event: {years} with it less without it"
+                f"{' (' + under + ')' if under else ''}.",
+                f"Risks (red) lower the chance of meeting the SCT, mitigations (green) raise "
+                f"it.{more}"]
     return (bars + zero).properties(
         height=alt.Step(22),
-        title=alt.TitleParams(
-            "Which risk or mitigation matters most (percentage points)",
-            subtitle="On the chance the system meets its SCT, against the same scenarios "
-                     "without it.",
-            anchor="start", subtitleFontSize=12, subtitleColor="#425563"))
+        title=alt.TitleParams("Which risk or mitigation matters most", subtitle=subtitle,
+                              anchor="start", subtitleFontSize=12, subtitleColor="#425563"))

@@ -548,7 +548,7 @@ RESERVE_NOTE = (
     "scenarios ({levels}) under the agreement — the system's outturn inside the SCT after "
     "the risk share, before support, less the SCT — with each member's Euler contribution "
     "(its share of the shortfall around that quantile) and two ways of funding it: by basis "
-    "(turnover inside the SCT) and by risk contribution.")
+    "(turnover inside the SCT) and by contribution (the positive Euler contributions).")
 RANKING_NOTE = (
     "The ranking sheet: each event (an item, or a group of items that happen together) by its "
     "effect on the chance the system meets its SCT and on the system's mean position against "

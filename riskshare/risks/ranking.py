@@ -93,7 +93,7 @@ def rank_events(system: System, scenarios, agreement="standalone") -> pd.DataFra
         return engine.run(chosen, system, v, path=path,
                           bridge=bridge if rows is None else part).sct_variance
 
-    base = position(scenarios.variances)
+    base = _in_chunks(position, scenarios.variances, np.arange(scenarios.n))
     p_meet, mean = float((base >= -HALF_PENNY).mean()), float(base.mean())
     events = scenarios.event_set
     t = scenarios.register.table

@@ -15,12 +15,16 @@ scaled so the contributions add up to R to the penny. A member may contribute le
 nothing (its position tends to be good when the system's is bad). Funding the reserve **by
 basis** splits R by the members' turnover inside the SCT; **by risk contribution** splits it by
 the positive contributions.
+
+The agreement is applied without any `[reserve]` of its own: R is the system's reserve in all,
+and `with_reserve` puts it into the agreement in place of the one it had, so sizing again gives
+the same R.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -33,6 +37,8 @@ from riskshare.core.money import allocate
 from riskshare.core.system import System, require_system
 
 LEVELS = (0.80, 0.90, 0.95)
+#: Scenarios per run of the engine.
+CHUNK = 12_500
 #: Ways of funding the reserve (`ReserveSizing.funding`).
 FUNDING = ("basis", "contribution")
 
@@ -102,7 +108,9 @@ def reserve_needed(system: System, scenarios, agreement="standalone", levels=LEV
     scenarios : Scenarios
         The simulated years (`rs.simulate`, with or without a register).
     agreement : Agreement or str, default "standalone"
-        Applied to every scenario before the system position is read.
+        Applied to every scenario before the system position is read, without any
+        `[reserve]` of its own (the reserve sized here is the system's in all, and
+        `with_reserve` replaces the agreement's).
     levels : iterable of float, default (0.80, 0.90, 0.95)
         Chances of meeting the SCT, each in (0, 1).
     window : int, optional
@@ -126,11 +134,21 @@ def reserve_needed(system: System, scenarios, agreement="standalone", levels=LEV
                              value=p) for p in levels
                      if isinstance(p, bool) or not isinstance(p, (int, float))
                      or not 0 < p < 1], "reserve levels")
+    # the reserve the system needs in all: sized on the agreement without any reserve of its
+    # own (which the one sized here would replace), so sizing again after `with_reserve`
+    # gives the same reserve
+    sized = chosen if chosen.reserve is None else replace(chosen, reserve=None)
     v, _ = engine.as_variances(system, scenarios)
     path, bridge = engine.year_of(scenarios)
-    out = engine.run(chosen, system, v, path=path, bridge=bridge)
-    x = out.sct_variance                                   # (S,) system vs SCT
-    own = out.outturn - system.orgs["control_total"].to_numpy(dtype=float)   # (S, n)
+    x = np.empty(len(v))                                   # (S,) system vs SCT
+    own = np.empty(v.shape)                                # (S, n) outturn − control total
+    control = system.orgs["control_total"].to_numpy(dtype=float)
+    for start in range(0, len(v), CHUNK):                  # in chunks: the memory stays bounded
+        stop = start + CHUNK
+        out = engine.run(sized, system, v[start:stop], path=path,
+                         bridge=None if bridge is None else bridge[start:stop])
+        x[start:stop] = out.sct_variance
+        np.subtract(out.outturn, control, out=own[start:stop])
     inside = system.inside
     n = len(x)
     order = np.argsort(x, kind="stable")

@@ -101,7 +101,8 @@ class Scenarios:
 
     def describe(self) -> str:
         dist = "normal" if self.distribution == "normal" else f"t with {self.df:g} d.f."
-        text = (f"{self.n:,} scenarios ({dist}; correlation {self.correlation:g}"
+        text = (f"{self.n:,} scenario{'s' if self.n != 1 else ''} ({dist}; correlation "
+                f"{self.correlation:g}"
                 + (f", within kind +{self.kind_correlation:g}" if self.kind_correlation else "")
                 + f"; seed {self.seed})")
         if self.shocks:
@@ -189,7 +190,7 @@ def size_problem(n: int | np.integer, members: int, key: str = "n",
            f"{larger}" if events else
            f"use at most {fits:,} scenarios for this system (on a larger machine, {larger})")
     return problem(f"{what} would need about {_size(need)} of memory, above riskshare's budget "
-                   f"of {_size(budget)}: {how}", key=key, value=n)
+                   f"of {_size(budget)}: {how}", key=key)
 
 
 def _size(nbytes: int) -> str:
@@ -199,10 +200,11 @@ def _size(nbytes: int) -> str:
 
 def check_settings(n, correlation, kind_correlation, distribution, df, volatility_scale,
                    prefix: str = "", seed=0, members: int | None = None,
-                   in_year: bool = False) -> list:
+                   in_year: bool = False, events: int = 0) -> list:
     """Every problem with a set of simulation settings (keys prefixed with `prefix`, e.g.
     "scenarios." for a session file); [] when they can be simulated. With `members`, `n` must
-    also fit the memory budget (`size_problem`)."""
+    also fit the memory budget (`size_problem`; with `events`, a risk register's events
+    too)."""
     problems = check_seed(seed, f"{prefix}seed")
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0:
         if isinstance(n, float) and n.is_integer() and n > 0:
@@ -213,7 +215,7 @@ def check_settings(n, correlation, kind_correlation, distribution, df, volatilit
                                     key=f"{prefix}n", value=n))
     elif members is not None:
         big = size_problem(n, members, f"{prefix}n",
-                           IN_YEAR_BYTES_PER_CELL if in_year else BYTES_PER_CELL)
+                           IN_YEAR_BYTES_PER_CELL if in_year else BYTES_PER_CELL, events=events)
         if big is not None:
             problems.append(big)
     for key, value in (("correlation", correlation), ("kind_correlation", kind_correlation)):
@@ -319,14 +321,13 @@ def simulate(system: System, n: int, seed: int | None = 0, correlation: float = 
     from riskshare.scenarios.shocks import Shock, load_shock, total_shock
 
     require_system(system, "simulate")
+    problems = _register_problems(system, register, register_mode, event_correlation)
+    # the memory budget counts the register's events' draws too (one message, one limit)
     problems = check_settings(n, correlation, kind_correlation, distribution, df,
                               volatility_scale, seed=seed, members=system.n,
-                              in_year=monthly is not None)
-    problems += _register_problems(system, register, register_mode, event_correlation)
-    if register is not None and not problems:      # the events' draws come on top
-        big = size_problem(n, system.n, "n", IN_YEAR_BYTES_PER_CELL if monthly is not None
-                           else BYTES_PER_CELL, events=_event_count(register))
-        problems += [big] if big is not None else []
+                              in_year=monthly is not None,
+                              events=_event_count(register) if register is not None else 0
+                              ) + problems
     raise_if_errors(problems, "simulation settings")
     path = None if monthly is None else _path(system, monthly, month, forecast)
     if isinstance(shocks, (str, Shock)):        # one shock given on its own, not in a list

@@ -229,6 +229,7 @@ def risk_scenarios(system: System, register: Register, agreement: Agreement, n: 
     labels = register_events(register, system).labels
     draws = event_latents(system, labels, n, seed, event_correlation, register)
     sc = with_register(plain, register, mode, event_correlation, draws)
+    from riskshare.agreements.describe import title as agreement_title
     from riskshare.reports.charts import tornado_chart
 
     ranking = rank_events(system, sc, agreement)
@@ -236,7 +237,9 @@ def risk_scenarios(system: System, register: Register, agreement: Agreement, n: 
             "describe": sc.describe(),
             # the chart as a Vega-Lite spec, built once: building one takes a twentieth of a
             # second, every rerun
-            "tornado": tornado_chart(ranking).to_dict(validate=False)}
+            "tornado": tornado_chart(ranking, n=n,
+                                     under=f"under “{agreement_title(agreement)}”"
+                                     ).to_dict(validate=False)}
 
 
 @_cached

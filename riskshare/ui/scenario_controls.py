@@ -210,7 +210,7 @@ def sidebar() -> None:
                      help="Draw the system's risk register (the Risks page): each risk or "
                           "mitigation happens with its probability, on top of the members' "
                           "volatility or instead of it.")
-            st.slider("Correlation between risk events", 0.0, 0.9,
+            st.slider("Correlation between risk events", 0.0, 1.0,
                       DEFAULTS.event_correlation, 0.05, key=KEYS["event_correlation"],
                       help="With the risk register: 0 = each item (or group) happens "
                            "independently; higher = risks tend to happen together.")

@@ -285,6 +285,10 @@ def system_caption() -> None:
 # again whenever the system changes. Absent until first asked for: then the default sample's.
 _MONTHLY, _MONTHLY_FIT, _MONTHLY_VERSION = "rs_monthly", "rs_monthly_fit", "rs_monthly_version"
 _MONTHLY_FLASH, _PREVIOUS_MONTHLY = "rs_monthly_flash", "rs_previous_monthly"
+#: the table as last set (loaded, uploaded, phased), before any edit since: the In year page's
+#: editor starts from it and keeps the user's edits on top, so its data stays the same while
+#: they edit (a data editor whose data changes starts afresh, losing the edit in progress)
+_MONTHLY_SET = "rs_monthly_set"
 
 
 def _held() -> tuple[Monthly, str] | None:
@@ -298,6 +302,7 @@ def _held() -> tuple[Monthly, str] | None:
             table = _sample_table(DEFAULT_SAMPLE, st.session_state[_LOADED][0])
         st.session_state[_MONTHLY] = (None if table is None else
                                       (table, _sample_source(loaded_source)))
+        st.session_state[_MONTHLY_SET] = st.session_state[_MONTHLY]
     return st.session_state[_MONTHLY]
 
 
@@ -326,6 +331,7 @@ def set_monthly(monthly: Monthly | None, source: str = "", message: str | None =
     """Hold `monthly` (validated against the current system) as the system's monthly table,
     from `source`; None drops it. `message` is said once (`show_flash`)."""
     st.session_state[_MONTHLY] = None if monthly is None else (monthly, source)
+    st.session_state[_MONTHLY_SET] = st.session_state[_MONTHLY]
     st.session_state[_MONTHLY_VERSION] = monthly_version() + 1
     st.session_state.pop(_MONTHLY_FIT, None)
     if message:
@@ -353,6 +359,13 @@ def monthly_source() -> str:
     """Where the monthly table came from ("" when there is none)."""
     held = _held()
     return "" if held is None else held[1]
+
+
+def monthly_as_set() -> tuple[Monthly, str] | None:
+    """(the monthly table as last set, before any edit on the In year page since, where it came
+    from), or None: the page's editor starts from it (see _MONTHLY_SET)."""
+    _held()
+    return st.session_state.get(_MONTHLY_SET)
 
 
 def held_monthly() -> Monthly | None:
@@ -483,7 +496,11 @@ def _sheet_in_upload(data: bytes, name: str, system: System, sheet: str, read, w
     except ValidationError as exc:
         if exc.problems and all(p.column == "org_id" and p.value == "EXAMPLE"
                                 for p in exc.problems):
-            return None, ""                    # the template's example rows, never filled in
+            if not _rows_besides_example(data, name, sheet):
+                return None, ""                # the template's example rows, never filled in
+            return None, md(f"The {sheet} sheet of {name} was not loaded: it still has the "
+                            "template's example row (org_id EXAMPLE) beside your own. Delete "
+                            "that row and upload again; the system loaded without it.")
         shown = exc.problems[:8]
         more = len(exc.problems) - len(shown)
         return None, (f"**The {sheet} sheet of {md(name)} was not loaded** — "
@@ -503,6 +520,7 @@ def _sheet_in_upload(data: bytes, name: str, system: System, sheet: str, read, w
 # bundled register of the sample loaded, if it has one.
 _REGISTER, _REGISTER_VERSION = "rs_register", "rs_register_version"
 _REGISTER_FLASH, _PREVIOUS_REGISTER = "rs_register_flash", "rs_previous_register"
+_REGISTER_SET = "rs_register_set"          # as last set, before edits (as _MONTHLY_SET)
 
 
 def _held_register() -> tuple[Register, str] | None:
@@ -513,6 +531,7 @@ def _held_register() -> tuple[Register, str] | None:
         register = None if sample is None else _sample_register(sample, system)
         st.session_state[_REGISTER] = (None if register is None else
                                        (register, register_source_of(loaded_source)))
+        st.session_state[_REGISTER_SET] = st.session_state[_REGISTER]
     return st.session_state[_REGISTER]
 
 
@@ -543,6 +562,7 @@ def set_register(register: Register | None, source: str = "", message: str | Non
     """Hold `register` (validated against the current system) as the system's risk register,
     from `source`; None drops it. `message` is said once (`show_flash`)."""
     st.session_state[_REGISTER] = None if register is None else (register, source)
+    st.session_state[_REGISTER_SET] = st.session_state[_REGISTER]
     st.session_state[_REGISTER_VERSION] = register_version() + 1
     if message:
         _say_register(md(message))
@@ -567,6 +587,13 @@ def register_source() -> str:
     """Where the risk register came from ("" when there is none)."""
     held = _held_register()
     return "" if held is None else held[1]
+
+
+def register_as_set() -> tuple[Register, str] | None:
+    """(the register as last set, before any edit on the Risks page since, where it came from),
+    or None: the page's editor starts from it (as `monthly_as_set`)."""
+    _held_register()
+    return st.session_state.get(_REGISTER_SET)
 
 
 def held_register() -> Register | None:
@@ -626,6 +653,23 @@ def _register_on_load(system: System, source: str, register, register_source: st
     set_register(register, register_source)
     if note:
         _say_register(note)
+
+
+def _rows_besides_example(data: bytes, name: str, sheet: str) -> bool:
+    """Whether sheet `sheet` of a workbook has rows of its own besides the template's example
+    rows (org_id EXAMPLE) and the header."""
+    from riskshare.core.io import open_workbook
+
+    book = open_workbook(data, name)
+    try:
+        ws = next(book[s] for s in book.sheetnames if s.strip().lower() == sheet)
+        for k, row in enumerate(ws.iter_rows(values_only=True)):
+            first = row[0] if row else None
+            if k and first not in (None, "", "EXAMPLE"):
+                return True
+        return False
+    finally:
+        book.close()
 
 
 def register_in_upload(data: bytes, name: str, system: System) -> tuple[Register | None, str]:

@@ -520,7 +520,7 @@ def _quarter_sentences(label: str, o: Outcome) -> list[str]:
 #: The events the tornado chart shows (the largest effects first), so that it fits the screen in
 #: the room at 1280×720; the ranking table has them all.
 TORNADO_ROWS = 10
-RISK_COLOURS = {"risk": charts.UNREALISTIC, "mitigation": charts.FAVOURABLE, "mixed": "#AEB7BD"}
+RISK_COLOURS = charts.RISK_COLOURS
 
 
 def register_settings(settings: ScenarioSettings) -> ScenarioSettings:
@@ -631,41 +631,6 @@ def _ranking_sentences(ranking: pd.DataFrame) -> list[str]:
 
 
 def tornado_chart(ranking: pd.DataFrame, n: int, under: str = "") -> alt.LayerChart:
-    """The tornado: each event's effect on the chance the system meets its SCT (percentage
-    points; risks red, mitigations green), the largest first, from `rs.rank_items`."""
-    shown = ranking.head(TORNADO_ROWS)
-    data = pd.DataFrame({
-        "event": shown["event"].map(lambda e: e if len(e) <= 48 else e[:47] + "…"),
-        "type": shown["type"], "points": shown["delta_p_meet"] * 100 + 0.0,
-        "amount": shown["amount"] / 1e6, "probability": shown["probability"],
-        "mean": shown["delta_mean"] / 1e6 + 0.0})
-    order = list(data["event"])
-    kinds = [k for k in RISK_COLOURS if k in set(data["type"])] or ["risk"]
-    bars = alt.Chart(data).mark_bar().encode(
-        y=alt.Y("event:N", sort=order, title=None,
-                axis=alt.Axis(labelLimit=360, labelFontSize=12, labelOverlap=False)),
-        x=alt.X("points:Q", title="Change in the chance the system meets the SCT "
-                                  "(percentage points)",
-                scale=alt.Scale(zero=True, nice=True),
-                axis=alt.Axis(labelExpr="(datum.value > 0 ? '+' : '') + "
-                                        "format(datum.value, ',.1~f')")),
-        color=alt.Color("type:N", title=None, sort=kinds,
-                        scale=alt.Scale(domain=kinds, range=[RISK_COLOURS[k] for k in kinds]),
-                        legend=alt.Legend(orient="bottom", labelFontSize=12)),
-        tooltip=[alt.Tooltip("event:N"), alt.Tooltip("type:N"),
-                 alt.Tooltip("amount:Q", title="amount £m", format=",.2f"),
-                 alt.Tooltip("probability:Q", format=".0%"),
-                 alt.Tooltip("points:Q", title="chance of meeting the SCT (points)",
-                             format="+,.1f"),
-                 alt.Tooltip("mean:Q", title="average position £m", format="+,.2f")])
-    zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(color="#425563").encode(x="x:Q")
-    more = (f" The {TORNADO_ROWS} largest of {len(ranking):,}."
-            if len(ranking) > TORNADO_ROWS else "")
-    subtitle = [f"Each event: the same {n:,} simulated years with it less without it"
-                f"{' (' + under + ')' if under else ''}.",
-                f"Risks (red) lower the chance of meeting the SCT, mitigations (green) raise "
-                f"it.{more}"]
-    return (bars + zero).properties(
-        height=alt.Step(22),
-        title=alt.TitleParams("Which risk or mitigation matters most", subtitle=subtitle,
-                              anchor="start", subtitleFontSize=12, subtitleColor="#425563"))
+    """The tornado (`charts.tornado_chart`) of the `TORNADO_ROWS` largest effects, from
+    `rs.rank_items` on `n` scenarios."""
+    return charts.tornado_chart(ranking, TORNADO_ROWS, n, under)

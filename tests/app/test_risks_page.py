@@ -182,3 +182,45 @@ def test_the_in_year_fan_draws_the_register_when_the_sidebar_asks():
     assert not at.exception, at.exception
     captions = "\n".join(c.value for c in at.caption).replace("\\", "")
     assert "the risk register's 15 items alone" in captions
+
+
+def test_the_template_s_example_row_left_beside_real_rows_is_named():
+    # the blank template filled in for the worked case's system, its EXAMPLE row forgotten in
+    # the risks sheet: the system loads, the register does not, and the user is told why
+    from riskshare.core.write import template_workbook
+
+    book = openpyxl.load_workbook(io.BytesIO(template_workbook()))
+    mine = openpyxl.load_workbook(io.BytesIO(excel_bytes(one())))
+    for sheet in ("organisations", "system"):
+        del book[sheet]
+        target = book.create_sheet(sheet)
+        for row in mine[sheet].iter_rows(values_only=True):
+            target.append(row)
+    book["risks"].append(["A", "Winter pressure", "risk", 6_000_000, 0.5, None, False])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.file_uploader(key="upload_0").upload("filled.xlsx", buffer.getvalue(), XLSX).run()
+    assert not at.exception, at.exception
+    assert at.session_state["rs_system"].equals(one())
+    assert at.session_state["rs_register"] is None
+    said = "\n".join(i.value for i in at.info).replace("\\", "")
+    assert "still has the template's example row (org_id EXAMPLE)" in said
+
+
+def test_the_sidebar_says_how_the_register_is_drawn_here_too():
+    # "risk register only" and an event correlation of 0.4 in the sidebar: the Risks page
+    # draws the events alone, correlated, as the library does with those settings
+    at = open_on(PAGE, "vale_2025_26")
+    at.selectbox(key="rk_n").select(1_000).run()
+    apply_settings(at, register="instead", event_correlation=0.4)
+    assert not at.exception, at.exception
+    said = "\n".join(c.value for c in at.caption).replace("\\", "")
+    assert "drawn alone (no other volatility), with a correlation of 0.40" in said
+    system = rs.load_sample("vale_2025_26")
+    expected = rs.reserve_needed(
+        system, rs.simulate(system, 1_000, seed=0, register=rs.load_sample_register(
+            "vale_2025_26"), register_mode="instead", event_correlation=0.4),
+        at.session_state["rs_agreement"])
+    assert metric(at, "Reserve to meet the SCT 90%") == \
+        rs.core.format.money_m(expected.amount(0.9))

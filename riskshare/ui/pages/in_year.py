@@ -136,10 +136,16 @@ def monthly_section(system) -> None:
     held = state.held_monthly()
     monthly = state.current_monthly()
     v = state.monthly_version()
-    if monthly is not None:
-        closed = month_name(monthly.month)
-        label = (f"Monthly table — {state.monthly_source()} · closed to {closed} for every "
-                 "member" + (" (some members are further on)" if monthly.uneven() else ""))
+    # The heading and the editor's data are the table as last set (not as edited since), so
+    # neither changes while the user edits: a changed heading folds the panel, and a data editor
+    # whose data changes starts afresh, losing the edit in progress. The edits themselves stay
+    # in the editor, on top of that table.
+    as_set = state.monthly_as_set()
+    base = held if as_set is None else as_set[0]
+    if monthly is not None and as_set is not None:
+        closed = month_name(as_set[0].month)
+        label = (f"Monthly table — {as_set[1]} · closed to {closed} for every member"
+                 + (" (some members are further on)" if as_set[0].uneven() else ""))
     elif held is not None:
         label = "Monthly table — does not fit the system as edited"
     else:
@@ -189,14 +195,18 @@ def monthly_section(system) -> None:
                                   "No month has closed yet: add actuals in the table as "
                                   "months close.")
                 st.rerun()
-        if held is None:
+        if held is None or base is None:
             return
         if held.phased:
             st.caption(md(f"Plans phased from the control total ({held.profile}): "
                           f"{named(held.phased)} (their plan cells are blank)."))
+        if held is not base:
+            st.caption(md(f"Edited here since it was loaded: now closed to "
+                          f"{month_name(held.month)} for every member "
+                          f"({state.monthly_source()})."))
         key = f"iy_editor_{v}"
         edited = st.data_editor(
-            _editor_frame(held), key=key, num_rows="dynamic", hide_index=True,
+            _editor_frame(base), key=key, num_rows="dynamic", hide_index=True,
             width="stretch", height=280, placeholder="",
             column_config={
                 "org_id": st.column_config.TextColumn("org_id", required=True, pinned=True),

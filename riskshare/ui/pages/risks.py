@@ -25,6 +25,8 @@ from riskshare.core.register import COLUMNS, register_from_bytes, register_from_
 from riskshare.reports.workbooks import risks_workbook
 from riskshare.risks.adjusted import SYSTEM_ROW
 from riskshare.risks.reserve import LEVELS
+from riskshare.scenarios.events import register_events
+from riskshare.scenarios.simulate import with_register
 from riskshare.ui import cache, scenario_controls, state
 from riskshare.ui.tables import (
     money_m_columns,
@@ -64,15 +66,27 @@ def _editor_changed(key: str) -> bool:
     return any(edits.get(k) for k in ("edited_rows", "added_rows", "deleted_rows"))
 
 
+def _counted(register) -> str:
+    """"15 items (11 risks, 4 mitigations)", singular where one."""
+    def n(k: int, word: str) -> str:
+        return f"{k} {word}{'s' if k != 1 else ''}"
+    return (f"{n(len(register.table), 'item')} ({n(len(register.risks), 'risk')}, "
+            f"{n(len(register.mitigations), 'mitigation')})")
+
+
 def register_section(system) -> None:
     """Where the register comes from: upload, the sample's own, start afresh; edit it."""
     held = state.held_register()
     register = state.current_register()
     v = state.register_version()
-    if register is not None:
-        k = len(register.table)
-        label = (f"Risk register — {state.register_source()} · {k} item{'s' if k != 1 else ''}"
-                 f" ({len(register.risks)} risks, {len(register.mitigations)} mitigations)")
+    # The heading and the editor's data are the register as last set (not as edited since), so
+    # neither changes while the user edits: a changed heading folds the panel, and a data editor
+    # whose data changes starts afresh, losing the edit in progress. The edits stay in the
+    # editor, on top of that register; what they make is said inside the panel.
+    as_set = state.register_as_set()
+    base = held if as_set is None else as_set[0]
+    if register is not None and as_set is not None:
+        label = f"Risk register — {as_set[1]} · {_counted(as_set[0])}"
     elif held is not None:
         label = "Risk register — does not fit the system as edited"
     else:
@@ -120,23 +134,26 @@ def register_section(system) -> None:
                 state.set_register(register_from_frame(EMPTY, system), "started here",
                                    "Started an empty risk register: add items below.")
                 st.rerun()
-        if held is None:
+        if held is None or base is None:
             return
+        if held is not base:
+            st.caption(md(f"Edited here since it was loaded: now {_counted(held)} "
+                          f"({state.register_source()})."))
         key = f"rk_editor_{v}"
         members = list(system.members)
         edited = st.data_editor(
-            _editor_frame(held), key=key, num_rows="dynamic", hide_index=True,
+            _editor_frame(base), key=key, num_rows="dynamic", hide_index=True,
             width="stretch", height=320, placeholder="",
             column_config={
                 "org_id": st.column_config.SelectboxColumn("org_id", options=members,
                                                            required=True, pinned=True),
-                "item": st.column_config.TextColumn("item", required=True, width="large"),
+                "item": st.column_config.TextColumn("item", required=True, width="medium"),
                 "type": st.column_config.SelectboxColumn("type", required=True,
                                                          options=["risk", "mitigation"]),
                 "amount": st.column_config.TextColumn(
                     "amount (£)", alignment="right", required=True,
                     help="£, 0 or more: what the risk costs, or the mitigation saves, if it "
-                         "happens; 1,500,000 or 1.5m."),
+                         "happens, in pounds (1,500,000 for £1.5m)."),
                 "probability": st.column_config.NumberColumn(
                     "probability", min_value=0.0, max_value=1.0, step=0.05, format="percent",
                     required=True, help="The chance it happens this year."),
@@ -250,17 +267,20 @@ st.vega_lite_chart(cache.risk_waterfall(system, register, pick,
 
 # -- across scenarios -----------------------------------------------------------------------------
 st.subheader("Across scenarios: the reserve and which item matters most")
-c1, c2, c3 = st.columns([1.4, 2.6, 2.6], gap="medium")
+c1, c2 = st.columns([1.4, 5.2], gap="medium")
 n = c1.selectbox("Scenarios", N_CHOICES, index=N_CHOICES.index(DEFAULT_N),
                  format_func=lambda k: f"{k:,}", key="rk_n",
-                 help="This page's own number of scenarios; the seed, correlation, shocks and "
-                      "volatility are the Scenario settings in the sidebar.")
-mode = c2.radio("The register's events are drawn", list(MODE_LABELS),
-                format_func=lambda m: MODE_LABELS[m], key="rk_mode")
-rho = c3.slider("Correlation between events", 0.0, 0.9, 0.0, 0.05, key="rk_rho",
-                help="0: each item (or group) happens independently; higher: risks tend to "
-                     "happen together (each one's own chance is unchanged).")
+                 help="This page's own number of scenarios; everything else is the Scenario "
+                      "settings in the sidebar.")
 settings, _ = scenario_controls.for_system(scenario_controls.current(), system)
+# the sidebar's settings, as every page that simulates uses them: here the register is always
+# drawn — alone when the source says "risk register only", else on top of the volatility
+mode = "instead" if settings.register == "instead" else "add"
+rho = settings.event_correlation
+c2.caption(md(f"The register's events are drawn {MODE_LABELS[mode]}, with a correlation of "
+              f"{rho:.2f} between them; the seed, correlations, shocks and volatility are the "
+              "Scenario settings in the sidebar (its scenario source and event correlation "
+              "set how the register is drawn here too)."))
 volatility = (settings.seed, settings.correlation, settings.kind_correlation,
               settings.distribution, settings.df, settings.volatility_scale, settings.shocks)
 try:
@@ -354,9 +374,20 @@ with st.expander("Every item's effect"):
 
 # -- downloads ------------------------------------------------------------------------------------
 d1, d2, _spare = st.columns([1, 1, 2])
-d1.download_button("Download the risks (.xlsx)",
-                   lambda: risks_workbook(adjusted, sizing, ranking,
-                                          source=state.register_source()),
+source = state.register_source()      # read now: the download is made outside this run
+drawn_from = register                 # (a Register here: the page stopped above without one)
+
+
+def _workbook() -> bytes:
+    """The risks workbook, with the scenarios it was sized on on its cover (kept: cheap)."""
+    plain = cache.volatility_scenarios(system, n, *volatility)
+    labels = register_events(drawn_from, system).labels
+    drawn = with_register(plain, drawn_from, mode, rho,
+                          cache.event_latents(system, labels, n, settings.seed, rho, drawn_from))
+    return risks_workbook(adjusted, sizing, ranking, scenarios=drawn, source=source)
+
+
+d1.download_button("Download the risks (.xlsx)", _workbook,
                    file_name=export_name(system.label, "risks", "xlsx"),
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                    key="dl_rk_xlsx", on_click="ignore",

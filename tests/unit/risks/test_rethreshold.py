@@ -100,3 +100,22 @@ def test_settings_draw_the_register_only_when_asked(vale):
         on_top.variances, rs.simulate(system, 500, register=register).variances)
     # no register given: the volatility alone, whatever the source says
     assert ScenarioSettings(n=500, register="instead").simulate(system).register is None
+
+
+def test_sizing_again_after_the_reserve_is_put_in_gives_the_same_reserve(vale, monkeypatch):
+    # Vale's council (VCC) is outside the SCT but shares in the pool: a reserve held inside
+    # the SCT would spare it its share of the loss; the reserve is sized on the agreement
+    # without a reserve of its own, so putting it in and sizing again changes nothing
+    from riskshare.risks import reserve as reserve_module
+
+    system, register = vale
+    sc = rs.simulate(system, 2_000, seed=4, register=register)
+    first = rs.reserve_needed(system, sc, "gain_loss_50_50_deadband")
+    again = rs.reserve_needed(system, sc, first.with_reserve(0.9, "ICB"))
+    assert list(again.levels["reserve"]) == list(first.levels["reserve"])
+    assert again.agreement.reserve == rs.agreements.spec.Reserve("ICB", first.amount(0.9))
+    # run in chunks of any size, the figures are the same
+    monkeypatch.setattr(reserve_module, "CHUNK", 300)
+    chunked = rs.reserve_needed(system, sc, "gain_loss_50_50_deadband")
+    pd.testing.assert_frame_equal(chunked.levels, first.levels)
+    pd.testing.assert_frame_equal(chunked.members, first.members)
