@@ -293,6 +293,10 @@ title = agreement_words.title(agreement)
 st.caption(md(f"{run['describe']} · under “{title}” · the system's position: its outturn "
               "inside the SCT after the risk share, before support, against the SCT."))
 
+if agreement.reserve is not None:
+    st.caption(md(f"The reserve is sized on “{title}” without its own reserve of "
+                  f"{money_m(agreement.reserve.amount)} (held by {agreement.reserve.holder}): "
+                  "the one sized here is the system's in all, and would replace it."))
 levels = sizing.levels
 r1, r2, r3, r4 = st.columns(4)
 r1.metric("Meets the SCT without a reserve", f"{levels['share_meeting_without'].iloc[0]:.0%}",
