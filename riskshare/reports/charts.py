@@ -101,10 +101,15 @@ def waterfall_data(rec: Reconciliation) -> pd.DataFrame:
     sct = rec.amount("sct") / 1e6
     rows.append(("To SCT", forecast, sct, "gap", "Distance from the forecast to the SCT"))
     rows.append(("SCT", 0.0, sct, "target", "System control total"))
+    return _steps(rows)
+
+
+def _steps(rows: list[tuple]) -> pd.DataFrame:
+    """A waterfall's rows (step, start, end (£m), kind, description) with amount, order and
+    label: the amount in words by the one £m rule, steps signed and totals not."""
     df = pd.DataFrame(rows, columns=["step", "start", "end", "kind", "description"])
     df["amount"] = df["end"] - df["start"]
     df["order"] = range(len(df))
-    # the label, by the one £m rule; steps carry a sign, totals do not
     df["label"] = [money_m(a * 1e6, sign=k not in ("total", "target"))
                    for a, k in zip(df["amount"], df["kind"], strict=True)]
     return df
@@ -121,24 +126,34 @@ def waterfall(rec: Reconciliation, height: int = 360) -> alt.Chart:
         legend=alt.Legend(orient="bottom", columns=3, labelExpr="{'total': 'Total', 'favourable': "
                           "'Favourable variance', 'adverse': 'Adverse variance', 'gap': "
                           "'Forecast to SCT', 'target': 'SCT'}[datum.label]"))
+    return _waterfall_bars(data, colour, 28).properties(
+        height=height, title="From the members' control totals to the system control total (£m)")
+
+
+def _waterfall_bars(data: pd.DataFrame, colour: alt.Color, size: int,
+                    label_limit: int | None = None) -> alt.LayerChart:
+    """A waterfall from its steps (`_steps`): bars from start to end in £m coloured by kind,
+    the zero line, and each bar's amount just above its top edge (so the bar never covers
+    it)."""
     # An explicit sort list: layered charts ignore a field sort.
-    x = alt.X("step:N", sort=list(data["step"]), title=None,
-              axis=alt.Axis(labelAngle=0, labelFontSize=12, labelOverlap=False))
+    axis = alt.Axis(labelAngle=0, labelFontSize=12, labelOverlap=False)
+    if label_limit is not None:
+        axis = alt.Axis(labelAngle=0, labelFontSize=12, labelOverlap=False,
+                        labelLimit=label_limit)
+    x = alt.X("step:N", sort=list(data["step"]), title=None, axis=axis)
     tooltip = [alt.Tooltip("description:N", title=""),
                alt.Tooltip("amount:Q", title="£m", format=",.2f"),
                alt.Tooltip("end:Q", title="level after (£m)", format=",.2f")]
-    bars = alt.Chart(data).mark_bar(size=28).encode(
+    bars = alt.Chart(data).mark_bar(size=size).encode(
         x=x, y=alt.Y("start:Q", title="£m",
                      **money_axis(pd.concat([data["start"], data["end"]]))),
         y2="end:Q", color=colour, tooltip=tooltip)
     zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="#425563").encode(y="y:Q")
-    # each label just above its bar's top edge, so the bar never covers it
     labels = alt.Chart(data).mark_text(dy=-3, fontSize=11, color="#212B32",
                                        baseline="bottom").encode(
         x=x, y=alt.Y("top:Q"), text="label:N").transform_calculate(
         top="max(datum.start, datum.end)")
-    return (bars + zero + labels).properties(height=height, title="From the members' control "
-                                             "totals to the system control total (£m)")
+    return bars + zero + labels
 
 
 def variance_chart(rec: Reconciliation, height: int | None = None) -> alt.LayerChart:
@@ -965,12 +980,7 @@ def risk_waterfall_data(table: pd.DataFrame, row: str = "SYSTEM") -> pd.DataFram
              if row != "SYSTEM" else "Distance from the risk-adjusted forecast to the SCT"),
             (target, 0.0, control, "target",
              "System control total" if row == "SYSTEM" else "Organisational control total")]
-    df = pd.DataFrame(rows, columns=["step", "start", "end", "kind", "description"])
-    df["amount"] = df["end"] - df["start"]
-    df["order"] = range(len(df))
-    df["label"] = [money_m(a * 1e6, sign=k not in ("total", "target"))
-                   for a, k in zip(df["amount"], df["kind"], strict=True)]
-    return df
+    return _steps(rows)
 
 
 def risk_waterfall(table: pd.DataFrame, row: str = "SYSTEM", label: str = "The system",
@@ -986,22 +996,7 @@ def risk_waterfall(table: pd.DataFrame, row: str = "SYSTEM", label: str = "The s
                           "'adverse': 'Expected risks', 'favourable': 'Expected mitigations', "
                           f"'gap': 'To the {target}', 'target': '{target[0].upper()}"
                           f"{target[1:]}'}}[datum.label]"))
-    x = alt.X("step:N", sort=list(data["step"]), title=None,
-              axis=alt.Axis(labelAngle=0, labelFontSize=12, labelOverlap=False,
-                            labelLimit=160))
-    tooltip = [alt.Tooltip("description:N", title=""),
-               alt.Tooltip("amount:Q", title="£m", format=",.2f"),
-               alt.Tooltip("end:Q", title="level after (£m)", format=",.2f")]
-    bars = alt.Chart(data).mark_bar(size=34).encode(
-        x=x, y=alt.Y("start:Q", title="£m",
-                     **money_axis(pd.concat([data["start"], data["end"]]))),
-        y2="end:Q", color=colour, tooltip=tooltip)
-    zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="#425563").encode(y="y:Q")
-    labels = alt.Chart(data).mark_text(dy=-3, fontSize=11, color="#212B32",
-                                       baseline="bottom").encode(
-        x=x, y=alt.Y("top:Q"), text="label:N").transform_calculate(
-        top="max(datum.start, datum.end)")
-    return (bars + zero + labels).properties(
+    return _waterfall_bars(data, colour, 34, label_limit=160).properties(
         height=height, title=f"{label}: from the forecast to the risk-adjusted forecast (£m)")
 
 
