@@ -115,7 +115,7 @@ def _steps(rows: list[tuple]) -> pd.DataFrame:
     return df
 
 
-def waterfall(rec: Reconciliation, height: int = 360) -> alt.Chart:
+def waterfall(rec: Reconciliation, height: int = 360) -> alt.LayerChart:
     """The reconciliation as a waterfall chart in £m (`waterfall_data`): ΣOCT, each member's
     forecast variance, the forecast outturn, the distance to the SCT and the SCT, each bar
     labelled with its amount; `height` in pixels."""
