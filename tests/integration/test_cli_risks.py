@@ -80,7 +80,7 @@ def test_the_worked_case_reserve_and_ranking_drawn_as_events_alone(tmp_path, cap
     assert {r["scenarios meeting the SCT without it"] for r in levels} == {"0.0%"}
     # one member: its Euler contribution and both fundings are the whole reserve
     a = row(out, "Each member's part", "A")
-    assert (a["80% Euler"], a["80% by basis"], a["80% by risk"]) == ("£10.50m",) * 3
+    assert (a["80% Euler"], a["80% by basis"], a["80% by contribution"]) == ("£10.50m",) * 3
     assert a["95% Euler"] == "£12.50m"
     assert "across 20,000 scenarios" in flat(out)
     # the system never meets an SCT of 0 (P = 0 with or without any one event), so the events
