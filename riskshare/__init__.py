@@ -57,6 +57,7 @@ _HOMES = {
     "riskshare.risks.adjusted": ("risk_adjusted", "RiskAdjusted"),
     "riskshare.risks.reserve": ("reserve_needed", "ReserveSizing"),
     "riskshare.risks.ranking": ("rank_items", "rank_events"),
+    "riskshare.years.underlying": ("underlying", "Underlying"),
     "riskshare.scenarios.shocks": ("Shock", "load_shock", "list_shocks", "shocked_variances"),
     "riskshare.optimisation.optimise": ("optimise", "Allocation", "Constraints", "OBJECTIVES",
                                         "SolverError"),
@@ -70,7 +71,7 @@ __all__ = [*_WHERE, *_MODULES]
 
 #: The subpackages, reachable as attributes (rs.workshop, rs.agreements, ...) at first use.
 _SUBPACKAGES = ("core", "solver", "scenarios", "agreements", "reconciliation", "optimisation",
-                "games", "reports", "inyear", "risks", "workshop")
+                "games", "reports", "inyear", "risks", "years", "workshop")
 
 
 def __getattr__(name: str):
@@ -217,3 +218,4 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
     from riskshare.risks.reserve import ReserveSizing, reserve_needed
     from riskshare.scenarios.shocks import Shock, list_shocks, load_shock, shocked_variances
     from riskshare.scenarios.simulate import Scenarios, register_latents, simulate, with_register
+    from riskshare.years.underlying import Underlying, underlying

@@ -106,7 +106,16 @@ ORG_COLUMNS: tuple[Column, ...] = (
            "allocation twice (it pays the trusts). At least £0 and at most the turnover; blank "
            "means the turnover (no income from other members).",
            default=None, minimum=0.0, blank_allowed=True),
+    Column("non_recurrent", "money", False, "£",
+           "One-off benefit inside the forecast (non-recurrent support, income and savings), at "
+           "least £0: the underlying (recurrent) position is the forecast less it. Its lines, "
+           "if any, are columns named nr_… (nr_support, nr_savings, nr_income), each at least "
+           "£0, and it is their total; blank means the total of its lines, or 0 without any.",
+           default=None, minimum=0.0, blank_allowed=True),
 )
+#: Extra columns named with this prefix (nr_support, nr_savings, nr_income, …) are the lines of
+#: a member's `non_recurrent`, which is their total (`_non_recurrent`).
+NR_PREFIX = "nr_"
 COLUMNS: dict[str, Column] = {c.name: c for c in ORG_COLUMNS}
 REQUIRED = tuple(c.name for c in ORG_COLUMNS if c.required)
 MONEY_COLUMNS = tuple(c.name for c in ORG_COLUMNS if c.kind == "money")
@@ -490,7 +499,37 @@ def check_orgs(frame: pd.DataFrame, row_numbers=None) -> tuple[pd.DataFrame, lis
             blank="is blank (extra numeric columns need a value for every member)")
         problems += found
         out[name] = values.to_numpy()
+    _non_recurrent(out, where, problems)
     return pd.DataFrame(out, index=df.index), problems
+
+
+def nr_lines(columns) -> list[str]:
+    """The columns among `columns` that are lines of `non_recurrent` (named nr_…)."""
+    return [str(c) for c in columns if str(c).startswith(NR_PREFIX) and len(str(c)) > 3]
+
+
+def _non_recurrent(out: dict, where, problems: list) -> None:
+    """`non_recurrent` as the total of its nr_ lines: each line at least £0 in every row; a
+    blank total is the lines' total (0 without lines); a total given beside its lines must be
+    their total to the penny."""
+    lines = nr_lines(out)
+    given = np.asarray(out["non_recurrent"], dtype=float)
+    if not lines:
+        out["non_recurrent"] = np.where(np.isnan(given), 0.0, given)
+        return
+    parts = np.column_stack([np.asarray(out[c], dtype=float) for c in lines])
+    for name, column in zip(lines, parts.T, strict=True):
+        for i in np.flatnonzero(column < 0):
+            problems.append(problem(f"a line of non_recurrent must be at least £0 (one-off "
+                                    f"benefit; a one-off cost is not non-recurrent benefit): "
+                                    f"got {column[i]:,.2f}", column=name, **where(i)))
+    total = np.round(np.nansum(parts, axis=1), 2)
+    for i in np.flatnonzero(~np.isnan(given) & (np.abs(given - total) >= 0.005)):
+        problems.append(problem(
+            f"is £{given[i]:,.2f} but its lines ({', '.join(lines)}) add up to "
+            f"£{total[i]:,.2f}: give the total of its lines, or leave it blank",
+            column="non_recurrent", **where(i)))
+    out["non_recurrent"] = np.where(np.isnan(given), total, given)
 
 
 _TOTAL_WORDS = re.compile(r"^(grand\s+)?(totals?|sum|all members|system)$", re.IGNORECASE)
@@ -643,8 +682,10 @@ def resolved(orgs: pd.DataFrame, name: str) -> pd.Series:
 
 def numeric_columns(orgs: pd.DataFrame) -> list[str]:
     """Columns that can serve as a sharing basis or a scale (numeric, finite once blanks that
-    mean another column are filled: see `resolved`)."""
-    return [c for c in orgs.columns if c not in ("name", "kind", *FLAG_COLUMNS) and
+    mean another column are filled: see `resolved`). One-off benefit (`non_recurrent` and its
+    nr_ lines) is not one: it describes the forecast, it does not size a member."""
+    one_offs = {"non_recurrent", *nr_lines(orgs.columns)}
+    return [c for c in orgs.columns if c not in ("name", "kind", *FLAG_COLUMNS, *one_offs) and
             pd.api.types.is_numeric_dtype(orgs[c]) and not pd.api.types.is_bool_dtype(orgs[c])
             and bool(np.isfinite(resolved(orgs, c)).all())]
 

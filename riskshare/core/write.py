@@ -69,12 +69,15 @@ def system_meta(system: System) -> dict:
 def file_frame(system: System) -> pd.DataFrame:
     """The organisations table as a file holds it: `org_id` first, and `in_sct` only when some
     member is outside the SCT (blank means true, so a system wholly inside reads back the
-    same without it), `net_turnover` only when some member has one."""
+    same without it), `net_turnover` only when some member has one, `non_recurrent` only when
+    some member has a one-off."""
     frame = system.to_frame()
     if not system.has_outside:
         frame = frame.drop(columns="in_sct")
     if frame["net_turnover"].isna().all():
         frame = frame.drop(columns="net_turnover")
+    if (frame["non_recurrent"] == 0).all():
+        frame = frame.drop(columns="non_recurrent")
     return frame
 
 

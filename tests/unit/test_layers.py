@@ -20,7 +20,7 @@ LAYERS = (
     ("core",),
     ("solver", "scenarios"),
     ("agreements", "reconciliation"),
-    ("optimisation", "games", "reports", "inyear", "risks"),
+    ("optimisation", "games", "reports", "inyear", "risks", "years"),
     ("workshop",),
     ("cli", "ui"),
 )

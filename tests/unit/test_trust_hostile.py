@@ -173,9 +173,11 @@ def test_a_table_with_thousands_of_extra_columns_is_refused_at_once():
     extra = [f"x{i}" for i in range(5000)]
     head = ",".join(["org_id", "name", "kind", "turnover", "control_total", "forecast", *extra])
     row = ",".join(["A", "Alpha", "acute", "1000000", "0", "0", *["1"] * 5000])
-    # 8 columns of riskshare's own (org_id and the 7 of the schema) + 200 extra = 208
+    # 11 columns of riskshare's own (org_id and the 10 of the schema: name, kind, turnover,
+    # control_total, forecast, support, volatility, in_sct, net_turnover, non_recurrent) + 200
+    # extra = 211
     assert _refusal(lambda: load_bytes(f"{head}\n{row}\n".encode(), "wide.csv")) == (
-        "wide.csv: the header has 5,006 columns; riskshare reads at most 210 (its own columns "
+        "wide.csv: the header has 5,006 columns; riskshare reads at most 211 (its own columns "
         "and up to 200 sharing bases and scales)")
     frame = pd.DataFrame([["A", "Alpha", "acute", 1e6, 0, 0, *[1] * 201]],
                          columns=["org_id", "name", "kind", "turnover", "control_total",
@@ -240,7 +242,7 @@ def test_an_xlsx_with_broken_sheet_xml_or_data_far_to_the_right_is_refused():
     out = io.BytesIO()
     book.save(out)
     assert _refusal(lambda: load_bytes(out.getvalue(), "w.xlsx")) == (
-        "w.xlsx: sheet 'organisations' has data beyond column 210; riskshare reads at most 210 "
+        "w.xlsx: sheet 'organisations' has data beyond column 211; riskshare reads at most 211 "
         "columns (its own and up to 200 sharing bases and scales)")
 
 

@@ -136,7 +136,7 @@ def test_template_workbook_layout():
             "column names riskshare reads") in " ".join(str(r[1]) for r in lines)
     orgs = wb["organisations"]
     assert [c.value for c in orgs[1]] == ["org_id"] + [c.name for c in rs.ORG_COLUMNS]
-    assert [c.value for c in orgs[1]] == ["org_id"] + SCHEMA_COLUMNS + ["in_sct", "net_turnover"]
+    assert [c.value for c in orgs[1]] == ["org_id"] + SCHEMA_COLUMNS + ["in_sct", "net_turnover", "non_recurrent"]
     assert orgs.max_row == 1
     assert list(wb["system"].iter_rows(values_only=True)) == [
         ("key", "value"), ("name", None), ("year", None), ("control_total", None)]

@@ -79,7 +79,8 @@ def test_org_id_as_index_or_as_column_gives_the_same_system():
     assert list(by_index.orgs.index) == ["A", "B", "C", "D"]
     assert by_index.orgs.index.name == "org_id"
     assert list(by_index.orgs.columns) == ["name", "kind", "turnover", "control_total",
-                                           "forecast", "support", "volatility", "in_sct", "net_turnover"]
+                                           "forecast", "support", "volatility", "in_sct", "net_turnover",
+                                           "non_recurrent"]
 
 
 def test_from_frame_does_not_modify_its_input():
