@@ -230,10 +230,37 @@ def reconcile_cmd(
     out.print("")
     for sentence in rec.flags:
         out.print(f"• {sentence}")
+    _print_underlying(system)
 
     if xlsx is not None:
         out.print("")
         write_to(xlsx, lambda p: write_reconciliation(rec, reb, p))
+
+
+def _print_underlying(system: System) -> None:
+    """Reported against underlying (the forecast less its one-offs), when a member has one."""
+    from riskshare.years.underlying import SYSTEM_ROW, underlying
+
+    if not (system.orgs["non_recurrent"] > 0).any():
+        return
+    under = underlying(system)
+    out.print("")
+    t = _table("Reported and underlying (£m; underlying = forecast − non-recurrent benefit; "
+               "against each member's OCT, the SYSTEM row against the SCT)",
+               [("org_id", "left"), ("forecast", "right"), ("non-recurrent", "right"),
+                *[(c, "right") for c in under.lines], ("underlying", "right"),
+                ("reported vs OCT", "right"), ("underlying vs OCT", "right"),
+                ("flag", "left")])
+    for org_id, r in under.table.iterrows():
+        t.add_row(str(org_id), money_m(r["forecast"], 2), money_m(r["non_recurrent"], 2),
+                  *[money_m(r[c], 2) for c in under.lines], money_m(r["underlying"], 2),
+                  money_m(r["forecast_vs_control_total"], 2, sign=True),
+                  money_m(r["underlying_vs_control_total"], 2, sign=True),
+                  "one-offs only" if r["one_offs_only"] and org_id != SYSTEM_ROW
+                  else "" if not r["one_offs_only"] else "SCT met only through one-offs")
+    out.print(t)
+    for sentence in under.sentences():
+        out.print(f"• {sentence}")
 
 
 @app.command("template")

@@ -20,7 +20,8 @@ from riskshare.ui.tables import (
     show_validation_error,
     styled_money,
 )
-from riskshare.ui.text import md
+from riskshare.ui.text import md, md_lines
+from riskshare.years.underlying import underlying
 
 st.title("Reconcile")
 st.markdown("How the members' organisational control totals (OCTs) add up against the system "
@@ -92,6 +93,34 @@ st.dataframe(members, hide_index=True, width="stretch", placeholder="—",
                             "in_sct": st.column_config.CheckboxColumn(
                                 "in SCT", help="Inside the system control total"),
                             "unrealistic": st.column_config.CheckboxColumn("unrealistic?")})
+
+# -- reported and underlying (when members have one-offs) -----------------------------------------
+if (system.orgs["non_recurrent"] > 0).any():
+    under = underlying(system)
+    st.subheader("Reported and underlying")
+    with st.container(border=True):
+        st.markdown(md_lines(under.sentences()))
+    under_money = {"control_total": "OCT £m", "forecast": "reported £m",
+                   "non_recurrent": "one-offs £m", **{c: f"{c} £m" for c in under.lines},
+                   "underlying": "underlying £m",
+                   "forecast_vs_control_total": "reported vs OCT £m",
+                   "underlying_vs_control_total": "underlying vs OCT £m"}
+    shown = under.table.reset_index()
+    st.dataframe(styled_money(shown, list(under_money),
+                              highlight=shown["one_offs_only"].to_numpy()),
+                 hide_index=True, width="stretch", placeholder="—",
+                 column_order=["org_id", *list(under_money), "one_offs_only"],
+                 column_config={**money_m_columns(under_money),
+                                "org_id": st.column_config.TextColumn(
+                                    "member", help="SYSTEM: the members inside the SCT, "
+                                                   "against the SCT"),
+                                "one_offs_only": st.column_config.CheckboxColumn(
+                                    "one-offs only?",
+                                    help="Meets its control total as reported, but not "
+                                         "underlying: only through one-offs.")})
+    st.caption("£m. Underlying: the reported forecast less its non-recurrent benefit "
+               "(non_recurrent and its nr_ lines, in the organisations table). Shaded: meets "
+               "its control total only through one-offs.")
 
 st.subheader("Rebalancing proposal")
 st.markdown("Revised OCTs that share the gap between members, in whole pennies, so they add up "
