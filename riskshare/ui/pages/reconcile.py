@@ -109,13 +109,14 @@ if (system.orgs["non_recurrent"] > 0).any():
     st.dataframe(styled_money(shown, list(under_money),
                               highlight=shown["one_offs_only"].to_numpy()),
                  hide_index=True, width="stretch", placeholder="—",
-                 column_order=["org_id", *list(under_money), "one_offs_only"],
+                 # the flag beside the member, so it is never cut at 1280 px
+                 column_order=["org_id", "one_offs_only", *list(under_money)],
                  column_config={**money_m_columns(under_money),
                                 "org_id": st.column_config.TextColumn(
                                     "member", help="SYSTEM: the members inside the SCT, "
                                                    "against the SCT"),
                                 "one_offs_only": st.column_config.CheckboxColumn(
-                                    "one-offs only?",
+                                    "one-offs only",
                                     help="Meets its control total as reported, but not "
                                          "underlying: only through one-offs.")})
     st.caption("£m. Underlying: the reported forecast less its non-recurrent benefit "
