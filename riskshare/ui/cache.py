@@ -212,6 +212,20 @@ def risk_adjusted(system: System, register: Register):
     return _risk_adjusted(system, register)
 
 
+def register_scenarios(system: System, register: Register, n: int, settings: tuple, mode: str,
+                       event_correlation: float):
+    """The scenarios drawn with the register from the kept volatility scenarios and events'
+    draws (`rs.with_register`): the same as `rs.simulate(..., register=...)` gives. `settings`
+    as `risk_scenarios`."""
+    from riskshare.scenarios.events import register_events
+    from riskshare.scenarios.simulate import with_register
+
+    plain = volatility_scenarios(system, n, *settings)
+    labels = register_events(register, system).labels
+    draws = event_latents(system, labels, n, settings[0], event_correlation, register)
+    return with_register(plain, register, mode, event_correlation, draws)
+
+
 @_cached
 def risk_scenarios(system: System, register: Register, agreement: Agreement, n: int,
                    settings: tuple, mode: str, event_correlation: float) -> dict:
@@ -221,14 +235,8 @@ def risk_scenarios(system: System, register: Register, agreement: Agreement, n: 
     shocks). Also the scenarios' description."""
     from riskshare.risks.ranking import rank_events
     from riskshare.risks.reserve import reserve_needed
-    from riskshare.scenarios.events import register_events
-    from riskshare.scenarios.simulate import with_register
 
-    seed = settings[0]
-    plain = volatility_scenarios(system, n, *settings)
-    labels = register_events(register, system).labels
-    draws = event_latents(system, labels, n, seed, event_correlation, register)
-    sc = with_register(plain, register, mode, event_correlation, draws)
+    sc = register_scenarios(system, register, n, settings, mode, event_correlation)
     from riskshare.agreements.describe import title as agreement_title
     from riskshare.reports.charts import tornado_chart
 

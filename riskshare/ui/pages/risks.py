@@ -25,8 +25,6 @@ from riskshare.core.register import COLUMNS, register_from_bytes, register_from_
 from riskshare.reports.workbooks import risks_workbook
 from riskshare.risks.adjusted import SYSTEM_ROW
 from riskshare.risks.reserve import LEVELS
-from riskshare.scenarios.events import register_events
-from riskshare.scenarios.simulate import with_register
 from riskshare.ui import cache, scenario_controls, state
 from riskshare.ui.tables import (
     money_m_columns,
@@ -384,10 +382,7 @@ drawn_from = register                 # (a Register here: the page stopped above
 
 def _workbook() -> bytes:
     """The risks workbook, with the scenarios it was sized on on its cover (kept: cheap)."""
-    plain = cache.volatility_scenarios(system, n, *volatility)
-    labels = register_events(drawn_from, system).labels
-    drawn = with_register(plain, drawn_from, mode, rho,
-                          cache.event_latents(system, labels, n, settings.seed, rho, drawn_from))
+    drawn = cache.register_scenarios(system, drawn_from, n, volatility, mode, rho)
     return risks_workbook(adjusted, sizing, ranking, scenarios=drawn, source=source)
 
 
