@@ -58,6 +58,8 @@ _HOMES = {
     "riskshare.risks.reserve": ("reserve_needed", "ReserveSizing"),
     "riskshare.risks.ranking": ("rank_items", "rank_events"),
     "riskshare.years.underlying": ("underlying", "Underlying"),
+    "riskshare.years.project": ("project", "Projection"),
+    "riskshare.years.rules": ("load_rules", "Rules", "list_rules"),
     "riskshare.scenarios.shocks": ("Shock", "load_shock", "list_shocks", "shocked_variances"),
     "riskshare.optimisation.optimise": ("optimise", "Allocation", "Constraints", "OBJECTIVES",
                                         "SolverError"),
@@ -218,4 +220,6 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
     from riskshare.risks.reserve import ReserveSizing, reserve_needed
     from riskshare.scenarios.shocks import Shock, list_shocks, load_shock, shocked_variances
     from riskshare.scenarios.simulate import Scenarios, register_latents, simulate, with_register
+    from riskshare.years.project import Projection, project
+    from riskshare.years.rules import Rules, list_rules, load_rules
     from riskshare.years.underlying import Underlying, underlying

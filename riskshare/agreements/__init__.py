@@ -16,6 +16,7 @@ from riskshare.agreements.risk import compare, risk_table
 from riskshare.agreements.spec import (
            Agreement,
            Band,
+           Carry,
            Pool,
            Reserve,
            Schedule,
@@ -23,6 +24,6 @@ from riskshare.agreements.spec import (
            load_agreement,
 )
 
-__all__ = ["Agreement", "Band", "Schedule", "Pool", "Reserve", "Support", "load_agreement",
+__all__ = ["Agreement", "Band", "Carry", "Schedule", "Pool", "Reserve", "Support", "load_agreement",
            "load_preset", "list_presets", "apply", "Outcome", "Incentives", "compare",
            "risk_table", "EngineResult"]

@@ -303,7 +303,30 @@ def explain(agreement: Agreement) -> list[str]:
         out.append(f"A reserve of {amount(a.reserve.amount)} held by {holder} meets a net "
                    f"pooled loss first ({holder} is charged what it uses).")
     out += _support(a, scale)
+    if a.carry is not None:
+        out.append(_carry(a, scale))
     return out
+
+
+def _carry(a: Agreement, scale: str) -> str:
+    """The `[carry]` section in a sentence (it acts over the years ahead only)."""
+    c = a.carry
+    assert c is not None
+    what = [w for w, on in (("a shortfall against the control total is repaid",
+                             c.adverse == "repay"),
+                            ("a surplus beyond it is banked", c.favourable == "bank")) if on]
+    if not what:
+        return "Over the years ahead nothing is carried into later control totals."
+    years = "the next year's control total" if c.years == 1 else \
+        f"the next {c.years} years' control totals in equal parts"
+    caps = [cap for cap, on in ((f"{pct(c.max_carry or 0)} of {scale}", c.max_carry is not None),
+                                (amount(c.max_carry_amount or 0),
+                                 c.max_carry_amount is not None)) if on]
+    capped = (f", at most {' or '.join(caps)} carried from any one year (the rest written off to the pool)"
+              if caps else "")
+    position = "after the risk share" if c.after_sharing else "before the risk share"
+    return (f"Over the years ahead, {' and '.join(what)} through {years}{capped}, judged "
+            f"{position}.")
 
 
 def summary(agreement: Agreement) -> str:

@@ -197,6 +197,40 @@ class Support:
     timing: SupportTiming | SupportTimingName = SupportTiming.ARREARS
 
 
+#: What a carried adverse position does (`[carry] adverse`) and a favourable one (`favourable`).
+CARRY_ADVERSE = ("repay", "none")
+CARRY_FAVOURABLE = ("bank", "none")
+#: The most years a position may be carried over (`[carry] years`).
+MAX_CARRY_YEARS = 10
+
+
+@dataclass(frozen=True)
+class Carry:
+    """Carrying a member's year-end position against its control total into its control totals
+    of the years after it: the agreement over the years ahead (`rs.project` with an agreement;
+    a single year's `apply` has no next year and leaves it alone).
+
+    adverse:          "repay": a shortfall is repaid, the control totals of the next `years`
+                      years rise by equal parts of it; "none": it is not carried.
+    favourable:       "bank": a surplus beyond the control total is banked, the next `years`
+                      control totals fall by equal parts of it; "none".
+    years:            the number of following years the carried amount is spread over (1–10).
+    max_carry:        the most carried from one year, % of scale (None: no cap).
+    max_carry_amount: the most carried from one year, £ (None: no cap); with both, the smaller.
+    after_sharing:    carry the position after the risk share (outturn − control total) or the
+                      variance before it.
+    What a cap leaves uncarried is written off to the pool: the system bears it (a shortfall)
+    or keeps it (a surplus). Carried + written off = the position carried from, to the penny.
+    """
+
+    adverse: str = "repay"
+    favourable: str = "none"
+    years: int = 1
+    max_carry: float | None = None
+    max_carry_amount: float | None = None
+    after_sharing: bool = True
+
+
 @dataclass(frozen=True)
 class Agreement:
     """A risk-share agreement (docs/agreements.md). Build with `load_agreement` or
@@ -225,6 +259,7 @@ class Agreement:
     support: Support = field(default_factory=Support)
     description_for: str | None = None
     variance: LineVariance | None = None
+    carry: Carry | None = None
 
     # -- building ------------------------------------------------------------------------------
     @classmethod
@@ -283,6 +318,9 @@ class Agreement:
             support["quarter_weights"] = list(support["quarter_weights"])
         if support:
             out["support"] = support
+        if self.carry is not None:
+            out["carry"] = _drop_none(_non_default(self.carry, Carry()) or
+                                      {"adverse": self.carry.adverse})
         return out
 
     @property
@@ -427,13 +465,14 @@ def read_agreement_text(text: str, source: str = "agreement", system=None) -> Ag
 
 # -- parsing with collected problems ---------------------------------------------------------------
 _TOP = ("name", "description", "sample", "scale", "exempt", "gains", "losses", "pool", "reserve",
-        "support", "description_for", "variance")
+        "support", "description_for", "variance", "carry")
 _VARIANCE = tuple(f.name for f in fields(LineVariance))
 _SCHEDULE = tuple(f.name for f in fields(Schedule))
 _POOL = tuple(f.name for f in fields(Pool))
 _RESERVE = tuple(f.name for f in fields(Reserve))
 _SUPPORT = tuple(f.name for f in fields(Support))
 _BAND = ("upto", "pool")
+_CARRY = tuple(f.name for f in fields(Carry))
 
 
 def _non_default(obj, default) -> dict:
@@ -685,11 +724,36 @@ def _parse(data: dict, problems: list) -> Agreement:
 
     agreement = Agreement(name.strip() if name else "", description, sample, scale,
                           tuple(exempt), gains, losses, pool, reserve, support,
-                          variance=_parse_variance(data, problems))
+                          variance=_parse_variance(data, problems),
+                          carry=_parse_carry(data, problems))
     if description_for is not None and description_for != agreement.parameters_fingerprint:
         # written for other parameters: kept, so the name and description are marked as such
         agreement = replace(agreement, description_for=description_for)
     return agreement
+
+
+def _parse_carry(data: dict, problems: list) -> Carry | None:
+    """The `[carry]` section (see `Carry`), or None without one."""
+    if "carry" not in data:
+        return None
+    c = _table(data, "carry", problems)
+    unknown_keys(c, _CARRY, "carry.", problems)
+    adverse = _choice(c.get("adverse", "repay"), "carry.adverse", CARRY_ADVERSE, problems)
+    favourable = _choice(c.get("favourable", "none"), "carry.favourable", CARRY_FAVOURABLE,
+                         problems)
+    years = c.get("years", 1)
+    if isinstance(years, bool) or not isinstance(years, int) or not 1 <= years <= MAX_CARRY_YEARS:
+        problems.append(problem(f"must be a whole number of years from 1 to {MAX_CARRY_YEARS}",
+                                key="carry.years", value=years))
+        years = 1
+    caps: dict[str, float | None] = {}
+    for key, unit in (("max_carry", "%"), ("max_carry_amount", "£")):
+        caps[key] = (_number(c[key], f"carry.{key}", problems, low=0.0, unit=unit)
+                     if key in c else None)
+    after = _flag(c, "after_sharing", True, "carry.", problems)
+    return Carry(adverse if adverse in CARRY_ADVERSE else "repay",
+                 favourable if favourable in CARRY_FAVOURABLE else "none", years,
+                 caps["max_carry"], caps["max_carry_amount"], after)
 
 
 def _flag(section: dict, key: str, default: bool, prefix: str, problems: list) -> bool:

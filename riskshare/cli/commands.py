@@ -84,6 +84,7 @@ from riskshare.reports.workbooks import (
     write_fairness,
     write_in_year,
     write_outcome,
+    write_projection,
     write_reconciliation,
     write_risks,
     write_scenarios,
@@ -1059,6 +1060,197 @@ def _points(change: float) -> str:
     """A change in a chance in percentage points, signed ("+3.8", "-2.0"; "0.0" unsigned)."""
     text = f"{100 * change:+.1f}"
     return "0.0" if text in ("+0.0", "-0.0") else text
+
+
+def resolve_rules(target: str, given: str | None, system: System):
+    """The projection rules: RULES when given (a bundled name or a .toml file), else the
+    bundled rules of the sample SYSTEM names. UsageProblem when there are none."""
+    from riskshare.years.rules import list_rules, load_rules
+
+    if given is None:
+        if target in list_rules():
+            return load_rules(target, system)
+        raise UsageProblem(f"give RULES for {system.label}: a rules .toml file, or one of the "
+                           f"bundled rules ({', '.join(list_rules())})")
+    if given not in list_rules() and not exists(Path(given)):
+        raise UsageProblem(f"RULES '{_short(given)}' is neither bundled rules "
+                           f"({', '.join(list_rules())}) nor an existing .toml file")
+    return load_rules(given if given in list_rules() else Path(given), system)
+
+
+@app.command("project")
+def project_cmd(
+    target: str = typer.Argument(..., metavar="SYSTEM", help="A sample name, or a system "
+                                 "folder, .csv, .toml or .xlsx workbook."),
+    rules_file: str | None = typer.Argument(None, metavar="RULES", help="Projection rules: "
+                                            "a .toml file or bundled rules (default: the "
+                                            "sample's own)."),
+    years: int | None = typer.Option(None, "--years", help="The horizon, 1–10 years "
+                                     "(default: the rules' own)."),
+    agreement: str | None = typer.Option(None, "--agreement", "-a", help="An agreement (preset "
+                                         "or .toml) applied year by year, with its [carry]."),
+    register_file: str | None = typer.Option(None, "--register", help="A risk register (.csv, "
+                                             ".xlsx or a system folder); default: the "
+                                             "system's own, if it has one."),
+    no_register: bool = typer.Option(False, "--no-register", help="Leave the risk register "
+                                     "out."),
+    n: int = typer.Option(0, "-n", "--scenarios", help="Scenarios over the years (0: the plan "
+                          "alone)."),
+    seed: int = _SEED,
+    xlsx: Path | None = _XLSX,
+) -> None:
+    """The years ahead: each member rolled forward from its underlying position under the
+    rules (savings, growth, cost pressure, one-offs that continue, repayments, recurrent
+    risks), as a bridge to each year's plan; with an agreement, applied year by year with its
+    carry and participation over the horizon; capital consequences; across scenarios."""
+    from riskshare.years.project import project
+
+    if n < 0:
+        raise UsageProblem("--scenarios must be 0 (the plan alone) or a positive number")
+    chosen = resolve_agreement(agreement) if agreement is not None else None
+    system = resolve_system(target)
+    rules = resolve_rules(target, rules_file, system)
+    register = None
+    if not no_register:
+        if register_file is not None:
+            register, _ = resolve_register(target, register_file, system)
+        else:
+            try:
+                register, _ = resolve_register(target, None, system)
+            except UsageProblem:
+                register = None
+    scenarios = (simulate(system, n, seed=seed, register=register) if n > 0 else None)
+    p = project(system, rules, years=years, agreement=chosen, register=register,
+                scenarios=scenarios)
+    used = ("no risk register" if register is None else
+            f"{int(register.table['recurrent'].sum()):,} recurrent register item"
+            f"{'s' if int(register.table['recurrent'].sum()) != 1 else ''}")
+    out.print(bold(system.label, f" — the years ahead: {rules.name}; {p.years} year"
+                   f"{'s' if p.years != 1 else ''} from {p.labels[0]}; {used}"))
+    _print_projection(p)
+    if scenarios is not None:
+        _print_projection_risk(p, scenarios.describe())
+    out.print(bold("For the board paper"))
+    for sentence in p.sentences():
+        out.print(f"• {sentence}")
+    if xlsx is not None:
+        out.print("")
+        write_to(xlsx, lambda path: write_projection(p, path, scenarios))
+
+
+_STEP_WORDS = {"opening": "opening (underlying / last year's recurrent)",
+               "repayment": "repayment of a prior deficit", "savings": "recurrent savings",
+               "growth": "income growth", "cost_pressure": "cost pressure",
+               "recurrent_risks": "recurrent risks (expected)", "planned": "planned position",
+               "non_recurrent": "one-offs still paid"}
+
+
+def step_words(step: str) -> str:
+    """A bridge step in words ('nr_support' → 'support (one-off line)')."""
+    if step.startswith("nr_"):
+        return f"{step[3:].replace('_', ' ')} (one-off line)"
+    return _STEP_WORDS.get(step, step)
+
+
+def _print_projection(p) -> None:
+    from riskshare.years.underlying import SYSTEM_ROW as YEARS_SYSTEM_ROW
+
+    s = p.of(YEARS_SYSTEM_ROW)
+    target = "SCT as carried" if p.agreement is not None else "SCT"
+    t = _table(f"Bridge for the {'system inside the SCT' if p.system.outside_members else 'system'}"
+               " (£m): from the underlying position to each year's plan",
+               [("step", "left"), *[(label, "right") for label in p.labels]])
+    for step in p.bridge_columns:
+        values = s[step]
+        if step not in ("opening", "planned") and (values.abs() < 0.005).all():
+            continue
+        t.add_row(step_words(step), *(money_m(v, 2, sign=step not in ("opening", "planned"))
+                                      for v in values))
+    col = "control_total_carried" if p.agreement is not None else "control_total"
+    t.add_row(target, *(money_m(v, 2) for v in s[col]))
+    t.add_row(f"planned − {target}", *(money_m(v, 2, sign=True)
+                                        for v in s["planned_vs_control_total"]))
+    if (s["support"].abs() >= 0.005).any():
+        t.add_row("support at stake (not in the plan)", *(money_m(v, 2) for v in s["support"]))
+    out.print(t)
+    members = [m for m in p.system.members]
+    t = _table("Members' planned positions (£m; in brackets: − the control total"
+               + (" as carried" if p.agreement is not None else "") + ", + better)",
+               [("org_id", "left"), *[(label, "right") for label in p.labels]])
+    for m in members:
+        rows = p.of(m)
+        t.add_row(m + ("" if p.system.in_sct[m] else " (outside the SCT)"),
+                  *(f"{money_m(r['planned'], 2)} ({money_m(r['planned_vs_control_total'], 2, sign=True)})"
+                    for _, r in rows.iterrows()))
+    out.print(t)
+    if p.agreement is not None:
+        part = p.participation
+        t = _table(f"Under {describe.title(p.agreement)} (£m): final position each year (after "
+                   "sharing, with support earned); over the horizon discounted at "
+                   f"{p.rules.discount_rate:g}% a year, in the agreement against alone",
+                   [("org_id", "left"), *[(label, "right") for label in p.labels],
+                    ("discounted: agreement", "right"), ("alone", "right"),
+                    ("agreement − alone", "right"), ("", "left")])
+        for m in members:
+            rows = p.of(m)
+            r = part.loc[m]
+            t.add_row(m, *(money_m(v, 2) for v in rows["final"]),
+                      money_m(r["discounted_final"], 2), money_m(r["discounted_standalone"], 2),
+                      money_m(r["vs_standalone"], 2, sign=True),
+                      "better off outside" if r["better_off_outside"] else "")
+        out.print(t)
+        if p.carry is not None:
+            t = _table("Carried over the years (£m; carried and written off in the position's "
+                       "sign, − a shortfall; applied: into later control totals, + raised)",
+                       [("org_id", "left"), ("carried", "right"), ("written off to the pool",
+                                                                  "right"),
+                        ("applied within the horizon", "right"), ("beyond it", "right")])
+            for m, r in p.carry.iterrows():
+                t.add_row(str(m), *(money_m(r[c], 2, sign=True) for c in
+                                    ("carried", "written_off", "applied", "beyond")))
+            out.print(t)
+    if p.capital is not None:
+        c = p.capital
+        rule = p.rules.capital
+        t = _table("Capital (£m): the envelope less a penalty for a deficit plan "
+                   f"(£{rule.penalty_rate:g} per £1, at most {rule.penalty_cap:g}% of the "
+                   f"envelope) or plus a bonus for a plan at breakeven or better "
+                   f"({rule.bonus_share:g}% of the gap to the fair share)"
+                   + (f"; preset {rule.preset}" if rule.preset else ""),
+                   [("year", "left"), ("who", "left"), ("plan", "right"), ("envelope", "right"),
+                    ("penalty", "right"), ("bonus", "right"), ("capital", "right")])
+        for (_, who), r in c.iterrows():
+            t.add_row(str(r["year_label"]), str(who), money_m(r["plan"], 2),
+                      money_m(r["envelope"], 2), money_m(-r["penalty"], 2, sign=True),
+                      money_m(r["bonus"], 2, sign=True), money_m(r["capital"], 2))
+        out.print(t)
+
+
+def _print_projection_risk(p, recipe: str) -> None:
+    from riskshare.years.underlying import SYSTEM_ROW as YEARS_SYSTEM_ROW
+
+    out.print("")
+    out.print(bold("Across scenarios", f": {recipe}; shocks and recurrent risks persist into "
+                   "later years"))
+    r = p.risk.xs(YEARS_SYSTEM_ROW, level="org_id")
+    t = _table("The system inside the SCT by year (£m)",
+               [("year", "left"), ("planned", "right"), ("mean", "right"),
+                ("standard deviation", "right"), ("P(short of the SCT)", "right")])
+    planned = p.of(YEARS_SYSTEM_ROW)["planned"]
+    for year, row in r.iterrows():
+        t.add_row(str(row["year_label"]), money_m(planned.loc[year], 2),
+                  money_m(row["mean_position"], 2), money_m(row["sd_position"], 2),
+                  _p(row["p_short"]))
+    out.print(t)
+    if p.horizon_risk is not None:
+        t = _table("Each member over the horizon (£m; gain = discounted Σ (final in the "
+                   "agreement − alone))",
+                   [("org_id", "left"), ("mean gain", "right"), ("5th percentile", "right"),
+                    ("P(worse off)", "right")])
+        for m, row in p.horizon_risk.iterrows():
+            t.add_row(str(m), money_m(row["mean_gain"], 2, sign=True),
+                      money_m(row["p5_gain"], 2, sign=True), _p(row["p_worse_off"]))
+        out.print(t)
 
 
 @app.command("sessions")

@@ -63,6 +63,17 @@ class Register:
             digest.update(b"\x1e")
         return digest.hexdigest()
 
+    def expected(self, members: pd.Index, recurrent_only: bool = False
+                 ) -> tuple[np.ndarray, np.ndarray]:
+        """Σ amount × probability of the risks and of the mitigations, by member in the order
+        of `members` (£, unrounded); with `recurrent_only`, of the recurrent items alone."""
+        t = self.table[self.table["recurrent"]] if recurrent_only else self.table
+        code = members.get_indexer(t["org_id"])
+        weighted = (t["amount"] * t["probability"]).to_numpy(dtype=float)
+        risk = (t["type"] == "risk").to_numpy()
+        return (np.bincount(code[risk], weights=weighted[risk], minlength=len(members)),
+                np.bincount(code[~risk], weights=weighted[~risk], minlength=len(members)))
+
     @property
     def risks(self) -> pd.DataFrame:
         return self.table[self.table["type"] == "risk"]

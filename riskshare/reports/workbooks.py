@@ -34,6 +34,7 @@ if TYPE_CHECKING:       # reports sit beside inyear (tests/unit/test_layers.py):
     from riskshare.inyear.position import InYear
     from riskshare.risks.adjusted import RiskAdjusted
     from riskshare.risks.reserve import ReserveSizing
+    from riskshare.years.project import Projection
 
 _MEMBER_MONEY = ("turnover", "control_total", "forecast", "support", "variance")
 _REBALANCE_MONEY = ("turnover", "control_total", "revised", "change", "forecast",
@@ -652,3 +653,69 @@ def risks_workbook(adjusted: RiskAdjusted, sizing: ReserveSizing | None = None,
     `source` (where the register came from) go on the cover."""
     return workbook_bytes(risks_sheets(adjusted, sizing, ranking),
                           risks_cover(adjusted, sizing, ranking, scenarios, source))
+
+
+# -- the years ahead -------------------------------------------------------------------------------
+PROJECTION_NOTES = (
+    "Each member starts from its underlying position (forecast − one-offs); income starts at "
+    "turnover and cost at turnover − underlying. Each year: opening + the one-off lines still "
+    "paid + repayment + savings + growth + cost pressure + recurrent register items (year 1) = "
+    "planned position. The SYSTEM rows add up the members inside the SCT, against the SCT.",
+    "Control totals are the rules' for each year, or this year's held; with an agreement's "
+    "carry, 'as carried' adds what earlier years carried in (+ raised: a repayment due).",
+)
+
+
+def projection_cover(projection: Projection, scenarios=None) -> Cover:
+    """The projection workbook's cover: the system, the rules, the horizon, the agreement."""
+    p = projection
+    settings: list[tuple[str, object]] = [
+        ("rules", p.rules.name), ("years", p.years),
+        ("first year", p.labels[0]), ("discount_rate", p.rules.discount_rate)]
+    if p.rules.capital is not None:
+        settings.append(("capital rule", p.rules.capital.preset or "as set in the rules"))
+    if scenarios is not None:
+        settings += scenario_settings(scenarios)
+    return Cover("the years ahead: projection from the underlying position",
+                 system=p.system.label,
+                 agreement="not applicable" if p.agreement is None
+                 else agreement_words(p.agreement),
+                 settings=tuple(settings), notes=PROJECTION_NOTES)
+
+
+def projection_sheets(projection: Projection) -> list[Sheet]:
+    """Sheets projection (by year and member, each year's SYSTEM row last), sentences, and as
+    present capital, participation (over the horizon, discounted), carry, risk by year and risk
+    over the horizon (across scenarios)."""
+    p = projection
+    table = p.table.reset_index()
+    money_cols = tuple(c for c in table.columns
+                       if c not in ("year", "org_id", "year_label", "name", "in_sct"))
+    sheets = [Sheet("projection", table, money=money_cols, counts=("year",)),
+              Sheet("sentences", pd.DataFrame({"text": p.sentences()}),
+                    labels={"text": "For the board paper"})]
+    if p.capital is not None:
+        sheets.append(Sheet("capital", p.capital.reset_index(), counts=("year",)))
+    if p.participation is not None:
+        sheets.append(Sheet("participation", p.participation.reset_index(),
+                            labels={"vs_standalone": "Discounted: agreement − alone (£)"}))
+    if p.carry is not None:
+        carry = p.carry.reset_index()
+        carry.insert(1, "name", [p.system.orgs["name"].get(m, m) for m in carry["org_id"]])
+        sheets.append(Sheet("carry", carry))
+    if p.risk is not None:
+        sheets.append(Sheet("risk by year", p.risk.reset_index(), counts=("year",)))
+    if p.horizon_risk is not None:
+        sheets.append(Sheet("risk over the horizon", p.horizon_risk.reset_index(),
+                            shares=("p_worse_off",)))
+    return sheets
+
+
+def write_projection(projection: Projection, target, scenarios=None) -> None:
+    """Write the projection workbook (`projection_sheets`) to `target`."""
+    write_workbook(target, projection_sheets(projection), projection_cover(projection, scenarios))
+
+
+def projection_workbook(projection: Projection, scenarios=None) -> bytes:
+    """The projection workbook as .xlsx bytes, for a download."""
+    return workbook_bytes(projection_sheets(projection), projection_cover(projection, scenarios))

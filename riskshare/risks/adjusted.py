@@ -115,18 +115,18 @@ def risk_adjusted(system: System, register: Register) -> RiskAdjusted:
     kind = t["type"].to_numpy()
     risk, mitigation = kind == "risk", kind == "mitigation"
 
-    def by_member(mask: np.ndarray, weight: np.ndarray | None = None) -> np.ndarray:
-        values = amount if weight is None else amount * weight
-        return np.bincount(code[mask], weights=values[mask], minlength=len(members))
+    def by_member(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(code[mask], weights=amount[mask], minlength=len(members))
 
     orgs = system.orgs
+    expected_risk, expected_mitigation = register.expected(members)
     frame = pd.DataFrame({
         "name": orgs["name"], "in_sct": system.inside,
         "control_total": orgs["control_total"].astype(float),
         "forecast": orgs["forecast"].astype(float),
-        "gross_risk": by_member(risk), "expected_risk": by_member(risk, chance),
+        "gross_risk": by_member(risk), "expected_risk": expected_risk,
         "gross_mitigation": by_member(mitigation),
-        "expected_mitigation": by_member(mitigation, chance),
+        "expected_mitigation": expected_mitigation,
         "certain_mitigation": by_member(mitigation & (chance >= 1.0)),
     }, index=members)
     money = ["forecast", "gross_risk", "expected_risk", "gross_mitigation",

@@ -1,0 +1,628 @@
+"""`rs.project(system, rules, years=N)`: the years ahead, member by member, from the underlying
+position (docs/years.md).
+
+Each member starts from its underlying (recurrent) position (`rs.underlying`: the forecast less
+its one-offs). Income starts at its turnover and cost at turnover − underlying, so position =
+income − cost. Each projected year t = 1 … N (1 = next year), in £ (+ surplus, − deficit):
+
+    opening          last year's recurrent position (year 1: the underlying position)
+    <nr_ line>       what a one-off line still pays this year: its share (rules `lines`) of
+                     this year's amount; lines not named are gone (non-recurrent)
+    repayment        − this year's part of a prior deficit repaid (rules `repay`)
+    savings          + recurrent savings: % of last year's cost, or £
+    growth           + income growth: % of last year's income
+    cost_pressure    − cost growth: % of last year's cost
+    recurrent_risks  − (year 1) the expected net of the risk register's recurrent items
+    planned          opening + every column above: the planned position
+    recurrent        planned less the one-off lines and the repayment: next year's opening
+
+Every effect is rounded to the penny, so the bridge adds up exactly. The control total is the
+rules' for the year, or this year's held; the SYSTEM row adds up the members inside the SCT and
+its control total is the rules' SCT for the year, or this year's SCT moved by the members'
+control-total changes (so the gap is held).
+
+With an agreement, it is applied year by year to the planned positions (variance = planned −
+the control total as carried), and its `[carry]` section carries each member's position into
+later control totals (`carry_in`, + raised: a repayment due; − eased: a surplus banked;
+`carried` and `written_off` in the sign of the position). Across scenarios (`scenarios=`), the
+drawn shocks and the register's recurrent items persist into every later year (a shock drawn in
+year t stays in t + 1 …), each later year draws fresh shocks on top, and the register's
+non-recurrent items (this year's) do not reach the years ahead.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from riskshare.agreements import engine
+from riskshare.agreements.spec import Agreement, Carry, load_agreement
+from riskshare.core.constants import HALF_PENNY
+from riskshare.core.errors import ArgumentTypeError, UsageError, problem, raise_if_errors
+from riskshare.core.format import money_m, named
+from riskshare.core.register import Register
+from riskshare.core.schema import nr_lines
+from riskshare.core.system import System, require_system
+from riskshare.years.capital import capital_table
+from riskshare.years.rules import MAX_YEARS, SUPPORT_LINE, Rules, at, load_rules
+from riskshare.years.underlying import SYSTEM_ROW, underlying
+
+#: The bridge's effect columns after the one-off lines, in the order a bridge chart reads them.
+EFFECTS = ("repayment", "savings", "growth", "cost_pressure", "recurrent_risks")
+#: The agreement's columns in a projection's table (money in £; see the module docstring).
+AGREEMENT_COLUMNS = ("carry_in", "control_total_carried", "variance", "pooled", "received",
+                     "net_transfer", "outturn", "support_earned", "final", "standalone",
+                     "vs_standalone", "carried", "written_off")
+
+
+@dataclass(frozen=True, eq=False)
+class Projection:
+    """A projection (see the module docstring).
+
+    table:         by (year, org_id), the members and a SYSTEM row per year: year_label, name,
+                   in_sct, the bridge (`bridge_columns`), recurrent, control_total,
+                   planned_vs_control_total, and with an agreement `AGREEMENT_COLUMNS`
+    bridge_columns: opening, the one-off lines that continue, `EFFECTS`, planned
+    capital:       with a `[capital]` rule, by (year, SYSTEM or org_id): plan, envelope,
+                   fair_share, penalty, bonus, capital (£)
+    participation: with an agreement, per member: the discounted sum over the years of its
+                   final position in the agreement and alone, the difference, and whether it
+                   would be better off outside (`discount_rate` % a year, year t discounted by
+                   (1 + r)^t)
+    carry:         with a carry, per member: carried (Σ over the years), written_off, applied
+                   (Σ carry_in within the horizon), beyond (falling after it); carried =
+                   −(applied + beyond) to the penny
+    risk:          across scenarios, by (year, org_id and SYSTEM): mean and standard deviation
+                   of the position, P(short of the control total as carried), with an agreement
+                   the mean final and P(worse off than alone that year)
+    horizon_risk:  across scenarios, with an agreement, per member: the mean and 5th percentile
+                   of the discounted Σ (final − alone), and P(worse off over the horizon)
+    """
+
+    system: System
+    rules: Rules
+    years: int
+    labels: tuple[str, ...]
+    table: pd.DataFrame
+    bridge_columns: tuple[str, ...]
+    agreement: Agreement | None = None
+    capital: pd.DataFrame | None = None
+    participation: pd.DataFrame | None = None
+    carry: pd.DataFrame | None = None
+    risk: pd.DataFrame | None = None
+    horizon_risk: pd.DataFrame | None = None
+    n_scenarios: int = 0
+
+    def of(self, who: str = SYSTEM_ROW) -> pd.DataFrame:
+        """One member's rows (or the SYSTEM's), by year."""
+        return self.table.xs(who, level="org_id")
+
+    def bridge(self, who: str = SYSTEM_ROW) -> pd.DataFrame:
+        """The bridge from the underlying position to each year's plan, long form: year,
+        year_label, step (a bridge column), amount (£); the opening and planned rows are
+        levels, the steps between them changes."""
+        rows = self.of(who)
+        out = []
+        for year, row in rows.iterrows():
+            for step in self.bridge_columns:
+                out.append({"year": year, "year_label": row["year_label"], "step": step,
+                            "amount": float(row[step])})
+        return pd.DataFrame(out)
+
+    def better_off_outside(self) -> list[str]:
+        """Members whose discounted total is higher alone than in the agreement."""
+        if self.participation is None:
+            return []
+        p = self.participation
+        return [str(m) for m in p.index[p["better_off_outside"]]]
+
+    def sentences(self) -> list[str]:
+        """The projection in sentences for a board paper, each figure naming its reference."""
+        s = self.of(SYSTEM_ROW)
+        where = "the system inside the SCT" if self.system.outside_members else "the system"
+        first, last = s.iloc[0], s.iloc[-1]
+        target = "SCT as carried" if self.agreement is not None else "SCT"
+        out = [f"From an underlying position of {money_m(first['opening'])}, {where} plans "
+               f"{money_m(first['planned'])} in {first['year_label']} "
+               f"({_against(first['planned_vs_control_total'], target)})" +
+               ("." if self.years == 1 else
+                f" and {money_m(last['planned'])} in {last['year_label']} "
+                f"({_against(last['planned_vs_control_total'], target)}).")]
+        moves = [(c, float(s[c].sum())) for c in self.bridge_columns[1:-1]]
+        moves = [(c, v) for c, v in moves if abs(v) >= HALF_PENNY]
+        if moves:
+            out.append("Over the " + (f"{self.years} years" if self.years > 1 else "year") +
+                       ": " + named([f"{_step_words(c)} {money_m(v, sign=True)}"
+                                     for c, v in moves]) + ".")
+        if self.capital is not None and SYSTEM_ROW in self.capital.index.get_level_values(1):
+            c = self.capital.xs(SYSTEM_ROW, level="org_id")
+            out.append("Capital: " + named([f"{money_m(r['capital'])} in {r['year_label']}"
+                                            for _, r in c.iterrows()]) +
+                       f" against an envelope of {money_m(c['envelope'].iloc[0])}.")
+        outside = self.better_off_outside()
+        if self.participation is not None:
+            out.append("Over the horizon, discounted at "
+                       f"{self.rules.discount_rate:g}% a year, " +
+                       ("every member is at least as well off in the agreement as alone."
+                        if not outside else named(outside) +
+                        " would be better off outside the agreement."))
+        return out
+
+
+def _against(gap: float, what: str) -> str:
+    gap = float(gap)
+    if abs(gap) < HALF_PENNY:
+        return f"meeting the {what} exactly"
+    return f"{money_m(abs(gap))} {'better than' if gap > 0 else 'short of'} the {what}"
+
+
+def _step_words(column: str) -> str:
+    if column.startswith("nr_"):
+        return column[3:].replace("_", " ") + " (one-off)"
+    return {"non_recurrent": "one-offs", "cost_pressure": "cost pressure",
+            "recurrent_risks": "recurrent risks"}.get(column, column)
+
+
+# -- labels ------------------------------------------------------------------------------------------
+def year_labels(system: System, rules: Rules, years: int) -> tuple[str, ...]:
+    """'2026/27', '2027/28', … after the system's year (or from the rules' first_year);
+    'Year +1', … when neither reads as a financial year."""
+    for text, step in ((rules.first_year, 0), (str(system.year), 1)):
+        m = re.fullmatch(r"\s*(\d{4})\s*/\s*(\d{2}|\d{4})\s*", text or "")
+        if m:
+            start = int(m.group(1)) + step
+            return tuple(f"{start + t}/{(start + t + 1) % 100:02d}" for t in range(years))
+    return tuple(f"Year +{t + 1}" for t in range(years))
+
+
+# -- the plan ----------------------------------------------------------------------------------------
+def _split(amount: np.ndarray, parts: int) -> np.ndarray:
+    """`amount` (£, any shape) in `parts` equal parts to the penny, the last taking what
+    rounding leaves: (parts, *shape), adding up to the amount exactly."""
+    each = np.round(np.asarray(amount, dtype=float) / parts, 2)
+    out = np.repeat(each[None, ...], parts, axis=0)
+    out[-1] = np.round(amount - each * (parts - 1), 2)
+    return out
+
+
+def _plan(system: System, rules: Rules, years: int, register: Register | None):
+    """The bridge, year by year: a dict of (years, n) arrays (£, whole pennies)."""
+    orgs = system.orgs
+    members = system.members
+    n = len(members)
+    u = underlying(system).table.loc[members]
+    lines = tuple(nr_lines(orgs.columns)) or ("non_recurrent",)
+    amounts = {line: orgs[line].to_numpy(dtype=float) for line in lines}
+    each = [rules.for_member(m) for m in members]
+    income = orgs["turnover"].to_numpy(dtype=float).copy()
+    position = u["underlying"].to_numpy(dtype=float).copy()
+    cost = income - position
+    forecast = orgs["forecast"].to_numpy(dtype=float)
+    repay = np.zeros((years, n))
+    for i, r in enumerate(each):
+        if r.repay is not None:
+            amount = max(-forecast[i], 0.0) if r.repay.amount == "deficit" else r.repay.amount
+            parts = _split(np.asarray(round(float(amount), 2)), r.repay.over)
+            for t in range(min(years, r.repay.over)):
+                repay[t, i] = -parts[t]
+    risks = np.zeros(n)
+    if register is not None:
+        risk, mitigation = register.expected(members, recurrent_only=True)
+        use = np.array([r.register for r in each])
+        risks = np.where(use, -np.round(risk - mitigation, 2), 0.0)
+    out: dict[str, np.ndarray] = {k: np.zeros((years, n)) for k in
+                                  ("opening", *lines, *EFFECTS, "planned", "recurrent",
+                                   "control_total", "support")}
+    support0 = orgs["support"].to_numpy(dtype=float)
+    ct0 = orgs["control_total"].to_numpy(dtype=float)
+    for t in range(years):
+        year = t + 1
+
+        def rate(key: str) -> np.ndarray:
+            return np.array([at(getattr(r, key), year) for r in each]) / 100.0
+
+        growth = np.round(income * rate("growth"), 2)
+        pressure = np.round(-cost * rate("cost_pressure"), 2) + 0.0
+        by_amount = np.array([r.savings_amount is not None for r in each])
+        amount = np.array([at(r.savings_amount, year) if r.savings_amount is not None else 0.0
+                           for r in each])
+        savings = np.round(np.where(by_amount, amount, cost * rate("savings")), 2)
+        risk_now = risks if t == 0 else np.zeros(n)
+        out["opening"][t] = position
+        out["growth"][t], out["cost_pressure"][t] = growth, pressure
+        out["savings"][t], out["recurrent_risks"][t] = savings, risk_now
+        out["repayment"][t] = repay[t]
+        one_offs = np.zeros(n)
+        for line in lines:
+            share = np.array([r.line(line).share(year) for r in each])
+            paid = np.round(amounts[line] * share, 2)
+            out[line][t] = paid
+            one_offs += paid
+        position = np.round(position + growth + pressure + savings + risk_now, 2)
+        income = income + growth
+        cost = cost - pressure - savings - risk_now
+        out["recurrent"][t] = position + 0.0
+        out["planned"][t] = np.round(position + one_offs + repay[t], 2)
+        out["support"][t] = np.round(
+            support0 * np.array([r.line(SUPPORT_LINE).share(year) for r in each]), 2) + 0.0
+        out["control_total"][t] = [at(r.control_total, year) if r.control_total is not None
+                                   else ct0[i] for i, r in enumerate(each)]
+    shown = tuple(line for line in lines if np.any(np.abs(out[line]) >= HALF_PENNY)
+                  or np.any(amounts[line] >= HALF_PENNY))
+    return out, lines, shown
+
+
+def _sct(system: System, rules: Rules, control_totals: np.ndarray) -> np.ndarray:
+    """The SCT each year (years,): the rules' or this year's moved with the members'."""
+    years = len(control_totals)
+    inside = system.inside
+    ct0 = system.orgs["control_total"].to_numpy(dtype=float)
+    moved = system.control_total + ((control_totals - ct0) * inside).sum(axis=1)
+    if rules.system_control_total is not None:
+        return np.array([at(rules.system_control_total, t + 1) for t in range(years)])
+    return np.round(moved, 2)
+
+
+# -- the agreement over the years -------------------------------------------------------------------
+def _year_system(system: System, control_totals: np.ndarray, sct: float,
+                 planned: np.ndarray, support: np.ndarray) -> System:
+    """The system as planned for one year (control totals, plan as the forecast, support at
+    stake); the one-off columns are this year's and are left out."""
+    orgs = system.orgs.copy()
+    orgs["control_total"] = control_totals
+    orgs["forecast"] = planned
+    orgs["support"] = support
+    if "non_recurrent" in orgs.columns:
+        orgs = orgs.drop(columns=[c for c in orgs.columns
+                                  if c == "non_recurrent" or c.startswith("nr_")])
+    return System.from_frame(orgs, float(sct), system.name, system.year)
+
+
+def _caps(carry: Carry, scale: np.ndarray) -> np.ndarray:
+    cap = np.full(scale.shape, np.inf)
+    if carry.max_carry is not None:
+        cap = np.minimum(cap, carry.max_carry / 100.0 * scale)
+    if carry.max_carry_amount is not None:
+        cap = np.minimum(cap, carry.max_carry_amount)
+    return cap
+
+
+def carry_amounts(carry: Carry, position: np.ndarray, cap: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """What of a position (£, against the control total as carried; any shape) is carried
+    forward and what is written off, both in the position's sign: a shortfall is carried
+    when `adverse` is "repay", a surplus when `favourable` is "bank", each up to `cap` (£);
+    carried + written_off = the position where it is carried from, else both are 0."""
+    position = np.round(position, 2)
+    on = np.where(position < 0, carry.adverse == "repay", carry.favourable == "bank")
+    on &= np.abs(position) >= HALF_PENNY
+    size = np.round(np.minimum(np.abs(position), cap), 2)
+    carried = np.where(on, np.sign(position) * size, 0.0)
+    written = np.where(on, np.round(position - carried, 2), 0.0)
+    return carried + 0.0, written + 0.0
+
+
+@dataclass
+class _Years:
+    """The agreement over the years for S scenarios: each year's engine result as money."""
+
+    columns: dict[str, list[np.ndarray]]
+    unallocated: list[np.ndarray]
+    beyond: np.ndarray
+
+
+def _agreement_over_years(agreement: Agreement, systems: list[System], positions,
+                          keep: tuple[str, ...] = AGREEMENT_COLUMNS,
+                          on_year=None) -> _Years:
+    """Apply `agreement` year by year: `positions(t)` gives year t's positions (S, n) £. The
+    carry moves later control totals (as a shift of the variance, so the engine runs on the
+    year's own control totals); `on_year(t, arrays)` sees each year's arrays as they come
+    (scenarios keep summaries, not the arrays)."""
+    carry = agreement.carry
+    years = len(systems)
+    cols: dict[str, list[np.ndarray]] = {c: [] for c in keep}
+    unallocated: list[np.ndarray] = []
+    pending: list[np.ndarray] = []          # carry_in of the years to come
+    beyond = None
+    shape: tuple[int, ...] = (1, systems[0].n)
+    for t, year_system in enumerate(systems):
+        position = positions(t)
+        shape = position.shape
+        ct = year_system.orgs["control_total"].to_numpy(dtype=float)
+        carry_in = pending.pop(0) if pending else np.zeros_like(position)
+        v = position - ct - carry_in
+        r = engine.run(agreement, year_system, v)
+        alone = r.standalone + carry_in
+        if carry is not None and np.any(carry_in != 0):
+            alone = engine.run(agreement, year_system, position - ct).standalone
+        arrays = {"carry_in": carry_in, "control_total_carried": ct + carry_in, "variance": v,
+                  "pooled": r.pooled, "received": r.received, "net_transfer": r.net_transfer,
+                  "outturn": r.outturn + carry_in, "support_earned": r.support_earned,
+                  "final": r.final + carry_in, "standalone": alone,
+                  "vs_standalone": r.final + carry_in - alone}
+        if carry is not None:
+            x = (r.retained + r.received) if carry.after_sharing else v
+            scale = year_system.column(agreement.scale).to_numpy(dtype=float)
+            carried, written = carry_amounts(carry, x, _caps(carry, scale))
+            parts = _split(-carried, carry.years)          # the target's rise, year by year
+            for j in range(carry.years):
+                if t + 1 + j < years:
+                    while len(pending) <= j:
+                        pending.append(np.zeros_like(position))
+                    pending[j] = pending[j] + parts[j]
+                else:
+                    beyond = parts[j] if beyond is None else beyond + parts[j]
+        else:
+            carried = written = np.zeros_like(position)
+        arrays["carried"], arrays["written_off"] = carried, written
+        for c in keep:
+            cols[c].append(arrays[c])
+        unallocated.append(r.unallocated)
+        if on_year is not None:
+            on_year(t, arrays, r)
+    return _Years(cols, unallocated, np.zeros(shape) if beyond is None else beyond)
+
+
+# -- the projection ----------------------------------------------------------------------------------
+def project(system: System, rules=None, years: int | None = None, agreement=None,
+            register: Register | None = None, scenarios=None) -> Projection:
+    """Roll `system` forward from its underlying position (see the module docstring).
+
+    Parameters
+    ----------
+    system : System
+        The members this year: forecast, `non_recurrent` and its nr_ lines, turnover (£).
+    rules : Rules, str or pathlib.Path, optional
+        Projection rules (`load_rules`: a bundled name, a .toml path or TOML text); None: no
+        rules (each member's underlying position held, one-offs gone).
+    years : int, optional
+        The horizon, 1–10 years (default: the rules' `years`, else 3).
+    agreement : Agreement, str or pathlib.Path, optional
+        Applied year by year to the planned positions, its `[carry]` section carrying each
+        member's position into later control totals.
+    register : Register, optional
+        The risk register: its recurrent items' expected net enters year 1 and persists
+        (scenarios draw them as events that persist).
+    scenarios : Scenarios, optional
+        `rs.simulate(system, n, …)`: year 1 draws these shocks; each later year draws fresh
+        shocks by the same recipe, and every shock persists.
+
+    Returns
+    -------
+    Projection
+        `.table` by (year, org_id) with the SYSTEM row, `.bridge(who)`, `.capital`,
+        `.participation`, `.carry`, `.risk`, `.horizon_risk` and `.sentences()`.
+
+    Raises
+    ------
+    ValidationError
+        When the rules or agreement have problems, or `years` is not 1–10.
+    ArgumentTypeError
+        When `system`, `register` or `scenarios` is of the wrong type.
+    """
+    require_system(system, "project")
+    rules = Rules() if rules is None else load_rules(rules, system)
+    raise_if_errors(rules.check(system), f"rules '{rules.name}' on {system.label}")
+    horizon = rules.years if years is None else years
+    if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) \
+            or not 1 <= horizon <= MAX_YEARS:
+        raise_if_errors([problem(f"must be a whole number of years from 1 to {MAX_YEARS}",
+                                 key="years", value=horizon)], "project")
+    horizon = int(horizon)
+    if register is not None and not isinstance(register, Register):
+        raise ArgumentTypeError("register must be a Register (rs.load_register), not "
+                                f"{type(register).__name__}")
+    if register is not None:
+        strangers = sorted(set(register.table["org_id"]) - set(system.members))
+        if strangers:
+            raise UsageError(f"register: it names {named(strangers)}, not members of this "
+                             "system: load it against this system")
+    if agreement is not None:
+        agreement = load_agreement(agreement, system)
+        raise_if_errors(agreement.check(system),
+                        f"agreement '{agreement.name}' on {system.label}")
+
+    plan, lines, shown = _plan(system, rules, horizon, register)
+    labels = year_labels(system, rules, horizon)
+    sct = _sct(system, rules, plan["control_total"])
+    bridge = ("opening", *shown, *EFFECTS, "planned")
+    members = system.members
+    inside = system.inside
+    frames = []
+    for t in range(horizon):
+        f = pd.DataFrame({"year_label": labels[t], "name": system.orgs["name"],
+                          "in_sct": inside,
+                          **{c: plan[c][t] for c in (*bridge, "recurrent", "control_total",
+                                                     "support")}},
+                         index=members)
+        frames.append(f)
+    systems = [_year_system(system, plan["control_total"][t], sct[t], plan["planned"][t],
+                            plan["support"][t]) for t in range(horizon)]
+    years_result = None
+    if agreement is not None:
+        years_result = _agreement_over_years(agreement, systems,
+                                             lambda t: plan["planned"][t][None, :])
+        for t, f in enumerate(frames):
+            for c in AGREEMENT_COLUMNS:
+                f[c] = np.round(years_result.columns[c][t][0], 2) + 0.0
+    table = _with_system(frames, labels, sct, inside, agreement is not None)
+    capital = (capital_table(rules.capital, table, system) if rules.capital is not None
+               else None)
+    participation = carry = None
+    if years_result is not None:
+        participation = _participation(system, rules, years_result)
+        if agreement.carry is not None:
+            carry = _carry_table(system, years_result)
+    risk = horizon_risk = None
+    n = 0
+    if scenarios is not None:
+        risk, horizon_risk, n = _across_scenarios(system, rules, plan, systems, sct, labels,
+                                                  agreement, register, scenarios)
+    return Projection(system, rules, horizon, labels, table, bridge, agreement, capital,
+                      participation, carry, risk, horizon_risk, n)
+
+
+def _with_system(frames: list[pd.DataFrame], labels, sct, inside, with_agreement: bool
+                 ) -> pd.DataFrame:
+    rows = []
+    for t, f in enumerate(frames):
+        total = {c: round(float(f.loc[inside, c].sum()), 2) for c in f.columns
+                 if c not in ("year_label", "name", "in_sct")}
+        total.update(year_label=labels[t], name="System (inside the SCT)", in_sct=True,
+                     control_total=float(sct[t]))
+        if with_agreement:
+            total["control_total_carried"] = round(float(sct[t]) + total["carry_in"], 2)
+        g = pd.concat([f, pd.DataFrame([total], index=[SYSTEM_ROW])])
+        target = "control_total_carried" if with_agreement else "control_total"
+        g["planned_vs_control_total"] = (g["planned"] - g[target]).round(2) + 0.0
+        g.index.name = "org_id"
+        g.insert(0, "year", t + 1)
+        rows.append(g.reset_index())
+    table = pd.concat(rows, ignore_index=True).set_index(["year", "org_id"])
+    table["in_sct"] = table["in_sct"].astype(bool)
+    return table
+
+
+def _discounts(rules: Rules, years: int) -> np.ndarray:
+    return 1.0 / (1.0 + rules.discount_rate / 100.0) ** np.arange(1, years + 1)
+
+
+def _participation(system: System, rules: Rules, result: _Years) -> pd.DataFrame:
+    d = _discounts(rules, len(result.columns["final"]))
+    final = sum(d[t] * result.columns["final"][t][0] for t in range(len(d)))
+    alone = sum(d[t] * result.columns["standalone"][t][0] for t in range(len(d)))
+    out = pd.DataFrame({"name": system.orgs["name"],
+                        "discounted_final": np.round(final, 2),
+                        "discounted_standalone": np.round(alone, 2)}, index=system.members)
+    out["vs_standalone"] = (out["discounted_final"] - out["discounted_standalone"]).round(2)
+    out["better_off_outside"] = out["vs_standalone"] <= -HALF_PENNY
+    out.index.name = "org_id"
+    return out
+
+
+def _carry_table(system: System, result: _Years) -> pd.DataFrame:
+    carried = sum(result.columns["carried"])[0]
+    written = sum(result.columns["written_off"])[0]
+    applied = sum(result.columns["carry_in"])[0]
+    out = pd.DataFrame({"carried": np.round(carried, 2), "written_off": np.round(written, 2),
+                        "applied": np.round(applied, 2),
+                        "beyond": np.round(result.beyond[0], 2)}, index=system.members)
+    out.index.name = "org_id"
+    return out + 0.0
+
+
+# -- across scenarios --------------------------------------------------------------------------------
+def _recurrent_events(scenarios, system: System) -> np.ndarray | None:
+    """The register's recurrent items' part of each scenario (S, n) £, from the events drawn."""
+    reg = getattr(scenarios, "register", None)
+    happens = getattr(scenarios, "happens", None)
+    events = getattr(scenarios, "event_set", None)
+    if reg is None or happens is None or events is None:
+        return None
+    t = reg.table
+    where = {label: k for k, label in enumerate(events.labels)}
+    effect = np.zeros((len(events.labels), system.n))
+    members = list(system.members)
+    for org, item, kind, amount, group, recurrent in zip(
+            t["org_id"], t["item"], t["type"], t["amount"], t["group"], t["recurrent"],
+            strict=True):
+        if not recurrent:
+            continue
+        label = f"group\x1f{group}" if group else f"item\x1f{org}\x1f{item}"
+        signed = -float(amount) if kind == "risk" else float(amount)
+        effect[where[label], members.index(org)] += signed
+    return happens.T.astype(float) @ effect
+
+
+def _fresh_draws(system: System, scenarios, year: int) -> np.ndarray:
+    """Shocks for projected year `year` ≥ 2 by the scenarios' recipe (volatility alone)."""
+    from riskshare.scenarios.simulate import simulate
+
+    if getattr(scenarios, "register_mode", "") == "instead":
+        return np.zeros_like(scenarios.draws)
+    orgs = system.orgs.copy()
+    orgs["volatility"] = scenarios.volatility
+    drawn = System.from_frame(orgs, system.control_total, system.name, system.year)
+    seed = None if scenarios.seed is None else (int(scenarios.seed) + 7919 * year) % 2**32
+    return simulate(drawn, scenarios.n, seed=seed, correlation=scenarios.correlation,
+                    distribution=scenarios.distribution, df=scenarios.df or 5.0,
+                    kind_correlation=scenarios.kind_correlation).draws
+
+
+def _across_scenarios(system, rules, plan, systems, sct, labels, agreement, register,
+                      scenarios):
+    from riskshare.scenarios.simulate import Scenarios
+
+    if not isinstance(scenarios, Scenarios):
+        raise ArgumentTypeError("scenarios must be Scenarios (rs.simulate), not "
+                                f"{type(scenarios).__name__}")
+    if not scenarios.system.members.equals(system.members):
+        raise UsageError("scenarios: they were drawn for another system (other members): "
+                         "simulate this system")
+    members = system.members
+    n_s = scenarios.n
+    persistent = scenarios.draws + scenarios.shock[None, :]
+    recurrent = _recurrent_events(scenarios, system)
+    if recurrent is not None:
+        expected = np.zeros(system.n)
+        if register is not None:
+            expected = plan["recurrent_risks"][0]
+        persistent = persistent + recurrent - expected[None, :]
+    state = {"drift": persistent}
+    inside = system.inside
+    horizon = len(systems)
+
+    def positions(t: int) -> np.ndarray:
+        if t > 0 and state.get("year") != t:
+            state["drift"] = state["drift"] + _fresh_draws(system, scenarios, t + 1)
+        state["year"] = t
+        return plan["planned"][t][None, :] + state["drift"]
+
+    rows = []
+    d = _discounts(rules, horizon)
+    gain = np.zeros((n_s, system.n))
+
+    def summarise(t: int, position: np.ndarray, final=None, alone=None, target=None):
+        target = plan["control_total"][t][None, :] if target is None else target
+        sys_pos = (position * inside).sum(axis=1)
+        sys_target = sct[t] + ((target - plan["control_total"][t][None, :]) * inside).sum(axis=1)
+        frame = pd.DataFrame({
+            "year": t + 1, "year_label": labels[t], "org_id": [*members, SYSTEM_ROW],
+            "mean_position": [*position.mean(axis=0), sys_pos.mean()],
+            "sd_position": [*position.std(axis=0), sys_pos.std()],
+            "p_short": [*(position - target < -HALF_PENNY).mean(axis=0),
+                        (sys_pos - sys_target < -HALF_PENNY).mean()]})
+        if final is not None:
+            sys_final = (final * inside).sum(axis=1)
+            frame["mean_final"] = [*final.mean(axis=0), sys_final.mean()]
+            frame["p_worse_than_alone"] = [*(final - alone < -HALF_PENNY).mean(axis=0), np.nan]
+        rows.append(frame)
+
+    if agreement is None:
+        for t in range(horizon):
+            summarise(t, positions(t))
+    else:
+        def on_year(t, arrays, r):
+            nonlocal gain
+            position = arrays["variance"] + arrays["control_total_carried"]
+            summarise(t, position, arrays["final"], arrays["standalone"],
+                      arrays["control_total_carried"])
+            gain = gain + d[t] * (arrays["final"] - arrays["standalone"])
+
+        _agreement_over_years(agreement, systems, positions, keep=(), on_year=on_year)
+    risk = pd.concat(rows, ignore_index=True).set_index(["year", "org_id"])
+    horizon_risk = None
+    if agreement is not None:
+        horizon_risk = pd.DataFrame({
+            "name": system.orgs["name"], "mean_gain": gain.mean(axis=0),
+            "p5_gain": np.percentile(gain, 5, axis=0),
+            "p_worse_off": (gain < -HALF_PENNY).mean(axis=0)}, index=members)
+        horizon_risk.index.name = "org_id"
+    return risk, horizon_risk, n_s
+
+
+__all__ = ["Projection", "project", "year_labels", "carry_amounts", "EFFECTS",
+           "AGREEMENT_COLUMNS"]
