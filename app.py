@@ -43,6 +43,8 @@ PAGES = [
             url_path="in-year"),
     st.Page("riskshare/ui/pages/risks.py", title="Risks", icon=":material/report:",
             url_path="risks"),
+    st.Page("riskshare/ui/pages/years.py", title="Years ahead", icon=":material/timeline:",
+            url_path="years-ahead"),
     st.Page("riskshare/ui/pages/compare.py", title="Compare", icon=":material/compare_arrows:",
             url_path="compare"),
     st.Page("riskshare/ui/pages/optimise.py", title="Optimise", icon=":material/tune:",

@@ -131,14 +131,14 @@ def waterfall(rec: Reconciliation, height: int = 360) -> alt.LayerChart:
 
 
 def _waterfall_bars(data: pd.DataFrame, colour: alt.Color, size: int,
-                    label_limit: int | None = None) -> alt.LayerChart:
+                    label_limit: int | None = None, angle: int = 0) -> alt.LayerChart:
     """A waterfall from its steps (`_steps`): bars from start to end in £m coloured by kind,
     the zero line, and each bar's amount just above its top edge (so the bar never covers
     it)."""
     # An explicit sort list: layered charts ignore a field sort.
-    axis = alt.Axis(labelAngle=0, labelFontSize=12, labelOverlap=False)
+    axis = alt.Axis(labelAngle=angle, labelFontSize=12, labelOverlap=False)
     if label_limit is not None:
-        axis = alt.Axis(labelAngle=0, labelFontSize=12, labelOverlap=False,
+        axis = alt.Axis(labelAngle=angle, labelFontSize=12, labelOverlap=False,
                         labelLimit=label_limit)
     x = alt.X("step:N", sort=list(data["step"]), title=None, axis=axis)
     tooltip = [alt.Tooltip("description:N", title=""),
@@ -1058,3 +1058,104 @@ def tornado_chart(ranking: pd.DataFrame, top: int = 15, n: int | None = None,
         height=alt.Step(22),
         title=alt.TitleParams("Which risk or mitigation matters most", subtitle=subtitle,
                               anchor="start", subtitleFontSize=12, subtitleColor="#425563"))
+
+
+# -- the years ahead ---------------------------------------------------------------------------------
+#: Bridge steps in words (the projection's columns; one-off lines say their own name).
+YEAR_STEPS = {"repayment": "Repayment", "savings": "Savings", "growth": "Growth",
+              "cost_pressure": "Cost pressure", "recurrent_risks": "Recurrent risks",
+              "non_recurrent": "One-offs paid"}
+
+
+def _short_year(label: str) -> str:
+    """'2026/27' → '26/27'; 'Year +1' as it is."""
+    return label[2:] if len(label) == 7 and label[4] == "/" else label
+
+
+def years_bridge_data(rows: pd.DataFrame, bridge_columns: tuple[str, ...]) -> pd.DataFrame:
+    """One walk from the underlying position through each year's plan (`rows`: a
+    projection's rows for one member or the SYSTEM, by year): the underlying position, each
+    year's steps (those not zero) and its plan, and between two plans the one-offs and
+    repayment that end with the year (the drop to next year's opening). Columns as
+    `waterfall_data`: step, start, end (£m), kind, description, amount, order, label."""
+    steps = [c for c in bridge_columns if c not in ("opening", "planned")]
+    out = []
+    first = rows.iloc[0]
+    level = float(first["opening"]) / 1e6
+    out.append(("Underlying", 0.0, level, "total", "The underlying position: the forecast less "
+                                                   "its one-offs"))
+    for k, (_, r) in enumerate(rows.iterrows()):
+        year = _short_year(str(r["year_label"]))
+        if k > 0:
+            opening = float(r["opening"]) / 1e6
+            if abs(opening - level) >= HALF_SHOWN_M:
+                out.append((f"One-offs end {year}", level, opening, "gap",
+                            "The one-offs and repayments of last year's plan, which do not "
+                            "recur"))
+            level = opening
+        # growth and cost pressure are large and opposite: the chart shows them as one net
+        # step (the table beside it keeps both)
+        values = {c: float(r[c]) / 1e6 for c in steps}
+        if "growth" in values and "cost_pressure" in values:
+            values["growth"] += values.pop("cost_pressure")
+        for c, v in values.items():
+            if abs(v) < HALF_PENNY / 1e6:
+                continue
+            name = (c[3:].replace("_", " ").capitalize() + " (one-off)" if c.startswith("nr_")
+                    else "Growth less pressure" if c == "growth" else YEAR_STEPS.get(c, c))
+            out.append((f"{name} {year}", level, level + v,
+                        "favourable" if v >= 0 else "adverse", f"{r['year_label']}: {name}"))
+            level += v
+        out.append((f"Plan {year}", 0.0, float(r["planned"]) / 1e6, "total",
+                    f"The planned position for {r['year_label']}"))
+        level = float(r["planned"]) / 1e6
+    return _steps(out)
+
+
+def years_bridge(projection, who: str = "SYSTEM", label: str = "The system",
+                 height: int = 380) -> alt.LayerChart:
+    """The bridge from the underlying position to each year's plan as one waterfall in £m
+    (`years_bridge_data`), each bar labelled with its amount."""
+    data = years_bridge_data(projection.of(who), projection.bridge_columns)
+    colour = alt.Color("kind:N", title=None, scale=alt.Scale(
+        domain=["total", "favourable", "adverse", "gap"],
+        range=[TOTAL, FAVOURABLE, ADVERSE, "#768692"]),
+        legend=alt.Legend(orient="bottom", columns=4, labelExpr="{'total': 'Underlying / plan', "
+                          "'favourable': 'Improves the position', 'adverse': 'Worsens it', "
+                          "'gap': 'One-offs that end'}[datum.label]"))
+    size = max(10, min(34, int(700 / max(len(data), 1))))
+    return _waterfall_bars(data, colour, size, label_limit=130, angle=-40).properties(
+        height=height, title=f"{label}: from the underlying position to each year's plan (£m)")
+
+
+def capital_chart(capital: pd.DataFrame, height: int = 260) -> alt.LayerChart:
+    """Capital after the rule each year against the envelope (£m): bars for capital, a rule
+    for the envelope (`projection.capital`, one row per year for one holder)."""
+    data = pd.DataFrame({"year": capital["year_label"].astype(str).to_numpy(),
+                         "capital": capital["capital"].to_numpy() / 1e6,
+                         "envelope": capital["envelope"].to_numpy() / 1e6,
+                         "plan": capital["plan"].to_numpy() / 1e6})
+    data["label"] = [money_m(v * 1e6) for v in data["capital"]]
+    data["kind"] = np.where(data["capital"] < data["envelope"] - HALF_SHOWN_M, "penalty",
+                            np.where(data["capital"] > data["envelope"] + HALF_SHOWN_M,
+                                     "bonus", "envelope"))
+    x = alt.X("year:N", title=None, sort=list(data["year"]), axis=alt.Axis(labelAngle=0))
+    values = pd.concat([data["capital"], data["envelope"], pd.Series([0.0])])
+    bars = alt.Chart(data).mark_bar(size=40).encode(
+        x=x, y=alt.Y("capital:Q", title="£m", **money_axis(values)),
+        color=alt.Color("kind:N", title=None, scale=alt.Scale(
+            domain=["penalty", "envelope", "bonus"], range=[ADVERSE, TOTAL, FAVOURABLE]),
+            legend=alt.Legend(orient="bottom", labelLimit=200,
+                              labelExpr="{'penalty': 'Below the envelope', 'envelope': 'At the "
+                              "envelope', 'bonus': 'Above it'}[datum.label]")),
+        tooltip=[alt.Tooltip("year:N", title=""),
+                 alt.Tooltip("plan:Q", title="plan £m", format=",.2f"),
+                 alt.Tooltip("capital:Q", title="capital £m", format=",.2f"),
+                 alt.Tooltip("envelope:Q", title="envelope £m", format=",.2f")])
+    envelope = alt.Chart(data).mark_tick(color="#212B32", thickness=2, size=56).encode(
+        x=x, y="envelope:Q")
+    labels = alt.Chart(data).mark_text(dy=6, fontSize=12, baseline="top", color="white",
+                                       fontWeight="bold").encode(
+        x=x, y="capital:Q", text="label:N")
+    return (bars + envelope + labels).properties(
+        height=height, title="Capital each year against the envelope (£m; tick: the envelope)")

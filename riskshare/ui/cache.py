@@ -28,6 +28,7 @@ from riskshare.core.write import excel_bytes as _excel_bytes
 from riskshare.core.write import template_workbook as _template_workbook
 from riskshare.reconciliation.rebalance import rebalance as _rebalance
 from riskshare.reconciliation.reconcile import reconcile as _reconcile
+from riskshare.years.rules import Rules
 
 #: Digests already worked out, by object: a System or Monthly is never changed in place (an
 #: edit makes a new one), and a page passes the same one to several cached calls every rerun
@@ -45,7 +46,7 @@ def fingerprint_of(obj: System | Monthly) -> str:
 
 HASH_FUNCS: dict[str | type[Any], Callable[[Any], Any]] = {
     System: fingerprint_of, Agreement: lambda a: a.fingerprint, Monthly: fingerprint_of,
-    Register: lambda r: r.fingerprint}
+    Register: lambda r: r.fingerprint, Rules: lambda r: r.to_toml()}
 ENTRIES = 64   # per function: a workshop's worth of systems and agreements
 
 
@@ -256,3 +257,47 @@ def risk_waterfall(system: System, register: Register, row: str, label: str) -> 
     from riskshare.reports.charts import risk_waterfall as _chart
 
     return _chart(risk_adjusted(system, register).table, row, label).to_dict(validate=False)
+
+
+# -- the years ahead ---------------------------------------------------------------------------------
+@_cached
+def project(system: System, rules: Rules | None, years: int, agreement: Agreement | None,
+            register: Register | None):
+    """`rs.project` at the plan (no scenarios), cached."""
+    from riskshare.years.project import project as _project
+
+    return _project(system, rules, years=years, agreement=agreement, register=register)
+
+
+@_cached
+def years_bridge(system: System, rules: Rules | None, years: int, agreement: Agreement | None,
+                 register: Register | None, who: str, label: str) -> dict:
+    """`charts.years_bridge` for one member or the system as a Vega-Lite spec, cached."""
+    from riskshare.reports.charts import years_bridge as _chart
+
+    return _chart(project(system, rules, years, agreement, register), who,
+                  label).to_dict(validate=False)
+
+
+@_cached
+def project_scenarios(system: System, rules: Rules | None, years: int,
+                      agreement: Agreement | None, register: Register | None, n: int,
+                      settings: tuple, mode: str, event_correlation: float):
+    """`rs.project` across `n` scenarios (drawn as the Risks page draws them when a register is
+    given, else the volatility alone), cached; `settings` as `risk_scenarios`."""
+    from riskshare.years.project import project as _project
+
+    if register is not None and mode in ("add", "instead"):
+        sc = register_scenarios(system, register, n, settings, mode, event_correlation)
+    else:
+        sc = volatility_scenarios(system, n, *settings)
+    return _project(system, rules, years=years, agreement=agreement, register=register,
+                    scenarios=sc), sc.describe()
+
+
+@_cached
+def capital_chart(capital) -> dict:
+    """`charts.capital_chart` for one holder's capital by year, as a Vega-Lite spec, cached."""
+    from riskshare.reports.charts import capital_chart as _chart
+
+    return _chart(capital).to_dict(validate=False)

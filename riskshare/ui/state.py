@@ -780,6 +780,68 @@ def update_agreement(agreement: Agreement) -> None:
             st.session_state[_AGREEMENT_SOURCE] += " (edited)"
 
 
+# -- the projection rules (the Years ahead page) ---------------------------------------------------
+#: (Rules, where they came from, the loaded source they were chosen for); a sample's bundled
+#: rules when the system loaded is a sample that has some, else none until set on the page.
+_RULES, _RULES_VERSION, _RULES_FLASH = "rs_rules", "rs_rules_version", "rs_rules_flash"
+
+
+def _default_rules(system: System, loaded_source: str):
+    from riskshare.years.rules import list_rules, load_rules
+
+    sample = _sample_named(loaded_source)
+    if sample is not None and sample in list_rules():
+        return load_rules(sample, system), f"{loaded_source}, its bundled rules"
+    return None, ""
+
+
+def current_rules():
+    """(the projection rules for the current system, where they came from): a sample's own
+    rules; rules set on the Years ahead page are kept while they fit the system loaded; (None,
+    "") when there are none."""
+    from riskshare.years.rules import Rules
+
+    system = current_system()
+    loaded_source = st.session_state[_LOADED][1]
+    held = st.session_state.get(_RULES)
+    if held is None or held[2] != loaded_source:
+        rules, source = _default_rules(system, loaded_source)
+        if rules is None and held is not None and held[0] is not None \
+                and not held[0].check(system):
+            rules, source = held[0], held[1]          # the user's rules still fit: kept
+        elif held is not None and held[0] is not None and rules is None:
+            st.session_state[_RULES_FLASH] = (f"The projection rules ({held[1]}) do not fit "
+                                              f"{system.label} and were set aside.")
+        st.session_state[_RULES] = (rules, source, loaded_source)
+        st.session_state[_RULES_VERSION] = rules_version() + 1
+    rules, source, _ = st.session_state[_RULES]
+    if rules is not None and not isinstance(rules, Rules):
+        return None, ""
+    return rules, source
+
+
+def rules_version() -> int:
+    """A count that changes whenever rules are set (the Years ahead page's widget keys)."""
+    return st.session_state.get(_RULES_VERSION, 0)
+
+
+def set_rules(rules, source: str, message: str | None = None, *, keep_widgets: bool = False
+              ) -> None:
+    """Hold `rules` (validated against the current system) from `source`. With
+    `keep_widgets`, the page's widgets keep their state (an edit made through them)."""
+    current_rules()
+    st.session_state[_RULES] = (rules, source, st.session_state[_LOADED][1])
+    if not keep_widgets:
+        st.session_state[_RULES_VERSION] = rules_version() + 1
+    if message:
+        st.session_state[_RULES_FLASH] = message
+
+
+def rules_flash() -> str | None:
+    """What the last change of rules said, once."""
+    return st.session_state.pop(_RULES_FLASH, None)
+
+
 # -- choices that survive a visit to another page ------------------------------------------------
 #: Widgets whose value must still be there when the user comes back to their page: Streamlit
 #: forgets a widget's value when a run does not draw it (another page is showing), so each is
@@ -792,6 +854,7 @@ KEPT_CHOICES = (
     "opt_alt_k", "opt_alt_slack",                                       # Optimise
     "unrealistic_pct", "rebalance_method", "rebalance_basis", "rebalance_max_change",  # Reconcile
     "iy_month", "iy_method", "iy_n", "iy_member",                     # In year
+    "ya_member", "ya_years", "ya_register", "ya_agreement", "ya_n", "ya_scenarios",  # Years ahead
 )
 
 
