@@ -548,7 +548,7 @@ def over_quarters(quarters, weights: np.ndarray, shape: tuple[int, int]) -> np.n
 def run(agreement: Agreement, system: System, variances: np.ndarray,
         received: np.ndarray | None = None, members: np.ndarray | None = None,
         target: np.ndarray | None = None, path: YearPath | None = None,
-        bridge: np.ndarray | None = None) -> EngineResult:
+        bridge: np.ndarray | None = None, alone: np.ndarray | None = None) -> EngineResult:
     """Apply `agreement` to `system` for variances (S, n) in £. Returns an `EngineResult`:
     arrays (S, n) per member column (`COLUMNS` and the support fraction) and system arrays (S,)
     (`SYSTEM_ARRAYS`).
@@ -567,7 +567,13 @@ def run(agreement: Agreement, system: System, variances: np.ndarray,
     path / bridge: with `[support] period = "quarter"`, the year month by month (a YearPath)
     and an in-year simulation's bridge (S, n, 4) give each member's year to date against plan
     at the quarter ends (`core.forecast.quarter_variances`); without a path the variance
-    accrues evenly over the year, which judges every quarter as the year is judged."""
+    accrues evenly over the year, which judges every quarter as the year is judged.
+
+    alone: optionally, the variances (S, n) `standalone` is worked out on, when a member alone
+    would have another variance than the one shared (over the years ahead, an earlier year's
+    position carried into this year's control total is the agreement's, not the member's own);
+    the standalone position is then its own control total + that variance + its support.
+    Default: the variances shared."""
     require_system(system, "apply")
     raise_if_errors(agreement.check(system), f"agreement '{agreement.name}' on {system.label}")
     orgs = system.orgs
@@ -620,7 +626,11 @@ def run(agreement: Agreement, system: System, variances: np.ndarray,
     inside = system.inside           # the SCT boundary (docs/reconciliation.md)
     boundary = inside if members is None else members & inside
 
+    inside_weights = boundary.astype(float) if members is None else None
+
     def within(a):                     # Σ over the members inside the SCT in each row
+        if inside_weights is not None:      # one boundary for every row: a product is faster
+            return np.asarray(a, dtype=float) @ inside_weights
         return np.where(boundary, a, 0.0).sum(axis=1)
 
     # the system test is on the system's whole position inside the SCT: a pooled loss that caps
@@ -665,14 +675,12 @@ def run(agreement: Agreement, system: System, variances: np.ndarray,
     rewarded = reward * (oct_ + org_position >= -HALF_PENNY)
     bonus = incentive(agreement, org_position, scale)
     earned = earned + rewarded + bonus
-    alone = _earned_fraction(v, agreement.support.taper / 100.0 * scale,
-                             agreement.support.taper)
-    alone = np.ones_like(v) if agreement.support.test == "none" else alone
-    if by_quarter and agreement.support.test != "none":
-        alone = _alone_by_quarter(agreement, d, scale, alone, weights, closed)
-    alone = (1.0 - perf_share) * alone + perf_share * perf_earned
-    standalone = (oct_ + v + alone * support + reward * (oct_ + v >= -HALF_PENNY)
-                  + incentive(agreement, v, scale))
+    own = v if alone is None else np.asarray(alone, dtype=float)
+    if by_quarter and alone is not None:
+        d = quarter_variances(path, own, oct_, bridge)
+    standalone = _standalone(agreement, own, oct_, scale, (support, perf_share, perf_earned,
+                                                           reward),
+                             (d, weights, closed) if by_quarter else None)
     final = outturn + earned
 
     support = support + reward          # what is at stake: support and any reward
@@ -688,6 +696,39 @@ def run(agreement: Agreement, system: System, variances: np.ndarray,
         support_lost=at_stake - total(earned - bonus), system_outturn=system_outturn,
         sct_variance=system_outturn - sct, system_final=within(final),
         quarter_fraction=quarter_fraction)
+
+
+def _standalone(agreement: Agreement, v: np.ndarray, oct_: np.ndarray, scale: np.ndarray,
+                parts: tuple, by_quarter: tuple | None) -> np.ndarray:
+    """Where each member would end alone (S, n) £: control total + variance + the support it
+    would earn on its own test (and any reward or incentive), with no risk share. `parts` are
+    `support_parts`; `by_quarter` (quarter variances, weights, months closed) when support is
+    paid by quarter."""
+    support, perf_share, perf_earned, reward = parts
+    alone = _earned_fraction(v, agreement.support.taper / 100.0 * scale,
+                             agreement.support.taper)
+    alone = np.ones_like(v) if agreement.support.test == "none" else alone
+    if by_quarter is not None and agreement.support.test != "none":
+        d, weights, closed = by_quarter
+        alone = _alone_by_quarter(agreement, d, scale, alone, weights, closed)
+    alone = (1.0 - perf_share) * alone + perf_share * perf_earned
+    return (oct_ + v + alone * support + reward * (oct_ + v >= -HALF_PENNY)
+            + incentive(agreement, v, scale))
+
+
+def standalone(agreement: Agreement, system: System, variances: np.ndarray) -> np.ndarray:
+    """Where each member would end alone for variances (S, n) £ (`EngineResult.standalone` of
+    `run` on the same variances, without the rest of the agreement; support by quarter accrues
+    evenly over the year, as `run` judges it without a path)."""
+    v = np.asarray(variances, dtype=float)
+    oct_ = system.orgs["control_total"].to_numpy(dtype=float)
+    scale = system.column(agreement.scale).to_numpy(dtype=float)
+    by_quarter = None
+    if agreement.support.period == "quarter":
+        by_quarter = (quarter_variances(None, v, oct_, None),
+                      np.asarray(agreement.support.quarter_weights, dtype=float), 0)
+    return _standalone(agreement, v, oct_, scale, support_parts(agreement, system, scale),
+                       by_quarter)
 
 
 def within_q(quarters: np.ndarray, boundary: np.ndarray) -> np.ndarray:

@@ -1220,7 +1220,7 @@ def _print_projection(p) -> None:
                    [("year", "left"), ("who", "left"), ("plan", "right"), ("envelope", "right"),
                     ("penalty", "right"), ("bonus", "right"), ("capital", "right")])
         for (_, who), r in c.iterrows():
-            t.add_row(str(r["year_label"]), str(who), money_m(r["plan"], 2),
+            t.add_row(str(r["year_label"]), str(who), money_m(r["planned_position"], 2),
                       money_m(r["envelope"], 2), money_m(-r["penalty"], 2, sign=True),
                       money_m(r["bonus"], 2, sign=True), money_m(r["capital"], 2))
         out.print(t)

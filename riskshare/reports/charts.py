@@ -1134,7 +1134,7 @@ def capital_chart(capital: pd.DataFrame, height: int = 260) -> alt.LayerChart:
     data = pd.DataFrame({"year": capital["year_label"].astype(str).to_numpy(),
                          "capital": capital["capital"].to_numpy() / 1e6,
                          "envelope": capital["envelope"].to_numpy() / 1e6,
-                         "plan": capital["plan"].to_numpy() / 1e6})
+                         "plan": capital["planned_position"].to_numpy() / 1e6})
     data["label"] = [money_m(v * 1e6) for v in data["capital"]]
     data["kind"] = np.where(data["capital"] < data["envelope"] - HALF_SHOWN_M, "penalty",
                             np.where(data["capital"] > data["envelope"] + HALF_SHOWN_M,

@@ -21,7 +21,7 @@ import pandas as pd
 from riskshare.core.constants import HALF_PENNY
 from riskshare.years.rules import Capital
 
-COLUMNS = ("plan", "envelope", "fair_share", "penalty", "bonus", "capital")
+COLUMNS = ("planned_position", "envelope", "fair_share", "penalty", "bonus", "capital")
 
 
 def capital_for(rule: Capital, plan, envelope, fair_share) -> dict[str, np.ndarray]:
@@ -55,7 +55,7 @@ def capital_table(rule: Capital, table: pd.DataFrame, system) -> pd.DataFrame:
         fair = np.full(len(rows), float(rule.fair_share if rule.fair_share is not None
                                         else rule.envelope))
     plan = rows["planned"].to_numpy(dtype=float)
-    out = pd.DataFrame({"plan": plan, "envelope": envelope, "fair_share": fair,
+    out = pd.DataFrame({"planned_position": plan, "envelope": envelope, "fair_share": fair,
                         **capital_for(rule, plan, envelope, fair)}, index=rows.index)
     out.insert(0, "year_label", rows["year_label"].to_numpy())
     return out

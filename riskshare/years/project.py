@@ -14,7 +14,7 @@ income − cost. Each projected year t = 1 … N (1 = next year), in £ (+ surpl
     cost_pressure    − cost growth: % of last year's cost
     recurrent_risks  − (year 1) the expected net of the risk register's recurrent items
     planned          opening + every column above: the planned position
-    recurrent        planned less the one-off lines and the repayment: next year's opening
+    recurrent_position  planned less the one-off lines and the repayment: next year's opening
 
 Every effect is rounded to the penny, so the bridge adds up exactly. The control total is the
 rules' for the year, or this year's held; the SYSTEM row adds up the members inside the SCT and
@@ -32,6 +32,7 @@ non-recurrent items (this year's) do not reach the years ahead.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 
@@ -41,7 +42,13 @@ import pandas as pd
 from riskshare.agreements import engine
 from riskshare.agreements.spec import Agreement, Carry, load_agreement
 from riskshare.core.constants import HALF_PENNY
-from riskshare.core.errors import ArgumentTypeError, UsageError, problem, raise_if_errors
+from riskshare.core.errors import (
+    ArgumentTypeError,
+    BudgetError,
+    UsageError,
+    problem,
+    raise_if_errors,
+)
 from riskshare.core.format import money_m, named
 from riskshare.core.register import Register
 from riskshare.core.schema import nr_lines
@@ -63,7 +70,7 @@ class Projection:
     """A projection (see the module docstring).
 
     table:         by (year, org_id), the members and a SYSTEM row per year: year_label, name,
-                   in_sct, the bridge (`bridge_columns`), recurrent, control_total,
+                   in_sct, the bridge (`bridge_columns`), recurrent_position, control_total,
                    planned_vs_control_total, and with an agreement `AGREEMENT_COLUMNS`
     bridge_columns: opening, the one-off lines that continue, `EFFECTS`, planned
     capital:       with a `[capital]` rule, by (year, SYSTEM or org_id): plan, envelope,
@@ -179,10 +186,14 @@ def year_labels(system: System, rules: Rules, years: int) -> tuple[str, ...]:
 
 
 # -- the plan ----------------------------------------------------------------------------------------
-def _split(amount: np.ndarray, parts: int) -> np.ndarray:
+def _split(amount: np.ndarray, parts: int, exact: bool = True) -> np.ndarray:
     """`amount` (£, any shape) in `parts` equal parts to the penny, the last taking what
-    rounding leaves: (parts, *shape), adding up to the amount exactly."""
-    each = np.round(np.asarray(amount, dtype=float) / parts, 2)
+    rounding leaves: (parts, *shape), adding up to the amount exactly (`exact`; else equal
+    parts, unrounded)."""
+    amount = np.asarray(amount, dtype=float)
+    if not exact:
+        return np.broadcast_to(amount / parts, (parts, *amount.shape))
+    each = np.round(amount / parts, 2)
     out = np.repeat(each[None, ...], parts, axis=0)
     out[-1] = np.round(amount - each * (parts - 1), 2)
     return out
@@ -214,14 +225,14 @@ def _plan(system: System, rules: Rules, years: int, register: Register | None):
         use = np.array([r.register for r in each])
         risks = np.where(use, -np.round(risk - mitigation, 2), 0.0)
     out: dict[str, np.ndarray] = {k: np.zeros((years, n)) for k in
-                                  ("opening", *lines, *EFFECTS, "planned", "recurrent",
+                                  ("opening", *lines, *EFFECTS, "planned", "recurrent_position",
                                    "control_total", "support")}
     support0 = orgs["support"].to_numpy(dtype=float)
     ct0 = orgs["control_total"].to_numpy(dtype=float)
     for t in range(years):
         year = t + 1
 
-        def rate(key: str) -> np.ndarray:
+        def rate(key: str, year: int = year) -> np.ndarray:
             return np.array([at(getattr(r, key), year) for r in each]) / 100.0
 
         growth = np.round(income * rate("growth"), 2)
@@ -244,7 +255,7 @@ def _plan(system: System, rules: Rules, years: int, register: Register | None):
         position = np.round(position + growth + pressure + savings + risk_now, 2)
         income = income + growth
         cost = cost - pressure - savings - risk_now
-        out["recurrent"][t] = position + 0.0
+        out["recurrent_position"][t] = position + 0.0
         out["planned"][t] = np.round(position + one_offs + repay[t], 2)
         out["support"][t] = np.round(
             support0 * np.array([r.line(SUPPORT_LINE).share(year) for r in each]), 2) + 0.0
@@ -290,18 +301,25 @@ def _caps(carry: Carry, scale: np.ndarray) -> np.ndarray:
     return cap
 
 
-def carry_amounts(carry: Carry, position: np.ndarray, cap: np.ndarray
+def carry_amounts(carry: Carry, position: np.ndarray, cap: np.ndarray, exact: bool = True
                   ) -> tuple[np.ndarray, np.ndarray]:
     """What of a position (£, against the control total as carried; any shape) is carried
     forward and what is written off, both in the position's sign: a shortfall is carried
     when `adverse` is "repay", a surplus when `favourable` is "bank", each up to `cap` (£);
-    carried + written_off = the position where it is carried from, else both are 0."""
-    position = np.round(position, 2)
+    carried + written_off = the position where it is carried from, else both are 0. `exact`:
+    in whole pennies (the plan); across scenarios the figures are left unrounded (they are
+    only summarised)."""
+    if exact:
+        position = np.round(position, 2)
     on = np.where(position < 0, carry.adverse == "repay", carry.favourable == "bank")
     on &= np.abs(position) >= HALF_PENNY
-    size = np.round(np.minimum(np.abs(position), cap), 2)
-    carried = np.where(on, np.sign(position) * size, 0.0)
-    written = np.where(on, np.round(position - carried, 2), 0.0)
+    size = np.minimum(np.abs(position), cap)
+    if exact:
+        size = np.round(size, 2)
+    carried = np.where(on, np.copysign(size, position), 0.0)
+    written = np.where(on, position - carried, 0.0)
+    if exact:
+        written = np.round(written, 2)
     return carried + 0.0, written + 0.0
 
 
@@ -316,11 +334,11 @@ class _Years:
 
 def _agreement_over_years(agreement: Agreement, systems: list[System], positions,
                           keep: tuple[str, ...] = AGREEMENT_COLUMNS,
-                          on_year=None) -> _Years:
+                          on_year=None, exact: bool = True) -> _Years:
     """Apply `agreement` year by year: `positions(t)` gives year t's positions (S, n) £. The
     carry moves later control totals (as a shift of the variance, so the engine runs on the
     year's own control totals); `on_year(t, arrays)` sees each year's arrays as they come
-    (scenarios keep summaries, not the arrays)."""
+    (scenarios keep summaries, not the arrays). `exact`: carried amounts in whole pennies."""
     carry = agreement.carry
     years = len(systems)
     cols: dict[str, list[np.ndarray]] = {c: [] for c in keep}
@@ -332,34 +350,37 @@ def _agreement_over_years(agreement: Agreement, systems: list[System], positions
         position = positions(t)
         shape = position.shape
         ct = year_system.orgs["control_total"].to_numpy(dtype=float)
-        carry_in = pending.pop(0) if pending else np.zeros_like(position)
-        v = position - ct - carry_in
-        r = engine.run(agreement, year_system, v)
-        alone = r.standalone + carry_in
-        if carry is not None and np.any(carry_in != 0):
-            alone = engine.run(agreement, year_system, position - ct).standalone
+        carry_in = pending.pop(0) if pending else None
+        v = position - ct if carry_in is None else position - ct - carry_in
+        # alone there is no carry: the member's own variance against its own control total
+        r = engine.run(agreement, year_system, v,
+                       alone=None if carry_in is None else position - ct)
+        if carry_in is None:
+            carry_in = np.zeros((1, shape[1]))
+        final = r.final + carry_in
         arrays = {"carry_in": carry_in, "control_total_carried": ct + carry_in, "variance": v,
-                  "pooled": r.pooled, "received": r.received, "net_transfer": r.net_transfer,
-                  "outturn": r.outturn + carry_in, "support_earned": r.support_earned,
-                  "final": r.final + carry_in, "standalone": alone,
-                  "vs_standalone": r.final + carry_in - alone}
+                  "final": final, "standalone": r.standalone}
+        if keep:
+            arrays.update(pooled=r.pooled, received=r.received, net_transfer=r.net_transfer,
+                          outturn=r.outturn + carry_in, support_earned=r.support_earned,
+                          vs_standalone=final - r.standalone)
         if carry is not None:
             x = (r.retained + r.received) if carry.after_sharing else v
             scale = year_system.column(agreement.scale).to_numpy(dtype=float)
-            carried, written = carry_amounts(carry, x, _caps(carry, scale))
-            parts = _split(-carried, carry.years)          # the target's rise, year by year
+            carried, written = carry_amounts(carry, x, _caps(carry, scale), exact)
+            parts = _split(-carried, carry.years, exact)     # the target's rise, year by year
             for j in range(carry.years):
                 if t + 1 + j < years:
                     while len(pending) <= j:
-                        pending.append(np.zeros_like(position))
+                        pending.append(np.zeros(shape))
                     pending[j] = pending[j] + parts[j]
                 else:
                     beyond = parts[j] if beyond is None else beyond + parts[j]
         else:
-            carried = written = np.zeros_like(position)
+            carried = written = np.zeros((1, shape[1]))
         arrays["carried"], arrays["written_off"] = carried, written
         for c in keep:
-            cols[c].append(arrays[c])
+            cols[c].append(np.broadcast_to(arrays[c], shape))
         unallocated.append(r.unallocated)
         if on_year is not None:
             on_year(t, arrays, r)
@@ -435,7 +456,7 @@ def project(system: System, rules=None, years: int | None = None, agreement=None
     for t in range(horizon):
         f = pd.DataFrame({"year_label": labels[t], "name": system.orgs["name"],
                           "in_sct": inside,
-                          **{c: plan[c][t] for c in (*bridge, "recurrent", "control_total",
+                          **{c: plan[c][t] for c in (*bridge, "recurrent_position", "control_total",
                                                      "support")}},
                          index=members)
         frames.append(f)
@@ -469,12 +490,13 @@ def _with_system(frames: list[pd.DataFrame], labels, sct, inside, with_agreement
                  ) -> pd.DataFrame:
     rows = []
     for t, f in enumerate(frames):
-        total = {c: round(float(f.loc[inside, c].sum()), 2) for c in f.columns
-                 if c not in ("year_label", "name", "in_sct")}
+        total: dict[str, object] = {c: round(float(f.loc[inside, c].sum()), 2)
+                                    for c in f.columns if c not in ("year_label", "name",
+                                                                    "in_sct")}
         total.update(year_label=labels[t], name="System (inside the SCT)", in_sct=True,
                      control_total=float(sct[t]))
         if with_agreement:
-            total["control_total_carried"] = round(float(sct[t]) + total["carry_in"], 2)
+            total["control_total_carried"] = round(float(sct[t]) + float(f.loc[inside, "carry_in"].sum()), 2)
         g = pd.concat([f, pd.DataFrame([total], index=[SYSTEM_ROW])])
         target = "control_total_carried" if with_agreement else "control_total"
         g["planned_vs_control_total"] = (g["planned"] - g[target]).round(2) + 0.0
@@ -504,9 +526,9 @@ def _participation(system: System, rules: Rules, result: _Years) -> pd.DataFrame
 
 
 def _carry_table(system: System, result: _Years) -> pd.DataFrame:
-    carried = sum(result.columns["carried"])[0]
-    written = sum(result.columns["written_off"])[0]
-    applied = sum(result.columns["carry_in"])[0]
+    carried = np.sum(result.columns["carried"], axis=0)[0]
+    written = np.sum(result.columns["written_off"], axis=0)[0]
+    applied = np.sum(result.columns["carry_in"], axis=0)[0]
     out = pd.DataFrame({"carried": np.round(carried, 2), "written_off": np.round(written, 2),
                         "applied": np.round(applied, 2),
                         "beyond": np.round(result.beyond[0], 2)}, index=system.members)
@@ -552,6 +574,12 @@ def _fresh_draws(system: System, scenarios, year: int) -> np.ndarray:
                     kind_correlation=scenarios.kind_correlation).draws
 
 
+#: Threads the scenarios' blocks run on (each block runs the years on its own rows).
+THREADS = max(1, min(4, os.cpu_count() or 1))
+#: Cells (scenarios × members) in one block of scenarios.
+CHUNK_CELLS = 400_000
+
+
 def _across_scenarios(system, rules, plan, systems, sct, labels, agreement, register,
                       scenarios):
     from riskshare.scenarios.simulate import Scenarios
@@ -563,65 +591,126 @@ def _across_scenarios(system, rules, plan, systems, sct, labels, agreement, regi
         raise UsageError("scenarios: they were drawn for another system (other members): "
                          "simulate this system")
     members = system.members
-    n_s = scenarios.n
-    persistent = scenarios.draws + scenarios.shock[None, :]
+    n_s, n = scenarios.n, system.n
+    horizon = len(systems)
+    _within_budget(n_s, n, horizon)
+    # what persists from year 1: the shocks drawn (and any fixed shock), and the register's
+    # recurrent items as drawn, in place of their expected net in the plan
+    first = scenarios.draws + scenarios.shock[None, :]
     recurrent = _recurrent_events(scenarios, system)
     if recurrent is not None:
-        expected = np.zeros(system.n)
-        if register is not None:
-            expected = plan["recurrent_risks"][0]
-        persistent = persistent + recurrent - expected[None, :]
-    state = {"drift": persistent}
-    inside = system.inside
-    horizon = len(systems)
-
-    def positions(t: int) -> np.ndarray:
-        if t > 0 and state.get("year") != t:
-            state["drift"] = state["drift"] + _fresh_draws(system, scenarios, t + 1)
-        state["year"] = t
-        return plan["planned"][t][None, :] + state["drift"]
-
-    rows = []
+        expected = plan["recurrent_risks"][0] if register is not None else np.zeros(n)
+        first = first + recurrent - expected[None, :]
+    draws = [first] + [_fresh_draws(system, scenarios, t + 1) for t in range(1, horizon)]
+    inside = system.inside.astype(float)
     d = _discounts(rules, horizon)
-    gain = np.zeros((n_s, system.n))
+    ct_plan = plan["control_total"]
 
-    def summarise(t: int, position: np.ndarray, final=None, alone=None, target=None):
-        target = plan["control_total"][t][None, :] if target is None else target
-        sys_pos = (position * inside).sum(axis=1)
-        sys_target = sct[t] + ((target - plan["control_total"][t][None, :]) * inside).sum(axis=1)
-        frame = pd.DataFrame({
-            "year": t + 1, "year_label": labels[t], "org_id": [*members, SYSTEM_ROW],
-            "mean_position": [*position.mean(axis=0), sys_pos.mean()],
-            "sd_position": [*position.std(axis=0), sys_pos.std()],
-            "p_short": [*(position - target < -HALF_PENNY).mean(axis=0),
-                        (sys_pos - sys_target < -HALF_PENNY).mean()]})
-        if final is not None:
-            sys_final = (final * inside).sum(axis=1)
-            frame["mean_final"] = [*final.mean(axis=0), sys_final.mean()]
-            frame["p_worse_than_alone"] = [*(final - alone < -HALF_PENNY).mean(axis=0), np.nan]
-        rows.append(frame)
+    def work(rows: slice) -> dict:
+        """The years for scenarios `rows`: sums the summaries are made of."""
+        k = len(range(n_s)[rows])
+        out = {"pos": np.zeros((horizon, n + 1)), "pos2": np.zeros((horizon, n + 1)),
+               "short": np.zeros((horizon, n + 1)), "final": np.zeros((horizon, n + 1)),
+               "worse": np.zeros((horizon, n)), "gain": np.zeros((k, n))}
+        drift = np.zeros((k, n))
 
-    if agreement is None:
-        for t in range(horizon):
-            summarise(t, positions(t))
+        def positions(t: int) -> np.ndarray:
+            nonlocal drift
+            drift = drift + draws[t][rows]
+            return plan["planned"][t][None, :] + drift
+
+        def summarise(t, position, target, final=None, alone=None):
+            sys_pos = position @ inside
+            sys_target = sct[t] + (target - ct_plan[t][None, :]) @ inside
+            out["pos"][t, :n] += position.sum(axis=0)
+            out["pos"][t, n] += sys_pos.sum()
+            out["pos2"][t, :n] += np.einsum("ij,ij->j", position, position)
+            out["pos2"][t, n] += sys_pos @ sys_pos
+            out["short"][t, :n] += np.count_nonzero(position - target < -HALF_PENNY, axis=0)
+            out["short"][t, n] += np.count_nonzero(sys_pos - sys_target < -HALF_PENNY)
+            if final is not None:
+                out["final"][t, :n] += final.sum(axis=0)
+                out["final"][t, n] += (final @ inside).sum()
+                diff = final - alone
+                out["worse"][t] += np.count_nonzero(diff < -HALF_PENNY, axis=0)
+                out["gain"] += d[t] * diff
+
+        if agreement is None:
+            for t in range(horizon):
+                summarise(t, positions(t), ct_plan[t][None, :])
+        else:
+            def on_year(t, arrays, r):
+                target = np.broadcast_to(arrays["control_total_carried"], (k, n))
+                summarise(t, arrays["variance"] + target, target, arrays["final"],
+                          arrays["standalone"])
+
+            _agreement_over_years(agreement, systems, positions, keep=(), on_year=on_year,
+                                  exact=False)
+        return out
+
+    # blocks of about CHUNK_CELLS cells keep each year's arrays in the processor's cache (the
+    # engine's steps are many passes over the same arrays); the blocks share the threads
+    blocks = max(1, round(n_s * n / CHUNK_CELLS))
+    parts = [slice(a, b) for a, b in _chunks(n_s, blocks)]
+    if len(parts) > 1 and THREADS > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(min(THREADS, len(parts))) as pool:   # numpy releases the GIL
+            done = list(pool.map(work, parts))
     else:
-        def on_year(t, arrays, r):
-            nonlocal gain
-            position = arrays["variance"] + arrays["control_total_carried"]
-            summarise(t, position, arrays["final"], arrays["standalone"],
-                      arrays["control_total_carried"])
-            gain = gain + d[t] * (arrays["final"] - arrays["standalone"])
-
-        _agreement_over_years(agreement, systems, positions, keep=(), on_year=on_year)
+        done = [work(part) for part in parts]
+    total = {key: sum(part[key] for part in done) for key in ("pos", "pos2", "short", "final",
+                                                               "worse")}
+    mean = total["pos"] / n_s
+    sd = np.sqrt(np.maximum(total["pos2"] / n_s - mean * mean, 0.0))
+    rows = []
+    for t in range(horizon):
+        frame = pd.DataFrame({"year": t + 1, "year_label": labels[t],
+                              "org_id": [*members, SYSTEM_ROW], "mean_position": mean[t],
+                              "sd_position": sd[t], "p_short": total["short"][t] / n_s})
+        if agreement is not None:
+            frame["mean_final"] = total["final"][t] / n_s
+            frame["p_worse_than_alone"] = [*(total["worse"][t] / n_s), np.nan]
+        rows.append(frame)
     risk = pd.concat(rows, ignore_index=True).set_index(["year", "org_id"])
     horizon_risk = None
     if agreement is not None:
+        gain = np.concatenate([part["gain"] for part in done])
         horizon_risk = pd.DataFrame({
             "name": system.orgs["name"], "mean_gain": gain.mean(axis=0),
             "p5_gain": np.percentile(gain, 5, axis=0),
             "p_worse_off": (gain < -HALF_PENNY).mean(axis=0)}, index=members)
         horizon_risk.index.name = "org_id"
     return risk, horizon_risk, n_s
+
+
+#: Bytes per scenario, member and year the years hold at once: each year's fresh shocks (8)
+#: while its own draw is made (about 3 × 8 for the normals and their correlation), and the
+#: gain over the horizon.
+YEAR_BYTES_PER_CELL = 8
+
+
+def _within_budget(n_s: int, n: int, horizon: int) -> None:
+    """BudgetError when `horizon` years of `n_s` scenarios × `n` members would exceed the
+    memory budget (`scenarios.simulate.memory_budget`)."""
+    from riskshare.scenarios.simulate import _size, memory_budget
+
+    need = (horizon + 4) * n_s * n * YEAR_BYTES_PER_CELL
+    budget = memory_budget()
+    if need > budget:
+        fits = budget // ((horizon + 4) * n * YEAR_BYTES_PER_CELL)
+        raise BudgetError(f"the years ahead: {horizon} years of {n_s:,} scenarios × {n:,} "
+                          f"members would need about {_size(need)} of memory, above "
+                          f"riskshare's budget of {_size(budget)}: use at most {fits:,} "
+                          "scenarios for this horizon, or fewer years (on a larger machine, "
+                          "raise the budget with the environment variable "
+                          "RISKSHARE_MEMORY_BUDGET, e.g. 8GB)")
+
+
+def _chunks(n: int, k: int) -> list[tuple[int, int]]:
+    """`n` rows in `k` contiguous parts (as equal as may be)."""
+    edges = np.linspace(0, n, k + 1).round().astype(int)
+    return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:], strict=True) if b > a]
 
 
 __all__ = ["Projection", "project", "year_labels", "carry_amounts", "EFFECTS",

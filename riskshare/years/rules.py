@@ -195,8 +195,8 @@ class Rules:
         if "savings" in given or "savings_amount" in given:
             merged.pop("savings", None)
             merged.pop("savings_amount", None)
-        lines = dict(merged.get("lines", ()))
-        lines.update(dict(given.pop("lines", ())))
+        lines: dict[str, LineChange] = dict(merged.get("lines", ()))
+        lines.update(dict(given.pop("lines", ())))  # type: ignore[call-overload]
         merged.update(given)
         merged["lines"] = tuple(sorted(lines.items()))
         return MemberRules(**merged)
@@ -565,11 +565,9 @@ def _parse_capital(data: dict, problems: list) -> Capital | None:
                                                                      values.get("envelope")), str):
         problems.append(problem("envelope and fair_share must both be £ (the system's) or both "
                                 "columns (each member's)", key="capital.fair_share"))
-    for key, kw in (("penalty_rate", {"low": 0.0, "high": 10.0}),
-                    ("penalty_cap", {"low": 0.0, "high": 100.0}),
-                    ("bonus_share", {"low": 0.0, "high": 100.0})):
+    for key, high in (("penalty_rate", 10.0), ("penalty_cap", 100.0), ("bonus_share", 100.0)):
         if key in c:
-            number = _number(c[key], f"capital.{key}", problems, **kw)
+            number = _number(c[key], f"capital.{key}", problems, low=0.0, high=high)
             if number is not None:
                 values[key] = number
     return replace(base, **values)

@@ -318,7 +318,7 @@ m[0].metric(f"Plan {first['year_label']} vs {target}",
 m[1].metric(f"Plan {last['year_label']} vs {target}",
             money_m(last["planned_vs_control_total"], sign=True),
             help=f"The system's planned position {money_m(last['planned'])} in the last year.")
-m[2].metric("Recurrent position, last year", money_m(last["recurrent"]),
+m[2].metric("Recurrent position, last year", money_m(last["recurrent_position"]),
             help="The plan less the one-offs and repayments still in it: next year's opening.")
 if p.capital is not None and SYSTEM_ROW in p.capital.index.get_level_values("org_id"):
     cap = p.capital.xs(SYSTEM_ROW, level="org_id")
@@ -431,10 +431,10 @@ if p.capital is not None:
     cap = p.capital.xs(holder, level="org_id")
     left, right = st.columns([1.2, 1], gap="large")
     left.vega_lite_chart(cache.capital_chart(cap), width="stretch")
-    shown = cap.reset_index()[["year_label", "plan", "penalty", "bonus", "capital"]]
-    right.dataframe(styled_money(shown, ["plan", "penalty", "bonus", "capital"]),
+    shown = cap.reset_index()[["year_label", "planned_position", "penalty", "bonus", "capital"]]
+    right.dataframe(styled_money(shown, ["planned_position", "penalty", "bonus", "capital"]),
                     hide_index=True, width="stretch",
-                    column_config={**money_m_columns({"plan": "plan £m",
+                    column_config={**money_m_columns({"planned_position": "plan £m",
                                                       "penalty": "penalty £m",
                                                       "bonus": "bonus £m",
                                                       "capital": "capital £m"}),

@@ -54,7 +54,7 @@ def test_the_worked_bridge():
     assert (a["repayment"], a["savings"]) == (-5 * M, 15 * M)
     assert a["planned"] == -17 * M
     # the recurrent position next year: −37.0 + 15.0 = −22.0 (support and repayment are not)
-    assert a["recurrent"] == -22 * M
+    assert a["recurrent_position"] == -22 * M
     bridge = p.bridge("A")
     steps = bridge[bridge["amount"] != 0]
     assert list(zip(steps["step"], steps["amount"], strict=True)) == [
@@ -169,7 +169,7 @@ def test_money_is_conserved_across_the_years_with_sharing_and_carry():
     import tomli_w
     p = rs.project(system, "vale_2025_26", agreement=tomli_w.dumps(agreement))
     t = p.table.drop(index="SYSTEM", level="org_id")
-    for year, rows in t.groupby(level="year"):
+    for _, rows in t.groupby(level="year"):
         # every year: Σ net transfer = 0 (no caps on distribution leave anything unallocated)
         assert abs(rows["net_transfer"].sum()) < 0.05
         # each member's outturn is its planned position plus what it received net
@@ -212,7 +212,7 @@ def test_capital_follows_each_year_plan_with_the_2024_25_preset():
     p = rs.project(one(forecast=-6 * M), rules)
     capital = p.capital.xs("SYSTEM", level="org_id")
     # year 1 plan −6.0 ⇒ 74.0; year 2 plan 0.0 (breakeven) ⇒ 83.0
-    assert list(capital["plan"]) == [-6 * M, 0.0]
+    assert list(capital["planned_position"]) == [-6 * M, 0.0]
     assert list(capital["capital"]) == [74 * M, 83 * M]
     assert "Assumed" in rs.years.rules.capital_preset_notes("nhs_2024_25")
 
@@ -327,3 +327,29 @@ def test_bad_arguments_get_one_clear_message():
     other = rs.simulate(two(), 10, seed=0)
     with pytest.raises(rs.UsageError, match="another system"):
         rs.project(one(), scenarios=other)
+
+
+def test_blocks_and_threads_change_nothing(monkeypatch):
+    # the scenarios run in blocks on threads: one block on one thread gives the same figures
+    import importlib
+
+    module = importlib.import_module("riskshare.years.project")
+    system = rs.load_sample("vale_2025_26")
+    scenarios = rs.simulate(system, 3000, seed=5)
+    args = dict(agreement="gain_loss_50_50_deadband", scenarios=scenarios)
+    blocked = rs.project(system, "vale_2025_26", **args)
+    monkeypatch.setattr(module, "CHUNK_CELLS", 10**9)
+    monkeypatch.setattr(module, "THREADS", 1)
+    whole = rs.project(system, "vale_2025_26", **args)
+    pd.testing.assert_frame_equal(blocked.risk, whole.risk, rtol=1e-9)
+    pd.testing.assert_frame_equal(blocked.horizon_risk, whole.horizon_risk, rtol=1e-9)
+
+
+def test_a_runaway_horizon_is_refused_at_once(monkeypatch):
+    system = rs.load_sample("vale_2025_26")
+    scenarios = rs.simulate(system, 60_000, seed=0)
+    # 10 years (+ 4 working arrays) × 60,000 scenarios × 8 members × 8 bytes ≈ 51 MB > 20 MB;
+    # what fits: 20 × 1024² B / (14 × 8 × 8 B) = 23,405.7 ⇒ 23,405 scenarios
+    monkeypatch.setenv("RISKSHARE_MEMORY_BUDGET", "20MB")
+    with pytest.raises(rs.BudgetError, match="use at most 23,405 scenarios"):
+        rs.project(system, "vale_2025_26", years=10, scenarios=scenarios)
