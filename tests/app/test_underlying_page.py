@@ -36,3 +36,25 @@ def test_the_worked_case_on_the_reconcile_page():
 def test_no_one_offs_no_section():
     at = open_on(PAGE, "workshop_4")
     assert "Reported and underlying" not in [h.value for h in at.subheader]
+
+
+def test_the_worked_case_on_the_system_page():
+    two = system(nr_support=[20e6, 0.0], nr_savings=[12e6, 0.0])
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.file_uploader(key="upload_0").upload("two.xlsx", excel_bytes(two), XLSX).run()
+    assert not at.exception, at.exception
+    shown = {m.label: m.value for m in at.metric}
+    # the system: forecast −3.5 against the SCT −4.0 (+0.5); one-offs 32.0; underlying −35.5,
+    # 31.5 short; A meets its control total only through one-offs
+    assert shown["Forecast vs SCT (reported)"] == "+£0.50m"
+    assert shown["One-offs in the forecast"] == "£32.00m"
+    assert shown["Underlying vs SCT"] == "-£31.50m"
+    assert shown["Met only through one-offs"] == "1"
+    assert any("only through one-offs: A" in w.value for w in at.warning)
+
+
+def test_no_one_offs_nothing_on_the_system_page():
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.selectbox(key="sample_choice").select("workshop_4").run()
+    at.button(key="load_sample").click().run()
+    assert "Underlying vs SCT" not in [m.label for m in at.metric]

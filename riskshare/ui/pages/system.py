@@ -19,6 +19,8 @@ from riskshare.core.write import file_frame
 from riskshare.ui import cache, state
 from riskshare.ui.tables import editor_columns, editor_frame, show_load_error, show_validation_error
 from riskshare.ui.text import md
+from riskshare.years.underlying import SYSTEM_ROW as UNDERLYING_SYSTEM_ROW
+from riskshare.years.underlying import underlying
 
 
 def _tidy_sct(key: str) -> None:
@@ -191,6 +193,29 @@ m2.metric("Sum of OCTs" + (" (inside the SCT)" if outside else ""),
           money_m(system.sum_control_totals))
 m3.metric("System control total", money_m(system.control_total))
 m4.metric("Support at stake", money_m(float(system.orgs["support"].sum())))
+if (system.orgs["non_recurrent"] > 0).any():
+    # reported against underlying (the forecast less its one-offs), as the Reconcile and Years
+    # ahead pages show it in full
+    under = underlying(system)
+    s = under.table.loc[UNDERLYING_SYSTEM_ROW]
+    only = under.one_offs_only()
+    u1, u2, u3, u4 = st.columns(4)
+    u1.metric("Forecast vs SCT (reported)", money_m(s["forecast_vs_control_total"], sign=True),
+              help=f"The system's forecast {money_m(s['forecast'])} against the SCT.")
+    u2.metric("One-offs in the forecast", money_m(s["non_recurrent"]),
+              help="Non-recurrent support, savings and income (non_recurrent, nr_ lines).")
+    u3.metric("Underlying vs SCT", money_m(s["underlying_vs_control_total"], sign=True),
+              help=f"The underlying position {money_m(s['underlying'])}: the forecast less "
+                   "its one-offs, against the SCT.")
+    u4.metric("Met only through one-offs", len(only),
+              help="Members whose forecast meets their control total but whose underlying "
+                   "position does not" + (f": {', '.join(only)}." if only else "."))
+    if only:
+        st.warning(md(f"Meeting the control total only through one-offs: {named(only)}. "
+                      "Without them the underlying position falls short."),
+                   icon=":material/flag:")
+    st.page_link("riskshare/ui/pages/years.py", label="Reported and underlying, and the years "
+                 "ahead, in full", icon=":material/timeline:")
 
 d1, d2, _ = st.columns([1, 1, 2])
 months = state.current_monthly()      # the workbook keeps the In year page's table too
