@@ -1102,9 +1102,11 @@ def years_bridge_data(rows: pd.DataFrame, bridge_columns: tuple[str, ...]) -> pd
             if abs(v) < HALF_PENNY / 1e6:
                 continue
             name = (c[3:].replace("_", " ").capitalize() + " (one-off)" if c.startswith("nr_")
-                    else "Growth less pressure" if c == "growth" else YEAR_STEPS.get(c, c))
+                    else "Net growth" if c == "growth" and "cost_pressure" in steps
+                    else YEAR_STEPS.get(c, c))
+            words = ("income growth less cost pressure" if name == "Net growth" else name)
             out.append((f"{name} {year}", level, level + v,
-                        "favourable" if v >= 0 else "adverse", f"{r['year_label']}: {name}"))
+                        "favourable" if v >= 0 else "adverse", f"{r['year_label']}: {words}"))
             level += v
         out.append((f"Plan {year}", 0.0, float(r["planned"]) / 1e6, "total",
                     f"The planned position for {r['year_label']}"))
