@@ -211,6 +211,7 @@ HEADINGS: dict[str, Heading] = {
     "planned": _h("Planned position", "money"),
     "recurrent_position": _h("Recurrent position carried into next year", "money"),
     "planned_vs_control_total": _h("Planned position − control total (as carried)", "money"),
+    "unallocated": _h("Unallocated: what caps left with nobody (the SYSTEM rows)", "money"),
     "carry_in": _h("Carried into this year's control total (+ raised, − eased)", "money"),
     "control_total_carried": _h("Control total as carried", "money"),
     "carried": _h("Position carried forward (its sign)", "money"),

@@ -71,7 +71,8 @@ class Projection:
 
     table:         by (year, org_id), the members and a SYSTEM row per year: year_label, name,
                    in_sct, the bridge (`bridge_columns`), recurrent_position, control_total,
-                   planned_vs_control_total, and with an agreement `AGREEMENT_COLUMNS`
+                   planned_vs_control_total, and with an agreement `AGREEMENT_COLUMNS` and
+                   unallocated (the SYSTEM row: what caps left with nobody; 0 for members)
     bridge_columns: opening, the one-off lines that continue, `EFFECTS`, planned
     capital:       with a `[capital]` rule, by (year, SYSTEM or org_id): plan, envelope,
                    fair_share, penalty, bonus, capital (£)
@@ -469,7 +470,10 @@ def project(system: System, rules=None, years: int | None = None, agreement=None
         for t, f in enumerate(frames):
             for c in AGREEMENT_COLUMNS:
                 f[c] = np.round(years_result.columns[c][t][0], 2) + 0.0
-    table = _with_system(frames, labels, sct, inside, agreement is not None)
+            f["unallocated"] = 0.0
+    table = _with_system(frames, labels, sct, inside, agreement is not None,
+                         None if years_result is None else
+                         [float(u[0]) for u in years_result.unallocated])
     capital = (capital_table(rules.capital, table, system) if rules.capital is not None
                else None)
     participation = carry = None
@@ -486,8 +490,11 @@ def project(system: System, rules=None, years: int | None = None, agreement=None
                       participation, carry, risk, horizon_risk, n)
 
 
-def _with_system(frames: list[pd.DataFrame], labels, sct, inside, with_agreement: bool
-                 ) -> pd.DataFrame:
+def _with_system(frames: list[pd.DataFrame], labels, sct, inside, with_agreement: bool,
+                 unallocated: list[float] | None = None) -> pd.DataFrame:
+    """The members' rows and each year's SYSTEM row (the members inside the SCT added up,
+    against the SCT); with an agreement the SYSTEM row's `unallocated` is what caps left with
+    nobody that year (0 on the members' rows)."""
     rows = []
     for t, f in enumerate(frames):
         total: dict[str, object] = {c: round(float(f.loc[inside, c].sum()), 2)
@@ -495,6 +502,8 @@ def _with_system(frames: list[pd.DataFrame], labels, sct, inside, with_agreement
                                                                     "in_sct")}
         total.update(year_label=labels[t], name="System (inside the SCT)", in_sct=True,
                      control_total=float(sct[t]))
+        if unallocated is not None:
+            total["unallocated"] = round(unallocated[t], 2) + 0.0
         if with_agreement:
             total["control_total_carried"] = round(float(sct[t]) + float(f.loc[inside, "carry_in"].sum()), 2)
         g = pd.concat([f, pd.DataFrame([total], index=[SYSTEM_ROW])])
