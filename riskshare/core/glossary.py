@@ -68,6 +68,25 @@ TERMS: tuple[Term, ...] = (
         "from or give to a member. All are % of scale.",
     ),
     Term(
+        "capital consequences",
+        "capital envelope, `[capital]`",
+        "what each year's planned position means for capital: the **capital envelope** (the "
+        "capital the system may spend) less a penalty for a deficit plan or plus a bonus for a "
+        "plan at breakeven or better. Under the 2024/25 rule a breakeven plan gains 30% of the "
+        "gap between the envelope and the system's capital fair share, and a deficit plan loses "
+        "at most 10% of the envelope (riskshare assumes £1 per £1 of planned deficit). Read "
+        "from the plan before any risk share. See [years.md](years.md).",
+    ),
+    Term(
+        "carry forward",
+        "`[carry]`, repay, bank",
+        "over the years ahead, an agreement carrying a member's position against its control "
+        "total into its later control totals, in equal parts over a number of years: a "
+        "shortfall **repaid** (they rise), a surplus **banked** (they fall). It moves targets, "
+        "not money; the control total with it is the control total **as carried**. A cap leaves "
+        "the rest **written off to the pool**. See [years.md](years.md).",
+    ),
+    Term(
         "catch-up",
         "`catch_up`",
         "with **quarterly support**, a quarter's support that was missed is paid after all if the "
@@ -148,6 +167,15 @@ TERMS: tuple[Term, ...] = (
         "",
         "a first band that pools nothing, so ordinary performance stays wholly with the member "
         "(for example, the first 0.5% of turnover).",
+    ),
+    Term(
+        "discounted total over the horizon",
+        "`discounted_final`",
+        "a member's final positions over the years ahead added up with year t weighed by "
+        "1 ÷ (1 + r)^t, r being the discount rate (3.5% a year, HM Treasury's Green Book "
+        "rate, unless the rules say otherwise), in the agreement and alone. A member whose "
+        "discounted total is higher alone would be better off outside the agreement over the "
+        "horizon.",
     ),
     Term("distribution", "", "how the net pool is shared between members (`[pool] distribute`)."),
     Term(
@@ -302,6 +330,14 @@ TERMS: tuple[Term, ...] = (
         "received − pooled: what the agreement's transfers bring a member (+) or cost it (−).",
     ),
     Term(
+        "non-recurrent",
+        "one-off, `non_recurrent`, the `nr_` lines",
+        "money inside a forecast that will not come again next year: deficit support counted in "
+        "the forecast, savings made once, one-off income. Taken out, it leaves the **underlying "
+        "position**; over the years ahead a one-off line is gone unless the **projection "
+        "rules** say it continues (kept, halved or tapered out).",
+    ),
+    Term(
         "nucleolus",
         "",
         "the split that makes the worst-treated group as well off as possible, then the next "
@@ -347,6 +383,15 @@ TERMS: tuple[Term, ...] = (
         "gap between the SCT and their OCTs spread evenly over the year.",
     ),
     Term(
+        "planned position",
+        "`planned`",
+        "a member's plan for a year ahead: last year's recurrent position (in the first year, "
+        "the **underlying position**) plus the one-offs still paid, less any repayment, plus "
+        "recurrent savings and income growth, less cost pressure and the recurrent risks. "
+        "Savings, growth, pressure and risks recur into the next year; one-offs and repayments "
+        "end with their year.",
+    ),
+    Term(
         "pool",
         "",
         "the common fund the agreement's schedules pay into and the distribution pays out of. "
@@ -357,6 +402,14 @@ TERMS: tuple[Term, ...] = (
         "",
         "the nucleolus without the requirement that every member does at least as well as "
         "alone. It is shown in place of the nucleolus when the **imputation set** is empty.",
+    ),
+    Term(
+        "projection rules",
+        "rules",
+        "how each member rolls forward from its underlying position, year by year: recurrent "
+        "savings (% of cost or £), income growth, cost pressure, one-off lines and support that "
+        "continue or not, a prior deficit repaid, control totals, and capital consequences; a "
+        "small TOML file, for every member or member by member. See [years.md](years.md).",
     ),
     Term(
         "quarterly support",
@@ -517,6 +570,13 @@ TERMS: tuple[Term, ...] = (
         "its cap. It is reported, never lost silently.",
     ),
     Term(
+        "underlying position",
+        "recurrent position, `underlying`",
+        "the forecast less its **non-recurrent** benefit: the recurrent run-rate next year "
+        "starts from. A member whose forecast meets its control total but whose underlying "
+        "position does not meets it only through one-offs. See [years.md](years.md).",
+    ),
+    Term(
         "unrealistic",
         "flag",
         "an OCT whose forecast is adverse to it by more than a threshold (1% of turnover unless "
@@ -543,6 +603,12 @@ TERMS: tuple[Term, ...] = (
         "the Fairness page's name for **ε**: under the split that makes it smallest, the most "
         "some group would still gain by leaving. Zero or below: some split leaves every member "
         "and group at least as well off as on its own.",
+    ),
+    Term(
+        "written off to the pool",
+        "`written_off`",
+        "the part of a position a **carry forward** cap leaves uncarried: nobody repays it (or "
+        "banks it), so the system bears the shortfall (or keeps the surplus) that year.",
     ),
     Term(
         "year to date",
@@ -584,6 +650,7 @@ APP_PAGES = {
     "risks.md": "the Risks page",
     "reconciliation.md": "the Reconcile page",
     "workshop.md": "the Scenario settings in the sidebar",
+    "years.md": "the Years ahead page",
 }
 
 

@@ -220,7 +220,7 @@ def test_capital_follows_each_year_plan_with_the_2024_25_preset():
 def test_participation_over_the_horizon_is_discounted():
     # full pooling by turnover of A (−6.0, 500) and B (+1.0, 300) each year: the net pool −5.0
     # goes 5/8 to A (−3.125) and 3/8 to B (−1.875). A's final −3.125, alone −6.0; B's −1.875,
-    # alone +1.0. Over two years at 3.5%: d = 1/1.035 + 1/1.035² = 1.899522...
+    # alone +1.0. Over two years at 3.5%: d = 1/1.035 + 1/1.035² = 0.966184 + 0.933511 = 1.899694
     p = rs.project(two(), None, years=2, agreement="full_pooling_turnover")
     d = 1 / 1.035 + 1 / 1.035 ** 2
     part = p.participation
