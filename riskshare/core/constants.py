@@ -82,6 +82,7 @@ class StepKind(StrEnum):
     FAIRER = "fairer"
     IN_YEAR = "in_year"
     RISKS = "risks"
+    YEARS = "years"
 
 
 class Judge(StrEnum):
@@ -129,7 +130,7 @@ ObjectiveName = Literal["minimax_shortfall", "min_total_transfer", "closest_to_b
                         "max_meeting_control_total", "max_support_earned"]
 StatusName = Literal["optimal", "infeasible", "unbounded", "time_limit", "not_solved"]
 StepKindName = Literal["baseline", "shock", "agreement", "compare", "walk_away", "fairer",
-                       "in_year", "risks"]
+                       "in_year", "risks", "years"]
 JudgeName = Literal["forecast", "scenarios"]
 ReferenceName = Literal["OCT", "ΣOCT", "SCT"]
 ForecastMethodName = Literal["plan", "run_rate", "submitted"]

@@ -26,6 +26,7 @@ from riskshare.workshop.whatif import (
     KnobSetting,
     changed_agreement,
     changed_register,
+    changed_rules,
     describe_changes,
     item_labels,
     knobs,
@@ -38,4 +39,4 @@ __all__ = ["Session", "Step", "WhatIf", "STEP_KINDS", "load_session", "list_sess
            "draft_session", "view", "views", "StepView", "Figure", "system_at", "KNOBS",
            "LIMITS", "Knob", "KnobSetting", "knobs", "target_label", "changed_agreement",
            "describe_changes", "item_labels", "target_item", "uses_register",
-           "changed_register"]
+           "changed_register", "changed_rules"]

@@ -25,9 +25,13 @@ from riskshare.core.errors import RiskshareError
 from riskshare.reports import charts
 
 CHROMIUMS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-KEY_CHART_KINDS = ("shock", "compare", "fairer", "risks", "walk_away", "agreement", "baseline")
+KEY_CHART_KINDS = ("shock", "compare", "fairer", "risks", "years", "walk_away", "agreement",
+                   "baseline")
 MAX_CHARTS = 3
 MAX_FINDINGS = 2   # sentences per step in the printed summary
+#: Kinds whose findings print in full up to this many: a years step's sentences are the board
+#: paper's (the plan against the SCT, the moves, capital, who would be better off outside).
+FINDINGS_BY_KIND = {"years": 6}
 CHART_WIDTH = 520  # px of plotting area: two fit side by side on A4 at print scale
 
 _CSS = """
@@ -79,9 +83,9 @@ def pdf_available() -> bool:
 
 
 def key_views(views) -> list:
-    """The charts worth printing: the shock, the comparison, the final fairness step and the
-    risk register's tornado (in session order), up to MAX_CHARTS; other kinds fill in when a
-    session has fewer."""
+    """The charts worth printing: the shock, the comparison, the final fairness step, the
+    risk register's tornado and the years ahead's bridge (in session order), up to MAX_CHARTS;
+    other kinds fill in when a session has fewer."""
     chosen: list = []
     for kind in KEY_CHART_KINDS:
         matching = [v for v in views if v.step.kind == kind and v.chart is not None]
@@ -139,7 +143,8 @@ def html_report(session, views=None, generated: _dt.date | None = None) -> str:
         parts.append(f"<h2>{v.number}. {html.escape(p.title)}</h2>")
         parts.append('<div class="figures">' + "".join(_figure(f) for f in p.figures)
                      + "</div>")
-        findings = list(p.sentences[:MAX_FINDINGS])
+        most = FINDINGS_BY_KIND.get(p.step.kind, MAX_FINDINGS)
+        findings = list(p.sentences[:most])
         if findings:
             parts.append("<ul>" + "".join(f"<li>{html.escape(x)}</li>" for x in findings)
                          + "</ul>")
@@ -151,7 +156,7 @@ def html_report(session, views=None, generated: _dt.date | None = None) -> str:
             if v.sentences:
                 parts.append('<ul class="whatif">' + "".join(
                     f"<li>{WHAT_IF_MARK}: {html.escape(x)}</li>"
-                    for x in v.sentences[:MAX_FINDINGS]) + "</ul>")
+                    for x in v.sentences[:most]) + "</ul>")
         parts.append("</section>")
     parts.append("<footer>Money in £m; surplus positive, deficit negative. Produced by riskshare "
                  "from the session file; the Excel report holds every figure.</footer>")

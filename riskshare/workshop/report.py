@@ -6,7 +6,10 @@ Money in £ to the penny with £ formats; the same views as the room saw.
 
 A risks step adds its ranking (each event's effect on the chance of meeting the SCT) and the
 reserve needed (the levels, and each member's contribution and funding), and the session's risk
-register has a sheet of its own when a step draws it.
+register has a sheet of its own when a step draws it. A years step adds its projection's sheets
+(`reports.workbooks.projection_sheets`, each titled with the step's number: the projection by
+year and member, the board-paper sentences and, as present, capital, participation over the
+horizon and the carry) and the projection rules it ran under, as TOML.
 
 What-ifs: every sheet without "what-if" in its name holds the figures **as prepared** (the
 agreements in the agreements sheet, the session's shocks). A step shown with a what-if in force
@@ -27,6 +30,7 @@ from riskshare.reports.workbooks import (
     RISK_MONEY,
     RISK_SHARES,
     fairness_sheets,
+    projection_sheets,
     scenario_settings,
     split_system,
     system_sheet,
@@ -179,6 +183,25 @@ def _risk_sheets(v, what_if: bool = False) -> list[Sheet]:
                   labels=_kinds_marked(s)) for s in sheets]
 
 
+def _years_sheets(v, what_if: bool = False) -> list[Sheet]:
+    """A years step's projection (`projection_sheets`) and the rules it ran under (their TOML,
+    line by line), titled "<step> …" and headed "what-if" when worked out under one."""
+    if "projection" not in v.results:
+        return []
+    mark = f" {WHAT_IF}" if what_if else ""
+    rules = v.results["rules"]
+    sheets = [Sheet(f"{v.number} {s.title}{mark}"[:31], s.frame, money=s.money,
+                    percent=s.percent, shares=s.shares, counts=s.counts, labels=s.labels)
+              for s in projection_sheets(v.results["projection"])]
+    sheets.append(Sheet(f"{v.number} rules{mark}"[:31],
+                        pd.DataFrame({"toml": rules.to_toml().splitlines()}),
+                        labels={"toml": f"Projection rules: {rules.name}"}))
+    if not what_if:
+        return sheets
+    return [Sheet(s.title, s.frame, money=s.money, percent=s.percent, shares=s.shares,
+                  counts=s.counts, labels={**s.labels, **_kinds_marked(s)}) for s in sheets]
+
+
 def _register_sheet(session, views) -> list[Sheet]:
     """The session's risk register as prepared, when a step drew it."""
     if session.register is None or not any(uses_register(session, v.number) for v in views):
@@ -246,9 +269,9 @@ def session_sheets(session, views=None, images: bool = True) -> list[Sheet]:
             sheets.append(_step_sheet(v, what_if=True))
     sheets += _register_sheet(session, prepared)
     for v, p in zip(views, prepared, strict=True):
-        sheets += _risk_sheets(p)
+        sheets += _risk_sheets(p) + _years_sheets(p)
         if v.changes:
-            sheets += _risk_sheets(v, what_if=True)
+            sheets += _risk_sheets(v, what_if=True) + _years_sheets(v, what_if=True)
     outcomes: dict = {}
     for v in prepared:
         for label in v.step.agreements:

@@ -64,6 +64,14 @@ kind = "risks"                      # the risk register: risk-adjusted forecast,
 title = "Which risk matters most?"  # matters most, and the reserve the system would need
 # agreements = ["A"]                # optional: the deal the ranking and the reserve are under
 
+[[steps]]
+kind = "years"                      # the years ahead: the projection from the underlying
+title = "Where do the next three years take us?"   # position, year by year
+rules = "vale_2025_26"              # bundled projection rules (default: the sample's own, if
+# years = 3                         #   any, else none) ... or [steps.rules] inline; the
+# agreements = ["B"]                #   horizon (1-10, default the rules'); the deal applied
+                                    #   year by year, with its [carry]
+
 [what_if]                           # optional: changes made live on the selected step
 agreement = "B"
 pool_share = 0.75
@@ -76,8 +84,13 @@ step 2 stays in force for the agreements discussed after it. An in_year step sho
 the monthly table has it (docs/in_year.md): shocks are changes to a forecast, not entries in the
 ledger, so they do not apply to it (the step says so when one is in force). A risks step
 needs the system's risk register (a sample's own, or `[[system.risks]]` rows) and draws its
-events in the session's scenarios ("add" unless `[scenarios] register = "instead"`). Money is
-in £ (surplus positive).
+events in the session's scenarios ("add" unless `[scenarios] register = "instead"`). A years
+step rolls the system at that step (forecasts moved by the shocks in force) forward from its
+underlying position under projection rules (`rs.project`; docs/years.md): a bundled set's name
+(`rs.list_rules()`) or the rules file's keys inline as `[steps.rules]`, never a path; without
+`rules`, the session's sample's own rules when it has some (the name is then written on save),
+else none. The session's risk register, if any, counts its recurrent items. Money is in £
+(surplus positive).
 """
 
 from __future__ import annotations
@@ -134,6 +147,7 @@ from riskshare.scenarios.shocks import (
 )
 from riskshare.scenarios.simulate import REGISTER_MODES, ScenarioSettings, check_settings
 from riskshare.workshop.whatif import KNOBS, LIMITS, changed_agreement, item_labels, target_label
+from riskshare.years.rules import MAX_YEARS, Rules, list_rules, load_rules, rules_from_dict
 
 STEP_KINDS = {
     StepKind.BASELINE: "Where the system stands: control totals, forecasts and the gap to the SCT",
@@ -146,15 +160,19 @@ STEP_KINDS = {
                       "what the deal does about it",
     StepKind.RISKS: "The risk register: the risk-adjusted forecast, which risk or mitigation "
                     "matters most, and the reserve the system would need",
+    StepKind.YEARS: "The years ahead: from the underlying position to each year's plan against "
+                    "the SCT, capital, and who would be better off outside over the horizon",
 }
 AGREEMENTS_NEEDED = {"baseline": (0, 0), "shock": (0, 0), "agreement": (1, 1),
                      "compare": (2, 4), "walk_away": (1, 1), "fairer": (2, 2),
-                     "in_year": (0, 1), "risks": (0, 1)}
+                     "in_year": (0, 1), "risks": (0, 1), "years": (0, 1)}
 JUDGES = values(Judge)
 _TOP = ("title", "description", "step", "system", "agreements", "scenarios", "shocks", "steps",
         "what_if")
-_STEP = ("kind", "title", "notes", "agreements", "shocks", "judge", "month", "forecast")
+_STEP = ("kind", "title", "notes", "agreements", "shocks", "judge", "month", "forecast",
+         "rules", "years")
 _IN_YEAR_KEYS = ("month", "forecast")      # only in_year steps take them
+_YEARS_KEYS = ("rules", "years")           # only years steps take them
 _SYSTEM_META = ("sample", "name", "year", "control_total", "orgs", "monthly", "risks")
 _SCENARIOS = ("n", "seed", "correlation", "kind_correlation", "distribution", "df",
               "volatility_scale", "risk_aversion", "register", "event_correlation")
@@ -176,6 +194,10 @@ class Step:
     month:      in_year steps: the months closed (0-12; April is month 1).
     forecast:   in_year steps: how the months to come are forecast ("plan", "run_rate",
                 "submitted"; `rs.in_year`).
+    rules:      years steps: the projection rules, a bundled set's name (`rs.list_rules()`)
+                or `Rules` (inline); None: no rules (each member's underlying position held,
+                one-offs gone). See `projection_rules`.
+    years:      years steps: the horizon, 1-10 years; None: the rules' own `years`.
     """
 
     kind: StepKind | StepKindName
@@ -186,6 +208,26 @@ class Step:
     judge: Judge | JudgeName = Judge.FORECAST
     month: int | None = None
     forecast: str = "plan"
+    rules: str | Rules | None = None
+    years: int | None = None
+
+    def projection_rules(self) -> Rules:
+        """The rules a years step projects under: the bundled set it names, its inline rules,
+        or no rules (`Rules()`).
+
+        Raises
+        ------
+        NotFoundError
+            When `rules` names no bundled set (a name in a session is never a path).
+        """
+        if isinstance(self.rules, Rules):
+            return self.rules
+        if self.rules is None:
+            return Rules()
+        if self.rules not in list_rules():
+            raise NotFoundError(f"'{self.rules}' is not a bundled set of projection rules "
+                                f"({listed(list_rules())})")
+        return load_rules(self.rules)
 
     def to_dict(self) -> dict:
         out: dict = {"kind": self.kind, "title": self.title}
@@ -201,6 +243,13 @@ class Step:
             out["month"] = self.month
             if self.forecast != "plan":
                 out["forecast"] = self.forecast
+        if self.kind == StepKind.YEARS:
+            if self.years is not None:
+                out["years"] = self.years
+            if isinstance(self.rules, Rules):
+                out["rules"] = self.rules.to_dict()
+            elif self.rules is not None:
+                out["rules"] = self.rules
         return out
 
 
@@ -450,7 +499,7 @@ def read_session_dict(data: dict, source: str = "session") -> Session:
     shocks = _read_shocks(data.get("shocks", {}), problems)
     declared = [str(k) for k in data["agreements"]] if isinstance(data.get("agreements"),
                                                                      dict) else []
-    numbered = _read_steps(data.get("steps"), declared, problems)
+    numbered = _read_steps(data.get("steps"), declared, problems, system, sample)
     _check_shocks(numbered, dict(shocks), system, problems)
     _check_in_year(numbered, system, monthly, problems)
     # inline rows that failed their checks are reported once, as such: not again as "no register"
@@ -666,8 +715,10 @@ def _read_shocks(section, problems) -> list[tuple[str, Shock]]:
     return out
 
 
-def _read_steps(raw, labels: list[str], problems) -> list[tuple[int, Step]]:
-    """The steps that parsed, each with its 1-based position in the file."""
+def _read_steps(raw, labels: list[str], problems, system: System | None = None,
+                sample: str = "") -> list[tuple[int, Step]]:
+    """The steps that parsed, each with its 1-based position in the file; a years step's rules
+    are checked against `system` and default to `sample`'s own."""
     if not isinstance(raw, list) or not raw:
         problems.append(problem("needs at least one [[steps]] table", key="steps"))
         return []
@@ -720,10 +771,59 @@ def _read_steps(raw, labels: list[str], problems) -> list[tuple[int, Step]]:
             problems.append(problem("only compare, walk_away and fairer steps can be judged "
                                     "across scenarios", key=f"{key}.judge"))
         month, forecast = _in_year_keys(s, kind, key, problems)
+        rules, years = _years_keys(s, kind, key, problems, system, sample)
         steps.append((i, Step(StepKind(kind), title.strip(), notes, tuple(chosen),
                               None if shocks is None else tuple(shocks), Judge(judge),
-                              month, forecast)))
+                              month, forecast, rules=rules, years=years)))
     return steps
+
+
+def _years_keys(s: dict, kind: str, key: str, problems, system: System | None,
+                sample: str) -> tuple[str | Rules | None, int | None]:
+    """A years step's rules and horizon; other kinds take neither.
+
+    `rules`: a bundled set's name (never a path: the file rule) or a table of the rules file's
+    keys, validated as a rules file is and against `system`, each problem named by its key path
+    within the session (`steps[3].rules.all.savings`). Without it, `sample`'s own rules when it
+    has some, else None (no rules). `years`: 1-10, or None (the rules' own)."""
+    if kind != StepKind.YEARS:
+        for k in _YEARS_KEYS:
+            if k in s:
+                problems.append(problem("only years steps take it", key=f"{key}.{k}"))
+        return None, None
+    years = s.get("years")
+    if years is not None and (isinstance(years, bool) or not isinstance(years, int)
+                              or not 1 <= years <= MAX_YEARS):
+        problems.append(problem(f"must be a whole number of years from 1 to {MAX_YEARS}",
+                                key=f"{key}.years", value=years))
+        years = None
+    if "rules" not in s:
+        return (sample if sample in list_rules() else None), years
+    raw = s["rules"]
+    where = f"{key}.rules"
+    if isinstance(raw, str):
+        if raw not in list_rules():   # never opened: a name in a file is not a path
+            problems.append(problem(f"is not a bundled set of projection rules "
+                                    f"({listed(list_rules())}); or give the rules inline as a "
+                                    f"[steps.rules] table", key=where, value=raw))
+            return None, years
+        if system is not None:
+            problems += [replace(p, rule=f"the bundled rules '{raw}' do not fit the system: "
+                                         f"{p.where() or 'the rules'}: {p.rule}",
+                                 column=where, label="key")
+                         for p in load_rules(raw).check(system)]
+        return raw, years
+    if not isinstance(raw, dict):
+        problems.append(problem("must name a bundled set of projection rules "
+                                f"({listed(list_rules())}) or be a [steps.rules] table of the "
+                                "rules file's keys", key=where, value=raw))
+        return None, years
+    try:
+        return rules_from_dict(raw, where, system), years
+    except ValidationError as exc:
+        problems += [replace(p, column=f"{where}.{p.column}" if p.column else where,
+                             label="key") for p in exc.problems]
+        return None, years
 
 
 def _in_year_keys(s: dict, kind: str, key: str, problems) -> tuple[int | None, str]:

@@ -17,14 +17,20 @@ effect on the chance the system meets its SCT (`rs.rank_items`, the tornado char
 reserve that would meet the SCT in 80%, 90% and 95% of the session's simulated years drawn with
 the register (`rs.reserve_needed`), under the step's agreement if it has one, else standing
 alone. When the session's `[scenarios] register` is "add" or "instead", steps judged across
-scenarios draw the register too.
+scenarios draw the register too. A years step rolls the system at that step forward from its
+underlying position under the step's projection rules (`rs.project`): each year's plan against
+the SCT (as carried, when the step's agreement has a `[carry]`), capital against the envelope
+when the rules have a `[capital]` rule, and with an agreement applied year by year, who would be
+better off outside over the horizon; the bridge chart walks the system from its underlying
+position through each year's plan, and the board-paper sentences are the projection's own.
 
 What-if knobs (`KNOBS`) change the step on screen only: the size of the shocks, or one
 agreement's pool share, deadband, caps, reserve, support tied to the system, support taper and,
 for fairness across scenarios, how much bad years weigh; and, on steps that draw the risk
-register, one item's probability (with its group). `knobs(session, number)` lists those that
-apply, with the current value and a range; values are in the knob's unit (shares as fractions,
-percentages as % of the agreement's scale, the reserve in £m).
+register, one item's probability (with its group); on a years step, every member's recurrent
+savings. `knobs(session, number)` lists those that apply, with the current value and a range;
+values are in the knob's unit (shares as fractions, percentages as % of the agreement's scale,
+the savings as % of cost, the reserve in £m).
 """
 
 from __future__ import annotations
@@ -52,6 +58,7 @@ from riskshare.workshop.session import Session, Step, WhatIf
 from riskshare.workshop.whatif import (
     changed_agreement,
     changed_register,
+    changed_rules,
     describe_changes,
     target_label,
     uses_register,
@@ -123,7 +130,7 @@ def view(session: Session, number: int | None = None, what_if: WhatIf | None = N
     context = _Context(session, number, step, system, agreements, what_if, register)
     build = {"baseline": _baseline, "shock": _shock, "agreement": _agreement,
              "compare": _compare, "walk_away": _walk_away, "fairer": _fairer,
-             "in_year": _in_year, "risks": _risks}[step.kind]
+             "in_year": _in_year, "risks": _risks, "years": _years}[step.kind]
     figures, sentences, table, money, chart, results = build(context)
     if step.kind != "risks" and step.judge == "scenarios" and register is not None \
             and session.scenarios.uses_register():
@@ -634,3 +641,110 @@ def tornado_chart(ranking: pd.DataFrame, n: int, under: str = "") -> alt.LayerCh
     """The tornado (`charts.tornado_chart`) of the `TORNADO_ROWS` largest effects, from
     `rs.rank_items` on `n` scenarios."""
     return charts.tornado_chart(ranking, TORNADO_ROWS, n, under)
+
+
+# -- the years ahead -----------------------------------------------------------------------------------
+#: How a bridge column reads in a years step's table (the one-off lines: their own name).
+BRIDGE_WORDS = {"opening": "opening (underlying / last year's recurrent position)",
+                "non_recurrent": "one-offs still paid", "repayment": "repayment",
+                "savings": "recurrent savings", "growth": "income growth",
+                "cost_pressure": "cost pressure", "recurrent_risks": "recurrent risks (expected)",
+                "planned": "planned position"}
+
+
+def bridge_table(projection, who: str = "SYSTEM") -> pd.DataFrame:
+    """The bridge of `who` (a member or the SYSTEM) as a table: a row per bridge step that is
+    not zero in every year (the opening and the plan always), then the control total (as
+    carried, with an agreement) and the plan against it; a column per year (£)."""
+    rows = projection.of(who)
+    out = pd.DataFrame({"step": [BRIDGE_WORDS.get(c, f"{c[3:].replace('_', ' ')} (one-off)"
+                                                  if c.startswith("nr_") else c)
+                                 for c in projection.bridge_columns]})
+    for _, r in rows.iterrows():
+        out[str(r["year_label"])] = [float(r[c]) for c in projection.bridge_columns]
+    keep = [i for i, c in enumerate(projection.bridge_columns)
+            if c in ("opening", "planned") or (rows[c].abs() >= HALF_PENNY).any()]
+    out = out.iloc[keep].reset_index(drop=True)
+    agreement = projection.agreement
+    carried = agreement is not None and agreement.carry is not None
+    target = ("SCT" if who == "SYSTEM" else "control total") + (" as carried" if carried else "")
+    column = "control_total_carried" if agreement is not None else "control_total"
+    extra = pd.DataFrame({"step": [target, f"planned − {target}"]})
+    for _, r in rows.iterrows():
+        extra[str(r["year_label"])] = [float(r[column]), float(r["planned_vs_control_total"])]
+    return pd.concat([out, extra], ignore_index=True)
+
+
+def _years(c: _Context):
+    """The years ahead from the system at this step (`rs.project`): its underlying position, the
+    plan in the first and last year against the SCT (as carried, when the step's agreement
+    carries positions forward), capital in the last year under a `[capital]` rule and, with an
+    agreement applied year by year, the members better off outside over the horizon; the
+    system's bridge and the projection's board-paper sentences."""
+    from riskshare.agreements import describe
+    from riskshare.years.project import project
+    from riskshare.years.underlying import SYSTEM_ROW as TOTAL
+    from riskshare.years.underlying import underlying
+
+    system = c.system
+    rules = changed_rules(c.step.projection_rules(), c.what_if, system)
+    label, agreement = next(iter(c.agreements.items()), ("", None))
+    p = project(system, rules, years=c.step.years, agreement=agreement,
+                register=c.session.register)
+    u = underlying(system).table.loc[TOTAL]
+    s = p.of(TOTAL)
+    first, last = s.iloc[0], s.iloc[-1]
+    carried = agreement is not None and agreement.carry is not None
+    target = "SCT as carried" if carried else "SCT"
+    opening = float(first["opening"])
+    figures = [Figure("System underlying position", money_m(opening), opening,
+                      f"forecast {money_m(u['forecast'])} less {money_m(u['non_recurrent'])} "
+                      "of one-offs")]
+    for row in (first, last) if p.years > 1 else (first,):
+        gap = float(row["planned_vs_control_total"])
+        figures.append(Figure(f"System plan {row['year_label']}", money_m(row["planned"]),
+                              float(row["planned"]),
+                              f"{money_m(gap, sign=True)} against the {target}",
+                              good=gap >= -HALF_PENNY))
+    if p.capital is not None:
+        cap = p.capital.xs(last.name, level="year")
+        whose = "System capital" if TOTAL in cap.index else "Members' capital"
+        capital, envelope = float(cap["capital"].sum()), float(cap["envelope"].sum())
+        figures.append(Figure(f"{whose} {last['year_label']}", money_m(capital), capital,
+                              f"{money_m(capital - envelope, sign=True)} against the envelope "
+                              f"of {money_m(envelope)}", good=capital >= envelope - HALF_PENNY))
+    head = f"{label}: " if label else ""
+    if p.participation is not None:
+        outside = p.better_off_outside()
+        figures.append(Figure(_label(head, "members better off outside over the horizon"),
+                              f"{len(outside)} of {system.n}", len(outside),
+                              f"discounted at {p.rules.discount_rate:g}% a year",
+                              good=not outside))
+    sentences = list(p.sentences())
+    if agreement is not None:
+        how = (describe.explain(agreement)[-1] if carried else
+               "Nothing is carried from one year into the next.")
+        sentences.append(f"{label} — {agreement.name} is applied to each year's plan. {how}")
+    about = f" — {rules.description.strip().rstrip('.')}" if rules.description.strip() else ""
+    sentences.append(f"The projection rules: {rules.name.rstrip('.')}{about}.")
+    if c.session.shocks_at(c.number - 1):
+        sentences.append("The underlying position starts from the forecasts after the shocks "
+                         "in force.")
+    members = list(system.members)
+    table = system.orgs[["name"]].copy()
+    table["underlying"] = p.table.xs(1, level="year").loc[members, "opening"]
+    for year, year_label in enumerate(p.labels, start=1):
+        table[f"plan {year_label}"] = p.table.xs(year, level="year").loc[members, "planned"]
+    end = p.table.xs(p.years, level="year").loc[members]
+    against = "control total as carried" if carried else "control total"
+    table[f"{against} {last['year_label']}"] = end[
+        "control_total_carried" if agreement is not None else "control_total"]
+    table[f"plan vs {against} {last['year_label']}"] = end["planned_vs_control_total"]
+    if p.participation is not None:
+        table["discounted gain over alone"] = p.participation["vs_standalone"]
+    if p.carry is not None:
+        table["carried"] = p.carry["carried"]
+        table["written off"] = p.carry["written_off"]
+    money = tuple(col for col in table.columns if col != "name")
+    chart = charts.years_bridge(p, TOTAL, "The system")
+    return figures, sentences, table, money, chart, {"projection": p, "rules": rules}

@@ -4,13 +4,19 @@
 to a step with their prepared values; `changed_agreement` applies a what-if to an agreement
 (re-validated) and `changed_register` to the session's risk register; `describe_changes` says in
 words what is in force. Values are in the knob's unit: shares as fractions, percentages as % of
-the agreement's scale, the reserve in £m.
+the agreement's scale (the savings as % of cost), the reserve in £m.
 
 The probability knob changes one risk register item, chosen like the agreement knobs' target:
 the what-if's `item` ("org_id: item"), else `target_item` (the mitigation whose outcome is most
 in doubt). An item in a group moves with its group (a group happens together, so its items share
 one probability). It applies on the steps that draw the register: risks steps, and steps judged
 across scenarios when the session's `[scenarios] register` is "add" or "instead".
+
+The savings knob changes a years step's projection rules (`changed_rules`): the recurrent
+savings of every member that takes the rules' `[all]` savings, as % of last year's cost, the
+same each year; a member with its own savings rule keeps it (as the Years ahead page's quick
+control). It is offered when some member takes `[all]`'s savings and `[all]` does not give them
+in £ (`savings_amount`).
 """
 
 from __future__ import annotations
@@ -23,13 +29,14 @@ import pandas as pd
 from riskshare.agreements.spec import Agreement, Band, Schedule
 from riskshare.core.register import Register
 from riskshare.core.system import System
+from riskshare.years.rules import Rules, rules_from_dict
 
 if TYPE_CHECKING:   # the session holds what-ifs and checks them against KNOBS
     from riskshare.workshop.session import Session, WhatIf
 
 __all__ = ["LIMITS", "Knob", "KNOBS", "KnobSetting", "target_label", "knobs",
            "changed_agreement", "describe_changes", "item_labels", "target_item",
-           "uses_register", "changed_register"]
+           "uses_register", "changed_register", "changed_rules"]
 
 # What a saved what-if value may be, by unit (a slider's own range is narrower: see Knob).
 LIMITS = {"x": (0.0, 10.0), "share": (0.0, 1.0), "%": (0.0, 100.0), "£m": (0.0, 1e6)}
@@ -38,7 +45,7 @@ LIMITS = {"x": (0.0, 10.0), "share": (0.0, 1.0), "%": (0.0, 100.0), "£m": (0.0,
 @dataclass(frozen=True)
 class Knob:
     """One what-if slider. unit: "x" (multiplier), "share" (0-1), "%" (of the agreement's
-    scale) or "£m"; scope: "step" (the step as a whole), "agreement" (the chosen one) or
+    scale; the savings knob's of each member's cost) or "£m"; scope: "step" (the step as a whole), "agreement" (the chosen one) or
     "item" (the chosen risk register item, with its group).
     low/high: the slider's usual range, widened to include the prepared value (`knobs`);
     any value within LIMITS[unit] is accepted."""
@@ -76,6 +83,10 @@ KNOBS = {k.key: k for k in (
          "The chance the chosen risk or mitigation happens (its whole group with it, if it is "
          "in one): the risk-adjusted forecast, the ranking, the reserve and the scenarios "
          "drawing the register follow."),
+    Knob("savings", "Recurrent savings a year (% of cost)", 0.0, 10.0, 0.25, "%", "step",
+         "Every member's recurrent savings each year, % of last year's cost, as the rules' "
+         "[all] savings (a member with its own savings rule keeps it): each year's plan, "
+         "capital and the agreement over the years follow."),
 )}
 
 
@@ -116,6 +127,10 @@ def knobs(session: Session, number: int, label: str | None = None,
         out += _agreement_knobs(session.agreement(label), session.system)
     if step.judge == "scenarios" and step.kind in ("walk_away", "fairer"):
         out.append(_setting("risk_aversion", session.risk_aversion))
+    if step.kind == "years":
+        savings = _savings(step.projection_rules(), session.system)
+        if savings is not None:
+            out.append(_setting("savings", savings))
     if uses_register(session, number) and session.register is not None:
         chosen = item or target_item(session.register)
         rows = _item_rows(session.register, chosen)
@@ -123,6 +138,37 @@ def knobs(session: Session, number: int, label: str | None = None,
             p = float(session.register.table.loc[rows, "probability"].iloc[0])
             out.append(replace(_setting("probability", p), item=chosen))
     return out
+
+
+# -- the projection rules ---------------------------------------------------------------------------
+def _savings(rules: Rules, system: System) -> float | None:
+    """The savings knob's prepared value on `rules`: [all]'s first year's savings (% of cost;
+    0 when [all] gives none); None when no member of `system` takes [all]'s savings or [all]
+    gives them in £ (the knob would reach no one, or replace a £ rule with a %)."""
+    if "savings_amount" in rules.all:
+        return None
+    own = {m for m, keys in rules.members
+           if any(k in ("savings", "savings_amount") for k, _ in keys)}
+    if set(system.members) <= own:
+        return None
+    return float(rules.all.get("savings", (0.0,))[0])
+
+
+def changed_rules(rules: Rules, what_if: WhatIf, system: System) -> Rules:
+    """`rules` with the what-if's savings (% of cost, every year) as [all]'s savings, named so
+    (the author's description dropped: it no longer holds); the rules themselves when the
+    what-if has none, it is [all]'s already, or the knob does not apply to `rules` on `system`
+    (no member takes [all]'s savings, or [all] gives them in £)."""
+    value = what_if.get("savings")
+    if value is None or _savings(rules, system) is None \
+            or rules.all.get("savings", (0.0,)) == (float(value),):
+        return rules
+    data = rules.to_dict()
+    data.setdefault("all", {})["savings"] = float(value)
+    # the author's description no longer holds: the name says what changed
+    data.pop("description", None)
+    data["name"] = f"{rules.name}, with savings of {float(value):g}% of cost a year (what-if)"
+    return rules_from_dict(data, f"the rules '{rules.name}' (what-if)")
 
 
 # -- the risk register item -----------------------------------------------------------------------

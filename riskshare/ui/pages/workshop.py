@@ -40,7 +40,7 @@ from riskshare.workshop.session import (
     load_session,
     read_session_text,
 )
-from riskshare.workshop.steps import TORNADO_ROWS
+from riskshare.workshop.steps import TORNADO_ROWS, bridge_table
 
 DEFAULT_SESSION = "northshire_workshop"
 SESSION, SOURCE, STEP, REVEALED = "ws_session", "ws_source", "ws_step", "ws_revealed"
@@ -65,7 +65,9 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #: Member-table headings where the column's name would not read well
 MEMBER_LABELS = {"risk_adjusted": "risk-adjusted forecast",
                  "risk_adjusted_vs_control_total": "risk-adjusted vs control total",
-                 "contribution_90": "contribution to the 90% reserve"}
+                 "contribution_90": "contribution to the 90% reserve",
+                 "discounted gain over alone": "over the horizon: agreement − alone, "
+                                               "discounted"}
 
 PRESENTATION_CSS = """
 <style>
@@ -483,6 +485,23 @@ def risk_tables(view: workshop.StepView) -> None:
                 "share_meeting_with": cc.NumberColumn("with it", format="%.1f%%")})
 
 
+# -- the years ahead --------------------------------------------------------------------------------
+def years_tables(view: workshop.StepView) -> None:
+    """A years step's bridge for the system, year by year (the chart's steps as figures, and
+    the plan against the SCT each year)."""
+    p = view.results["projection"]
+    with st.container(key="ws_bridge"):
+        st.markdown("**The system's bridge, year by year**")
+        table = bridge_table(p)
+        years = [c for c in table.columns if c != "step"]
+        st.dataframe(styled_money(table, years), hide_index=True, width="stretch",
+                     column_config={**money_m_columns({c: f"{c} £m" for c in years}),
+                                    "step": st.column_config.TextColumn("step", pinned=True)})
+        st.caption(md(f"£m, the system inside the SCT, under the rules “{p.rules.name}”. Each "
+                      "year: the opening (last year's recurrent position) plus each step gives "
+                      "the plan; one-off lines and repayments end with their year."))
+
+
 # -- what if --------------------------------------------------------------------------------------
 def display(setting, value: float) -> float:
     """A knob value as its slider shows it (shares as percent)."""
@@ -535,7 +554,8 @@ def what_if_panel() -> WhatIf:
         low, high = min(s.low, start), max(s.high, start)   # a saved value may lie beyond
         scope = (f"{label}_" if knob.scope == "agreement" else
                  f"item{items.index(item)}_" if knob.scope == "item" and item in items else "")
-        fmt = "%.2f" if knob.key == "risk_aversion" else SLIDER_FORMAT[knob.unit]
+        fmt = ("%.2f" if knob.key == "risk_aversion" else "%.2f%%" if knob.key == "savings"
+               else SLIDER_FORMAT[knob.unit])
         factor = 100 if percent(knob) else 1
         shown_value = st.slider(
             f"{md(label)}: {knob.label}" if knob.scope == "agreement" else
@@ -688,10 +708,12 @@ with main:
         with st.expander("Facilitator's notes", expanded=False):
             st.markdown(md(step.notes))
 
-# The risk tables and the member table span the page (below the what-if panel too): every
+# The risk tables, the years' bridge and the member table span the page (below the what-if panel too): every
 # column fits.
 if "ranking" in view.results:
     risk_tables(view)
+if "projection" in view.results:
+    years_tables(view)
 with st.expander("Member figures (£m)", expanded=False):
     table = view.table.rename_axis("org_id").reset_index()
     money = [c for c in view.money if c in table.columns]
