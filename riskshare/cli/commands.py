@@ -1138,44 +1138,23 @@ def project_cmd(
         write_to(xlsx, lambda path: write_projection(p, path, scenarios))
 
 
-_STEP_WORDS = {"opening": "opening (underlying / last year's recurrent)",
-               "repayment": "repayment of a prior deficit", "savings": "recurrent savings",
-               "growth": "income growth", "cost_pressure": "cost pressure",
-               "recurrent_risks": "recurrent risks (expected)", "planned": "planned position",
-               "non_recurrent": "one-offs still paid"}
-
-
-def step_words(step: str) -> str:
-    """A bridge step in words ('nr_support' → 'support (one-off line)')."""
-    if step.startswith("nr_"):
-        return f"{step[3:].replace('_', ' ')} (one-off line)"
-    return _STEP_WORDS.get(step, step)
-
-
 def _print_projection(p) -> None:
+    from riskshare.years.project import step_words
     from riskshare.years.underlying import SYSTEM_ROW as YEARS_SYSTEM_ROW
 
-    s = p.of(YEARS_SYSTEM_ROW)
-    target = "SCT as carried" if p.agreement is not None else "SCT"
+    bridge = p.bridge_table(YEARS_SYSTEM_ROW)
     t = _table(f"Bridge for the {'system inside the SCT' if p.system.outside_members else 'system'}"
                " (£m): from the underlying position to each year's plan",
                [("step", "left"), *[(label, "right") for label in p.labels]])
-    for step in p.bridge_columns:
-        values = s[step]
-        if step not in ("opening", "planned") and (values.abs() < 0.005).all():
-            continue
-        t.add_row(step_words(step), *(money_m(v, 2, sign=step not in ("opening", "planned"))
-                                      for v in values))
-    col = "control_total_carried" if p.agreement is not None else "control_total"
-    t.add_row(target, *(money_m(v, 2) for v in s[col]))
-    t.add_row(f"planned − {target}", *(money_m(v, 2, sign=True)
-                                        for v in s["planned_vs_control_total"]))
-    if (s["support"].abs() >= 0.005).any():
-        t.add_row("support at stake (not in the plan)", *(money_m(v, 2) for v in s["support"]))
+    levels = {step_words("opening"), step_words("planned"), p.target(),
+              "support at stake (not in the plan)"}
+    for _, r in bridge.iterrows():
+        t.add_row(str(r["step"]), *(money_m(r[label], 2, sign=r["step"] not in levels)
+                                    for label in p.labels))
     out.print(t)
     members = [m for m in p.system.members]
-    t = _table("Members' planned positions (£m; in brackets: − the control total"
-               + (" as carried" if p.agreement is not None else "") + ", + better)",
+    t = _table(f"Members' planned positions (£m; in brackets: − the {p.target('member')}, "
+               "+ better)",
                [("org_id", "left"), *[(label, "right") for label in p.labels]])
     for m in members:
         rows = p.of(m)
@@ -1235,7 +1214,7 @@ def _print_projection_risk(p, recipe: str) -> None:
     r = p.risk.xs(YEARS_SYSTEM_ROW, level="org_id")
     t = _table("The system inside the SCT by year (£m)",
                [("year", "left"), ("planned", "right"), ("mean", "right"),
-                ("standard deviation", "right"), ("P(short of the SCT)", "right")])
+                ("standard deviation", "right"), (f"P(short of the {p.target()})", "right")])
     planned = p.of(YEARS_SYSTEM_ROW)["planned"]
     for year, row in r.iterrows():
         t.add_row(str(row["year_label"]), money_m(planned.loc[year], 2),

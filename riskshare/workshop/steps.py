@@ -644,37 +644,6 @@ def tornado_chart(ranking: pd.DataFrame, n: int, under: str = "") -> alt.LayerCh
 
 
 # -- the years ahead -----------------------------------------------------------------------------------
-#: How a bridge column reads in a years step's table (the one-off lines: their own name).
-BRIDGE_WORDS = {"opening": "opening (underlying / last year's recurrent position)",
-                "non_recurrent": "one-offs still paid", "repayment": "repayment",
-                "savings": "recurrent savings", "growth": "income growth",
-                "cost_pressure": "cost pressure", "recurrent_risks": "recurrent risks (expected)",
-                "planned": "planned position"}
-
-
-def bridge_table(projection, who: str = "SYSTEM") -> pd.DataFrame:
-    """The bridge of `who` (a member or the SYSTEM) as a table: a row per bridge step that is
-    not zero in every year (the opening and the plan always), then the control total (as
-    carried, with an agreement) and the plan against it; a column per year (£)."""
-    rows = projection.of(who)
-    out = pd.DataFrame({"step": [BRIDGE_WORDS.get(c, f"{c[3:].replace('_', ' ')} (one-off)"
-                                                  if c.startswith("nr_") else c)
-                                 for c in projection.bridge_columns]})
-    for _, r in rows.iterrows():
-        out[str(r["year_label"])] = [float(r[c]) for c in projection.bridge_columns]
-    keep = [i for i, c in enumerate(projection.bridge_columns)
-            if c in ("opening", "planned") or (rows[c].abs() >= HALF_PENNY).any()]
-    out = out.iloc[keep].reset_index(drop=True)
-    agreement = projection.agreement
-    carried = agreement is not None and agreement.carry is not None
-    target = ("SCT" if who == "SYSTEM" else "control total") + (" as carried" if carried else "")
-    column = "control_total_carried" if agreement is not None else "control_total"
-    extra = pd.DataFrame({"step": [target, f"planned − {target}"]})
-    for _, r in rows.iterrows():
-        extra[str(r["year_label"])] = [float(r[column]), float(r["planned_vs_control_total"])]
-    return pd.concat([out, extra], ignore_index=True)
-
-
 def _years(c: _Context):
     """The years ahead from the system at this step (`rs.project`): its underlying position, the
     plan in the first and last year against the SCT (as carried, when the step's agreement
@@ -694,8 +663,8 @@ def _years(c: _Context):
     u = underlying(system).table.loc[TOTAL]
     s = p.of(TOTAL)
     first, last = s.iloc[0], s.iloc[-1]
-    carried = agreement is not None and agreement.carry is not None
-    target = "SCT as carried" if carried else "SCT"
+    carried = p.carried
+    target = p.target()
     opening = float(first["opening"])
     figures = [Figure("System underlying position", money_m(opening), opening,
                       f"forecast {money_m(u['forecast'])} less {money_m(u['non_recurrent'])} "
@@ -736,7 +705,7 @@ def _years(c: _Context):
     for year, year_label in enumerate(p.labels, start=1):
         table[f"plan {year_label}"] = p.table.xs(year, level="year").loc[members, "planned"]
     end = p.table.xs(p.years, level="year").loc[members]
-    against = "control total as carried" if carried else "control total"
+    against = p.target("member")
     table[f"{against} {last['year_label']}"] = end[
         "control_total_carried" if agreement is not None else "control_total"]
     table[f"plan vs {against} {last['year_label']}"] = end["planned_vs_control_total"]

@@ -59,6 +59,21 @@ from riskshare.years.underlying import SYSTEM_ROW, underlying
 
 #: The bridge's effect columns after the one-off lines, in the order a bridge chart reads them.
 EFFECTS = ("repayment", "savings", "growth", "cost_pressure", "recurrent_risks")
+#: How each bridge column reads (a one-off line reads as its own name: `step_words`).
+STEP_WORDS = {"opening": "opening (underlying / last year's recurrent position)",
+              "non_recurrent": "one-offs still paid", "repayment": "repayment of a prior deficit",
+              "savings": "recurrent savings", "growth": "income growth",
+              "cost_pressure": "cost pressure", "recurrent_risks": "recurrent risks (expected)",
+              "planned": "planned position"}
+
+
+def step_words(step: str) -> str:
+    """A bridge column in words ('nr_support' → 'support (one-off line)')."""
+    if step.startswith("nr_"):
+        return f"{step[3:].replace('_', ' ')} (one-off line)"
+    return STEP_WORDS.get(step, step)
+
+
 #: The agreement's columns in a projection's table (money in £; see the module docstring).
 AGREEMENT_COLUMNS = ("carry_in", "control_total_carried", "variance", "pooled", "received",
                      "net_transfer", "outturn", "support_earned", "final", "standalone",
@@ -108,6 +123,37 @@ class Projection:
         """One member's rows (or the SYSTEM's), by year."""
         return self.table.xs(who, level="org_id")
 
+    @property
+    def carried(self) -> bool:
+        """True when the agreement carries positions into later control totals."""
+        return self.agreement is not None and self.agreement.carry is not None
+
+    def target(self, who: str = SYSTEM_ROW) -> str:
+        """What a plan is judged against, in words: 'SCT' or 'control total', 'as carried'
+        when the agreement carries positions forward."""
+        return (("SCT" if who == SYSTEM_ROW else "control total")
+                + (" as carried" if self.carried else ""))
+
+    def bridge_table(self, who: str = SYSTEM_ROW) -> pd.DataFrame:
+        """The bridge of `who` (a member or the SYSTEM) as a table, a column per year (£):
+        a row per step that is not zero in every year (the opening and the plan always, each
+        in words: `step_words`), then the control total it is judged against, the plan
+        against it, and the support at stake when there is any (not in the plan)."""
+        rows = self.of(who)
+        years = [str(y) for y in rows["year_label"]]
+        steps = [c for c in self.bridge_columns if c in ("opening", "planned")
+                 or (rows[c].abs() >= HALF_PENNY).any()]
+        target = self.target(who)
+        column = "control_total_carried" if self.agreement is not None else "control_total"
+        lines = [(step_words(c), rows[c]) for c in steps]
+        lines += [(target, rows[column]), (f"planned − {target}",
+                                           rows["planned_vs_control_total"])]
+        if (rows["support"].abs() >= HALF_PENNY).any():
+            lines.append(("support at stake (not in the plan)", rows["support"]))
+        out = pd.DataFrame([[w, *map(float, values)] for w, values in lines],
+                           columns=["step", *years])
+        return out
+
     def bridge(self, who: str = SYSTEM_ROW) -> pd.DataFrame:
         """The bridge from the underlying position to each year's plan, long form: year,
         year_label, step (a bridge column), amount (£); the opening and planned rows are
@@ -132,7 +178,7 @@ class Projection:
         s = self.of(SYSTEM_ROW)
         where = "the system inside the SCT" if self.system.outside_members else "the system"
         first, last = s.iloc[0], s.iloc[-1]
-        target = "SCT as carried" if self.agreement is not None else "SCT"
+        target = self.target()
         out = [f"From an underlying position of {money_m(first['opening'])}, {where} plans "
                f"{money_m(first['planned'])} in {first['year_label']} "
                f"({_against(first['planned_vs_control_total'], target)})" +
@@ -143,7 +189,7 @@ class Projection:
         moves = [(c, v) for c, v in moves if abs(v) >= HALF_PENNY]
         if moves:
             out.append("Over the " + (f"{self.years} years" if self.years > 1 else "year") +
-                       ": " + named([f"{_step_words(c)} {money_m(v, sign=True)}"
+                       ": " + named([f"{step_words(c)} {money_m(v, sign=True)}"
                                      for c, v in moves]) + ".")
         if self.capital is not None and SYSTEM_ROW in self.capital.index.get_level_values(1):
             c = self.capital.xs(SYSTEM_ROW, level="org_id")
@@ -165,13 +211,6 @@ def _against(gap: float, what: str) -> str:
     if abs(gap) < HALF_PENNY:
         return f"meeting the {what} exactly"
     return f"{money_m(abs(gap))} {'better than' if gap > 0 else 'short of'} the {what}"
-
-
-def _step_words(column: str) -> str:
-    if column.startswith("nr_"):
-        return column[3:].replace("_", " ") + " (one-off)"
-    return {"non_recurrent": "one-offs", "cost_pressure": "cost pressure",
-            "recurrent_risks": "recurrent risks"}.get(column, column)
 
 
 # -- labels ------------------------------------------------------------------------------------------
@@ -722,5 +761,5 @@ def _chunks(n: int, k: int) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:], strict=True) if b > a]
 
 
-__all__ = ["Projection", "project", "year_labels", "carry_amounts", "EFFECTS",
-           "AGREEMENT_COLUMNS"]
+__all__ = ["Projection", "project", "year_labels", "carry_amounts", "step_words", "EFFECTS",
+           "AGREEMENT_COLUMNS", "STEP_WORDS"]

@@ -11,7 +11,6 @@ from streamlit.testing.v1 import AppTest
 
 from riskshare import workshop
 from riskshare.workshop.session import WhatIf, load_session
-from riskshare.workshop.steps import bridge_table
 from tests.app.helpers import errors
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
@@ -68,7 +67,7 @@ def check_years_step(at: AppTest, view: workshop.StepView) -> None:
     tables = list(at.dataframe)
     assert len(tables) == 2            # the bridge, then the members
     bridge = tables[0].value
-    want = bridge_table(view.results["projection"])
+    want = view.results["projection"].bridge_table()
     assert bridge["step"].tolist() == want["step"].tolist()
     assert list(bridge.columns) == list(want.columns)
 

@@ -43,15 +43,15 @@ def test_the_worked_bridge_typed_as_rules():
     at = uploaded(one(nr_support=20e6, nr_savings=12e6))
     # before any rules: every one-off ends, nothing else moves — the plan is the underlying
     # position −5.0 − 32.0 = −37.0, against the control total 0.0
-    assert metric(at, "Plan 2026/27 vs SCT as carried") == "-£37.00m"
+    assert metric(at, "Plan 2026/27 vs SCT") == "-£37.00m"
     type_rules(at, WORKED_RULES)
     b = bridge_table(at)                                            # £m
-    assert float(b.loc["opening (underlying / last year's recurrent)", "2026/27"]) == -37.0
+    assert float(b.loc["opening (underlying / last year's recurrent position)", "2026/27"]) == -37.0
     assert float(b.loc["support (one-off line)", "2026/27"]) == pytest.approx(10.0)
-    assert float(b.loc["repayment", "2026/27"]) == pytest.approx(-5.0)
+    assert float(b.loc["repayment of a prior deficit", "2026/27"]) == pytest.approx(-5.0)
     assert float(b.loc["recurrent savings", "2026/27"]) == pytest.approx(15.0)
     assert float(b.loc["planned position", "2026/27"]) == pytest.approx(-17.0)
-    assert metric(at, "Plan 2026/27 vs SCT as carried") == "-£17.00m"
+    assert metric(at, "Plan 2026/27 vs SCT") == "-£17.00m"
     said = " ".join(m.value for m in at.markdown).replace("\\", "")
     assert "plans -\u2060£17.00m in 2026/27" in said
 
@@ -62,7 +62,7 @@ def test_a_quick_control_sets_every_members_savings():
     box = next(n for n in at.number_input if n.key.startswith("ya_q_savings_"))
     box.set_value(2.0).run()
     assert not at.exception, at.exception
-    assert metric(at, "Plan 2026/27 vs SCT as carried") == "-£7.80m"
+    assert metric(at, "Plan 2026/27 vs SCT") == "-£7.80m"
     assert "(edited)" in at.session_state["rs_rules"][1]
 
 

@@ -21,7 +21,7 @@ def test_the_worked_bridge(tmp_path, capsys):
     code, out, err = run(["project", str(tmp_path / "one"), rules], capsys)
     assert code == 0, err
     steps = {r["step"]: r["2026/27"] for r in table(out, BRIDGE)}
-    assert steps["opening (underlying / last year's recurrent)"] == "-£37.00m"
+    assert steps["opening (underlying / last year's recurrent position)"] == "-£37.00m"
     assert steps["support (one-off line)"] == "+£10.00m"
     assert steps["repayment of a prior deficit"] == "-£5.00m"
     assert steps["recurrent savings"] == "+£15.00m"

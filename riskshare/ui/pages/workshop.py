@@ -40,7 +40,7 @@ from riskshare.workshop.session import (
     load_session,
     read_session_text,
 )
-from riskshare.workshop.steps import TORNADO_ROWS, bridge_table
+from riskshare.workshop.steps import TORNADO_ROWS
 
 DEFAULT_SESSION = "northshire_workshop"
 SESSION, SOURCE, STEP, REVEALED = "ws_session", "ws_source", "ws_step", "ws_revealed"
@@ -492,7 +492,7 @@ def years_tables(view: workshop.StepView) -> None:
     p = view.results["projection"]
     with st.container(key="ws_bridge"):
         st.markdown("**The system's bridge, year by year**")
-        table = bridge_table(p)
+        table = p.bridge_table()
         years = [c for c in table.columns if c != "step"]
         st.dataframe(styled_money(table, years), hide_index=True, width="stretch",
                      column_config={**money_m_columns({c: f"{c} £m" for c in years}),

@@ -46,19 +46,6 @@ DEFAULT_N = 5_000
 SYSTEM_LABEL = "The system (inside the SCT)"
 CHANGE_WORDS = {"keep": "kept", "halve": "halved", "withdraw": "withdrawn",
                 "taper": "tapered out"}
-STEP_WORDS = {"opening": "opening (underlying / last year's recurrent)",
-              "repayment": "repayment", "savings": "recurrent savings",
-              "growth": "income growth", "cost_pressure": "cost pressure",
-              "recurrent_risks": "recurrent risks (expected)", "planned": "planned position",
-              "non_recurrent": "one-offs still paid"}
-
-
-def step_words(step: str) -> str:
-    if step.startswith("nr_"):
-        return f"{step[3:].replace('_', ' ')} (one-off line)"
-    return STEP_WORDS.get(step, step)
-
-
 def _m(pounds: float, sign: bool = False) -> str:
     """£m for Markdown: a minus sign kept beside its £."""
     return money_m(pounds, sign=sign).replace("-£", f"-{WORD_JOINER}£")
@@ -309,7 +296,7 @@ except ValidationError as exc:
 
 s = p.of(SYSTEM_ROW)
 first, last = s.iloc[0], s.iloc[-1]
-target = "SCT as carried" if chosen is not None else "SCT"
+target = p.target()
 m = st.columns(4)
 m[0].metric(f"Plan {first['year_label']} vs {target}",
             money_m(first["planned_vs_control_total"], sign=True),
@@ -344,21 +331,7 @@ st.vega_lite_chart(cache.years_bridge(system, rules, rules.years, chosen, drawn,
                    width="stretch")
 
 rows = p.of(who)
-bridge = pd.DataFrame({"step": [step_words(c) for c in p.bridge_columns]})
-for _, r in rows.iterrows():
-    bridge[str(r["year_label"])] = [float(r[c]) for c in p.bridge_columns]
-keep = [i for i, c in enumerate(p.bridge_columns)
-        if c in ("opening", "planned") or (rows[c].abs() >= 0.005).any()]
-bridge = bridge.iloc[keep].reset_index(drop=True)
-col = "control_total_carried" if chosen is not None else "control_total"
-ct_word = ("SCT" if who == SYSTEM_ROW else "control total") + (
-    " as carried" if chosen is not None else "")
-extra = pd.DataFrame({"step": [ct_word, f"planned − {ct_word}", "support at stake (not in "
-                               "the plan)"]})
-for _, r in rows.iterrows():
-    extra[str(r["year_label"])] = [float(r[col]), float(r["planned_vs_control_total"]),
-                                   float(r["support"])]
-bridge = pd.concat([bridge, extra], ignore_index=True)
+bridge = p.bridge_table(who)
 years_cols = [str(x) for x in rows["year_label"]]
 tab_bridge, tab_members = st.tabs(["The bridge, year by year", "Every member's plan"])
 with tab_bridge:
@@ -382,9 +355,8 @@ with tab_members:
                  width="stretch",
                  column_config={**money_m_columns({c: f"{c} £m" for c in money_cols}),
                                 "org_id": st.column_config.TextColumn("member", pinned=True)})
-    st.caption(md("£m: each member's planned position each year, and against its control "
-                  f"total{' as carried' if chosen is not None else ''} (+ better). Shaded: "
-                  "short in some year."))
+    st.caption(md("£m: each member's planned position each year, and against its "
+                  f"{p.target('member')} (+ better). Shaded: short in some year."))
 
 if p.participation is not None:
     st.subheader("The agreement over the years")

@@ -21,7 +21,7 @@ from riskshare.core.errors import ValidationError
 from riskshare.workshop.printable import html_report, key_views
 from riskshare.workshop.report import session_sheets
 from riskshare.workshop.session import WhatIf, load_session, read_session_dict
-from riskshare.workshop.steps import bridge_table, view, views
+from riskshare.workshop.steps import view, views
 from riskshare.workshop.whatif import changed_rules, describe_changes, knobs
 
 M = 1_000_000.0
@@ -69,14 +69,14 @@ def test_the_worked_case_through_a_session():
     assert row["plan vs control total 2026/27"] == -17 * M
     assert v.sentences[0] == ("From an underlying position of -£37.00m, the system plans "
                               "-£17.00m in 2026/27 (£17.00m short of the SCT).")
-    assert v.sentences[1] == ("Over the year: support (one-off) +£10.00m, repayment -£5.00m and "
-                              "savings +£15.00m.")
+    assert v.sentences[1] == ("Over the year: support (one-off line) +£10.00m, repayment of a "
+                              "prior deficit -£5.00m and recurrent savings +£15.00m.")
     assert v.sentences[-1] == "The projection rules: The worked case."
     # the bridge: −37.0 → +10.0 → −5.0 → +15.0 → −17.0, then the SCT and the plan against it
-    bridge = bridge_table(v.results["projection"])
+    bridge = v.results["projection"].bridge_table()
     assert list(zip(bridge["step"], bridge["2026/27"], strict=True)) == [
         ("opening (underlying / last year's recurrent position)", -37 * M),
-        ("support (one-off)", 10 * M), ("repayment", -5 * M),
+        ("support (one-off line)", 10 * M), ("repayment of a prior deficit", -5 * M),
         ("recurrent savings", 15 * M), ("planned position", -17 * M),
         ("SCT", 0.0), ("planned − SCT", -17 * M)]
     spec = v.chart.to_dict()
