@@ -114,3 +114,25 @@ def test_text_from_a_rules_file_is_shown_as_text():
     type_rules(at, 'name = "**Bold** <b>tag</b> [link](http://x)"\nyears = 1\n')
     label = next(e.label for e in at.expander if e.label.startswith("Projection rules"))
     assert "\\*\\*Bold\\*\\*" in label and "<b>" not in label.replace("\\<", "")
+
+
+def test_a_quick_control_changes_only_its_own_key():
+    # Northshire's rules pay its support at stake [1.0, 0.5]: a longer horizon keeps that line
+    at = open_on(PAGE, "northshire_2018_19")
+    before = at.session_state["rs_rules"][0]
+    next(n for n in at.number_input if n.key.startswith("ya_q_years_")).set_value(4).run()
+    assert not at.exception, at.exception
+    after = at.session_state["rs_rules"][0]
+    assert after.years == 4
+    assert after.for_member("NGH").line("support").paid == (1.0, 0.5)
+    assert after.for_member("CCG") == before.for_member("CCG")
+
+
+def test_values_set_year_by_year_are_edited_in_the_toml_only():
+    at = uploaded(one(forecast=-10e6, turnover=100e6))
+    type_rules(at, 'name = "lists"\n[all]\nsavings_amount = 1_000_000\n'
+                   'growth = [2.5, 3.0, 3.5]\ncost_pressure = [4.0, 3.0]\n')
+    disabled = {n.key.rsplit("_", 1)[0]: n.disabled for n in at.number_input
+                if n.key and n.key.startswith("ya_q_")}
+    assert disabled["ya_q_savings"] and disabled["ya_q_growth"] and disabled["ya_q_cost_pressure"]
+    assert not disabled["ya_q_years"]

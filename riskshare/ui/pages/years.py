@@ -83,21 +83,26 @@ def _first(value, default=0.0) -> float:
     return float(value[0]) if isinstance(value, tuple) else float(value)
 
 
-def _quick_edit(rules: Rules, system) -> None:
-    """Rebuild the rules from the quick controls' values ([all]'s keys) and hold them."""
+def _quick_edit(field: str, system) -> None:
+    """Change one key of the rules in force from its quick control ([all]'s `savings`,
+    `growth`, `cost_pressure` or support line, or the horizon), leaving every other key as it
+    was, and hold them."""
     v = state.rules_version()
+    rules = state.current_rules()[0] or Rules(name="Rules set here")
     data = rules.to_dict()
     everyone = data.setdefault("all", {})
-    everyone.pop("savings_amount", None)
-    for key in ("savings", "growth", "cost_pressure"):
-        everyone[key] = float(st.session_state[f"ya_q_{key}_{v}"])
-    data["years"] = int(st.session_state[f"ya_q_years_{v}"])
-    change = st.session_state[f"ya_q_support_{v}"]
-    lines = everyone.setdefault("lines", {})
-    line = {"change": change}
-    if change == "taper":
-        line["over"] = int(st.session_state[f"ya_q_over_{v}"])
-    lines[SUPPORT_LINE] = line
+    value = st.session_state[f"ya_q_{field}_{v}"]
+    if field == "years":
+        data["years"] = int(value)
+    elif field in ("savings", "growth", "cost_pressure"):
+        everyone[field] = float(value)
+    else:                       # the support line: its change, and the years a taper takes
+        lines = everyone.setdefault("lines", {})
+        change = st.session_state[f"ya_q_support_{v}"]
+        line: dict = {"change": change}
+        if change == "taper":
+            line["over"] = int(st.session_state[f"ya_q_over_{v}"])
+        lines[SUPPORT_LINE] = line
     try:
         changed = rules_from_dict(data, "the rules (your edits)", system)
     except ValidationError as exc:
@@ -107,6 +112,11 @@ def _quick_edit(rules: Rules, system) -> None:
     source = state.current_rules()[1] or "set here"
     state.set_rules(changed, source if "(edited)" in source else f"{source} (edited)",
                     keep_widgets=True)
+
+
+def _set_in_toml(value) -> bool:
+    """True when [all]'s value cannot be shown by one quick control (a list by year)."""
+    return isinstance(value, tuple) and len(value) > 1
 
 
 def rules_section(system) -> Rules:
@@ -123,37 +133,50 @@ def rules_section(system) -> Rules:
         everyone = in_force.all
         support = dict(everyone.get("lines", ())).get(SUPPORT_LINE)
         c = st.columns([1, 1, 1, 1, 1.4, 1])
-        args = (in_force, system)
+        in_toml = "Set year by year in the TOML below: edit it there."
+        by_amount = everyone.get("savings_amount") is not None
         c[0].number_input("Years ahead", 1, MAX_YEARS, in_force.years, key=f"ya_q_years_{v}",
-                          on_change=_quick_edit, args=args,
+                          on_change=_quick_edit, args=("years", system),
                           help="The horizon: how many years after this one are projected.")
         c[1].number_input("Savings (% of cost)", 0.0, 100.0, _first(everyone.get("savings")),
                           step=0.5, format="%.2f", key=f"ya_q_savings_{v}",
-                          on_change=_quick_edit, args=args,
-                          help="Recurrent savings each year, % of last year's cost, for every "
-                               "member (a member's own rules in the TOML below win).")
+                          on_change=_quick_edit, args=("savings", system),
+                          disabled=by_amount or _set_in_toml(everyone.get("savings")),
+                          help=("Every member's savings are set in £ (savings_amount) in the "
+                                "TOML below: edit them there." if by_amount else
+                                in_toml if _set_in_toml(everyone.get("savings")) else
+                                "Recurrent savings each year, % of last year's cost, for every "
+                                "member (a member's own rules in the TOML below win)."))
         c[2].number_input("Income growth (%)", -100.0, 100.0, _first(everyone.get("growth")),
                           step=0.5, format="%.2f", key=f"ya_q_growth_{v}",
-                          on_change=_quick_edit, args=args,
-                          help="Income growth each year, % of last year's income (turnover to "
-                               "start with).")
+                          on_change=_quick_edit, args=("growth", system),
+                          disabled=_set_in_toml(everyone.get("growth")),
+                          help=in_toml if _set_in_toml(everyone.get("growth")) else
+                          "Income growth each year, % of last year's income (turnover to start "
+                          "with).")
         c[3].number_input("Cost pressure (%)", -100.0, 100.0,
                           _first(everyone.get("cost_pressure")), step=0.5, format="%.2f",
-                          key=f"ya_q_cost_pressure_{v}", on_change=_quick_edit, args=args,
-                          help="Cost growth each year, % of last year's cost (turnover less the "
-                               "underlying position to start with).")
+                          key=f"ya_q_cost_pressure_{v}", on_change=_quick_edit,
+                          args=("cost_pressure", system),
+                          disabled=_set_in_toml(everyone.get("cost_pressure")),
+                          help=in_toml if _set_in_toml(everyone.get("cost_pressure")) else
+                          "Cost growth each year, % of last year's cost (turnover less the "
+                          "underlying position to start with).")
         changes = list(CHANGES)
-        now = support.change if support is not None and support.paid is None else "keep"
+        by_share = support is not None and support.paid is not None
+        now = support.change if support is not None and not by_share else "keep"
         c[4].selectbox("Support at stake", changes, index=changes.index(now),
                        format_func=lambda k: CHANGE_WORDS[k], key=f"ya_q_support_{v}",
-                       on_change=_quick_edit, args=args,
-                       help="The conditional support in the `support` column, each year ahead: "
-                            "kept, halved, withdrawn or tapered out (not in the plan: earned "
-                            "through the agreement's support test).")
+                       on_change=_quick_edit, args=("support", system), disabled=by_share,
+                       help=("Set as a share paid each year (paid) in the TOML below: edit it "
+                             "there." if by_share else
+                             "The conditional support in the `support` column, each year "
+                             "ahead: kept, halved, withdrawn or tapered out (not in the plan: "
+                             "earned through the agreement's support test)."))
         c[5].number_input("Taper over (years)", 1, MAX_YEARS,
                           support.over if support is not None and support.over else 3,
-                          key=f"ya_q_over_{v}", on_change=_quick_edit, args=args,
-                          disabled=now != "taper")
+                          key=f"ya_q_over_{v}", on_change=_quick_edit, args=("support", system),
+                          disabled=now != "taper" or by_share)
         quick_error = st.session_state.get("ya_quick_error")
         if quick_error is not None:
             show_validation_error(quick_error, "That change is not applied —")
