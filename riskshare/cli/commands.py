@@ -1103,10 +1103,12 @@ def project_cmd(
     rules (savings, growth, cost pressure, one-offs that continue, repayments, recurrent
     risks), as a bridge to each year's plan; with an agreement, applied year by year with its
     carry and participation over the horizon; capital consequences; across scenarios."""
-    from riskshare.years.project import project
+    from riskshare.years.project import project, within_budget
 
     if n < 0:
         raise UsageProblem("--scenarios must be 0 (the plan alone) or a positive number")
+    if no_register and register_file is not None:
+        raise UsageProblem("give --register or --no-register, not both")
     chosen = resolve_agreement(agreement) if agreement is not None else None
     system = resolve_system(target)
     rules = resolve_rules(target, rules_file, system)
@@ -1119,6 +1121,8 @@ def project_cmd(
                 register, _ = resolve_register(target, None, system)
             except UsageProblem:
                 register = None
+    if n > 0:        # refused before anything is drawn, not after
+        within_budget(n, system.n, years if years is not None else rules.years)
     scenarios = (simulate(system, n, seed=seed, register=register) if n > 0 else None)
     p = project(system, rules, years=years, agreement=chosen, register=register,
                 scenarios=scenarios)
@@ -1140,6 +1144,7 @@ def project_cmd(
 
 def _print_projection(p) -> None:
     from riskshare.years.project import step_words
+    from riskshare.years.rules import capital_words
     from riskshare.years.underlying import SYSTEM_ROW as YEARS_SYSTEM_ROW
 
     bridge = p.bridge_table(YEARS_SYSTEM_ROW)
@@ -1190,17 +1195,13 @@ def _print_projection(p) -> None:
             out.print(t)
     if p.capital is not None:
         c = p.capital
-        rule = p.rules.capital
-        t = _table("Capital (£m): the envelope less a penalty for a deficit plan "
-                   f"(£{rule.penalty_rate:g} per £1, at most {rule.penalty_cap:g}% of the "
-                   f"envelope) or plus a bonus for a plan at breakeven or better "
-                   f"({rule.bonus_share:g}% of the gap to the fair share)"
-                   + (f"; preset {rule.preset}" if rule.preset else ""),
+        t = _table(f"Capital (£m): the envelope less a penalty or plus a bonus — "
+                   f"{capital_words(p.rules.capital)}",
                    [("year", "left"), ("who", "left"), ("plan", "right"), ("envelope", "right"),
                     ("penalty", "right"), ("bonus", "right"), ("capital", "right")])
         for (_, who), r in c.iterrows():
             t.add_row(str(r["year_label"]), str(who), money_m(r["planned_position"], 2),
-                      money_m(r["envelope"], 2), money_m(-r["penalty"], 2, sign=True),
+                      money_m(r["envelope"], 2), money_m(r["penalty"], 2),
                       money_m(r["bonus"], 2, sign=True), money_m(r["capital"], 2))
         out.print(t)
 
@@ -1209,8 +1210,9 @@ def _print_projection_risk(p, recipe: str) -> None:
     from riskshare.years.underlying import SYSTEM_ROW as YEARS_SYSTEM_ROW
 
     out.print("")
-    out.print(bold("Across scenarios", f": {recipe}; shocks and recurrent risks persist into "
-                   "later years"))
+    out.print(bold("Across scenarios", f": {recipe}; each year's shocks persist into the years "
+                   "after, and of the register only its recurrent items reach the years ahead "
+                   "(drawn once, they persist)"))
     r = p.risk.xs(YEARS_SYSTEM_ROW, level="org_id")
     t = _table("The system inside the SCT by year (£m)",
                [("year", "left"), ("planned", "right"), ("mean", "right"),

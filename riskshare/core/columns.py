@@ -215,6 +215,8 @@ HEADINGS: dict[str, Heading] = {
     "carry_in": _h("Carried into this year's control total (+ raised, − eased)", "money"),
     "control_total_carried": _h("Control total as carried", "money"),
     "carried": _h("Position carried forward (its sign)", "money"),
+    "rolled": _h("Carried again: an earlier year's carry not met (its sign)", "money"),
+    "new": _h("Newly carried: the member's own position that year (its sign)", "money"),
     "written_off": _h("Written off to the pool (its sign)", "money"),
     "applied": _h("Carried into later control totals within the horizon", "money"),
     "beyond": _h("Carried beyond the horizon", "money"),
@@ -227,7 +229,8 @@ HEADINGS: dict[str, Heading] = {
     "penalty": _h("Capital withheld for a deficit plan", "money"),
     "bonus": _h("Capital bonus for a breakeven or surplus plan", "money"),
     "capital": _h("Capital after the rule", "money"),
-    "mean_position": _h("Mean planned position across scenarios", "money"),
+    "mean_position": _h("Mean position across scenarios (the plan and the shocks drawn)",
+                        "money"),
     "sd_position": _h("Standard deviation of the position", "money"),
     "p_short": _h("P(short of the control total as carried)", "share"),
     "p_worse_than_alone": _h("P(worse off than alone that year)", "share"),
@@ -302,6 +305,8 @@ def heading(name: str, kind: str | None = None) -> Heading:
 
 
 def _readable(name: str) -> str:
+    if str(name).startswith("nr_") and len(str(name)) > 3:   # a one-off line (core.schema)
+        return f"One-off {str(name)[3:].replace('_', ' ')}"
     text = str(name).replace("_", " ").strip()
     return text[:1].upper() + text[1:]
 

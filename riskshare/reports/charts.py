@@ -1084,15 +1084,21 @@ def years_bridge_data(rows: pd.DataFrame, bridge_columns: tuple[str, ...]) -> pd
     level = float(first["opening"]) / 1e6
     out.append(("Underlying", 0.0, level, "total", "The underlying position: the forecast less "
                                                    "its one-offs"))
+    lines = [c for c in steps if c.startswith("nr_") or c == "non_recurrent"]
+    previous = rows.iloc[0]
     for k, (_, r) in enumerate(rows.iterrows()):
         year = _short_year(str(r["year_label"]))
         if k > 0:
             opening = float(r["opening"]) / 1e6
             if abs(opening - level) >= HALF_SHOWN_M:
-                out.append((f"One-offs end {year}", level, opening, "gap",
-                            "The one-offs and repayments of last year's plan, which do not "
+                # what ends with last year: its one-off lines, its repayment, or both
+                ended = ("One-offs end" if any(abs(float(previous[c])) >= HALF_PENNY
+                                               for c in lines) else "Repayment ends")
+                out.append((f"{ended} {year}", level, opening, "gap",
+                            "The one-offs and repayment of last year's plan, which do not "
                             "recur"))
             level = opening
+        previous = r
         # growth and cost pressure are large and opposite: the chart shows them as one net
         # step (the table beside it keeps both)
         values = {c: float(r[c]) / 1e6 for c in steps}
@@ -1124,7 +1130,7 @@ def years_bridge(projection, who: str = "SYSTEM", label: str = "The system",
         range=[TOTAL, FAVOURABLE, ADVERSE, "#768692"]),
         legend=alt.Legend(orient="bottom", columns=4, labelExpr="{'total': 'Underlying / plan', "
                           "'favourable': 'Improves the position', 'adverse': 'Worsens it', "
-                          "'gap': 'One-offs that end'}[datum.label]"))
+                          "'gap': 'One-offs and repayment that end'}[datum.label]"))
     size = max(10, min(34, int(700 / max(len(data), 1))))
     return _waterfall_bars(data, colour, size, label_limit=130, angle=-40).properties(
         height=height, title=f"{label}: from the underlying position to each year's plan (£m)")
@@ -1143,7 +1149,7 @@ def capital_chart(capital: pd.DataFrame, height: int = 260) -> alt.LayerChart:
                                      "bonus", "envelope"))
     x = alt.X("year:N", title=None, sort=list(data["year"]), axis=alt.Axis(labelAngle=0))
     values = pd.concat([data["capital"], data["envelope"], pd.Series([0.0])])
-    bars = alt.Chart(data).mark_bar(size=40).encode(
+    bars = alt.Chart(data).mark_bar(size=64).encode(
         x=x, y=alt.Y("capital:Q", title="£m", **money_axis(values)),
         color=alt.Color("kind:N", title=None, scale=alt.Scale(
             domain=["penalty", "envelope", "bonus"], range=[ADVERSE, TOTAL, FAVOURABLE]),
@@ -1154,7 +1160,7 @@ def capital_chart(capital: pd.DataFrame, height: int = 260) -> alt.LayerChart:
                  alt.Tooltip("plan:Q", title="plan £m", format=",.2f"),
                  alt.Tooltip("capital:Q", title="capital £m", format=",.2f"),
                  alt.Tooltip("envelope:Q", title="envelope £m", format=",.2f")])
-    envelope = alt.Chart(data).mark_tick(color="#212B32", thickness=2, size=56).encode(
+    envelope = alt.Chart(data).mark_tick(color="#212B32", thickness=2, size=80).encode(
         x=x, y="envelope:Q")
     labels = alt.Chart(data).mark_text(dy=6, fontSize=12, baseline="top", color="white",
                                        fontWeight="bold").encode(

@@ -666,19 +666,27 @@ PROJECTION_NOTES = (
 )
 
 
-def projection_cover(projection: Projection, scenarios=None) -> Cover:
-    """The projection workbook's cover: the system, the rules, the horizon, the agreement."""
+def projection_cover(projection: Projection, scenarios=None, described: str = "") -> Cover:
+    """The projection workbook's cover: the system, the rules, the horizon, the capital rule,
+    the register, the scenarios (the `Scenarios`, or `described` in words) and the agreement."""
+    from riskshare.years.rules import capital_words
+
     p = projection
     settings: list[tuple[str, object]] = [
-        ("rules", p.rules.name), ("years", p.years),
-        ("first year", p.labels[0]), ("discount_rate", p.rules.discount_rate)]
+        ("rules", p.rules.name), ("years ahead", p.years),
+        ("first year", p.labels[0]), ("discount rate (% a year)", p.rules.discount_rate),
+        ("risk register", f"{p.register_items:,} recurrent item"
+                          f"{'s' if p.register_items != 1 else ''} counted"
+         if p.register_items else "not used")]
     if p.rules.capital is not None:
-        settings.append(("capital rule", p.rules.capital.preset or "as set in the rules"))
+        settings.append(("capital rule", capital_words(p.rules.capital)))
     if scenarios is not None:
         settings += scenario_settings(scenarios)
+    elif described:
+        settings.append(("scenarios", described))
     return Cover("the years ahead: projection from the underlying position",
                  system=p.system.label,
-                 agreement="not applicable" if p.agreement is None
+                 agreement="none: each member alone each year" if p.agreement is None
                  else agreement_words(p.agreement),
                  settings=tuple(settings), notes=PROJECTION_NOTES)
 
@@ -691,7 +699,8 @@ def projection_sheets(projection: Projection) -> list[Sheet]:
     table = p.table.reset_index()
     money_cols = tuple(c for c in table.columns
                        if c not in ("year", "org_id", "year_label", "name", "in_sct"))
-    sheets = [Sheet("projection", table, money=money_cols, counts=("year",)),
+    sheets = [Sheet("projection", table, money=money_cols, counts=("year",),
+                    labels={"variance": "Variance: planned − control total as carried (£)"}),
               Sheet("sentences", pd.DataFrame({"text": p.sentences()}),
                     labels={"text": "For the board paper"})]
     if p.capital is not None:
@@ -716,6 +725,8 @@ def write_projection(projection: Projection, target, scenarios=None) -> None:
     write_workbook(target, projection_sheets(projection), projection_cover(projection, scenarios))
 
 
-def projection_workbook(projection: Projection, scenarios=None) -> bytes:
-    """The projection workbook as .xlsx bytes, for a download."""
-    return workbook_bytes(projection_sheets(projection), projection_cover(projection, scenarios))
+def projection_workbook(projection: Projection, scenarios=None, described: str = "") -> bytes:
+    """The projection workbook as .xlsx bytes, for a download (`described`: the scenarios in
+    words, when only they are at hand)."""
+    return workbook_bytes(projection_sheets(projection),
+                          projection_cover(projection, scenarios, described))

@@ -7,8 +7,10 @@ For a plan P (£, + surplus) against an envelope E and a fair share F (£):
     P ≥ 0 (breakeven or better):  bonus   = bonus_share % × max(F − E, 0)
     capital = E − penalty + bonus
 
-The plan is the planned position before any risk share (the plan a regulator reads): the
-system's inside the SCT when the envelope is the system's (£), each member's when it is a column.
+The plan is the planned position before any risk share (the plan a regulator reads), with the
+conditional support at stake that year when `with_support` (the default: a submitted plan counts
+the support it expects): the system's inside the SCT when the envelope is the system's (£), each
+member's when it is a column.
 Worked case (hand-checked): E £80.0m, £1 per £1, cap 10% ⇒ plan −£6.0m: £74.0m; plan −£12.0m:
 £72.0m (the cap, £8.0m); breakeven with 30% of the £10.0m gap to a fair share of £90.0m: £83.0m.
 """
@@ -55,6 +57,8 @@ def capital_table(rule: Capital, table: pd.DataFrame, system) -> pd.DataFrame:
         fair = np.full(len(rows), float(rule.fair_share if rule.fair_share is not None
                                         else rule.envelope))
     plan = rows["planned"].to_numpy(dtype=float)
+    if rule.with_support:
+        plan = np.round(plan + rows["support"].to_numpy(dtype=float), 2)
     out = pd.DataFrame({"planned_position": plan, "envelope": envelope, "fair_share": fair,
                         **capital_for(rule, plan, envelope, fair)}, index=rows.index)
     out.insert(0, "year_label", rows["year_label"].to_numpy())

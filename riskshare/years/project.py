@@ -33,7 +33,6 @@ non-recurrent items (this year's) do not reach the years ahead.
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -54,11 +53,21 @@ from riskshare.core.register import Register
 from riskshare.core.schema import nr_lines
 from riskshare.core.system import System, require_system
 from riskshare.years.capital import capital_table
-from riskshare.years.rules import MAX_YEARS, SUPPORT_LINE, Rules, at, load_rules
+from riskshare.years.rules import (
+    MAX_YEARS,
+    SUPPORT_LINE,
+    Rules,
+    at,
+    financial_year,
+    load_rules,
+)
 from riskshare.years.underlying import SYSTEM_ROW, underlying
 
 #: The bridge's effect columns after the one-off lines, in the order a bridge chart reads them.
 EFFECTS = ("repayment", "savings", "growth", "cost_pressure", "recurrent_risks")
+#: The effects that recur (carried into next year's opening); the one-off lines and the
+#: repayment count in their own year only.
+RECURRING = ("savings", "growth", "cost_pressure", "recurrent_risks")
 #: How each bridge column reads (a one-off line reads as its own name: `step_words`).
 STEP_WORDS = {"opening": "opening (underlying / last year's recurrent position)",
               "non_recurrent": "one-offs still paid", "repayment": "repayment of a prior deficit",
@@ -77,7 +86,7 @@ def step_words(step: str) -> str:
 #: The agreement's columns in a projection's table (money in £; see the module docstring).
 AGREEMENT_COLUMNS = ("carry_in", "control_total_carried", "variance", "pooled", "received",
                      "net_transfer", "outturn", "support_earned", "final", "standalone",
-                     "vs_standalone", "carried", "written_off")
+                     "vs_standalone", "carried", "rolled", "written_off")
 
 
 @dataclass(frozen=True, eq=False)
@@ -118,6 +127,8 @@ class Projection:
     risk: pd.DataFrame | None = None
     horizon_risk: pd.DataFrame | None = None
     n_scenarios: int = 0
+    #: the risk register's recurrent items counted (0: no register, or none recurrent)
+    register_items: int = 0
 
     def of(self, who: str = SYSTEM_ROW) -> pd.DataFrame:
         """One member's rows (or the SYSTEM's), by year."""
@@ -185,17 +196,38 @@ class Projection:
                ("." if self.years == 1 else
                 f" and {money_m(last['planned'])} in {last['year_label']} "
                 f"({_against(last['planned_vs_control_total'], target)}).")]
-        moves = [(c, float(s[c].sum())) for c in self.bridge_columns[1:-1]]
-        moves = [(c, v) for c, v in moves if abs(v) >= HALF_PENNY]
-        if moves:
-            out.append("Over the " + (f"{self.years} years" if self.years > 1 else "year") +
-                       ": " + named([f"{step_words(c)} {money_m(v, sign=True)}"
-                                     for c, v in moves]) + ".")
+        # the steps that recur add up over the years; the one-off lines and the repayment
+        # count in their own year only: so the underlying position plus the first and the last
+        # year's one-offs make the last year's plan
+        steps = self.bridge_columns[1:-1]
+        recurring = [(c, float(s[c].sum())) for c in steps if c in RECURRING]
+        recurring = [(c, v) for c, v in recurring if abs(v) >= HALF_PENNY]
+        once = [(c, float(last[c])) for c in steps if c not in RECURRING]
+        once = [(c, v) for c, v in once if abs(v) >= HALF_PENNY]
+        label = last["year_label"]
+        if recurring or once:
+            parts = named([f"{step_words(c)} {money_m(v, sign=True)}" for c, v in recurring])
+            over = f" over the {self.years} years" if self.years > 1 and recurring else ""
+            tail = (f"for {label} only, " + named([f"{step_words(c)} {money_m(v, sign=True)}"
+                                                   for c, v in once])
+                    if once else f"no one-offs or repayment left in {label}")
+            out.append(f"From the underlying position to the {label} plan: "
+                       + (f"{parts}{over}, and {tail}." if recurring else f"{tail}."))
         if self.capital is not None and SYSTEM_ROW in self.capital.index.get_level_values(1):
             c = self.capital.xs(SYSTEM_ROW, level="org_id")
             out.append("Capital: " + named([f"{money_m(r['capital'])} in {r['year_label']}"
                                             for _, r in c.iterrows()]) +
                        f" against an envelope of {money_m(c['envelope'].iloc[0])}.")
+        if self.carry is not None:
+            c = self.carry.sum()
+            if abs(float(c["carried"])) >= HALF_PENNY or abs(float(c["written_off"])) >= HALF_PENNY:
+                out.append(
+                    f"Carried into later control totals over the {self.years} years: "
+                    f"{money_m(c['new'], sign=True)} of the members' own positions and "
+                    f"{money_m(c['rolled'], sign=True)} of earlier carries not met, rolled "
+                    f"forward (− a shortfall to repay, + a surplus banked); "
+                    f"{money_m(c['written_off'], sign=True)} written off to the pool; "
+                    f"{money_m(-c['beyond'], sign=True)} of it falls after the last year.")
         outside = self.better_off_outside()
         if self.participation is not None:
             out.append("Over the horizon, discounted at "
@@ -218,9 +250,9 @@ def year_labels(system: System, rules: Rules, years: int) -> tuple[str, ...]:
     """'2026/27', '2027/28', … after the system's year (or from the rules' first_year);
     'Year +1', … when neither reads as a financial year."""
     for text, step in ((rules.first_year, 0), (str(system.year), 1)):
-        m = re.fullmatch(r"\s*(\d{4})\s*/\s*(\d{2}|\d{4})\s*", text or "")
-        if m:
-            start = int(m.group(1)) + step
+        first = financial_year(text)
+        if first is not None:
+            start = first + step
             return tuple(f"{start + t}/{(start + t + 1) % 100:02d}" for t in range(years))
     return tuple(f"Year +{t + 1}" for t in range(years))
 
@@ -251,6 +283,7 @@ def _plan(system: System, rules: Rules, years: int, register: Register | None):
     income = orgs["turnover"].to_numpy(dtype=float).copy()
     position = u["underlying"].to_numpy(dtype=float).copy()
     cost = income - position
+    _cost_base(members, income, position, each)
     forecast = orgs["forecast"].to_numpy(dtype=float)
     repay = np.zeros((years, n))
     for i, r in enumerate(each):
@@ -304,6 +337,23 @@ def _plan(system: System, rules: Rules, years: int, register: Register | None):
     shown = tuple(line for line in lines if np.any(np.abs(out[line]) >= HALF_PENNY)
                   or np.any(amounts[line] >= HALF_PENNY))
     return out, lines, shown
+
+
+def _cost_base(members, income: np.ndarray, position: np.ndarray, each) -> None:
+    """ValidationError, naming each member, when savings or cost pressure are a % of a cost
+    base (turnover − underlying position) that is not above 0: a surplus as large as the
+    turnover is a turnover given in the wrong unit, and a rate of it would flip its sign."""
+    problems = []
+    for k, (m, r) in enumerate(zip(members, each, strict=True)):
+        rated = (r.savings_amount is None and any(v != 0 for v in r.savings)) or any(
+            v != 0 for v in r.cost_pressure)
+        if rated and income[k] - position[k] <= HALF_PENNY:
+            problems.append(problem(
+                f"its cost base (turnover {money_m(income[k])} − underlying position "
+                f"{money_m(position[k])}) is not above £0, so savings and cost pressure as a % "
+                "of cost cannot apply: is its turnover in £? (or give savings_amount in £ and "
+                "no cost_pressure)", member=m, column="turnover"))
+    raise_if_errors(problems, "the years ahead")
 
 
 def _sct(system: System, rules: Rules, control_totals: np.ndarray) -> np.ndarray:
@@ -419,6 +469,8 @@ def _agreement_over_years(agreement: Agreement, systems: list[System], positions
         else:
             carried = written = np.zeros((1, shape[1]))
         arrays["carried"], arrays["written_off"] = carried, written
+        if "rolled" in keep:
+            arrays["rolled"] = _rolled(carried, carry_in)
         for c in keep:
             cols[c].append(np.broadcast_to(arrays[c], shape))
         unallocated.append(r.unallocated)
@@ -525,8 +577,9 @@ def project(system: System, rules=None, years: int | None = None, agreement=None
     if scenarios is not None:
         risk, horizon_risk, n = _across_scenarios(system, rules, plan, systems, sct, labels,
                                                   agreement, register, scenarios)
+    items = 0 if register is None else int(register.table["recurrent"].sum())
     return Projection(system, rules, horizon, labels, table, bridge, agreement, capital,
-                      participation, carry, risk, horizon_risk, n)
+                      participation, carry, risk, horizon_risk, n, items)
 
 
 def _with_system(frames: list[pd.DataFrame], labels, sct, inside, with_agreement: bool,
@@ -573,11 +626,25 @@ def _participation(system: System, rules: Rules, result: _Years) -> pd.DataFrame
     return out
 
 
+def _rolled(carried: np.ndarray, carry_in: np.ndarray) -> np.ndarray:
+    """The part of what a year carries forward that is an earlier year's carry not met this
+    year (in the position's sign): a shortfall carried while the control total was raised, up
+    to the raise; a surplus banked while it was eased, up to the easing."""
+    unmet = np.where(carried < 0, np.minimum(-carried, np.maximum(carry_in, 0.0)),
+                     np.minimum(carried, np.maximum(-carry_in, 0.0)))
+    return np.round(np.copysign(unmet, carried), 2) + 0.0
+
+
 def _carry_table(system: System, result: _Years) -> pd.DataFrame:
+    """Per member over the horizon: carried (Σ, of which `rolled` forward from earlier years'
+    carries not met), written off, applied within the horizon and beyond it."""
+    rolled = np.sum(result.columns["rolled"], axis=0)[0]
     carried = np.sum(result.columns["carried"], axis=0)[0]
     written = np.sum(result.columns["written_off"], axis=0)[0]
     applied = np.sum(result.columns["carry_in"], axis=0)[0]
-    out = pd.DataFrame({"carried": np.round(carried, 2), "written_off": np.round(written, 2),
+    out = pd.DataFrame({"carried": np.round(carried, 2), "new": np.round(carried - rolled, 2),
+                        "rolled": np.round(rolled, 2),
+                        "written_off": np.round(written, 2),
                         "applied": np.round(applied, 2),
                         "beyond": np.round(result.beyond[0], 2)}, index=system.members)
     out.index.name = "org_id"
@@ -736,6 +803,16 @@ def _across_scenarios(system, rules, plan, systems, sct, labels, agreement, regi
 #: while its own draw is made (about 3 × 8 for the normals and their correlation), and the
 #: gain over the horizon.
 YEAR_BYTES_PER_CELL = 8
+#: Arrays of (scenarios × members) held besides one per year: the scenarios themselves, a
+#: year's draw in the making, the blocks' working arrays and the gain (measured: a 10-year run
+#: peaked at about (10 + 9) × 8 bytes a cell).
+WORKING_ARRAYS = 9
+
+
+def within_budget(n_s: int, n: int, horizon: int) -> None:
+    """BudgetError when `horizon` years of `n_s` scenarios × `n` members would exceed the
+    memory budget: check it before drawing the scenarios (the CLI and the app do)."""
+    _within_budget(n_s, n, horizon)
 
 
 def _within_budget(n_s: int, n: int, horizon: int) -> None:
@@ -743,10 +820,10 @@ def _within_budget(n_s: int, n: int, horizon: int) -> None:
     memory budget (`scenarios.simulate.memory_budget`)."""
     from riskshare.scenarios.simulate import _size, memory_budget
 
-    need = (horizon + 4) * n_s * n * YEAR_BYTES_PER_CELL
+    need = (horizon + WORKING_ARRAYS) * n_s * n * YEAR_BYTES_PER_CELL
     budget = memory_budget()
     if need > budget:
-        fits = budget // ((horizon + 4) * n * YEAR_BYTES_PER_CELL)
+        fits = budget // ((horizon + WORKING_ARRAYS) * n * YEAR_BYTES_PER_CELL)
         raise BudgetError(f"the years ahead: {horizon} years of {n_s:,} scenarios × {n:,} "
                           f"members would need about {_size(need)} of memory, above "
                           f"riskshare's budget of {_size(budget)}: use at most {fits:,} "
@@ -761,5 +838,5 @@ def _chunks(n: int, k: int) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:], strict=True) if b > a]
 
 
-__all__ = ["Projection", "project", "year_labels", "carry_amounts", "step_words", "EFFECTS",
+__all__ = ["Projection", "project", "within_budget", "year_labels", "carry_amounts", "step_words", "EFFECTS",
            "AGREEMENT_COLUMNS", "STEP_WORDS"]

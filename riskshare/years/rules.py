@@ -147,7 +147,11 @@ class Capital:
     penalty_cap:  the most withheld, % of the envelope
     bonus_share:  for a plan at breakeven or better, % of the gap from the envelope up to the
                   fair share added
+    with_support: the plan the rule reads includes the conditional support at stake that year
+                  (as a submitted plan counts the support it expects); False: before support
     preset:       the bundled preset the parameters came from ("" when none)
+    assumed:      the preset's parameters that are assumptions, not published (a parameter set
+                  in the rules is the rules' own)
     """
 
     envelope: float | str
@@ -155,7 +159,9 @@ class Capital:
     penalty_rate: float = 1.0
     penalty_cap: float = 10.0
     bonus_share: float = 0.0
+    with_support: bool = True
     preset: str = ""
+    assumed: tuple[str, ...] = ()
 
     @property
     def by_member(self) -> bool:
@@ -230,14 +236,18 @@ class Rules:
             if c.fair_share is not None:
                 cap["fair_share"] = c.fair_share
             for f in ("penalty_rate", "penalty_cap", "bonus_share"):
-                if not c.preset or getattr(c, f) != getattr(capital_preset(c.preset), f):
+                if not c.preset or getattr(c, f) != getattr(capital_preset(c.preset), f) \
+                        or (f in capital_preset(c.preset).assumed and f not in c.assumed):
                     cap[f] = getattr(c, f)
+            if not c.with_support:
+                cap["with_support"] = False
             out["capital"] = cap
         return out
 
     def to_toml(self) -> str:
-        """TOML text that `load_rules` reads back to equal rules."""
-        return tomli_w.dumps(self.to_dict(), multiline_strings=True)
+        """TOML text that `load_rules` reads back to equal rules (£ amounts in whole pounds
+        written as whole numbers: 45_000_000, not 45000000.0)."""
+        return tomli_w.dumps(_tidy(self.to_dict()), multiline_strings=True)
 
     # -- checks that need a system ------------------------------------------------------------------
     def check(self, system) -> list[Problem]:
@@ -274,6 +284,17 @@ class Rules:
                         problems.append(problem(f"the column '{value}' must be ≥ 0 for every "
                                                 "member", key=f"capital.{key}"))
         return problems
+
+
+def _tidy(value):
+    """A parsed document with whole £ amounts (1,000 or more) as ints, for a readable file."""
+    if isinstance(value, dict):
+        return {k: _tidy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_tidy(v) for v in value]
+    if isinstance(value, float) and value.is_integer() and 1_000 <= abs(value) < 2**53:
+        return int(value)
+    return value
 
 
 def _per_year_out(values: tuple[float, ...]) -> float | list[float]:
@@ -339,7 +360,22 @@ def capital_preset(name: str) -> Capital:
     """A capital preset's parameters (envelope and fair share are the system's own, so 0 here)."""
     data = parse_toml((capital_dir() / f"{name}.toml").read_text(encoding="utf-8"), name)
     return Capital(0.0, None, float(data["penalty_rate"]), float(data["penalty_cap"]),
-                   float(data["bonus_share"]), name)
+                   float(data["bonus_share"]), True, name,
+                   tuple(str(k) for k in data.get("assumed", ())))
+
+
+def capital_words(rule: Capital) -> str:
+    """The capital rule's parameters in words, an assumed one marked so."""
+    def mark(key: str) -> str:
+        return " (assumed, not published)" if key in rule.assumed else ""
+
+    return (f"a deficit plan loses £{rule.penalty_rate:g} of capital per £1{mark('penalty_rate')}, "
+            f"at most {rule.penalty_cap:g}% of the envelope{mark('penalty_cap')}; a plan at "
+            f"breakeven or better gains {rule.bonus_share:g}% of the gap to the fair "
+            f"share{mark('bonus_share')}; the plan read "
+            + ("includes the support at stake" if rule.with_support else
+               "is before support")
+            + (f" (preset {rule.preset})" if rule.preset else ""))
 
 
 def capital_preset_notes(name: str) -> str:
@@ -400,12 +436,26 @@ _TOP = ("name", "description", "years", "discount_rate", "first_year", "all", "m
 _MEMBER = tuple(f.name for f in fields(MemberRules))
 _LINE = ("change", "over", "paid")
 _REPAY = ("amount", "over")
-_CAPITAL = ("preset", "envelope", "fair_share", "penalty_rate", "penalty_cap", "bonus_share")
+_CAPITAL = ("preset", "envelope", "fair_share", "penalty_rate", "penalty_cap", "bonus_share",
+            "with_support")
 #: A percentage a year a rule may name (growth, pressure, savings): far beyond any real plan.
 RATE_LIMIT = 100.0
 
 
+def financial_year(text: str) -> int | None:
+    """The first calendar year of a financial year written '2026/27' (or '2026/2027'), else
+    None (the second part must be the year after the first)."""
+    m = re.fullmatch(r"\s*(\d{4})\s*/\s*(\d{2}|\d{4})\s*", text or "")
+    if not m:
+        return None
+    start, end = int(m.group(1)), m.group(2)
+    after = (start + 1) % 100 if len(end) == 2 else start + 1
+    return start if int(end) == after else None
+
+
 def _whole(value, key: str, problems: list, low: int, high: int) -> int | None:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)            # 2.0 written for 2
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         problems.append(problem(f"must be a whole number from {low} to {high}", key=key,
                                 value=value))
@@ -570,6 +620,10 @@ def _parse_capital(data: dict, problems: list) -> Capital | None:
             number = _number(c[key], f"capital.{key}", problems, low=0.0, high=high)
             if number is not None:
                 values[key] = number
+    if "with_support" in c:
+        values["with_support"] = _flag(c, "with_support", True, "capital.", problems)
+    # a parameter the rules set is theirs, not the preset's assumption
+    values["assumed"] = tuple(k for k in base.assumed if k not in values)
     return replace(base, **values)
 
 
@@ -578,6 +632,11 @@ def _parse(data: dict, problems: list) -> Rules:
     name = text_key(data, "name", problems, needed_by="set of rules")
     description = text_key(data, "description", problems, multiline=True)
     first_year = text_key(data, "first_year", problems)
+    if first_year and not financial_year(first_year):
+        problems.append(problem("must be a financial year written as 2026/27 (the second part "
+                                "the year after the first)", key="first_year",
+                                value=first_year))
+        first_year = ""
     years = _whole(data.get("years", 3), "years", problems, 1, MAX_YEARS) or 3
     rate = _number(data.get("discount_rate", GREEN_BOOK_RATE), "discount_rate", problems,
                    low=0.0, high=20.0)
@@ -604,4 +663,5 @@ def _parse(data: dict, problems: list) -> Rules:
 
 __all__ = ["Rules", "MemberRules", "LineChange", "Repayment", "Capital", "load_rules",
            "read_rules_text", "rules_from_dict", "list_rules", "list_capital_presets",
-           "capital_preset", "capital_preset_notes", "MAX_YEARS", "CHANGES", "at"]
+           "capital_preset", "capital_preset_notes", "capital_words", "financial_year",
+           "MAX_YEARS", "CHANGES", "at"]

@@ -64,8 +64,9 @@ class Underlying:
         if only:
             t = self.table
             out.append("Meeting the control total only through one-offs: " + named(
-                [f"{m} (underlying {money_m(t.loc[m, 'underlying_vs_control_total'])} "
-                 "against its control total)" for m in only]) + ".")
+                [f"{m} (its underlying position {money_m(t.loc[m, 'underlying'])}, "
+                 f"{money_m(abs(t.loc[m, 'underlying_vs_control_total']))} short of its "
+                 "control total)" for m in only]) + ".")
         return out
 
 

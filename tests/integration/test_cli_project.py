@@ -54,7 +54,7 @@ def test_capital_and_the_sample_rules(tmp_path, capsys):
     capital = table(out, "Capital (£m)")
     # the system plans a deficit of more than 8.0 both years: the 10% cap, 80.0 − 8.0 = 72.0
     assert [c["capital"] for c in capital] == ["£72.00m", "£72.00m"]
-    assert [c["penalty"] for c in capital] == ["-£8.00m", "-£8.00m"]
+    assert [c["penalty"] for c in capital] == ["£8.00m", "£8.00m"]
     book = load_workbook(tmp_path / "years.xlsx", read_only=True)
     assert {"projection", "sentences", "capital"} <= set(book.sheetnames)
 

@@ -34,6 +34,7 @@ from riskshare.years.rules import (
     MAX_YEARS,
     SUPPORT_LINE,
     Rules,
+    capital_words,
     list_rules,
     load_rules,
     read_rules_text,
@@ -303,10 +304,9 @@ use_register = o1.toggle(
     value=register is not None, key="ya_register", disabled=register is None,
     help="Their expected net (amount × probability, risks less mitigations) enters the first "
          "year and stays: they recur. The register is on the Risks page.")
-use_agreement = o2.toggle(f"Apply the agreement year by year: {agreement_words.title(agreement)}",
-                          value=True, key="ya_agreement",
-                          help="The current agreement (Agreement page) on each year's plan, "
-                               "with its carry.")
+use_agreement = o2.toggle("Apply the agreement year by year", value=True, key="ya_agreement",
+                          help=md(f"The current agreement, “{agreement_words.title(agreement)}” "
+                                  "(Agreement page), on each year's plan, with its carry."))
 if use_agreement:
     carry_section(agreement)
 chosen = agreement if use_agreement else None
@@ -328,8 +328,9 @@ m[0].metric(f"Plan {first['year_label']} vs {target}",
 m[1].metric(f"Plan {last['year_label']} vs {target}",
             money_m(last["planned_vs_control_total"], sign=True),
             help=f"The system's planned position {money_m(last['planned'])} in the last year.")
-m[2].metric("Recurrent position, last year", money_m(last["recurrent_position"]),
-            help="The plan less the one-offs and repayments still in it: next year's opening.")
+m[2].metric(f"Recurrent position {last['year_label']}", money_m(last["recurrent_position"]),
+            help="The plan less the one-offs and repayments still in it: what the year after "
+                 "opens on.")
 if p.capital is not None and SYSTEM_ROW in p.capital.index.get_level_values("org_id"):
     cap = p.capital.xs(SYSTEM_ROW, level="org_id")
     m[3].metric(f"Capital {last['year_label']}", money_m(cap["capital"].iloc[-1]),
@@ -361,7 +362,7 @@ with tab_bridge:
     st.dataframe(styled_money(bridge, years_cols), hide_index=True, width="stretch",
                  column_config={**money_m_columns({c: f"{c} £m" for c in years_cols}),
                                 "step": st.column_config.TextColumn("step", pinned=True)})
-    st.caption(md(f"£m, {labels[who]}. Each year: the opening (last year's recurrent position) "
+    st.caption(md(f"£m, for {labels[who]}. Each year: the opening (last year's recurrent position) "
                   "plus each step gives the plan; the one-off lines and repayments end with "
                   "their year."))
 with tab_members:
@@ -437,10 +438,7 @@ if p.capital is not None:
     right.caption(md(f"£m. The envelope is {money_m(cap['envelope'].iloc[0])}"
                      + ("" if cap["fair_share"].iloc[0] == cap["envelope"].iloc[0] else
                         f", the fair share {money_m(cap['fair_share'].iloc[0])}") +
-                     f". A deficit plan loses £{rule.penalty_rate:g} of capital per £1, at most "
-                     f"{rule.penalty_cap:g}% of the envelope; a plan at breakeven or better gains "
-                     f"{rule.bonus_share:g}% of the gap to its fair share. The plan is before "
-                     "any risk share." + (f" Preset {rule.preset}." if rule.preset else "")))
+                     f". The rule: {capital_words(rule)}; the plan is before any risk share."))
 
 # -- across scenarios ------------------------------------------------------------------------------
 st.subheader("Across scenarios")
@@ -492,9 +490,12 @@ if run:
                    "the agreement less alone, in each scenario.")
 
 # -- downloads ------------------------------------------------------------------------------------
-st.download_button("Download the years ahead (.xlsx)", lambda: projection_workbook(p),
+# the workbook holds what the page shows: with the scenarios run, their tables too
+shown_projection, shown_described = (across, describe_text) if run else (p, "")
+st.download_button("Download the years ahead (.xlsx)",
+                   lambda: projection_workbook(shown_projection, described=shown_described),
                    file_name=export_name(system.label, "years-ahead", "xlsx"),
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                    key="ya_dl_xlsx", on_click="ignore",
                    help="The projection by year and member, the sentences, and as present the "
-                        "capital, participation and carry.")
+                        "capital, participation, carry and the years across scenarios.")

@@ -69,8 +69,10 @@ def test_the_worked_case_through_a_session():
     assert row["plan vs control total 2026/27"] == -17 * M
     assert v.sentences[0] == ("From an underlying position of -£37.00m, the system plans "
                               "-£17.00m in 2026/27 (£17.00m short of the SCT).")
-    assert v.sentences[1] == ("Over the year: support (one-off line) +£10.00m, repayment of a "
-                              "prior deficit -£5.00m and recurrent savings +£15.00m.")
+    # −37.0 + 15.0 (recurs) + 10.0 − 5.0 (this year only) = −17.0
+    assert v.sentences[1] == ("From the underlying position to the 2026/27 plan: recurrent "
+                              "savings +£15.00m, and for 2026/27 only, support (one-off line) "
+                              "+£10.00m and repayment of a prior deficit -£5.00m.")
     assert v.sentences[-1] == "The projection rules: The worked case."
     # the bridge: −37.0 → +10.0 → −5.0 → +15.0 → −17.0, then the SCT and the plan against it
     bridge = v.results["projection"].bridge_table()

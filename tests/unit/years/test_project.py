@@ -317,6 +317,25 @@ def test_a_carry_reads_back_and_is_described():
     assert "'carry.years'" in str(caught.value) and "'carry.adverse'" in str(caught.value)
 
 
+def test_a_turnover_in_the_wrong_unit_is_named_not_run():
+    # turnover 10.0 (£m typed as £?) with a surplus of 50.0: cost 10.0 − 50.0 < 0
+    system = one(forecast=50 * M, turnover=10 * M)
+    with pytest.raises(rs.ValidationError) as caught:
+        rs.project(system, 'name = "r"\n[all]\nsavings = 10\ncost_pressure = 5\n')
+    message = str(caught.value)
+    assert "A" in message and "column 'turnover'" in message and "is its turnover in £" in message
+    # with savings in £ and no cost pressure there is nothing to take a % of: it runs
+    assert rs.project(system, 'name = "r"\n[all]\nsavings_amount = 1_000_000\n').of(
+        "A").loc[1, "planned"] == 51 * M
+
+
+@pytest.mark.parametrize("first", ["2030-31", "FY27", "2026/28", "<b>x</b>"])
+def test_a_first_year_that_is_not_one_is_refused(first):
+    with pytest.raises(rs.ValidationError, match="'first_year'"):
+        rs.load_rules(f'name = "r"\nfirst_year = "{first}"\n')
+    assert rs.load_rules('name = "r"\nfirst_year = "2030/31"\n').first_year == "2030/31"
+
+
 def test_bad_arguments_get_one_clear_message():
     with pytest.raises(rs.ValidationError, match="years"):
         rs.project(one(), years=0)
@@ -348,8 +367,25 @@ def test_blocks_and_threads_change_nothing(monkeypatch):
 def test_a_runaway_horizon_is_refused_at_once(monkeypatch):
     system = rs.load_sample("vale_2025_26")
     scenarios = rs.simulate(system, 60_000, seed=0)
-    # 10 years (+ 4 working arrays) × 60,000 scenarios × 8 members × 8 bytes ≈ 51 MB > 20 MB;
-    # what fits: 20 × 1024² B / (14 × 8 × 8 B) = 23,405.7 ⇒ 23,405 scenarios
+    # 10 years (+ 9 working arrays) × 60,000 scenarios × 8 members × 8 bytes ≈ 70 MB > 20 MB;
+    # what fits: 20 × 1024² B / (19 × 8 × 8 B) = 17,246.3 ⇒ 17,246 scenarios
     monkeypatch.setenv("RISKSHARE_MEMORY_BUDGET", "20MB")
-    with pytest.raises(rs.BudgetError, match="use at most 23,405 scenarios"):
+    with pytest.raises(rs.BudgetError, match="use at most 17,246 scenarios"):
         rs.project(system, "vale_2025_26", years=10, scenarios=scenarios)
+
+
+def test_a_repayment_not_met_rolls_forward_and_is_told_apart():
+    # A plans −6.0 each year (no recovery), repaid over two years: year 2's control total rises
+    # by 3.0, A is 9.0 short of it: 9.0 carried, of which 3.0 is year 1's repayment not made
+    # (rolled) and 6.0 its own shortfall (new). Over two years: carried 6.0 + 9.0 = 15.0,
+    # new 12.0, rolled 3.0; applied 3.0 (year 2), beyond 3.0 + 4.5 + 4.5 = 12.0
+    p = rs.project(two(), None, years=2, agreement=CARRY)
+    a = p.of("A")
+    assert list(a["carry_in"]) == [0.0, 3 * M]
+    assert list(a["carried"]) == [-6 * M, -9 * M]
+    assert list(a["rolled"]) == [0.0, -3 * M]
+    c = p.carry.loc["A"]
+    assert (c["carried"], c["new"], c["rolled"]) == (-15 * M, -12 * M, -3 * M)
+    assert (c["applied"], c["beyond"]) == (3 * M, 12 * M)
+    assert ("Carried into later control totals over the 2 years: -£12.00m of the members' own "
+            "positions and -£3.00m of earlier carries not met") in " ".join(p.sentences())

@@ -47,8 +47,9 @@ def test_the_worked_case():
         "one-off benefit taken out, its underlying position is -£35.50m, £31.50m short of the "
         "SCT.")
     assert out.sentences()[1] == "The one-offs: £20.00m support and £12.00m savings."
-    assert out.sentences()[2].startswith("Meeting the control total only through one-offs: A "
-                                         "(underlying -£32.00m against its control total)")
+    assert out.sentences()[2].startswith(
+        "Meeting the control total only through one-offs: A (its underlying position -£37.00m, "
+        "£32.00m short of its control total)")
 
 
 def test_non_recurrent_given_beside_its_lines_must_be_their_total():
