@@ -1128,7 +1128,8 @@ def years_bridge(projection, who: str = "SYSTEM", label: str = "The system",
     colour = alt.Color("kind:N", title=None, scale=alt.Scale(
         domain=["total", "favourable", "adverse", "gap"],
         range=[TOTAL, FAVOURABLE, ADVERSE, "#768692"]),
-        legend=alt.Legend(orient="bottom", columns=4, labelExpr="{'total': 'Underlying / plan', "
+        legend=alt.Legend(orient="bottom", columns=4, labelLimit=320,
+                          labelExpr="{'total': 'Underlying / plan', "
                           "'favourable': 'Improves the position', 'adverse': 'Worsens it', "
                           "'gap': 'One-offs and repayment that end'}[datum.label]"))
     size = max(10, min(34, int(700 / max(len(data), 1))))

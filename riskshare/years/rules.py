@@ -372,9 +372,8 @@ def capital_words(rule: Capital) -> str:
     return (f"a deficit plan loses £{rule.penalty_rate:g} of capital per £1{mark('penalty_rate')}, "
             f"at most {rule.penalty_cap:g}% of the envelope{mark('penalty_cap')}; a plan at "
             f"breakeven or better gains {rule.bonus_share:g}% of the gap to the fair "
-            f"share{mark('bonus_share')}; the plan read "
-            + ("includes the support at stake" if rule.with_support else
-               "is before support")
+            f"share{mark('bonus_share')}; the plan read is before any risk share, "
+            + ("with the support at stake" if rule.with_support else "and before support")
             + (f" (preset {rule.preset})" if rule.preset else ""))
 
 

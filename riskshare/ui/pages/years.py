@@ -438,7 +438,7 @@ if p.capital is not None:
     right.caption(md(f"£m. The envelope is {money_m(cap['envelope'].iloc[0])}"
                      + ("" if cap["fair_share"].iloc[0] == cap["envelope"].iloc[0] else
                         f", the fair share {money_m(cap['fair_share'].iloc[0])}") +
-                     f". The rule: {capital_words(rule)}; the plan is before any risk share."))
+                     f". The rule: {capital_words(rule)}."))
 
 # -- across scenarios ------------------------------------------------------------------------------
 st.subheader("Across scenarios")
