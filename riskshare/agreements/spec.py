@@ -43,7 +43,7 @@ from riskshare.core.constants import (
     UnearnedName,
     values,
 )
-from riskshare.core.errors import Problem, problem, raise_if_errors, unknown_keys
+from riskshare.core.errors import Problem, checked, problem, unknown_keys
 from riskshare.core.format import listed
 from riskshare.core.schema import MONEY_LIMIT, control_character, numeric_columns, text_key
 from riskshare.core.sources import parse_toml, resolve
@@ -268,14 +268,7 @@ class Agreement:
         `system` (a System), the checks against it (`check`: members named, columns present)
         are made too and reported in the same error, but for keys already in error."""
         problems: list[Problem] = []
-        agreement = _parse(data, problems)
-        if system is not None:
-            # what was parsed stands in for each bad value (a default), so checking it against
-            # the system finds the problems only a system can show without repeating a key
-            flagged = {p.column for p in problems}
-            problems += [p for p in agreement.check(system) if p.column not in flagged]
-        raise_if_errors(problems, source)
-        return agreement
+        return checked(_parse(data, problems), problems, system, source)
 
     def to_dict(self) -> dict:
         """The TOML document as a dict (defaults left out, so files stay short)."""

@@ -176,6 +176,18 @@ class BudgetError(RiskshareError, ValueError):
     across scenarios); the message gives the estimate, the budget and what to change."""
 
 
+def checked(parsed, problems: list[Problem], system, source: str):
+    """`parsed` (an agreement or rules read with `problems` collected) once its checks against
+    `system` are made too (its `check(system)`), reported in one error with the file's own but
+    for keys already in error: what was parsed stands in for each bad value (a default), so
+    checking it against the system finds only the problems a system can show."""
+    if system is not None:
+        flagged = {p.column for p in problems}
+        problems = problems + [p for p in parsed.check(system) if p.column not in flagged]
+    raise_if_errors(problems, source)
+    return parsed
+
+
 def raise_if_errors(problems: Iterable[Problem], source: str = "") -> tuple[Problem, ...]:
     """Raise `ValidationError` if any problem is an error; otherwise return the warnings."""
     problems = tuple(problems)

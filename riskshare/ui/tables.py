@@ -244,3 +244,17 @@ def read_text_upload(upload, read):
     except (ValidationError, InputFileError) as exc:
         show_load_error(exc, upload.name)
         return None
+
+
+# -- the years ahead -------------------------------------------------------------------------------
+def show_bridge(table: pd.DataFrame, whose: str) -> None:
+    """A projection's bridge table (`Projection.bridge_table`: a row per step, a column per
+    year, £) in £m, with the caption that says how it reads; `whose` names the member or the
+    system (text shown as text)."""
+    years = [c for c in table.columns if c != "step"]
+    st.dataframe(styled_money(table, years), hide_index=True, width="stretch",
+                 column_config={**money_m_columns({c: f"{c} £m" for c in years}),
+                                "step": st.column_config.TextColumn("step", pinned=True)})
+    st.caption(md(f"£m, for {whose}. Each year: the opening (last year's recurrent position) "
+                  "plus each step gives the plan; the one-off lines and repayments end with "
+                  "their year."))

@@ -48,7 +48,7 @@ from pathlib import Path
 import tomli_w
 
 from riskshare.agreements.spec import _choice, _flag, _number, _table
-from riskshare.core.errors import Problem, problem, raise_if_errors, unknown_keys
+from riskshare.core.errors import Problem, checked, problem, unknown_keys
 from riskshare.core.format import listed
 from riskshare.core.samples import bundled_dir
 from riskshare.core.schema import NR_PREFIX, nr_lines, numeric_columns, text_key
@@ -422,12 +422,7 @@ def read_rules_text(text: str, source: str = "rules", system=None) -> Rules:
 def rules_from_dict(data: dict, source: str = "rules", system=None) -> Rules:
     """Validate a parsed rules document; ValidationError lists every problem."""
     problems: list[Problem] = []
-    rules = _parse(data, problems)
-    if system is not None:
-        flagged = {p.column for p in problems}
-        problems += [p for p in rules.check(system) if p.column not in flagged]
-    raise_if_errors(problems, source)
-    return rules
+    return checked(_parse(data, problems), problems, system, source)
 
 
 _TOP = ("name", "description", "years", "discount_rate", "first_year", "all", "members",

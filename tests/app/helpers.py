@@ -57,3 +57,38 @@ def open_on(page: str, sample: str | None = None) -> AppTest:
     at.switch_page(page).run()
     assert not at.exception, at.exception
     return at
+
+
+# -- workshop sessions -----------------------------------------------------------------------------
+WORKSHOP_PAGE = "riskshare/ui/pages/workshop.py"
+
+
+def run(at: AppTest) -> AppTest:
+    """One rerun, with no exception."""
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def open_session(bundled: str, step: int) -> AppTest:
+    """The Workshop page with the bundled session `bundled` loaded, moved on to step `step`."""
+    at = AppTest.from_file(APP, default_timeout=90).run()
+    at.switch_page(WORKSHOP_PAGE)
+    run(at)
+    at.selectbox(key="ws_choice").select(bundled)
+    at.button(key="ws_load").click()
+    run(at)
+    while at.session_state["ws_step"] < step:
+        at.button(key="ws_next").click()
+        run(at)
+    return at
+
+
+def shown(at: AppTest) -> list[tuple[str, str, str]]:
+    """The metrics on screen: (label, value, delta)."""
+    return [(m.label, m.value, m.delta) for m in at.metric]
+
+
+def figures(view) -> list[tuple[str, str, str]]:
+    """A workshop StepView's figures as the page shows them: (label, text, delta)."""
+    return [(f.label[:1].upper() + f.label[1:], f.text, f.delta) for f in view.figures]

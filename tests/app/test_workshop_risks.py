@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from riskshare import workshop
 from riskshare.workshop.session import WhatIf, load_session
-from tests.app.helpers import errors
+from tests.app.helpers import errors, figures, open_session, run, shown
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 PAGE = "riskshare/ui/pages/workshop.py"
@@ -25,31 +25,8 @@ def expected(number: int, what_if: WhatIf | None = None) -> workshop.StepView:
     return workshop.view(SESSION, number, what_if if what_if is not None else WhatIf())
 
 
-def run(at: AppTest) -> AppTest:
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
 def open_risks_session() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=90).run()
-    at.switch_page(PAGE)
-    run(at)
-    at.selectbox(key="ws_choice").select(BUNDLED)
-    at.button(key="ws_load").click()
-    run(at)
-    while at.session_state["ws_step"] < RISKS:
-        at.button(key="ws_next").click()
-        run(at)
-    return at
-
-
-def shown(at: AppTest) -> list[tuple[str, str, str]]:
-    return [(m.label, m.value, m.delta) for m in at.metric]
-
-
-def figures(view: workshop.StepView) -> list[tuple[str, str, str]]:
-    return [(f.label[:1].upper() + f.label[1:], f.text, f.delta) for f in view.figures]
+    return open_session(BUNDLED, RISKS)
 
 
 def check_risks_step(at: AppTest, view: workshop.StepView) -> None:

@@ -25,6 +25,7 @@ from riskshare.ui.scenario_controls import store, stored
 from riskshare.ui.tables import (
     money_m_columns,
     read_text_upload,
+    show_bridge,
     show_load_error,
     show_validation_error,
     styled_money,
@@ -492,14 +493,8 @@ def years_tables(view: workshop.StepView) -> None:
     p = view.results["projection"]
     with st.container(key="ws_bridge"):
         st.markdown("**The system's bridge, year by year**")
-        table = p.bridge_table()
-        years = [c for c in table.columns if c != "step"]
-        st.dataframe(styled_money(table, years), hide_index=True, width="stretch",
-                     column_config={**money_m_columns({c: f"{c} £m" for c in years}),
-                                    "step": st.column_config.TextColumn("step", pinned=True)})
-        st.caption(md(f"£m, the system inside the SCT, under the rules “{p.rules.name}”. Each "
-                      "year: the opening (last year's recurrent position) plus each step gives "
-                      "the plan; one-off lines and repayments end with their year."))
+        show_bridge(p.bridge_table(), f"the system inside the SCT, under the rules "
+                                      f"“{p.rules.name}”")
 
 
 # -- what if --------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from riskshare.ui import cache, scenario_controls, state
 from riskshare.ui.tables import (
     money_m_columns,
     read_text_upload,
+    show_bridge,
     show_validation_error,
     styled_money,
 )
@@ -354,17 +355,9 @@ st.vega_lite_chart(cache.years_bridge(system, rules, rules.years, chosen, drawn,
                                       "The system" if who == SYSTEM_ROW else who),
                    width="stretch")
 
-rows = p.of(who)
-bridge = p.bridge_table(who)
-years_cols = [str(x) for x in rows["year_label"]]
 tab_bridge, tab_members = st.tabs(["The bridge, year by year", "Every member's plan"])
 with tab_bridge:
-    st.dataframe(styled_money(bridge, years_cols), hide_index=True, width="stretch",
-                 column_config={**money_m_columns({c: f"{c} £m" for c in years_cols}),
-                                "step": st.column_config.TextColumn("step", pinned=True)})
-    st.caption(md(f"£m, for {labels[who]}. Each year: the opening (last year's recurrent position) "
-                  "plus each step gives the plan; the one-off lines and repayments end with "
-                  "their year."))
+    show_bridge(p.bridge_table(who), labels[who])
 with tab_members:
     plans = pd.DataFrame({"org_id": list(system.members)})
     gaps = pd.DataFrame({"org_id": list(system.members)})
