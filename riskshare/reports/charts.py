@@ -131,7 +131,8 @@ def waterfall(rec: Reconciliation, height: int = 360) -> alt.LayerChart:
 
 
 def _waterfall_bars(data: pd.DataFrame, colour: alt.Color, size: int,
-                    label_limit: int | None = None, angle: int = 0) -> alt.LayerChart:
+                    label_limit: int | None = None, angle: int = 0,
+                    label_size: int = 11) -> alt.LayerChart:
     """A waterfall from its steps (`_steps`): bars from start to end in £m coloured by kind,
     the zero line, and each bar's amount just above its top edge (so the bar never covers
     it)."""
@@ -149,7 +150,7 @@ def _waterfall_bars(data: pd.DataFrame, colour: alt.Color, size: int,
                      **money_axis(pd.concat([data["start"], data["end"]]))),
         y2="end:Q", color=colour, tooltip=tooltip)
     zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="#425563").encode(y="y:Q")
-    labels = alt.Chart(data).mark_text(dy=-3, fontSize=11, color="#212B32",
+    labels = alt.Chart(data).mark_text(dy=-3, fontSize=label_size, color="#212B32",
                                        baseline="bottom").encode(
         x=x, y=alt.Y("top:Q"), text="label:N").transform_calculate(
         top="max(datum.start, datum.end)")
@@ -1133,7 +1134,9 @@ def years_bridge(projection, who: str = "SYSTEM", label: str = "The system",
                           "'favourable': 'Improves the position', 'adverse': 'Worsens it', "
                           "'gap': 'One-offs and repayment that end'}[datum.label]"))
     size = max(10, min(34, int(700 / max(len(data), 1))))
-    return _waterfall_bars(data, colour, size, label_limit=130, angle=-40).properties(
+    # many bars: smaller amounts over them, so neighbours' labels do not run together
+    return _waterfall_bars(data, colour, size, label_limit=130, angle=-40,
+                           label_size=11 if len(data) <= 12 else 9).properties(
         height=height, title=f"{label}: from the underlying position to each year's plan (£m)")
 
 

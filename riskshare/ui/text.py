@@ -29,3 +29,16 @@ def md(text) -> str:
 def md_lines(lines, bullet: str = "- ") -> str:
     """Several sentences as a Markdown list, each shown literally."""
     return "\n".join(f"{bullet}{md(line)}" for line in lines)
+
+
+
+def unbroken(text: str) -> str:
+    """Keep a sign with its amount: no line break inside "-£3.44m" or "+£1.20m" (a word joiner
+    after the sign; in Markdown-escaped text too)."""
+    return text.replace("-£", f"-{WORD_JOINER}£").replace("+£", f"+{WORD_JOINER}£")
+
+
+def money_lines(lines, bullet: str = "- ") -> str:
+    """Sentences holding £ figures as a Markdown list (`md_lines`), each figure's sign kept
+    beside its £ (`unbroken`)."""
+    return unbroken(md_lines(lines, bullet))

@@ -47,7 +47,7 @@ from riskshare.ui.tables import (
     show_validation_error,
     styled_money,
 )
-from riskshare.ui.text import WORD_JOINER, md, md_lines
+from riskshare.ui.text import md, money_lines
 
 #: How the forecast methods are offered (the library's METHOD_WORDS say them in full).
 METHOD_LABELS = {"plan": "plan: to date + the remaining plan",
@@ -385,7 +385,7 @@ if outcome is not None and not outcome.quarters.empty:
 with st.container(border=True):
     st.markdown(f"**For the board paper** — at {md(where)}")
     # a minus sign kept with its figure when a line wraps (the copied text is as written)
-    st.markdown(md_lines(sentences).replace("\\-£", f"\\-{WORD_JOINER}£"))
+    st.markdown(money_lines(sentences))
     with st.expander("Copy the text"):
         st.code("\n".join(sentences), language=None, wrap_lines=True)
 

@@ -33,7 +33,7 @@ from riskshare.ui.tables import (
     show_validation_error,
     styled_money,
 )
-from riskshare.ui.text import WORD_JOINER, md, md_lines
+from riskshare.ui.text import md, money_lines
 
 N_CHOICES = (1_000, 2_000, 5_000, 10_000, 20_000, 50_000)
 DEFAULT_N = 10_000
@@ -222,7 +222,7 @@ m5.metric("Best case vs SCT", money_m(s["best_vs_control_total"], sign=True),
 sentences = list(adjusted.sentences())
 with st.container(border=True):
     st.markdown("**For the board paper** — at the forecast, against the control totals")
-    st.markdown(md_lines(sentences).replace("\\-£", f"\\-{WORD_JOINER}£"))
+    st.markdown(money_lines(sentences))
     with st.expander("Copy the text"):
         st.code("\n".join(sentences), language=None, wrap_lines=True)
 

@@ -30,7 +30,7 @@ from riskshare.ui.tables import (
     show_validation_error,
     styled_money,
 )
-from riskshare.ui.text import md
+from riskshare.ui.text import md, unbroken
 from riskshare.workshop.printable import html_report, pdf_available, pdf_bytes
 from riskshare.workshop.report import session_workbook
 from riskshare.workshop.session import (
@@ -102,11 +102,6 @@ BASE_CSS = """
 }
 </style>
 """
-
-
-def unbroken(text: str) -> str:
-    """Keep a minus with its amount: no line break inside '-£3.44m' (a word joiner)."""
-    return text.replace("-£", "-\u2060£")
 
 
 # -- the session in state -------------------------------------------------------------------------

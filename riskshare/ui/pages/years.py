@@ -29,7 +29,7 @@ from riskshare.ui.tables import (
     show_validation_error,
     styled_money,
 )
-from riskshare.ui.text import WORD_JOINER, md, md_lines
+from riskshare.ui.text import md, money_lines
 from riskshare.years.rules import (
     CHANGES,
     MAX_YEARS,
@@ -48,10 +48,6 @@ DEFAULT_N = 5_000
 SYSTEM_LABEL = "The system (inside the SCT)"
 CHANGE_WORDS = {"keep": "kept", "halve": "halved", "withdraw": "withdrawn",
                 "taper": "tapered out"}
-def _m(pounds: float, sign: bool = False) -> str:
-    """£m for Markdown: a minus sign kept beside its £."""
-    return money_m(pounds, sign=sign).replace("-£", f"-{WORD_JOINER}£")
-
 
 # -- reported and underlying ----------------------------------------------------------------------
 def underlying_section(system) -> None:
@@ -75,7 +71,7 @@ def underlying_section(system) -> None:
     m4.metric("Members met only by one-offs", f"{len(only)}",
               help="Members whose forecast meets their control total but whose underlying "
                    "position does not.")
-    st.markdown(md_lines(under.sentences()).replace("\\-£", f"\\-{WORD_JOINER}£"))
+    st.markdown(money_lines(under.sentences()))
 
 
 # -- the rules ------------------------------------------------------------------------------------
@@ -344,7 +340,7 @@ elif p.participation is not None:
 with st.container(border=True):
     st.markdown(f"**For the board paper** — each year's plan against the {target}")
     sentences = p.sentences()
-    st.markdown(md_lines(sentences).replace("\\-£", f"\\-{WORD_JOINER}£"))
+    st.markdown(money_lines(sentences))
     with st.expander("Copy the text"):
         st.code("\n".join(sentences), language=None, wrap_lines=True)
 
