@@ -669,8 +669,6 @@ PROJECTION_NOTES = (
 def projection_cover(projection: Projection, scenarios=None, described: str = "") -> Cover:
     """The projection workbook's cover: the system, the rules, the horizon, the capital rule,
     the register, the scenarios (the `Scenarios`, or `described` in words) and the agreement."""
-    from riskshare.years.rules import capital_words
-
     p = projection
     settings: list[tuple[str, object]] = [
         ("rules", p.rules.name), ("years ahead", p.years),
@@ -679,7 +677,7 @@ def projection_cover(projection: Projection, scenarios=None, described: str = ""
                           f"{'s' if p.register_items != 1 else ''} counted"
          if p.register_items else "not used")]
     if p.rules.capital is not None:
-        settings.append(("capital rule", capital_words(p.rules.capital)))
+        settings.append(("capital rule", p.capital_words()))
     if scenarios is not None:
         settings += scenario_settings(scenarios)
     elif described:

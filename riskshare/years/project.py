@@ -58,6 +58,7 @@ from riskshare.years.rules import (
     SUPPORT_LINE,
     Rules,
     at,
+    capital_words,
     financial_year,
     load_rules,
 )
@@ -133,6 +134,10 @@ class Projection:
     def of(self, who: str = SYSTEM_ROW) -> pd.DataFrame:
         """One member's rows (or the SYSTEM's), by year."""
         return self.table.xs(who, level="org_id")
+
+    def capital_words(self) -> str:
+        """The capital rule in words, an assumed parameter marked so ("" without one)."""
+        return "" if self.rules.capital is None else capital_words(self.rules.capital)
 
     @property
     def carried(self) -> bool:
