@@ -658,25 +658,20 @@ def _carry_table(system: System, result: _Years) -> pd.DataFrame:
 
 # -- across scenarios --------------------------------------------------------------------------------
 def _recurrent_events(scenarios, system: System) -> np.ndarray | None:
-    """The register's recurrent items' part of each scenario (S, n) £, from the events drawn."""
+    """The register's recurrent items' part of each scenario (S, n) £, from the events drawn
+    (the recurrent items as events of their own, `scenarios.events.register_events`, matched
+    to the events drawn by label: a group keeps only its recurrent items' effect)."""
+    from riskshare.scenarios.events import register_events
+
     reg = getattr(scenarios, "register", None)
     happens = getattr(scenarios, "happens", None)
     events = getattr(scenarios, "event_set", None)
     if reg is None or happens is None or events is None:
         return None
-    t = reg.table
+    recurrent = register_events(Register(reg.table[reg.table["recurrent"]]), system)
     where = {label: k for k, label in enumerate(events.labels)}
-    effect = np.zeros((len(events.labels), system.n))
-    members = list(system.members)
-    for org, item, kind, amount, group, recurrent in zip(
-            t["org_id"], t["item"], t["type"], t["amount"], t["group"], t["recurrent"],
-            strict=True):
-        if not recurrent:
-            continue
-        label = f"group\x1f{group}" if group else f"item\x1f{org}\x1f{item}"
-        signed = -float(amount) if kind == "risk" else float(amount)
-        effect[where[label], members.index(org)] += signed
-    return happens.T.astype(float) @ effect
+    rows = [where[label] for label in recurrent.labels]
+    return happens[rows].T.astype(float) @ recurrent.effect
 
 
 def _fresh_draws(system: System, scenarios, year: int) -> np.ndarray:
@@ -713,7 +708,7 @@ def _across_scenarios(system, rules, plan, systems, sct, labels, agreement, regi
     members = system.members
     n_s, n = scenarios.n, system.n
     horizon = len(systems)
-    _within_budget(n_s, n, horizon)
+    within_budget(n_s, n, horizon)
     # what persists from year 1: the shocks drawn (and any fixed shock), and the register's
     # recurrent items as drawn, in place of their expected net in the plan
     first = scenarios.draws + scenarios.shock[None, :]
@@ -816,13 +811,8 @@ WORKING_ARRAYS = 9
 
 def within_budget(n_s: int, n: int, horizon: int) -> None:
     """BudgetError when `horizon` years of `n_s` scenarios × `n` members would exceed the
-    memory budget: check it before drawing the scenarios (the CLI and the app do)."""
-    _within_budget(n_s, n, horizon)
-
-
-def _within_budget(n_s: int, n: int, horizon: int) -> None:
-    """BudgetError when `horizon` years of `n_s` scenarios × `n` members would exceed the
-    memory budget (`scenarios.simulate.memory_budget`)."""
+    memory budget (`scenarios.simulate.memory_budget`): checked again by the projection, and
+    best checked before drawing the scenarios (the CLI does)."""
     from riskshare.scenarios.simulate import _size, memory_budget
 
     need = (horizon + WORKING_ARRAYS) * n_s * n * YEAR_BYTES_PER_CELL
